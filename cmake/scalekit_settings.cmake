@@ -1,0 +1,22 @@
+# Compiler settings that only scalekit's own targets link (scalekit::settings).
+
+add_library(scalekit_settings INTERFACE)
+add_library(scalekit::settings ALIAS scalekit_settings)
+target_compile_options(scalekit_settings INTERFACE
+  -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpedantic
+  # Exact floating point: the Mandelbrot image must match CPython pixel for pixel,
+  # and a fused multiply-add changes the rounding of z*z + c. Never contract.
+  -ffp-contract=off)
+if(SCALEKIT_WERROR)
+  target_compile_options(scalekit_settings INTERFACE -Werror)
+endif()
+
+if(SCALEKIT_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(SCALEKIT_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT SCALEKIT_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "SCALEKIT_SANITIZE must be '', 'address' or 'thread', not '${SCALEKIT_SANITIZE}'")
+endif()

@@ -1,0 +1,55 @@
+#pragma once
+// Named tasks: the unit every executor runs.
+//
+// A task is a registered name plus a payload of bytes, and returns bytes. Naming
+// tasks (instead of shipping closures) is what lets the same call run inline, on
+// threads, in a re-executed worker process, or on another machine's worker.
+//
+// Registration happens at program start, before any executor exists, and the
+// registry is read-only afterwards, so lookups need no lock.
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace scalekit::core {
+
+/// Payloads and results are opaque byte strings (see wire.h for a codec).
+using bytes = std::string;
+
+/// A task body. Throwing any std::exception reports the task failed with what().
+using task_fn = std::function<bytes(std::string_view payload)>;
+
+/// One invocation of a registered task.
+struct task_call {
+  std::string name;
+  bytes payload;
+};
+
+class task_registry {
+ public:
+  /// The process-wide registry used by every executor and by worker processes.
+  static task_registry& global();
+
+  /// Register `fn` under `name`. REQUIRES: called before executors start.
+  /// @throws std::invalid_argument when the name is already taken.
+  void add(std::string name, task_fn fn);
+
+  /// The task, or nullptr when the name is unknown. Thread-safe after registration.
+  [[nodiscard]] const task_fn* find(std::string_view name) const;
+
+  [[nodiscard]] std::size_t size() const noexcept { return tasks_.size(); }
+
+ private:
+  std::map<std::string, task_fn, std::less<>> tasks_;
+};
+
+/// Run one call through the global registry, in this thread. Never throws:
+/// failures (unknown name, exception in the task) come back as `ok = false` with
+/// the reason in `out`.
+bool run_task_inline(std::string_view name, std::string_view payload, bytes& out) noexcept;
+
+}  // namespace scalekit::core

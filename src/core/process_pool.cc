@@ -1,0 +1,542 @@
+#include "scalekit/core/process_pool.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "scalekit/core/wire.h"
+
+extern char** environ;
+
+namespace scalekit::core {
+
+namespace {
+
+constexpr const char* worker_flag = "--scalekit-worker";
+constexpr int worker_fd = 3;                              // the socket, as the worker sees it
+constexpr std::uint64_t max_frame = std::uint64_t{1} << 30;  // 1 GiB: a bigger frame is a broken peer
+constexpr char frame_hello = 'H', frame_batch = 'B', frame_results = 'R';
+constexpr double target_batch_ns = 2e6;  // aim for ~2 ms of work per batch
+constexpr std::size_t auto_max_batch = 65536;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::string describe_wait_status(int st) {
+  if (WIFSIGNALED(st)) {
+    const int sig = WTERMSIG(st);
+    const char* name = strsignal(sig);
+    return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
+  }
+  if (WIFEXITED(st)) return "exited with status " + std::to_string(WEXITSTATUS(st));
+  return "ended (wait status " + std::to_string(st) + ")";
+}
+
+// Frames: u64 length, then `length` bytes: a type byte and its body.
+std::string make_frame(char type, std::string_view body) {
+  wire_writer w;
+  w.put<std::uint64_t>(body.size() + 1);
+  w.put<char>(type);
+  w.str().append(body);
+  return w.take();
+}
+
+// ---- worker side: blocking I/O on fd 3 ----
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+bool read_all(int fd, char* out, std::size_t n) {
+  while (n > 0) {
+    const ssize_t r = ::recv(fd, out, n, 0);
+    if (r == 0) return false;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    out += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+int worker_main(int fd, pid_t master) {
+  // Die with the master, even mid-task; never act on the terminal's Ctrl-C
+  // ourselves: the master decides, and its death ends us.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != master) return 0;
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (!write_all(fd, make_frame(frame_hello, {}))) return 0;
+  std::string body;
+  for (;;) {
+    std::uint64_t len = 0;
+    if (!read_all(fd, reinterpret_cast<char*>(&len), sizeof len)) return 0;  // master gone: done
+    if (len == 0 || len > max_frame) return 3;
+    body.resize(len);
+    if (!read_all(fd, body.data(), len)) return 0;
+    if (body[0] != frame_batch) return 3;
+    wire_reader in(std::string_view(body).substr(1));
+    wire_writer out;
+    const auto count = in.get<std::uint32_t>();
+    out.put<std::uint32_t>(count);
+    bytes result_bytes;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::string_view name = in.get_string();
+      const std::string_view payload = in.get_string();
+      const auto t0 = std::chrono::steady_clock::now();
+      const bool ok = run_task_inline(name, payload, result_bytes);
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+      out.put<std::uint8_t>(ok ? 1 : 0).put<std::uint64_t>(static_cast<std::uint64_t>(ns.count()));
+      out.put_string(result_bytes);
+    }
+    if (!write_all(fd, make_frame(frame_results, out.str()))) return 0;
+  }
+}
+
+}  // namespace
+
+std::optional<int> run_worker_if_requested(int argc, char** argv) {
+  if (argc < 4 || std::strcmp(argv[1], worker_flag) != 0) return std::nullopt;
+  const int fd = std::atoi(argv[2]);
+  const auto master = static_cast<pid_t>(std::atol(argv[3]));
+  try {
+    return worker_main(fd, master);
+  } catch (const std::exception&) {
+    return 3;  // a malformed frame from the master: exit, the master sees us die
+  }
+}
+
+// ---- master side ----
+
+struct process_pool::call_group {
+  std::vector<task_call> calls;
+  completion_fn done;
+};
+
+struct process_pool::worker {
+  pid_t pid = -1;
+  int fd = -1;
+  bool ready = false;  // said hello: the exec worked and the registry is loaded
+  std::vector<item> batch;
+  std::string wbuf;
+  std::size_t woff = 0;
+  std::string rbuf;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::string kill_reason;
+};
+
+process_pool::process_pool(process_pool_options options) : options_(std::move(options)) {
+  if (options_.workers == 0) options_.workers = default_jobs();
+  if (options_.max_attempts < 1) options_.max_attempts = 1;
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  for (std::size_t i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<worker>());
+  // Workers are spawned by the supervisor thread itself: PR_SET_PDEATHSIG fires
+  // when the *thread* that created a child exits, and this one lives as long as
+  // the pool.
+  supervisor_ = std::thread([this] { supervise(); });
+}
+
+process_pool::~process_pool() {
+  close();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void process_pool::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void process_pool::dispatch(std::vector<task_call> calls, completion_fn done) {
+  if (calls.empty()) return;
+  auto group = std::make_shared<call_group>(call_group{std::move(calls), std::move(done)});
+  std::string refused;
+  {
+    std::scoped_lock lock(mutex_);
+    if (broken_) {
+      refused = broken_reason_;
+    } else if (closing_) {
+      refused = "executor closed";
+    } else {
+      for (std::size_t i = 0; i < group->calls.size(); ++i) pending_.push_back(item{group, i});
+    }
+  }
+  if (!refused.empty()) {
+    for (std::size_t i = 0; i < group->calls.size(); ++i)
+      group->done(i, status::cancelled("task '" + group->calls[i].name + "' not run: " + refused));
+    return;
+  }
+  wake();
+}
+
+void process_pool::close() {
+  {
+    std::unique_lock lock(mutex_);
+    closing_ = true;
+    idle_cv_.wait(lock, [&] { return (pending_.empty() || broken_) && in_flight_ == 0; });
+    stopping_ = true;
+  }
+  wake();
+  if (supervisor_.joinable() && supervisor_.get_id() != std::this_thread::get_id()) supervisor_.join();
+}
+
+void process_pool::terminate() {
+  std::deque<item> dropped;
+  {
+    std::scoped_lock lock(mutex_);
+    closing_ = true;
+    dropped.swap(pending_);
+  }
+  for (auto& it : dropped) {
+    const auto& call = it.group->calls[it.index];
+    it.group->done(it.index, status::cancelled("task '" + call.name + "' not run: executor terminated"));
+  }
+  close();
+}
+
+std::vector<int> process_pool::get_worker_pids() const {
+  std::scoped_lock lock(mutex_);
+  return pids_;
+}
+
+void process_pool::spawn_worker(worker& w) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    handle_death(w, "socketpair failed: " + errno_text(errno));
+    return;
+  }
+  if (sv[1] == worker_fd) {  // dup2(3, 3) would keep close-on-exec: move it out of the way
+    const int moved = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+    ::close(sv[1]);
+    sv[1] = moved;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], worker_fd);  // dup2 clears close-on-exec
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, 2, 1);  // a task's stray prints must not reach our stdout
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  const std::string fd_arg = std::to_string(worker_fd), master_arg = std::to_string(::getpid());
+  std::string exe = options_.executable;
+  char* argv[] = {exe.data(), const_cast<char*>(worker_flag), const_cast<char*>(fd_arg.c_str()),
+                  const_cast<char*>(master_arg.c_str()), nullptr};
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(sv[1]);
+  if (rc != 0) {
+    ::close(sv[0]);
+    w = worker{};
+    if (++consecutive_start_failures_ >= 3)
+      fail_everything("cannot start worker process '" + options_.executable + "': " + errno_text(rc));
+    return;
+  }
+  ::fcntl(sv[0], F_SETFL, ::fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+  w = worker{};
+  w.pid = pid;
+  w.fd = sv[0];
+  std::scoped_lock lock(mutex_);
+  pids_.push_back(pid);
+}
+
+void process_pool::fail_everything(const std::string& why) {
+  std::deque<item> dropped;
+  {
+    std::scoped_lock lock(mutex_);
+    broken_ = true;
+    broken_reason_ = why;
+    dropped.swap(pending_);
+  }
+  for (auto& it : dropped) {
+    const auto& call = it.group->calls[it.index];
+    stats_.failed.fetch_add(1, std::memory_order_relaxed);
+    it.group->done(it.index, status::task_failed("task '" + call.name + "' failed: " + why));
+  }
+  idle_cv_.notify_all();
+}
+
+void process_pool::assign_batches() {
+  for (auto& wp : workers_) {
+    worker& w = *wp;
+    if (w.fd < 0 || !w.ready || !w.batch.empty()) continue;
+    {
+      std::scoped_lock lock(mutex_);
+      if (pending_.empty() || broken_) return;
+      const bool solo = pending_.front().solo;
+      std::size_t k = 1;
+      if (!solo) {
+        const auto& name = pending_.front().group->calls[pending_.front().index].name;
+        auto it = avg_service_ns_.find(name);
+        const std::size_t by_time =
+            it == avg_service_ns_.end() ? 1 : static_cast<std::size_t>(std::max(1.0, target_batch_ns / std::max(it->second, 1.0)));
+        const std::size_t fair = std::max<std::size_t>(1, pending_.size() / (workers_.size() * 2));
+        const std::size_t cap = options_.max_batch ? options_.max_batch : auto_max_batch;
+        k = std::min({by_time, fair, cap, pending_.size()});
+      }
+      std::size_t bytes_in_batch = 0;
+      while (w.batch.size() < k && !pending_.empty() && !(pending_.front().solo && !w.batch.empty()) &&
+             bytes_in_batch < (std::size_t{16} << 20)) {
+        bytes_in_batch += pending_.front().group->calls[pending_.front().index].payload.size();
+        w.batch.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+      in_flight_ += w.batch.size();
+    }
+    wire_writer body;
+    body.put<std::uint32_t>(static_cast<std::uint32_t>(w.batch.size()));
+    for (const auto& it : w.batch) {
+      const auto& call = it.group->calls[it.index];
+      body.put_string(call.name).put_string(call.payload);
+    }
+    w.wbuf = make_frame(frame_batch, body.str());
+    w.woff = 0;
+    w.deadline = options_.task_timeout.count() > 0
+                     ? std::chrono::steady_clock::now() + options_.task_timeout * static_cast<long>(w.batch.size())
+                     : std::chrono::steady_clock::time_point::max();
+  }
+}
+
+bool process_pool::handle_readable(worker& w) {
+  char buf[65536];
+  bool hung_up = false;
+  for (;;) {
+    const ssize_t n = ::recv(w.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      w.rbuf.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    hung_up = true;  // EOF or error: the worker is gone, but first use what it sent
+    break;
+  }
+  // Parse whole frames.
+  std::size_t off = 0;
+  while (w.rbuf.size() - off >= 8) {
+    std::uint64_t len;
+    std::memcpy(&len, w.rbuf.data() + off, 8);
+    if (len == 0 || len > max_frame) {
+      ::kill(w.pid, SIGKILL);
+      w.kill_reason = "sent a malformed frame";
+      handle_death(w, "");
+      return false;
+    }
+    if (w.rbuf.size() - off - 8 < len) break;
+    const std::string_view frame(w.rbuf.data() + off + 8, len);
+    off += 8 + len;
+    if (frame[0] == frame_hello) {
+      w.ready = true;
+      consecutive_start_failures_ = 0;
+      continue;
+    }
+    // Results for the whole batch.
+    std::vector<item> batch = std::move(w.batch);
+    w.batch.clear();
+    w.deadline = std::chrono::steady_clock::time_point::max();
+    try {
+      wire_reader in(frame.substr(1));
+      const auto count = in.get<std::uint32_t>();
+      if (frame[0] != frame_results || count != batch.size()) throw wire_error("result count mismatch");
+      for (auto& it : batch) {
+        const bool ok = in.get<std::uint8_t>() != 0;
+        const auto ns = in.get<std::uint64_t>();
+        const std::string_view out = in.get_string();
+        const auto& call = it.group->calls[it.index];
+        stats_.service_time.record(std::chrono::nanoseconds(ns));
+        auto [avg, fresh] = avg_service_ns_.try_emplace(call.name, static_cast<double>(ns));
+        if (!fresh) avg->second = 0.8 * avg->second + 0.2 * static_cast<double>(ns);
+        if (ok) {
+          stats_.completed.fetch_add(1, std::memory_order_relaxed);
+          it.group->done(it.index, result<bytes>(bytes(out)));
+        } else {
+          stats_.failed.fetch_add(1, std::memory_order_relaxed);
+          it.group->done(it.index, status::task_failed("task '" + call.name + "' failed: " + std::string(out)));
+        }
+      }
+    } catch (const wire_error&) {
+      w.batch = std::move(batch);  // unanswered: treat as a crash, the calls run again
+      ::kill(w.pid, SIGKILL);
+      w.kill_reason = "sent a malformed result";
+      w.rbuf.erase(0, off);
+      handle_death(w, "");
+      return false;
+    }
+    {
+      std::scoped_lock lock(mutex_);
+      in_flight_ -= batch.size();
+    }
+    idle_cv_.notify_all();
+  }
+  w.rbuf.erase(0, off);
+  if (hung_up) {
+    handle_death(w, "");
+    return false;
+  }
+  return true;
+}
+
+void process_pool::handle_death(worker& w, const std::string& why) {
+  if (w.fd >= 0) ::close(w.fd);
+  std::string reason = why;
+  if (w.pid > 0) {
+    int st = 0;
+    while (::waitpid(w.pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    reason = "worker process " + std::to_string(w.pid) + " " +
+             (w.kill_reason.empty() ? describe_wait_status(st) : w.kill_reason);
+    std::scoped_lock lock(mutex_);
+    std::erase(pids_, w.pid);
+  }
+  const bool never_started = !w.ready;
+  std::vector<item> batch = std::move(w.batch);
+  w = worker{};
+
+  std::vector<item> retry;
+  std::size_t failed = 0;
+  for (auto& it : batch) {
+    if (++it.attempts >= options_.max_attempts) {
+      const auto& call = it.group->calls[it.index];
+      stats_.failed.fetch_add(1, std::memory_order_relaxed);
+      ++failed;
+      it.group->done(it.index, status::task_failed("task '" + call.name + "' failed: " + reason + " (ran " +
+                                                   std::to_string(it.attempts) + " times)"));
+    } else {
+      it.solo = true;
+      stats_.retried.fetch_add(1, std::memory_order_relaxed);
+      retry.push_back(std::move(it));
+    }
+  }
+  {
+    std::scoped_lock lock(mutex_);
+    in_flight_ -= batch.size();
+    for (auto r = retry.rbegin(); r != retry.rend(); ++r) pending_.push_front(std::move(*r));
+  }
+  if (failed > 0) idle_cv_.notify_all();
+  if (never_started && ++consecutive_start_failures_ >= 3)
+    fail_everything("cannot start worker process '" + options_.executable + "': " + reason);
+}
+
+void process_pool::supervise() {
+  for (auto& w : workers_) spawn_worker(*w);
+  std::vector<pollfd> fds;
+  std::vector<worker*> polled;
+  for (;;) {
+    bool need_workers;
+    {
+      std::scoped_lock lock(mutex_);
+      if (stopping_ && in_flight_ == 0 && (pending_.empty() || broken_)) break;
+      need_workers = !broken_ && !stopping_;
+    }
+    // Replace dead workers.
+    if (need_workers) {
+      for (auto& w : workers_) {
+        if (w->fd < 0) {
+          spawn_worker(*w);
+          stats_.workers_replaced.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
+    assign_batches();
+
+    fds.clear();
+    polled.clear();
+    fds.push_back(pollfd{wake_fd_, POLLIN, 0});
+    auto now = std::chrono::steady_clock::now();
+    auto next_deadline = now + std::chrono::milliseconds(500);
+    for (auto& w : workers_) {
+      if (w->fd < 0) continue;
+      const short ev = static_cast<short>(POLLIN | (w->woff < w->wbuf.size() ? POLLOUT : 0));
+      fds.push_back(pollfd{w->fd, ev, 0});
+      polled.push_back(w.get());
+      next_deadline = std::min(next_deadline, w->deadline);
+    }
+    const auto wait_ms = std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count() + 1);
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
+    if (n < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      std::uint64_t v;
+      [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof v);
+    }
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      worker& w = *polled[i];
+      const short re = fds[i + 1].revents;
+      if (w.fd < 0) continue;
+      if ((re & POLLOUT) && w.woff < w.wbuf.size()) {
+        const ssize_t s = ::send(w.fd, w.wbuf.data() + w.woff, w.wbuf.size() - w.woff, MSG_NOSIGNAL);
+        if (s > 0) {
+          w.woff += static_cast<std::size_t>(s);
+          if (w.woff == w.wbuf.size()) {
+            w.wbuf.clear();
+            w.woff = 0;
+          }
+        }
+        // On error, the read side below sees the hang-up.
+      }
+      if (re & (POLLIN | POLLHUP | POLLERR)) handle_readable(w);
+    }
+    // Calls that overran their time: kill the worker; its death retries or fails them.
+    now = std::chrono::steady_clock::now();
+    for (auto& w : workers_) {
+      if (w->fd >= 0 && !w->batch.empty() && now >= w->deadline && w->kill_reason.empty()) {
+        w->kill_reason = "killed after the task timeout of " + std::to_string(options_.task_timeout.count()) + " ms";
+        ::kill(w->pid, SIGKILL);
+      }
+    }
+  }
+  // Shut down: closing our end makes each worker read EOF and exit.
+  for (auto& w : workers_) {
+    if (w->fd >= 0) ::close(w->fd);
+    w->fd = -1;
+  }
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (auto& w : workers_) {
+    if (w->pid <= 0) continue;
+    int st;
+    while (::waitpid(w->pid, &st, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() >= give_up) {
+        ::kill(w->pid, SIGKILL);
+        ::waitpid(w->pid, &st, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    w->pid = -1;
+  }
+  {
+    std::scoped_lock lock(mutex_);
+    pids_.clear();
+  }
+  idle_cv_.notify_all();
+}
+
+}  // namespace scalekit::core

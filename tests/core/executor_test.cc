@@ -1,0 +1,138 @@
+#include "scalekit/core/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "scalekit/core/wire.h"
+
+using namespace scalekit::core;
+using scalekit::result;
+using scalekit::status;
+
+namespace {
+bytes u64(std::uint64_t v) { return wire_writer().put<std::uint64_t>(v).take(); }
+std::uint64_t as_u64(const bytes& b) { return wire_reader(b).get<std::uint64_t>(); }
+}  // namespace
+
+// Every executor must give the same answers: same order from map(), every call
+// exactly once from as_completed(), failures as values that name the task.
+class Executor : public ::testing::TestWithParam<executor_kind> {
+ protected:
+  void SetUp() override {
+#if defined(__SANITIZE_THREAD__)
+    // libgomp's barriers are not instrumented, so TSan reports its hand-offs as races.
+    if (GetParam() == executor_kind::openmp) GTEST_SKIP() << "OpenMP under TSan gives false positives";
+#endif
+  }
+  std::unique_ptr<executor> make(std::size_t jobs = 2) {
+    executor_options o;
+    o.jobs = jobs;
+    return make_executor(GetParam(), o);
+  }
+};
+
+TEST_P(Executor, MapKeepsInputOrder) {
+  auto ex = make();
+  std::vector<bytes> in;
+  for (std::uint64_t i = 0; i < 1000; ++i) in.push_back(u64(i));
+  auto out = ex->map("test.square", in);
+  ASSERT_EQ(out.size(), 1000u);
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(out[i].ok()) << out[i].error().to_string();
+    EXPECT_EQ(as_u64(out[i].value()), i * i);
+  }
+  EXPECT_EQ(ex->get_stats().completed.load(), 1000u);
+}
+
+TEST_P(Executor, SubmitReturnsThroughFuture) {
+  auto ex = make();
+  EXPECT_EQ(ex->submit("test.echo", "hello").get(), "hello");
+  auto bad = ex->submit("test.fail", "x");
+  try {
+    bad.get();
+    FAIL() << "expected task_error";
+  } catch (const task_error& e) {
+    EXPECT_NE(std::string(e.what()).find("test.fail"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("boom: x"), std::string::npos) << e.what();
+  }
+}
+
+TEST_P(Executor, FailuresAreValuesAndTheRestGoOn) {
+  auto ex = make();
+  std::vector<task_call> calls = {{"test.echo", "a"}, {"test.fail", "b"}, {"no.such.task", ""}, {"test.echo", "d"}};
+  std::vector<std::optional<result<bytes>>> got(calls.size());
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t n = 0;
+  ex->dispatch(calls, [&](std::size_t i, result<bytes> r) {
+    std::scoped_lock lock(m);
+    got[i].emplace(std::move(r));
+    ++n;
+    cv.notify_all();
+  });
+  std::unique_lock lock(m);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return n == calls.size(); }));
+  EXPECT_EQ(got[0]->value(), "a");
+  EXPECT_FALSE(got[1]->ok());
+  EXPECT_FALSE(got[2]->ok());
+  EXPECT_NE(got[2]->error().message().find("unknown task 'no.such.task'"), std::string::npos)
+      << got[2]->error().message();
+  EXPECT_EQ(got[3]->value(), "d");
+}
+
+TEST_P(Executor, AsCompletedYieldsEachCallOnce) {
+  auto ex = make();
+  std::vector<bytes> in;
+  for (std::uint64_t i = 0; i < 200; ++i) in.push_back(u64(i));
+  auto stream = ex->as_completed("test.square", in);
+  std::set<std::size_t> seen;
+  while (auto c = stream.next()) {
+    ASSERT_TRUE(c->value.ok());
+    EXPECT_EQ(as_u64(c->value.value()), c->index * c->index);
+    EXPECT_TRUE(seen.insert(c->index).second);
+  }
+  EXPECT_EQ(seen.size(), 200u);
+}
+
+TEST_P(Executor, AfterCloseCallsAreCancelledNotLost) {
+  auto ex = make();
+  ex->close();
+  if (GetParam() == executor_kind::openmp) GTEST_SKIP() << "OpenMP runs inside dispatch(): close has nothing to refuse";
+  auto r = ex->map("test.echo", {"x"});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].error().code(), scalekit::status_code::cancelled);
+}
+
+TEST_P(Executor, RecordsServiceTimes) {
+  auto ex = make();
+  ex->map("test.sleep_ms", {"2", "2", "2"});
+  EXPECT_EQ(ex->get_stats().service_time.count(), 3u);
+  EXPECT_GE(ex->get_stats().service_time.percentile(0.5), std::chrono::milliseconds(1));
+  EXPECT_FALSE(ex->get_stats().latency_summary().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, Executor,
+                         ::testing::Values(executor_kind::serial, executor_kind::threads,
+                                           executor_kind::processes, executor_kind::openmp),
+                         [](const auto& p) { return std::string(to_string(p.param)); });
+
+TEST(ExecutorKind, ParsesAndPrints) {
+  for (auto k : {executor_kind::serial, executor_kind::threads, executor_kind::processes, executor_kind::openmp,
+                 executor_kind::async, executor_kind::distributed})
+    EXPECT_EQ(parse_executor_kind(to_string(k)), k);
+  EXPECT_EQ(parse_executor_kind("gpu"), std::nullopt);
+  EXPECT_THROW(make_executor(executor_kind::distributed), std::invalid_argument);
+}
+
+TEST(ThreadExecutor, TerminateCancelsQueuedCalls) {
+  auto ex = make_thread_executor(1);
+  std::vector<bytes> in(50, "20");
+  auto stream = ex->as_completed("test.sleep_ms", in);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  ex->terminate();
+  std::size_t ok = 0, cancelled = 0;
+  while (auto c = stream.next()) (c->value.ok() ? ok : cancelled)++;
+  EXPECT_EQ(ok + cancelled, 50u);  // nothing lost
+  EXPECT_GE(cancelled, 40u);
+}

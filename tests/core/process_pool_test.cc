@@ -1,0 +1,213 @@
+#include "scalekit/core/process_pool.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "scalekit/core/wire.h"
+
+using namespace scalekit::core;
+using scalekit::result;
+using scalekit::status;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_dir() {
+  auto d = fs::temp_directory_path() / ("scalekit-pp-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+bool process_gone(int pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string s;
+  std::getline(stat, s);
+  const auto close = s.rfind(')');
+  return close != std::string::npos && close + 2 < s.size() && s[close + 2] == 'Z';  // zombie: dead
+}
+}  // namespace
+
+TEST(ProcessPool, RunsInOtherProcesses) {
+  process_pool pool({.workers = 2});
+  std::vector<bytes> in(20);
+  auto out = pool.map("test.pid", in);
+  std::set<std::string> pids;
+  for (auto& r : out) {
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    pids.insert(r.value());
+  }
+  EXPECT_EQ(pids.count(std::to_string(::getpid())), 0u);
+  EXPECT_LE(pids.size(), 2u);
+}
+
+TEST(ProcessPool, CrashedCallRunsOnceMoreAndSucceeds) {
+  const auto dir = temp_dir();
+  process_pool pool({.workers = 2});
+  auto out = pool.map("test.crash_once", {(dir / "m1").string(), (dir / "m2").string()});
+  for (auto& r : out) {
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(r.value(), "survived");
+  }
+  EXPECT_EQ(pool.get_stats().retried.load(), 2u);
+  EXPECT_GE(pool.get_stats().workers_replaced.load(), 2u);
+  fs::remove_all(dir);
+}
+
+TEST(ProcessPool, CallThatAlwaysCrashesFailsByNameAndOthersSucceed) {
+  process_pool pool({.workers = 2});
+  std::vector<task_call> calls;
+  for (int i = 0; i < 50; ++i) calls.push_back({"test.echo", std::to_string(i)});
+  calls.insert(calls.begin() + 25, task_call{"test.crash", ""});
+  std::vector<std::optional<result<bytes>>> got(calls.size());
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t n = 0;
+  pool.dispatch(calls, [&](std::size_t i, result<bytes> r) {
+    std::scoped_lock lock(m);
+    got[i].emplace(std::move(r));
+    ++n;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return n == calls.size(); })) << "map hung";
+  }
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (i == 25) {
+      ASSERT_FALSE(got[i]->ok());
+      const std::string msg = got[i]->error().message();
+      EXPECT_NE(msg.find("task 'test.crash' failed"), std::string::npos) << msg;
+      // "killed by signal 11"; sanitizer builds catch the SIGSEGV and exit instead.
+      EXPECT_NE(msg.find("worker process"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("ran 2 times"), std::string::npos) << msg;
+    } else {
+      ASSERT_TRUE(got[i]->ok()) << i << ": " << got[i]->error().to_string();
+      EXPECT_EQ(got[i]->value(), calls[i].payload);
+    }
+  }
+  // The pool still works afterwards.
+  EXPECT_EQ(pool.submit("test.echo", "after").get(), "after");
+}
+
+TEST(ProcessPool, KilledWorkerIsReplacedAndItsCallRerun) {
+  process_pool pool({.workers = 1});
+  auto fut = pool.submit("test.sleep_ms", "400");
+  std::vector<int> pids;
+  for (int i = 0; i < 200 && pids.empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+    pids = pool.get_worker_pids();
+  }
+  ASSERT_EQ(pids.size(), 1u);
+  std::this_thread::sleep_for(100ms);  // the call is running now
+  ::kill(pids[0], SIGKILL);
+  EXPECT_EQ(fut.get(), "400");  // ran again on the replacement
+  auto now = pool.get_worker_pids();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_NE(now[0], pids[0]);
+}
+
+TEST(ProcessPool, TimeoutKillsAHungCall) {
+  process_pool_options o;
+  o.workers = 1;
+  o.task_timeout = 100ms;
+  process_pool pool(o);
+  auto r = pool.map("test.sleep_ms", {"5000", "1"});
+  ASSERT_FALSE(r[0].ok());
+  EXPECT_NE(r[0].error().message().find("timeout"), std::string::npos) << r[0].error().message();
+  ASSERT_TRUE(r[1].ok()) << r[1].error().to_string();
+}
+
+TEST(ProcessPool, BatchesAMillionTinyCalls) {
+  process_pool pool({.workers = 2});
+  std::vector<bytes> in(1'000'000);
+  for (std::uint64_t i = 0; i < in.size(); ++i) in[i] = wire_writer().put<std::uint64_t>(i).take();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto out = pool.map("test.square", std::move(in));
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(out.size(), 1'000'000u);
+  for (std::uint64_t i = 0; i < out.size(); i += 9973) EXPECT_EQ(wire_reader(out[i].value()).get<std::uint64_t>(), i * i);
+  // Not a timing test: a generous bound that only per-call round trips would break.
+  EXPECT_LT(elapsed, 60s);
+  std::printf("1M tiny calls on 2 processes: %.2f us per call\n",
+              std::chrono::duration<double, std::micro>(elapsed).count() / 1e6);
+}
+
+TEST(ProcessPool, MissingExecutableFailsCallsInsteadOfHanging) {
+  process_pool_options o;
+  o.workers = 1;
+  o.executable = "/nonexistent/scalekit";
+  process_pool pool(o);
+  auto r = pool.map("test.echo", {"x"});
+  ASSERT_FALSE(r[0].ok());
+  EXPECT_NE(r[0].error().message().find("cannot start worker process"), std::string::npos) << r[0].error().message();
+}
+
+TEST(ProcessPool, TerminateCancelsQueuedCalls) {
+  process_pool pool({.workers = 1});
+  std::vector<bytes> in(20, "50");
+  auto stream = pool.as_completed("test.sleep_ms", in);
+  std::this_thread::sleep_for(80ms);
+  pool.terminate();
+  std::size_t ok = 0, cancelled = 0;
+  while (auto c = stream.next()) (c->value.ok() ? ok : cancelled)++;
+  EXPECT_EQ(ok + cancelled, 20u);
+  EXPECT_GE(cancelled, 10u);
+  EXPECT_TRUE(pool.get_worker_pids().empty());
+}
+
+TEST(ProcessPool, NoWorkerOutlivesThePool) {
+  std::vector<int> pids;
+  {
+    process_pool pool({.workers = 3});
+    pool.map("test.echo", {"a", "b", "c"});
+    pids = pool.get_worker_pids();
+  }
+  ASSERT_EQ(pids.size(), 3u);
+  for (int pid : pids) EXPECT_TRUE(process_gone(pid)) << pid;
+}
+
+// One Ctrl-C (SIGINT to the foreground process group) ends the program within
+// a second and leaves no worker behind.
+TEST(ProcessPool, CtrlCEndsWithinASecondWithNoOrphans) {
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t child = ::fork();  // the test itself is single-threaded here
+  if (child == 0) {
+    ::setpgid(0, 0);
+    ::dup2(out[1], 1);
+    ::close(out[0]);
+    ::execl(SCALEKIT_SIGINT_HELPER, SCALEKIT_SIGINT_HELPER, nullptr);
+    ::_exit(127);
+  }
+  ::setpgid(child, child);
+  ::close(out[1]);
+  FILE* f = ::fdopen(out[0], "r");
+  std::vector<int> workers;
+  char line[64];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::string(line) == "ready\n") break;
+    workers.push_back(std::atoi(line));
+  }
+  ASSERT_EQ(workers.size(), 2u);
+  const auto t0 = std::chrono::steady_clock::now();
+  ::kill(-child, SIGINT);
+  int st = 0;
+  ASSERT_EQ(::waitpid(child, &st, 0), child);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 1s);
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
+  std::this_thread::sleep_for(200ms);  // let the kernel deliver PDEATHSIG and init reap
+  for (int pid : workers) EXPECT_TRUE(process_gone(pid)) << "orphaned worker " << pid;
+  std::fclose(f);
+}

@@ -1,0 +1,56 @@
+// Test main for the core: registers the test tasks, then either serves as a
+// process-pool worker (when re-executed by a pool) or runs GoogleTest.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "scalekit/core/process_pool.h"
+#include "scalekit/core/task.h"
+#include "scalekit/core/wire.h"
+#include "test_tasks.h"
+
+using scalekit::core::bytes;
+
+void register_test_tasks() {
+  auto& r = scalekit::core::task_registry::global();
+  r.add("test.echo", [](std::string_view p) { return bytes(p); });
+  r.add("test.square", [](std::string_view p) {
+    scalekit::core::wire_reader in(p);
+    const auto v = in.get<std::uint64_t>();
+    in.expect_end();
+    return scalekit::core::wire_writer().put<std::uint64_t>(v * v).take();
+  });
+  r.add("test.fail", [](std::string_view p) -> bytes { throw std::runtime_error("boom: " + std::string(p)); });
+  r.add("test.sleep_ms", [](std::string_view p) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(std::string(p))));
+    return bytes(p);
+  });
+  r.add("test.pid", [](std::string_view) { return std::to_string(::getpid()); });
+  // Kills its own process the first time (a marker file remembers), then succeeds.
+  r.add("test.crash_once", [](std::string_view marker) {
+    struct stat st;
+    if (::stat(std::string(marker).c_str(), &st) != 0) {
+      std::ofstream(std::string(marker)) << "crashed\n";
+      ::raise(SIGKILL);
+    }
+    return bytes("survived");
+  });
+  r.add("test.crash", [](std::string_view) -> bytes {
+    ::raise(SIGSEGV);
+    return {};
+  });
+}
+
+int main(int argc, char** argv) {
+  register_test_tasks();
+  if (auto rc = scalekit::core::run_worker_if_requested(argc, argv)) return *rc;
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
