@@ -1,0 +1,98 @@
+#include "common.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+
+namespace scalekit::cli {
+
+global_options& globals() {
+  static global_options g;
+  return g;
+}
+
+void executor_flags::add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind) {
+  executor = default_kind;
+  std::vector<std::string> kinds;
+  std::string rest = allowed;
+  for (std::size_t pos; (pos = rest.find(',')) != std::string::npos; rest.erase(0, pos + 1))
+    kinds.push_back(rest.substr(0, pos));
+  kinds.push_back(rest);
+  cmd.add_option("--executor", executor, "how to run the work: " + allowed)
+      ->check(CLI::IsMember(kinds))
+      ->capture_default_str();
+  cmd.add_option("-j,--jobs", jobs, "parallel workers (default: number of cores)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+}
+
+core::executor_kind executor_flags::kind() const { return *core::parse_executor_kind(executor); }
+
+std::unique_ptr<core::executor> executor_flags::make() const {
+  core::executor_options o;
+  o.jobs = effective_jobs();
+  try {
+    return core::make_executor(kind(), o);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+}
+
+void progress_line::update(std::uint64_t done, std::uint64_t total, const char* unit) {
+  if (globals().quiet || globals().json) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool tty = ::isatty(2) != 0;
+  const auto every = tty ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10000);
+  if (now - start_ < std::chrono::milliseconds(500) || now - last_ < every) return;  // short jobs stay quiet
+  last_ = now;
+  const double pct = total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total);
+  if (tty) {
+    std::fprintf(stderr, "\r%s: %5.1f%% (%llu/%llu %s)", job_.c_str(), pct, static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total), unit);
+    drawn_ = true;
+  } else {
+    std::fprintf(stderr, "%s: %.1f%% (%llu/%llu %s)\n", job_.c_str(), pct, static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total), unit);
+  }
+  std::fflush(stderr);
+}
+
+void progress_line::finish() {
+  if (drawn_) {
+    std::fprintf(stderr, "\r\033[K");
+    drawn_ = false;
+  }
+}
+
+void print_summary(const std::string& job, const std::string& work, std::chrono::nanoseconds elapsed, double items,
+                   const char* unit, const std::string& details) {
+  if (globals().quiet) return;
+  const double secs = std::chrono::duration<double>(elapsed).count();
+  const double rate = secs > 0 ? items / secs : 0;
+  std::string line = fmt::format("{}: {} in {:.3f} s ({:.4g} {}/s)", job, work, secs, rate, unit);
+  if (!details.empty()) line += " [" + details + "]";
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+void print_error(const std::string& job, const std::string& message) {
+  std::fprintf(stderr, "scalekit %s: %s\n", job.c_str(), message.c_str());
+}
+
+}  // namespace scalekit::cli
+
+namespace scalekit::cli {
+
+void run_job(const std::string& job, const std::function<int()>& body) {
+  try {
+    globals().exit_code = body();
+  } catch (const usage_error& e) {
+    print_error(job, e.what());
+    globals().exit_code = exit_usage;
+  } catch (const std::exception& e) {
+    print_error(job, e.what());
+    globals().exit_code = exit_failed;
+  }
+}
+
+}  // namespace scalekit::cli

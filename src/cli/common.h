@@ -1,0 +1,81 @@
+#pragma once
+// Shared pieces of the scalekit command line: exit codes, the common executor
+// flags, job summaries and progress. Keeps each subcommand file short.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <memory>
+#include <string>
+
+#include "scalekit/core/executor.h"
+
+namespace CLI {
+class App;
+}
+
+namespace scalekit::cli {
+
+/// Exit statuses of the command-line contract.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failed = 1;  ///< the job ran and failed
+inline constexpr int exit_usage = 2;   ///< bad arguments
+
+/// Thrown by a subcommand for bad usage that CLI11 cannot see (a value out of
+/// range, a combination of flags): printed as one line, exit status 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Global flags, set before any subcommand runs.
+struct global_options {
+  bool json = false;
+  bool quiet = false;
+  int exit_code = 0;  ///< set by the subcommand that ran
+};
+global_options& globals();
+
+/// --executor and -j/--jobs, as a subcommand declares them.
+struct executor_flags {
+  std::string executor = "threads";
+  std::size_t jobs = 0;  ///< 0: number of cores
+  /// Add --executor (restricted to `allowed`, comma-separated) and -j/--jobs to `cmd`.
+  void add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind);
+  [[nodiscard]] core::executor_kind kind() const;
+  [[nodiscard]] std::size_t effective_jobs() const { return jobs == 0 ? core::default_jobs() : jobs; }
+  /// Builds the executor; @throws usage_error when it cannot be built here.
+  [[nodiscard]] std::unique_ptr<core::executor> make() const;
+};
+
+/// Progress on stderr: a live line when stderr is a terminal, otherwise a line
+/// every 10 seconds; nothing under --quiet or --json.
+class progress_line {
+ public:
+  explicit progress_line(std::string job) : job_(std::move(job)), start_(std::chrono::steady_clock::now()) {}
+  ~progress_line() { finish(); }
+  void update(std::uint64_t done, std::uint64_t total, const char* unit);
+  void finish();
+
+ private:
+  std::string job_;
+  std::chrono::steady_clock::time_point start_, last_{};
+  bool drawn_ = false;
+};
+
+/// The one-line summary every job prints on stderr at its end:
+/// "<job>: <work> in <elapsed> (<rate>) [<details>]".
+void print_summary(const std::string& job, const std::string& work, std::chrono::nanoseconds elapsed,
+                   double items, const char* unit, const std::string& details);
+
+/// Print one error line: "scalekit <job>: <message>".
+void print_error(const std::string& job, const std::string& message);
+
+/// Run a subcommand body and record its exit status in globals(): usage_error
+/// prints one line and gives 2, any other exception one line and 1.
+void run_job(const std::string& job, const std::function<int()>& body);
+
+// Subcommand registration: each adds itself to the app and sets its callback.
+void add_mandelbrot_command(CLI::App& app);
+
+}  // namespace scalekit::cli

@@ -1,0 +1,29 @@
+// The plain scalar kernel, and the escape test both kernels share.
+
+#include <cmath>
+
+#include "escape.h"
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
+
+namespace scalekit::jobs::mandelbrot {
+
+void row_iterations_scalar(const params& p, std::uint32_t y, std::uint32_t* out) {
+  const double ci = static_cast<double>(y) * (2.0 / static_cast<double>(p.height)) - 1.0;
+  const double sx = 3.5 / static_cast<double>(p.width);
+  for (std::uint32_t x = 0; x < p.width; ++x) {
+    const double cr = static_cast<double>(x) * sx - 2.5;
+    double zr = 0, zi = 0;
+    std::uint32_t i = 0;
+    while (i < p.max_iterations) {
+      const double xx = zr * zr, yy = zi * zi;
+      if (!detail::inside(xx + yy, zr, zi)) break;
+      const double re = xx - yy, im = zr * zi + zi * zr;
+      zr = re + cr;
+      zi = im + ci;
+      ++i;
+    }
+    out[x] = i;
+  }
+}
+
+}  // namespace scalekit::jobs::mandelbrot

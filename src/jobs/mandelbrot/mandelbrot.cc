@@ -1,0 +1,116 @@
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "scalekit/core/wire.h"
+
+namespace scalekit::jobs::mandelbrot {
+
+status validate(const params& p) {
+  if (p.width == 0) return status::invalid_argument("width must be at least 1");
+  if (p.height == 0) return status::invalid_argument("height must be at least 1");
+  if (p.max_iterations == 0) return status::invalid_argument("iterations must be at least 1");
+  if (p.width > max_side || p.height > max_side)
+    return status::too_large("image side above " + std::to_string(max_side) + " pixels");
+  const std::uint64_t pixels = std::uint64_t{p.width} * p.height;
+  if (pixels > max_pixels)
+    return status::too_large(std::to_string(p.width) + "x" + std::to_string(p.height) + " is " +
+                             std::to_string(pixels) + " pixels; the limit is " + std::to_string(max_pixels));
+  return {};
+}
+
+std::optional<kernel_kind> parse_kernel(std::string_view name) {
+  if (name == "scalar") return kernel_kind::scalar;
+  if (name == "simd") return kernel_kind::simd;
+  return std::nullopt;
+}
+
+std::string render_rows(const params& p, std::uint32_t y0, std::uint32_t y1, kernel_kind k) {
+  std::string rgb(std::size_t{p.width} * (y1 - y0) * 3, '\0');
+  std::vector<std::uint32_t> counts(p.width);
+  auto* out = reinterpret_cast<std::uint8_t*>(rgb.data());
+  for (std::uint32_t y = y0; y < y1; ++y) {
+    if (k == kernel_kind::simd) {
+      row_iterations_simd(p, y, counts.data());
+    } else {
+      row_iterations_scalar(p, y, counts.data());
+    }
+    for (std::uint32_t x = 0; x < p.width; ++x, out += 3) colour(counts[x], out);
+  }
+  return rgb;
+}
+
+namespace {
+
+// Payload of mandelbrot.rows: width, height, iterations, first row, end row, kernel.
+std::string encode_band(const params& p, std::uint32_t y0, std::uint32_t y1, kernel_kind k) {
+  core::wire_writer w;
+  w.put(p.width).put(p.height).put(p.max_iterations).put(y0).put(y1).put(static_cast<std::uint8_t>(k));
+  return w.take();
+}
+
+core::bytes rows_task_body(std::string_view payload) {
+  core::wire_reader in(payload);
+  params p;
+  p.width = in.get<std::uint32_t>();
+  p.height = in.get<std::uint32_t>();
+  p.max_iterations = in.get<std::uint32_t>();
+  const auto y0 = in.get<std::uint32_t>();
+  const auto y1 = in.get<std::uint32_t>();
+  const auto k = in.get<std::uint8_t>();
+  in.expect_end();
+  if (status s = validate(p); !s.ok()) throw std::invalid_argument(s.message());
+  if (y0 >= y1 || y1 > p.height) throw std::invalid_argument("row range out of bounds");
+  if (k > static_cast<std::uint8_t>(kernel_kind::simd)) throw std::invalid_argument("unknown kernel");
+  return render_rows(p, y0, y1, static_cast<kernel_kind>(k));
+}
+
+}  // namespace
+
+void register_tasks() { core::task_registry::global().add(rows_task, rows_task_body); }
+
+result<image> render(const params& p, core::executor& ex, const render_options& options) {
+  if (status s = validate(p); !s.ok()) return s;
+  std::uint32_t per_task = options.rows_per_task;
+  if (per_task == 0) {
+    // ~16 bands per worker balances uneven rows; never below one row.
+    const auto bands = static_cast<std::uint32_t>(std::max<std::size_t>(1, ex.concurrency() * 16));
+    per_task = std::max<std::uint32_t>(1, p.height / bands);
+  }
+  std::vector<core::bytes> payloads;
+  std::vector<std::uint32_t> first_row;
+  for (std::uint32_t y = 0; y < p.height; y += per_task) {
+    const std::uint32_t y1 = std::min(p.height, y + per_task);
+    payloads.push_back(encode_band(p, y, y1, options.kernel));
+    first_row.push_back(y);
+  }
+  image img;
+  img.width = p.width;
+  img.height = p.height;
+  img.rgb.resize(std::size_t{p.width} * p.height * 3);
+  const std::size_t row_bytes = std::size_t{p.width} * 3;
+  std::uint32_t rows_done = 0;
+  status first_error;
+  auto stream = ex.as_completed(rows_task, std::move(payloads));
+  while (auto c = stream.next()) {
+    if (!c->value.ok()) {
+      if (first_error.ok()) first_error = c->value.error();
+      continue;  // drain the rest: every call completes, none is abandoned
+    }
+    const auto& band = c->value.value();
+    const std::uint32_t y0 = first_row[c->index];
+    const std::uint32_t rows = std::min(per_task, p.height - y0);
+    if (band.size() != rows * row_bytes) {
+      if (first_error.ok()) first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
+      continue;
+    }
+    std::memcpy(img.rgb.data() + y0 * row_bytes, band.data(), band.size());
+    rows_done += rows;
+    if (options.progress) options.progress(rows_done, p.height);
+  }
+  if (!first_error.ok()) return first_error;
+  return img;
+}
+
+}  // namespace scalekit::jobs::mandelbrot
