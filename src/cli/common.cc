@@ -1,8 +1,12 @@
 #include "common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 
@@ -93,6 +97,40 @@ void run_job(const std::string& job, const std::function<int()>& body) {
     print_error(job, e.what());
     globals().exit_code = exit_failed;
   }
+}
+
+}  // namespace scalekit::cli
+
+namespace scalekit::cli {
+
+namespace {
+char doomed_path[4096];  // read by the signal handler: a plain buffer, no allocation
+
+extern "C" void remove_and_reraise(int sig) {
+  if (doomed_path[0] != '\0') ::unlink(doomed_path);  // async-signal-safe
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+}  // namespace
+
+void remove_on_signal(const std::string& path) {
+  static bool installed = false;
+  if (!installed) {
+    struct sigaction sa {};
+    sa.sa_handler = remove_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    installed = true;
+  }
+  // Block the signals while the buffer changes, so the handler never sees half a path.
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&block, sig);
+  ::pthread_sigmask(SIG_BLOCK, &block, &old);
+  const std::size_t n = std::min(path.size(), sizeof doomed_path - 1);
+  std::memcpy(doomed_path, path.data(), n);
+  doomed_path[n] = '\0';
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 }  // namespace scalekit::cli

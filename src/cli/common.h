@@ -75,6 +75,11 @@ void print_error(const std::string& job, const std::string& message);
 /// prints one line and gives 2, any other exception one line and 1.
 void run_job(const std::string& job, const std::function<int()>& body);
 
+/// Remove `path` if SIGINT, SIGTERM or SIGHUP ends the program (a temporary
+/// output file), then die of that signal as usual. One path at a time;
+/// an empty path disarms it.
+void remove_on_signal(const std::string& path);
+
 // Subcommand registration: each adds itself to the app and sets its callback.
 void add_mandelbrot_command(CLI::App& app);
 

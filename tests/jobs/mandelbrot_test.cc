@@ -54,15 +54,34 @@ TEST(Mandelbrot, MatchesTheSeedPixelForPixel640x480BothKernels) {
 // Odd widths exercise the vector kernel's padding lanes; tiny and deep
 // iteration counts its early exit.
 TEST(Mandelbrot, SimdAndScalarKernelsAgreeOnEveryRow) {
-  for (params p : {params{1, 1, 10}, params{7, 5, 50}, params{129, 33, 300}, params{333, 17, 5000}}) {
+  for (params p : {params{1, 1, 10}, params{7, 5, 50}, params{129, 33, 300}, params{333, 17, 5000},
+                   params{129, 33, 300, false}, params{333, 17, 5000, false}}) {
     std::vector<std::uint32_t> a(p.width), b(p.width);
     for (std::uint32_t y = 0; y < p.height; ++y) {
       row_iterations_scalar(p, y, a.data());
-      row_iterations_simd(p, y, b.data());
-      ASSERT_EQ(a, b) << p.width << "x" << p.height << " row " << y;
+      for (const auto& target : simd_targets()) {
+        row_iterations_simd_on(target, p, y, b.data());
+        ASSERT_EQ(a, b) << target << " " << p.width << "x" << p.height << " row " << y;
+      }
     }
   }
+  EXPECT_GE(simd_targets().size(), 2u);  // at least one vector target and the baseline
   EXPECT_FALSE(simd_target_name().empty());
+}
+
+// The cardioid/bulb shortcut changes the work, never the pixels: compare with
+// every pixel iterated to the end, at several sizes and iteration counts.
+TEST(Mandelbrot, ShortcutDrawsTheSamePixelsAsFullIteration) {
+  auto ex = core::make_thread_executor(2);
+  for (params p : {params{640, 480, 1000}, params{2000, 1500, 1000}, params{1001, 999, 5000}, params{300, 200, 50000},
+                   params{4096, 3, 2000}, params{3, 4096, 2000}}) {
+    params full = p;
+    full.shortcut = false;
+    auto fast = render(p, *ex);
+    auto slow = render(full, *ex);
+    ASSERT_TRUE(fast.ok() && slow.ok());
+    EXPECT_EQ(fast->rgb, slow->rgb) << p.width << "x" << p.height << " n=" << p.max_iterations;
+  }
 }
 
 TEST(Mandelbrot, EveryExecutorDrawsTheSameBytes) {

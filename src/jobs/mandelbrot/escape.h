@@ -21,4 +21,18 @@ inline bool inside(double m, double zr, double zi) {
   return std::hypot(zr, zi) < 2.0;
 }
 
+/// true when c lies surely inside the main cardioid or the period-2 bulb.
+/// Such points never escape: mathematically their orbit stays well inside
+/// |z| < 2 (|z| <= 1.25 here), and rounding cannot move it that far, so
+/// CPython's loop runs to max_iterations for them. The 1e-12 margin keeps every
+/// point whose test is within rounding of the boundary on the full path, so
+/// only points that are inside beyond doubt are skipped.
+inline bool surely_never_escapes(double cr, double ci) {
+  const double x = cr - 0.25, y2 = ci * ci;
+  const double q = x * x + y2;
+  if (q * (q + x) < 0.25 * y2 - 1e-12) return true;  // main cardioid
+  const double b = cr + 1.0;
+  return b * b + y2 < 0.0625 - 1e-12;  // period-2 bulb: |c + 1| < 1/4
+}
+
 }  // namespace scalekit::jobs::mandelbrot::detail

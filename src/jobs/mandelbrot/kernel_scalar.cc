@@ -12,6 +12,10 @@ void row_iterations_scalar(const params& p, std::uint32_t y, std::uint32_t* out)
   const double sx = 3.5 / static_cast<double>(p.width);
   for (std::uint32_t x = 0; x < p.width; ++x) {
     const double cr = static_cast<double>(x) * sx - 2.5;
+    if (p.shortcut && detail::surely_never_escapes(cr, ci)) {
+      out[x] = p.max_iterations;
+      continue;
+    }
     double zr = 0, zi = 0;
     std::uint32_t i = 0;
     while (i < p.max_iterations) {

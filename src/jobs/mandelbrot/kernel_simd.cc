@@ -1,6 +1,12 @@
 // The vectorized kernel: Highway, compiled for several x86/ARM targets and
 // dispatched at run time to the best one this CPU supports.
 //
+// libhwy.so is not linked: its 1.0.3 build calibrates a timer in a static
+// initializer, which costs ~4 ms at every start of every scalekit command.
+// Highway is used header-only for a fixed set of x86 targets, and we pick the
+// target ourselves with __builtin_cpu_supports.
+// TODO: Remove this workaround when the bug is fixed.
+//
 // Each lane follows one pixel with exactly the scalar kernel's operations
 // (no FMA: the build sets -ffp-contract=off), so both kernels produce the same
 // counts. Lanes that escape keep computing (their values run off to inf/NaN,
@@ -8,6 +14,10 @@
 // when all its lanes are done. `unroll` independent vectors are interleaved to
 // hide the latency of the z*z + c chain.
 
+#if defined(__x86_64__) && !defined(HWY_TARGETS)
+#define HWY_TARGETS (HWY_AVX3 | HWY_AVX2 | HWY_SSE4 | HWY_STATIC_TARGET)
+#define SCALEKIT_X86_DISPATCH 1
+#endif
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "jobs/mandelbrot/kernel_simd.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -15,7 +25,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,20 +44,34 @@ void RowIterations(const params& p, std::uint32_t y, std::uint32_t* out) {
   const hn::ScalableTag<double> d;
   const std::size_t lanes = hn::Lanes(d);
   const std::size_t group = lanes * unroll;
-  const std::size_t padded = (p.width + group - 1) / group * group;
 
-  // cr per pixel, computed exactly as the scalar kernel does; padding lanes get
-  // c = -2.5, which escapes after one iteration.
-  std::vector<double> cr(padded, -2.5);
-  const double sx = 3.5 / static_cast<double>(p.width);
-  for (std::uint32_t x = 0; x < p.width; ++x) cr[x] = static_cast<double>(x) * sx - 2.5;
-  std::vector<double> counts(padded);
+  // Only pixels that need iterating go into the vectors: those that surely
+  // never escape (see escape.h) get max_iterations directly, so they do not
+  // sit as dead lanes beside live ones. cr is computed exactly as the scalar
+  // kernel does; padding lanes get c = -2.5, which escapes after one iteration.
   const double ci_scalar = static_cast<double>(y) * (2.0 / static_cast<double>(p.height)) - 1.0;
+  const double sx = 3.5 / static_cast<double>(p.width);
+  std::vector<double> cr;
+  std::vector<std::uint32_t> pixel;  // cr[i] belongs to pixel x = pixel[i]
+  cr.reserve(p.width + group);
+  pixel.reserve(p.width);
+  for (std::uint32_t x = 0; x < p.width; ++x) {
+    const double c = static_cast<double>(x) * sx - 2.5;
+    if (p.shortcut && detail::surely_never_escapes(c, ci_scalar)) {
+      out[x] = p.max_iterations;
+    } else {
+      cr.push_back(c);
+      pixel.push_back(x);
+    }
+  }
+  const std::size_t live = cr.size();
+  const std::size_t padded = (live + group - 1) / group * group;
+  cr.resize(padded, -2.5);
+  std::vector<double> counts(padded);
 
   const auto ci = hn::Set(d, ci_scalar);
   const auto lo = hn::Set(d, detail::band_lo);
   const auto hi = hn::Set(d, detail::band_hi);
-  const auto one = hn::Set(d, 1.0);
   HWY_ALIGN double zr_buf[HWY_MAX_BYTES / sizeof(double)];
   HWY_ALIGN double zi_buf[HWY_MAX_BYTES / sizeof(double)];
   HWY_ALIGN double unsure_buf[HWY_MAX_BYTES / sizeof(double)];
@@ -56,39 +82,48 @@ void RowIterations(const params& p, std::uint32_t y, std::uint32_t* out) {
     using M = decltype(hn::FirstN(d, 0));
     V zr[unroll], zi[unroll], c[unroll], cnt[unroll];
     M active[unroll];
+    bool done[unroll];
     for (int u = 0; u < unroll; ++u) {
       zr[u] = hn::Zero(d);
       zi[u] = hn::Zero(d);
-      cnt[u] = hn::Zero(d);
+      cnt[u] = hn::Set(d, static_cast<double>(p.max_iterations));  // lanes that never escape
       c[u] = hn::LoadU(d, &cr[base + static_cast<std::size_t>(u) * lanes]);
       active[u] = hn::FirstN(d, lanes);
+      done[u] = false;
     }
+    // The hot loop does one compare per vector; everything about a lane's exit
+    // (the hypot check near |z| = 2, recording its count) happens on the rare
+    // iterations where some lane leaves.
     for (std::uint32_t k = 0; k < p.max_iterations; ++k) {
       bool any = false;
       for (int u = 0; u < unroll; ++u) {
+        if (done[u]) continue;
         const auto xx = hn::Mul(zr[u], zr[u]);
         const auto yy = hn::Mul(zi[u], zi[u]);
         const auto m = hn::Add(xx, yy);
-        auto in = hn::Lt(m, lo);
-        const auto maybe = hn::Lt(m, hi);
-        const auto unsure = hn::And(hn::AndNot(in, maybe), active[u]);
-        if (HWY_UNLIKELY(!hn::AllFalse(d, unsure))) {
-          // Right at |z| = 2: decide lane by lane with hypot, as CPython does.
-          hn::Store(zr[u], d, zr_buf);
-          hn::Store(zi[u], d, zi_buf);
-          hn::Store(hn::VecFromMask(d, unsure), d, unsure_buf);
-          for (std::size_t l = 0; l < lanes; ++l) {
-            std::uint64_t bits;  // a true mask lane is all ones, a false one all zeros
-            std::memcpy(&bits, &unsure_buf[l], sizeof bits);
-            const bool was_unsure = bits != 0;
-            inside_buf[l] = was_unsure && std::hypot(zr_buf[l], zi_buf[l]) < 2.0 ? 1.0 : 0.0;
+        auto leaving = hn::AndNot(hn::Lt(m, lo), active[u]);  // active and not surely inside
+        if (HWY_UNLIKELY(!hn::AllFalse(d, leaving))) {
+          const auto unsure = hn::And(leaving, hn::Lt(m, hi));
+          if (HWY_UNLIKELY(!hn::AllFalse(d, unsure))) {
+            // Right at |z| = 2: decide lane by lane with hypot, as CPython does.
+            hn::Store(zr[u], d, zr_buf);
+            hn::Store(zi[u], d, zi_buf);
+            hn::Store(hn::VecFromMask(d, unsure), d, unsure_buf);
+            for (std::size_t l = 0; l < lanes; ++l) {
+              std::uint64_t bits;  // a true mask lane is all ones, a false one all zeros
+              std::memcpy(&bits, &unsure_buf[l], sizeof bits);
+              inside_buf[l] = bits != 0 && std::hypot(zr_buf[l], zi_buf[l]) < 2.0 ? 1.0 : 0.0;
+            }
+            leaving = hn::AndNot(hn::Gt(hn::Load(d, inside_buf), hn::Zero(d)), leaving);
           }
-          in = hn::Or(in, hn::Gt(hn::Load(d, inside_buf), hn::Zero(d)));
+          cnt[u] = hn::IfThenElse(leaving, hn::Set(d, static_cast<double>(k)), cnt[u]);
+          active[u] = hn::AndNot(leaving, active[u]);
+          if (hn::AllFalse(d, active[u])) {
+            done[u] = true;
+            continue;
+          }
         }
-        active[u] = hn::And(active[u], in);
-        if (hn::AllFalse(d, active[u])) continue;
         any = true;
-        cnt[u] = hn::Add(cnt[u], hn::IfThenElseZero(active[u], one));
         const auto t = hn::Mul(zr[u], zi[u]);
         zr[u] = hn::Add(hn::Sub(xx, yy), c[u]);
         zi[u] = hn::Add(hn::Add(t, t), ci);
@@ -97,10 +132,8 @@ void RowIterations(const params& p, std::uint32_t y, std::uint32_t* out) {
     }
     for (int u = 0; u < unroll; ++u) hn::StoreU(cnt[u], d, &counts[base + static_cast<std::size_t>(u) * lanes]);
   }
-  for (std::uint32_t x = 0; x < p.width; ++x) out[x] = static_cast<std::uint32_t>(counts[x]);
+  for (std::size_t i = 0; i < live; ++i) out[pixel[i]] = static_cast<std::uint32_t>(counts[i]);
 }
-
-const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace scalekit::jobs::mandelbrot::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -108,14 +141,63 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace scalekit::jobs::mandelbrot {
 
-HWY_EXPORT(RowIterations);
-HWY_EXPORT(TargetName);
+namespace {
 
-void row_iterations_simd(const params& p, std::uint32_t y, std::uint32_t* out) {
-  HWY_DYNAMIC_DISPATCH(RowIterations)(p, y, out);
+using row_fn = void (*)(const params&, std::uint32_t, std::uint32_t*);
+struct kernel_choice {
+  row_fn fn;
+  const char* name;
+};
+
+std::vector<kernel_choice> usable_kernels() {
+  std::vector<kernel_choice> out;  // best first
+#if defined(SCALEKIT_X86_DISPATCH)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+    out.push_back({N_AVX3::RowIterations, "AVX3"});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
+    out.push_back({N_AVX2::RowIterations, "AVX2"});
+  if (__builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul")) out.push_back({N_SSE4::RowIterations, "SSE4"});
+#endif
+  out.push_back({HWY_STATIC_DISPATCH(RowIterations), hwy::TargetName(HWY_STATIC_TARGET)});
+  return out;
 }
 
-std::string simd_target_name() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+// The best target, or the one SCALEKIT_SIMD_TARGET names (for tests and
+// benchmarks of the other targets on one machine).
+kernel_choice choose_kernel() {
+  const auto usable = usable_kernels();
+  if (const char* want = std::getenv("SCALEKIT_SIMD_TARGET")) {
+    for (const auto& k : usable)
+      if (std::strcmp(k.name, want) == 0) return k;
+  }
+  return usable.front();
+}
+
+const kernel_choice& chosen() {
+  static const kernel_choice choice = choose_kernel();
+  return choice;
+}
+
+}  // namespace
+
+void row_iterations_simd(const params& p, std::uint32_t y, std::uint32_t* out) { chosen().fn(p, y, out); }
+
+std::string simd_target_name() { return chosen().name; }
+
+std::vector<std::string> simd_targets() {
+  std::vector<std::string> names;
+  for (const auto& k : usable_kernels()) names.emplace_back(k.name);
+  return names;
+}
+
+void row_iterations_simd_on(const std::string& target, const params& p, std::uint32_t y, std::uint32_t* out) {
+  for (const auto& k : usable_kernels()) {
+    if (target == k.name) return k.fn(p, y, out);
+  }
+  throw std::invalid_argument("SIMD target '" + target + "' is not usable on this CPU");
+}
 
 }  // namespace scalekit::jobs::mandelbrot
 #endif

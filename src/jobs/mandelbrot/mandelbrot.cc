@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "scalekit/core/wire.h"
 
@@ -43,10 +44,11 @@ std::string render_rows(const params& p, std::uint32_t y0, std::uint32_t y1, ker
 
 namespace {
 
-// Payload of mandelbrot.rows: width, height, iterations, first row, end row, kernel.
+// Payload of mandelbrot.rows: width, height, iterations, first row, end row, kernel, shortcut.
 std::string encode_band(const params& p, std::uint32_t y0, std::uint32_t y1, kernel_kind k) {
   core::wire_writer w;
   w.put(p.width).put(p.height).put(p.max_iterations).put(y0).put(y1).put(static_cast<std::uint8_t>(k));
+  w.put(static_cast<std::uint8_t>(p.shortcut ? 1 : 0));
   return w.take();
 }
 
@@ -59,6 +61,7 @@ core::bytes rows_task_body(std::string_view payload) {
   const auto y0 = in.get<std::uint32_t>();
   const auto y1 = in.get<std::uint32_t>();
   const auto k = in.get<std::uint8_t>();
+  p.shortcut = in.get<std::uint8_t>() != 0;
   in.expect_end();
   if (status s = validate(p); !s.ok()) throw std::invalid_argument(s.message());
   if (y0 >= y1 || y1 > p.height) throw std::invalid_argument("row range out of bounds");
@@ -70,12 +73,13 @@ core::bytes rows_task_body(std::string_view payload) {
 
 void register_tasks() { core::task_registry::global().add(rows_task, rows_task_body); }
 
-result<image> render(const params& p, core::executor& ex, const render_options& options) {
+status render_to(const params& p, core::executor& ex, const row_sink& sink, const render_options& options) {
   if (status s = validate(p); !s.ok()) return s;
   std::uint32_t per_task = options.rows_per_task;
   if (per_task == 0) {
-    // ~16 bands per worker balances uneven rows; never below one row.
-    const auto bands = static_cast<std::uint32_t>(std::max<std::size_t>(1, ex.concurrency() * 16));
+    // ~32 bands per worker balances uneven rows and lets the finished prefix
+    // stream out early; never below one row.
+    const auto bands = static_cast<std::uint32_t>(std::max<std::size_t>(1, ex.concurrency() * 32));
     per_task = std::max<std::uint32_t>(1, p.height / bands);
   }
   std::vector<core::bytes> payloads;
@@ -85,11 +89,12 @@ result<image> render(const params& p, core::executor& ex, const render_options& 
     payloads.push_back(encode_band(p, y, y1, options.kernel));
     first_row.push_back(y);
   }
-  image img;
-  img.width = p.width;
-  img.height = p.height;
-  img.rgb.resize(std::size_t{p.width} * p.height * 3);
   const std::size_t row_bytes = std::size_t{p.width} * 3;
+  // Bands that finished ahead of the first unfinished one wait here; the
+  // finished prefix goes to the sink at once and is freed, so memory holds only
+  // the out-of-order window, not the image.
+  std::vector<std::optional<core::bytes>> waiting(first_row.size());
+  std::size_t next_band = 0;
   std::uint32_t rows_done = 0;
   status first_error;
   auto stream = ex.as_completed(rows_task, std::move(payloads));
@@ -98,18 +103,46 @@ result<image> render(const params& p, core::executor& ex, const render_options& 
       if (first_error.ok()) first_error = c->value.error();
       continue;  // drain the rest: every call completes, none is abandoned
     }
-    const auto& band = c->value.value();
     const std::uint32_t y0 = first_row[c->index];
     const std::uint32_t rows = std::min(per_task, p.height - y0);
-    if (band.size() != rows * row_bytes) {
+    if (c->value.value().size() != rows * row_bytes) {
       if (first_error.ok()) first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
       continue;
     }
-    std::memcpy(img.rgb.data() + y0 * row_bytes, band.data(), band.size());
+    waiting[c->index] = std::move(c->value.value());
     rows_done += rows;
     if (options.progress) options.progress(rows_done, p.height);
+    while (next_band < waiting.size() && waiting[next_band]) {
+      const auto& band = *waiting[next_band];
+      if (first_error.ok()) {
+        const std::uint32_t y = first_row[next_band];
+        if (status s = sink(y, reinterpret_cast<const std::uint8_t*>(band.data()),
+                            static_cast<std::uint32_t>(band.size() / row_bytes));
+            !s.ok())
+          first_error = s;
+      }
+      waiting[next_band].reset();
+      ++next_band;
+    }
   }
-  if (!first_error.ok()) return first_error;
+  return first_error;
+}
+
+result<image> render(const params& p, core::executor& ex, const render_options& options) {
+  if (status s = validate(p); !s.ok()) return s;
+  image img;
+  img.width = p.width;
+  img.height = p.height;
+  img.rgb.resize(std::size_t{p.width} * p.height * 3);
+  const std::size_t row_bytes = std::size_t{p.width} * 3;
+  status s = render_to(
+      p, ex,
+      [&](std::uint32_t y0, const std::uint8_t* rgb, std::uint32_t rows) {
+        std::memcpy(img.rgb.data() + y0 * row_bytes, rgb, rows * row_bytes);
+        return status{};
+      },
+      options);
+  if (!s.ok()) return s;
   return img;
 }
 

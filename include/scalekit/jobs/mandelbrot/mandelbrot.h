@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ struct params {
   std::uint32_t width = 640;
   std::uint32_t height = 480;
   std::uint32_t max_iterations = 1000;
+  /// Skip the iteration for points surely inside the main cardioid or the
+  /// period-2 bulb (they never escape, so their count is max_iterations).
+  /// Same pixels either way; false iterates every pixel to the end, as the seed does.
+  bool shortcut = true;
 };
 
 /// OK, or invalid_argument / too_large naming the bad value.
@@ -42,8 +47,13 @@ std::optional<kernel_kind> parse_kernel(std::string_view name);
 /// Iteration counts of row y into out[0..width). REQUIRES validate(p).ok(), y < height.
 void row_iterations_scalar(const params& p, std::uint32_t y, std::uint32_t* out);
 void row_iterations_simd(const params& p, std::uint32_t y, std::uint32_t* out);
-/// The vector target the simd kernel dispatches to on this CPU ("AVX3", "AVX2", ...).
+/// The vector target the simd kernel dispatches to on this CPU ("AVX3", "AVX2",
+/// ...); the environment variable SCALEKIT_SIMD_TARGET picks another usable one.
 std::string simd_target_name();
+/// Every target this CPU can run, best first.
+std::vector<std::string> simd_targets();
+/// row_iterations_simd on a given target. @throws std::invalid_argument when not usable.
+void row_iterations_simd_on(const std::string& target, const params& p, std::uint32_t y, std::uint32_t* out);
 
 /// The seed's colour scheme (a Julia-set palette).
 inline void colour(std::uint32_t i, std::uint8_t* rgb) {
@@ -65,6 +75,12 @@ struct image {
   std::vector<std::uint8_t> rgb;  ///< width*height*3 bytes
 };
 
+/// Receives finished rows in order: rows [y0, y0 + rows), `rows * width * 3`
+/// bytes, valid during the call. Called from the thread that called
+/// render_to(). A non-OK status stops the output (the remaining calls still
+/// complete, none is abandoned) and render_to() returns it.
+using row_sink = std::function<status(std::uint32_t y0, const std::uint8_t* rgb, std::uint32_t rows)>;
+
 struct render_options {
   kernel_kind kernel = kernel_kind::simd;
   /// Rows per task; 0: automatic (enough tasks for balance, few enough to stay cheap).
@@ -73,13 +89,47 @@ struct render_options {
   std::function<void(std::uint32_t, std::uint32_t)> progress;
 };
 
-/// Render the whole image on `ex`. A failed band fails the render, with the
-/// band's error. REQUIRES validate(p).ok().
+/// Render on `ex`, streaming rows to `sink` in order as soon as the finished
+/// prefix grows (memory: only the bands that finished out of order). A failed
+/// band fails the render with the band's error; invalid params fail at once.
+status render_to(const params& p, core::executor& ex, const row_sink& sink, const render_options& options = {});
+
+/// Render the whole image into memory (render_to with a sink that collects).
 result<image> render(const params& p, core::executor& ex, const render_options& options = {});
 
-/// Write `img` as an 8-bit RGB PNG, atomically: a temporary file in the same
-/// directory, renamed over `path` only when complete. `path` ending in ".rgb"
-/// writes the raw bytes instead (for checksums). On error nothing is left behind.
+/// Streams an image to a file, row by row, atomically: rows go to a hidden
+/// temporary file in the target's directory, which commit() renames over the
+/// target. Destroyed without commit(), the temporary is removed: an error or an
+/// interruption never leaves a partial image behind.
+/// Format by extension: ".rgb" writes raw RGB bytes (for checksums), anything
+/// else an 8-bit RGB PNG (libspng, no row filter, zlib level `png_level`).
+/// Not thread-safe: one thread writes.
+class image_writer {
+ public:
+  /// Creates the temporary file; fails (io_error naming `path`) when the
+  /// directory does not exist or is not writable.
+  /// `png_level` is zlib's level, 0 (store) to 9 (smallest); see default_png_level.
+  static result<std::unique_ptr<image_writer>> open(const std::string& path, std::uint32_t width,
+                                                    std::uint32_t height, int png_level = default_png_level);
+  static constexpr int default_png_level = 3;
+  ~image_writer();
+  image_writer(const image_writer&) = delete;
+  image_writer& operator=(const image_writer&) = delete;
+
+  /// Append `rows` rows (rows * width * 3 bytes). REQUIRES rows in order, not past height.
+  status write_rows(const std::uint8_t* rgb, std::uint32_t rows);
+  /// REQUIRES all rows written. Finishes the file and renames it into place.
+  status commit();
+  /// The temporary file's path (for removal from a signal handler).
+  [[nodiscard]] const std::string& temp_path() const noexcept;
+
+ private:
+  struct state;
+  explicit image_writer(std::unique_ptr<state> s);
+  std::unique_ptr<state> s_;
+};
+
+/// Write a whole image through image_writer.
 status write_image(const image& img, const std::string& path);
 
 }  // namespace scalekit::jobs::mandelbrot
