@@ -119,7 +119,11 @@ void remove_on_signal(const std::string& path) {
     struct sigaction sa {};
     sa.sa_handler = remove_and_reraise;
     sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      ::sigaction(sig, nullptr, &old);
+      if (old.sa_handler != SIG_IGN) ::sigaction(sig, &sa, nullptr);  // an inherited "ignore" stays (nohup)
+    }
     installed = true;
   }
   // Block the signals while the buffer changes, so the handler never sees half a path.

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "run_command.h"
 
@@ -138,4 +141,42 @@ TEST(Cli, MandelbrotUnwritableOutputFailsWithoutPartialFile) {
   std::size_t files = 0;
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path)) ++files;
   EXPECT_EQ(files, 1u);  // only "file": no temporary left behind
+}
+
+// One Ctrl-C (SIGINT to the foreground process group, as a terminal sends it)
+// during a long render on worker processes: back to the shell within a second,
+// no worker left behind, no temporary output file left behind.
+TEST(Cli, CtrlCDuringAProcessRenderLeavesNothingBehind) {
+  temp_dir dir("cli-sigint");
+  const std::string out = dir / "big.png";
+  const std::string pids = dir / "pids";
+  // With job control on (set -m) the job gets its own process group and keeps
+  // SIGINT's default disposition, as in an interactive shell; the script waits
+  // until the workers exist, then interrupts the whole group.
+  const std::string script =
+      "set -m\n" + bin + " -q mandelbrot -W 6000 -H 6000 -n 20000 --no-shortcut --executor processes -j 2 -o " + out +
+      " &\npid=$!\n"
+      "for i in $(seq 100); do [ $(pgrep -g $pid | wc -l) -ge 3 ] && break; sleep 0.05; done\n"
+      "pgrep -g $pid > " + dir / "members" + "\n"
+      "start=$(date +%s%N); kill -INT -- -$pid; wait $pid; end=$(date +%s%N)\n"
+      "echo $(( (end - start) / 1000000 ))";
+  std::ofstream(dir / "interrupt.sh") << script << "\n";
+  auto r = run_command("bash " + (dir / "interrupt.sh"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const long ms = std::stol(r.out);
+  EXPECT_LT(ms, 1000) << "took " << ms << " ms to return";
+  const std::string members = slurp(dir / "members");
+  EXPECT_GE(lines(members), 3u) << "master and two workers should have been running: " << members;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::istringstream in(members);
+  for (std::string pid; std::getline(in, pid);) {
+    const std::string stat = slurp("/proc/" + pid + "/stat");
+    const auto close = stat.rfind(')');
+    const bool alive = close != std::string::npos && stat.size() > close + 2 && stat[close + 2] != 'Z';
+    EXPECT_FALSE(alive) << "process " << pid << " outlived Ctrl-C: " << stat;
+  }
+  for (auto& e : std::filesystem::directory_iterator(dir.path)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_TRUE(name == "pids" || name == "members" || name == "interrupt.sh") << "left behind: " << name;
+  }
 }

@@ -98,7 +98,6 @@ TEST_P(Executor, AsCompletedYieldsEachCallOnce) {
 TEST_P(Executor, AfterCloseCallsAreCancelledNotLost) {
   auto ex = make();
   ex->close();
-  if (GetParam() == executor_kind::openmp) GTEST_SKIP() << "OpenMP runs inside dispatch(): close has nothing to refuse";
   auto r = ex->map("test.echo", {"x"});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].error().code(), scalekit::status_code::cancelled);
