@@ -77,7 +77,7 @@ class thread_pool {
   /// running ones finish, join. Idempotent. Returns how many were dropped.
   std::size_t terminate();
 
-  [[nodiscard]] std::size_t get_thread_count() const noexcept { return threads_.size(); }
+  [[nodiscard]] std::size_t get_thread_count() const noexcept { return thread_count_; }
   [[nodiscard]] std::size_t get_tasks_queued() const;
   /// How many detached tasks threw, and the first exception (null when none).
   [[nodiscard]] std::uint64_t get_detached_failures() const;
@@ -91,6 +91,7 @@ class thread_pool {
   void worker_loop();
   void join_all();
 
+  const std::size_t thread_count_;
   std::vector<std::thread> threads_;
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
