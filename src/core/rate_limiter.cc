@@ -34,29 +34,28 @@ result<rate> rate_limiter::parse(std::string_view text) {
   return rate{n / seconds};
 }
 
-bool rate_limiter::acquire() {
-  std::unique_lock lock(mutex_);
-  if (closed_) return false;
-  const auto now = clock::now();
+rate_limiter::clock::time_point rate_limiter::next_slot(clock::time_point now) {
   // After an idle spell, allow up to burst_ slots back to back, never more.
   const auto earliest = now - interval_ * (burst_ - 1);
   if (next_ < earliest) next_ = earliest;
-  const auto slot = next_;
+  return next_;
+}
+
+bool rate_limiter::acquire() {
+  std::unique_lock lock(mutex_);
+  if (closed_) return false;
+  const auto slot = next_slot(clock::now());
   next_ += interval_;
-  if (!cv_.wait_until(lock, slot, [&] { return closed_; })) {
-    ++passed_;
-    return true;
-  }
-  return false;
+  if (cv_.wait_until(lock, slot, [&] { return closed_; })) return false;
+  ++passed_;
+  return true;
 }
 
 bool rate_limiter::try_acquire() {
   std::scoped_lock lock(mutex_);
   if (closed_) return false;
   const auto now = clock::now();
-  const auto earliest = now - interval_ * (burst_ - 1);
-  if (next_ < earliest) next_ = earliest;
-  if (next_ > now) return false;
+  if (next_slot(now) > now) return false;
   next_ += interval_;
   ++passed_;
   return true;

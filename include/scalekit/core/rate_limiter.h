@@ -43,6 +43,9 @@ class rate_limiter {
   [[nodiscard]] std::uint64_t get_passed() const;
 
  private:
+  /// The earliest slot from `now`, honouring the burst. REQUIRES mutex_ held.
+  clock::time_point next_slot(clock::time_point now);
+
   const clock::duration interval_;
   const std::uint32_t burst_;
   mutable std::mutex mutex_;

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "scalekit/core/spin_mutex.h"
+
 namespace scalekit::core {
 
 /// Thrown by thread_pool::wait() when called from one of the pool's own threads.
@@ -93,9 +95,11 @@ class thread_pool {
 
   const std::size_t thread_count_;
   std::vector<std::thread> threads_;
-  mutable std::mutex mutex_;
-  std::condition_variable work_cv_;
-  std::condition_variable idle_cv_;
+  // A spin lock: pushes and pops hold it for a few instructions, and a mutex
+  // under contention from a tiny-task producer spends its time in futex calls.
+  mutable spin_mutex mutex_;
+  std::condition_variable_any work_cv_;
+  std::condition_variable_any idle_cv_;
   // State below is protected by mutex_.
   std::deque<std::function<void()>> tasks_;
   std::size_t running_ = 0;
