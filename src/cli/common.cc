@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace scalekit::cli {
 
@@ -36,6 +37,7 @@ core::executor_kind executor_flags::kind() const { return *core::parse_executor_
 std::unique_ptr<core::executor> executor_flags::make() const {
   core::executor_options o;
   o.jobs = effective_jobs();
+  spdlog::debug("executor {} with {} workers", executor, o.jobs);
   try {
     return core::make_executor(kind(), o);
   } catch (const std::invalid_argument& e) {

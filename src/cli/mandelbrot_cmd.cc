@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -79,6 +80,9 @@ int run(const mandelbrot_options& o) {
                                           st.latency_summary(),
                                           std::chrono::duration<double>(t_render - t0).count(),
                                           std::chrono::duration<double>(t_end - t_render).count());
+  if (st.retried.load() > 0 || st.workers_replaced.load() > 0)
+    spdlog::warn("mandelbrot: {} calls ran again after their worker died; {} workers replaced", st.retried.load(),
+                 st.workers_replaced.load());
   print_summary("mandelbrot", fmt::format("{}x{} n={} -> {}", p.width, p.height, p.max_iterations, o.output),
                 t_end - t0, pixels, "pixels", details);
   if (globals().json) {
