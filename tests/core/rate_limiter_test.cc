@@ -21,7 +21,9 @@ TEST(RateLimiter, ParsesUnits) {
 }
 
 // Several producers share one limiter: the total rate is the limiter's, not
-// the producers' sum. Counted, not timed: within 0.4 s at 100/s, 40±2 pass.
+// the producers' sum. Counted, not timed: within 0.4 s at 100/s at most 41
+// pass (40 slots and the edge); a loaded machine may wake sleepers late, so
+// the lower bound only checks steady progress.
 void check_rate(int producers) {
   rate_limiter lim(rate{100.0});
   std::atomic<int> passed{0};
@@ -36,8 +38,8 @@ void check_rate(int producers) {
   std::this_thread::sleep_for(450ms);
   lim.close();
   for (auto& t : threads) t.join();
-  EXPECT_GE(passed.load(), 38);
-  EXPECT_LE(passed.load(), 42);
+  EXPECT_GE(passed.load(), 30);
+  EXPECT_LE(passed.load(), 41);
 }
 
 TEST(RateLimiter, Producers1) { check_rate(1); }

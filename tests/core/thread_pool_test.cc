@@ -54,10 +54,14 @@ TEST_P(ThreadPool, DestructorRunsQueuedWork) {
 TEST_P(ThreadPool, TerminateDropsQueuedWorkAndBreaksFutures) {
   thread_pool pool(GetParam());
   std::atomic<bool> release{false};
+  std::atomic<std::size_t> started{0};
   std::vector<std::future<void>> blockers;
   for (std::size_t i = 0; i < GetParam(); ++i)
-    blockers.push_back(pool.submit([&] { while (!release) std::this_thread::sleep_for(1ms); }));
-  std::this_thread::sleep_for(20ms);  // every thread is now busy
+    blockers.push_back(pool.submit([&] {
+      started++;
+      while (!release) std::this_thread::sleep_for(1ms);
+    }));
+  while (started < GetParam()) std::this_thread::sleep_for(1ms);  // every thread is now busy
   auto queued = pool.submit([] { return 1; });
   std::thread releaser([&] { std::this_thread::sleep_for(50ms); release = true; });
   EXPECT_GE(pool.terminate(), 1u);
