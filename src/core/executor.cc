@@ -109,6 +109,22 @@ completion_stream executor::as_completed(const std::string& name, std::vector<by
   return stream;
 }
 
+void executor::map_streaming(const std::string& name, std::vector<bytes> payloads,
+                             const std::function<void(std::size_t, result<bytes>&)>& on_result) {
+  const std::size_t n = payloads.size();
+  std::vector<std::optional<result<bytes>>> waiting(n);
+  std::size_t next = 0;
+  auto stream = as_completed(name, std::move(payloads));
+  while (auto c = stream.next()) {
+    waiting[c->index].emplace(std::move(c->value));
+    while (next < n && waiting[next]) {
+      on_result(next, *waiting[next]);
+      waiting[next].reset();
+      ++next;
+    }
+  }
+}
+
 // ---- inline (serial) --------------------------------------------------------
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "scalekit/core/simd_target.h"
 #include "scalekit/core/wire.h"
 
 using namespace scalekit::core;
@@ -134,4 +135,25 @@ TEST(ThreadExecutor, TerminateCancelsQueuedCalls) {
   while (auto c = stream.next()) (c->value.ok() ? ok : cancelled)++;
   EXPECT_EQ(ok + cancelled, 50u);  // nothing lost
   EXPECT_GE(cancelled, 40u);
+}
+
+// map_streaming delivers in input order even when later calls finish first,
+// and starts delivering before the slowest call is done.
+TEST_P(Executor, MapStreamingDeliversInOrderAsThePrefixCompletes) {
+  auto ex = make();
+  std::vector<bytes> in = {"60", "1", "1", "1", "1", "1"};  // the first call is the slowest
+  std::vector<std::size_t> order;
+  ex->map_streaming("test.sleep_ms", in, [&](std::size_t i, result<bytes>& r) {
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.value(), in[i]);
+    order.push_back(i);
+  });
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(SimdTarget, BaselineIsAlwaysUsableAndLast) {
+  const auto& t = usable_simd_targets();
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(t.back(), simd_target::baseline);
+  EXPECT_FALSE(to_string(chosen_simd_target()).empty());
 }

@@ -101,6 +101,14 @@ class executor {
   /// Every payload through task `name`; results as they complete.
   completion_stream as_completed(const std::string& name, std::vector<bytes> payloads);
 
+  /// Every payload through task `name`; `on_result(i, r)` is called for i = 0,
+  /// 1, 2, ... in input order, from the calling thread, as soon as the finished
+  /// prefix grows (results that finish early wait in memory until their turn,
+  /// then are freed). Blocks until all are delivered. The mode of every job
+  /// that prints or writes results in input order while the rest still runs.
+  void map_streaming(const std::string& name, std::vector<bytes> payloads,
+                     const std::function<void(std::size_t, result<bytes>&)>& on_result);
+
  protected:
   executor_stats stats_;
 };

@@ -3,8 +3,8 @@
 //
 // libhwy.so is not linked: its 1.0.3 build calibrates a timer in a static
 // initializer, which costs ~4 ms at every start of every scalekit command.
-// Highway is used header-only for a fixed set of x86 targets, and we pick the
-// target ourselves with __builtin_cpu_supports.
+// Highway is used header-only for a fixed set of x86 targets, and
+// core/simd_target.h picks the target.
 // TODO: Remove this workaround when the bug is fixed.
 //
 // Each lane follows one pixel with exactly the scalar kernel's operations
@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "escape.h"
+#include "scalekit/core/simd_target.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -144,57 +145,36 @@ namespace scalekit::jobs::mandelbrot {
 namespace {
 
 using row_fn = void (*)(const params&, std::uint32_t, std::uint32_t*);
-struct kernel_choice {
-  row_fn fn;
-  const char* name;
-};
 
-std::vector<kernel_choice> usable_kernels() {
-  std::vector<kernel_choice> out;  // best first
+row_fn kernel_for(core::simd_target t) {
+  switch (t) {
 #if defined(SCALEKIT_X86_DISPATCH)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
-    out.push_back({N_AVX3::RowIterations, "AVX3"});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
-    out.push_back({N_AVX2::RowIterations, "AVX2"});
-  if (__builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul")) out.push_back({N_SSE4::RowIterations, "SSE4"});
+    case core::simd_target::avx3: return N_AVX3::RowIterations;
+    case core::simd_target::avx2: return N_AVX2::RowIterations;
+    case core::simd_target::sse4: return N_SSE4::RowIterations;
 #endif
-  out.push_back({HWY_STATIC_DISPATCH(RowIterations), hwy::TargetName(HWY_STATIC_TARGET)});
-  return out;
-}
-
-// The best target, or the one SCALEKIT_SIMD_TARGET names (for tests and
-// benchmarks of the other targets on one machine).
-kernel_choice choose_kernel() {
-  const auto usable = usable_kernels();
-  if (const char* want = std::getenv("SCALEKIT_SIMD_TARGET")) {
-    for (const auto& k : usable)
-      if (std::strcmp(k.name, want) == 0) return k;
+    default: return HWY_STATIC_DISPATCH(RowIterations);
   }
-  return usable.front();
-}
-
-const kernel_choice& chosen() {
-  static const kernel_choice choice = choose_kernel();
-  return choice;
 }
 
 }  // namespace
 
-void row_iterations_simd(const params& p, std::uint32_t y, std::uint32_t* out) { chosen().fn(p, y, out); }
+void row_iterations_simd(const params& p, std::uint32_t y, std::uint32_t* out) {
+  static const row_fn fn = kernel_for(core::chosen_simd_target());
+  fn(p, y, out);
+}
 
-std::string simd_target_name() { return chosen().name; }
+std::string simd_target_name() { return std::string(core::to_string(core::chosen_simd_target())); }
 
 std::vector<std::string> simd_targets() {
   std::vector<std::string> names;
-  for (const auto& k : usable_kernels()) names.emplace_back(k.name);
+  for (auto t : core::usable_simd_targets()) names.emplace_back(core::to_string(t));
   return names;
 }
 
 void row_iterations_simd_on(const std::string& target, const params& p, std::uint32_t y, std::uint32_t* out) {
-  for (const auto& k : usable_kernels()) {
-    if (target == k.name) return k.fn(p, y, out);
+  for (auto t : core::usable_simd_targets()) {
+    if (target == core::to_string(t)) return kernel_for(t)(p, y, out);
   }
   throw std::invalid_argument("SIMD target '" + target + "' is not usable on this CPU");
 }

@@ -90,41 +90,25 @@ status render_to(const params& p, core::executor& ex, const row_sink& sink, cons
     first_row.push_back(y);
   }
   const std::size_t row_bytes = std::size_t{p.width} * 3;
-  // Bands that finished ahead of the first unfinished one wait here; the
-  // finished prefix goes to the sink at once and is freed, so memory holds only
-  // the out-of-order window, not the image.
-  std::vector<std::optional<core::bytes>> waiting(first_row.size());
-  std::size_t next_band = 0;
+  // Bands reach the sink in row order as soon as the finished prefix grows;
+  // memory holds only the bands that finished out of order, not the image.
   std::uint32_t rows_done = 0;
   status first_error;
-  auto stream = ex.as_completed(rows_task, std::move(payloads));
-  while (auto c = stream.next()) {
-    if (!c->value.ok()) {
-      if (first_error.ok()) first_error = c->value.error();
-      continue;  // drain the rest: every call completes, none is abandoned
-    }
-    const std::uint32_t y0 = first_row[c->index];
+  ex.map_streaming(rows_task, std::move(payloads), [&](std::size_t i, result<core::bytes>& band) {
+    const std::uint32_t y0 = first_row[i];
     const std::uint32_t rows = std::min(per_task, p.height - y0);
-    if (c->value.value().size() != rows * row_bytes) {
-      if (first_error.ok()) first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
-      continue;
+    if (!band.ok()) {
+      if (first_error.ok()) first_error = band.error();
+      return;  // the rest still complete: none is abandoned
     }
-    waiting[c->index] = std::move(c->value.value());
+    if (band.value().size() != rows * row_bytes) {
+      if (first_error.ok()) first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
+      return;
+    }
     rows_done += rows;
     if (options.progress) options.progress(rows_done, p.height);
-    while (next_band < waiting.size() && waiting[next_band]) {
-      const auto& band = *waiting[next_band];
-      if (first_error.ok()) {
-        const std::uint32_t y = first_row[next_band];
-        if (status s = sink(y, reinterpret_cast<const std::uint8_t*>(band.data()),
-                            static_cast<std::uint32_t>(band.size() / row_bytes));
-            !s.ok())
-          first_error = s;
-      }
-      waiting[next_band].reset();
-      ++next_band;
-    }
-  }
+    if (first_error.ok()) first_error = sink(y0, reinterpret_cast<const std::uint8_t*>(band.value().data()), rows);
+  });
   return first_error;
 }
 
