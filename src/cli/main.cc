@@ -11,12 +11,16 @@
 #include "common.h"
 #include "scalekit/core/process_pool.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
+#include "scalekit/jobs/primes/primes.h"
 
 namespace {
 
 // Every task any job can send to a worker process is registered here, before
 // anything else runs: worker processes are re-executions of this binary.
-void register_all_tasks() { scalekit::jobs::mandelbrot::register_tasks(); }
+void register_all_tasks() {
+  scalekit::jobs::mandelbrot::register_tasks();
+  scalekit::jobs::primes::register_tasks();
+}
 
 }  // namespace
 
@@ -39,6 +43,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags work after the subcommand too
 
   add_mandelbrot_command(app);
+  add_primes_command(app);
 
   try {
     app.parse(argc, argv);
