@@ -83,5 +83,7 @@ void remove_on_signal(const std::string& path);
 // Subcommand registration: each adds itself to the app and sets its callback.
 void add_mandelbrot_command(CLI::App& app);
 void add_primes_command(CLI::App& app);
+void add_burn_command(CLI::App& app);
+void add_numbers_command(CLI::App& app);
 
 }  // namespace scalekit::cli

@@ -10,7 +10,9 @@
 
 #include "common.h"
 #include "scalekit/core/process_pool.h"
+#include "scalekit/jobs/burn/burn.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
+#include "scalekit/jobs/numbers/numbers.h"
 #include "scalekit/jobs/primes/primes.h"
 
 namespace {
@@ -20,6 +22,8 @@ namespace {
 void register_all_tasks() {
   scalekit::jobs::mandelbrot::register_tasks();
   scalekit::jobs::primes::register_tasks();
+  scalekit::jobs::burn::register_tasks();
+  scalekit::jobs::numbers::register_tasks();
 }
 
 }  // namespace
@@ -44,6 +48,8 @@ int main(int argc, char** argv) {
 
   add_mandelbrot_command(app);
   add_primes_command(app);
+  add_burn_command(app);
+  add_numbers_command(app);
 
   try {
     app.parse(argc, argv);

@@ -215,6 +215,11 @@ void process_pool::terminate() {
   close();
 }
 
+void process_pool::wait_ready() {
+  std::unique_lock lock(mutex_);
+  idle_cv_.wait(lock, [&] { return broken_ || ready_workers_ >= options_.workers; });
+}
+
 std::vector<int> process_pool::get_worker_pids() const {
   std::scoped_lock lock(mutex_);
   return pids_;
@@ -357,6 +362,11 @@ bool process_pool::handle_readable(worker& w) {
     if (frame[0] == frame_hello) {
       w.ready = true;
       consecutive_start_failures_ = 0;
+      {
+        std::scoped_lock lock(mutex_);
+        ++ready_workers_;
+      }
+      idle_cv_.notify_all();
       continue;
     }
     // Results for the whole batch.
@@ -418,6 +428,10 @@ void process_pool::handle_death(worker& w, const std::string& why) {
     std::erase(pids_, w.pid);
   }
   const bool never_started = !w.ready;
+  if (!never_started) {
+    std::scoped_lock lock(mutex_);
+    --ready_workers_;
+  }
   std::vector<item> batch = std::move(w.batch);
   w = worker{};
 

@@ -256,3 +256,81 @@ TEST(CliPrimes, FactorPrintsWhatTheSeedPrints) {
     EXPECT_EQ(r.out, py.out) << alg;
   }
 }
+
+// ---- burn ----
+
+TEST(CliBurn, EveryWorkerReportsThenTheTotal) {
+  for (const char* ex : {"threads", "processes"}) {
+    auto r = run_scalekit(std::string("burn --iterations 50000000 -j 2 --executor ") + ex);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(lines(r.out), 3u) << r.out;
+    EXPECT_NE(r.out.find("work took "), std::string::npos);
+    std::istringstream in(r.out);
+    std::string l1, l2;
+    std::getline(in, l1);
+    std::getline(in, l2);
+    const auto pid = [](const std::string& l) { return l.substr(8, l.find(' ', 8) - 8); };
+    if (std::string(ex) == "threads") {
+      EXPECT_EQ(pid(l1), pid(l2)) << "threads share a process";
+    } else {
+      EXPECT_NE(pid(l1), pid(l2)) << "each worker is its own process";
+    }
+  }
+}
+
+// ---- numbers ----
+
+TEST(CliNumbers, SortEqualsGnuSortOnEveryExecutorAndMethod) {
+  temp_dir dir("cli-numbers");
+  auto gen = run_scalekit("numbers gen --dir " + (dir / "n") + " --files 300 --seed 3");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto ref = run_command("sh -c 'sort -n " + (dir / "n") + "/*.txt'");
+  ASSERT_EQ(ref.exit_code, 0);
+  ASSERT_EQ(lines(ref.out), 30000u);
+  for (const char* ex : {"serial", "threads", "processes", "openmp"}) {
+    for (const char* method : {"counter", "memory"}) {
+      const std::string out = dir / (std::string(ex) + "-" + method + ".txt");
+      auto r = run_scalekit("numbers sort --dir " + (dir / "n") + " --files 300 -o " + out + " --executor " + ex +
+                            " --method " + method + " --files-per-task 7");
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_TRUE(slurp(out) == ref.out) << ex << " " << method;
+    }
+  }
+}
+
+TEST(CliNumbers, GenIsDeterministicForASeedOnAnyExecutor) {
+  temp_dir dir("cli-gen");
+  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "a") + " --files 50 --seed 9 --executor serial").exit_code, 0);
+  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "b") + " --files 50 --seed 9 --executor processes").exit_code, 0);
+  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "c") + " --files 50 --seed 10").exit_code, 0);
+  EXPECT_EQ(run_command("diff -r " + (dir / "a") + " " + (dir / "b")).exit_code, 0);
+  EXPECT_NE(run_command("diff -r " + (dir / "a") + " " + (dir / "c")).exit_code, 0);
+  EXPECT_EQ(lines(slurp(dir / "a/numbers_49.txt")), 100u);
+}
+
+TEST(CliNumbers, BadInputsFailTheRunAndLeaveTheOldOutputAlone) {
+  temp_dir dir("cli-badnum");
+  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "n") + " --files 20").exit_code, 0);
+  std::ofstream(dir / "n/numbers_3.txt", std::ios::app) << "12x\n";
+  std::filesystem::remove(dir / "n/numbers_11.txt");
+  std::ofstream(dir / "sorted.txt") << "previous good output\n";
+  auto r = run_scalekit("numbers sort --dir " + (dir / "n") + " --files 20 -o " + (dir / "sorted.txt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("numbers_3.txt:101: '12x': not a number"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("numbers_11.txt: No such file or directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 bad inputs"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(dir / "sorted.txt"), "previous good output\n");
+  std::size_t entries = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path)) ++entries;
+  EXPECT_EQ(entries, 2u);  // n/ and sorted.txt: no temporary left
+}
+
+TEST(CliNumbers, UnwritableOutputFailsBeforeTheWork) {
+  temp_dir dir("cli-numout");
+  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "n") + " --files 5").exit_code, 0);
+  auto r = run_scalekit("numbers sort --dir " + (dir / "n") + " --files 5 -o " + (dir / "missing/out.txt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+  EXPECT_EQ(run_scalekit("numbers sort --files 0").exit_code, 2);
+}

@@ -86,6 +86,11 @@ class executor {
   /// release workers. Blocks. Idempotent.
   virtual void terminate() = 0;
 
+  /// Block until every worker can take a call at once (the process pool's
+  /// workers have started). For jobs that want one call per worker, such as
+  /// burn. Default: nothing to wait for.
+  virtual void wait_ready() {}
+
   [[nodiscard]] virtual executor_kind kind() const noexcept = 0;
   /// How many calls may run at once.
   [[nodiscard]] virtual std::size_t concurrency() const noexcept = 0;

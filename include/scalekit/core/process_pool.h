@@ -65,6 +65,8 @@ class process_pool final : public executor {
   void dispatch(std::vector<task_call> calls, completion_fn done) override;
   void close() override;
   void terminate() override;
+  /// Blocks until every worker has started (or starting them failed).
+  void wait_ready() override;
   [[nodiscard]] executor_kind kind() const noexcept override { return executor_kind::processes; }
   [[nodiscard]] std::size_t concurrency() const noexcept override { return options_.workers; }
 
@@ -103,6 +105,7 @@ class process_pool final : public executor {
   bool broken_ = false;    // workers cannot start: calls fail at once
   std::string broken_reason_;
   std::vector<int> pids_;
+  std::size_t ready_workers_ = 0;
 
   // Supervisor-thread only.
   std::vector<std::unique_ptr<worker>> workers_;

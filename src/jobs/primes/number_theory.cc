@@ -2,6 +2,7 @@
 // algorithms' scalar parts.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -56,6 +57,28 @@ class montgomery {
 };
 
 constexpr u64 small_primes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37};
+
+// Odd primes below 1000 with their inverses mod 2^64: p divides n exactly when
+// n * inverse <= (2^64 - 1) / p, a multiply instead of a 25-40 cycle division
+// (the first step of factoring, which dominates for numbers below 2^32).
+struct divisor_test {
+  u64 p, inverse, limit;
+};
+
+constexpr auto odd_primes_below_1000 = [] {
+  std::array<divisor_test, 167> out{};
+  std::size_t k = 0;
+  for (u64 n = 3; n < 1000; n += 2) {
+    bool prime = true;
+    for (u64 d = 3; d * d <= n; d += 2)
+      if (n % d == 0) prime = false;
+    if (!prime) continue;
+    u64 inv = n;
+    for (int i = 0; i < 5; ++i) inv *= 2 - n * inv;
+    out[k++] = {n, inv, ~u64{0} / n};
+  }
+  return out;
+}();
 
 // Witness test of one base, n odd > 37.
 bool passes(const montgomery& m, u64 base, u64 d, int s) {
@@ -142,7 +165,13 @@ bool is_prime_fast(std::uint64_t n) noexcept {
     ++s;
   }
   const montgomery m(n);
-  // These seven bases decide every n < 2^64 (Jim Sinclair's set).
+  // Bases 2, 7, 61 decide every n < 4,759,123,141 (Jaeschke); these seven
+  // every n < 2^64 (Jim Sinclair's set).
+  if (n < 4'759'123'141ULL) {
+    for (u64 base : {2ULL, 7ULL, 61ULL})
+      if (!passes(m, base, d, s)) return false;
+    return true;
+  }
   for (u64 base : {2ULL, 325ULL, 9375ULL, 28178ULL, 450775ULL, 9780504ULL, 1795265022ULL})
     if (!passes(m, base, d, s)) return false;
   return true;
@@ -157,13 +186,22 @@ bool is_prime_trial(std::uint64_t n) noexcept {
 std::vector<std::uint64_t> factor_fast(std::uint64_t n) {
   if (n < 2) return {n};
   std::vector<u64> out;
-  for (u64 p = 2; p < 1000 && p * p <= n; p += (p == 2 ? 1 : 2)) {
-    while (n % p == 0) {
-      out.push_back(p);
-      n /= p;
+  while ((n & 1) == 0) {
+    out.push_back(2);
+    n >>= 1;
+  }
+  for (const auto& t : odd_primes_below_1000) {
+    if (t.p * t.p > n) break;
+    while (n * t.inverse <= t.limit) {  // t.p divides n
+      out.push_back(t.p);
+      n *= t.inverse;  // exact division: n / p
     }
   }
-  factor_into(n, out);
+  if (n > 1 && n < 1000 * 1000) {
+    out.push_back(n);  // no factor below 1000 and below 1000^2: prime
+  } else {
+    factor_into(n, out);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
