@@ -335,39 +335,43 @@ result<run_report> sort(const sort_options& o, core::executor& ex, const progres
   output_file out(o.output);  // first: an unwritable output fails before the work
   if (!out.error().empty()) return status::io_error(out.error());
 
-  auto note_failure = [&](std::size_t index, const status& s) {
-    report.bad += counts[index];
-    if (report.messages.size() < max_messages_total) report.messages.push_back(s.message());
+  // Run `task` over the file ranges; for each good result, after its report
+  // part is read, `take(index, reader, whole result)` reads the rest.
+  auto run_tasks = [&](const char* task, const auto& take) {
+    auto stream = ex.as_completed(task, std::move(payloads));
+    while (auto c = stream.next()) {
+      report.files += counts[c->index];
+      if (!c->value.ok()) {
+        report.bad += counts[c->index];  // the task itself failed: all its files count as bad
+        if (report.messages.size() < max_messages_total) report.messages.push_back(c->value.error().message());
+      } else {
+        core::wire_reader in(c->value.value());
+        get_report(in, report);
+        take(c->index, in, std::string_view(c->value.value()));
+      }
+      if (progress) progress(report.files, o.files);
+    }
   };
 
   if (o.method == sort_method::counter) {
     // Each task counts its files into its own table; tables are summed here.
     // Memory is the table (8 bytes a value) and the tasks in flight, whatever N is.
     std::vector<std::uint64_t> total(std::size_t{o.max} + 1, 0);
-    auto stream = ex.as_completed(count_task, std::move(payloads));
-    while (auto c = stream.next()) {
-      report.files += counts[c->index];
-      if (!c->value.ok()) {
-        note_failure(c->index, c->value.error());
-      } else {
-        core::wire_reader in(c->value.value());
-        get_report(in, report);
-        const bool sparse = in.get<std::uint8_t>() != 0;
-        const auto n = in.get<std::uint64_t>();
-        if (sparse) {
-          for (std::uint64_t k = 0; k < n; ++k) {
-            const auto v = in.get<std::uint32_t>();
-            const auto cnt = in.get<std::uint32_t>();
-            if (v > o.max) throw core::wire_error("counter value out of range");
-            total[v] += cnt;
-          }
-        } else {
-          if (n != total.size()) throw core::wire_error("counter table of the wrong size");
-          for (std::uint64_t v = 0; v < n; ++v) total[v] += in.get<std::uint32_t>();
+    run_tasks(count_task, [&](std::size_t, core::wire_reader& in, std::string_view) {
+      const bool sparse = in.get<std::uint8_t>() != 0;
+      const auto n = in.get<std::uint64_t>();
+      if (sparse) {
+        for (std::uint64_t k = 0; k < n; ++k) {
+          const auto v = in.get<std::uint32_t>();
+          const auto cnt = in.get<std::uint32_t>();
+          if (v > o.max) throw core::wire_error("counter value out of range");
+          total[v] += cnt;
         }
+      } else {
+        if (n != total.size()) throw core::wire_error("counter table of the wrong size");
+        for (std::uint64_t v = 0; v < n; ++v) total[v] += in.get<std::uint32_t>();
       }
-      if (progress) progress(report.files, o.files);
-    }
+    });
     if (report.bad > 0) return report;
     std::string line;
     for (std::size_t v = 0; v < total.size(); ++v) {
@@ -383,23 +387,13 @@ result<run_report> sort(const sort_options& o, core::executor& ex, const progres
     // Everything in memory: each task loads its files; the runs are sorted in
     // parallel here and merged while writing.
     std::vector<std::vector<std::uint32_t>> runs(payloads.size());
-    auto stream = ex.as_completed(load_task, std::move(payloads));
-    while (auto c = stream.next()) {
-      report.files += counts[c->index];
-      if (!c->value.ok()) {
-        note_failure(c->index, c->value.error());
-      } else {
-        core::wire_reader in(c->value.value());
-        get_report(in, report);
-        const auto n = in.get<std::uint64_t>();
-        if (n * sizeof(std::uint32_t) != in.remaining()) throw core::wire_error("value count mismatch");
-        auto& run = runs[c->index];
-        run.resize(n);
-        const std::string_view rest = c->value.value();
-        std::memcpy(run.data(), rest.data() + (rest.size() - in.remaining()), n * sizeof(std::uint32_t));
-      }
-      if (progress) progress(report.files, o.files);
-    }
+    run_tasks(load_task, [&](std::size_t index, core::wire_reader& in, std::string_view whole) {
+      const auto n = in.get<std::uint64_t>();
+      if (n * sizeof(std::uint32_t) != in.remaining()) throw core::wire_error("value count mismatch");
+      auto& run = runs[index];
+      run.resize(n);
+      std::memcpy(run.data(), whole.data() + (whole.size() - in.remaining()), n * sizeof(std::uint32_t));
+    });
     if (report.bad > 0) return report;
     core::thread_pool sorters(ex.concurrency());
     sorters.parallel_for(0, runs.size(), [&](std::size_t i) { std::sort(runs[i].begin(), runs[i].end()); });
