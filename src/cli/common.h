@@ -85,5 +85,8 @@ void add_mandelbrot_command(CLI::App& app);
 void add_primes_command(CLI::App& app);
 void add_burn_command(CLI::App& app);
 void add_numbers_command(CLI::App& app);
+void add_factorial_command(CLI::App& app);
+void add_coop_command(CLI::App& app);
+void add_sleepers_command(CLI::App& app);
 
 }  // namespace scalekit::cli

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "scalekit/core/process_pool.h"
 #include "scalekit/jobs/burn/burn.h"
+#include "scalekit/jobs/factorial/factorial.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/numbers/numbers.h"
 #include "scalekit/jobs/primes/primes.h"
@@ -24,6 +25,7 @@ void register_all_tasks() {
   scalekit::jobs::primes::register_tasks();
   scalekit::jobs::burn::register_tasks();
   scalekit::jobs::numbers::register_tasks();
+  scalekit::jobs::factorial::register_tasks();
 }
 
 }  // namespace
@@ -50,6 +52,9 @@ int main(int argc, char** argv) {
   add_primes_command(app);
   add_burn_command(app);
   add_numbers_command(app);
+  add_factorial_command(app);
+  add_coop_command(app);
+  add_sleepers_command(app);
 
   try {
     app.parse(argc, argv);

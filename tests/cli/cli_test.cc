@@ -334,3 +334,59 @@ TEST(CliNumbers, UnwritableOutputFailsBeforeTheWork) {
   EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
   EXPECT_EQ(run_scalekit("numbers sort --files 0").exit_code, 2);
 }
+
+// ---- factorial ----
+
+// Real peer: Python's math.factorial, for the seed's range and for 1000!.
+TEST(CliFactorial, ExactAndPrintedAsEachCompletes) {
+  for (const char* ex : {"threads", "processes"}) {
+    auto r = run_scalekit(std::string("factorial --executor ") + ex);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(lines(r.out), 11u);
+    EXPECT_NE(r.out.find("Factorial of 10 is 3628800\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Factorial of 20 is 2432902008176640000\n"), std::string::npos) << r.out;
+  }
+  auto ours = run_scalekit("factorial 1000 1000");
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  auto py = run_command("/usr/bin/python3 -c 'import math; print(\"Factorial of 1000 is\", math.factorial(1000))'");
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_TRUE(ours.out == py.out) << "1000! differs from Python's";
+  EXPECT_EQ(run_scalekit("factorial 20 10").exit_code, 2);
+  EXPECT_EQ(run_scalekit("factorial 5").exit_code, 2);
+}
+
+// ---- coop, sleepers ----
+
+TEST(CliCoop, LastPrimeAndTheSwitchingTrace) {
+  auto r = run_scalekit("coop 100");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "Last prime=> 97");
+  EXPECT_NE(r.out.find("Time taken=> "), std::string::npos);
+  auto t = run_scalekit("coop 10 --trace");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::string start =
+      "Switching to task square_mapper\nResult=> 1\nSwitching to task prime_filter\nResult=> 2\n"
+      "Switching to task square_mapper\n";
+  EXPECT_EQ(t.out.substr(0, start.size()), start);
+  EXPECT_NE(t.out.find("Last prime=> 7\n"), std::string::npos);
+}
+
+TEST(CliSleepers, OutputInterleavesAsInTheSeed) {
+  auto r = run_scalekit("sleepers --max-delay 0.3 --main-sleep 0.1 --step 0.005 --from 10 --to 20 --seed 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> l;
+  std::istringstream in(r.out);
+  for (std::string s; std::getline(in, s);) l.push_back(s);
+  ASSERT_GE(l.size(), 14u);
+  EXPECT_EQ(l[0], "Creating five tasks");
+  EXPECT_EQ(l[1], "Sleeping after starting five tasks");  // spawned tasks start after the main task sleeps
+  EXPECT_NE(l[2].find("0 sleeps for "), std::string::npos) << l[2];
+  auto pos = [&](const std::string& s) { return std::find(l.begin(), l.end(), s) - l.begin(); };
+  for (int i = 0; i < 5; ++i) EXPECT_LT(pos(std::to_string(i) + " awakens"), pos("Done five tasks"));
+  EXPECT_LT(pos("Waking and waiting for five tasks"), pos("Done five tasks"));
+  // The gathered coroutines alternate, then the gathered result.
+  const auto p = pos("Prime=> 11");
+  ASSERT_LT(p + 1, static_cast<long>(l.size()));
+  EXPECT_EQ(l[static_cast<std::size_t>(p) + 1], "Square=> 100");
+  EXPECT_EQ(l.back(), "Result=> [(11, 13, 17, 19), [100, 121, 144, 169, 196, 225, 256, 289, 324, 361, 400]]");
+}

@@ -1,0 +1,77 @@
+#pragma once
+// Event-loop tasks: standalone Asio with C++20 coroutines, the core's answer to
+// asyncio (the seed's sleepers and asyncio_tasks, and later every service).
+//
+//   core::task<int> answer() { co_await core::sleep_for(10ms); co_return 42; }
+//   int v = core::run_until_complete(answer());            // loop.run_until_complete
+//   auto h = core::spawn(co_await core::this_executor(), t); // asyncio.ensure_future
+//   co_await h.join();                                       // await the spawned task
+//   auto [a, b] = co_await (f() && g());                     // asyncio.gather (awaitable_operators)
+//
+// A loop runs its tasks in one thread; a task switches only at co_await.
+// Include this header only where coroutines are written: Asio is heavy.
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+
+namespace scalekit::core {
+
+template <typename T = void>
+using task = asio::awaitable<T>;
+
+using asio::experimental::awaitable_operators::operator&&;
+using asio::experimental::awaitable_operators::operator||;
+
+/// The executor of the loop running the calling task.
+inline auto this_executor() { return asio::this_coro::executor; }
+
+/// Suspend the calling task for `d`; other tasks of the loop run meanwhile.
+task<void> sleep_for(std::chrono::nanoseconds d);
+
+/// A task started with spawn(): join() waits for it and rethrows its exception.
+class task_handle {
+ public:
+  task<void> join();
+  [[nodiscard]] bool done() const noexcept { return state_->done; }
+
+ private:
+  friend task_handle spawn(const asio::any_io_executor& ex, task<void> t);
+  struct state {
+    explicit state(const asio::any_io_executor& ex) : wake(ex, asio::steady_timer::time_point::max()) {}
+    bool done = false;
+    std::exception_ptr error;
+    asio::steady_timer wake;  // parked at "forever"; cancelled when the task ends
+  };
+  std::shared_ptr<state> state_;
+};
+
+/// Start `t` on `ex`; it runs when the loop gets to it (after the caller's next co_await).
+task_handle spawn(const asio::any_io_executor& ex, task<void> t);
+
+/// Run `main` on a fresh one-thread loop until it completes; its value, or its exception.
+template <typename T>
+T run_until_complete(task<T> main) {
+  asio::io_context loop(1);
+  std::optional<T> value;
+  std::exception_ptr error;
+  asio::co_spawn(loop, std::move(main), [&](std::exception_ptr e, T v) {
+    error = e;
+    if (!e) value.emplace(std::move(v));
+  });
+  loop.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*value);
+}
+
+void run_until_complete(task<void> main);
+
+}  // namespace scalekit::core

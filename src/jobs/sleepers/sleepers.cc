@@ -1,0 +1,75 @@
+#include "scalekit/jobs/sleepers/sleepers.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "scalekit/jobs/coop/coop.h"
+#include "scalekit/jobs/primes/primes.h"
+
+namespace scalekit::jobs::sleepers {
+
+namespace {
+
+std::chrono::nanoseconds seconds(double s) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+}
+
+core::task<void> random_sleep(int counter, double delay, line_fn out) {
+  out(fmt::format("{} sleeps for {:.2f} seconds", counter, delay));
+  co_await core::sleep_for(seconds(delay));
+  out(fmt::format("{} awakens", counter));
+}
+
+core::task<std::vector<std::uint64_t>> prime_filter(std::uint64_t m, std::uint64_t n, std::chrono::nanoseconds step,
+                                                    line_fn out) {
+  std::vector<std::uint64_t> found;
+  for (std::uint64_t i = m; i <= n; ++i) {
+    if (!primes::is_prime_fast(i)) continue;
+    out(fmt::format("Prime=> {}", i));
+    found.push_back(i);
+    co_await core::sleep_for(step);  // suspend: the other coroutine runs
+  }
+  co_return found;
+}
+
+core::task<std::vector<std::uint64_t>> square_mapper(std::uint64_t m, std::uint64_t n, std::chrono::nanoseconds step,
+                                                     line_fn out) {
+  std::vector<std::uint64_t> squares;
+  for (std::uint64_t i = m; i <= n; ++i) {
+    out(fmt::format("Square=> {}", i * i));
+    squares.push_back(i * i);
+    co_await core::sleep_for(step);
+  }
+  co_return squares;
+}
+
+}  // namespace
+
+std::string python_list(const std::vector<std::uint64_t>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
+
+std::string python_tuple(const std::vector<std::uint64_t>& v) {
+  if (v.size() == 1) return fmt::format("({},)", v[0]);
+  return fmt::format("({})", fmt::join(v, ", "));
+}
+
+core::task<void> five_sleepers(five_options o, line_fn out) {
+  std::mt19937_64 rng(o.seed != 0 ? o.seed : std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  out(fmt::format("Creating {} tasks", o.tasks == 5 ? std::string("five") : std::to_string(o.tasks)));
+  const auto ex = co_await core::this_executor();
+  std::vector<core::task_handle> tasks;
+  for (int i = 0; i < o.tasks; ++i) tasks.push_back(core::spawn(ex, random_sleep(i, unit(rng) * o.max_delay_s, out)));
+  out(fmt::format("Sleeping after starting {} tasks", o.tasks == 5 ? std::string("five") : std::to_string(o.tasks)));
+  co_await core::sleep_for(seconds(o.main_sleep_s));
+  out(fmt::format("Waking and waiting for {} tasks", o.tasks == 5 ? std::string("five") : std::to_string(o.tasks)));
+  for (auto& t : tasks) co_await t.join();
+}
+
+core::task<void> primes_and_squares(std::uint64_t m, std::uint64_t n, std::chrono::nanoseconds step, line_fn out) {
+  using core::operator&&;
+  auto [found, squares] = co_await (prime_filter(m, n, step, out) && square_mapper(m, n, step, out));
+  out("Result=> [" + python_tuple(found) + ", " + python_list(squares) + "]");
+}
+
+}  // namespace scalekit::jobs::sleepers
