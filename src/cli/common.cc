@@ -50,7 +50,10 @@ void progress_line::update(std::uint64_t done, std::uint64_t total, const char* 
   const auto now = std::chrono::steady_clock::now();
   const bool tty = ::isatty(2) != 0;
   const auto every = tty ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10000);
-  if (now - start_ < std::chrono::milliseconds(500) || now - last_ < every) return;  // short jobs stay quiet
+  // Short jobs stay quiet: a terminal gets a live line after half a second, a
+  // log or pipe its first line after 10 s.
+  const auto first = tty ? std::chrono::milliseconds(500) : every;
+  if (now - start_ < first || now - last_ < every) return;
   last_ = now;
   const double pct = total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total);
   if (tty) {
