@@ -88,5 +88,6 @@ void add_numbers_command(CLI::App& app);
 void add_factorial_command(CLI::App& app);
 void add_coop_command(CLI::App& app);
 void add_sleepers_command(CLI::App& app);
+void add_find_command(CLI::App& app);
 
 }  // namespace scalekit::cli

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   add_factorial_command(app);
   add_coop_command(app);
   add_sleepers_command(app);
+  add_find_command(app);
 
   try {
     app.parse(argc, argv);
