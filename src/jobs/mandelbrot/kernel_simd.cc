@@ -14,10 +14,7 @@
 // when all its lanes are done. `unroll` independent vectors are interleaved to
 // hide the latency of the z*z + c chain.
 
-#if defined(__x86_64__) && !defined(HWY_TARGETS)
-#define HWY_TARGETS (HWY_AVX3 | HWY_AVX2 | HWY_SSE4 | HWY_STATIC_TARGET)
-#define SCALEKIT_X86_DISPATCH 1
-#endif
+#include "jobs/hwy_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "jobs/mandelbrot/kernel_simd.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep

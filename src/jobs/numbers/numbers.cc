@@ -139,13 +139,10 @@ core::bytes gen_body(std::string_view payload) {
   return w.take();
 }
 
-// numbers.count: a counter table for a range of files. Sent sparse
-// (value, count) pairs when that is smaller than the dense table.
-core::bytes count_body(std::string_view payload) {
-  const range_payload p = decode_range(payload);
-  std::vector<std::uint32_t> table(std::size_t{p.max} + 1, 0);
-  std::vector<bad_input> bad;
-  std::uint64_t bad_count = 0, numbers = 0;
+// Parse every file of a payload's range, calling on_value for each good value;
+// unreadable files and bad lines are counted, the first few kept as messages.
+template <typename OnValue>
+void parse_range(const range_payload& p, OnValue&& on_value, std::vector<bad_input>& bad, std::uint64_t& bad_count) {
   std::string text, why;
   for (std::uint64_t i = p.first; i < p.first + p.count; ++i) {
     const std::string path = file_path(p.dir, i);
@@ -154,9 +151,18 @@ core::bytes count_body(std::string_view payload) {
       if (bad.size() < max_messages_per_task) bad.push_back({path + ": " + why});
       continue;
     }
-    parse_file(
-        text, path, p.max, [&](std::uint32_t v) { ++table[v]; ++numbers; }, bad, bad_count, max_messages_per_task);
+    parse_file(text, path, p.max, on_value, bad, bad_count, max_messages_per_task);
   }
+}
+
+// numbers.count: a counter table for a range of files. Sent sparse
+// (value, count) pairs when that is smaller than the dense table.
+core::bytes count_body(std::string_view payload) {
+  const range_payload p = decode_range(payload);
+  std::vector<std::uint32_t> table(std::size_t{p.max} + 1, 0);
+  std::vector<bad_input> bad;
+  std::uint64_t bad_count = 0, numbers = 0;
+  parse_range(p, [&](std::uint32_t v) { ++table[v]; ++numbers; }, bad, bad_count);
   core::wire_writer w;
   put_report(w, numbers, bad_count, bad);
   const auto nonzero = static_cast<std::size_t>(std::count_if(table.begin(), table.end(), [](std::uint32_t c) { return c != 0; }));
@@ -179,16 +185,7 @@ core::bytes load_body(std::string_view payload) {
   std::vector<std::uint32_t> values;
   std::vector<bad_input> bad;
   std::uint64_t bad_count = 0;
-  std::string text, why;
-  for (std::uint64_t i = p.first; i < p.first + p.count; ++i) {
-    const std::string path = file_path(p.dir, i);
-    if (!read_file(path, text, why)) {
-      ++bad_count;
-      if (bad.size() < max_messages_per_task) bad.push_back({path + ": " + why});
-      continue;
-    }
-    parse_file(text, path, p.max, [&](std::uint32_t v) { values.push_back(v); }, bad, bad_count, max_messages_per_task);
-  }
+  parse_range(p, [&](std::uint32_t v) { values.push_back(v); }, bad, bad_count);
   core::wire_writer w;
   put_report(w, values.size(), bad_count, bad);
   w.put(static_cast<std::uint64_t>(values.size()));

@@ -11,10 +11,7 @@
 //
 // Highway header-only, compiled per x86 target; core/simd_target.h picks one.
 
-#if defined(__x86_64__) && !defined(HWY_TARGETS)
-#define HWY_TARGETS (HWY_AVX3 | HWY_AVX2 | HWY_SSE4 | HWY_STATIC_TARGET)
-#define SCALEKIT_X86_DISPATCH 1
-#endif
+#include "jobs/hwy_targets.h"
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "jobs/primes/trial_simd.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
