@@ -89,5 +89,6 @@ void add_factorial_command(CLI::App& app);
 void add_coop_command(CLI::App& app);
 void add_sleepers_command(CLI::App& app);
 void add_find_command(CLI::App& app);
+void add_sort_service_command(CLI::App& app);
 
 }  // namespace scalekit::cli

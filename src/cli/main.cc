@@ -15,6 +15,7 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/numbers/numbers.h"
 #include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/sort_service/sort_service.h"
 
 namespace {
 
@@ -26,6 +27,7 @@ void register_all_tasks() {
   scalekit::jobs::burn::register_tasks();
   scalekit::jobs::numbers::register_tasks();
   scalekit::jobs::factorial::register_tasks();
+  scalekit::jobs::sort_service::register_tasks();
 }
 
 }  // namespace
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
   add_coop_command(app);
   add_sleepers_command(app);
   add_find_command(app);
+  add_sort_service_command(app);
 
   try {
     app.parse(argc, argv);

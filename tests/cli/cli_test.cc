@@ -445,3 +445,67 @@ TEST(CliFind, UnreadableDirectoriesAreReportedAndSkipped) {
       << r.err;
   EXPECT_NE(r.err.find("1 unreadable"), std::string::npos) << r.err;
 }
+
+// ---- sort-service ----
+
+namespace {
+// A sort-service server on a free port for the duration of a test.
+struct sort_server {
+  temp_dir dir{"cli-sort"};
+  std::string port;
+  explicit sort_server(const std::string& extra = "") {
+    run_command("sh -c '" + bin + " sort-service serve --listen 127.0.0.1:0 " + extra + " 2> " + (dir / "log") +
+                " & echo $! > " + (dir / "pid") + "'");
+    for (int i = 0; i < 200 && port.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      const std::string log = slurp(dir / "log");
+      const auto at = log.find("listening on 127.0.0.1:");
+      if (at != std::string::npos && log.find('\n', at) != std::string::npos)
+        port = log.substr(at + 23, log.find('\n', at) - at - 23);
+    }
+  }
+  command_result client(const std::string& args) const {
+    return run_command("/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../sort_client.py " + port + " " + args);
+  }
+  // SIGTERM, wait, and return the server's log.
+  std::string stop() {
+    const std::string pid = slurp(dir / "pid");
+    run_command("sh -c 'kill -TERM " + pid.substr(0, pid.find('\n')) + "; while kill -0 " +
+                pid.substr(0, pid.find('\n')) + " 2>/dev/null; do sleep 0.02; done'");
+    return slurp(dir / "log");
+  }
+};
+}  // namespace
+
+// Real peer: a Python client speaking the seed's protocol.
+TEST(CliSortService, SortsForAPythonClientAndSurvivesBadClients) {
+  sort_server server("--max-bytes 100000 --read-timeout 2");
+  ASSERT_FALSE(server.port.empty()) << slurp(server.dir / "log");
+  EXPECT_EQ(server.client("random 1000").out, "OK\n");
+  EXPECT_EQ(server.client("raw '[3, -1, 2]'").out, "[-1, 2, 3]\n");
+  EXPECT_EQ(server.client("raw '[]'").out, "[]\n");
+  EXPECT_EQ(server.client("raw '[1, 2.5]'").out, "{\"error\": \"element 1 is not an integer\"}\n");
+  EXPECT_EQ(server.client("raw '[1, \"x\"]'").out, "{\"error\": \"element 1 is not a number\"}\n");
+  EXPECT_NE(server.client("raw 'not json'").out.find("invalid JSON"), std::string::npos);
+  EXPECT_NE(server.client("raw '{}'").out.find("expected a JSON array"), std::string::npos);
+  EXPECT_NE(server.client("raw '[99999999999999999999]'").out.find("error"), std::string::npos);
+  EXPECT_EQ(server.client("declare 100001").out,
+            "{\"error\": \"request of 100001 bytes exceeds the limit of 100000\"}\n");  // refused unread
+  EXPECT_EQ(server.client("short 100 10").out, "{\"error\": \"short body: expected 100 bytes, got 10\"}\n");
+  EXPECT_EQ(server.client("vanish").out, "closed\n");
+  EXPECT_EQ(server.client("random 5000").out, "OK\n");  // still serving after all of that
+  const std::string log = server.stop();
+  EXPECT_NE(log.find("12 connections, 4 sorted, 7 error replies, 1 dropped"), std::string::npos) << log;
+}
+
+TEST(CliSortService, CallClientAndProcessExecutor) {
+  sort_server server("--executor processes -j 2");
+  ASSERT_FALSE(server.port.empty());
+  auto r = run_command("sh -c 'echo \"[5, 4, 3]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "[3, 4, 5]\n");
+  auto bad = run_command("sh -c 'echo \"[1.5]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  server.stop();
+  EXPECT_EQ(run_scalekit("sort-service call --connect 127.0.0.1:notaport").exit_code, 2);
+}

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace scalekit::core;
@@ -50,4 +52,17 @@ TEST(Async, JoinRethrowsAndGatherCollects) {
   }());
   EXPECT_EQ(a, 1);
   EXPECT_EQ(b, 2);
+}
+
+TEST(Async, AsyncCallRunsOffTheLoopAndResumesOnIt) {
+  auto ex = make_thread_executor(2);
+  auto [value, loop_thread, resumed_thread] = run_until_complete([&]() -> task<std::tuple<std::string, std::thread::id, std::thread::id>> {
+    const auto here = std::this_thread::get_id();
+    auto r = co_await async_call(*ex, "test.echo", "hi");
+    co_return std::make_tuple(r.ok() ? r.value() : r.error().message(), here, std::this_thread::get_id());
+  }());
+  EXPECT_EQ(value, "hi");
+  EXPECT_EQ(loop_thread, resumed_thread);
+  auto failed = run_until_complete([&]() -> task<bool> { co_return (co_await async_call(*ex, "test.fail", "x")).ok(); }());
+  EXPECT_FALSE(failed);
 }

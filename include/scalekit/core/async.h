@@ -11,7 +11,9 @@
 // A loop runs its tasks in one thread; a task switches only at co_await.
 // Include this header only where coroutines are written: Asio is heavy.
 
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/post.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
@@ -22,6 +24,8 @@
 #include <exception>
 #include <memory>
 #include <optional>
+
+#include "scalekit/core/executor.h"
 
 namespace scalekit::core {
 
@@ -56,6 +60,24 @@ class task_handle {
 
 /// Start `t` on `ex`; it runs when the loop gets to it (after the caller's next co_await).
 task_handle spawn(const asio::any_io_executor& ex, task<void> t);
+
+/// Run one call on `ex` (a thread pool, worker processes...) and resume the
+/// calling task with its result on its own loop: the seed's run_in_executor.
+/// The loop thread never runs the call.
+inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payload) {
+  auto loop = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<bytes>)>(
+      [&ex, loop](auto handler, std::string n, bytes p) {
+        // The completion runs on some executor thread: hand the result back to the loop.
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        std::vector<task_call> calls;
+        calls.push_back(task_call{std::move(n), std::move(p)});
+        ex.dispatch(std::move(calls), [h, loop](std::size_t, result<bytes> r) {
+          asio::post(loop, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        });
+      },
+      asio::use_awaitable, std::move(name), std::move(payload));
+}
 
 /// Run `main` on a fresh one-thread loop until it completes; its value, or its exception.
 template <typename T>

@@ -1,0 +1,78 @@
+// The CPU part of the sort service, run on an executor: parse, check, sort,
+// format. simdjson parses; a request is untrusted input, so every element is
+// checked to be an integer.
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+#include "scalekit/core/task.h"
+#include "scalekit/jobs/sort_service/sort_service.h"
+
+namespace scalekit::jobs::sort_service {
+
+std::string error_json(std::string_view message) {
+  std::string out = "{\"error\": \"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  out += "\"}";
+  return out;
+}
+
+std::string sort_json(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(padded).get(doc); err) throw std::invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
+  simdjson::dom::array arr;
+  if (doc.get_array().get(arr)) throw std::invalid_argument("expected a JSON array of integers");
+  std::vector<std::int64_t> nums;
+  nums.reserve(arr.size());
+  std::size_t index = 0;
+  for (simdjson::dom::element e : arr) {
+    switch (e.type()) {
+      case simdjson::dom::element_type::INT64: nums.push_back(e.get_int64().value_unsafe()); break;
+      case simdjson::dom::element_type::UINT64:
+        throw std::invalid_argument("element " + std::to_string(index) + " is beyond the 64-bit signed range");
+      case simdjson::dom::element_type::DOUBLE:
+        throw std::invalid_argument("element " + std::to_string(index) + " is not an integer");
+      default: throw std::invalid_argument("element " + std::to_string(index) + " is not a number");
+    }
+    ++index;
+  }
+  std::sort(nums.begin(), nums.end());
+  std::string out;
+  out.reserve(nums.size() * 8 + 2);
+  out += '[';
+  char buf[24];
+  for (std::size_t i = 0; i < nums.size(); ++i) {
+    if (i > 0) out += ", ";
+    const auto r = std::to_chars(buf, buf + sizeof buf, nums[i]);
+    out.append(buf, r.ptr);
+  }
+  out += ']';
+  return out;
+}
+
+void register_tasks() {
+  core::task_registry::global().add(sort_task, [](std::string_view body) -> core::bytes {
+    try {
+      return sort_json(body);
+    } catch (const std::invalid_argument& e) {
+      return error_json(e.what());
+    }
+  });
+}
+
+}  // namespace scalekit::jobs::sort_service
