@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/post.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -70,10 +71,15 @@ inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payl
       [&ex, loop](auto handler, std::string n, bytes p) {
         // The completion runs on some executor thread: hand the result back to the loop.
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        // Outstanding work keeps the loop running until post() has fully
+        // returned on the executor's thread; without it the loop could finish
+        // and be destroyed while post() is still signalling it.
+        auto guard = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(loop);
         std::vector<task_call> calls;
         calls.push_back(task_call{std::move(n), std::move(p)});
-        ex.dispatch(std::move(calls), [h, loop](std::size_t, result<bytes> r) {
+        ex.dispatch(std::move(calls), [h, loop, guard](std::size_t, result<bytes> r) {
           asio::post(loop, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+          guard->reset();
         });
       },
       asio::use_awaitable, std::move(name), std::move(payload));

@@ -1,0 +1,28 @@
+# The Python peer for the sort-service benchmark: the seed's asyncio server
+# (chapter 14), with sorted() instead of its gnome sort, in a process pool.
+#   python_server.py PORT
+import asyncio
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+def sort_in_process(data):
+    return json.dumps(sorted(json.loads(data.decode()))).encode()
+
+async def sort_request(reader, writer):
+    length = await reader.readexactly(8)
+    data = await reader.readexactly(int.from_bytes(length, 'big'))
+    result = await asyncio.get_running_loop().run_in_executor(None, sort_in_process, data)
+    writer.write(result)
+    await writer.drain()
+    writer.close()
+
+async def main(port):
+    asyncio.get_running_loop().set_default_executor(ProcessPoolExecutor())
+    server = await asyncio.start_server(sort_request, '127.0.0.1', port)
+    print('Sort Service running', flush=True)
+    async with server:
+        await server.serve_forever()
+
+if __name__ == '__main__':
+    asyncio.run(main(int(sys.argv[1])))
