@@ -6,6 +6,7 @@
 //   sort_load PORT [--clients 16] [--numbers 1000] [--seconds 5]
 
 #include <asio/connect.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>

@@ -9,16 +9,21 @@ from concurrent.futures import ProcessPoolExecutor
 def sort_in_process(data):
     return json.dumps(sorted(json.loads(data.decode()))).encode()
 
+POOL = None
+
 async def sort_request(reader, writer):
     length = await reader.readexactly(8)
     data = await reader.readexactly(int.from_bytes(length, 'big'))
-    result = await asyncio.get_running_loop().run_in_executor(None, sort_in_process, data)
+    result = await asyncio.get_running_loop().run_in_executor(POOL, sort_in_process, data)
     writer.write(result)
     await writer.drain()
     writer.close()
 
 async def main(port):
-    asyncio.get_running_loop().set_default_executor(ProcessPoolExecutor())
+    # Python 3.11 accepts only thread pools as the loop's default executor, so
+    # the process pool is passed to run_in_executor explicitly.
+    global POOL
+    POOL = ProcessPoolExecutor()
     server = await asyncio.start_server(sort_request, '127.0.0.1', port)
     print('Sort Service running', flush=True)
     async with server:
