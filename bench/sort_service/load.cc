@@ -68,8 +68,14 @@ int main(int argc, char** argv) {
             }
             co_await asio::async_write(sock, asio::buffer(request), tuple_awaitable);
             reply.clear();
-            co_await asio::async_read(sock, asio::dynamic_buffer(reply), tuple_awaitable);
-            if (reply.empty() || reply[0] != '[') {
+            // A server that never answers must not hang the benchmark: 5 s per reply.
+            using core::operator||;
+            asio::steady_timer timer(ctx, std::chrono::seconds(5));
+            auto read = [&]() -> core::task<void> {
+              co_await asio::async_read(sock, asio::dynamic_buffer(reply), tuple_awaitable);
+            };
+            const auto outcome = co_await (read() || timer.async_wait(tuple_awaitable));
+            if (outcome.index() == 1 || reply.empty() || reply[0] != '[') {
               ++failures;
               continue;
             }

@@ -24,6 +24,9 @@ async def main(port):
     # the process pool is passed to run_in_executor explicitly.
     global POOL
     POOL = ProcessPoolExecutor()
+    # Start the worker processes before serving: forked lazily on the first
+    # requests, under load, they stalled the first replies here.
+    await asyncio.gather(*[asyncio.get_running_loop().run_in_executor(POOL, sort_in_process, b'[]') for _ in range(8)])
     server = await asyncio.start_server(sort_request, '127.0.0.1', port)
     print('Sort Service running', flush=True)
     async with server:
