@@ -1,31 +1,29 @@
 // Writing the image: PNG through libspng (or raw RGB), streamed row by row into
-// a temporary file that is renamed into place when complete.
+// a core::atomic_file, renamed into place when complete.
 
 #include <spng.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
+#include "scalekit/core/atomic_file.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 namespace scalekit::jobs::mandelbrot {
 
 struct image_writer::state {
-  std::string path, temp;
+  std::string path;
   std::uint32_t width = 0, height = 0, rows_written = 0;
-  bool raw = false, committed = false;
-  std::FILE* file = nullptr;
+  bool raw = false;
+  std::optional<core::atomic_file> out;  // the temporary, renamed into place by commit()
   spng_ctx* png = nullptr;
 
   ~state() {
-    if (png != nullptr) spng_ctx_free(png);
-    if (file != nullptr) std::fclose(file);
-    if (!committed && !temp.empty()) ::unlink(temp.c_str());
+    if (png != nullptr) spng_ctx_free(png);  // before `out` closes the file it writes to
   }
   status io_error(const std::string& what) const {
     return status::io_error("cannot write '" + path + "': " + what);
@@ -35,7 +33,7 @@ struct image_writer::state {
 image_writer::image_writer(std::unique_ptr<state> s) : s_(std::move(s)) {}
 image_writer::~image_writer() = default;
 
-const std::string& image_writer::temp_path() const noexcept { return s_->temp; }
+const std::string& image_writer::temp_path() const noexcept { return s_->out->temp_path(); }
 
 result<std::unique_ptr<image_writer>> image_writer::open(const std::string& path, std::uint32_t width,
                                                          std::uint32_t height, int png_level) {
@@ -50,19 +48,9 @@ result<std::unique_ptr<image_writer>> image_writer::open(const std::string& path
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return st->io_error("no such directory '" + dir.string() + "'");
   if (fs::is_directory(target, ec)) return st->io_error("it is a directory");
-  // Hidden temporary beside the target, so the final rename stays on one filesystem.
-  fs::path tmp_name = target.filename();
-  tmp_name += ".tmp-XXXXXX";
-  std::string tmpl = (dir / tmp_name).string();
-  tmpl.insert(tmpl.size() - tmp_name.string().size(), 1, '.');
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return st->io_error(std::strerror(errno));
-  st->temp = tmpl;
-  st->file = ::fdopen(fd, "wb");
-  if (st->file == nullptr) {
-    ::close(fd);
-    return st->io_error(std::strerror(errno));
-  }
+  auto out = core::atomic_file::create(path);
+  if (!out.ok()) return out.error();
+  st->out.emplace(std::move(out).value());
   if (!st->raw) {
     st->png = spng_ctx_new(SPNG_CTX_ENCODER);
     if (st->png == nullptr) return status::internal("cannot create a PNG encoder");
@@ -71,7 +59,7 @@ result<std::unique_ptr<image_writer>> image_writer::open(const std::string& path
     ihdr.height = height;
     ihdr.bit_depth = 8;
     ihdr.color_type = SPNG_COLOR_TYPE_TRUECOLOR;
-    int rc = spng_set_png_file(st->png, st->file);
+    int rc = spng_set_png_file(st->png, st->out->stream());
     if (rc == 0) rc = spng_set_ihdr(st->png, &ihdr);
     // No row filter: on these flat-banded fractal images it gives smaller files
     // than adaptive filtering, at a third of the cost (docs/BENCHMARKS.md).
@@ -88,7 +76,7 @@ status image_writer::write_rows(const std::uint8_t* rgb, std::uint32_t rows) {
   if (rows > st.height - st.rows_written) return status::internal("image_writer: more rows than the image has");
   const std::size_t row_bytes = std::size_t{st.width} * 3;
   if (st.raw) {
-    if (std::fwrite(rgb, 1, row_bytes * rows, st.file) != row_bytes * rows) return st.io_error(std::strerror(errno));
+    if (status s = st.out->write(rgb, row_bytes * rows); !s.ok()) return s;
   } else {
     for (std::uint32_t r = 0; r < rows; ++r) {
       const int rc = spng_encode_row(st.png, rgb + r * row_bytes, row_bytes);
@@ -106,16 +94,7 @@ status image_writer::commit() {
     spng_ctx_free(st.png);  // the last row finalized the stream (SPNG_ENCODE_FINALIZE)
     st.png = nullptr;
   }
-  const int closed = std::fclose(st.file);
-  st.file = nullptr;
-  if (closed != 0) return st.io_error(std::strerror(errno));
-  // mkstemp makes 0600 files; give the image the usual permissions.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::chmod(st.temp.c_str(), 0666 & ~mask);
-  if (::rename(st.temp.c_str(), st.path.c_str()) != 0) return st.io_error(std::strerror(errno));
-  st.committed = true;
-  return {};
+  return st.out->commit();
 }
 
 status write_image(const image& img, const std::string& path) {

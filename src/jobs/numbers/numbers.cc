@@ -1,7 +1,6 @@
 #include "scalekit/jobs/numbers/numbers.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <filesystem>
 #include <queue>
 
+#include "scalekit/core/atomic_file.h"
 #include "scalekit/core/task.h"
 #include "scalekit/core/thread_pool.h"
 #include "scalekit/core/wire.h"
@@ -210,63 +210,31 @@ std::vector<core::bytes> range_payloads(range_payload base, std::uint64_t files,
   return out;
 }
 
-// The output file, written through a temporary beside it and renamed into
-// place by commit(); destroyed uncommitted, it removes the temporary.
+// The sorted output: a core::atomic_file (renamed into place only by commit())
+// behind a 1 MiB buffer, since it is written a line at a time.
 class output_file {
  public:
-  explicit output_file(const std::string& path) : path_(path) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    temp_ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    fd_ = ::mkstemp(temp_.data());
-    if (fd_ < 0) {
-      error_ = "cannot write '" + path + "': " + errno_message();
-      temp_.clear();
-    }
-    buf_.reserve(1 << 20);
-  }
-  ~output_file() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
-  }
-  [[nodiscard]] const std::string& error() const { return error_; }
+  explicit output_file(core::atomic_file file) : file_(std::move(file)) { buf_.reserve(1 << 20); }
   std::string& buffer() { return buf_; }
   void flush_if_full() {
     if (buf_.size() >= (1 << 20) - 64) flush();
   }
-  void flush() {
-    std::size_t off = 0;
-    while (error_.empty() && off < buf_.size()) {
-      const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) error_ = "cannot write '" + path_ + "': " + errno_message();
-      else off += static_cast<std::size_t>(n);
-    }
-    written_ += buf_.size();
-    buf_.clear();
-  }
   status commit() {
     flush();
-    if (error_.empty() && ::fchmod(fd_, 0666 & ~current_umask()) != 0) error_ = "cannot write '" + path_ + "': " + errno_message();
-    if (error_.empty() && ::close(fd_) != 0) error_ = "cannot write '" + path_ + "': " + errno_message();
-    fd_ = -1;
-    if (error_.empty() && ::rename(temp_.c_str(), path_.c_str()) != 0) error_ = "cannot write '" + path_ + "': " + errno_message();
-    if (!error_.empty()) return status::io_error(error_);
-    committed_ = true;
-    return {};
+    if (!error_.ok()) return error_;
+    return file_.commit();
   }
   [[nodiscard]] std::uint64_t written() const { return written_; }
 
  private:
-  static mode_t current_umask() {
-    const mode_t m = ::umask(0);
-    ::umask(m);
-    return m;
+  void flush() {
+    if (error_.ok()) error_ = file_.write(buf_.data(), buf_.size());
+    written_ += buf_.size();
+    buf_.clear();
   }
-  std::string path_, temp_, error_, buf_;
-  int fd_ = -1;
-  bool committed_ = false;
+  core::atomic_file file_;
+  std::string buf_;
+  status error_;  // the first write error; commit() reports it
   std::uint64_t written_ = 0;
 };
 
@@ -329,8 +297,9 @@ result<run_report> sort(const sort_options& o, core::executor& ex, const progres
   const std::uint64_t per_task = auto_files_per_task(o.files, ex.concurrency(), o.files_per_task);
   auto payloads = range_payloads(base, o.files, per_task, counts);
   run_report report;
-  output_file out(o.output);  // first: an unwritable output fails before the work
-  if (!out.error().empty()) return status::io_error(out.error());
+  auto created = core::atomic_file::create(o.output);  // first: an unwritable output fails before the work
+  if (!created.ok()) return created.error();
+  output_file out(std::move(created).value());
 
   // Run `task` over the file ranges; for each good result, after its report
   // part is read, `take(index, reader, whole result)` reads the rest.

@@ -1,0 +1,70 @@
+#include "scalekit/core/atomic_file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+namespace scalekit::core {
+
+namespace {
+mode_t current_umask() {
+  const mode_t m = ::umask(0);
+  ::umask(m);
+  return m;
+}
+}  // namespace
+
+result<atomic_file> atomic_file::create(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) return status::io_error("cannot write '" + path + "': " + std::strerror(errno));
+  std::FILE* file = ::fdopen(fd, "wb");
+  if (file == nullptr) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return status::io_error("cannot write '" + path + "': " + std::strerror(err));
+  }
+  return atomic_file(path, std::move(temp), file);
+}
+
+atomic_file::atomic_file(atomic_file&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_(std::exchange(other.temp_, {})),
+      file_(std::exchange(other.file_, nullptr)),
+      committed_(other.committed_) {}
+
+atomic_file::~atomic_file() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+}
+
+status atomic_file::error(const std::string& what) const {
+  return status::io_error("cannot write '" + path_ + "': " + what);
+}
+
+status atomic_file::write(const void* data, std::size_t n) {
+  if (std::fwrite(data, 1, n, file_) != n) return error(std::strerror(errno));
+  return {};
+}
+
+status atomic_file::commit() {
+  // mkstemp makes 0600 files; give the output the permissions a plain create would.
+  if (std::fflush(file_) != 0 || ::fchmod(::fileno(file_), 0666 & ~current_umask()) != 0)
+    return error(std::strerror(errno));
+  const int closed = std::fclose(file_);
+  file_ = nullptr;
+  if (closed != 0) return error(std::strerror(errno));
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) return error(std::strerror(errno));
+  committed_ = true;
+  return {};
+}
+
+}  // namespace scalekit::core

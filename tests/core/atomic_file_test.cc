@@ -1,0 +1,65 @@
+#include "scalekit/core/atomic_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using scalekit::core::atomic_file;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path fresh_dir() {
+  const fs::path d = fs::temp_directory_path() / ("scalekit-af-" + std::to_string(::getpid()) + "-" +
+                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+std::size_t entries(const fs::path& d) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(d)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(AtomicFile, CommitReplacesTheTargetWithUsualPermissions) {
+  const auto dir = fresh_dir();
+  std::ofstream(dir / "out") << "old\n";
+  auto f = atomic_file::create((dir / "out").string());
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f->write("new\n", 4).ok());
+  EXPECT_EQ(entries(dir), 2u);  // the target and the hidden temporary
+  ASSERT_TRUE(f->commit().ok());
+  std::stringstream ss;
+  ss << std::ifstream(dir / "out").rdbuf();
+  EXPECT_EQ(ss.str(), "new\n");
+  EXPECT_EQ(entries(dir), 1u);
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "out").c_str(), &st), 0);
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, WithoutCommitNothingChanges) {
+  const auto dir = fresh_dir();
+  std::ofstream(dir / "out") << "old\n";
+  {
+    auto f = atomic_file::create((dir / "out").string());
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->write("partial", 7).ok());
+  }
+  std::stringstream ss;
+  ss << std::ifstream(dir / "out").rdbuf();
+  EXPECT_EQ(ss.str(), "old\n");
+  EXPECT_EQ(entries(dir), 1u);
+  auto bad = atomic_file::create((dir / "missing" / "out").string());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("cannot write '"), std::string::npos);
+  fs::remove_all(dir);
+}
