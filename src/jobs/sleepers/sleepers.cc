@@ -56,13 +56,14 @@ std::string python_tuple(const std::vector<std::uint64_t>& v) {
 core::task<void> five_sleepers(five_options o, line_fn out) {
   std::mt19937_64 rng(o.seed != 0 ? o.seed : std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  out(fmt::format("Creating {} tasks", o.tasks == 5 ? std::string("five") : std::to_string(o.tasks)));
+  const std::string how_many = o.tasks == 5 ? "five" : std::to_string(o.tasks);  // the seed says "five"
+  out(fmt::format("Creating {} tasks", how_many));
   const auto ex = co_await core::this_executor();
   std::vector<core::task_handle> tasks;
   for (int i = 0; i < o.tasks; ++i) tasks.push_back(core::spawn(ex, random_sleep(i, unit(rng) * o.max_delay_s, out)));
-  out(fmt::format("Sleeping after starting {} tasks", o.tasks == 5 ? std::string("five") : std::to_string(o.tasks)));
+  out(fmt::format("Sleeping after starting {} tasks", how_many));
   co_await core::sleep_for(seconds(o.main_sleep_s));
-  out(fmt::format("Waking and waiting for {} tasks", o.tasks == 5 ? std::string("five") : std::to_string(o.tasks)));
+  out(fmt::format("Waking and waiting for {} tasks", how_many));
   for (auto& t : tasks) co_await t.join();
 }
 
