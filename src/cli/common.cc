@@ -18,6 +18,16 @@ global_options& globals() {
   return g;
 }
 
+endpoint parse_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw usage_error("'" + text + "': expected HOST:PORT");
+  const std::string port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535)
+    throw usage_error("'" + text + "': bad port");
+  return {text.substr(0, colon), static_cast<std::uint16_t>(std::stoul(port))};
+}
+
 void executor_flags::add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind) {
   executor = default_kind;
   std::vector<std::string> kinds;

@@ -28,6 +28,14 @@ struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// HOST:PORT from the command line (--listen, --connect).
+struct endpoint {
+  std::string host;
+  std::uint16_t port;
+};
+/// @throws usage_error when `text` is not HOST:PORT with a port in 0..65535.
+endpoint parse_endpoint(const std::string& text);
+
 /// Global flags, set before any subcommand runs.
 struct global_options {
   bool json = false;
@@ -90,5 +98,6 @@ void add_coop_command(CLI::App& app);
 void add_sleepers_command(CLI::App& app);
 void add_find_command(CLI::App& app);
 void add_sort_service_command(CLI::App& app);
+void add_dns_command(CLI::App& app);
 
 }  // namespace scalekit::cli

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   add_sleepers_command(app);
   add_find_command(app);
   add_sort_service_command(app);
+  add_dns_command(app);
 
   try {
     app.parse(argc, argv);

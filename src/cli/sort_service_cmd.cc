@@ -16,20 +16,6 @@ namespace {
 
 namespace ss = jobs::sort_service;
 
-struct endpoint {
-  std::string host;
-  std::uint16_t port;
-};
-
-endpoint parse_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) throw usage_error("'" + text + "': expected HOST:PORT");
-  const std::string port = text.substr(colon + 1);
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
-    throw usage_error("'" + text + "': bad port");
-  return {text.substr(0, colon), static_cast<std::uint16_t>(std::stoul(port))};
-}
-
 struct serve_options {
   std::string listen = "127.0.0.1:2015";
   std::uint64_t max_bytes = std::uint64_t{64} << 20;

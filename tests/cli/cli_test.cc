@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "run_command.h"
+#include "server_process.h"
 
 using scalekit::testing::command_result;
 using scalekit::testing::run_command;
@@ -450,29 +451,10 @@ TEST(CliFind, UnreadableDirectoriesAreReportedAndSkipped) {
 
 namespace {
 // A sort-service server on a free port for the duration of a test.
-struct sort_server {
-  temp_dir dir{"cli-sort"};
-  std::string port;
-  explicit sort_server(const std::string& extra = "") {
-    run_command("sh -c '" + bin + " sort-service serve --listen 127.0.0.1:0 " + extra + " 2> " + (dir / "log") +
-                " & echo $! > " + (dir / "pid") + "'");
-    for (int i = 0; i < 200 && port.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      const std::string log = slurp(dir / "log");
-      const auto at = log.find("listening on 127.0.0.1:");
-      if (at != std::string::npos && log.find('\n', at) != std::string::npos)
-        port = log.substr(at + 23, log.find('\n', at) - at - 23);
-    }
-  }
+struct sort_server : scalekit::testing::server_process {
+  explicit sort_server(const std::string& extra = "") : server_process(bin, "sort-service serve " + extra, "cli-sort") {}
   command_result client(const std::string& args) const {
-    return run_command("/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../sort_client.py " + port + " " + args);
-  }
-  // SIGTERM, wait, and return the server's log.
-  std::string stop() {
-    const std::string pid = slurp(dir / "pid");
-    run_command("sh -c 'kill -TERM " + pid.substr(0, pid.find('\n')) + "; while kill -0 " +
-                pid.substr(0, pid.find('\n')) + " 2>/dev/null; do sleep 0.02; done'");
-    return slurp(dir / "log");
+    return run_command("/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../sort_client.py " + port() + " " + args);
   }
 };
 }  // namespace
@@ -480,7 +462,7 @@ struct sort_server {
 // Real peer: a Python client speaking the seed's protocol.
 TEST(CliSortService, SortsForAPythonClientAndSurvivesBadClients) {
   sort_server server("--max-bytes 100000 --read-timeout 2");
-  ASSERT_FALSE(server.port.empty()) << slurp(server.dir / "log");
+  ASSERT_FALSE(server.port().empty()) << server.log();
   EXPECT_EQ(server.client("random 1000").out, "OK\n");
   EXPECT_EQ(server.client("raw '[3, -1, 2]'").out, "[-1, 2, 3]\n");
   EXPECT_EQ(server.client("raw '[]'").out, "[]\n");
@@ -500,11 +482,11 @@ TEST(CliSortService, SortsForAPythonClientAndSurvivesBadClients) {
 
 TEST(CliSortService, CallClientAndProcessExecutor) {
   sort_server server("--executor processes -j 2");
-  ASSERT_FALSE(server.port.empty());
-  auto r = run_command("sh -c 'echo \"[5, 4, 3]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port + "'");
+  ASSERT_FALSE(server.port().empty());
+  auto r = run_command("sh -c 'echo \"[5, 4, 3]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "[3, 4, 5]\n");
-  auto bad = run_command("sh -c 'echo \"[1.5]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port + "'");
+  auto bad = run_command("sh -c 'echo \"[1.5]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port() + "'");
   EXPECT_EQ(bad.exit_code, 1);
   server.stop();
   EXPECT_EQ(run_scalekit("sort-service call --connect 127.0.0.1:notaport").exit_code, 2);

@@ -44,7 +44,9 @@ inline command_result run_command(const std::string& cmd) {
 struct temp_dir {
   std::filesystem::path path;
   explicit temp_dir(const std::string& tag) {
-    path = std::filesystem::temp_directory_path() / ("scalekit-" + tag + "-" + std::to_string(::getpid()));
+    static int counter = 0;  // two directories with the same tag in one test must not collide
+    path = std::filesystem::temp_directory_path() /
+           ("scalekit-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }

@@ -15,6 +15,9 @@
 #include <asio/awaitable.hpp>
 #include <asio/post.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/error.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
@@ -25,6 +28,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "scalekit/core/executor.h"
 
@@ -83,6 +87,20 @@ inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payl
         });
       },
       asio::use_awaitable, std::move(name), std::move(payload));
+}
+
+/// Read exactly asio::buffer_size(buf) bytes from `stream`, or stop when
+/// `timeout` runs out: the error (asio::error::timed_out when the time ran
+/// out, eof, reset...) and how many bytes arrived. Never throws for I/O errors.
+template <typename Stream>
+task<std::pair<asio::error_code, std::size_t>> read_within(Stream& stream, asio::mutable_buffer buf,
+                                                           std::chrono::nanoseconds timeout) {
+  constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+  asio::steady_timer timer(stream.get_executor(), timeout);
+  auto outcome = co_await (asio::async_read(stream, buf, as_tuple) || timer.async_wait(as_tuple));
+  if (outcome.index() == 1) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
+  auto [ec, n] = std::get<0>(outcome);
+  co_return std::make_pair(ec, n);
 }
 
 /// Run `main` on a fresh one-thread loop until it completes; its value, or its exception.

@@ -27,18 +27,6 @@ struct server_state {
   server_stats stats;
 };
 
-// Read exactly buf's size, or stop at the deadline. Returns the bytes read and
-// the error (eof, timed_out, ...).
-core::task<std::pair<asio::error_code, std::size_t>> read_with_timeout(tcp::socket& sock, asio::mutable_buffer buf,
-                                                                        std::chrono::milliseconds timeout) {
-  using core::operator||;
-  asio::steady_timer timer(sock.get_executor(), timeout);
-  auto outcome = co_await (asio::async_read(sock, buf, tuple_awaitable) || timer.async_wait(tuple_awaitable));
-  if (outcome.index() == 1) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
-  auto [ec, n] = std::get<0>(outcome);
-  co_return std::make_pair(ec, n);
-}
-
 // Replies are built into named locals before co_await: GCC 12 mis-destroys
 // temporaries of a conditional expression inside a co_await full-expression
 // (ASan: free of a non-heap address). TODO: Remove this workaround when the
@@ -50,7 +38,7 @@ core::task<void> reply(tcp::socket& sock, const std::string& body) {
 core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   ++st.stats.connections;
   unsigned char header[8];
-  auto [ec, n] = co_await read_with_timeout(sock, asio::buffer(header), st.o.read_timeout);
+  auto [ec, n] = co_await core::read_within(sock, asio::buffer(header), st.o.read_timeout);
   if (ec) {
     ++st.stats.dropped;  // nothing usable arrived (closed, reset, idle): nobody to answer
     co_return;
@@ -65,7 +53,7 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     co_return;
   }
   std::string body(length, '\0');
-  auto [ec2, got] = co_await read_with_timeout(sock, asio::buffer(body), st.o.read_timeout);
+  auto [ec2, got] = co_await core::read_within(sock, asio::buffer(body), st.o.read_timeout);
   if (ec2) {
     ++st.stats.errors;
     std::string what = "short body: expected " + std::to_string(length) + " bytes, got ";
