@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   add_find_command(app);
   add_sort_service_command(app);
   add_dns_command(app);
+  add_fetch_command(app);
 
   try {
     app.parse(argc, argv);
