@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <system_error>
 
 #include "scalekit/core/wire.h"
@@ -152,6 +153,7 @@ process_pool::process_pool(process_pool_options options) : options_(std::move(op
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   for (std::size_t i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<worker>());
+  pinned_.resize(options_.workers);
   // Workers are spawned by the supervisor thread itself: PR_SET_PDEATHSIG fires
   // when the *thread* that created a child exits, and this one lives as long as
   // the pool.
@@ -168,6 +170,15 @@ void process_pool::wake() {
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+bool process_pool::nothing_queued() const {
+  return pending_.empty() && std::all_of(pinned_.begin(), pinned_.end(), [](const auto& q) { return q.empty(); });
+}
+
+std::deque<process_pool::item>& process_pool::queue_of(const item& it) {
+  const std::size_t affinity = it.group->calls[it.index].affinity;
+  return affinity == no_affinity ? pending_ : pinned_[affinity % pinned_.size()];
+}
+
 void process_pool::dispatch(std::vector<task_call> calls, completion_fn done) {
   if (calls.empty()) return;
   auto group = std::make_shared<call_group>(call_group{std::move(calls), std::move(done)});
@@ -179,7 +190,10 @@ void process_pool::dispatch(std::vector<task_call> calls, completion_fn done) {
     } else if (closing_) {
       refused = "executor closed";
     } else {
-      for (std::size_t i = 0; i < group->calls.size(); ++i) pending_.push_back(item{group, i});
+      for (std::size_t i = 0; i < group->calls.size(); ++i) {
+        item it{group, i};
+        queue_of(it).push_back(std::move(it));
+      }
     }
   }
   if (!refused.empty()) {
@@ -194,7 +208,7 @@ void process_pool::close() {
   {
     std::unique_lock lock(mutex_);
     closing_ = true;
-    idle_cv_.wait(lock, [&] { return (pending_.empty() || broken_) && in_flight_ == 0; });
+    idle_cv_.wait(lock, [&] { return (nothing_queued() || broken_) && in_flight_ == 0; });
     stopping_ = true;
   }
   wake();
@@ -207,6 +221,10 @@ void process_pool::terminate() {
     std::scoped_lock lock(mutex_);
     closing_ = true;
     dropped.swap(pending_);
+    for (auto& q : pinned_) {
+      std::move(q.begin(), q.end(), std::back_inserter(dropped));
+      q.clear();
+    }
   }
   for (auto& it : dropped) {
     const auto& call = it.group->calls[it.index];
@@ -281,6 +299,10 @@ void process_pool::fail_everything(const std::string& why) {
     broken_ = true;
     broken_reason_ = why;
     dropped.swap(pending_);
+    for (auto& q : pinned_) {
+      std::move(q.begin(), q.end(), std::back_inserter(dropped));
+      q.clear();
+    }
   }
   for (auto& it : dropped) {
     const auto& call = it.group->calls[it.index];
@@ -291,29 +313,35 @@ void process_pool::fail_everything(const std::string& why) {
 }
 
 void process_pool::assign_batches() {
-  for (auto& wp : workers_) {
-    worker& w = *wp;
+  for (std::size_t slot = 0; slot < workers_.size(); ++slot) {
+    worker& w = *workers_[slot];
     if (w.fd < 0 || !w.ready || !w.batch.empty()) continue;
     {
       std::scoped_lock lock(mutex_);
-      if (pending_.empty() || broken_) return;
-      const bool solo = pending_.front().solo;
+      if (broken_) return;
+      // The slot's pinned calls first: only this worker can run them.
+      std::deque<item>& queue = pinned_[slot].empty() ? pending_ : pinned_[slot];
+      if (queue.empty()) continue;
+      const bool solo = queue.front().solo;
       std::size_t k = 1;
       if (!solo) {
-        const auto& name = pending_.front().group->calls[pending_.front().index].name;
+        const auto& name = queue.front().group->calls[queue.front().index].name;
         auto it = avg_service_ns_.find(name);
         const std::size_t by_time =
             it == avg_service_ns_.end() ? 1 : static_cast<std::size_t>(std::max(1.0, target_batch_ns / std::max(it->second, 1.0)));
-        const std::size_t fair = std::max<std::size_t>(1, pending_.size() / (workers_.size() * 2));
+        // Shared calls: a fair share, so the tail stays balanced. Pinned calls
+        // have nowhere else to go.
+        const std::size_t fair =
+            &queue == &pending_ ? std::max<std::size_t>(1, queue.size() / (workers_.size() * 2)) : queue.size();
         const std::size_t cap = options_.max_batch ? options_.max_batch : auto_max_batch;
-        k = std::min({by_time, fair, cap, pending_.size()});
+        k = std::min({by_time, fair, cap, queue.size()});
       }
       std::size_t bytes_in_batch = 0;
-      while (w.batch.size() < k && !pending_.empty() && !(pending_.front().solo && !w.batch.empty()) &&
+      while (w.batch.size() < k && !queue.empty() && !(queue.front().solo && !w.batch.empty()) &&
              bytes_in_batch < (std::size_t{16} << 20)) {
-        bytes_in_batch += pending_.front().group->calls[pending_.front().index].payload.size();
-        w.batch.push_back(std::move(pending_.front()));
-        pending_.pop_front();
+        bytes_in_batch += queue.front().group->calls[queue.front().index].payload.size();
+        w.batch.push_back(std::move(queue.front()));
+        queue.pop_front();
       }
       in_flight_ += w.batch.size();
     }
@@ -453,7 +481,10 @@ void process_pool::handle_death(worker& w, const std::string& why) {
   {
     std::scoped_lock lock(mutex_);
     in_flight_ -= batch.size();
-    for (auto r = retry.rbegin(); r != retry.rend(); ++r) pending_.push_front(std::move(*r));
+    for (auto r = retry.rbegin(); r != retry.rend(); ++r) {
+      auto& queue = queue_of(*r);
+      queue.push_front(std::move(*r));
+    }
   }
   if (failed > 0) idle_cv_.notify_all();
   if (never_started && ++consecutive_start_failures_ >= 3)
@@ -468,7 +499,7 @@ void process_pool::supervise() {
     bool need_workers;
     {
       std::scoped_lock lock(mutex_);
-      if (stopping_ && in_flight_ == 0 && (pending_.empty() || broken_)) break;
+      if (stopping_ && in_flight_ == 0 && (nothing_queued() || broken_)) break;
       need_workers = !broken_ && !stopping_;
     }
     // Replace dead workers.

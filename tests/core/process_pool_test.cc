@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +117,64 @@ TEST(ProcessPool, KilledWorkerIsReplacedAndItsCallRerun) {
   auto now = pool.get_worker_pids();
   ASSERT_EQ(now.size(), 1u);
   EXPECT_NE(now[0], pids[0]);
+}
+
+namespace {
+// Dispatch `calls` and wait for all their results.
+std::vector<result<bytes>> run_all(executor& ex, std::vector<task_call> calls) {
+  std::vector<result<bytes>> out(calls.size(), status::internal("not run"));
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t done = 0;
+  ex.dispatch(std::move(calls), [&](std::size_t i, result<bytes> r) {
+    std::scoped_lock lock(m);
+    out[i] = std::move(r);
+    if (++done == out.size()) cv.notify_all();
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return done == out.size(); });
+  return out;
+}
+std::string pid_part(const result<bytes>& r) { return r.value().substr(0, r.value().find(':')); }
+std::string count_part(const result<bytes>& r) { return r.value().substr(r.value().find(':') + 1); }
+}  // namespace
+
+// Calls with an affinity run in their worker, in dispatch order, and so can
+// rely on the state earlier calls left there.
+TEST(ProcessPool, AffinityPinsCallsToOneWorkerInOrder) {
+  process_pool pool({.workers = 2});
+  std::vector<task_call> calls;
+  for (int i = 0; i < 60; ++i) calls.push_back(task_call{"test.count", "", static_cast<std::size_t>(i % 2)});
+  const auto out = run_all(pool, calls);
+  std::string pid_of[2];
+  int last[2] = {0, 0};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    ASSERT_TRUE(out[i].ok()) << out[i].error().to_string();
+    if (pid_of[i % 2].empty()) pid_of[i % 2] = pid_part(out[i]);
+    EXPECT_EQ(pid_part(out[i]), pid_of[i % 2]) << "call " << i << " left its worker";
+    EXPECT_EQ(std::stoi(count_part(out[i])), last[i % 2] + 1) << "call " << i << " ran out of order";
+    last[i % 2] = std::stoi(count_part(out[i]));
+  }
+  EXPECT_NE(pid_of[0], pid_of[1]);
+}
+
+// A dead worker's pinned calls wait for its replacement in the same slot; the
+// other worker never takes them.
+TEST(ProcessPool, PinnedCallsOutliveTheirWorker) {
+  const auto dir = temp_dir();
+  process_pool pool({.workers = 2});
+  const auto before = run_all(pool, {task_call{"test.count", "", 0}, task_call{"test.count", "", 1}});
+  ASSERT_TRUE(before[0].ok() && before[1].ok());
+  const auto after = run_all(pool, {task_call{"test.crash_once", (dir / "marker").string(), 3},  // slot 1
+                                    task_call{"test.count", "", 1}, task_call{"test.count", "", 0}});
+  ASSERT_TRUE(after[0].ok()) << after[0].error().to_string();
+  EXPECT_EQ(after[0].value(), "survived");
+  ASSERT_TRUE(after[1].ok() && after[2].ok());
+  EXPECT_NE(pid_part(after[1]), pid_part(before[1]));  // slot 1 has a new worker...
+  EXPECT_NE(pid_part(after[1]), pid_part(before[0]));  // ...not slot 0's
+  EXPECT_EQ(count_part(after[1]), "1");                // which starts afresh
+  EXPECT_EQ(pid_part(after[2]), pid_part(before[0]));  // slot 0 kept its worker and its state
+  EXPECT_EQ(count_part(after[2]), "2");
 }
 
 TEST(ProcessPool, TimeoutKillsAHungCall) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -33,6 +34,11 @@ void register_test_tasks() {
     return bytes(p);
   });
   r.add("test.pid", [](std::string_view) { return std::to_string(::getpid()); });
+  // State kept between calls in one process: "pid:n" for its n-th call.
+  r.add("test.count", [](std::string_view) {
+    static std::atomic<int> calls{0};
+    return std::to_string(::getpid()) + ":" + std::to_string(++calls);
+  });
   // Kills its own process the first time (a marker file remembers), then succeeds.
   r.add("test.crash_once", [](std::string_view marker) {
     struct stat st;

@@ -8,8 +8,12 @@
 // (registered task name, payload bytes) frames, batched.
 //
 //   caller ─dispatch─> pending deque ─┐   supervisor thread (poll)
-//                                     ├─> worker 1  (exec'd binary, --scalekit-worker)
+//                  (pinned deque per  ├─> worker 1  (exec'd binary, --scalekit-worker)
+//                   worker slot)      │
 //   done(i, r) <─────── results ──────┴─> worker N
+//
+// A call with an affinity (task_call::affinity) waits in its worker slot's own
+// queue and runs only there; a worker takes its pinned calls before shared ones.
 //
 // Guarantees:
 // - A worker that dies (crash, SIGKILL, timeout) is replaced. Each call it held
@@ -83,6 +87,8 @@ class process_pool final : public executor {
   };
   struct worker;
 
+  bool nothing_queued() const;  // REQUIRES mutex_ held
+  std::deque<item>& queue_of(const item& it);  // REQUIRES mutex_ held
   void supervise();
   void spawn_worker(worker& w);
   void assign_batches();
@@ -99,6 +105,7 @@ class process_pool final : public executor {
   std::condition_variable idle_cv_;
   // State below is protected by mutex_.
   std::deque<item> pending_;
+  std::vector<std::deque<item>> pinned_;  // per worker slot: calls with an affinity
   std::size_t in_flight_ = 0;
   bool closing_ = false;   // no new calls
   bool stopping_ = false;  // supervisor should exit once idle

@@ -23,10 +23,21 @@ using bytes = std::string;
 /// A task body. Throwing any std::exception reports the task failed with what().
 using task_fn = std::function<bytes(std::string_view payload)>;
 
+/// A task_call::affinity that lets the call run anywhere.
+inline constexpr std::size_t no_affinity = static_cast<std::size_t>(-1);
+
 /// One invocation of a registered task.
 struct task_call {
   std::string name;
   bytes payload;
+  /// Calls with the same affinity run in the same worker, in the order they
+  /// were dispatched, where the executor has separate workers (the process
+  /// pool: worker `affinity % workers`, the same slot after a replacement), so
+  /// a worker can keep state between calls, such as a loaded share of a corpus.
+  /// A worker that dies takes its state with it: its replacement starts afresh
+  /// and runs again the calls whose results were not delivered. Executors whose
+  /// workers share memory ignore it.
+  std::size_t affinity = no_affinity;
 };
 
 class task_registry {
