@@ -100,5 +100,6 @@ void add_find_command(CLI::App& app);
 void add_sort_service_command(CLI::App& app);
 void add_dns_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
+void add_search_command(CLI::App& app);
 
 }  // namespace scalekit::cli

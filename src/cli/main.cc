@@ -15,6 +15,7 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/numbers/numbers.h"
 #include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/search/search.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
 
 namespace {
@@ -28,6 +29,7 @@ void register_all_tasks() {
   scalekit::jobs::numbers::register_tasks();
   scalekit::jobs::factorial::register_tasks();
   scalekit::jobs::sort_service::register_tasks();
+  scalekit::jobs::search::register_tasks();
 }
 
 }  // namespace
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
   add_sort_service_command(app);
   add_dns_command(app);
   add_fetch_command(app);
+  add_search_command(app);
 
   try {
     app.parse(argc, argv);

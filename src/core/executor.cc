@@ -71,11 +71,14 @@ std::future<bytes> executor::submit(std::string name, bytes payload) {
 }
 
 std::vector<result<bytes>> executor::map(const std::string& name, std::vector<bytes> payloads) {
-  const std::size_t n = payloads.size();
   std::vector<task_call> calls;
-  calls.reserve(n);
+  calls.reserve(payloads.size());
   for (auto& p : payloads) calls.push_back(task_call{name, std::move(p)});
+  return run_calls(std::move(calls));
+}
 
+std::vector<result<bytes>> executor::run_calls(std::vector<task_call> calls) {
+  const std::size_t n = calls.size();
   struct shared {
     std::mutex mutex;
     std::condition_variable cv;

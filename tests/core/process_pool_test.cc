@@ -120,21 +120,6 @@ TEST(ProcessPool, KilledWorkerIsReplacedAndItsCallRerun) {
 }
 
 namespace {
-// Dispatch `calls` and wait for all their results.
-std::vector<result<bytes>> run_all(executor& ex, std::vector<task_call> calls) {
-  std::vector<result<bytes>> out(calls.size(), status::internal("not run"));
-  std::mutex m;
-  std::condition_variable cv;
-  std::size_t done = 0;
-  ex.dispatch(std::move(calls), [&](std::size_t i, result<bytes> r) {
-    std::scoped_lock lock(m);
-    out[i] = std::move(r);
-    if (++done == out.size()) cv.notify_all();
-  });
-  std::unique_lock lock(m);
-  cv.wait(lock, [&] { return done == out.size(); });
-  return out;
-}
 std::string pid_part(const result<bytes>& r) { return r.value().substr(0, r.value().find(':')); }
 std::string count_part(const result<bytes>& r) { return r.value().substr(r.value().find(':') + 1); }
 }  // namespace
@@ -145,7 +130,7 @@ TEST(ProcessPool, AffinityPinsCallsToOneWorkerInOrder) {
   process_pool pool({.workers = 2});
   std::vector<task_call> calls;
   for (int i = 0; i < 60; ++i) calls.push_back(task_call{"test.count", "", static_cast<std::size_t>(i % 2)});
-  const auto out = run_all(pool, calls);
+  const auto out = pool.run_calls(calls);
   std::string pid_of[2];
   int last[2] = {0, 0};
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -163,9 +148,9 @@ TEST(ProcessPool, AffinityPinsCallsToOneWorkerInOrder) {
 TEST(ProcessPool, PinnedCallsOutliveTheirWorker) {
   const auto dir = temp_dir();
   process_pool pool({.workers = 2});
-  const auto before = run_all(pool, {task_call{"test.count", "", 0}, task_call{"test.count", "", 1}});
+  const auto before = pool.run_calls({task_call{"test.count", "", 0}, task_call{"test.count", "", 1}});
   ASSERT_TRUE(before[0].ok() && before[1].ok());
-  const auto after = run_all(pool, {task_call{"test.crash_once", (dir / "marker").string(), 3},  // slot 1
+  const auto after = pool.run_calls({task_call{"test.crash_once", (dir / "marker").string(), 3},  // slot 1
                                     task_call{"test.count", "", 1}, task_call{"test.count", "", 0}});
   ASSERT_TRUE(after[0].ok()) << after[0].error().to_string();
   EXPECT_EQ(after[0].value(), "survived");

@@ -103,6 +103,10 @@ class executor {
   /// Every payload through task `name`; results in input order. Blocks until all end.
   std::vector<result<bytes>> map(const std::string& name, std::vector<bytes> payloads);
 
+  /// Every call (each with its own task and affinity); results in input order.
+  /// Blocks until all end.
+  std::vector<result<bytes>> run_calls(std::vector<task_call> calls);
+
   /// Every payload through task `name`; results as they complete.
   completion_stream as_completed(const std::string& name, std::vector<bytes> payloads);
 

@@ -57,7 +57,9 @@ class result {
   [[nodiscard]] const T& value() const& { return std::get<0>(v_); }
   [[nodiscard]] T&& value() && { return std::get<0>(std::move(v_)); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
   /// OK when a value is held.
   [[nodiscard]] status error() const { return ok() ? status{} : std::get<1>(v_); }
 

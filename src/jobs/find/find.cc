@@ -20,6 +20,7 @@ namespace {
 
 struct walker {
   std::string query;
+  bool files_only = false;
   std::function<void(std::string_view)> on_matches;
   std::function<void(const std::string&)> on_error;
   core::thread_pool* pool = nullptr;
@@ -65,12 +66,14 @@ struct walker {
       ++seen;
       path.resize(base);
       path += name;
-      bool is_dir = e->d_type == DT_DIR;
+      bool is_dir = e->d_type == DT_DIR, is_file = e->d_type == DT_REG;
       if (e->d_type == DT_UNKNOWN) {  // some filesystems do not say: ask, without following links
         struct stat st;
-        is_dir = ::fstatat(::dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        const bool known = ::fstatat(::dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        is_dir = known && S_ISDIR(st.st_mode);
+        is_file = known && S_ISREG(st.st_mode);
       }
-      if (path.find(query) != std::string::npos) {
+      if ((is_file || !files_only) && path.find(query) != std::string::npos) {
         found += path;
         found += '\n';
         matches.fetch_add(1, std::memory_order_relaxed);
@@ -107,6 +110,7 @@ result<walk_stats> walk(const std::string& root, std::string_view query, const w
   core::thread_pool pool(options.threads);
   auto w = std::make_unique<walker>();
   w->query = std::string(query);
+  w->files_only = options.regular_files_only;
   w->on_matches = on_matches;
   w->on_error = on_error;
   w->pool = &pool;

@@ -27,6 +27,7 @@ struct walk_stats {
 
 struct walk_options {
   std::size_t threads = 0;  ///< 0: one per core
+  bool regular_files_only = false;  ///< match only regular files (not directories, links, devices...)
 };
 
 /// Walk everything under `root`. on_matches receives a batch of matching
