@@ -32,7 +32,7 @@ struct server_state {
 // (ASan: free of a non-heap address). TODO: Remove this workaround when the
 // bug is fixed.
 core::task<void> reply(tcp::socket& sock, const std::string& body) {
-  co_await asio::async_write(sock, asio::buffer(body), tuple_awaitable);  // a vanished client is not an error here
+  co_await core::write_all(sock, asio::buffer(body));  // a vanished client is not an error here
 }
 
 core::task<void> handle_connection(tcp::socket sock, server_state& st) {
