@@ -19,6 +19,7 @@ namespace ss = jobs::sort_service;
 struct serve_options {
   std::string listen = "127.0.0.1:2015";
   std::uint64_t max_bytes = std::uint64_t{64} << 20;
+  double idle_timeout_s = 10;
   double read_timeout_s = 10;
   executor_flags exec;
 };
@@ -29,6 +30,7 @@ int run_serve(const serve_options& o) {
   so.host = ep.host;
   so.port = ep.port;
   so.max_bytes = o.max_bytes;
+  so.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout_s * 1000));
   so.read_timeout = std::chrono::milliseconds(static_cast<long>(o.read_timeout_s * 1000));
   auto ex = o.exec.make();
   const auto t0 = std::chrono::steady_clock::now();
@@ -70,7 +72,10 @@ void add_sort_service_command(CLI::App& app) {
   auto* serve = svc->add_subcommand("serve", "Serve until SIGINT/SIGTERM: 8-byte big-endian length + JSON array -> sorted array");
   serve->add_option("--listen", s->listen, "HOST:PORT (port 0: any free port, logged)")->capture_default_str();
   serve->add_option("--max-bytes", s->max_bytes, "largest request body accepted")->capture_default_str();
-  serve->add_option("--read-timeout", s->read_timeout_s, "seconds to wait for each part of a request")
+  serve->add_option("--idle-timeout", s->idle_timeout_s, "seconds a new connection may stay silent")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  serve->add_option("--read-timeout", s->read_timeout_s, "seconds for the body, once its length has arrived")
       ->check(CLI::Range(0.001, 3600.0))
       ->capture_default_str();
   s->exec.add_to(*serve, "threads,processes", "threads");

@@ -480,6 +480,19 @@ TEST(CliSortService, SortsForAPythonClientAndSurvivesBadClients) {
   EXPECT_NE(log.find("12 connections, 4 sorted, 7 error replies, 1 dropped"), std::string::npos) << log;
 }
 
+// A client that says nothing is closed after the idle timeout; one that stops
+// halfway through its body gets an error reply after the read timeout.
+TEST(CliSortService, IdleAndReadTimeouts) {
+  sort_server server("--idle-timeout 0.3 --read-timeout 0.5");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  EXPECT_EQ(server.client("idle").out, "closed\n");
+  EXPECT_EQ(server.client("stall 100 10").out,
+            "{\"error\": \"short body: expected 100 bytes, got too few within the read timeout\"}\n");
+  EXPECT_EQ(server.client("random 10").out, "OK\n");
+  const std::string log = server.stop();
+  EXPECT_NE(log.find("3 connections, 1 sorted, 1 error replies, 1 dropped"), std::string::npos) << log;
+}
+
 TEST(CliSortService, CallClientAndProcessExecutor) {
   sort_server server("--executor processes -j 2");
   ASSERT_FALSE(server.port().empty());

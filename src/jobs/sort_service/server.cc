@@ -38,9 +38,9 @@ core::task<void> reply(tcp::socket& sock, const std::string& body) {
 core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   ++st.stats.connections;
   unsigned char header[8];
-  auto [ec, n] = co_await core::read_within(sock, asio::buffer(header), st.o.read_timeout);
+  auto [ec, n] = co_await core::read_within(sock, asio::buffer(header), st.o.idle_timeout);
   if (ec) {
-    ++st.stats.dropped;  // nothing usable arrived (closed, reset, idle): nobody to answer
+    ++st.stats.dropped;  // no request arrived (closed, reset, idle): nobody to answer
     co_return;
   }
   std::uint64_t length = 0;
@@ -58,7 +58,7 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     ++st.stats.errors;
     std::string what = "short body: expected " + std::to_string(length) + " bytes, got ";
     if (ec2 == asio::error::timed_out) {
-      what += "none in time";
+      what += "too few within the read timeout";
     } else {
       what += std::to_string(got);
     }

@@ -35,7 +35,8 @@ struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 2015;                    ///< 0: any free port (the log line says which)
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  ///< larger declared lengths are refused unread
-  std::chrono::milliseconds read_timeout{10000};      ///< for the header, and for the body
+  std::chrono::milliseconds idle_timeout{10000};      ///< a connection silent this long is closed unanswered
+  std::chrono::milliseconds read_timeout{10000};      ///< from the length to the body's last byte
 };
 
 struct server_stats {
