@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include "scalekit/dist/client.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -40,11 +42,36 @@ void executor_flags::add_to(CLI::App& cmd, const std::string& allowed, const std
       ->capture_default_str();
   cmd.add_option("-j,--jobs", jobs, "parallel workers (default: number of cores)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  if (std::find(kinds.begin(), kinds.end(), "distributed") != kinds.end()) {
+    cmd.add_option("--broker", broker, "distributed: redis://[:PASSWORD@]HOST[:PORT][/DB] of the Celery workers")
+        ->capture_default_str();
+    cmd.add_flag("--native-tasks", native_tasks,
+                 "distributed: send scalekit.run tasks (fewer, larger; scalekit workers only) instead of the seed's "
+                 "Celery tasks, which Python workers also run");
+    cmd.add_option("--resend-after", resend_after_s, "distributed: publish again a task with no result after SECONDS")
+        ->check(CLI::Range(0.0, 86400.0));
+  }
 }
 
 core::executor_kind executor_flags::kind() const { return *core::parse_executor_kind(executor); }
 
 std::unique_ptr<core::executor> executor_flags::make() const {
+  if (kind() == core::executor_kind::distributed) {
+    dist::distributed_options d;
+    d.broker = broker;
+    d.celery_tasks = !native_tasks;
+    d.jobs = jobs;
+    d.resend_after = std::chrono::milliseconds(static_cast<long>(resend_after_s * 1000));
+    d.log = [](const std::string& line) {
+      std::fprintf(stderr, "scalekit: distributed: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
+    try {
+      return dist::make_distributed_executor(d);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--broker: ") + e.what());
+    }
+  }
   core::executor_options o;
   o.jobs = effective_jobs();
   spdlog::debug("executor {} with {} workers", executor, o.jobs);

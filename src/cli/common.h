@@ -44,10 +44,14 @@ struct global_options {
 };
 global_options& globals();
 
-/// --executor and -j/--jobs, as a subcommand declares them.
+/// --executor and -j/--jobs, as a subcommand declares them (and, where
+/// `distributed` is allowed, --broker, --native-tasks and --resend-after).
 struct executor_flags {
   std::string executor = "threads";
-  std::size_t jobs = 0;  ///< 0: number of cores
+  std::size_t jobs = 0;  ///< 0: number of cores (distributed: the live workers' slots)
+  std::string broker = "redis://127.0.0.1:6379/0";
+  bool native_tasks = false;
+  double resend_after_s = 0;
   /// Add --executor (restricted to `allowed`, comma-separated) and -j/--jobs to `cmd`.
   void add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind);
   [[nodiscard]] core::executor_kind kind() const;
@@ -101,5 +105,6 @@ void add_sort_service_command(CLI::App& app);
 void add_dns_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
 void add_search_command(CLI::App& app);
+void add_worker_command(CLI::App& app);
 
 }  // namespace scalekit::cli

@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "scalekit/core/process_pool.h"
+#include "scalekit/dist/celery.h"
 #include "scalekit/jobs/burn/burn.h"
 #include "scalekit/jobs/factorial/factorial.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -30,6 +31,9 @@ void register_all_tasks() {
   scalekit::jobs::factorial::register_tasks();
   scalekit::jobs::sort_service::register_tasks();
   scalekit::jobs::search::register_tasks();
+  // Celery tasks (served by `scalekit worker`), also core tasks run by worker processes.
+  scalekit::dist::celery::register_builtin_tasks();
+  scalekit::jobs::mandelbrot::register_celery_tasks();
 }
 
 }  // namespace
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   add_dns_command(app);
   add_fetch_command(app);
   add_search_command(app);
+  add_worker_command(app);
 
   try {
     app.parse(argc, argv);

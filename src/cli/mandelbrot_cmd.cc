@@ -1,4 +1,4 @@
-// scalekit mandelbrot: the seed's Mandelbrot image on any local executor.
+// scalekit mandelbrot: the seed's Mandelbrot image on any executor, distributed included.
 
 #include <unistd.h>
 
@@ -119,7 +119,7 @@ void add_mandelbrot_command(CLI::App& app) {
                 "iterate every pixel to the end as the seed does (no cardioid/bulb test); same pixels, more work");
   cmd->add_option("--rows-per-task", o->rows_per_task, "rows in one task (default: automatic)")
       ->check(CLI::Range(1u, 1u << 20));
-  o->exec.add_to(*cmd, "serial,threads,processes,openmp", "threads");
+  o->exec.add_to(*cmd, "serial,threads,processes,openmp,distributed", "threads");
   cmd->callback([o] { run_job("mandelbrot", [&] { return run(*o); }); });
 }
 

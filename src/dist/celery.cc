@@ -336,14 +336,26 @@ std::string success_meta(std::string_view task_id, std::string_view result_json,
   return text;
 }
 
-std::string failure_meta(std::string_view task_id, std::string_view exc_type, std::string_view exc_module,
-                         std::string_view message, std::string_view traceback, std::string_view group_id) {
-  ordered_json m = meta_head("FAILURE");
+namespace {
+std::string exception_meta(std::string_view state, std::string_view task_id, std::string_view exc_type,
+                           std::string_view exc_module, std::string_view message, std::string_view traceback,
+                           std::string_view group_id) {
+  ordered_json m = meta_head(state);
   m["result"] = ordered_json{{"exc_type", exc_type},
                              {"exc_message", ordered_json::array({message})},
                              {"exc_module", exc_module}};
   m["traceback"] = traceback.empty() ? ordered_json(nullptr) : ordered_json(traceback);
   return meta_tail(std::move(m), task_id, group_id);
+}
+}  // namespace
+
+std::string failure_meta(std::string_view task_id, std::string_view exc_type, std::string_view exc_module,
+                         std::string_view message, std::string_view traceback, std::string_view group_id) {
+  return exception_meta("FAILURE", task_id, exc_type, exc_module, message, traceback, group_id);
+}
+
+std::string revoked_meta(std::string_view task_id, std::string_view reason, std::string_view group_id) {
+  return exception_meta("REVOKED", task_id, "TaskRevokedError", "celery.exceptions", reason, "", group_id);
 }
 
 result<task_state> parse_meta(std::string_view meta) {

@@ -93,6 +93,8 @@ std::string success_meta(std::string_view task_id, std::string_view result_json,
 /// A FAILURE meta: the exception Python's client rebuilds on get().
 std::string failure_meta(std::string_view task_id, std::string_view exc_type, std::string_view exc_module,
                          std::string_view message, std::string_view traceback, std::string_view group_id);
+/// A REVOKED meta (an expired task), as Celery stores it: TaskRevokedError.
+std::string revoked_meta(std::string_view task_id, std::string_view reason, std::string_view group_id);
 
 struct task_state {
   std::string status;       ///< SUCCESS, FAILURE, ...
@@ -124,6 +126,12 @@ void register_task(const std::string& name, task_fn fn);
 std::string core_task_name(std::string_view name);
 /// True when `name` was registered.
 bool is_registered(std::string_view name);
+
+/// The Celery task that runs any registered core task: scalekit.run(name,
+/// base64 payload) -> base64 result. It carries `--executor distributed`.
+inline constexpr const char* run_task_name = "scalekit.run";
+/// Register scalekit.run and bench_tasks.add(x, y).
+void register_builtin_tasks();
 
 /// The payload of a core_task_name() call, and its outcome.
 std::string encode_call(std::string_view args_json, std::string_view kwargs_json);

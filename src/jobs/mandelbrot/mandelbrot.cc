@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "scalekit/core/wire.h"
+#include "band.h"
 
 namespace scalekit::jobs::mandelbrot {
 
@@ -42,31 +43,37 @@ std::string render_rows(const params& p, std::uint32_t y0, std::uint32_t y1, ker
   return rgb;
 }
 
-namespace {
-
 // Payload of mandelbrot.rows: width, height, iterations, first row, end row, kernel, shortcut.
-std::string encode_band(const params& p, std::uint32_t y0, std::uint32_t y1, kernel_kind k) {
+std::string encode_band(const band& b) {
   core::wire_writer w;
-  w.put(p.width).put(p.height).put(p.max_iterations).put(y0).put(y1).put(static_cast<std::uint8_t>(k));
-  w.put(static_cast<std::uint8_t>(p.shortcut ? 1 : 0));
+  w.put(b.p.width).put(b.p.height).put(b.p.max_iterations).put(b.y0).put(b.y1).put(static_cast<std::uint8_t>(b.kernel));
+  w.put(static_cast<std::uint8_t>(b.p.shortcut ? 1 : 0));
   return w.take();
 }
 
-core::bytes rows_task_body(std::string_view payload) {
+band decode_band(std::string_view payload) {
   core::wire_reader in(payload);
-  params p;
-  p.width = in.get<std::uint32_t>();
-  p.height = in.get<std::uint32_t>();
-  p.max_iterations = in.get<std::uint32_t>();
-  const auto y0 = in.get<std::uint32_t>();
-  const auto y1 = in.get<std::uint32_t>();
+  band b;
+  b.p.width = in.get<std::uint32_t>();
+  b.p.height = in.get<std::uint32_t>();
+  b.p.max_iterations = in.get<std::uint32_t>();
+  b.y0 = in.get<std::uint32_t>();
+  b.y1 = in.get<std::uint32_t>();
   const auto k = in.get<std::uint8_t>();
-  p.shortcut = in.get<std::uint8_t>() != 0;
+  b.p.shortcut = in.get<std::uint8_t>() != 0;
   in.expect_end();
-  if (status s = validate(p); !s.ok()) throw std::invalid_argument(s.message());
-  if (y0 >= y1 || y1 > p.height) throw std::invalid_argument("row range out of bounds");
+  if (status s = validate(b.p); !s.ok()) throw std::invalid_argument(s.message());
+  if (b.y0 >= b.y1 || b.y1 > b.p.height) throw std::invalid_argument("row range out of bounds");
   if (k > static_cast<std::uint8_t>(kernel_kind::simd)) throw std::invalid_argument("unknown kernel");
-  return render_rows(p, y0, y1, static_cast<kernel_kind>(k));
+  b.kernel = static_cast<kernel_kind>(k);
+  return b;
+}
+
+namespace {
+
+core::bytes rows_task_body(std::string_view payload) {
+  const band b = decode_band(payload);
+  return render_rows(b.p, b.y0, b.y1, b.kernel);
 }
 
 }  // namespace
@@ -86,7 +93,7 @@ status render_to(const params& p, core::executor& ex, const row_sink& sink, cons
   std::vector<std::uint32_t> first_row;
   for (std::uint32_t y = 0; y < p.height; y += per_task) {
     const std::uint32_t y1 = std::min(p.height, y + per_task);
-    payloads.push_back(encode_band(p, y, y1, options.kernel));
+    payloads.push_back(encode_band(band{p, y, y1, options.kernel}));
     first_row.push_back(y);
   }
   const std::size_t row_bytes = std::size_t{p.width} * 3;

@@ -70,6 +70,12 @@ inline constexpr const char* rows_task = "mandelbrot.rows";
 /// Register the job's tasks in core::task_registry::global(). Call once, at start.
 void register_tasks();
 
+/// The seed's Celery task (chapter 5): mandelbrot_calc_row(y, w, h,
+/// max_iteration=1000) -> {"<y*w+x>": [r, g, b], ...}, one row per task.
+inline constexpr const char* celery_row_task = "mandelbrot_tasks.mandelbrot_calc_row";
+/// Register it with dist::celery, so that `scalekit worker` serves it.
+void register_celery_tasks();
+
 struct image {
   std::uint32_t width = 0, height = 0;
   std::vector<std::uint8_t> rgb;  ///< width*height*3 bytes

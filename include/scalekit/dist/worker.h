@@ -1,0 +1,87 @@
+#pragma once
+// `scalekit worker`: consumes Celery task messages from Redis and runs them on
+// a core executor, storing results as Celery does, so that Python Celery
+// clients use it as they would a Python worker.
+//
+//   BRPOP queue lists ──> reserve (unacked + unacked_index, as kombu does)
+//        (only while a slot is free: prefetch 1 per free slot)
+//   ──> core::async_call(executor, "celery:<task>") ──> SETEX+PUBLISH the meta ──> ack
+//
+// At-least-once: a message is acknowledged only after its result is stored.
+// A worker that dies leaves its reservations in `unacked`; any worker
+// restores those older than the visibility timeout (kombu's algorithm, same
+// keys and lock), and a live worker keeps its running tasks' reservations
+// fresh so long tasks are not delivered twice. A task whose deliveries keep
+// killing workers (max_deliveries) goes to a dead-letter list with a FAILURE
+// result. SIGTERM/SIGINT: stop reserving, let running tasks finish within
+// `grace`, requeue the rest once, leave.
+//
+// Keys scalekit adds carry an expiry: results (result_expires), delivery
+// counters, dead letters, worker heartbeats. Celery's own shared structures
+// (queue lists, unacked, unacked_index, the binding set) have none, by
+// Celery's design.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "scalekit/core/executor.h"
+#include "scalekit/core/status.h"
+
+namespace scalekit::dist {
+
+struct redis_endpoint;
+
+struct worker_options {
+  std::string broker = "redis://127.0.0.1:6379/0";
+  std::vector<std::string> queues{"celery"};
+  std::chrono::seconds visibility_timeout{3600};  ///< Celery's default
+  std::chrono::milliseconds grace{30000};         ///< on SIGTERM: how long running tasks may take to finish
+  int max_deliveries = 3;                         ///< deliveries that killed a worker before dead-lettering
+  std::chrono::seconds result_expires{86400};     ///< Celery's default result_expires
+  std::string hostname;                           ///< empty: "scalekit@<host>"
+  bool log_tasks = false;                         ///< one line per task received / succeeded / failed
+};
+
+struct worker_stats {
+  std::uint64_t received = 0, succeeded = 0, failed = 0;
+  std::uint64_t restored = 0;        ///< stale reservations (of dead workers) put back in their queue
+  std::uint64_t dead_lettered = 0;   ///< poison or unparseable messages
+  std::uint64_t requeued = 0;        ///< requeued at shutdown, unfinished
+  std::uint64_t reconnects = 0;      ///< broker connections opened after the first
+};
+
+/// Serve until SIGINT/SIGTERM (or until `stop_after` tasks have finished,
+/// for tests and benchmarks; 0 = no limit). `log` gets one line per notable
+/// event. Fails at once when the broker URL is bad; an unreachable broker is
+/// retried, not fatal.
+result<worker_stats> run_worker(const worker_options& o, core::executor& ex,
+                                const std::function<void(const std::string&)>& log, std::uint64_t stop_after = 0);
+
+/// What `scalekit worker --status` shows: live workers (from their
+/// heartbeats), queue depths, the oldest waiting task's age, and a verdict.
+struct status_report {
+  struct worker_info {
+    std::string name;
+    std::uint64_t active = 0, processed = 0, failed = 0;
+    double last_fetch_age_s = -1;  ///< seconds since it last took a message (-1: never)
+    std::size_t concurrency = 0;
+    std::string pool;
+  };
+  std::vector<worker_info> workers;
+  std::uint64_t waiting = 0;        ///< messages in the queues
+  std::uint64_t unacked = 0;        ///< reserved, not yet acknowledged
+  std::uint64_t dead_letters = 0;
+  double oldest_waiting_age_s = -1;  ///< -1: empty, or sent by a client that does not stamp messages
+  bool consuming = true;            ///< false: tasks wait and no worker has fetched for `stall_after`
+  std::string verdict;              ///< "ok", "idle" or "not consuming: ..."
+};
+result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
+                                   std::chrono::seconds stall_after = std::chrono::seconds(30));
+
+/// The dead-letter list of a queue.
+std::string dead_letter_key(const std::string& queue);
+
+}  // namespace scalekit::dist

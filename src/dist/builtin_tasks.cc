@@ -1,0 +1,45 @@
+// Celery tasks every scalekit worker serves besides the jobs' own:
+//   scalekit.run(task, payload_b64) -> result_b64   any registered core task, so
+//                                                  every job can run on --executor distributed
+//   bench_tasks.add(x, y) -> x + y                 the trivial task of the throughput benchmark
+
+#include <nlohmann/json.hpp>
+
+#include "scalekit/core/task.h"
+#include "scalekit/dist/celery.h"
+
+namespace scalekit::dist::celery {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string run_core_task(std::string_view args_json, std::string_view) {
+  const json args = json::parse(args_json);
+  if (args.size() != 2 || !args[0].is_string() || !args[1].is_string())
+    throw task_exception("TypeError", "builtins", "scalekit.run takes (task_name, payload_base64)");
+  auto payload = base64_decode(args[1].get<std::string>());
+  if (!payload.ok()) throw task_exception("ValueError", "builtins", "payload: " + payload.error().message());
+  core::bytes out;
+  if (!core::run_task_inline(args[0].get<std::string>(), payload.value(), out))
+    throw task_exception("RuntimeError", "builtins", out);
+  return json(base64_encode(out)).dump();
+}
+
+std::string add(std::string_view args_json, std::string_view) {
+  const json args = json::parse(args_json);
+  if (args.size() != 2 || !args[0].is_number() || !args[1].is_number())
+    throw task_exception("TypeError", "builtins", "add takes two numbers");
+  if (args[0].is_number_integer() && args[1].is_number_integer())
+    return std::to_string(args[0].get<std::int64_t>() + args[1].get<std::int64_t>());
+  return json(args[0].get<double>() + args[1].get<double>()).dump();
+}
+
+}  // namespace
+
+void register_builtin_tasks() {
+  register_task(run_task_name, run_core_task);
+  register_task("bench_tasks.add", add);
+}
+
+}  // namespace scalekit::dist::celery
