@@ -23,6 +23,7 @@ struct worker_cli_options {
   bool status = false;
   double stall_s = 30;
   std::uint64_t stop_after = 0;
+  long test_delay_ms = 0;
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -82,6 +83,7 @@ int run(worker_cli_options& o) {
   o.w.visibility_timeout = std::chrono::seconds(static_cast<long>(o.visibility_s));
   o.w.grace = std::chrono::milliseconds(static_cast<long>(o.grace_s * 1000));
   o.w.log_tasks = o.loglevel == "info" || o.loglevel == "debug";
+  o.w.TEST_task_delay = std::chrono::milliseconds(o.test_delay_ms);
   executor_flags exec;
   exec.executor = o.pool;
   exec.jobs = o.concurrency;
@@ -148,6 +150,7 @@ void add_worker_command(CLI::App& app) {
   cmd->add_option("--stall-after", o->stall_s, "--status: seconds without a fetch, with tasks waiting, that count as stalled")
       ->capture_default_str();
   cmd->add_option("--stop-after", o->stop_after, "stop after this many tasks (tests and benchmarks)")->group("");
+  cmd->add_option("--test-task-delay", o->test_delay_ms, "hold each task this many ms first (fault tests)")->group("");
   cmd->callback([o] { run_job("worker", [&] { return run(*o); }); });
 }
 

@@ -2,8 +2,12 @@
 //   scalekit.run(task, payload_b64) -> result_b64   any registered core task, so
 //                                                  every job can run on --executor distributed
 //   bench_tasks.add(x, y) -> x + y                 the trivial task of the throughput benchmark
+//   scalekit.sleep(seconds) -> seconds             a task that takes time, to try a deployment
+//                                                  (and the fault tests) with
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "scalekit/core/task.h"
 #include "scalekit/dist/celery.h"
@@ -35,9 +39,19 @@ std::string add(std::string_view args_json, std::string_view) {
   return json(args[0].get<double>() + args[1].get<double>()).dump();
 }
 
+std::string sleep_task(std::string_view args_json, std::string_view) {
+  const json args = json::parse(args_json);
+  if (args.size() != 1 || !args[0].is_number()) throw task_exception("TypeError", "builtins", "sleep takes (seconds)");
+  const double s = args[0].get<double>();
+  if (s < 0 || s > 3600) throw task_exception("ValueError", "builtins", "sleep: seconds must be in [0, 3600]");
+  std::this_thread::sleep_for(std::chrono::duration<double>(s));
+  return args[0].dump();
+}
+
 }  // namespace
 
 void register_builtin_tasks() {
+  register_task("scalekit.sleep", sleep_task);
   register_task(run_task_name, run_core_task);
   register_task("bench_tasks.add", add);
 }

@@ -271,6 +271,7 @@ class worker_impl {
           co_await core::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(wait_s)));
         }
         if (stopping_ && m.eta && unix_now() < *m.eta) co_return;  // still waiting: requeued at shutdown
+        if (o_.TEST_task_delay.count() > 0) co_await core::sleep_for(o_.TEST_task_delay);
         const auto t0 = clock::now();
         auto r = co_await core::async_call(ex_, celery::core_task_name(m.task), celery::encode_call(m.args_json, m.kwargs_json));
         const double took = std::chrono::duration<double>(clock::now() - t0).count();

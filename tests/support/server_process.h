@@ -1,11 +1,17 @@
 #pragma once
-// A scalekit server started in the background for an integration test, on a
-// free loopback port: it is told `--listen 127.0.0.1:0` and the test reads the
-// port from its "listening on 127.0.0.1:PORT" log line. stop() sends SIGTERM,
-// waits for the exit and returns the log; the destructor stops it if the test
-// did not.
+// Programs run in the background by integration tests.
+//
+// background_process runs a shell command with its stdout and stderr in files
+// of its own temporary directory; wait_for_log() polls the log for a line,
+// stop() sends SIGTERM and waits (SIGKILL after 10 s), kill() sends SIGKILL;
+// the destructor stops it if the test did not. The process dies with the test
+// (PR_SET_PDEATHSIG), so a crashed test leaves nothing running.
+//
+// server_process is a scalekit server told `--listen 127.0.0.1:0`, whose port
+// is read from its "listening on 127.0.0.1:PORT" log line.
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,23 +23,93 @@
 
 namespace scalekit::testing {
 
-class server_process {
+class background_process {
  public:
-  /// Runs `binary args --listen 127.0.0.1:0` with stderr to a log file.
-  server_process(const std::string& binary, const std::string& args, const std::string& tag = "server")
-      : dir_(tag) {
-    const std::string log = dir_ / "log";
+  background_process(const std::string& command, const std::string& tag) : dir_(tag) {
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::setpgid(0, 0);
-      const std::string cmd = "exec " + binary + " " + args + " --listen 127.0.0.1:0 2>" + log + " >" + (dir_ / "out") +
-                              " </dev/null";
+      const std::string cmd = "exec " + command + " 2>" + (dir_ / "log") + " >" + (dir_ / "out") + " </dev/null";
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
+  }
+  virtual ~background_process() { stop(); }
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+
+  [[nodiscard]] int pid() const { return pid_; }
+  [[nodiscard]] std::string log() const { return slurp(dir_ / "log"); }
+  [[nodiscard]] std::string out() const { return slurp(dir_ / "out"); }
+  [[nodiscard]] const temp_dir& dir() const { return dir_; }
+
+  /// Poll the log until it contains `text` (true), the process ends or the time runs out (false).
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (log().find(text) != std::string::npos) return true;
+      if (!alive()) return log().find(text) != std::string::npos;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  /// Wait for the process to end by itself: true when it did within `timeout`.
+  bool wait_exit(std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (alive()) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+  /// SIGTERM, wait for the exit (SIGKILL after 10 s), and return the log.
+  /// exit_code() then holds its exit status (128 + signal when killed).
+  std::string stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      for (int i = 0; i < 1000 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (alive()) kill();
+    }
+    return log();
+  }
+  /// SIGKILL and reap: a crash, as far as everyone else can tell.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    exit_code_ = 128 + SIGKILL;
+    pid_ = -1;
+  }
+  [[nodiscard]] int exit_code() const { return exit_code_; }
+
+ protected:
+  bool alive() {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) != pid_) return true;
+    exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    pid_ = -1;
+    return false;
+  }
+
+ private:
+  temp_dir dir_;
+  int pid_ = -1;
+  int exit_code_ = -1;
+};
+
+class server_process : public background_process {
+ public:
+  /// Runs `binary args --listen 127.0.0.1:0` and waits for its "listening on" line.
+  server_process(const std::string& binary, const std::string& args, const std::string& tag = "server")
+      : background_process(binary + " " + args + " --listen 127.0.0.1:0", tag) {
     for (int i = 0; i < 500 && port_.empty() && alive(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      const std::string text = slurp(log);
+      const std::string text = log();
       const auto at = text.find("listening on 127.0.0.1:");
       if (at == std::string::npos) continue;
       const auto start = at + 23;
@@ -41,53 +117,10 @@ class server_process {
       if (end != std::string::npos && end > start) port_ = text.substr(start, end - start);
     }
   }
-  ~server_process() { stop(); }
-  server_process(const server_process&) = delete;
-  server_process& operator=(const server_process&) = delete;
-
   /// The port, or "" when the server never said it was listening.
   [[nodiscard]] const std::string& port() const { return port_; }
-  [[nodiscard]] int pid() const { return pid_; }
-  [[nodiscard]] std::string log() const { return slurp(dir_ / "log"); }
-  [[nodiscard]] const temp_dir& dir() const { return dir_; }
-
-  /// SIGTERM, wait for the exit (SIGKILL after 10 s), and return the log.
-  /// exit_code() then holds its exit status (128 + signal when killed).
-  std::string stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int st = 0;
-      for (int i = 0; i < 1000; ++i) {
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-          exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-          pid_ = -1;
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      if (pid_ > 0) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &st, 0);
-        exit_code_ = 128 + SIGKILL;
-        pid_ = -1;
-      }
-    }
-    return log();
-  }
-  [[nodiscard]] int exit_code() const { return exit_code_; }
 
  private:
-  bool alive() {
-    if (pid_ <= 0) return false;
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) != pid_) return true;
-    exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);  // it died before listening
-    pid_ = -1;
-    return false;
-  }
-  temp_dir dir_;
-  int pid_ = -1;
-  int exit_code_ = -1;
   std::string port_;
 };
 

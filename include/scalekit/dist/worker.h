@@ -43,6 +43,8 @@ struct worker_options {
   std::chrono::seconds result_expires{86400};     ///< Celery's default result_expires
   std::string hostname;                           ///< empty: "scalekit@<host>"
   bool log_tasks = false;                         ///< one line per task received / succeeded / failed
+  /// Test hook: hold every task this long before running it (slow jobs for fault tests).
+  std::chrono::milliseconds TEST_task_delay{0};
 };
 
 struct worker_stats {

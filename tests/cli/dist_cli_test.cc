@@ -1,0 +1,281 @@
+// Integration tests of the distributed queue with real parts: a private
+// redis-server, scalekit workers, and Debian's Python Celery (client and
+// worker) running the seed's mandelbrot_tasks.py.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+
+#include "redis_server.h"
+#include "run_command.h"
+#include "server_process.h"
+
+using scalekit::testing::background_process;
+using scalekit::testing::command_result;
+using scalekit::testing::redis_server;
+using scalekit::testing::run_command;
+using scalekit::testing::slurp;
+using scalekit::testing::temp_dir;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string bin = SCALEKIT_BINARY;
+const std::string fixtures = SCALEKIT_SEEDS_DIR "/../celery";
+const char* seed_64x48 = "9d5515d4cca99a230d76ba7f6b3877573e1d4a7bcd9ad0aadd7fead1f2486b43";
+const char* seed_640x480 = "18dc0eb21ee0c7a0bd53e2670b7f3f613fe02964d7d53fbcc4dbfbc0ce38cd03";
+
+std::string sha256_of(const std::string& path) { return run_command("sha256sum " + path).out.substr(0, 64); }
+
+// A broker, and the ways to reach it.
+struct celery_env {
+  redis_server redis;
+  explicit celery_env(const std::string& redis_args = "") : redis(redis_args) {}
+  std::string broker() const { return redis.url(); }
+  // A Python command that finds the fixtures' modules and this broker.
+  std::string python_cmd(const std::string& args) const {
+    return "env SCALEKIT_BROKER=" + broker() + " PYTHONPATH=" + fixtures + " /usr/bin/python3 " + args;
+  }
+  // A fixture script in the foreground.
+  command_result python(const std::string& script_and_args) const {
+    return run_command(python_cmd(fixtures + "/" + script_and_args));
+  }
+  std::unique_ptr<background_process> python_in_background(const std::string& script_and_args) const {
+    return std::make_unique<background_process>(python_cmd(fixtures + "/" + script_and_args), "py-client");
+  }
+  std::unique_ptr<background_process> scalekit_worker(const std::string& extra = "") const {
+    auto w = std::make_unique<background_process>(bin + " worker --broker " + broker() + " --loglevel info " + extra,
+                                                  "sk-worker");
+    EXPECT_TRUE(w->wait_for_log("consuming")) << w->log();
+    return w;
+  }
+  std::unique_ptr<background_process> python_worker(int concurrency = 2) const {
+    auto w = std::make_unique<background_process>(
+        python_cmd("-m celery -A mandelbrot_tasks worker --concurrency=" + std::to_string(concurrency) +
+                   " --loglevel=INFO --without-gossip --without-mingle"),
+        "py-worker");
+    EXPECT_TRUE(w->wait_for_log("ready.", 60s)) << w->log();
+    return w;
+  }
+  std::string cli(const std::string& args) const { return redis.cli(args).out; }
+};
+
+std::string count_in(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return std::to_string(n);
+}
+
+}  // namespace
+
+// The seed's own Python client, unmodified but for the broker URL, drawing
+// with scalekit workers and no Python worker at all.
+TEST(CliDist, ScalekitWorkerServesTheSeedsPythonClient) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2");
+  temp_dir dir("dist-seed");
+  auto small = env.python("celery_mandelbrot.py 64 48 1000 " + (dir / "small.png"));
+  ASSERT_EQ(small.exit_code, 0) << small.err << worker->log();
+  EXPECT_NE(small.out.find(std::string("sha256(raw RGB) ") + seed_64x48), std::string::npos) << small.out;
+  auto big = env.python("celery_mandelbrot.py 640 480 1000 " + (dir / "big.png"));
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_NE(big.out.find(std::string("sha256(raw RGB) ") + seed_640x480), std::string::npos) << big.out;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");  // everything acknowledged
+  EXPECT_EQ(env.cli("LLEN celery"), "0\n");
+  EXPECT_EQ(env.cli("TTL celery-task-meta-nonexistent"), "-2\n");
+  const std::string log = worker->stop();
+  EXPECT_EQ(worker->exit_code(), 0) << log;
+  EXPECT_NE(log.find("528 tasks received, 528 succeeded, 0 failed"), std::string::npos) << log;
+}
+
+TEST(CliDist, FailuresReachThePythonClientAsItsExceptions) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  EXPECT_EQ(env.python("call_task.py mandelbrot_tasks.mandelbrot_calc_row '[0, 4, 3, 1000]'").out,
+            "{\"0\": [32, 16, 8], \"1\": [64, 32, 16], \"2\": [96, 48, 24], \"3\": [128, 64, 32]}\n");
+  EXPECT_EQ(env.python("call_task.py mandelbrot_tasks.mandelbrot_calc_row '[5, 4, 3, 1000]'").out,
+            "raised builtins.ValueError: y = 5 is out of range [0, 2]\n");
+  EXPECT_EQ(env.python("call_task.py mandelbrot_tasks.mandelbrot_calc_row '[\"a\", 4, 3]'").out,
+            "raised builtins.TypeError: y must be an integer, not \"a\"\n");
+  EXPECT_EQ(env.python("call_task.py no.such_task '[]'").out,
+            "raised celery.exceptions.NotRegistered: 'no.such_task'\n");
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[2, 3]' 30 3").out, "5\n5\n5\n");
+  // Results expire as Celery's do (a day).
+  const std::string key = env.cli("--scan --pattern celery-task-meta-*");
+  ASSERT_FALSE(key.empty());
+  const long ttl = std::stol(env.cli("TTL " + key.substr(0, key.find('\n'))));
+  EXPECT_GT(ttl, 86000);
+  EXPECT_LE(ttl, 86400);
+}
+
+// The other direction: scalekit publishes the seed's tasks, an unmodified
+// Python Celery worker runs them.
+TEST(CliDist, DistributedMandelbrotRunsOnAPythonCeleryWorker) {
+  celery_env env;
+  auto worker = env.python_worker(2);
+  temp_dir dir("dist-py");
+  auto r = run_command(bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + env.broker() + " -o " +
+                       (dir / "m.rgb"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << worker->log();
+  EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_64x48);
+  EXPECT_EQ(count_in(worker->log(), "succeeded in"), "48") << worker->log();
+  // scalekit.run is ours alone: a Python worker refuses it, and the job says so.
+  auto native = run_command(bin + " mandelbrot -W 16 -H 8 --executor distributed --native-tasks --broker " +
+                            env.broker() + " -o " + (dir / "n.rgb"));
+  EXPECT_EQ(native.exit_code, 1);
+  EXPECT_NE(native.err.find("NotRegistered"), std::string::npos) << native.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "n.rgb"));
+}
+
+TEST(CliDist, EveryTaskModeOnScalekitWorkersDrawsTheSeedImage) {
+  celery_env env;
+  auto a = env.scalekit_worker("-c 1");
+  auto b = env.scalekit_worker("-c 1 --pool threads");
+  temp_dir dir("dist-native");
+  for (const char* mode : {"", "--native-tasks"}) {
+    auto r = run_command(bin + " mandelbrot --executor distributed " + mode + " --broker " + env.broker() + " -o " +
+                         (dir / "m.rgb"));
+    ASSERT_EQ(r.exit_code, 0) << mode << r.err;
+    EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_640x480) << mode;
+  }
+  // Both workers took part.
+  EXPECT_NE(a->log().find("succeeded"), std::string::npos);
+  EXPECT_NE(b->log().find("succeeded"), std::string::npos);
+}
+
+// A worker killed mid-job: its reservations go stale and another worker
+// delivers them again; the image comes out whole and right.
+TEST(CliDist, AKilledWorkersTasksAreDeliveredAgain) {
+  celery_env env;
+  auto doomed = env.scalekit_worker("-c 2 --visibility-timeout 1 --test-task-delay 300");
+  temp_dir dir("dist-kill");
+  background_process job(bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + env.broker() + " -o " +
+                             (dir / "m.rgb"),
+                         "dist-job");
+  ASSERT_TRUE(doomed->wait_for_log("received")) << doomed->log();
+  doomed->kill();  // holding reservations it will never finish
+  EXPECT_NE(env.cli("HLEN unacked"), "0\n");
+  auto rescuer = env.scalekit_worker("-c 2 --visibility-timeout 1");
+  ASSERT_TRUE(job.wait_exit(60s)) << job.log() << rescuer->log();
+  EXPECT_EQ(job.exit_code(), 0) << job.log();
+  EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_64x48);
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  const std::string log = rescuer->stop();
+  EXPECT_EQ(log.find(" 0 restored from dead workers"), std::string::npos) << log;
+}
+
+// Redis goes away mid-job and comes back empty (no persistence): workers and
+// the client reconnect, the client sends what the broker lost again, and the
+// image is right.
+TEST(CliDist, ARedisRestartMidJobLosesNothing) {
+  celery_env env;
+  auto w1 = env.scalekit_worker("-c 2 --test-task-delay 40");
+  auto w2 = env.scalekit_worker("-c 2 --test-task-delay 40");
+  temp_dir dir("dist-redis");
+  background_process job(bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + env.broker() + " -o " +
+                             (dir / "m.rgb"),
+                         "dist-job");
+  ASSERT_TRUE(w1->wait_for_log("succeeded")) << w1->log();
+  env.redis.kill_hard();
+  std::this_thread::sleep_for(300ms);
+  env.redis.start();
+  ASSERT_TRUE(job.wait_exit(60s)) << job.log() << w1->log();
+  EXPECT_EQ(job.exit_code(), 0) << job.log();
+  EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_64x48);
+  EXPECT_NE(job.log().find("the broker restarted"), std::string::npos) << job.log();
+  EXPECT_NE(w1->log().find("broker unreachable"), std::string::npos) << w1->log();
+}
+
+// A task whose every delivery dies with its worker ends in the dead-letter
+// list with a FAILURE the client sees, instead of looping forever.
+TEST(CliDist, APoisonTaskGoesToTheDeadLetterList) {
+  celery_env env;
+  auto client = env.python_in_background("call_task.py scalekit.sleep '[600]' 120");
+  for (int delivery = 1; delivery <= 3; ++delivery) {
+    auto w = env.scalekit_worker("-c 1 --pool threads --visibility-timeout 1 --max-deliveries 3");
+    ASSERT_TRUE(w->wait_for_log("received", 30s)) << delivery << w->log();
+    w->kill();
+  }
+  auto last = env.scalekit_worker("-c 1 --pool threads --visibility-timeout 1 --max-deliveries 3");
+  ASSERT_TRUE(last->wait_for_log("moved to scalekit-dead-letters-celery", 30s)) << last->log();
+  ASSERT_TRUE(client->wait_exit(30s));
+  EXPECT_NE(client->out().find("raised billiard.exceptions.WorkerLostError: task scalekit.sleep was delivered 4 times"),
+            std::string::npos)
+      << client->out() << client->log();
+  EXPECT_EQ(env.cli("LLEN scalekit-dead-letters-celery"), "1\n");
+  EXPECT_NE(env.cli("TTL scalekit-dead-letters-celery"), "-1\n");  // our keys expire
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// SIGTERM: running tasks get the grace period, then go back to the queue
+// exactly once, and the next worker finishes them.
+TEST(CliDist, SigtermRequeuesUnfinishedTasksOnce) {
+  celery_env env;
+  auto client = env.python_in_background("call_task.py scalekit.sleep '[3]' 60");
+  auto w = env.scalekit_worker("-c 1 --pool threads --grace 0.3");
+  ASSERT_TRUE(w->wait_for_log("received")) << w->log();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = w->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << log;
+  EXPECT_EQ(w->exit_code(), 0) << log;
+  EXPECT_NE(log.find("requeued unfinished task"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("LLEN celery"), "1\n");
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  auto next = env.scalekit_worker("-c 1 --pool threads");
+  ASSERT_TRUE(client->wait_exit(30s));
+  EXPECT_EQ(client->out(), "3\n");
+}
+
+TEST(CliDist, BadMessagesAreDeadLetteredAndTheWorkerGoesOn) {
+  celery_env env;
+  auto w = env.scalekit_worker("-c 1 --pool threads");
+  env.cli("LPUSH celery 'not json at all'");
+  env.cli("LPUSH celery '{\"headers\": {\"task\": \"x\", \"id\": \"abc\"}, \"properties\": {\"delivery_tag\": \"t\"}, "
+          "\"content-type\": \"application/x-python-serialize\", \"body\": \"\"}'");
+  ASSERT_TRUE(w->wait_for_log("only application/json")) << w->log();
+  EXPECT_NE(w->log().find("bad message in queue 'celery': not JSON"), std::string::npos) << w->log();
+  EXPECT_EQ(env.cli("LLEN scalekit-dead-letters-celery"), "2\n");
+  EXPECT_NE(env.cli("GET celery-task-meta-abc").find("DecodeError"), std::string::npos);  // the id was readable
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[40, 2]'").out, "42\n");       // still serving
+}
+
+// Prefetch one per free slot: a long task does not hold short ones hostage
+// while another worker is free.
+TEST(CliDist, ABusyWorkerDoesNotHoardTasks) {
+  celery_env env;
+  auto busy = env.scalekit_worker("-c 1 --pool threads");
+  auto slow = env.python_in_background("call_task.py scalekit.sleep '[3]' 60");
+  ASSERT_TRUE(busy->wait_for_log("received")) << busy->log();
+  auto idle = env.scalekit_worker("-c 1 --pool threads");
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[1, 1]' 10 5").out, "2\n2\n2\n2\n2\n");
+  EXPECT_EQ(count_in(busy->log(), "received"), "1") << busy->log();  // only its long task
+  EXPECT_EQ(count_in(idle->log(), "succeeded"), "5") << idle->log();
+}
+
+TEST(CliDist, StatusShowsLiveWorkersAndSaysWhenNothingConsumes) {
+  celery_env env;
+  {
+    auto w = env.scalekit_worker("-c 3 --pool threads");
+    std::this_thread::sleep_for(300ms);  // its first heartbeat
+    auto s = run_command(bin + " worker --status --broker " + env.broker());
+    EXPECT_EQ(s.exit_code, 0) << s.out << s.err;
+    EXPECT_NE(s.out.find("1 live workers"), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("threads x3"), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("health: idle"), std::string::npos) << s.out;
+  }  // stopped: it says goodbye
+  auto client = env.python_in_background("call_task.py bench_tasks.add '[1, 2]' 5");
+  std::this_thread::sleep_for(1500ms);  // Python's start and publish
+  auto s = run_command(bin + " --json worker --status --broker " + env.broker());
+  EXPECT_EQ(s.exit_code, 1) << s.out << s.err;
+  EXPECT_NE(s.out.find("\"consuming\":false"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\"waiting\":1"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("not consuming: 1 tasks wait and no worker is alive"), std::string::npos) << s.out;
+}
+
+TEST(CliDist, BadUsage) {
+  EXPECT_EQ(run_command(bin + " worker --broker http://x").exit_code, 2);
+  EXPECT_EQ(run_command(bin + " worker --broker redis://h:1/99").exit_code, 2);
+  EXPECT_EQ(run_command(bin + " mandelbrot --executor distributed --broker nope -o /tmp/x.rgb").exit_code, 2);
+  EXPECT_EQ(run_command(bin + " worker --pool gevent").exit_code, 2);
+}
