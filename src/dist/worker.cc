@@ -20,6 +20,7 @@
 #include <asio/signal_set.hpp>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -147,17 +148,19 @@ class worker_impl {
     broker_down_ = false;
   }
 
-  // Run `cmds` until Redis takes them, or (when `until_stop`) the worker stops.
-  core::task<bool> must_run(redis_client& db, std::vector<std::vector<std::string>> cmds, bool until_stop) {
+  // Run `cmds` until Redis takes them, or (when `until_stop`) the worker
+  // stops: their replies, or nothing when it gave up.
+  core::task<std::optional<std::vector<redis_reply>>> must_run(redis_client& db, std::vector<std::vector<std::string>> cmds,
+                                                              bool until_stop) {
     auto backoff = 50ms;
     for (;;) {
       auto r = co_await db.pipeline(cmds);
       if (r.ok()) {
         broker_ok();
-        co_return true;
+        co_return std::move(r).value();
       }
       broker_failed(r.error());
-      if (until_stop && stopping_ && clock::now() > hard_deadline()) co_return false;
+      if (until_stop && stopping_ && clock::now() > hard_deadline()) co_return std::nullopt;
       co_await core::sleep_for(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
     }
@@ -233,12 +236,20 @@ class worker_impl {
     celery::task_message m = std::move(parsed).value();
     const std::string tag = m.delivery_tag;
     const std::string label = "Task " + m.task + "[" + m.id + "]";
+    // Reserve it (kombu's unacked bookkeeping) and count its deliveries, in
+    // one transaction: a message that has killed its worker too often is poison.
     std::vector<std::vector<std::string>> reserve;
     reserve.push_back(words("MULTI"));
     reserve.push_back(words("ZADD", unacked_index_key, seconds_text(unix_now()), tag));
     reserve.push_back(words("HSET", unacked_key, tag, celery::unacked_entry(raw, m.exchange, m.routing_key)));
+    reserve.push_back(words("INCR", deliveries_key(m.id)));
+    reserve.push_back(words("EXPIRE", deliveries_key(m.id),
+                            std::to_string(o_.visibility_timeout.count() * (o_.max_deliveries + 1) + 86400)));
     reserve.push_back(words("EXEC"));
-    co_await must_run(*cmd_, std::move(reserve), false);
+    auto reserved = co_await must_run(*cmd_, std::move(reserve), false);
+    long long deliveries = 1;
+    if (reserved && reserved->back().type == redis_reply::kind::array && reserved->back().elements.size() == 4)
+      deliveries = reserved->back().elements[2].integer;
     auto& res = running_[tag];
     res.raw = std::move(raw);
     res.list_key = celery::queue_key(queue, m.priority);
@@ -246,19 +257,13 @@ class worker_impl {
     if (o_.log_tasks) log_(label + " received");
 
     std::string meta;
+    bool success = false;
     if (!celery::is_registered(m.task)) {
       log_("received unregistered task of type '" + m.task + "' (" + m.id + "): stored as FAILURE NotRegistered");
       meta = celery::failure_meta(m.id, "NotRegistered", "celery.exceptions", m.task, "", m.group);
     } else if (m.expires && unix_now() > *m.expires) {
       meta = celery::revoked_meta(m.id, "expired", m.group);
     } else {
-      // Count deliveries: a message that has killed its worker too often is poison.
-      std::vector<std::vector<std::string>> count;
-      count.push_back(words("INCR", deliveries_key(m.id)));
-      count.push_back(words("EXPIRE", deliveries_key(m.id),
-                            std::to_string(o_.visibility_timeout.count() * (o_.max_deliveries + 1) + 86400)));
-      auto counted = co_await cmd_->pipeline(std::move(count));
-      const long long deliveries = counted.ok() && !counted->empty() ? counted->front().integer : 1;
       if (deliveries > o_.max_deliveries) {
         const std::string why = "task " + m.task + " was delivered " + std::to_string(deliveries) +
                                 " times and each delivery ended with its worker's death";
@@ -286,6 +291,7 @@ class worker_impl {
           out.exc_module = "billiard.exceptions";
           out.message = r.error().message();
         }
+        success = out.ok;
         if (out.ok) {
           meta = celery::success_meta(m.id, out.result_json, m.group);
           if (o_.log_tasks) log_(label + " succeeded in " + seconds_text(took) + "s: " + preview(out.result_json));
@@ -297,9 +303,10 @@ class worker_impl {
         }
       }
     }
-    const bool success = meta.find("\"status\":\"SUCCESS\"") != std::string::npos;
-    if (!m.ignore_result) co_await store(m.id, meta);
-    co_await ack(tag, m.id);
+    // A named local, not a conditional expression inside the co_await: GCC 12
+    // destroys such a temporary twice. TODO: Remove this workaround when the bug is fixed.
+    const std::string stored = m.ignore_result ? std::string() : meta;
+    co_await finish(tag, m.id, stored);
     running_.erase(tag);
     ++(success ? stats_.succeeded : stats_.failed);
   }
@@ -320,9 +327,17 @@ class worker_impl {
     co_await must_run(*cmd_, std::move(cmds), true);
   }
 
-  core::task<void> ack(const std::string& tag, const std::string& id) {
+  // Store the result (unless `meta` is empty: ignore_result) and acknowledge
+  // the message, in one transaction: a result is never stored without its
+  // ack, nor acked without its result.
+  core::task<void> finish(const std::string& tag, const std::string& id, const std::string& meta) {
     std::vector<std::vector<std::string>> cmds;
     cmds.push_back(words("MULTI"));
+    if (!meta.empty()) {
+      const std::string key = celery::meta_key(id);
+      cmds.push_back(words("SETEX", key, std::to_string(o_.result_expires.count()), meta));
+      cmds.push_back(words("PUBLISH", key, meta));
+    }
     cmds.push_back(words("ZREM", unacked_index_key, tag));
     cmds.push_back(words("HDEL", unacked_key, tag));
     cmds.push_back(words("DEL", deliveries_key(id)));
@@ -430,7 +445,8 @@ class worker_impl {
       cmds.push_back(words("RPUSH", r.list_key, celery::mark_redelivered(r.raw)));
       cmds.push_back(words("DECR", deliveries_key(r.id)));
       cmds.push_back(words("EXEC"));
-      if (co_await must_run(*restore_, std::move(cmds), true)) {
+      const auto done = co_await must_run(*restore_, std::move(cmds), true);
+      if (done) {
         ++stats_.requeued;
         log_("requeued unfinished task " + r.id);
       }
