@@ -141,6 +141,10 @@ void add_worker_command(CLI::App& app) {
                   "deliveries that ended with a dead worker before a task goes to the dead-letter list")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  cmd->add_option("--prefetch-multiplier", o->w.prefetch_multiplier,
+                  "messages reserved per free slot: 1 is fair to other workers, more helps very short tasks")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("-n,--hostname", o->w.hostname, "this worker's name (default scalekit@HOST)");
   cmd->add_option("-l,--loglevel", o->loglevel, "info: one line per task received and finished")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))

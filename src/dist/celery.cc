@@ -8,6 +8,7 @@
 #include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <random>
 #include <set>
 
@@ -88,17 +89,6 @@ std::optional<double> parse_iso8601(const std::string& s) {
     if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &hh, &mm) >= 1) t -= (s[i] == '+' ? 1 : -1) * (hh * 3600.0 + mm * 60.0);
   }
   return t;
-}
-
-std::optional<double> optional_time(const json& headers, const char* key) {
-  auto it = headers.find(key);
-  if (it == headers.end() || !it->is_string()) return std::nullopt;
-  return parse_iso8601(it->get<std::string>());
-}
-
-std::string string_or_empty(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::mutex registry_mutex;
@@ -232,52 +222,76 @@ std::string make_envelope(std::string_view name, std::string_view args_json, std
   return env.dump();
 }
 
-result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
-  task_message m;
-  try {
-    const json env = json::parse(raw);
-    if (!env.is_object()) return status::corruption("the message is not a JSON object");
-    const json& headers = env.value("headers", json::object());
-    const json& properties = env.value("properties", json::object());
-    if (!headers.is_object() || !properties.is_object()) return status::corruption("headers or properties are not objects");
-    m.id = string_or_empty(headers, "id");
-    if (id_out) *id_out = m.id;
-    m.task = string_or_empty(headers, "task");
-    if (m.task.empty() || m.id.empty())
-      return status::corruption("not a Celery protocol-2 task message (no task name or id in its headers)");
-    m.delivery_tag = string_or_empty(properties, "delivery_tag");
-    if (m.delivery_tag.empty()) return status::corruption("no delivery_tag in its properties");
-    const std::string type = string_or_empty(env, "content-type");
-    if (type != "application/json")
-      return status::corruption("body serialized as '" + type + "'; only application/json is understood");
-    m.group = string_or_empty(headers, "group");
-    m.root_id = string_or_empty(headers, "root_id");
-    m.parent_id = string_or_empty(headers, "parent_id");
-    if (auto it = headers.find("retries"); it != headers.end() && it->is_number_integer()) m.retries = it->get<int>();
-    if (auto it = headers.find("ignore_result"); it != headers.end() && it->is_boolean()) m.ignore_result = it->get<bool>();
-    if (auto it = headers.find("redelivered"); it != headers.end() && it->is_boolean()) m.redelivered = it->get<bool>();
-    if (auto it = headers.find("scalekit_published"); it != headers.end() && it->is_number()) m.published = it->get<double>();
-    m.eta = optional_time(headers, "eta");
-    m.expires = optional_time(headers, "expires");
-    if (auto it = properties.find("priority"); it != properties.end() && it->is_number_integer()) m.priority = it->get<int>();
-    const json& info = properties.value("delivery_info", json::object());
-    m.exchange = string_or_empty(info, "exchange");
-    if (const std::string rk = string_or_empty(info, "routing_key"); !rk.empty()) m.routing_key = rk;
+namespace {
 
-    std::string body = string_or_empty(env, "body");
-    if (string_or_empty(properties, "body_encoding") == "base64") {
-      auto decoded = base64_decode(body);
-      if (!decoded.ok()) return status::corruption("body: " + decoded.error().message());
-      body = std::move(decoded).value();
-    }
-    const json b = json::parse(body);
-    if (!b.is_array() || b.size() < 2 || !b[0].is_array() || !b[1].is_object())
-      return status::corruption("body is not [args, kwargs, embed]");
-    m.args_json = b[0].dump();
-    m.kwargs_json = b[1].dump();
-  } catch (const json::exception& e) {
-    return status::corruption(std::string("not JSON: ") + e.what());
+// simdjson lookups that tolerate absence and wrong types: absent, null or
+// mistyped fields read as empty / unset, as Celery's own defaults do.
+std::string_view str_field(simdjson::dom::object o, std::string_view key) {
+  std::string_view v;
+  if (o.at_key(key).get_string().get(v)) return {};
+  return v;
+}
+
+}  // namespace
+
+result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
+  // The worker's hot path: simdjson, with parsers reused per thread (one for
+  // the envelope, one for its body: a parse invalidates its parser's last document).
+  thread_local simdjson::dom::parser envelope_parser, body_parser;
+  task_message m;
+  simdjson::dom::element env;
+  if (auto err = envelope_parser.parse(raw.data(), raw.size()).get(env); err)
+    return status::corruption(std::string("not JSON: ") + simdjson::error_message(err));
+  simdjson::dom::object root, headers, properties;
+  if (env.get_object().get(root)) return status::corruption("the message is not a JSON object");
+  if (root["headers"].get_object().get(headers) || root["properties"].get_object().get(properties))
+    return status::corruption("headers or properties are not objects");
+  m.id = str_field(headers, "id");
+  if (id_out) *id_out = m.id;
+  m.task = str_field(headers, "task");
+  if (m.task.empty() || m.id.empty())
+    return status::corruption("not a Celery protocol-2 task message (no task name or id in its headers)");
+  m.delivery_tag = str_field(properties, "delivery_tag");
+  if (m.delivery_tag.empty()) return status::corruption("no delivery_tag in its properties");
+  const std::string_view type = str_field(root, "content-type");
+  if (type != "application/json")
+    return status::corruption("body serialized as '" + std::string(type) + "'; only application/json is understood");
+  m.group = str_field(headers, "group");
+  m.root_id = str_field(headers, "root_id");
+  m.parent_id = str_field(headers, "parent_id");
+  std::int64_t n = 0;
+  if (!headers["retries"].get_int64().get(n)) m.retries = static_cast<int>(n);
+  bool b = false;
+  if (!headers["ignore_result"].get_bool().get(b)) m.ignore_result = b;
+  if (!headers["redelivered"].get_bool().get(b)) m.redelivered = b;
+  double t = 0;
+  if (!headers["scalekit_published"].get_double().get(t)) m.published = t;
+  if (auto eta = str_field(headers, "eta"); !eta.empty()) m.eta = parse_iso8601(std::string(eta));
+  if (auto exp = str_field(headers, "expires"); !exp.empty()) m.expires = parse_iso8601(std::string(exp));
+  if (!properties["priority"].get_int64().get(n)) m.priority = static_cast<int>(n);
+  simdjson::dom::object info;
+  if (!properties["delivery_info"].get_object().get(info)) {
+    m.exchange = str_field(info, "exchange");
+    if (auto rk = str_field(info, "routing_key"); !rk.empty()) m.routing_key = rk;
   }
+  std::string decoded;
+  std::string_view body = str_field(root, "body");
+  if (str_field(properties, "body_encoding") == "base64") {
+    auto d = base64_decode(body);
+    if (!d.ok()) return status::corruption("body: " + d.error().message());
+    decoded = std::move(d).value();
+    body = decoded;
+  }
+  simdjson::dom::element parsed_body;
+  if (auto err = body_parser.parse(body.data(), body.size()).get(parsed_body); err)
+    return status::corruption(std::string("body is not JSON: ") + simdjson::error_message(err));
+  simdjson::dom::array parts, args;
+  simdjson::dom::object kwargs;
+  if (parsed_body.get_array().get(parts) || parts.size() < 2 || parts.at(0).get_array().get(args) ||
+      parts.at(1).get_object().get(kwargs))
+    return status::corruption("body is not [args, kwargs, embed]");
+  m.args_json = simdjson::minify(args);
+  m.kwargs_json = simdjson::minify(kwargs);
   return m;
 }
 
@@ -310,44 +324,39 @@ result<std::string> envelope_of_unacked(std::string_view entry) {
 }
 
 namespace {
-ordered_json meta_head(std::string_view status_name) {
-  ordered_json m;
-  m["status"] = status_name;
+
+// A JSON string literal (quotes included).
+std::string json_quoted(std::string_view text) { return json(std::string(text)).dump(); }
+
+// A result meta in Celery's key order: status, result, traceback, children,
+// date_done, [group_id], task_id (group_id left out when empty), with
+// Python's json.dumps spacing. Written by hand: the worker writes one per task.
+std::string meta_json(std::string_view state, std::string_view result_json, std::string_view traceback_json,
+                      std::string_view task_id, std::string_view group_id) {
+  std::string m;
+  m.reserve(result_json.size() + traceback_json.size() + 200);
+  m.append("{\"status\": ").append(json_quoted(state));
+  m.append(", \"result\": ").append(result_json);
+  m.append(", \"traceback\": ").append(traceback_json);
+  m.append(", \"children\": [], \"date_done\": ").append(json_quoted(utc_isoformat_now()));
+  if (!group_id.empty()) m.append(", \"group_id\": ").append(json_quoted(group_id));
+  m.append(", \"task_id\": ").append(json_quoted(task_id)).append("}");
   return m;
 }
-std::string meta_tail(ordered_json m, std::string_view task_id, std::string_view group_id) {
-  m["children"] = ordered_json::array();
-  m["date_done"] = utc_isoformat_now();
-  if (!group_id.empty()) m["group_id"] = group_id;
-  m["task_id"] = task_id;
-  return m.dump();
-}
-}  // namespace
 
-std::string success_meta(std::string_view task_id, std::string_view result_json, std::string_view group_id) {
-  // The result is spliced in as it is: re-parsing a large result just to embed it would cost more than the task.
-  ordered_json m = meta_head("SUCCESS");
-  m["result"] = nullptr;
-  m["traceback"] = nullptr;
-  std::string text = meta_tail(std::move(m), task_id, group_id);
-  const std::string placeholder = "\"result\":null";
-  const auto at = text.find(placeholder);
-  text.replace(at, placeholder.size(), "\"result\":" + std::string(result_json));
-  return text;
-}
-
-namespace {
 std::string exception_meta(std::string_view state, std::string_view task_id, std::string_view exc_type,
                            std::string_view exc_module, std::string_view message, std::string_view traceback,
                            std::string_view group_id) {
-  ordered_json m = meta_head(state);
-  m["result"] = ordered_json{{"exc_type", exc_type},
-                             {"exc_message", ordered_json::array({message})},
-                             {"exc_module", exc_module}};
-  m["traceback"] = traceback.empty() ? ordered_json(nullptr) : ordered_json(traceback);
-  return meta_tail(std::move(m), task_id, group_id);
+  const std::string exc = "{\"exc_type\": " + json_quoted(exc_type) + ", \"exc_message\": [" + json_quoted(message) +
+                          "], \"exc_module\": " + json_quoted(exc_module) + "}";
+  return meta_json(state, exc, traceback.empty() ? "null" : json_quoted(traceback), task_id, group_id);
 }
+
 }  // namespace
+
+std::string success_meta(std::string_view task_id, std::string_view result_json, std::string_view group_id) {
+  return meta_json("SUCCESS", result_json, "null", task_id, group_id);
+}
 
 std::string failure_meta(std::string_view task_id, std::string_view exc_type, std::string_view exc_module,
                          std::string_view message, std::string_view traceback, std::string_view group_id) {
@@ -359,24 +368,40 @@ std::string revoked_meta(std::string_view task_id, std::string_view reason, std:
 }
 
 result<task_state> parse_meta(std::string_view meta) {
-  try {
-    const json m = json::parse(meta);
-    task_state s;
-    s.status = string_or_empty(m, "status");
-    if (s.status.empty()) return status::corruption("a result without a status");
-    const json& r = m.value("result", json());
-    s.result_json = r.dump();
-    if (s.status == "FAILURE" && r.is_object()) {
-      s.exc_type = string_or_empty(r, "exc_type");
-      const json& msg = r.value("exc_message", json());
-      s.exc_message = msg.is_array() && !msg.empty() ? (msg[0].is_string() ? msg[0].get<std::string>() : msg[0].dump())
-                      : msg.is_string()           ? msg.get<std::string>()
-                                                  : msg.dump();
+  // The client's hot path: one per task.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(meta.data(), meta.size()).get(doc); err)
+    return status::corruption(std::string("a result that is not JSON: ") + simdjson::error_message(err));
+  simdjson::dom::object m;
+  if (doc.get_object().get(m)) return status::corruption("a result that is not a JSON object");
+  task_state s;
+  s.status = str_field(m, "status");
+  if (s.status.empty()) return status::corruption("a result without a status");
+  simdjson::dom::element r;
+  if (m["result"].get(r)) return s;
+  s.result_json = simdjson::minify(r);
+  simdjson::dom::object exc;
+  if (s.status == "FAILURE" && !r.get_object().get(exc)) {
+    s.exc_type = str_field(exc, "exc_type");
+    simdjson::dom::element msg;
+    if (!exc["exc_message"].get(msg)) {
+      simdjson::dom::array a;
+      std::string_view text;
+      if (!msg.get_array().get(a) && a.size() > 0) {
+        if (a.at(0).get_string().get(text)) {
+          s.exc_message = simdjson::minify(a.at(0).value());
+        } else {
+          s.exc_message = text;
+        }
+      } else if (!msg.get_string().get(text)) {
+        s.exc_message = text;
+      } else {
+        s.exc_message = simdjson::minify(msg);
+      }
     }
-    return s;
-  } catch (const json::exception& e) {
-    return status::corruption(std::string("a result that is not JSON: ") + e.what());
   }
+  return s;
 }
 
 // ---- the registry ----

@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "scalekit/core/wire.h"
 #include "scalekit/dist/redis.h"
 #include "scalekit/dist/worker.h"
 
@@ -344,6 +345,36 @@ class distributed_executor final : public core::executor {
 void register_celery_mapping(const std::string& core_task, celery_mapping m) {
   std::scoped_lock lock(mapping_mutex);
   mappings()[core_task] = std::move(m);
+}
+
+std::vector<result<std::string>> run_celery_tasks(const distributed_options& o,
+                                                  const std::vector<std::pair<std::string, std::string>>& tasks) {
+  // Each call is one Celery task, through a mapping of a core task name that
+  // no worker registers: the payload names the task and its arguments.
+  static const char* raw_call = "celery.call";
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_celery_mapping(raw_call, {[](std::string_view payload) {
+                                         core::wire_reader in(payload);
+                                         std::string name(in.get_string());
+                                         std::string args(in.get_string());
+                                         return std::vector<std::pair<std::string, std::string>>{{name, args}};
+                                       },
+                                       [](std::string_view, const std::vector<std::string>& results) {
+                                         return results.at(0);
+                                       }});
+  });
+  distributed_options d = o;
+  d.celery_tasks = true;
+  if (d.jobs == 0) d.jobs = 1;  // nothing is sized by it here: skip asking for the live workers
+  auto ex = make_distributed_executor(d);
+  std::vector<core::task_call> calls;
+  calls.reserve(tasks.size());
+  for (const auto& [name, args] : tasks)
+    calls.push_back(core::task_call{raw_call, core::wire_writer().put_string(name).put_string(args).take()});
+  auto results = ex->run_calls(std::move(calls));
+  ex->close();
+  return results;
 }
 
 std::unique_ptr<core::executor> make_distributed_executor(const distributed_options& o) {

@@ -11,6 +11,7 @@
 
 #include <asio/posix/stream_descriptor.hpp>
 #include <charconv>
+#include <unordered_set>
 
 namespace scalekit::dist {
 
@@ -374,8 +375,8 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
   std::shared_ptr<watcher> w;
   bool closing = false, reconnect_scheduled = false, ever_connected = false;
   std::chrono::milliseconds backoff = min_backoff;
-  std::vector<std::string> channels;                   // wanted
-  std::vector<std::string> confirm_wait;               // sent, not yet confirmed
+  std::unordered_set<std::string> channels;            // wanted
+  std::unordered_set<std::string> confirm_wait;        // sent, not yet confirmed
   std::vector<std::function<void(status)>> confirm_waiters;
   std::unique_ptr<asio::steady_timer> retry_timer;
 
@@ -394,7 +395,7 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
         if (!s->closing) s->on_message(channel, payload);
       });
     } else if (kind == "subscribe") {
-      std::erase(self->confirm_wait, channel);
+      self->confirm_wait.erase(channel);
       if (self->confirm_wait.empty()) self->confirmed(status{});
     }
   }
@@ -428,7 +429,7 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
     if (!endpoint.password.empty()) setup.push_back({"AUTH", endpoint.password});
     if (endpoint.db != 0) setup.push_back({"SELECT", std::to_string(endpoint.db)});
     for (auto& cmd : setup) send_argv(c, nullptr, nullptr, cmd);
-    if (!channels.empty()) send_subscribe(channels);
+    if (!channels.empty()) send_subscribe(std::vector<std::string>(channels.begin(), channels.end()));
     if (ever_connected && on_resubscribed) {
       // After the subscriptions are confirmed the owner fetches what it may have missed.
       confirm_waiters.push_back([s = shared_from_this()](const status& st) {
@@ -441,7 +442,7 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
   void send_subscribe(const std::vector<std::string>& chans) {
     std::vector<std::string> argv{"SUBSCRIBE"};
     argv.insert(argv.end(), chans.begin(), chans.end());
-    confirm_wait.insert(confirm_wait.end(), chans.begin(), chans.end());
+    confirm_wait.insert(chans.begin(), chans.end());
     send_argv(ac, on_reply, nullptr, argv);
   }
 
@@ -486,7 +487,7 @@ redis_subscriber::~redis_subscriber() {
 
 core::task<status> redis_subscriber::subscribe(std::vector<std::string> channels) {
   auto s = st_;
-  s->channels.insert(s->channels.end(), channels.begin(), channels.end());
+  s->channels.insert(channels.begin(), channels.end());
   if (!s->ac) {
     s->connect();  // subscribes to every wanted channel, these included
   } else {
@@ -503,7 +504,7 @@ core::task<status> redis_subscriber::subscribe(std::vector<std::string> channels
 }
 
 void redis_subscriber::unsubscribe(const std::vector<std::string>& channels) {
-  for (const auto& c : channels) std::erase(st_->channels, c);
+  for (const auto& c : channels) st_->channels.erase(c);
   if (st_->ac && !channels.empty()) {
     std::vector<std::string> argv{"UNSUBSCRIBE"};
     argv.insert(argv.end(), channels.begin(), channels.end());

@@ -109,7 +109,7 @@ class worker_impl {
 
     // Let running tasks finish within the grace period, then requeue the rest once.
     const auto deadline = clock::now() + o_.grace;
-    while (busy_ > 0 && clock::now() < deadline) co_await core::sleep_for(20ms);
+    while (alive_ > 0 && clock::now() < deadline) co_await core::sleep_for(20ms);
     co_await requeue_unfinished();
     for (auto& h : background) co_await h.join();
     co_await goodbye();
@@ -176,21 +176,39 @@ class worker_impl {
   }
 
   // ---- fetching ----
+  // Messages are taken only while a slot is free (prefetch_multiplier per
+  // slot, 1 by default): a busy worker never holds tasks another worker could
+  // start. Several free slots are filled with one BLMPOP (Redis 7); older
+  // servers get one BRPOP per message.
   core::task<void> fetcher() {
-    std::vector<std::string> brpop{"BRPOP"};
+    std::vector<std::string> keys;
     for (const auto& q : o_.queues)
-      for (auto& k : celery::queue_keys(q)) brpop.push_back(std::move(k));
-    brpop.push_back("1");  // seconds: so that a stop is noticed within a second
+      for (auto& k : celery::queue_keys(q)) keys.push_back(std::move(k));
+    const std::size_t limit = concurrency_ * static_cast<std::size_t>(std::max(1, o_.prefetch_multiplier));
     auto backoff = 50ms;
+    bool blmpop = true;
     const auto loop = co_await core::this_executor();
     while (!stopping_) {
-      if (busy_ >= concurrency_) {  // prefetch one per free slot, no more
+      if (busy_ >= limit) {
         slot_free_->expires_after(1s);
         asio::error_code ignored;
         co_await slot_free_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
         continue;
       }
-      auto r = co_await pop_->command(brpop);
+      const std::size_t want = limit - busy_;
+      std::vector<std::string> cmd;
+      if (blmpop && want > 1) {
+        cmd = words("BLMPOP", "1", std::to_string(keys.size()));  // a 1 s wait, so that a stop is noticed
+        cmd.insert(cmd.end(), keys.begin(), keys.end());
+        cmd.push_back("RIGHT");
+        cmd.push_back("COUNT");
+        cmd.push_back(std::to_string(want));
+      } else {
+        cmd = words("BRPOP");
+        cmd.insert(cmd.end(), keys.begin(), keys.end());
+        cmd.push_back("1");
+      }
+      auto r = co_await pop_->command(std::move(cmd));
       if (!r.ok()) {
         broker_failed(r.error());
         co_await core::sleep_for(backoff);
@@ -200,23 +218,51 @@ class worker_impl {
       backoff = 50ms;
       broker_ok();
       if (r->is_error()) {
-        log_("BRPOP failed: " + r->str);
+        if (blmpop && want > 1 && r->str.find("unknown command") != std::string::npos) {
+          blmpop = false;  // Redis before 7.0
+          continue;
+        }
+        log_("fetching failed: " + r->str);
         co_await core::sleep_for(1s);
         continue;
       }
       if (r->type != redis_reply::kind::array || r->elements.size() != 2) continue;  // a timeout
       last_fetch_ = unix_now();
-      ++busy_;  // handle() gives the slot back when it ends
-      core::spawn(loop, handle(std::move(r->elements[1].str), std::move(r->elements[0].str)));
+      std::string& key = r->elements[0].str;
+      if (r->elements[1].type == redis_reply::kind::array) {  // BLMPOP: [key, [messages...]]
+        for (auto& msg : r->elements[1].elements) {
+          ++busy_;
+          ++alive_;
+          core::spawn(loop, handle(std::move(msg.str), key));
+        }
+      } else {  // BRPOP: [key, message]
+        ++busy_;
+        ++alive_;
+        core::spawn(loop, handle(std::move(r->elements[1].str), std::move(key)));
+      }
     }
   }
 
   // ---- one message ----
+  // Gives the message's slot back once (when its task has run, or was
+  // decided without running), and counts the handle done when it ends.
+  struct slot_guard {
+    worker_impl& w;
+    bool held = true;
+    void release() {
+      if (!held) return;
+      held = false;
+      --w.busy_;
+      w.slot_free_->cancel();
+    }
+    ~slot_guard() {
+      release();
+      w.finished_one();
+    }
+  };
+
   core::task<void> handle(std::string raw, std::string list_key) {
-    struct slot_guard {
-      worker_impl& w;
-      ~slot_guard() { w.finished_one(); }
-    } give_back_slot{*this};
+    slot_guard slot{*this};
     ++stats_.received;
     std::string id;
     auto parsed = celery::parse_envelope(raw, &id);
@@ -280,6 +326,7 @@ class worker_impl {
         const auto t0 = clock::now();
         auto r = co_await core::async_call(ex_, celery::core_task_name(m.task), celery::encode_call(m.args_json, m.kwargs_json));
         const double took = std::chrono::duration<double>(clock::now() - t0).count();
+        slot.release();  // the slot is free for the next message while this result is stored
         auto it = running_.find(tag);
         if (it == running_.end() || it->second.abandoned) co_return;  // requeued at shutdown: not ours any more
         it->second.finished = true;
@@ -306,14 +353,14 @@ class worker_impl {
     // A named local, not a conditional expression inside the co_await: GCC 12
     // destroys such a temporary twice. TODO: Remove this workaround when the bug is fixed.
     const std::string stored = m.ignore_result ? std::string() : meta;
+    slot.release();
     co_await finish(tag, m.id, stored);
     running_.erase(tag);
     ++(success ? stats_.succeeded : stats_.failed);
   }
 
   void finished_one() {
-    --busy_;
-    slot_free_->cancel();
+    --alive_;
     if (stop_after_ > 0 && stats_.succeeded + stats_.failed >= stop_after_) stop();
   }
 
@@ -510,7 +557,8 @@ class worker_impl {
   std::unique_ptr<redis_client> pop_, cmd_, restore_;  // BRPOP blocks its connection; WATCH needs its own
   std::unique_ptr<asio::steady_timer> slot_free_, stopped_;
   std::map<std::string, reservation> running_;  // by delivery tag
-  std::size_t busy_ = 0;                        // handle() coroutines alive
+  std::size_t busy_ = 0;                        // messages holding a slot: reserved, not yet run
+  std::size_t alive_ = 0;                       // handle() coroutines (storing results included)
   bool stopping_ = false, broker_down_ = false;
   clock::time_point stop_time_ = clock::time_point::max() - std::chrono::hours(1);
   double started_ = 0, last_fetch_ = 0;

@@ -59,4 +59,10 @@ struct distributed_options {
 /// @throws std::invalid_argument for a bad broker URL.
 std::unique_ptr<core::executor> make_distributed_executor(const distributed_options& o);
 
+/// Publish Celery tasks (name, args as a JSON array) as one group and wait for
+/// them all: each task's result as JSON text, or a status naming its exception.
+/// For tools and benchmarks. @throws std::invalid_argument for a bad broker URL.
+std::vector<result<std::string>> run_celery_tasks(const distributed_options& o,
+                                                  const std::vector<std::pair<std::string, std::string>>& tasks);
+
 }  // namespace scalekit::dist

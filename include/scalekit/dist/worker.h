@@ -40,6 +40,9 @@ struct worker_options {
   std::chrono::seconds visibility_timeout{3600};  ///< Celery's default
   std::chrono::milliseconds grace{30000};         ///< on SIGTERM: how long running tasks may take to finish
   int max_deliveries = 3;                         ///< deliveries that killed a worker before dead-lettering
+  /// Messages held per slot (reserved, not yet run). 1, the default, is fair:
+  /// a busy worker holds nothing another could start. Celery's default is 4.
+  int prefetch_multiplier = 1;
   std::chrono::seconds result_expires{86400};     ///< Celery's default result_expires
   std::string hostname;                           ///< empty: "scalekit@<host>"
   bool log_tasks = false;                         ///< one line per task received / succeeded / failed
