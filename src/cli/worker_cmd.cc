@@ -18,7 +18,7 @@ struct worker_cli_options {
   std::string queues = "celery";
   std::size_t concurrency = 0;
   std::string pool = "processes";
-  double visibility_s = 3600, grace_s = 30;
+  double visibility_s = 3600, grace_s = 30, result_expires_s = 86400;
   std::string loglevel = "warning";
   bool status = false;
   double stall_s = 30;
@@ -36,6 +36,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 }
 
 void log_line(const std::string& line) {
+  if (globals().quiet) return;
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   ::localtime_r(&now, &tm);
@@ -82,6 +83,7 @@ int run(worker_cli_options& o) {
   if (o.status) return run_status(o);
   o.w.visibility_timeout = std::chrono::seconds(static_cast<long>(o.visibility_s));
   o.w.grace = std::chrono::milliseconds(static_cast<long>(o.grace_s * 1000));
+  o.w.result_expires = std::chrono::seconds(static_cast<long>(o.result_expires_s));
   o.w.log_tasks = o.loglevel == "info" || o.loglevel == "debug";
   o.w.TEST_task_delay = std::chrono::milliseconds(o.test_delay_ms);
   executor_flags exec;
@@ -144,6 +146,9 @@ void add_worker_command(CLI::App& app) {
   cmd->add_option("--prefetch-multiplier", o->w.prefetch_multiplier,
                   "messages reserved per free slot: 1 is fair to other workers, more helps very short tasks")
       ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--result-expires", o->result_expires_s, "seconds a stored result lives (Celery's default: a day)")
+      ->check(CLI::Range(1.0, 86400.0 * 365))
       ->capture_default_str();
   cmd->add_option("-n,--hostname", o->w.hostname, "this worker's name (default scalekit@HOST)");
   cmd->add_option("-l,--loglevel", o->loglevel, "info: one line per task received and finished")

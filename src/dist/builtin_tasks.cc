@@ -1,5 +1,5 @@
 // Celery tasks every scalekit worker serves besides the jobs' own:
-//   scalekit.run(task, payload_b64) -> result_b64   any registered core task, so
+//   scalekit.run(task, payload_b64) -> packed result   any registered core task, so
 //                                                  every job can run on --executor distributed
 //   bench_tasks.add(x, y) -> x + y                 the trivial task of the throughput benchmark
 //   scalekit.sleep(seconds) -> seconds             a task that takes time, to try a deployment
@@ -27,7 +27,7 @@ std::string run_core_task(std::string_view args_json, std::string_view) {
   core::bytes out;
   if (!core::run_task_inline(args[0].get<std::string>(), payload.value(), out))
     throw task_exception("RuntimeError", "builtins", out);
-  return json(base64_encode(out)).dump();
+  return pack_bytes(out);
 }
 
 std::string add(std::string_view args_json, std::string_view) {

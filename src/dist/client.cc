@@ -235,8 +235,7 @@ class distributed_executor final : public core::executor {
       if (c.mapping) {
         complete(c, c.mapping->from_results(c.call.payload, c.results));
       } else {
-        const auto b64 = nlohmann::json::parse(c.results[0]).get<std::string>();
-        auto bytes = celery::base64_decode(b64);
+        auto bytes = celery::unpack_bytes(c.results[0]);
         if (!bytes.ok()) throw std::runtime_error(bytes.error().message());
         complete(c, std::move(bytes).value());
       }

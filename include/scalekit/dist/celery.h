@@ -127,8 +127,14 @@ std::string core_task_name(std::string_view name);
 /// True when `name` was registered.
 bool is_registered(std::string_view name);
 
+/// Bytes as a JSON string for scalekit.run's result: base64 of 'z' + length +
+/// zlib stream when that is smaller (images compress well), else of 'r' + the bytes.
+std::string pack_bytes(std::string_view data);
+/// The inverse of pack_bytes, from the JSON string. @return corruption when malformed.
+result<std::string> unpack_bytes(std::string_view json_string);
+
 /// The Celery task that runs any registered core task: scalekit.run(name,
-/// base64 payload) -> base64 result. It carries `--executor distributed`.
+/// base64 payload) -> pack_bytes(result). It carries `--executor distributed`.
 inline constexpr const char* run_task_name = "scalekit.run";
 /// Register scalekit.run and bench_tasks.add(x, y).
 void register_builtin_tasks();
