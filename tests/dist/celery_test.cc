@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "scalekit/core/task.h"
 
@@ -11,6 +10,21 @@ namespace celery = scalekit::dist::celery;
 using json = nlohmann::json;
 
 namespace {
+// True when `s` matches `shape`, where '9' stands for a digit, 'x' for a
+// lower-case hex digit and any other character for itself. (Not a regex:
+// GCC 12 warns inside <regex> under the sanitizers, which stops -Werror builds.)
+bool has_shape(const std::string& s, const std::string& shape) {
+  if (s.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i], k = shape[i];
+    if (k == '9' ? !std::isdigit(static_cast<unsigned char>(c))
+        : k == 'x' ? !(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'))
+                   : c != k)
+      return false;
+  }
+  return true;
+}
+
 // The message captured from Celery 5.2.6 in the protocol spec, verbatim.
 const std::string captured =
     R"json({"body": "W1swLCA0LCAzLCAxMDAwXSwge30sIHsiY2FsbGJhY2tzIjogbnVsbCwgImVycmJhY2tzIjogbnVsbCwgImNoYWluIjogbnVsbCwgImNob3JkIjogbnVsbH1d", "content-encoding": "utf-8", "content-type": "application/json", "headers": {"lang": "py", "task": "mandelbrot_tasks.mandelbrot_calc_row", "id": "4c129d8f-b3df-4941-8186-717672cea253", "shadow": null, "eta": null, "expires": null, "group": "d5ad8000-b388-4fdc-99a5-b9a9a2e4a34d", "group_index": null, "retries": 0, "timelimit": [null, null], "root_id": "4c129d8f-b3df-4941-8186-717672cea253", "parent_id": null, "argsrepr": "(0, 4, 3, 1000)", "kwargsrepr": "{}", "origin": "gen8787@vm", "ignore_result": false}, "properties": {"correlation_id": "4c129d8f-b3df-4941-8186-717672cea253", "reply_to": "fc8beae9-4ad4-3354-91c1-5805ca24f36b", "delivery_mode": 2, "delivery_info": {"exchange": "", "routing_key": "celery"}, "priority": 0, "body_encoding": "base64", "delivery_tag": "639ae518-012e-4627-98ec-37c88d98dfd1"}})json";
@@ -36,8 +50,8 @@ TEST(Celery, OurEnvelopeCarriesWhatCeleryWrites) {
   o.group = "g-1";
   const auto env = celery::make_envelope("mandelbrot_tasks.mandelbrot_calc_row", "[0, 4, 3, 1000]", "{}", o, &id);
   const auto j = json::parse(env);
-  EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
-      << id;
+  EXPECT_TRUE(has_shape(id, "xxxxxxxx-xxxx-4xxx-xxxx-xxxxxxxxxxxx")) << id;
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // the RFC 4122 variant
   const auto& h = j["headers"];
   for (const char* key : {"lang", "task", "id", "shadow", "eta", "expires", "group", "group_index", "retries",
                           "timelimit", "root_id", "parent_id", "argsrepr", "kwargsrepr", "origin", "ignore_result"})
@@ -117,7 +131,7 @@ TEST(Celery, ResultMetasInCelerysShape) {
   EXPECT_EQ(j["children"], json::array());
   EXPECT_EQ(j["group_id"], "g-1");
   EXPECT_EQ(j["task_id"], "t-1");
-  EXPECT_TRUE(std::regex_match(j["date_done"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})")));
+  EXPECT_TRUE(has_shape(j["date_done"].get<std::string>(), "9999-99-99T99:99:99.999999")) << j["date_done"];
   EXPECT_EQ(ok.find("\"status\""), 1u);  // status first, as Celery writes it
   EXPECT_LT(ok.find("\"date_done\""), ok.find("\"task_id\""));
   EXPECT_FALSE(json::parse(celery::success_meta("t-2", "1", "")).contains("group_id"));  // left out when empty
