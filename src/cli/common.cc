@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace scalekit::cli {
@@ -119,6 +120,40 @@ void print_summary(const std::string& job, const std::string& work, std::chrono:
   std::string line = fmt::format("{}: {} in {:.3f} s ({:.4g} {}/s)", job, work, secs, rate, unit);
   if (!details.empty()) line += " [" + details + "]";
   std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+void start_process() {
+  ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error to report, not a silent death
+  spdlog::set_default_logger(spdlog::stderr_color_mt("scalekit"));
+  spdlog::set_pattern("scalekit: %^%l%$: %v");
+}
+
+void setup_app(CLI::App& app) {
+  app.description("scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
+                  "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage.");
+  app.name("scalekit");
+  app.set_version_flag("--version", "scalekit " SCALEKIT_VERSION);
+  app.require_subcommand(1);
+  app.add_flag("--json", globals().json, "print a machine-readable summary on stdout");
+  app.add_flag("-q,--quiet", globals().quiet, "no progress or summary on stderr");
+  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
+  app.fallthrough();  // global flags work after the subcommand too
+}
+
+int run_app(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "scalekit: %s (see --help)\n", e.what());
+    return exit_usage;
+  }
+  return globals().exit_code;
 }
 
 void print_error(const std::string& job, const std::string& message) {

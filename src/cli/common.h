@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "scalekit/core/executor.h"
 
@@ -92,6 +93,33 @@ void run_job(const std::string& job, const std::function<int()>& body);
 /// an empty path disarms it.
 void remove_on_signal(const std::string& path);
 
+/// Process start shared by both binaries: SIGPIPE ignored, logs to stderr.
+void start_process();
+/// The top-level command line: description, --version and the global flags.
+void setup_app(CLI::App& app);
+/// Parse the command line and run the chosen subcommand; the exit status.
+int run_app(CLI::App& app, int argc, char** argv);
+
+/// The jobs whose libraries are heavy to load live in a second binary,
+/// scalekit-heavy, beside scalekit: libvips brings about 110 shared libraries
+/// (some 28 ms at every start), libcurl about 25 (some 6 ms), and scalekit
+/// starts often: each of its worker processes is a new start. scalekit lists
+/// these subcommands and hands them over with exec.
+struct heavy_command {
+  const char* name;
+  const char* description;
+};
+inline constexpr heavy_command heavy_commands[] = {
+    {"fetch", "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'"},
+    {"rle", "Run-length compression of 1-bit images (the seed's case study)"},
+};
+inline constexpr const char* heavy_binary = "scalekit-heavy";
+constexpr const char* heavy_command_description(std::string_view name) {
+  for (const auto& c : heavy_commands)
+    if (name == c.name) return c.description;
+  return "";
+}
+
 // Subcommand registration: each adds itself to the app and sets its callback.
 void add_mandelbrot_command(CLI::App& app);
 void add_primes_command(CLI::App& app);
@@ -106,5 +134,6 @@ void add_dns_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_worker_command(CLI::App& app);
+void add_rle_command(CLI::App& app);
 
 }  // namespace scalekit::cli

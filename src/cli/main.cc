@@ -1,12 +1,15 @@
-// scalekit: one binary, a subcommand per job. This file only wires the
-// subcommands together; each lives in its own <job>_cmd.cc.
+// scalekit: one command, a subcommand per job. This file only wires the
+// subcommands together; each lives in its own <job>_cmd.cc. The jobs with
+// heavy libraries are handed to scalekit-heavy (see heavy_commands in common.h).
 
-#include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
 
 #include "common.h"
 #include "scalekit/core/process_pool.h"
@@ -36,26 +39,36 @@ void register_all_tasks() {
   scalekit::jobs::mandelbrot::register_celery_tasks();
 }
 
+// When the subcommand (the first argument that is not a global flag) is one
+// of the heavy ones, replace this process with scalekit-heavy, same arguments.
+// Returns only when it is not one, or when the exec failed (the exit status).
+std::optional<int> hand_over_heavy_job(int argc, char** argv) {
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
+  if (i == argc) return std::nullopt;
+  bool heavy = false;
+  for (const auto& c : scalekit::cli::heavy_commands) heavy = heavy || std::string_view(argv[i]) == c.name;
+  if (!heavy) return std::nullopt;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string target = (self.parent_path() / scalekit::cli::heavy_binary).string();
+  argv[0] = const_cast<char*>(target.c_str());
+  ::execv(target.c_str(), argv);
+  std::fprintf(stderr, "scalekit %s: cannot run '%s': %s (it is built and installed beside scalekit)\n", argv[i],
+               target.c_str(), std::strerror(errno));
+  return scalekit::cli::exit_failed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   register_all_tasks();
   if (auto rc = scalekit::core::run_worker_if_requested(argc, argv)) return *rc;
-  ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error to report, not a silent death
-  spdlog::set_default_logger(spdlog::stderr_color_mt("scalekit"));
-  spdlog::set_pattern("scalekit: %^%l%$: %v");
-
+  if (auto rc = hand_over_heavy_job(argc, argv)) return *rc;
   using namespace scalekit::cli;
-  CLI::App app{"scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
-               "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage.",
-               "scalekit"};
-  app.set_version_flag("--version", "scalekit " SCALEKIT_VERSION);
-  app.require_subcommand(1);
-  app.add_flag("--json", globals().json, "print a machine-readable summary on stdout");
-  app.add_flag("-q,--quiet", globals().quiet, "no progress or summary on stderr");
-  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
-  app.fallthrough();  // global flags work after the subcommand too
-
+  start_process();
+  CLI::App app;
+  setup_app(app);
   add_mandelbrot_command(app);
   add_primes_command(app);
   add_burn_command(app);
@@ -66,21 +79,8 @@ int main(int argc, char** argv) {
   add_find_command(app);
   add_sort_service_command(app);
   add_dns_command(app);
-  add_fetch_command(app);
   add_search_command(app);
   add_worker_command(app);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "scalekit: %s (see --help)\n", e.what());
-    return exit_usage;
-  }
-  return globals().exit_code;
+  for (const auto& c : heavy_commands) app.add_subcommand(c.name, c.description);  // listed; run by scalekit-heavy
+  return run_app(app, argc, argv);
 }

@@ -1,0 +1,35 @@
+#include "vips_support.h"
+
+#include <vips/vips.h>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace scalekit::jobs::imaging {
+
+void ensure_vips() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+    ok = VIPS_INIT("scalekit") == 0;
+    if (!ok) return;
+    // One thread per image: parallelism is the executor's (images at once),
+    // not libvips' (threads inside one image).
+    vips_concurrency_set(1);
+    // Thumbnails of many different files: the operation cache only holds
+    // memory that will not be reused.
+    vips_cache_set_max(0);
+  });
+  if (!ok) throw std::runtime_error("libvips failed to start: " + take_vips_error());
+}
+
+std::string take_vips_error() {
+  std::string text = vips_error_buffer();
+  vips_error_clear();
+  for (char& c : text)
+    if (c == '\n') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+}  // namespace scalekit::jobs::imaging

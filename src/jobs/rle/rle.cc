@@ -1,0 +1,273 @@
+// RLE files: images in (FreeImage for 1-bit BMPs, libvips for the rest),
+// BMPs out (FreeImage), and the executor tasks that spread rows and files.
+
+#include "scalekit/jobs/rle/rle.h"
+
+#include <FreeImage.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <vips/vips8>
+
+#include "imaging/vips_support.h"
+#include "scalekit/core/atomic_file.h"
+#include "scalekit/core/wire.h"
+
+namespace scalekit::jobs::rle {
+
+namespace {
+
+constexpr std::uint64_t max_rle_file = std::uint64_t{1} << 30;  // 1 GiB: more than any 65535x65535 image needs
+
+void ensure_freeimage() {
+  static std::once_flag once;
+  std::call_once(once, [] { FreeImage_Initialise(FALSE); });
+}
+
+bool light(const RGBQUAD& c) { return int{c.rgbRed} + c.rgbGreen + c.rgbBlue >= 384; }
+
+status too_large(const std::string& path, unsigned w, unsigned h) {
+  return status::too_large("'" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                           "; the RLE format holds at most " + std::to_string(max_side) + " on a side");
+}
+
+// A 1-bit BMP through FreeImage, which keeps rows packed. nullopt when
+// FreeImage cannot read it as 1-bit (then libvips tries). The header is read
+// first, so an oversized image is refused before its pixels are.
+std::optional<result<bitmap>> load_1bit_bmp(const std::string& path) {
+  ensure_freeimage();
+  if (FreeImage_GetFileType(path.c_str(), 0) != FIF_BMP) return std::nullopt;
+  if (FIBITMAP* header = FreeImage_Load(FIF_BMP, path.c_str(), FIF_LOAD_NOPIXELS)) {
+    const unsigned w = FreeImage_GetWidth(header), h = FreeImage_GetHeight(header);
+    FreeImage_Unload(header);
+    if (w > max_side || h > max_side) return result<bitmap>(too_large(path, w, h));
+  }
+  FIBITMAP* dib = FreeImage_Load(FIF_BMP, path.c_str(), 0);
+  if (dib == nullptr) return std::nullopt;
+  struct unload {
+    FIBITMAP* d;
+    ~unload() { FreeImage_Unload(d); }
+  } guard{dib};
+  const unsigned w = FreeImage_GetWidth(dib), h = FreeImage_GetHeight(dib);
+  if (FreeImage_GetBPP(dib) != 1) return std::nullopt;
+  if (w > max_side || h > max_side) return result<bitmap>(too_large(path, w, h));
+  const RGBQUAD* pal = FreeImage_GetPalette(dib);
+  const bool white0 = pal && light(pal[0]), white1 = pal ? light(pal[1]) : true;
+  bitmap out(w, h);
+  const std::size_t n = out.stride();
+  for (unsigned y = 0; y < h; ++y) {
+    const BYTE* src = FreeImage_GetScanLine(dib, static_cast<int>(h - 1 - y));  // FreeImage rows are bottom-up
+    std::uint8_t* dst = out.row(y);
+    if (white1 && !white0) {
+      std::memcpy(dst, src, n);
+    } else if (white0 && !white1) {
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint8_t>(~src[i]);
+    } else {
+      std::memset(dst, white0 ? 0xFF : 0x00, n);  // both entries alike: one colour
+    }
+  }
+  return result<bitmap>(std::move(out));
+}
+
+}  // namespace
+
+result<bitmap> load(const std::string& path, source_kind* how) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return status::io_error("cannot read '" + path + "': " + std::strerror(errno));
+  if (auto b = load_1bit_bmp(path)) {
+    if (how) *how = source_kind::one_bit;
+    return std::move(*b);
+  }
+  try {
+    imaging::ensure_vips();
+    if (vips_foreign_find_load(path.c_str()) == nullptr) {
+      imaging::take_vips_error();
+      return status::invalid_argument("'" + path + "' is not an image");
+    }
+    vips::VImage im = vips::VImage::new_from_file(
+        path.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_ERROR));
+    if (im.width() > static_cast<int>(max_side) || im.height() > static_cast<int>(max_side))
+      return too_large(path, static_cast<unsigned>(im.width()), static_cast<unsigned>(im.height()));
+    if (im.has_alpha()) im = im.flatten(vips::VImage::option()->set("background", 255.0));
+    im = im.colourspace(VIPS_INTERPRETATION_B_W);
+    if (im.bands() > 1) im = im.extract_band(0);
+    if (im.format() != VIPS_FORMAT_UCHAR) im = im.cast(VIPS_FORMAT_UCHAR, vips::VImage::option()->set("shift", true));
+    std::size_t size = 0;
+    void* mem = im.write_to_memory(&size);
+    const auto* px = static_cast<const std::uint8_t*>(mem);
+    bitmap out(static_cast<std::uint32_t>(im.width()), static_cast<std::uint32_t>(im.height()));
+    for (std::uint32_t y = 0; y < out.height(); ++y) {
+      std::uint8_t* dst = out.row(y);
+      const std::uint8_t* src = px + std::size_t{y} * out.width();
+      for (std::uint32_t x = 0; x < out.width(); ++x)
+        if (src[x] >= 128) dst[x >> 3] |= static_cast<std::uint8_t>(0x80 >> (x & 7));
+    }
+    g_free(mem);
+    if (how) *how = source_kind::converted;
+    return out;
+  } catch (const vips::VError& e) {
+    std::string why = e.what();
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    for (char& c : why)
+      if (c == '\n') c = ' ';
+    return status::corruption("cannot read '" + path + "': " + why);
+  }
+}
+
+status save_bmp(const bitmap& image, const std::string& path) {
+  ensure_freeimage();
+  FIBITMAP* dib = FreeImage_Allocate(static_cast<int>(image.width()), static_cast<int>(image.height()), 1);
+  if (dib == nullptr) return status::io_error("cannot write '" + path + "': out of memory");
+  struct unload {
+    FIBITMAP* d;
+    ~unload() { FreeImage_Unload(d); }
+  } guard{dib};
+  RGBQUAD* pal = FreeImage_GetPalette(dib);
+  pal[0] = RGBQUAD{0, 0, 0, 0};
+  pal[1] = RGBQUAD{255, 255, 255, 0};
+  const std::size_t n = image.stride();
+  const unsigned rest = image.width() % 8;
+  for (std::uint32_t y = 0; y < image.height(); ++y) {
+    BYTE* dst = FreeImage_GetScanLine(dib, static_cast<int>(image.height() - 1 - y));
+    std::memcpy(dst, image.row(y), n);
+    if (rest) dst[n - 1] &= static_cast<BYTE>(0xFF << (8 - rest));  // clean padding bits
+  }
+  // Encoded in memory, then written whole or not at all.
+  FIMEMORY* mem = FreeImage_OpenMemory(nullptr, 0);
+  struct close_memory {
+    FIMEMORY* m;
+    ~close_memory() { FreeImage_CloseMemory(m); }
+  } mem_guard{mem};
+  BYTE* data = nullptr;
+  DWORD size = 0;
+  if (!FreeImage_SaveToMemory(FIF_BMP, dib, mem, 0) || !FreeImage_AcquireMemory(mem, &data, &size))
+    return status::io_error("cannot write '" + path + "': FreeImage could not encode a BMP");
+  auto file = core::atomic_file::create(path);
+  if (!file.ok()) return file.error();
+  if (status s = file->write(data, size); !s.ok()) return s;
+  return file->commit();
+}
+
+namespace {
+
+// Payload of rle.rows: width, row count, stride, then the packed rows.
+std::string encode_rows_call(const bitmap& image, std::uint32_t y0, std::uint32_t y1) {
+  core::wire_writer w;
+  w.put(image.width()).put(y1 - y0).put<std::uint64_t>(image.stride());
+  w.str().append(reinterpret_cast<const char*>(image.row(y0)), (y1 - y0) * image.stride());
+  return w.take();
+}
+
+core::bytes rows_task_body(std::string_view payload) {
+  core::wire_reader in(payload);
+  const auto width = in.get<std::uint32_t>();
+  const auto rows = in.get<std::uint32_t>();
+  const auto stride = in.get<std::uint64_t>();
+  if (stride != (std::uint64_t{width} + 7) / 8 || in.remaining() != rows * stride)
+    throw core::wire_error("rle.rows: rows do not match their size");
+  // Into a padded buffer: the encoder reads whole words past a row's end.
+  std::string rows_bits(payload.substr(payload.size() - in.remaining()));
+  rows_bits.append(8, '\0');
+  std::string out;
+  for (std::uint32_t r = 0; r < rows; ++r)
+    encode_row(reinterpret_cast<const std::uint8_t*>(rows_bits.data()) + r * stride, width, out);
+  return out;
+}
+
+core::bytes file_task_body(std::string_view payload) {
+  core::wire_reader in(payload);
+  const std::string src(in.get_string()), dst(in.get_string());
+  const auto kind = static_cast<core::executor_kind>(in.get<std::uint8_t>());
+  const auto jobs = in.get<std::uint64_t>();
+  in.expect_end();
+  core::executor_options eo;
+  eo.jobs = jobs;
+  auto rows = core::make_executor(kind, eo);  // the seed's pool inside the pool
+  auto r = compress_file(src, dst, *rows);
+  rows->close();
+  if (!r.ok()) throw std::runtime_error(r.error().message());
+  return core::wire_writer().put(r->width).put(r->height).put(r->rle_bytes).take();
+}
+
+}  // namespace
+
+result<file_stats> compress_file(const std::string& in, const std::string& out, core::executor& rows) {
+  auto image = load(in);
+  if (!image.ok()) return image.error();
+  const bitmap& b = image.value();
+  auto file = core::atomic_file::create(out);
+  if (!file.ok()) return file.error();
+  // Bands of rows, a few per worker: the seed sends one row per call; rows of
+  // a few hundred bytes are too small to be worth a hand-off each.
+  const std::uint32_t bands = std::min<std::uint32_t>(b.height(), static_cast<std::uint32_t>(rows.concurrency() * 4));
+  std::vector<core::bytes> payloads;
+  for (std::uint32_t k = 0; k < bands; ++k) {
+    const std::uint32_t y0 = static_cast<std::uint32_t>(std::uint64_t{b.height()} * k / bands);
+    const std::uint32_t y1 = static_cast<std::uint32_t>(std::uint64_t{b.height()} * (k + 1) / bands);
+    if (y1 > y0) payloads.push_back(encode_rows_call(b, y0, y1));
+  }
+  const std::uint8_t header[4] = {static_cast<std::uint8_t>(b.width() & 0xFF), static_cast<std::uint8_t>(b.width() >> 8),
+                                  static_cast<std::uint8_t>(b.height() & 0xFF), static_cast<std::uint8_t>(b.height() >> 8)};
+  if (status s = file->write(header, 4); !s.ok()) return s;
+  std::uint64_t size = 4;
+  status failed;
+  rows.map_streaming(rows_task, std::move(payloads), [&](std::size_t, result<core::bytes>& r) {
+    if (!failed.ok()) return;
+    if (!r.ok()) {
+      failed = r.error();
+      return;
+    }
+    size += r->size();
+    failed = file->write(r->data(), r->size());
+  });
+  if (!failed.ok()) return failed;
+  if (status s = file->commit(); !s.ok()) return s;
+  return file_stats{b.width(), b.height(), size};
+}
+
+result<file_stats> decompress_file(const std::string& in, const std::string& out) {
+  std::ifstream f(in, std::ios::binary);
+  if (!f) return status::io_error("cannot read '" + in + "': " + std::strerror(errno));
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(f.tellg());
+  if (size > max_rle_file)
+    return status::too_large("'" + in + "' is " + std::to_string(size) + " bytes; an RLE file is at most " +
+                             std::to_string(max_rle_file));
+  f.seekg(0);
+  std::string data(size, '\0');
+  if (!f.read(data.data(), static_cast<std::streamsize>(size))) return status::io_error("cannot read '" + in + "'");
+  auto image = decode(data);
+  if (!image.ok()) return status::corruption("'" + in + "': " + image.error().message());
+  if (status s = save_bmp(image.value(), out); !s.ok()) return s;
+  return file_stats{image->width(), image->height(), size};
+}
+
+std::string encode_file_call(const std::string& in, const std::string& out, core::executor_kind row_kind,
+                             std::size_t row_jobs) {
+  return core::wire_writer()
+      .put_string(in)
+      .put_string(out)
+      .put(static_cast<std::uint8_t>(row_kind))
+      .put<std::uint64_t>(row_jobs)
+      .take();
+}
+
+file_stats decode_file_result(std::string_view bytes) {
+  core::wire_reader in(bytes);
+  file_stats st;
+  st.width = in.get<std::uint32_t>();
+  st.height = in.get<std::uint32_t>();
+  st.rle_bytes = in.get<std::uint64_t>();
+  in.expect_end();
+  return st;
+}
+
+void register_tasks() {
+  core::task_registry::global().add(rows_task, rows_task_body);
+  core::task_registry::global().add(file_task, file_task_body);
+}
+
+}  // namespace scalekit::jobs::rle
