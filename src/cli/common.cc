@@ -75,6 +75,8 @@ std::unique_ptr<core::executor> executor_flags::make() const {
   }
   core::executor_options o;
   o.jobs = effective_jobs();
+  o.task_timeout = std::chrono::milliseconds(static_cast<long>(task_timeout_s * 1000));
+  o.max_attempts = max_attempts;
   spdlog::debug("executor {} with {} workers", executor, o.jobs);
   try {
     return core::make_executor(kind(), o);
@@ -93,14 +95,17 @@ void progress_line::update(std::uint64_t done, std::uint64_t total, const char* 
   const auto first = tty ? std::chrono::milliseconds(500) : every;
   if (now - start_ < first || now - last_ < every) return;
   last_ = now;
-  const double pct = total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total);
+  const auto d = static_cast<unsigned long long>(done), n = static_cast<unsigned long long>(total);
+  // total 0: open-ended work, a count without a percentage.
+  const std::string text = total == 0 ? fmt::format("{}: {} {}", job_, d, unit)
+                                      : fmt::format("{}: {:5.1f}% ({}/{} {})", job_,
+                                                    100.0 * static_cast<double>(done) / static_cast<double>(total), d,
+                                                    n, unit);
   if (tty) {
-    std::fprintf(stderr, "\r%s: %5.1f%% (%llu/%llu %s)", job_.c_str(), pct, static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total), unit);
+    std::fprintf(stderr, "\r%s", text.c_str());
     drawn_ = true;
   } else {
-    std::fprintf(stderr, "%s: %.1f%% (%llu/%llu %s)\n", job_.c_str(), pct, static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total), unit);
+    std::fprintf(stderr, "%s\n", text.c_str());
   }
   std::fflush(stderr);
 }

@@ -53,6 +53,8 @@ struct executor_flags {
   std::string broker = "redis://127.0.0.1:6379/0";
   bool native_tasks = false;
   double resend_after_s = 0;
+  double task_timeout_s = 0;  ///< processes: kill a worker whose call runs longer (0: no limit)
+  int max_attempts = 2;       ///< processes: runs of a call that may die with its worker
   /// Add --executor (restricted to `allowed`, comma-separated) and -j/--jobs to `cmd`.
   void add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind);
   [[nodiscard]] core::executor_kind kind() const;
@@ -112,6 +114,8 @@ struct heavy_command {
 inline constexpr heavy_command heavy_commands[] = {
     {"fetch", "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'"},
     {"rle", "Run-length compression of 1-bit images (the seed's case study)"},
+    {"thumbnail", "PNG thumbnails of a directory's images, of URLs, or of the seed's random-URL producer/consumer"},
+    {"dummyimage", "An offline image-URL server: GET /<W>x<H>/<bg>/<fg>.<jpg|png>"},
 };
 inline constexpr const char* heavy_binary = "scalekit-heavy";
 constexpr const char* heavy_command_description(std::string_view name) {
@@ -135,5 +139,7 @@ void add_fetch_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_worker_command(CLI::App& app);
 void add_rle_command(CLI::App& app);
+void add_thumbnail_command(CLI::App& app);
+void add_dummyimage_command(CLI::App& app);
 
 }  // namespace scalekit::cli

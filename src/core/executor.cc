@@ -233,6 +233,8 @@ std::unique_ptr<executor> make_executor(executor_kind kind, const executor_optio
       process_pool_options po;
       po.workers = jobs;
       po.executable = options.worker_executable;
+      po.task_timeout = options.task_timeout;
+      po.max_attempts = options.max_attempts;
       return std::make_unique<process_pool>(po);
     }
     case executor_kind::openmp: return make_openmp_executor(jobs);

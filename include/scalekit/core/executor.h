@@ -16,6 +16,7 @@
 //
 // Thread safety: every member function is thread-safe.
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <future>
@@ -127,6 +128,10 @@ struct executor_options {
   std::size_t jobs = 0;  ///< 0: one per core
   /// processes: the binary re-executed as a worker (see process_pool.h).
   std::string worker_executable = "/proc/self/exe";
+  /// processes: a call running longer than this kills its worker (0: no limit).
+  std::chrono::milliseconds task_timeout{0};
+  /// processes: runs of a call that may die with their worker before it fails.
+  int max_attempts = 2;
 };
 
 /// Make an executor of `kind`. @throws std::invalid_argument for a kind that is

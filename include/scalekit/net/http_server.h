@@ -1,0 +1,64 @@
+#pragma once
+// A small HTTP/1.1 server on the core event loop, for scalekit's own services
+// (dummyimage): GET and HEAD, keep-alive and pipelining, bounded requests.
+//
+//   serve_http(options, handler, log)   until SIGINT or SIGTERM
+//
+// The handler is a coroutine: it may await work on a core executor
+// (core::async_call), so the loop thread never renders or encodes. Requests
+// with a body, over-long heads and malformed request lines get 400 or 431 and a
+// close; methods other than GET and HEAD get 405. One io_context thread: the
+// work is in the handler's executor.
+//
+// parse_request_head() is a pure function (tests drive it directly).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "scalekit/core/async.h"
+#include "scalekit/core/status.h"
+
+namespace scalekit::net {
+
+struct http_request {
+  std::string method, target;
+  int minor_version = 1;  ///< HTTP/1.<minor>
+  bool keep_alive = true;
+};
+
+struct http_response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+/// Parse a request head (the bytes up to and including the blank line).
+/// Fails with a message fit for a 400 reply.
+result<http_request> parse_request_head(std::string_view head);
+/// "HTTP/1.1 404 Not Found\r\n..." with Content-Length, Content-Type and
+/// Connection; the body unless `head_only`.
+std::string format_response(const http_response& r, bool keep_alive, bool head_only);
+
+using http_handler = std::function<core::task<http_response>(const http_request&)>;
+
+struct http_server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;  ///< 0: any free port (the log line says which)
+  std::size_t max_head_bytes = 8192;
+  std::chrono::milliseconds idle_timeout{15000};  ///< a keep-alive connection silent this long is closed
+};
+
+struct http_server_stats {
+  std::uint64_t connections = 0, requests = 0, client_errors = 0;
+};
+
+/// Serve until SIGINT or SIGTERM; `log` gets "listening on HOST:PORT" and
+/// errors. Fails when it cannot listen.
+result<http_server_stats> serve_http(const http_server_options& o, const http_handler& handler,
+                                     const std::function<void(const std::string&)>& log);
+
+}  // namespace scalekit::net

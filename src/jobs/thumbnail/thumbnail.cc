@@ -1,0 +1,255 @@
+// Thumbnails with libvips: header first (the pixel limit), then
+// vips_thumbnail's shrink-on-load, then PNG into an atomic file.
+
+#include "scalekit/jobs/thumbnail/thumbnail.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <vips/vips8>
+
+#include "imaging/vips_support.h"
+#include "scalekit/core/atomic_file.h"
+#include "scalekit/core/task.h"
+#include "scalekit/core/wire.h"
+
+namespace scalekit::jobs::thumbnail {
+
+namespace {
+
+constexpr std::uint32_t max_side = 10000;
+
+report failed(std::string reason) { return report{outcome::failed, std::move(reason)}; }
+report skipped() { return report{outcome::skipped, "not an image"}; }
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// libvips' words for a file cut short, per loader.
+std::string classify(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  for (char& c : message)
+    if (c == '\n') c = ' ';
+  std::string lower = message;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const bool truncated = contains(lower, "premature end") || contains(lower, "truncated") ||
+                         contains(lower, "unexpected end") || contains(lower, "end of file") ||
+                         contains(lower, "out of data") || contains(lower, "not enough data") ||
+                         contains(lower, "short read") || contains(lower, "eof");
+  return (truncated ? "truncated: " : "corrupt: ") + message;
+}
+
+// Loaders that would take a text file for an image by its name alone.
+bool is_text_loader(const char* loader) {
+  const std::string_view l(loader);
+  return contains(std::string(l), "Csv") || contains(std::string(l), "Matrix");
+}
+
+// The part shared by files and buffers: `header` opens the image lazily (no
+// pixels decoded), `shrink` makes the thumbnail.
+report make(const std::string& name, const std::string& out, const options& o,
+            const std::function<vips::VImage()>& header, const std::function<vips::VImage(bool)>& shrink) {
+  report r;
+  try {
+    const vips::VImage head = header();
+    r.source_width = static_cast<std::uint32_t>(head.width());
+    r.source_height = static_cast<std::uint32_t>(head.height());
+    const std::uint64_t pixels = std::uint64_t{r.source_width} * r.source_height;
+    if (pixels > o.max_pixels)
+      return failed("too large: " + std::to_string(r.source_width) + "x" + std::to_string(r.source_height) + " = " +
+                    std::to_string(pixels) + " pixels, over the limit of " + std::to_string(o.max_pixels) +
+                    " (--max-pixels)");
+    // An embedded profile is converted to sRGB. Untagged RGB is taken as sRGB
+    // already (a round trip through the built-in profile would shift pure
+    // colours); untagged CMYK libvips converts with its own CMYK profile.
+    const bool has_profile = head.get_typeof(VIPS_META_ICC_NAME) != 0;
+    vips::VImage thumb = shrink(has_profile);
+    void* png = nullptr;
+    std::size_t size = 0;
+    thumb.write_to_buffer(".png", &png, &size);
+    struct free_png {
+      void* p;
+      ~free_png() { g_free(p); }
+    } guard{png};
+    std::error_code ec;
+    const auto parent = std::filesystem::path(out).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    auto file = core::atomic_file::create(out);
+    if (!file.ok()) return failed("cannot write: " + file.error().message());
+    if (status s = file->write(png, size); !s.ok()) return failed("cannot write: " + s.message());
+    if (status s = file->commit(); !s.ok()) return failed("cannot write: " + s.message());
+    r.what = outcome::made;
+    r.width = static_cast<std::uint32_t>(thumb.width());
+    r.height = static_cast<std::uint32_t>(thumb.height());
+    return r;
+  } catch (const vips::VError& e) {
+    imaging::take_vips_error();
+    return failed(classify(e.what()));
+  }
+  (void)name;
+}
+
+vips::VOption* thumbnail_options(const options& o, bool to_srgb) {
+  auto* opt = vips::VImage::option()
+                  ->set("height", static_cast<int>(o.height))
+                  ->set("size", VIPS_SIZE_DOWN)  // as Pillow's thumbnail: shrink only
+                  ->set("fail_on", VIPS_FAIL_ON_TRUNCATED);
+  if (to_srgb) opt->set("export_profile", "srgb");
+  return opt;
+}
+
+}  // namespace
+
+result<std::pair<std::uint32_t, std::uint32_t>> parse_size(std::string_view text) {
+  const auto number = [](std::string_view s, std::uint32_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && p == s.data() + s.size() && v >= 1 && v <= max_side;
+  };
+  std::uint32_t w = 0, h = 0;
+  const auto x = text.find('x');
+  const bool ok = x == std::string_view::npos ? number(text, w) && number(text, h)
+                                              : number(text.substr(0, x), w) && number(text.substr(x + 1), h);
+  if (!ok)
+    return status::invalid_argument("size '" + std::string(text) + "' is not WxH or N with sides from 1 to " +
+                                    std::to_string(max_side));
+  return std::pair{w, h};
+}
+
+report from_file(const std::string& in, const std::string& out, const options& o) {
+  struct stat st;
+  if (::stat(in.c_str(), &st) != 0) return failed(std::string("cannot read: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return failed("cannot read: is a directory");
+  imaging::ensure_vips();
+  const char* loader = vips_foreign_find_load(in.c_str());
+  if (loader == nullptr || is_text_loader(loader)) {
+    imaging::take_vips_error();
+    return skipped();
+  }
+  return make(
+      in, out, o,
+      [&] { return vips::VImage::new_from_file(in.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)); },
+      [&](bool to_srgb) {
+        return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
+      });
+}
+
+report from_buffer(std::string_view data, const std::string& name, const std::string& out, const options& o) {
+  imaging::ensure_vips();
+  const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
+  if (loader == nullptr || is_text_loader(loader)) {
+    imaging::take_vips_error();
+    return skipped();
+  }
+  return make(
+      name, out, o,
+      [&] {
+        return vips::VImage::new_from_buffer(data.data(), data.size(), "",
+                                             vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+      },
+      [&](bool to_srgb) {
+        VipsBlob* blob = vips_blob_new(nullptr, data.data(), data.size());  // borrows, no copy
+        struct unref {
+          VipsBlob* b;
+          ~unref() { vips_area_unref(VIPS_AREA(b)); }
+        } guard{blob};
+        return vips::VImage::thumbnail_buffer(blob, static_cast<int>(o.width), thumbnail_options(o, to_srgb));
+      });
+}
+
+namespace {
+
+void put_options(core::wire_writer& w, const options& o) { w.put(o.width).put(o.height).put(o.max_pixels); }
+options get_options(core::wire_reader& in) {
+  options o;
+  o.width = in.get<std::uint32_t>();
+  o.height = in.get<std::uint32_t>();
+  o.max_pixels = in.get<std::uint64_t>();
+  return o;
+}
+
+// Fault injection for tests: SCALEKIT_THUMBNAIL_FAULT=crash:<file name> or
+// hang:<file name> makes the task die or hang on that file, as a broken
+// decoder would, so tests can show it costs one item under processes.
+void inject_fault(const std::string& path) {
+  const char* fault = std::getenv("SCALEKIT_THUMBNAIL_FAULT");
+  if (fault == nullptr) return;
+  const std::string f(fault), name = std::filesystem::path(path).filename().string();
+  if (f == "crash:" + name) std::abort();
+  if (f == "hang:" + name)
+    for (;;) ::pause();
+}
+
+core::bytes file_task_body(std::string_view payload) {
+  core::wire_reader in(payload);
+  const std::string src(in.get_string()), dst(in.get_string());
+  const options o = get_options(in);
+  in.expect_end();
+  inject_fault(src);
+  return encode_report(from_file(src, dst, o));
+}
+
+core::bytes buffer_task_body(std::string_view payload) {
+  core::wire_reader in(payload);
+  const std::string_view data = in.get_string();
+  const std::string name(in.get_string()), dst(in.get_string());
+  const options o = get_options(in);
+  in.expect_end();
+  return encode_report(from_buffer(data, name, dst, o));
+}
+
+}  // namespace
+
+std::string encode_file_call(const std::string& in, const std::string& out, const options& o) {
+  core::wire_writer w;
+  w.put_string(in).put_string(out);
+  put_options(w, o);
+  return w.take();
+}
+
+std::string encode_buffer_call(std::string_view data, const std::string& name, const std::string& out,
+                               const options& o) {
+  core::wire_writer w;
+  w.put_string(data).put_string(name).put_string(out);
+  put_options(w, o);
+  return w.take();
+}
+
+std::string encode_report(const report& r) {
+  return core::wire_writer()
+      .put(static_cast<std::uint8_t>(r.what))
+      .put_string(r.reason)
+      .put(r.width)
+      .put(r.height)
+      .put(r.source_width)
+      .put(r.source_height)
+      .take();
+}
+
+report decode_report(std::string_view bytes) {
+  core::wire_reader in(bytes);
+  report r;
+  r.what = static_cast<outcome>(in.get<std::uint8_t>());
+  r.reason = std::string(in.get_string());
+  r.width = in.get<std::uint32_t>();
+  r.height = in.get<std::uint32_t>();
+  r.source_width = in.get<std::uint32_t>();
+  r.source_height = in.get<std::uint32_t>();
+  in.expect_end();
+  return r;
+}
+
+void register_tasks() {
+  core::task_registry::global().add(file_task, file_task_body);
+  core::task_registry::global().add(buffer_task, buffer_task_body);
+}
+
+}  // namespace scalekit::jobs::thumbnail
