@@ -1,12 +1,10 @@
-// The HTTP server: a coroutine per connection reading heads into a bounded
-// buffer, answering in order (pipelined requests included).
+// The HTTP server: on net::run_tcp_server, a coroutine per connection reading
+// heads into a bounded buffer, answering in order (pipelined requests included).
 
 #include "scalekit/net/http_server.h"
 
-#include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/signal_set.hpp>
+#include "scalekit/net/tcp_server.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -15,7 +13,6 @@ namespace scalekit::net {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -105,26 +102,6 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   }
 }
 
-core::task<void> listener(tcp::acceptor& acceptor, server_state& st) {
-  for (;;) {
-    auto [ec, sock] = co_await acceptor.async_accept(tuple_awaitable);
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      st.log("accept failed: " + ec.message());
-      co_await core::sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
-    asio::co_spawn(acceptor.get_executor(), handle_connection(std::move(sock), st), [&st](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        st.log(std::string("connection failed: ") + x.what());
-      }
-    });
-  }
-}
-
 }  // namespace
 
 result<http_request> parse_request_head(std::string_view head) {
@@ -182,26 +159,10 @@ std::string format_response(const http_response& r, bool keep_alive, bool head_o
 
 result<http_server_stats> serve_http(const http_server_options& o, const http_handler& handler,
                                      const std::function<void(const std::string&)>& log) {
-  asio::io_context loop(1);
-  asio::error_code ec;
-  const auto address = asio::ip::make_address(o.host, ec);
-  if (ec) return status::invalid_argument("bad listen address '" + o.host + "': " + ec.message());
-  tcp::acceptor acceptor(loop);
-  const tcp::endpoint ep(address, o.port);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return status::io_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
-  log("listening on " + o.host + ":" + std::to_string(acceptor.local_endpoint().port()));
   server_state st{o, handler, log, {}};
-  asio::signal_set signals(loop, SIGINT, SIGTERM);
-  signals.async_wait([&](const asio::error_code&, int) {
-    acceptor.close();
-    loop.stop();
-  });
-  asio::co_spawn(loop, listener(acceptor, st), asio::detached);
-  loop.run();
+  const status s = run_tcp_server(
+      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log);
+  if (!s.ok()) return s;
   return st.stats;
 }
 

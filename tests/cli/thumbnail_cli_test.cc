@@ -117,14 +117,16 @@ TEST(CliThumbnail, UrlsFromTheDummyimageServer) {
   const std::string html = "http://127.0.0.1:" + http.port() + "/html";
   const std::string missing = "http://127.0.0.1:" + http.port() + "/status/404";
   const std::string bad_size = images.base() + "/99999x1/fff/000.jpg";
+  const std::string hang = "http://127.0.0.1:" + http.port() + "/hang";
   auto r = run_command(bin + " --json thumbnail " + ok1 + " " + ok2 + " " + html + " " + missing + " " + bad_size +
-                       " http://127.0.0.1:1/x/y.jpg -o " + out.path.string());
+                       " " + hang + " http://127.0.0.1:1/x/y.jpg -o " + out.path.string() + " --timeout 1");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["made"], 2);
   EXPECT_EQ(j["skipped"], 1);  // the HTML page
-  EXPECT_EQ(j["failed"], 3);
+  EXPECT_EQ(j["failed"], 4);
   EXPECT_EQ(pngs_under(out.path), (std::set<std::string>{"fff_a00_thumb.png", "0f0_123_thumb.png"}));
+  EXPECT_NE(r.err.find(hang + ": timed out after 1"), std::string::npos) << r.err;
   EXPECT_EQ(check(out / "fff_a00_thumb.png").substr(0, 5), "64x48");
   EXPECT_EQ(check(out / "0f0_123_thumb.png").substr(0, 6), "53x64 ");
   EXPECT_NE(r.err.find(html + ": skipped, not an image"), std::string::npos) << r.err;

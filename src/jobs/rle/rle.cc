@@ -38,26 +38,35 @@ status too_large(const std::string& path, unsigned w, unsigned h) {
 // A 1-bit BMP through FreeImage, which keeps rows packed. nullopt when
 // FreeImage cannot read it as 1-bit (then libvips tries). The header is read
 // first, so an oversized image is refused before its pixels are.
-std::optional<result<bitmap>> load_1bit_bmp(const std::string& path) {
+// Returns false when FreeImage does not take the file as a 1-bit BMP; else
+// `out` holds the image, or `error` says why it was refused. (Out parameters:
+// GCC 12 warns falsely on an optional<result<bitmap>>.)
+bool load_1bit_bmp(const std::string& path, bitmap& out, status& error) {
   ensure_freeimage();
-  if (FreeImage_GetFileType(path.c_str(), 0) != FIF_BMP) return std::nullopt;
+  if (FreeImage_GetFileType(path.c_str(), 0) != FIF_BMP) return false;
   if (FIBITMAP* header = FreeImage_Load(FIF_BMP, path.c_str(), FIF_LOAD_NOPIXELS)) {
     const unsigned w = FreeImage_GetWidth(header), h = FreeImage_GetHeight(header);
     FreeImage_Unload(header);
-    if (w > max_side || h > max_side) return result<bitmap>(too_large(path, w, h));
+    if (w > max_side || h > max_side) {
+      error = too_large(path, w, h);
+      return true;
+    }
   }
   FIBITMAP* dib = FreeImage_Load(FIF_BMP, path.c_str(), 0);
-  if (dib == nullptr) return std::nullopt;
+  if (dib == nullptr) return false;
   struct unload {
     FIBITMAP* d;
     ~unload() { FreeImage_Unload(d); }
   } guard{dib};
   const unsigned w = FreeImage_GetWidth(dib), h = FreeImage_GetHeight(dib);
-  if (FreeImage_GetBPP(dib) != 1) return std::nullopt;
-  if (w > max_side || h > max_side) return result<bitmap>(too_large(path, w, h));
+  if (FreeImage_GetBPP(dib) != 1) return false;
+  if (w > max_side || h > max_side) {
+    error = too_large(path, w, h);
+    return true;
+  }
   const RGBQUAD* pal = FreeImage_GetPalette(dib);
   const bool white0 = pal && light(pal[0]), white1 = pal ? light(pal[1]) : true;
-  bitmap out(w, h);
+  out = bitmap(w, h);
   const std::size_t n = out.stride();
   for (unsigned y = 0; y < h; ++y) {
     const BYTE* src = FreeImage_GetScanLine(dib, static_cast<int>(h - 1 - y));  // FreeImage rows are bottom-up
@@ -70,7 +79,7 @@ std::optional<result<bitmap>> load_1bit_bmp(const std::string& path) {
       std::memset(dst, white0 ? 0xFF : 0x00, n);  // both entries alike: one colour
     }
   }
-  return result<bitmap>(std::move(out));
+  return true;
 }
 
 // A FreeImageIO target in memory: writes at the position, which seeks move.
@@ -100,9 +109,12 @@ struct memory_sink {
 result<bitmap> load(const std::string& path, source_kind* how) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return status::io_error("cannot read '" + path + "': " + std::strerror(errno));
-  if (auto b = load_1bit_bmp(path)) {
+  bitmap one_bit;
+  status refused;
+  if (load_1bit_bmp(path, one_bit, refused)) {
+    if (!refused.ok()) return refused;
     if (how) *how = source_kind::one_bit;
-    return std::move(*b);
+    return one_bit;
   }
   try {
     imaging::ensure_vips();

@@ -1,17 +1,17 @@
-// The sort service's network side: one io_context thread; a coroutine per
-// connection; the sorting goes to the executor through core::async_call.
+// The sort service's network side: net::run_tcp_server (one loop thread, a
+// coroutine per connection); the sorting goes to the executor through core::async_call.
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/write.hpp>
 #include <variant>
 
 #include "scalekit/core/async.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/net/tcp_server.h"
 
 namespace scalekit::jobs::sort_service {
 
@@ -76,50 +76,13 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   co_await reply(sock, out);
 }
 
-core::task<void> listener(tcp::acceptor& acceptor, server_state& st) {
-  for (;;) {
-    auto [ec, sock] = co_await acceptor.async_accept(tuple_awaitable);
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      st.log("accept failed: " + ec.message());
-      co_await core::sleep_for(std::chrono::milliseconds(100));  // e.g. out of file descriptors: breathe
-      continue;
-    }
-    asio::co_spawn(acceptor.get_executor(), handle_connection(std::move(sock), st), [&st](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        st.log(std::string("connection failed: ") + x.what());  // one client's error closes only that client
-      }
-    });
-  }
-}
-
 }  // namespace
 
 result<server_stats> serve(const server_options& o, core::executor& ex, const std::function<void(const std::string&)>& log) {
-  asio::io_context loop(1);
-  asio::error_code ec;
-  const auto address = asio::ip::make_address(o.host, ec);
-  if (ec) return status::invalid_argument("bad listen address '" + o.host + "': " + ec.message());
-  tcp::acceptor acceptor(loop);
-  const tcp::endpoint ep(address, o.port);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return status::io_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
-  log("listening on " + o.host + ":" + std::to_string(acceptor.local_endpoint().port()));
-
   server_state st{o, ex, log, {}};
-  asio::signal_set signals(loop, SIGINT, SIGTERM);
-  signals.async_wait([&](const asio::error_code&, int) {
-    acceptor.close();
-    loop.stop();
-  });
-  asio::co_spawn(loop, listener(acceptor, st), asio::detached);
-  loop.run();
+  const status s = net::run_tcp_server(
+      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log);
+  if (!s.ok()) return s;
   return st.stats;
 }
 
