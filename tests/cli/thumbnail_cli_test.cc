@@ -151,6 +151,14 @@ TEST(CliThumbnail, RandomUrlsMakeExactlyTheLimit) {
     EXPECT_EQ(pngs_under(out.path).size(), 25u) << limiter;
     EXPECT_NE(r.err.find(": HTTP 503"), std::string::npos);
   }
+  // Consumers keep their connections: far fewer connections than requests.
+  const std::string log = images.stop();
+  std::size_t requests = 0, connections = 0;
+  const auto at = log.find("served ");
+  ASSERT_NE(at, std::string::npos) << log;
+  ASSERT_EQ(std::sscanf(log.c_str() + at, "served %zu requests on %zu connections", &requests, &connections), 2) << log;
+  EXPECT_GE(requests, 50u);  // 25 made twice, and the 503s
+  EXPECT_LE(connections * 3, requests) << log;
 }
 
 // --rate caps what producers make: at most one burst plus rate x time.

@@ -50,7 +50,8 @@ struct fetch_result {
 void fetch_all(const std::vector<std::string>& urls, const fetch_options& o,
                const std::function<void(std::size_t index, fetch_result& r)>& on_done);
 
-/// GET one URL, blocking the calling thread.
+/// GET one URL, blocking the calling thread. Connections are kept per thread
+/// and reused by its next calls (keep-alive).
 fetch_result fetch_one(const std::string& url, const fetch_options& o);
 
 }  // namespace scalekit::net
