@@ -498,7 +498,7 @@ void add_thumbnail_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->out_dir, "output directory (created)");
   cmd->add_option("--size", o->size, "fit the thumbnail in WxH, keeping the aspect ratio (never enlarged)")
       ->capture_default_str();
-  o->exec.add_to(*cmd, "threads,processes", "threads");
+  o->exec.add_to(*cmd, "threads,processes", "processes");  // isolated decoders, and measured faster
   cmd->add_option("--task-timeout", o->exec.task_timeout_s,
                   "processes: a decode running longer than this many seconds kills its worker and fails")
       ->check(CLI::Range(0.0, 86400.0))

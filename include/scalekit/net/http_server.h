@@ -10,7 +10,7 @@
 // close; methods other than GET and HEAD get 405. One io_context thread: the
 // work is in the handler's executor.
 //
-// parse_request_head() is a pure function (tests drive it directly).
+// The messages themselves are in http.h.
 
 #include <chrono>
 #include <cstdint>
@@ -21,27 +21,9 @@
 
 #include "scalekit/core/async.h"
 #include "scalekit/core/status.h"
+#include "scalekit/net/http.h"
 
 namespace scalekit::net {
-
-struct http_request {
-  std::string method, target;
-  int minor_version = 1;  ///< HTTP/1.<minor>
-  bool keep_alive = true;
-};
-
-struct http_response {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-};
-
-/// Parse a request head (the bytes up to and including the blank line).
-/// Fails with a message fit for a 400 reply.
-result<http_request> parse_request_head(std::string_view head);
-/// "HTTP/1.1 404 Not Found\r\n..." with Content-Length, Content-Type and
-/// Connection; the body unless `head_only`.
-std::string format_response(const http_response& r, bool keep_alive, bool head_only);
 
 using http_handler = std::function<core::task<http_response>(const http_request&)>;
 
