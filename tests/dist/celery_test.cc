@@ -191,3 +191,19 @@ TEST(Celery, PackedBytesRoundTripCompressedOrNot) {
   EXPECT_FALSE(celery::unpack_bytes("\"!!\"").ok());
   EXPECT_FALSE(celery::unpack_bytes("\"" + celery::base64_encode("zjunk") + "\"").ok());
 }
+
+TEST(Celery, Base64ByTheRfcVectors) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, coded] : vectors) {
+    EXPECT_EQ(celery::base64_encode(plain), coded);
+    EXPECT_EQ(celery::base64_decode(coded).value(), plain);
+  }
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (std::size_t n = 0; n <= all.size(); n += 37)
+    EXPECT_EQ(celery::base64_decode(celery::base64_encode(all.substr(0, n))).value(), all.substr(0, n)) << n;
+  for (const char* bad : {"Zm9", "Zm=v", "Z===", "Zm9v!A==", "=Zm9", "Zg=a", "Zm9v\nYg=="})
+    EXPECT_FALSE(celery::base64_decode(bad).ok()) << bad;
+}
