@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <vips/vips8>
 
@@ -28,6 +29,12 @@ void ensure_freeimage() {
   std::call_once(once, [] { FreeImage_Initialise(FALSE); });
 }
 
+// A FreeImage bitmap, unloaded when it goes.
+struct dib_deleter {
+  void operator()(FIBITMAP* d) const { FreeImage_Unload(d); }
+};
+using dib_ptr = std::unique_ptr<FIBITMAP, dib_deleter>;
+
 bool light(const RGBQUAD& c) { return int{c.rgbRed} + c.rgbGreen + c.rgbBlue >= 384; }
 
 status too_large(const std::string& path, unsigned w, unsigned h) {
@@ -35,29 +42,24 @@ status too_large(const std::string& path, unsigned w, unsigned h) {
                            "; the RLE format holds at most " + std::to_string(max_side) + " on a side");
 }
 
-// A 1-bit BMP through FreeImage, which keeps rows packed. nullopt when
-// FreeImage cannot read it as 1-bit (then libvips tries). The header is read
-// first, so an oversized image is refused before its pixels are.
-// Returns false when FreeImage does not take the file as a 1-bit BMP; else
-// `out` holds the image, or `error` says why it was refused. (Out parameters:
-// GCC 12 warns falsely on an optional<result<bitmap>>.)
+// A 1-bit BMP through FreeImage, which keeps rows packed. Returns false when
+// FreeImage does not take the file as a 1-bit BMP (then libvips tries); else
+// `out` holds the image, or `error` says why it was refused. The header is
+// read first, so an oversized image is refused before its pixels are. (Out
+// parameters: GCC 12 warns falsely on an optional<result<bitmap>>.)
 bool load_1bit_bmp(const std::string& path, bitmap& out, status& error) {
   ensure_freeimage();
   if (FreeImage_GetFileType(path.c_str(), 0) != FIF_BMP) return false;
-  if (FIBITMAP* header = FreeImage_Load(FIF_BMP, path.c_str(), FIF_LOAD_NOPIXELS)) {
-    const unsigned w = FreeImage_GetWidth(header), h = FreeImage_GetHeight(header);
-    FreeImage_Unload(header);
+  if (const dib_ptr header{FreeImage_Load(FIF_BMP, path.c_str(), FIF_LOAD_NOPIXELS)}) {
+    const unsigned w = FreeImage_GetWidth(header.get()), h = FreeImage_GetHeight(header.get());
     if (w > max_side || h > max_side) {
       error = too_large(path, w, h);
       return true;
     }
   }
-  FIBITMAP* dib = FreeImage_Load(FIF_BMP, path.c_str(), 0);
+  const dib_ptr owner{FreeImage_Load(FIF_BMP, path.c_str(), 0)};
+  FIBITMAP* dib = owner.get();
   if (dib == nullptr) return false;
-  struct unload {
-    FIBITMAP* d;
-    ~unload() { FreeImage_Unload(d); }
-  } guard{dib};
   const unsigned w = FreeImage_GetWidth(dib), h = FreeImage_GetHeight(dib);
   if (FreeImage_GetBPP(dib) != 1) return false;
   if (w > max_side || h > max_side) {
@@ -81,28 +83,6 @@ bool load_1bit_bmp(const std::string& path, bitmap& out, status& error) {
   }
   return true;
 }
-
-// A FreeImageIO target in memory: writes at the position, which seeks move.
-struct memory_sink {
-  std::string data;
-  std::size_t pos = 0;
-  static unsigned DLL_CALLCONV write(void* buffer, unsigned size, unsigned count, fi_handle h) {
-    auto* s = static_cast<memory_sink*>(h);
-    const std::size_t n = std::size_t{size} * count;
-    if (s->pos + n > s->data.size()) s->data.resize(s->pos + n);
-    std::memcpy(s->data.data() + s->pos, buffer, n);
-    s->pos += n;
-    return count;
-  }
-  static int DLL_CALLCONV seek(fi_handle h, long offset, int origin) {
-    auto* s = static_cast<memory_sink*>(h);
-    const long base = origin == SEEK_SET ? 0 : origin == SEEK_CUR ? static_cast<long>(s->pos) : static_cast<long>(s->data.size());
-    if (base + offset < 0) return -1;
-    s->pos = static_cast<std::size_t>(base + offset);
-    return 0;
-  }
-  static long DLL_CALLCONV tell(fi_handle h) { return static_cast<long>(static_cast<memory_sink*>(h)->pos); }
-};
 
 }  // namespace
 
@@ -144,22 +124,15 @@ result<bitmap> load(const std::string& path, source_kind* how) {
     if (how) *how = source_kind::converted;
     return out;
   } catch (const vips::VError& e) {
-    std::string why = e.what();
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    for (char& c : why)
-      if (c == '\n') c = ' ';
-    return status::corruption("cannot read '" + path + "': " + why);
+    return status::corruption("cannot read '" + path + "': " + imaging::one_line(e.what()));
   }
 }
 
 status save_bmp(const bitmap& image, const std::string& path) {
   ensure_freeimage();
-  FIBITMAP* dib = FreeImage_Allocate(static_cast<int>(image.width()), static_cast<int>(image.height()), 1);
+  const dib_ptr owner{FreeImage_Allocate(static_cast<int>(image.width()), static_cast<int>(image.height()), 1)};
+  FIBITMAP* dib = owner.get();
   if (dib == nullptr) return status::io_error("cannot write '" + path + "': out of memory");
-  struct unload {
-    FIBITMAP* d;
-    ~unload() { FreeImage_Unload(d); }
-  } guard{dib};
   RGBQUAD* pal = FreeImage_GetPalette(dib);
   pal[0] = RGBQUAD{0, 0, 0, 0};
   pal[1] = RGBQUAD{255, 255, 255, 0};
@@ -170,18 +143,16 @@ status save_bmp(const bitmap& image, const std::string& path) {
     std::memcpy(dst, image.row(y), n);
     if (rest) dst[n - 1] &= static_cast<BYTE>(0xFF << (8 - rest));  // clean padding bits
   }
-  // Encoded in memory, then written whole or not at all. Our own sink rather
-  // than FreeImage's memory stream, which grows in small steps (twice as slow).
-  memory_sink sink;
-  sink.data.reserve(64 + 1024 + std::size_t{FreeImage_GetPitch(dib)} * image.height());
-  FreeImageIO io{};
-  io.write_proc = memory_sink::write;
-  io.seek_proc = memory_sink::seek;
-  io.tell_proc = memory_sink::tell;
-  if (!FreeImage_SaveToHandle(FIF_BMP, dib, &io, &sink, 0))
+  // Encoded in memory, then written whole or not at all.
+  FIMEMORY* mem = FreeImage_OpenMemory(nullptr, 0);
+  struct close_memory {
+    FIMEMORY* m;
+    ~close_memory() { FreeImage_CloseMemory(m); }
+  } mem_guard{mem};
+  BYTE* data = nullptr;
+  DWORD size = 0;
+  if (!FreeImage_SaveToMemory(FIF_BMP, dib, mem, 0) || !FreeImage_AcquireMemory(mem, &data, &size))
     return status::io_error("cannot write '" + path + "': FreeImage could not encode a BMP");
-  const auto* data = sink.data.data();
-  const auto size = sink.data.size();
   auto file = core::atomic_file::create(path);
   if (!file.ok()) return file.error();
   if (status s = file->write(data, size); !s.ok()) return s;
