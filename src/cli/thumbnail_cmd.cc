@@ -151,11 +151,6 @@ int finish(const std::string& job, tally& t, std::chrono::steady_clock::duration
   return t.failed > 0 ? exit_failed : exit_ok;
 }
 
-std::unique_ptr<core::executor> make_image_executor(const thumbnail_cli& o) {
-  auto ex = o.exec.make();
-  return ex;
-}
-
 // ---- files: DIR... or FILE... ----------------------------------------------
 
 struct file_job {
@@ -226,7 +221,7 @@ int run_files(const thumbnail_cli& o) {
   std::uint64_t walk_errors = 0;
   const auto t0 = std::chrono::steady_clock::now();
   auto items = list_files(o, t, walk_errors);
-  auto ex = make_image_executor(o);
+  auto ex = o.exec.make();
   std::vector<core::bytes> payloads;
   payloads.reserve(items.size());
   for (const auto& it : items) payloads.push_back(th::encode_file_call(it.in, it.out, opts));
@@ -251,7 +246,7 @@ int run_urls(const thumbnail_cli& o) {
   const th::options opts = image_options(o);
   tally t("thumbnail");
   const auto t0 = std::chrono::steady_clock::now();
-  auto ex = make_image_executor(o);
+  auto ex = o.exec.make();
   net::fetch_options fo;
   fo.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
   fo.keep_body = true;
@@ -284,7 +279,7 @@ int run_urls(const thumbnail_cli& o) {
       ++pending;
     }
     std::vector<core::task_call> calls;
-    calls.push_back({th::buffer_task, th::encode_buffer_call(r.body, url, outs[i], opts)});
+    calls.push_back({th::buffer_task, th::encode_buffer_call(r.body, outs[i], opts)});
     ex->dispatch(std::move(calls), [&, i](std::size_t, result<core::bytes> res) {
       if (res.ok())
         t.add(o.inputs[i], th::decode_report(res.value()), outs[i]);
@@ -354,7 +349,7 @@ int run_random(const thumbnail_cli& o) {
   const std::uint64_t seed = o.seed_set ? o.seed : std::random_device{}();
 
   tally t("thumbnail");
-  auto ex = make_image_executor(o);
+  auto ex = o.exec.make();
   core::bounded_queue<std::string> queue(o.queue_size);
   std::mutex names_mutex;
   std::set<std::string> names;  // thumbnail names made or in flight: a name counts once
@@ -418,7 +413,7 @@ int run_random(const thumbnail_cli& o) {
         rep = th::report{th::outcome::failed, "HTTP " + std::to_string(r.status)};
       } else {
         const std::string out = (fs::path(o.out_dir) / name).string();
-        auto res = ex->submit(th::buffer_task, th::encode_buffer_call(r.body, *url, out, opts));
+        auto res = ex->submit(th::buffer_task, th::encode_buffer_call(r.body, out, opts));
         try {
           rep = th::decode_report(res.get());
         } catch (const std::exception& e) {

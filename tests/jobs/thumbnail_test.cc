@@ -80,7 +80,7 @@ TEST(Thumbnail, FromBufferAndFromFile) {
   const std::string png = di::render(spec);
   ASSERT_GT(png.size(), 8u);
   EXPECT_EQ(png.substr(1, 3), "PNG");
-  const auto made = th::from_buffer(png, "mem", d / "t.png", {});
+  const auto made = th::from_buffer(png, d / "t.png", {});
   ASSERT_EQ(made.what, th::outcome::made) << made.reason;
   EXPECT_EQ(made.width, 64u);
   EXPECT_EQ(made.height, 21u);
@@ -88,8 +88,8 @@ TEST(Thumbnail, FromBufferAndFromFile) {
   const auto again = th::from_file(d / "t.png", d / "t2.png", {.width = 32, .height = 32});
   ASSERT_EQ(again.what, th::outcome::made) << again.reason;
   EXPECT_EQ(again.width, 32u);
-  EXPECT_EQ(th::from_buffer("<html></html>", "page", d / "x.png", {}).what, th::outcome::skipped);
-  const auto small_limit = th::from_buffer(png, "mem", d / "y.png", {.max_pixels = 1000});
+  EXPECT_EQ(th::from_buffer("<html></html>", d / "x.png", {}).what, th::outcome::skipped);
+  const auto small_limit = th::from_buffer(png, d / "y.png", {.max_pixels = 1000});
   EXPECT_EQ(small_limit.what, th::outcome::failed);
   EXPECT_EQ(small_limit.reason.rfind("too large: 300x100 = 30000 pixels", 0), 0u) << small_limit.reason;
   EXPECT_EQ(th::from_file(d / "missing.png", d / "z.png", {}).reason.rfind("cannot read", 0), 0u);

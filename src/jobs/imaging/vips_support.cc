@@ -30,6 +30,10 @@ void ensure_vips() {
 std::string take_vips_error() {
   std::string text = vips_error_buffer();
   vips_error_clear();
+  return one_line(std::move(text));
+}
+
+std::string one_line(std::string text) {
   for (char& c : text)
     if (c == '\n') c = ' ';
   while (!text.empty() && text.back() == ' ') text.pop_back();

@@ -15,4 +15,7 @@ void ensure_vips();
 /// libvips' pending error text, cleared, on one line ("" when none).
 std::string take_vips_error();
 
+/// A libvips message (several lines, a trailing newline) as one line.
+std::string one_line(std::string text);
+
 }  // namespace scalekit::jobs::imaging

@@ -30,15 +30,11 @@ constexpr std::uint32_t max_side = 10000;
 report failed(std::string reason) { return report{outcome::failed, std::move(reason)}; }
 report skipped() { return report{outcome::skipped, "not an image"}; }
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
 
 // libvips' words for a file cut short, per loader.
-std::string classify(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  for (char& c : message)
-    if (c == '\n') c = ' ';
+std::string classify(const char* vips_message) {
+  const std::string message = imaging::one_line(vips_message);
   std::string lower = message;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   const bool truncated = contains(lower, "premature end") || contains(lower, "truncated") ||
@@ -49,14 +45,11 @@ std::string classify(std::string message) {
 }
 
 // Loaders that would take a text file for an image by its name alone.
-bool is_text_loader(const char* loader) {
-  const std::string_view l(loader);
-  return contains(std::string(l), "Csv") || contains(std::string(l), "Matrix");
-}
+bool is_text_loader(std::string_view loader) { return contains(loader, "Csv") || contains(loader, "Matrix"); }
 
 // The part shared by files and buffers: `header` opens the image lazily (no
 // pixels decoded), `shrink` makes the thumbnail.
-report make(const std::string& name, const std::string& out, const options& o,
+report make(const std::string& out, const options& o,
             const std::function<vips::VImage()>& header, const std::function<vips::VImage(bool)>& shrink) {
   report r;
   try {
@@ -95,7 +88,6 @@ report make(const std::string& name, const std::string& out, const options& o,
     imaging::take_vips_error();
     return failed(classify(e.what()));
   }
-  (void)name;
 }
 
 vips::VOption* thumbnail_options(const options& o, bool to_srgb) {
@@ -135,14 +127,14 @@ report from_file(const std::string& in, const std::string& out, const options& o
     return skipped();
   }
   return make(
-      in, out, o,
+      out, o,
       [&] { return vips::VImage::new_from_file(in.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)); },
       [&](bool to_srgb) {
         return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
       });
 }
 
-report from_buffer(std::string_view data, const std::string& name, const std::string& out, const options& o) {
+report from_buffer(std::string_view data, const std::string& out, const options& o) {
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
   if (loader == nullptr || is_text_loader(loader)) {
@@ -150,7 +142,7 @@ report from_buffer(std::string_view data, const std::string& name, const std::st
     return skipped();
   }
   return make(
-      name, out, o,
+      out, o,
       [&] {
         return vips::VImage::new_from_buffer(data.data(), data.size(), "",
                                              vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
@@ -200,10 +192,10 @@ core::bytes file_task_body(std::string_view payload) {
 core::bytes buffer_task_body(std::string_view payload) {
   core::wire_reader in(payload);
   const std::string_view data = in.get_string();
-  const std::string name(in.get_string()), dst(in.get_string());
+  const std::string dst(in.get_string());
   const options o = get_options(in);
   in.expect_end();
-  return encode_report(from_buffer(data, name, dst, o));
+  return encode_report(from_buffer(data, dst, o));
 }
 
 }  // namespace
@@ -215,10 +207,9 @@ std::string encode_file_call(const std::string& in, const std::string& out, cons
   return w.take();
 }
 
-std::string encode_buffer_call(std::string_view data, const std::string& name, const std::string& out,
-                               const options& o) {
+std::string encode_buffer_call(std::string_view data, const std::string& out, const options& o) {
   core::wire_writer w;
-  w.put_string(data).put_string(name).put_string(out);
+  w.put_string(data).put_string(out);
   put_options(w, o);
   return w.take();
 }

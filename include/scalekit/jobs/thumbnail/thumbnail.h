@@ -39,16 +39,15 @@ struct report {
 /// Thumbnail of the image file `in`, written to `out` (a PNG; parent
 /// directories are created).
 report from_file(const std::string& in, const std::string& out, const options& o);
-/// Thumbnail of an image held in memory (a download); `name` is for messages.
-report from_buffer(std::string_view data, const std::string& name, const std::string& out, const options& o);
+/// Thumbnail of an image held in memory (a download).
+report from_buffer(std::string_view data, const std::string& out, const options& o);
 
 /// Executor tasks, so that images run on threads or in isolated processes:
 /// a decoder that crashes or hangs costs that one item.
 inline constexpr const char* file_task = "thumbnail.file";
 inline constexpr const char* buffer_task = "thumbnail.buffer";
 std::string encode_file_call(const std::string& in, const std::string& out, const options& o);
-std::string encode_buffer_call(std::string_view data, const std::string& name, const std::string& out,
-                               const options& o);
+std::string encode_buffer_call(std::string_view data, const std::string& out, const options& o);
 std::string encode_report(const report& r);
 report decode_report(std::string_view bytes);
 void register_tasks();
