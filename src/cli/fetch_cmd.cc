@@ -73,8 +73,7 @@ int run(const fetch_cli_options& o) {
 
 void add_fetch_command(CLI::App& app) {
   auto o = std::make_shared<fetch_cli_options>();
-  auto* cmd = app.add_subcommand(
-      "fetch", "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'");
+  auto* cmd = app.add_subcommand("fetch", heavy_command_description("fetch"));
   cmd->add_option("urls", o->urls, "http:// or https:// URLs")->required();
   cmd->add_option("--timeout", o->timeout_s, "seconds per request")->check(CLI::Range(0.001, 86400.0))->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "transfers at once (I/O-bound, so more than the cores)")

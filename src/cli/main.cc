@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -46,9 +47,10 @@ std::optional<int> hand_over_heavy_job(int argc, char** argv) {
   int i = 1;
   while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
   if (i == argc) return std::nullopt;
-  bool heavy = false;
-  for (const auto& c : scalekit::cli::heavy_commands) heavy = heavy || std::string_view(argv[i]) == c.name;
-  if (!heavy) return std::nullopt;
+  const std::string_view command(argv[i]);
+  if (std::none_of(std::begin(scalekit::cli::heavy_commands), std::end(scalekit::cli::heavy_commands),
+                   [&](const auto& c) { return command == c.name; }))
+    return std::nullopt;
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const std::string target = (self.parent_path() / scalekit::cli::heavy_binary).string();

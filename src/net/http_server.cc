@@ -5,7 +5,6 @@
 
 #include "scalekit/net/tcp_server.h"
 
-
 namespace scalekit::net {
 
 namespace {
@@ -41,9 +40,7 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
       asio::error_code more;
       const std::size_t extra = core::read_available(sock, asio::buffer(chunk), more);
       buf.append(chunk, extra);
-      if (more) {
-        if (buf.find("\r\n\r\n") == std::string::npos) co_return;
-      }
+      if (more && buf.find("\r\n\r\n") == std::string::npos) co_return;  // the peer is gone mid-head
     }
     const std::string head = buf.substr(0, end + 4);
     buf.erase(0, end + 4);
