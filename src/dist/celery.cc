@@ -24,16 +24,6 @@ namespace {
 using json = nlohmann::json;
 using ordered_json = nlohmann::ordered_json;
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string hostname() {
-  char buf[256] = "localhost";
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 // Python's repr() of a JSON value, for the argsrepr/kwargsrepr headers (logs only).
 std::string py_repr(const json& v) {
   switch (v.type()) {
@@ -111,6 +101,16 @@ std::string new_uuid() {
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                 static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
                 static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  return buf;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string host_name() {
+  char buf[256] = "localhost";
+  ::gethostname(buf, sizeof buf - 1);
   return buf;
 }
 
@@ -270,7 +270,7 @@ std::string make_envelope(std::string_view name, std::string_view args_json, std
   if (!kwargs.is_object()) throw std::invalid_argument("task kwargs must be a JSON object");
   const std::string id = o.id.empty() ? new_uuid() : o.id;
   if (id_out) *id_out = id;
-  static const std::string origin = "gen" + std::to_string(::getpid()) + "@" + hostname();
+  static const std::string origin = "gen" + std::to_string(::getpid()) + "@" + host_name();
 
   std::string body = "[";
   body.append(args.dump()).append(", ").append(kwargs.dump());

@@ -43,8 +43,6 @@ constexpr int heartbeat_expiry_s = 10;
 const char* const unlock_script =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
-
 std::string seconds_text(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6f", s);
@@ -52,12 +50,6 @@ std::string seconds_text(double s) {
 }
 
 std::string deliveries_key(const std::string& id) { return "scalekit-deliveries-" + id; }
-
-std::string default_hostname() {
-  char buf[256] = "localhost";
-  ::gethostname(buf, sizeof buf - 1);
-  return std::string("scalekit@") + buf;
-}
 
 std::string preview(const std::string& s) { return s.size() <= 80 ? s : s.substr(0, 77) + "..."; }
 
@@ -76,7 +68,7 @@ class worker_impl {
               const std::function<void(const std::string&)>& log, std::uint64_t stop_after)
       : o_(o), ep_(std::move(ep)), ex_(ex), log_(log), stop_after_(stop_after),
         concurrency_(std::max<std::size_t>(1, ex.concurrency())),
-        name_(o.hostname.empty() ? default_hostname() : o.hostname) {}
+        name_(o.hostname.empty() ? "scalekit@" + celery::host_name() : o.hostname) {}
 
   core::task<void> main() {
     auto loop = co_await core::this_executor();
@@ -92,7 +84,7 @@ class worker_impl {
            std::to_string(o_.grace.count() / 1000.0).substr(0, 5) + " s)");
       stop();
     });
-    started_ = unix_now();
+    started_ = celery::unix_now();
     log_("worker " + name_ + " consuming " + queue_list() + " from " + ep_.to_string() + " with " +
          std::to_string(concurrency_) + " slots (" + std::string(core::to_string(ex_.kind())) + ")");
     co_await declare_queues();
@@ -227,7 +219,7 @@ class worker_impl {
         continue;
       }
       if (r->type != redis_reply::kind::array || r->elements.size() != 2) continue;  // a timeout
-      last_fetch_ = unix_now();
+      last_fetch_ = celery::unix_now();
       std::string& key = r->elements[0].str;
       if (r->elements[1].type == redis_reply::kind::array) {  // BLMPOP: [key, [messages...]]
         for (auto& msg : r->elements[1].elements) {
@@ -286,7 +278,7 @@ class worker_impl {
     // one transaction: a message that has killed its worker too often is poison.
     std::vector<std::vector<std::string>> reserve;
     reserve.push_back(words("MULTI"));
-    reserve.push_back(words("ZADD", unacked_index_key, seconds_text(unix_now()), tag));
+    reserve.push_back(words("ZADD", unacked_index_key, seconds_text(celery::unix_now()), tag));
     reserve.push_back(words("HSET", unacked_key, tag, celery::unacked_entry(raw, m.exchange, m.routing_key)));
     reserve.push_back(words("INCR", deliveries_key(m.id)));
     reserve.push_back(words("EXPIRE", deliveries_key(m.id),
@@ -307,7 +299,7 @@ class worker_impl {
     if (!celery::is_registered(m.task)) {
       log_("received unregistered task of type '" + m.task + "' (" + m.id + "): stored as FAILURE NotRegistered");
       meta = celery::failure_meta(m.id, "NotRegistered", "celery.exceptions", m.task, "", m.group);
-    } else if (m.expires && unix_now() > *m.expires) {
+    } else if (m.expires && celery::unix_now() > *m.expires) {
       meta = celery::revoked_meta(m.id, "expired", m.group);
     } else {
       if (deliveries > o_.max_deliveries) {
@@ -317,11 +309,11 @@ class worker_impl {
         co_await dead_letter(queue, running_[tag].raw, why);
         meta = celery::failure_meta(m.id, "WorkerLostError", "billiard.exceptions", why, "", m.group);
       } else {
-        while (m.eta && unix_now() < *m.eta && !stopping_) {
-          const double wait_s = std::min(1.0, *m.eta - unix_now());
+        while (m.eta && celery::unix_now() < *m.eta && !stopping_) {
+          const double wait_s = std::min(1.0, *m.eta - celery::unix_now());
           co_await core::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(wait_s)));
         }
-        if (stopping_ && m.eta && unix_now() < *m.eta) co_return;  // still waiting: requeued at shutdown
+        if (stopping_ && m.eta && celery::unix_now() < *m.eta) co_return;  // still waiting: requeued at shutdown
         if (o_.TEST_task_delay.count() > 0) co_await core::sleep_for(o_.TEST_task_delay);
         const auto t0 = clock::now();
         auto r = co_await core::async_call(ex_, celery::core_task_name(m.task), celery::encode_call(m.args_json, m.kwargs_json));
@@ -393,7 +385,7 @@ class worker_impl {
   }
 
   core::task<void> dead_letter(const std::string& queue, const std::string& raw, const std::string& why) {
-    nlohmann::json entry{{"reason", why}, {"worker", name_}, {"time", unix_now()}, {"message", raw}};
+    nlohmann::json entry{{"reason", why}, {"worker", name_}, {"time", celery::unix_now()}, {"message", raw}};
     const std::string key = dead_letter_key(queue);
     std::vector<std::vector<std::string>> cmds;
     cmds.push_back(words("LPUSH", key, entry.dump()));
@@ -414,7 +406,7 @@ class worker_impl {
       co_await nap(every);
       if (stopping_) break;
       std::vector<std::string> zadd{"ZADD", unacked_index_key, "XX"};
-      const std::string now = seconds_text(unix_now());
+      const std::string now = seconds_text(celery::unix_now());
       for (const auto& [tag, r] : running_) {
         if (r.finished) continue;
         zadd.push_back(now);
@@ -438,7 +430,7 @@ class worker_impl {
     const std::string token = celery::new_uuid();
     auto locked = co_await restore_->command(words("SET", unacked_mutex_key, token, "PX", "300000", "NX"));
     if (!locked.ok() || locked->is_nil() || locked->is_error()) co_return;
-    const std::string ceiling = seconds_text(unix_now() - static_cast<double>(o_.visibility_timeout.count()));
+    const std::string ceiling = seconds_text(celery::unix_now() - static_cast<double>(o_.visibility_timeout.count()));
     auto stale = co_await restore_->command(
         words("ZREVRANGEBYSCORE", unacked_index_key, ceiling, "0", "LIMIT", "0", "100"));
     if (stale.ok() && stale->type == redis_reply::kind::array) {
@@ -506,7 +498,7 @@ class worker_impl {
     const std::string channel = "/" + std::to_string(ep_.db) + ".celeryev/worker.heartbeat";
     std::uint64_t clock_tick = 0;
     while (!stopping_) {
-      const double now = unix_now();
+      const double now = celery::unix_now();
       nlohmann::json status{{"name", name_},
                             {"pid", ::getpid()},
                             {"queues", o_.queues},
@@ -618,7 +610,7 @@ result<status_report> query_status(const std::string& broker, const std::vector<
       cursor = r->elements[0].str;
       for (const auto& k : r->elements[1].elements) keys.push_back(k.str);
     } while (cursor != "0");
-    const double now = unix_now();
+    const double now = celery::unix_now();
     double newest_fetch = 0;
     for (const auto& k : keys) {
       auto v = co_await db.command(words("GET", k));

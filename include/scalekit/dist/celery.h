@@ -27,6 +27,10 @@ inline constexpr std::string_view sep = "\x06\x16";
 std::string new_uuid();
 /// The current time as Python's naive UTC datetime.isoformat(): 2026-11-22T09:22:16.623328
 std::string utc_isoformat_now();
+/// Seconds since the Unix epoch, as Python's time.time().
+double unix_now();
+/// This machine's host name ("localhost" when it has none).
+std::string host_name();
 std::string base64_encode(std::string_view data);
 /// @return corruption when `text` is not base64.
 result<std::string> base64_decode(std::string_view text);
