@@ -59,6 +59,11 @@ struct celery_env {
     return w;
   }
   std::string cli(const std::string& args) const { return redis.cli(args).out; }
+  /// The 64x48 image on the distributed executor, written to `out`, running in the background.
+  std::unique_ptr<background_process> distributed_mandelbrot(const std::string& out) const {
+    return std::make_unique<background_process>(
+        bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + broker() + " -o " + out, "dist-job");
+  }
 };
 
 std::string count_in(const std::string& text, const std::string& what) {
@@ -150,15 +155,13 @@ TEST(CliDist, AKilledWorkersTasksAreDeliveredAgain) {
   celery_env env;
   auto doomed = env.scalekit_worker("-c 2 --visibility-timeout 1 --test-task-delay 300");
   temp_dir dir("dist-kill");
-  background_process job(bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + env.broker() + " -o " +
-                             (dir / "m.rgb"),
-                         "dist-job");
+  auto job = env.distributed_mandelbrot(dir / "m.rgb");
   ASSERT_TRUE(doomed->wait_for_log("received")) << doomed->log();
   doomed->kill();  // holding reservations it will never finish
   EXPECT_NE(env.cli("HLEN unacked"), "0\n");
   auto rescuer = env.scalekit_worker("-c 2 --visibility-timeout 1");
-  ASSERT_TRUE(job.wait_exit(60s)) << job.log() << rescuer->log();
-  EXPECT_EQ(job.exit_code(), 0) << job.log();
+  ASSERT_TRUE(job->wait_exit(60s)) << job->log() << rescuer->log();
+  EXPECT_EQ(job->exit_code(), 0) << job->log();
   EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_64x48);
   EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
   const std::string log = rescuer->stop();
@@ -173,17 +176,15 @@ TEST(CliDist, ARedisRestartMidJobLosesNothing) {
   auto w1 = env.scalekit_worker("-c 2 --test-task-delay 40");
   auto w2 = env.scalekit_worker("-c 2 --test-task-delay 40");
   temp_dir dir("dist-redis");
-  background_process job(bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + env.broker() + " -o " +
-                             (dir / "m.rgb"),
-                         "dist-job");
+  auto job = env.distributed_mandelbrot(dir / "m.rgb");
   ASSERT_TRUE(w1->wait_for_log("succeeded")) << w1->log();
   env.redis.kill_hard();
   std::this_thread::sleep_for(300ms);
   env.redis.start();
-  ASSERT_TRUE(job.wait_exit(60s)) << job.log() << w1->log();
-  EXPECT_EQ(job.exit_code(), 0) << job.log();
+  ASSERT_TRUE(job->wait_exit(60s)) << job->log() << w1->log();
+  EXPECT_EQ(job->exit_code(), 0) << job->log();
   EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_64x48);
-  EXPECT_NE(job.log().find("the broker restarted"), std::string::npos) << job.log();
+  EXPECT_NE(job->log().find("the broker restarted"), std::string::npos) << job->log();
   EXPECT_NE(w1->log().find("broker unreachable"), std::string::npos) << w1->log();
 }
 

@@ -40,20 +40,8 @@ class redis_server {
   }
   [[nodiscard]] bool running() const { return pid_ > 0; }
 
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int st;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
-  void kill_hard() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int st;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
+  void stop() { end(SIGTERM); }
+  void kill_hard() { end(SIGKILL); }
   void restart() {
     stop();
     start();
@@ -83,6 +71,15 @@ class redis_server {
   }
 
  private:
+  // Signal the server and reap it: SIGTERM for an orderly stop, SIGKILL for a crash.
+  void end(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int st;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+
   static int free_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
