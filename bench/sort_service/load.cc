@@ -5,13 +5,13 @@
 //
 //   sort_load PORT [--clients 16] [--numbers 1000] [--seconds 5]
 
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,10 +39,12 @@ int main(int argc, char** argv) {
   }
   std::mt19937_64 rng(1);
   std::string body = "[";
-  for (int i = 0; i < numbers; ++i) body += (i ? ", " : "") + std::to_string(static_cast<long long>(rng() % 2000000) - 1000000);
+  for (int i = 0; i < numbers; ++i)
+    body += (i ? ", " : "") + std::to_string(static_cast<long long>(rng() % 2000000) - 1000000);
   body += "]";
   std::string request(8, '\0');
-  for (int i = 0; i < 8; ++i) request[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (56 - 8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    request[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (56 - 8 * i)) & 0xff);
   request += body;
 
   std::vector<double> latencies_us;
@@ -79,7 +81,8 @@ int main(int argc, char** argv) {
               ++failures;
               continue;
             }
-            latencies_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+            latencies_us.push_back(
+                std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
           }
         },
         asio::detached);
@@ -87,7 +90,9 @@ int main(int argc, char** argv) {
   ctx.run();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::sort(latencies_us.begin(), latencies_us.end());
-  auto pct = [&](double q) { return latencies_us.empty() ? 0.0 : latencies_us[static_cast<std::size_t>(q * (latencies_us.size() - 1))]; };
+  auto pct = [&](double q) {
+    return latencies_us.empty() ? 0.0 : latencies_us[static_cast<std::size_t>(q * (latencies_us.size() - 1))];
+  };
   std::printf("%zu requests in %.2f s: %.0f req/s, latency p50 %.0f us, p99 %.0f us, max %.0f us, %zu failures\n",
               latencies_us.size(), elapsed, latencies_us.size() / elapsed, pct(0.5), pct(0.99), pct(1.0), failures);
   return failures > 0 ? 1 : 0;

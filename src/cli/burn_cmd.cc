@@ -39,8 +39,12 @@ int run(const burn_options& o) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (globals().json) {
-    std::printf("%s\n", nlohmann::json{{"job", "burn"}, {"executor", o.exec.executor}, {"jobs", workers},
-                                       {"iterations", o.iterations}, {"elapsed_s", secs}, {"workers", reports}}
+    std::printf("%s\n", nlohmann::json{{"job", "burn"},
+                                       {"executor", o.exec.executor},
+                                       {"jobs", workers},
+                                       {"iterations", o.iterations},
+                                       {"elapsed_s", secs},
+                                       {"workers", reports}}
                             .dump()
                             .c_str());
   } else {

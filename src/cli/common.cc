@@ -97,10 +97,10 @@ void progress_line::update(std::uint64_t done, std::uint64_t total, const char* 
   last_ = now;
   const auto d = static_cast<unsigned long long>(done), n = static_cast<unsigned long long>(total);
   // total 0: open-ended work, a count without a percentage.
-  const std::string text = total == 0 ? fmt::format("{}: {} {}", job_, d, unit)
-                                      : fmt::format("{}: {:5.1f}% ({}/{} {})", job_,
-                                                    100.0 * static_cast<double>(done) / static_cast<double>(total), d,
-                                                    n, unit);
+  const std::string text =
+      total == 0 ? fmt::format("{}: {} {}", job_, d, unit)
+                 : fmt::format("{}: {:5.1f}% ({}/{} {})", job_,
+                               100.0 * static_cast<double>(done) / static_cast<double>(total), d, n, unit);
   if (tty) {
     std::fprintf(stderr, "\r%s", text.c_str());
     drawn_ = true;
@@ -134,14 +134,16 @@ void start_process() {
 }
 
 void setup_app(CLI::App& app) {
-  app.description("scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
-                  "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage.");
+  app.description(
+      "scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
+      "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage.");
   app.name("scalekit");
   app.set_version_flag("--version", "scalekit " SCALEKIT_VERSION);
   app.require_subcommand(1);
   app.add_flag("--json", globals().json, "print a machine-readable summary on stdout");
   app.add_flag("-q,--quiet", globals().quiet, "no progress or summary on stderr");
-  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
+  app.add_flag_callback(
+      "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
   app.fallthrough();  // global flags work after the subcommand too
 }
 

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -80,8 +80,8 @@ class progress_line {
 
 /// The one-line summary every job prints on stderr at its end:
 /// "<job>: <work> in <elapsed> (<rate>) [<details>]".
-void print_summary(const std::string& job, const std::string& work, std::chrono::nanoseconds elapsed,
-                   double items, const char* unit, const std::string& details);
+void print_summary(const std::string& job, const std::string& work, std::chrono::nanoseconds elapsed, double items,
+                   const char* unit, const std::string& details);
 
 /// Print one error line: "scalekit <job>: <message>".
 void print_error(const std::string& job, const std::string& message);

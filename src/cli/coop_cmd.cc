@@ -24,7 +24,9 @@ int run(const coop_options& o) {
   scheduler.add("square_mapper", co::square_mapper(co::number_generator(o.limit)));
   scheduler.add("prime_filter", co::prime_filter(co::number_generator(o.limit)));
   std::string trace;
-  auto on_switch = [&](const std::string& name) { fmt::format_to(std::back_inserter(trace), "Switching to task {}\n", name); };
+  auto on_switch = [&](const std::string& name) {
+    fmt::format_to(std::back_inserter(trace), "Switching to task {}\n", name);
+  };
   auto on_result = [&](const std::string&, const std::uint64_t& v) {
     fmt::format_to(std::back_inserter(trace), "Result=> {}\n", v);
     if (trace.size() > (1 << 16)) {
@@ -51,8 +53,12 @@ int run(const coop_options& o) {
 
 void add_coop_command(CLI::App& app) {
   auto o = std::make_shared<coop_options>();
-  auto* cmd = app.add_subcommand("coop", "The seed's cooperative scheduler: square_mapper and prime_filter generators, round robin");
-  cmd->add_option("limit", o->limit, "numbers 1..LIMIT")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4294967295}))->capture_default_str();
+  auto* cmd =
+      app.add_subcommand("coop",
+                         "The seed's cooperative scheduler: square_mapper and prime_filter generators, round robin");
+  cmd->add_option("limit", o->limit, "numbers 1..LIMIT")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4294967295}))
+      ->capture_default_str();
   cmd->add_flag("--trace", o->trace, "print every task switch and result, as the seed does");
   cmd->callback([o] { run_job("coop", [&] { return run(*o); }); });
 }

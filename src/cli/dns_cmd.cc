@@ -71,17 +71,21 @@ int run_serve(const serve_options& o) {
   if (!r.ok()) throw std::runtime_error(r.error().message());
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   const std::uint64_t queries = r->udp_queries + r->tcp_queries;
-  print_summary("dns serve",
-                fmt::format("{} queries ({} udp, {} tcp), {} replies, {} FORMERR, {} NXDOMAIN, {} truncated, {} dropped",
-                            queries, r->udp_queries, r->tcp_queries, r->replies, r->formerr, r->nxdomain,
-                            r->truncated, r->dropped),
-                elapsed, static_cast<double>(queries), "queries",
-                fmt::format("-j {}, {} tcp connections, {} refused", o.jobs, r->tcp_connections, r->tcp_refused));
+  print_summary(
+      "dns serve",
+      fmt::format("{} queries ({} udp, {} tcp), {} replies, {} FORMERR, {} NXDOMAIN, {} truncated, {} dropped", queries,
+                  r->udp_queries, r->tcp_queries, r->replies, r->formerr, r->nxdomain, r->truncated, r->dropped),
+      elapsed, static_cast<double>(queries), "queries",
+      fmt::format("-j {}, {} tcp connections, {} refused", o.jobs, r->tcp_connections, r->tcp_refused));
   if (globals().json) {
-    std::printf("%s\n", nlohmann::json{{"job", "dns serve"}, {"udp_queries", r->udp_queries},
-                                       {"tcp_queries", r->tcp_queries}, {"replies", r->replies},
-                                       {"formerr", r->formerr}, {"nxdomain", r->nxdomain},
-                                       {"truncated", r->truncated}, {"dropped", r->dropped},
+    std::printf("%s\n", nlohmann::json{{"job", "dns serve"},
+                                       {"udp_queries", r->udp_queries},
+                                       {"tcp_queries", r->tcp_queries},
+                                       {"replies", r->replies},
+                                       {"formerr", r->formerr},
+                                       {"nxdomain", r->nxdomain},
+                                       {"truncated", r->truncated},
+                                       {"dropped", r->dropped},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()}}
                             .dump()
                             .c_str());

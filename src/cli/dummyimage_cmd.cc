@@ -41,10 +41,12 @@ void add_dummyimage_command(CLI::App& app) {
   auto* serve = cmd->add_subcommand("serve", "Serve GET /<W>x<H>/<bg>/<fg>.<jpg|png> until SIGINT or SIGTERM");
   serve->add_option("--listen", o->listen, "HOST:PORT (port 0: any free port, logged)")->capture_default_str();
   o->exec.add_to(*serve, "threads,processes", "threads");
-  serve->add_option("--fail-every", o->fail_every, "answer every Nth image request with 503 (a flaky origin, for tests)")
+  serve
+      ->add_option("--fail-every", o->fail_every, "answer every Nth image request with 503 (a flaky origin, for tests)")
       ->capture_default_str();
-  serve->footer("Sides 1..4000; colours of 3 or 6 hex digits. The image is the background colour with a border and "
-                "both diagonals in the foreground colour. Other paths get 404, bad sizes or colours 400.");
+  serve->footer(
+      "Sides 1..4000; colours of 3 or 6 hex digits. The image is the background colour with a border and "
+      "both diagonals in the foreground colour. Other paths get 404, bad sizes or colours 400.");
   serve->callback([o] { run_job("dummyimage serve", [&] { return run_serve(*o); }); });
 }
 

@@ -53,7 +53,8 @@ int run(const factorial_options& o) {
 
 void add_factorial_command(CLI::App& app) {
   auto o = std::make_shared<factorial_options>();
-  auto* cmd = app.add_subcommand("factorial", "Factorials FROM..TO (default 10 20) on an executor, printed as each completes");
+  auto* cmd =
+      app.add_subcommand("factorial", "Factorials FROM..TO (default 10 20) on an executor, printed as each completes");
   cmd->add_option("range", o->range, "FROM TO")->expected(0, 2);
   o->exec.add_to(*cmd, "serial,threads,processes,openmp", "threads");
   cmd->callback([o] { run_job("factorial", [&] { return run(*o); }); });

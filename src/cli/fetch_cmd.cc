@@ -35,8 +35,9 @@ int run(const fetch_cli_options& o) {
       ++responses;
       bytes += r.length;
       if (r.status >= 400) ++http_errors;
-      if (!globals().json) std::printf("Response for URL %s => %ld %llu\n", r.url.c_str(), r.status,
-                                       static_cast<unsigned long long>(r.length));
+      if (!globals().json)
+        std::printf("Response for URL %s => %ld %llu\n", r.url.c_str(), r.status,
+                    static_cast<unsigned long long>(r.length));
     }
     if (globals().json) {
       nlohmann::json j{{"url", r.url}, {"elapsed_s", std::chrono::duration<double>(r.elapsed).count()}};
@@ -59,8 +60,11 @@ int run(const fetch_cli_options& o) {
                             failed, bytes),
                 elapsed, static_cast<double>(o.urls.size()), "URLs", fmt::format("{} at once", o.jobs));
   if (globals().json) {
-    std::printf("%s\n", nlohmann::json{{"job", "fetch"}, {"responses", responses}, {"failed", failed},
-                                       {"http_errors", http_errors}, {"bytes", bytes},
+    std::printf("%s\n", nlohmann::json{{"job", "fetch"},
+                                       {"responses", responses},
+                                       {"failed", failed},
+                                       {"http_errors", http_errors},
+                                       {"bytes", bytes},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()},
                                        {"results", results}}
                             .dump()
@@ -75,14 +79,17 @@ void add_fetch_command(CLI::App& app) {
   auto o = std::make_shared<fetch_cli_options>();
   auto* cmd = app.add_subcommand("fetch", heavy_command_description("fetch"));
   cmd->add_option("urls", o->urls, "http:// or https:// URLs")->required();
-  cmd->add_option("--timeout", o->timeout_s, "seconds per request")->check(CLI::Range(0.001, 86400.0))->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "seconds per request")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "transfers at once (I/O-bound, so more than the cores)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
       ->capture_default_str();
   cmd->add_flag("--fail", o->fail_on_http_error, "exit status 1 also when a response has HTTP status >= 400");
-  cmd->footer("<length> is the body's size in bytes after content decoding. Redirects are followed; the line "
-              "names the URL as given. A URL that gets no response (refused, no such host, timed out) is one error "
-              "line on stderr, and the exit status is 1.");
+  cmd->footer(
+      "<length> is the body's size in bytes after content decoding. Redirects are followed; the line "
+      "names the URL as given. A URL that gets no response (refused, no such host, timed out) is one error "
+      "line on stderr, and the exit status is 1.");
   cmd->callback([o] { run_job("fetch", [&] { return run(*o); }); });
 }
 

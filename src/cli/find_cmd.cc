@@ -38,8 +38,11 @@ int run(const find_options& o) {
                 elapsed, static_cast<double>(r->entries), "paths",
                 fmt::format("threads -j {}", o.jobs == 0 ? core::default_jobs() : o.jobs));
   if (globals().json) {
-    std::printf("%s\n", nlohmann::json{{"job", "find"}, {"matches", r->matches}, {"paths", r->entries},
-                                       {"directories", r->directories}, {"unreadable", r->errors},
+    std::printf("%s\n", nlohmann::json{{"job", "find"},
+                                       {"matches", r->matches},
+                                       {"paths", r->entries},
+                                       {"directories", r->directories},
+                                       {"unreadable", r->errors},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()}}
                             .dump()
                             .c_str());
@@ -54,7 +57,8 @@ void add_find_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("find", "Every path under ROOT whose full path contains QUERY (parallel walk)");
   cmd->add_option("query", o->query, "text the full path must contain")->required();
   cmd->add_option("root", o->root, "directory to walk")->capture_default_str();
-  cmd->add_option("-j,--jobs", o->jobs, "threads (default: number of cores)")->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  cmd->add_option("-j,--jobs", o->jobs, "threads (default: number of cores)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   cmd->callback([o] { run_job("find", [&] { return run(*o); }); });
 }
 

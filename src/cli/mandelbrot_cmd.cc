@@ -74,27 +74,33 @@ int run(const mandelbrot_options& o) {
   const double pixels = static_cast<double>(p.width) * p.height;
   const std::string kernel_name =
       ro.kernel == mb::kernel_kind::simd ? "simd/" + mb::simd_target_name() : std::string("scalar");
-  const std::string details = fmt::format("{} -j {}, {} kernel{}, {} tasks, {}; render+encode {:.3f} s, finish {:.3f} s",
-                                          o.exec.executor, ex->concurrency(), kernel_name,
-                                          p.shortcut ? "" : " (no shortcut)", st.completed.load(),
-                                          st.latency_summary(),
-                                          std::chrono::duration<double>(t_render - t0).count(),
-                                          std::chrono::duration<double>(t_end - t_render).count());
+  const std::string details =
+      fmt::format("{} -j {}, {} kernel{}, {} tasks, {}; render+encode {:.3f} s, finish {:.3f} s", o.exec.executor,
+                  ex->concurrency(), kernel_name, p.shortcut ? "" : " (no shortcut)", st.completed.load(),
+                  st.latency_summary(), std::chrono::duration<double>(t_render - t0).count(),
+                  std::chrono::duration<double>(t_end - t_render).count());
   if (st.retried.load() > 0 || st.workers_replaced.load() > 0)
     spdlog::warn("mandelbrot: {} calls ran again after their worker died; {} workers replaced", st.retried.load(),
                  st.workers_replaced.load());
   print_summary("mandelbrot", fmt::format("{}x{} n={} -> {}", p.width, p.height, p.max_iterations, o.output),
                 t_end - t0, pixels, "pixels", details);
   if (globals().json) {
-    nlohmann::json j = {
-        {"job", "mandelbrot"}, {"width", p.width}, {"height", p.height}, {"max_iterations", p.max_iterations},
-        {"output", o.output}, {"executor", o.exec.executor}, {"jobs", ex->concurrency()},
-        {"kernel", kernel_name}, {"shortcut", p.shortcut}, {"tasks", st.completed.load()}, {"failed", st.failed.load()},
-        {"elapsed_s", std::chrono::duration<double>(t_end - t0).count()},
-        {"render_s", std::chrono::duration<double>(t_render - t0).count()},
-        {"pixels_per_s", pixels / std::chrono::duration<double>(t_end - t0).count()},
-        {"task_p50_s", std::chrono::duration<double>(st.service_time.percentile(0.5)).count()},
-        {"task_p99_s", std::chrono::duration<double>(st.service_time.percentile(0.99)).count()}};
+    nlohmann::json j = {{"job", "mandelbrot"},
+                        {"width", p.width},
+                        {"height", p.height},
+                        {"max_iterations", p.max_iterations},
+                        {"output", o.output},
+                        {"executor", o.exec.executor},
+                        {"jobs", ex->concurrency()},
+                        {"kernel", kernel_name},
+                        {"shortcut", p.shortcut},
+                        {"tasks", st.completed.load()},
+                        {"failed", st.failed.load()},
+                        {"elapsed_s", std::chrono::duration<double>(t_end - t0).count()},
+                        {"render_s", std::chrono::duration<double>(t_render - t0).count()},
+                        {"pixels_per_s", pixels / std::chrono::duration<double>(t_end - t0).count()},
+                        {"task_p50_s", std::chrono::duration<double>(st.service_time.percentile(0.5)).count()},
+                        {"task_p99_s", std::chrono::duration<double>(st.service_time.percentile(0.99)).count()}};
     std::printf("%s\n", j.dump().c_str());
   }
   return exit_ok;

@@ -34,9 +34,10 @@ void report_bad(const std::string& job, const nb::run_report& r) {
 void print_json(const std::string& job, const nb::run_report& r, const executor_flags& exec, double secs,
                 const std::string& extra_key, const std::string& extra) {
   if (!globals().json) return;
-  nlohmann::json j = {{"job", job},         {"files", r.files},         {"numbers", r.numbers},
-                      {"bytes", r.bytes},   {"bad_inputs", r.bad},      {"executor", exec.executor},
-                      {"jobs", exec.effective_jobs()}, {"elapsed_s", secs}, {extra_key, extra}};
+  nlohmann::json j = {
+      {"job", job},          {"files", r.files},          {"numbers", r.numbers},          {"bytes", r.bytes},
+      {"bad_inputs", r.bad}, {"executor", exec.executor}, {"jobs", exec.effective_jobs()}, {"elapsed_s", secs},
+      {extra_key, extra}};
   std::printf("%s\n", j.dump().c_str());
 }
 
@@ -45,14 +46,15 @@ int run_gen(const gen_cli& g) {
   auto ex = g.exec.make();
   progress_line progress("numbers gen");
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = nb::generate(g.o, *ex, [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total, "files"); });
+  auto r =
+      nb::generate(g.o, *ex, [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total, "files"); });
   progress.finish();
   if (!r.ok()) throw std::runtime_error(r.error().message());
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   report_bad("numbers gen", r.value());
   print_summary("numbers gen",
-                fmt::format("{} files, {} numbers, {} bytes in {}/, {} failed", r->files, r->numbers, r->bytes,
-                            g.o.dir, r->bad),
+                fmt::format("{} files, {} numbers, {} bytes in {}/, {} failed", r->files, r->numbers, r->bytes, g.o.dir,
+                            r->bad),
                 elapsed, static_cast<double>(r->files), "files",
                 fmt::format("{} -j {}, {}", g.exec.executor, ex->concurrency(), ex->get_stats().latency_summary()));
   print_json("numbers gen", r.value(), g.exec, std::chrono::duration<double>(elapsed).count(), "dir", g.o.dir);
@@ -83,14 +85,19 @@ int run_sort(sort_cli& s) {
 }  // namespace
 
 void add_numbers_command(CLI::App& app) {
-  auto* numbers = app.add_subcommand("numbers", "Generate number files and merge them sorted (the seed's disk-file sort)");
+  auto* numbers =
+      app.add_subcommand("numbers", "Generate number files and merge them sorted (the seed's disk-file sort)");
   numbers->require_subcommand(1);
 
   auto g = std::make_shared<gen_cli>();
   auto* gen = numbers->add_subcommand("gen", "Write DIR/numbers_<i>.txt, random integers in [1, max], one per line");
   gen->add_option("--dir", g->o.dir, "directory (created if missing)")->capture_default_str();
-  gen->add_option("--files", g->o.files, "number of files")->required()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
-  gen->add_option("--per-file", g->o.per_file, "numbers per file")->check(CLI::Range(0u, 10'000'000u))->capture_default_str();
+  gen->add_option("--files", g->o.files, "number of files")
+      ->required()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+  gen->add_option("--per-file", g->o.per_file, "numbers per file")
+      ->check(CLI::Range(0u, 10'000'000u))
+      ->capture_default_str();
   gen->add_option("--max", g->o.max, "largest value")->check(CLI::Range(1u, 4'000'000'000u))->capture_default_str();
   gen->add_option("--seed", g->o.seed, "random seed: the same seed writes the same files")->capture_default_str();
   gen->add_option("--files-per-task", g->o.files_per_task, "files per task (default: automatic)");

@@ -121,15 +121,20 @@ int run(const primes_options& o) {
   ex->close();
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   const auto& st = ex->get_stats();
-  print_summary(job,
-                fmt::format("{} numbers, {} prime, {} bad inputs, {} failed", numbers.size(), primes_found, bad, failed),
-                elapsed, static_cast<double>(numbers.size()), "numbers",
-                fmt::format("{} -j {}, {} algorithm, {} tasks, {}", o.exec.executor, ex->concurrency(), o.algorithm,
-                            st.completed.load(), st.latency_summary()));
+  print_summary(
+      job, fmt::format("{} numbers, {} prime, {} bad inputs, {} failed", numbers.size(), primes_found, bad, failed),
+      elapsed, static_cast<double>(numbers.size()), "numbers",
+      fmt::format("{} -j {}, {} algorithm, {} tasks, {}", o.exec.executor, ex->concurrency(), o.algorithm,
+                  st.completed.load(), st.latency_summary()));
   if (globals().json) {
-    nlohmann::json j = {{"job", job}, {"numbers", numbers.size()}, {"prime", primes_found},
-                        {"bad_inputs", bad}, {"failed", failed}, {"algorithm", o.algorithm},
-                        {"executor", o.exec.executor}, {"jobs", ex->concurrency()},
+    nlohmann::json j = {{"job", job},
+                        {"numbers", numbers.size()},
+                        {"prime", primes_found},
+                        {"bad_inputs", bad},
+                        {"failed", failed},
+                        {"algorithm", o.algorithm},
+                        {"executor", o.exec.executor},
+                        {"jobs", ex->concurrency()},
                         {"elapsed_s", std::chrono::duration<double>(elapsed).count()}};
     std::printf("%s\n", j.dump().c_str());
   }
@@ -139,7 +144,8 @@ int run(const primes_options& o) {
 void add_common(CLI::App& cmd, primes_options& o) {
   cmd.add_option("numbers", o.numbers, "numbers (unsigned, up to 2^64-1)");
   cmd.add_option("--file", o.file, "read numbers from a file, one per line ('-': stdin)");
-  cmd.add_option("--algorithm", o.algorithm, "fast (Miller-Rabin / Pollard-Brent rho) or trial (the seed's trial division)")
+  cmd.add_option("--algorithm", o.algorithm,
+                 "fast (Miller-Rabin / Pollard-Brent rho) or trial (the seed's trial division)")
       ->check(CLI::IsMember({"fast", "trial"}))
       ->capture_default_str();
   cmd.add_option("--batch", o.batch, "numbers per task (default: automatic)")->check(CLI::Range(1, 1 << 20));
@@ -154,7 +160,8 @@ void add_common(CLI::App& cmd, primes_options& o) {
 }  // namespace
 
 void add_primes_command(CLI::App& app) {
-  auto* primes = app.add_subcommand("primes", "Prime checking and factoring (the seed's prime checker and prime_factor)");
+  auto* primes =
+      app.add_subcommand("primes", "Prime checking and factoring (the seed's prime checker and prime_factor)");
   primes->require_subcommand(1);
 
   auto check = std::make_shared<primes_options>();
@@ -165,7 +172,8 @@ void add_primes_command(CLI::App& app) {
 
   auto fac = std::make_shared<primes_options>();
   fac->factor = true;
-  auto* f = primes->add_subcommand("factor", "Print 'The factors of N are [a, b, ...]' for each number, in input order");
+  auto* f =
+      primes->add_subcommand("factor", "Print 'The factors of N are [a, b, ...]' for each number, in input order");
   add_common(*f, *fac);
   f->callback([fac] { run_job("primes factor", [&] { return run(*fac); }); });
 }

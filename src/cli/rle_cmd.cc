@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 struct rle_options {
   std::string in, out;
-  executor_flags rows;   // --row-executor
-  executor_flags images; // --image-executor (compress-dir)
+  executor_flags rows;    // --row-executor
+  executor_flags images;  // --image-executor (compress-dir)
   std::size_t row_jobs = 0;
 };
 
@@ -44,8 +44,11 @@ int run_compress(const rle_options& o) {
                 elapsed, static_cast<double>(r->pixels()), "pixels",
                 fmt::format("rows on {} -j {}", o.rows.executor, rows->concurrency()));
   if (globals().json)
-    std::printf("%s\n", nlohmann::json{{"job", "rle compress"}, {"width", r->width}, {"height", r->height},
-                                       {"input_bytes", in_bytes}, {"output_bytes", r->rle_bytes},
+    std::printf("%s\n", nlohmann::json{{"job", "rle compress"},
+                                       {"width", r->width},
+                                       {"height", r->height},
+                                       {"input_bytes", in_bytes},
+                                       {"output_bytes", r->rle_bytes},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()}}
                             .dump()
                             .c_str());
@@ -57,10 +60,13 @@ int run_decompress(const rle_options& o) {
   auto r = rle::decompress_file(o.in, o.out);
   if (!r.ok()) throw std::runtime_error(r.error().message());
   const auto elapsed = std::chrono::steady_clock::now() - t0;
-  print_summary("rle decompress", fmt::format("{} ({} bytes) -> {} ({}x{})", o.in, r->rle_bytes, o.out, r->width, r->height),
-                elapsed, static_cast<double>(r->pixels()), "pixels", "");
+  print_summary("rle decompress",
+                fmt::format("{} ({} bytes) -> {} ({}x{})", o.in, r->rle_bytes, o.out, r->width, r->height), elapsed,
+                static_cast<double>(r->pixels()), "pixels", "");
   if (globals().json)
-    std::printf("%s\n", nlohmann::json{{"job", "rle decompress"}, {"width", r->width}, {"height", r->height},
+    std::printf("%s\n", nlohmann::json{{"job", "rle decompress"},
+                                       {"width", r->width},
+                                       {"height", r->height},
                                        {"input_bytes", r->rle_bytes},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()}}
                             .dump()
@@ -73,7 +79,8 @@ int run_compress_dir(const rle_options& o) {
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(o.in, ec)) {
     std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path());
   }
   if (ec) throw std::runtime_error("cannot read '" + o.in + "': " + ec.message());
@@ -85,8 +92,8 @@ int run_compress_dir(const rle_options& o) {
   const std::size_t row_jobs = o.row_jobs == 0 ? core::default_jobs() : o.row_jobs;
   std::vector<core::bytes> payloads;
   for (const auto& f : files)
-    payloads.push_back(rle::encode_file_call(f.string(), (fs::path(o.out) / f.stem()).string() + ".rle",
-                                             o.rows.kind(), row_jobs));
+    payloads.push_back(
+        rle::encode_file_call(f.string(), (fs::path(o.out) / f.stem()).string() + ".rle", o.rows.kind(), row_jobs));
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t done = 0, failed = 0, in_bytes = 0, out_bytes = 0, pixels = 0;
   progress_line progress("rle compress-dir");
@@ -107,14 +114,18 @@ int run_compress_dir(const rle_options& o) {
   images->close();
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   print_summary("rle compress-dir",
-                fmt::format("{} images compressed ({} pixels, {} bytes -> {} bytes), {} failed", done, pixels,
-                            in_bytes, out_bytes, failed),
+                fmt::format("{} images compressed ({} pixels, {} bytes -> {} bytes), {} failed", done, pixels, in_bytes,
+                            out_bytes, failed),
                 elapsed, static_cast<double>(pixels), "pixels",
                 fmt::format("images on {} -j {}, rows on {} -j {}", o.images.executor, images->concurrency(),
                             o.rows.executor, row_jobs));
   if (globals().json)
-    std::printf("%s\n", nlohmann::json{{"job", "rle compress-dir"}, {"images", done}, {"failed", failed}, {"pixels", pixels},
-                                       {"input_bytes", in_bytes}, {"output_bytes", out_bytes},
+    std::printf("%s\n", nlohmann::json{{"job", "rle compress-dir"},
+                                       {"images", done},
+                                       {"failed", failed},
+                                       {"pixels", pixels},
+                                       {"input_bytes", in_bytes},
+                                       {"output_bytes", out_bytes},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()}}
                             .dump()
                             .c_str());
@@ -133,9 +144,10 @@ void add_row_executor(CLI::App& cmd, rle_options& o) {
 void add_rle_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("rle", heavy_command_description("rle"));
   cmd->require_subcommand(1);
-  cmd->footer("Format: 2-byte little-endian width and height, then each row's 127-bit chunks as runs "
-              "(bit << 7) | length; 1 = white. 1-bit BMPs are taken as they are; other images are made grey "
-              "and thresholded at 128.");
+  cmd->footer(
+      "Format: 2-byte little-endian width and height, then each row's 127-bit chunks as runs "
+      "(bit << 7) | length; 1 = white. 1-bit BMPs are taken as they are; other images are made grey "
+      "and thresholded at 128.");
 
   auto c = std::make_shared<rle_options>();
   auto* compress = cmd->add_subcommand("compress", "Compress IN (a 1-bit BMP, or any image) into OUT");
@@ -153,7 +165,8 @@ void add_rle_command(CLI::App& app) {
   decompress->callback([d] { run_job("rle decompress", [&] { return run_decompress(*d); }); });
 
   auto g = std::make_shared<rle_options>();
-  auto* dir = cmd->add_subcommand("compress-dir", "Compress every .bmp of IN_DIR into OUT_DIR/<name>.rle (nested pools)");
+  auto* dir =
+      cmd->add_subcommand("compress-dir", "Compress every .bmp of IN_DIR into OUT_DIR/<name>.rle (nested pools)");
   dir->add_option("in", g->in, "directory of .bmp images")->required();
   dir->add_option("out", g->out, "output directory (created)")->required();
   g->images.executor = "processes";

@@ -94,15 +94,21 @@ int run(const search_cli_options& o) {
                             "{} failed",
                             rep.files, rep.lines, rep.binary, rep.failed, asked, matched_lines, failed),
                 end - t0, static_cast<double>(asked), "queries",
-                fmt::format("{} -j {}, load {:.3f} s, query latency p50 {} p99 {}", o.exec.executor,
-                            ex->concurrency(), std::chrono::duration<double>(loaded - t0).count(),
+                fmt::format("{} -j {}, load {:.3f} s, query latency p50 {} p99 {}", o.exec.executor, ex->concurrency(),
+                            std::chrono::duration<double>(loaded - t0).count(),
                             core::format_duration(latency.percentile(0.5)),
                             core::format_duration(latency.percentile(0.99))));
   if (globals().json) {
-    std::printf("%s\n", nlohmann::json{{"job", "search"}, {"files", rep.files}, {"lines", rep.lines},
-                                       {"bytes", rep.bytes}, {"binary_skipped", rep.binary},
-                                       {"unreadable", rep.failed}, {"shares", rep.shares}, {"queries", asked},
-                                       {"matching_lines", matched_lines}, {"failed_queries", failed},
+    std::printf("%s\n", nlohmann::json{{"job", "search"},
+                                       {"files", rep.files},
+                                       {"lines", rep.lines},
+                                       {"bytes", rep.bytes},
+                                       {"binary_skipped", rep.binary},
+                                       {"unreadable", rep.failed},
+                                       {"shares", rep.shares},
+                                       {"queries", asked},
+                                       {"matching_lines", matched_lines},
+                                       {"failed_queries", failed},
                                        {"load_s", std::chrono::duration<double>(loaded - t0).count()},
                                        {"query_p50_us", latency.percentile(0.5).count() / 1e3},
                                        {"query_p99_us", latency.percentile(0.99).count() / 1e3},
@@ -129,9 +135,10 @@ void add_search_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
       ->capture_default_str();
   o->exec.add_to(*cmd, "processes,threads,serial", "processes");
-  cmd->footer("Lines are printed stripped of surrounding whitespace, as the seed prints them, in file order. Files "
-              "with a NUL byte in their first 8 KiB are binary and skipped. Exit status 1 when a file could not be "
-              "read or a query failed.");
+  cmd->footer(
+      "Lines are printed stripped of surrounding whitespace, as the seed prints them, in file order. Files "
+      "with a NUL byte in their first 8 KiB are binary and skipped. Exit status 1 when a file could not be "
+      "read or a query failed.");
   cmd->callback([o] { run_job("search", [&] { return run(*o); }); });
 }
 

@@ -35,7 +35,8 @@ int run(const sleepers_options& o) {
     const auto step = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(o.step_s));
     core::run_until_complete(sl::primes_and_squares(o.from, o.to, step, print));
   }
-  print_summary("sleepers", "the event-loop demos (" + o.demo + ")", std::chrono::steady_clock::now() - t0, 1, "runs", "");
+  print_summary("sleepers", "the event-loop demos (" + o.demo + ")", std::chrono::steady_clock::now() - t0, 1, "runs",
+                "");
   return exit_ok;
 }
 
@@ -43,18 +44,26 @@ int run(const sleepers_options& o) {
 
 void add_sleepers_command(CLI::App& app) {
   auto o = std::make_shared<sleepers_options>();
-  auto* cmd = app.add_subcommand("sleepers", "The seed's asyncio demos: five random sleepers, then prime_filter and square_mapper gathered");
-  cmd->add_option("--demo", o->demo, "five, tasks or both")->check(CLI::IsMember({"five", "tasks", "both"}))->capture_default_str();
+  auto* cmd = app.add_subcommand(
+      "sleepers", "The seed's asyncio demos: five random sleepers, then prime_filter and square_mapper gathered");
+  cmd->add_option("--demo", o->demo, "five, tasks or both")
+      ->check(CLI::IsMember({"five", "tasks", "both"}))
+      ->capture_default_str();
   cmd->add_option("--tasks", o->five.tasks, "sleeping tasks")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--max-delay", o->five.max_delay_s, "each sleeps random() * this many seconds")
-      ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--main-sleep", o->five.main_sleep_s, "the main task's own sleep, seconds")
-      ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--seed", o->five.seed, "random seed (0: random)");
   cmd->add_option("--step", o->step_s, "prime_filter/square_mapper sleep after each item, seconds (the seed: 1.0)")
-      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
   cmd->add_option("--from", o->from, "first number")->capture_default_str();
-  cmd->add_option("--to", o->to, "last number")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000}))->capture_default_str();
+  cmd->add_option("--to", o->to, "last number")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000}))
+      ->capture_default_str();
   cmd->callback([o] { run_job("sleepers", [&] { return run(*o); }); });
 }
 

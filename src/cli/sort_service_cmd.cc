@@ -69,7 +69,8 @@ void add_sort_service_command(CLI::App& app) {
   svc->require_subcommand(1);
 
   auto s = std::make_shared<serve_options>();
-  auto* serve = svc->add_subcommand("serve", "Serve until SIGINT/SIGTERM: 8-byte big-endian length + JSON array -> sorted array");
+  auto* serve =
+      svc->add_subcommand("serve", "Serve until SIGINT/SIGTERM: 8-byte big-endian length + JSON array -> sorted array");
   serve->add_option("--listen", s->listen, "HOST:PORT (port 0: any free port, logged)")->capture_default_str();
   serve->add_option("--max-bytes", s->max_bytes, "largest request body accepted")->capture_default_str();
   serve->add_option("--idle-timeout", s->idle_timeout_s, "seconds a new connection may stay silent")

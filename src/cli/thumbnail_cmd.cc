@@ -67,7 +67,9 @@ class tally {
     add_locked(item, r, out);
     progress_.update(made + skipped + failed, total_, "images");
   }
-  void fail(const std::string& item, const std::string& reason) { add(item, th::report{th::outcome::failed, reason}, ""); }
+  void fail(const std::string& item, const std::string& reason) {
+    add(item, th::report{th::outcome::failed, reason}, "");
+  }
   void finish_progress() {
     std::scoped_lock lock(mutex_);
     progress_.finish();
@@ -257,7 +259,8 @@ int run_urls(const thumbnail_cli& o) {
   std::map<std::string, int> seen;
   for (const auto& url : o.inputs) {
     std::string name = url_thumb_name(url);
-    if (const int n = ++seen[name]; n > 1) name = name.substr(0, name.size() - 10) + "-" + std::to_string(n) + "_thumb.png";
+    if (const int n = ++seen[name]; n > 1)
+      name = name.substr(0, name.size() - 10) + "-" + std::to_string(n) + "_thumb.png";
     outs.push_back((fs::path(o.out_dir) / name).string());
   }
   // Backpressure: at most 2 images per worker wait for the executor; beyond
@@ -435,7 +438,8 @@ int run_random(const thumbnail_cli& o) {
 
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
-  struct sigaction old_int {}, old_term {};
+  struct sigaction old_int {
+  }, old_term{};
   ::sigaction(SIGINT, &sa, &old_int);
   ::sigaction(SIGTERM, &sa, &old_term);
 
@@ -461,8 +465,8 @@ int run_random(const thumbnail_cli& o) {
   extra.duplicates = duplicates.load();
   extra.dropped = dropped.load();
   const std::string details =
-      fmt::format("{} producers, {} consumers, queue {}, {}{}images on {} -j {}", o.producers, o.consumers, o.queue_size,
-                  limiter ? fmt::format("limit {} ({}), ", o.limit, o.limiter) : "",
+      fmt::format("{} producers, {} consumers, queue {}, {}{}images on {} -j {}", o.producers, o.consumers,
+                  o.queue_size, limiter ? fmt::format("limit {} ({}), ", o.limit, o.limiter) : "",
                   rate ? fmt::format("rate {}, ", o.rate) : "", o.exec.executor, ex->concurrency());
   const int rc = finish("thumbnail", t, std::chrono::steady_clock::now() - t0, extra, details);
   if (interrupted.load()) return 128 + SIGINT;
@@ -501,23 +505,35 @@ void add_thumbnail_command(CLI::App& app) {
   cmd->add_option("--max-pixels", o->max_pixels, "refuse images that declare more pixels (read from the header)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
-  cmd->add_option("--timeout", o->timeout_s, "URLs: seconds per download")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
-  cmd->add_option("--random-urls", o->random_base,
-                  "the seed's producer/consumer: producers make BASE/<W>x<H>/<bg>/<fg>.jpg URLs, consumers thumbnail them");
-  cmd->add_option("--producers", o->producers, "--random-urls: producer threads")->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--consumers", o->consumers, "--random-urls: consumer threads")->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--queue-size", o->queue_size, "--random-urls: URLs the queue holds")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "URLs: seconds per download")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option(
+      "--random-urls", o->random_base,
+      "the seed's producer/consumer: producers make BASE/<W>x<H>/<bg>/<fg>.jpg URLs, consumers thumbnail them");
+  cmd->add_option("--producers", o->producers, "--random-urls: producer threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--consumers", o->consumers, "--random-urls: consumer threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--queue-size", o->queue_size, "--random-urls: URLs the queue holds")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
   cmd->add_option("--limit", o->limit, "--random-urls: stop after exactly N distinct thumbnails (0: until interrupted)")
       ->capture_default_str();
-  cmd->add_option("--limiter", o->limiter, "--random-urls: how the limit is kept: lock or semaphore (the seed's two savers)")
+  cmd->add_option("--limiter", o->limiter,
+                  "--random-urls: how the limit is kept: lock or semaphore (the seed's two savers)")
       ->check(CLI::IsMember({"lock", "semaphore"}))
       ->capture_default_str();
   cmd->add_option("--rate", o->rate, "--random-urls: at most this many URLs produced per unit, as N/min, N/s or N/h");
   cmd->add_option_function<std::uint64_t>(
-      "--seed", [o](std::uint64_t s) { o->seed = s, o->seed_set = true; }, "--random-urls: random seed of the producers");
-  cmd->footer("A file name.ext becomes OUTDIR/name_thumb.png (subdirectories mirrored); a URL .../<a>/<b>.jpg becomes "
-               "OUTDIR/<a>_<b>_thumb.png. Images are recognised by their content. Each item that is not an image, cannot "
-               "be fetched or decoded, or is too large is a line on stderr, counted in the summary.");
+      "--seed", [o](std::uint64_t s) { o->seed = s, o->seed_set = true; },
+      "--random-urls: random seed of the producers");
+  cmd->footer(
+      "A file name.ext becomes OUTDIR/name_thumb.png (subdirectories mirrored); a URL .../<a>/<b>.jpg becomes "
+      "OUTDIR/<a>_<b>_thumb.png. Images are recognised by their content. Each item that is not an image, cannot "
+      "be fetched or decoded, or is too large is a line on stderr, counted in the summary.");
   cmd->callback([o] {
     o->exec.max_attempts = 1;  // a file that kills a decoder will kill it again
     run_job("thumbnail", [&] { return run(*o); });

@@ -53,19 +53,27 @@ int run_status(const worker_cli_options& o) {
   if (globals().json) {
     nlohmann::json workers = nlohmann::json::array();
     for (const auto& w : s.workers)
-      workers.push_back({{"name", w.name}, {"active", w.active}, {"processed", w.processed}, {"failed", w.failed},
-                         {"concurrency", w.concurrency}, {"pool", w.pool}, {"last_fetch_age_s", w.last_fetch_age_s}});
-    std::printf("%s\n", nlohmann::json{{"workers", workers}, {"waiting", s.waiting}, {"unacked", s.unacked},
+      workers.push_back({{"name", w.name},
+                         {"active", w.active},
+                         {"processed", w.processed},
+                         {"failed", w.failed},
+                         {"concurrency", w.concurrency},
+                         {"pool", w.pool},
+                         {"last_fetch_age_s", w.last_fetch_age_s}});
+    std::printf("%s\n", nlohmann::json{{"workers", workers},
+                                       {"waiting", s.waiting},
+                                       {"unacked", s.unacked},
                                        {"dead_letters", s.dead_letters},
                                        {"oldest_waiting_age_s", s.oldest_waiting_age_s},
-                                       {"consuming", s.consuming}, {"verdict", s.verdict}}
+                                       {"consuming", s.consuming},
+                                       {"verdict", s.verdict}}
                             .dump()
                             .c_str());
   } else {
     std::printf("%zu live workers\n", s.workers.size());
     for (const auto& w : s.workers)
-      std::printf("  %s: %s x%zu, %llu active, %llu done, %llu failed, last fetch %s\n", w.name.c_str(),
-                  w.pool.c_str(), w.concurrency, static_cast<unsigned long long>(w.active),
+      std::printf("  %s: %s x%zu, %llu active, %llu done, %llu failed, last fetch %s\n", w.name.c_str(), w.pool.c_str(),
+                  w.concurrency, static_cast<unsigned long long>(w.active),
                   static_cast<unsigned long long>(w.processed), static_cast<unsigned long long>(w.failed),
                   w.last_fetch_age_s < 0 ? "never" : fmt::format("{:.1f} s ago", w.last_fetch_age_s).c_str());
     std::printf("queue depth %llu, reserved (unacked) %llu, dead letters %llu, oldest waiting task %s\n",
@@ -95,17 +103,22 @@ int run(worker_cli_options& o) {
   if (!r.ok()) throw usage_error(r.error().message());
   const auto& s = r.value();
   const auto elapsed = std::chrono::steady_clock::now() - t0;
-  print_summary("worker",
-                fmt::format("{} tasks received, {} succeeded, {} failed, {} restored from dead workers, {} dead-lettered, "
-                            "{} requeued at shutdown",
-                            s.received, s.succeeded, s.failed, s.restored, s.dead_lettered, s.requeued),
-                elapsed, static_cast<double>(s.succeeded + s.failed), "tasks",
-                fmt::format("{} x{}, {} broker reconnects, {}", o.pool, ex->concurrency(), s.reconnects,
-                            ex->get_stats().latency_summary()));
+  print_summary(
+      "worker",
+      fmt::format("{} tasks received, {} succeeded, {} failed, {} restored from dead workers, {} dead-lettered, "
+                  "{} requeued at shutdown",
+                  s.received, s.succeeded, s.failed, s.restored, s.dead_lettered, s.requeued),
+      elapsed, static_cast<double>(s.succeeded + s.failed), "tasks",
+      fmt::format("{} x{}, {} broker reconnects, {}", o.pool, ex->concurrency(), s.reconnects,
+                  ex->get_stats().latency_summary()));
   if (globals().json) {
-    std::printf("%s\n", nlohmann::json{{"job", "worker"}, {"received", s.received}, {"succeeded", s.succeeded},
-                                       {"failed", s.failed}, {"restored", s.restored},
-                                       {"dead_lettered", s.dead_lettered}, {"requeued", s.requeued},
+    std::printf("%s\n", nlohmann::json{{"job", "worker"},
+                                       {"received", s.received},
+                                       {"succeeded", s.succeeded},
+                                       {"failed", s.failed},
+                                       {"restored", s.restored},
+                                       {"dead_lettered", s.dead_lettered},
+                                       {"requeued", s.requeued},
                                        {"elapsed_s", std::chrono::duration<double>(elapsed).count()}}
                             .dump()
                             .c_str());
@@ -123,7 +136,8 @@ int run(worker_cli_options& o) {
 
 void add_worker_command(CLI::App& app) {
   auto o = std::make_shared<worker_cli_options>();
-  auto* cmd = app.add_subcommand("worker", "A Celery-compatible worker: runs the tasks Celery clients send through Redis");
+  auto* cmd =
+      app.add_subcommand("worker", "A Celery-compatible worker: runs the tasks Celery clients send through Redis");
   cmd->add_option("-b,--broker", o->w.broker, "redis://[:PASSWORD@]HOST[:PORT][/DB] (broker and result store)")
       ->capture_default_str();
   cmd->add_option("-Q,--queues", o->queues, "queues to consume, comma-separated")->capture_default_str();
@@ -156,7 +170,8 @@ void add_worker_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--status", o->status,
                 "show live workers, queue depth and the oldest waiting task instead; exit 1 when not consuming");
-  cmd->add_option("--stall-after", o->stall_s, "--status: seconds without a fetch, with tasks waiting, that count as stalled")
+  cmd->add_option("--stall-after", o->stall_s,
+                  "--status: seconds without a fetch, with tasks waiting, that count as stalled")
       ->capture_default_str();
   cmd->add_option("--stop-after", o->stop_after, "stop after this many tasks (tests and benchmarks)")->group("");
   cmd->add_option("--test-task-delay", o->test_delay_ms, "hold each task this many ms first (fault tests)")->group("");

@@ -238,8 +238,7 @@ std::unique_ptr<executor> make_executor(executor_kind kind, const executor_optio
       return std::make_unique<process_pool>(po);
     }
     case executor_kind::openmp: return make_openmp_executor(jobs);
-    case executor_kind::async:
-      throw std::invalid_argument("the async executor is not available for this job");
+    case executor_kind::async: throw std::invalid_argument("the async executor is not available for this job");
     case executor_kind::distributed:
       throw std::invalid_argument("the distributed executor needs a broker (--broker URL)");
   }

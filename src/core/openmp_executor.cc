@@ -57,7 +57,7 @@ class openmp_executor final : public executor {
   void run(batch_state& b) {
     b.ran = true;
     const auto n = static_cast<long>(b.calls.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast<int>(threads_))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(threads_))
     for (long i = 0; i < n; ++i) {
       const auto idx = static_cast<std::size_t>(i);
       if (stopped_.load(std::memory_order_acquire)) {

@@ -25,7 +25,7 @@ namespace scalekit::core {
 namespace {
 
 constexpr const char* worker_flag = "--scalekit-worker";
-constexpr int worker_fd = 3;                              // the socket, as the worker sees it
+constexpr int worker_fd = 3;                                 // the socket, as the worker sees it
 constexpr std::uint64_t max_frame = std::uint64_t{1} << 30;  // 1 GiB: a bigger frame is a broken peer
 constexpr char frame_hello = 'H', frame_batch = 'B', frame_results = 'R';
 constexpr double target_batch_ns = 2e6;  // aim for ~2 ms of work per batch
@@ -328,7 +328,9 @@ void process_pool::assign_batches() {
         const auto& name = queue.front().group->calls[queue.front().index].name;
         auto it = avg_service_ns_.find(name);
         const std::size_t by_time =
-            it == avg_service_ns_.end() ? 1 : static_cast<std::size_t>(std::max(1.0, target_batch_ns / std::max(it->second, 1.0)));
+            it == avg_service_ns_.end()
+                ? 1
+                : static_cast<std::size_t>(std::max(1.0, target_batch_ns / std::max(it->second, 1.0)));
         // Shared calls: a fair share, so the tail stays balanced. Pinned calls
         // have nowhere else to go.
         const std::size_t fair =
@@ -525,7 +527,8 @@ void process_pool::supervise() {
       polled.push_back(w.get());
       next_deadline = std::min(next_deadline, w->deadline);
     }
-    const auto wait_ms = std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count() + 1);
+    const auto wait_ms =
+        std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count() + 1);
     const int n = ::poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
     if (n < 0 && errno != EINTR) break;
     if (fds[0].revents & POLLIN) {

@@ -9,8 +9,8 @@ const std::vector<simd_target>& usable_simd_targets() {
     std::vector<simd_target> out;
 #if defined(__x86_64__)
     __builtin_cpu_init();  // the checks include the OS's support for the registers (XGETBV)
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw"))
       out.push_back(simd_target::avx3);
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
       out.push_back(simd_target::avx2);

@@ -60,8 +60,7 @@ void thread_pool::worker_loop() {
   }
 }
 
-void thread_pool::parallel_for(std::size_t begin, std::size_t end,
-                               const std::function<void(std::size_t)>& f) {
+void thread_pool::parallel_for(std::size_t begin, std::size_t end, const std::function<void(std::size_t)>& f) {
   if (begin >= end) return;
   const std::size_t n = end - begin;
   const std::size_t chunks = std::min(n, thread_count_ * 4);

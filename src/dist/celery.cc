@@ -1,18 +1,18 @@
 #include "scalekit/dist/celery.h"
 
-#include <zlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <array>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
 #include <random>
 #include <set>
+#include <simdjson.h>
 
 #include "scalekit/core/task.h"
 #include "scalekit/core/wire.h"
@@ -65,8 +65,8 @@ std::string args_repr(const json& args) {
 std::optional<double> parse_iso8601(const std::string& s) {
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &consumed) != 6)
     return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -74,11 +74,13 @@ std::optional<double> parse_iso8601(const std::string& s) {
   std::size_t i = static_cast<std::size_t>(consumed);
   if (i < s.size() && s[i] == '.') {
     double scale = 0.1;
-    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, scale /= 10) t += (s[i] - '0') * scale;
+    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, scale /= 10)
+      t += (s[i] - '0') * scale;
   }
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int hh = 0, mm = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &hh, &mm) >= 1) t -= (s[i] == '+' ? 1 : -1) * (hh * 3600.0 + mm * 60.0);
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &hh, &mm) >= 1)
+      t -= (s[i] == '+' ? 1 : -1) * (hh * 3600.0 + mm * 60.0);
   }
   return t;
 }
@@ -92,8 +94,9 @@ std::set<std::string, std::less<>>& registered() {
 }  // namespace
 
 std::string new_uuid() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^ (static_cast<std::uint64_t>(::getpid()) << 32) ^
-                                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  thread_local std::mt19937_64 rng(
+      std::random_device{}() ^ (static_cast<std::uint64_t>(::getpid()) << 32) ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   std::uint64_t hi = rng(), lo = rng();
   hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // RFC 4122 variant
@@ -104,9 +107,7 @@ std::string new_uuid() {
   return buf;
 }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string host_name() {
   char buf[256] = "localhost";
@@ -117,8 +118,7 @@ std::string host_name() {
 std::string utc_isoformat_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
   char buf[40];
@@ -407,7 +407,8 @@ std::string unacked_entry(std::string_view raw, std::string_view exchange, std::
 result<std::string> envelope_of_unacked(std::string_view entry) {
   try {
     const ordered_json e = ordered_json::parse(entry);
-    if (!e.is_array() || e.empty() || !e[0].is_object()) return status::corruption("not [message, exchange, routing_key]");
+    if (!e.is_array() || e.empty() || !e[0].is_object())
+      return status::corruption("not [message, exchange, routing_key]");
     return e[0].dump();
   } catch (const nlohmann::json::exception& x) {
     return status::corruption(std::string("not JSON: ") + x.what());
@@ -513,19 +514,21 @@ void register_task(const std::string& name, task_fn fn) {
     std::scoped_lock lock(registry_mutex);
     registered().insert(name);
   }
-  core::task_registry::global().add(core_task_name(name), [fn = std::move(fn)](std::string_view payload) -> core::bytes {
-    core::wire_reader in(payload);
-    const std::string_view args = in.get_string(), kwargs = in.get_string();
-    try {
-      std::string r = fn(args, kwargs);
-      r.insert(r.begin(), 'S');
-      return r;
-    } catch (const task_exception& e) {
-      return "F" + core::wire_writer().put_string(e.exc_type).put_string(e.exc_module).put_string(e.what()).take();
-    } catch (const std::exception& e) {
-      return "F" + core::wire_writer().put_string("RuntimeError").put_string("builtins").put_string(e.what()).take();
-    }
-  });
+  core::task_registry::global().add(
+      core_task_name(name), [fn = std::move(fn)](std::string_view payload) -> core::bytes {
+        core::wire_reader in(payload);
+        const std::string_view args = in.get_string(), kwargs = in.get_string();
+        try {
+          std::string r = fn(args, kwargs);
+          r.insert(r.begin(), 'S');
+          return r;
+        } catch (const task_exception& e) {
+          return "F" + core::wire_writer().put_string(e.exc_type).put_string(e.exc_module).put_string(e.what()).take();
+        } catch (const std::exception& e) {
+          return "F" +
+                 core::wire_writer().put_string("RuntimeError").put_string("builtins").put_string(e.what()).take();
+        }
+      });
 }
 
 outcome decode_outcome(std::string_view bytes) {

@@ -260,7 +260,8 @@ class distributed_executor final : public core::executor {
   void cancel_all(const std::string& why) {
     auto tasks = std::move(tasks_);
     tasks_.clear();
-    for (auto& [id, ref] : tasks) complete(*ref.call, status::cancelled("task '" + ref.call->call.name + "' not run: " + why));
+    for (auto& [id, ref] : tasks)
+      complete(*ref.call, status::cancelled("task '" + ref.call->call.name + "' not run: " + why));
   }
 
   // Results whose PUBLISH we missed (a subscriber reconnect), and tasks that
@@ -353,15 +354,14 @@ std::vector<result<std::string>> run_celery_tasks(const distributed_options& o,
   static const char* raw_call = "celery.call";
   static std::once_flag once;
   std::call_once(once, [] {
-    register_celery_mapping(raw_call, {[](std::string_view payload) {
-                                         core::wire_reader in(payload);
-                                         std::string name(in.get_string());
-                                         std::string args(in.get_string());
-                                         return std::vector<std::pair<std::string, std::string>>{{name, args}};
-                                       },
-                                       [](std::string_view, const std::vector<std::string>& results) {
-                                         return results.at(0);
-                                       }});
+    register_celery_mapping(raw_call,
+                            {[](std::string_view payload) {
+                               core::wire_reader in(payload);
+                               std::string name(in.get_string());
+                               std::string args(in.get_string());
+                               return std::vector<std::pair<std::string, std::string>>{{name, args}};
+                             },
+                             [](std::string_view, const std::vector<std::string>& results) { return results.at(0); }});
   });
   distributed_options d = o;
   d.celery_tasks = true;

@@ -173,7 +173,7 @@ struct redis_client::connection {
   redisAsyncContext* ac = nullptr;
   std::shared_ptr<watcher> w;
   bool connected = false, lost = false;
-  std::string why;  // when lost
+  std::string why;                                   // when lost
   std::vector<std::function<void(status)>> waiters;  // ensure_connected() callers
 
   void finish_connect(const status& s) {
@@ -327,39 +327,40 @@ core::task<result<std::vector<redis_reply>>> redis_client::pipeline(std::vector<
   using outcome = result<std::vector<redis_reply>>;
   // The starter is a named local, not a temporary inside the co_await: GCC 12
   // destroys such temporaries twice. TODO: Remove this workaround when the bug is fixed.
-  std::function<void(std::function<void(outcome)>)> start = [c, cmds = std::move(commands)](std::function<void(outcome)> f) {
-    if (c->lost || !c->ac) return f(status::io_error("redis: connection lost"));
-    struct gather {
-      std::vector<redis_reply> replies;
-      std::size_t remaining;
-      status failure;
-      std::function<void(outcome)> done;
-    };
-    auto g = std::make_shared<gather>();
-    g->replies.resize(cmds.size());
-    g->remaining = cmds.size();
-    g->done = std::move(f);
-    for (std::size_t i = 0; i < cmds.size(); ++i) {
-      auto* p = new pending_command{[g, i](result<redis_reply> r) {
-        if (r.ok()) {
-          g->replies[i] = std::move(r).value();
-        } else if (g->failure.ok()) {
-          g->failure = r.error();
+  std::function<void(std::function<void(outcome)>)> start =
+      [c, cmds = std::move(commands)](std::function<void(outcome)> f) {
+        if (c->lost || !c->ac) return f(status::io_error("redis: connection lost"));
+        struct gather {
+          std::vector<redis_reply> replies;
+          std::size_t remaining;
+          status failure;
+          std::function<void(outcome)> done;
+        };
+        auto g = std::make_shared<gather>();
+        g->replies.resize(cmds.size());
+        g->remaining = cmds.size();
+        g->done = std::move(f);
+        for (std::size_t i = 0; i < cmds.size(); ++i) {
+          auto* p = new pending_command{[g, i](result<redis_reply> r) {
+            if (r.ok()) {
+              g->replies[i] = std::move(r).value();
+            } else if (g->failure.ok()) {
+              g->failure = r.error();
+            }
+            if (--g->remaining > 0) return;
+            if (g->failure.ok()) {
+              g->done(std::move(g->replies));
+            } else {
+              g->done(g->failure);
+            }
+          }};
+          if (send_argv(c->ac, on_command_reply, p, cmds[i]) != REDIS_OK) {
+            // hiredis refused the command (the context is disconnecting): it will not call back.
+            p->done(status::io_error("redis: connection lost"));
+            delete p;
+          }
         }
-        if (--g->remaining > 0) return;
-        if (g->failure.ok()) {
-          g->done(std::move(g->replies));
-        } else {
-          g->done(g->failure);
-        }
-      }};
-      if (send_argv(c->ac, on_command_reply, p, cmds[i]) != REDIS_OK) {
-        // hiredis refused the command (the context is disconnecting): it will not call back.
-        p->done(status::io_error("redis: connection lost"));
-        delete p;
-      }
-    }
-  };
+      };
   outcome r = co_await wait_for<outcome>(ex_, std::move(start));
   co_return r;
 }
@@ -375,8 +376,8 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
   std::shared_ptr<watcher> w;
   bool closing = false, reconnect_scheduled = false, ever_connected = false;
   std::chrono::milliseconds backoff = min_backoff;
-  std::unordered_set<std::string> channels;            // wanted
-  std::unordered_set<std::string> confirm_wait;        // sent, not yet confirmed
+  std::unordered_set<std::string> channels;      // wanted
+  std::unordered_set<std::string> confirm_wait;  // sent, not yet confirmed
   std::vector<std::function<void(status)>> confirm_waiters;
   std::unique_ptr<asio::steady_timer> retry_timer;
 

@@ -20,9 +20,9 @@
 #include <asio/signal_set.hpp>
 #include <cstdio>
 #include <map>
-#include <optional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "scalekit/dist/celery.h"
 #include "scalekit/dist/redis.h"
@@ -55,18 +55,22 @@ std::string preview(const std::string& s) { return s.size() <= 80 ? s : s.substr
 
 // A message this worker has reserved.
 struct reservation {
-  std::string raw;        // the envelope as popped
-  std::string list_key;   // where it goes back to if requeued
+  std::string raw;       // the envelope as popped
+  std::string list_key;  // where it goes back to if requeued
   std::string id;
-  bool finished = false;  // its result is computed (being stored): never requeue it
-  bool abandoned = false; // requeued at shutdown: drop whatever the run returns
+  bool finished = false;   // its result is computed (being stored): never requeue it
+  bool abandoned = false;  // requeued at shutdown: drop whatever the run returns
 };
 
 class worker_impl {
  public:
   worker_impl(const worker_options& o, redis_endpoint ep, core::executor& ex,
               const std::function<void(const std::string&)>& log, std::uint64_t stop_after)
-      : o_(o), ep_(std::move(ep)), ex_(ex), log_(log), stop_after_(stop_after),
+      : o_(o),
+        ep_(std::move(ep)),
+        ex_(ex),
+        log_(log),
+        stop_after_(stop_after),
         concurrency_(std::max<std::size_t>(1, ex.concurrency())),
         name_(o.hostname.empty() ? "scalekit@" + celery::host_name() : o.hostname) {}
 
@@ -142,8 +146,9 @@ class worker_impl {
 
   // Run `cmds` until Redis takes them, or (when `until_stop`) the worker
   // stops: their replies, or nothing when it gave up.
-  core::task<std::optional<std::vector<redis_reply>>> must_run(redis_client& db, std::vector<std::vector<std::string>> cmds,
-                                                              bool until_stop) {
+  core::task<std::optional<std::vector<redis_reply>>> must_run(redis_client& db,
+                                                               std::vector<std::vector<std::string>> cmds,
+                                                               bool until_stop) {
     auto backoff = 50ms;
     for (;;) {
       auto r = co_await db.pipeline(cmds);
@@ -311,12 +316,14 @@ class worker_impl {
       } else {
         while (m.eta && celery::unix_now() < *m.eta && !stopping_) {
           const double wait_s = std::min(1.0, *m.eta - celery::unix_now());
-          co_await core::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(wait_s)));
+          co_await core::sleep_for(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(wait_s)));
         }
         if (stopping_ && m.eta && celery::unix_now() < *m.eta) co_return;  // still waiting: requeued at shutdown
         if (o_.TEST_task_delay.count() > 0) co_await core::sleep_for(o_.TEST_task_delay);
         const auto t0 = clock::now();
-        auto r = co_await core::async_call(ex_, celery::core_task_name(m.task), celery::encode_call(m.args_json, m.kwargs_json));
+        auto r = co_await core::async_call(ex_, celery::core_task_name(m.task),
+                                           celery::encode_call(m.args_json, m.kwargs_json));
         const double took = std::chrono::duration<double>(clock::now() - t0).count();
         slot.release();  // the slot is free for the next message while this result is stored
         auto it = running_.find(tag);
@@ -397,7 +404,8 @@ class worker_impl {
   // ---- keeping reservations fresh, and restoring stale ones ----
   // Sleep for `d`, but wake within 100 ms of a stop.
   core::task<void> nap(std::chrono::milliseconds d) {
-    for (auto slept = 0ms; slept < d && !stopping_; slept += 100ms) co_await core::sleep_for(std::min(d - slept, 100ms));
+    for (auto slept = 0ms; slept < d && !stopping_; slept += 100ms)
+      co_await core::sleep_for(std::min(d - slept, 100ms));
   }
 
   core::task<void> refresher() {
@@ -431,8 +439,8 @@ class worker_impl {
     auto locked = co_await restore_->command(words("SET", unacked_mutex_key, token, "PX", "300000", "NX"));
     if (!locked.ok() || locked->is_nil() || locked->is_error()) co_return;
     const std::string ceiling = seconds_text(celery::unix_now() - static_cast<double>(o_.visibility_timeout.count()));
-    auto stale = co_await restore_->command(
-        words("ZREVRANGEBYSCORE", unacked_index_key, ceiling, "0", "LIMIT", "0", "100"));
+    auto stale =
+        co_await restore_->command(words("ZREVRANGEBYSCORE", unacked_index_key, ceiling, "0", "LIMIT", "0", "100"));
     if (stale.ok() && stale->type == redis_reply::kind::array) {
       for (const auto& t : stale->elements) {
         if (running_.count(t.str)) continue;  // ours, alive: the refresher was just late
@@ -511,21 +519,29 @@ class worker_impl {
                             {"last_fetch", last_fetch_},
                             {"time", now}};
       // Celery's own heartbeat event, for monitoring tools that listen for it.
-      nlohmann::json event{{"hostname", name_}, {"utcoffset", 0}, {"pid", ::getpid()}, {"clock", ++clock_tick},
-                           {"freq", 2.0}, {"active", busy_}, {"processed", stats_.succeeded + stats_.failed},
-                           {"loadavg", nlohmann::json::array({0.0, 0.0, 0.0})}, {"sw_ident", "scalekit"},
-                           {"sw_ver", "0.1"}, {"sw_sys", "Linux"}, {"timestamp", now}, {"type", "worker-heartbeat"}};
-      nlohmann::json envelope{
-          {"body", celery::base64_encode(event.dump())},
-          {"content-encoding", "utf-8"},
-          {"content-type", "application/json"},
-          {"headers", {{"hostname", name_}}},
-          {"properties",
-           {{"delivery_mode", 1},
-            {"delivery_info", {{"exchange", "celeryev"}, {"routing_key", "worker.heartbeat"}}},
-            {"priority", 0},
-            {"body_encoding", "base64"},
-            {"delivery_tag", celery::new_uuid()}}}};
+      nlohmann::json event{{"hostname", name_},
+                           {"utcoffset", 0},
+                           {"pid", ::getpid()},
+                           {"clock", ++clock_tick},
+                           {"freq", 2.0},
+                           {"active", busy_},
+                           {"processed", stats_.succeeded + stats_.failed},
+                           {"loadavg", nlohmann::json::array({0.0, 0.0, 0.0})},
+                           {"sw_ident", "scalekit"},
+                           {"sw_ver", "0.1"},
+                           {"sw_sys", "Linux"},
+                           {"timestamp", now},
+                           {"type", "worker-heartbeat"}};
+      nlohmann::json envelope{{"body", celery::base64_encode(event.dump())},
+                              {"content-encoding", "utf-8"},
+                              {"content-type", "application/json"},
+                              {"headers", {{"hostname", name_}}},
+                              {"properties",
+                               {{"delivery_mode", 1},
+                                {"delivery_info", {{"exchange", "celeryev"}, {"routing_key", "worker.heartbeat"}}},
+                                {"priority", 0},
+                                {"body_encoding", "base64"},
+                                {"delivery_tag", celery::new_uuid()}}}};
       std::vector<std::vector<std::string>> cmds;
       cmds.push_back(words("SETEX", key, std::to_string(heartbeat_expiry_s), status.dump()));
       cmds.push_back(words("PUBLISH", channel, envelope.dump()));
@@ -602,7 +618,8 @@ result<status_report> query_status(const std::string& broker, const std::vector<
     std::vector<std::string> keys;
     std::string cursor = "0";
     do {
-      auto r = co_await db.command(words("SCAN", cursor, "MATCH", std::string(worker_key_prefix) + "*", "COUNT", "1000"));
+      auto r =
+          co_await db.command(words("SCAN", cursor, "MATCH", std::string(worker_key_prefix) + "*", "COUNT", "1000"));
       if (!r.ok()) {
         err = r.error();
         co_return;
@@ -638,7 +655,8 @@ result<status_report> query_status(const std::string& broker, const std::vector<
         auto oldest = co_await db.command(words("LINDEX", key, "-1"));  // the consuming end holds the oldest
         if (oldest.ok() && !oldest->is_nil()) {
           auto m = celery::parse_envelope(oldest->str);
-          if (m.ok() && m->published) out.oldest_waiting_age_s = std::max(out.oldest_waiting_age_s, now - *m->published);
+          if (m.ok() && m->published)
+            out.oldest_waiting_age_s = std::max(out.oldest_waiting_age_s, now - *m->published);
         }
       }
       auto dl = co_await db.command(words("LLEN", dead_letter_key(q)));

@@ -123,8 +123,8 @@ void write_header(std::vector<std::uint8_t>& out, const reply_header& q, rcode r
   const auto low = static_cast<std::uint16_t>(rc) & 0xF;
   put16(out, q.id);
   // QR, opcode copied, AA, TC, RD copied.
-  out.push_back(static_cast<std::uint8_t>(0x80 | (q.query_flags_hi & 0x78) | 0x04 | (tc ? 0x02 : 0) |
-                                          (q.query_flags_hi & 0x01)));
+  out.push_back(
+      static_cast<std::uint8_t>(0x80 | (q.query_flags_hi & 0x78) | 0x04 | (tc ? 0x02 : 0) | (q.query_flags_hi & 0x01)));
   // RA clear, Z clear, AD clear, CD copied, RCODE's low four bits.
   out.push_back(static_cast<std::uint8_t>((q.query_flags_lo & 0x10) | low));
   put16(out, qd);
@@ -138,7 +138,7 @@ void write_opt(std::vector<std::uint8_t>& out, rcode rc, bool dnssec_ok) {
   put16(out, type_opt);
   put16(out, static_cast<std::uint16_t>(edns_udp_size));
   out.push_back(static_cast<std::uint8_t>(static_cast<std::uint16_t>(rc) >> 4));  // extended RCODE
-  out.push_back(0);                                                              // version 0
+  out.push_back(0);                                                               // version 0
   put16(out, dnssec_ok ? 0x8000 : 0);
   put16(out, 0);  // no options
 }
@@ -287,9 +287,7 @@ outcome answer(std::span<const std::uint8_t> m, const zone& z, transport via, st
   auto finish = [&](rcode rc, const std::vector<ipv4>* addresses) {
     o.code = rc;
     std::size_t n = addresses ? addresses->size() : 0;
-    const std::size_t limit = via == transport::tcp ? max_message
-                              : edns                ? std::min(client_size, edns_udp_size)
-                                                    : 512;
+    const std::size_t limit = via == transport::tcp ? max_message : edns ? std::min(client_size, edns_udp_size) : 512;
     const std::size_t fixed = header_size + name.wire_len + 4 + (edns ? opt_size : 0);
     if (fixed + n * answer_size > limit) {
       o.truncated = true;

@@ -78,14 +78,17 @@ struct loop_state {
       return;
     }
     ++stats.replies;
-    if (out.code == rcode::formerr) ++stats.formerr;
-    else if (out.code == rcode::nxdomain) ++stats.nxdomain;
-    else if (out.code != rcode::noerror) ++stats.other_errors;
+    if (out.code == rcode::formerr)
+      ++stats.formerr;
+    else if (out.code == rcode::nxdomain)
+      ++stats.nxdomain;
+    else if (out.code != rcode::noerror)
+      ++stats.other_errors;
     if (out.truncated) ++stats.truncated;
     if (o.log_queries) {
       log("query from " + peer + ": " + (out.name.empty() ? "(unparsed)" : out.name) + " type " +
-          std::to_string(out.qtype) + " -> " + rcode_name(out.code) + ", " + std::to_string(out.answers) +
-          " answers" + (out.truncated ? ", truncated" : ""));
+          std::to_string(out.qtype) + " -> " + rcode_name(out.code) + ", " + std::to_string(out.answers) + " answers" +
+          (out.truncated ? ", truncated" : ""));
     }
   }
 };
@@ -187,7 +190,8 @@ core::task<void> tcp_session(tcp::socket sock, loop_state& st) {
     const outcome out = answer(query, st.z, transport::tcp, reply);
     st.count(out, peer);
     if (!out.replied) continue;  // no ID to answer to: skip the message, keep the connection
-    const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(reply.size() >> 8), static_cast<std::uint8_t>(reply.size())};
+    const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(reply.size() >> 8),
+                                    static_cast<std::uint8_t>(reply.size())};
     const std::array<asio::const_buffer, 2> parts{asio::buffer(prefix), asio::buffer(reply)};
     auto [wec, wn] = co_await asio::async_write(sock, parts, as_tuple);
     if (wec) co_return;
@@ -280,8 +284,7 @@ result<server_stats> serve(const server_options& o, const zone& z, const std::fu
   if (!why.empty())
     return status::io_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (" + why + ")");
   log("listening on " + o.host + ":" + std::to_string(port) + " (udp" + (o.tcp ? "+tcp" : "") + ", " +
-      std::to_string(threads) + (threads == 1 ? " thread" : " threads") + ", " + std::to_string(z.size()) +
-      " names)");
+      std::to_string(threads) + (threads == 1 ? " thread" : " threads") + ", " + std::to_string(z.size()) + " names)");
 
   for (std::size_t i = 0; i < threads; ++i)
     asio::co_spawn(loops[i]->ctx, udp_server(*udp_sockets[i], *loops[i]), asio::detached);

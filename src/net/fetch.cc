@@ -71,7 +71,7 @@ bool configure(transfer& t, const std::string& url, const fetch_options& o) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, o.max_redirects);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // timeouts must not raise SIGALRM in a threaded program
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);         // timeouts must not raise SIGALRM in a threaded program
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
   curl_easy_setopt(e, CURLOPT_USERAGENT, "scalekit");
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -79,7 +79,8 @@ bool configure(transfer& t, const std::string& url, const fetch_options& o) {
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
   if (o.max_body < (std::uint64_t{1} << 62))
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_body));  // refuse early by Content-Length
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(o.max_body));  // refuse early by Content-Length
   t.start = std::chrono::steady_clock::now();
   return true;
 }
@@ -236,7 +237,8 @@ class multi_driver {
       }
       return 0;
     }
-    if (it == self->sockets_.end()) it = self->sockets_.emplace(fd, std::make_shared<socket_watch>(self->ctx_, fd)).first;
+    if (it == self->sockets_.end())
+      it = self->sockets_.emplace(fd, std::make_shared<socket_watch>(self->ctx_, fd)).first;
     it->second->wanted = what;
     self->arm(it->second);
     return 0;

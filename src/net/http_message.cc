@@ -56,7 +56,8 @@ result<http_request> parse_request_head(std::string_view head) {
   } else {
     return status::invalid_argument("unsupported protocol version");
   }
-  if (r.method.empty() || r.target.empty() || r.target[0] != '/') return status::invalid_argument("malformed request target");
+  if (r.method.empty() || r.target.empty() || r.target[0] != '/')
+    return status::invalid_argument("malformed request target");
   for (char c : r.method)
     if (c < 'A' || c > 'Z') return status::invalid_argument("malformed method");
   r.keep_alive = r.minor_version == 1;

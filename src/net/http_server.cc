@@ -18,7 +18,9 @@ struct server_state {
   http_server_stats stats;
 };
 
-core::task<void> send(tcp::socket& sock, const std::string& bytes) { co_await core::write_all(sock, asio::buffer(bytes)); }
+core::task<void> send(tcp::socket& sock, const std::string& bytes) {
+  co_await core::write_all(sock, asio::buffer(bytes));
+}
 
 core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   ++st.stats.connections;
@@ -29,7 +31,8 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
       if (buf.size() > st.o.max_head_bytes) {
         ++st.stats.client_errors;
-        const std::string reply = format_response({431, "text/plain; charset=utf-8", "request head too large\n"}, false, false);
+        const std::string reply =
+            format_response({431, "text/plain; charset=utf-8", "request head too large\n"}, false, false);
         co_await send(sock, reply);
         co_return;
       }
@@ -47,7 +50,8 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     auto req = parse_request_head(head);
     if (!req.ok()) {
       ++st.stats.client_errors;
-      const std::string reply = format_response({400, "text/plain; charset=utf-8", req.error().message() + "\n"}, false, false);
+      const std::string reply =
+          format_response({400, "text/plain; charset=utf-8", req.error().message() + "\n"}, false, false);
       co_await send(sock, reply);
       co_return;
     }

@@ -56,7 +56,7 @@ TEST_P(CliMandelbrot, EveryExecutorDrawsTheSeedImage) {
     const std::string out = dir / (GetParam() + "-" + kernel + ".rgb");
     auto r = run_scalekit("mandelbrot -o " + out + " --executor " + GetParam() + " -j 2 --kernel " + kernel);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "");  // results are files; stdout stays clean for pipes
+    EXPECT_EQ(r.out, "");                  // results are files; stdout stays clean for pipes
     EXPECT_EQ(lines(r.err), 1u) << r.err;  // the one-line summary
     EXPECT_NE(r.err.find("pixels/s"), std::string::npos) << r.err;
     EXPECT_EQ(sha256_of(out), seed_640) << GetParam() << " " << kernel;
@@ -69,9 +69,10 @@ TEST(Cli, MandelbrotWritesAPngThePythonImageLibraryReads) {
   temp_dir dir("cli-png");
   auto r = run_scalekit("mandelbrot -W 64 -H 48 -o " + (dir / "m.png"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto py = run_command("/usr/bin/python3 -c \"import hashlib,sys; from PIL import Image; im=Image.open(sys.argv[1]); "
-                        "print(im.mode, im.size[0], im.size[1], hashlib.sha256(im.tobytes()).hexdigest())\" " +
-                        (dir / "m.png"));
+  auto py = run_command(
+      "/usr/bin/python3 -c \"import hashlib,sys; from PIL import Image; im=Image.open(sys.argv[1]); "
+      "print(im.mode, im.size[0], im.size[1], hashlib.sha256(im.tobytes()).hexdigest())\" " +
+      (dir / "m.png"));
   ASSERT_EQ(py.exit_code, 0) << py.err;
   EXPECT_EQ(py.out, "RGB 64 48 9d5515d4cca99a230d76ba7f6b3877573e1d4a7bcd9ad0aadd7fead1f2486b43\n");
 }
@@ -120,15 +121,13 @@ TEST_P(CliMandelbrotBadInput, OneLineErrorAndNoFile) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, CliMandelbrotBadInput,
-    ::testing::Values(bad_case{"-W 0", 2, "width (-W) must be at least 1"},
-                      bad_case{"-H -1", 2, "height (-H) must be at least 1"},
-                      bad_case{"-n abc", 2, "niter"},
-                      bad_case{"-W 1000000 -H 1000000", 2, "the limit is"},
-                      bad_case{"-W 99999999", 2, "too large"},
-                      bad_case{"--executor gpu", 2, "gpu"},
-                      bad_case{"-j 0", 2, "jobs"}));
+INSTANTIATE_TEST_SUITE_P(Cases, CliMandelbrotBadInput,
+                         ::testing::Values(bad_case{"-W 0", 2, "width (-W) must be at least 1"},
+                                           bad_case{"-H -1", 2, "height (-H) must be at least 1"},
+                                           bad_case{"-n abc", 2, "niter"},
+                                           bad_case{"-W 1000000 -H 1000000", 2, "the limit is"},
+                                           bad_case{"-W 99999999", 2, "too large"},
+                                           bad_case{"--executor gpu", 2, "gpu"}, bad_case{"-j 0", 2, "jobs"}));
 
 TEST(Cli, MandelbrotUnwritableOutputFailsWithoutPartialFile) {
   temp_dir dir("cli-unwritable");
@@ -159,7 +158,9 @@ TEST(Cli, CtrlCDuringAProcessRenderLeavesNothingBehind) {
       "set -m\n" + bin + " -q mandelbrot -W 6000 -H 6000 -n 20000 --no-shortcut --executor processes -j 2 -o " + out +
       " &\npid=$!\n"
       "for i in $(seq 100); do [ $(pgrep -g $pid | wc -l) -ge 3 ] && break; sleep 0.05; done\n"
-      "pgrep -g $pid > " + dir / "members" + "\n"
+      "pgrep -g $pid > " +
+      dir / "members" +
+      "\n"
       "start=$(date +%s%N); kill -INT -- -$pid; wait $pid; end=$(date +%s%N)\n"
       "echo $(( (end - start) / 1000000 ))";
   std::ofstream(dir / "interrupt.sh") << script << "\n";
@@ -225,7 +226,8 @@ TEST(CliPrimes, NoInputIsBadUsage) {
 // Real peer: GNU factor, on the same random 64-bit numbers.
 TEST(CliPrimes, FactorAgreesWithGnuFactor) {
   temp_dir dir("cli-factor");
-  auto r = run_scalekit("primes factor --random 3000 --min 2 --max 18446744073709551615 --seed 11 --executor processes");
+  auto r =
+      run_scalekit("primes factor --random 3000 --min 2 --max 18446744073709551615 --seed 11 --executor processes");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Turn "The factors of N are [a, b]" into GNU's "N: a b".
   std::istringstream in(r.out);
@@ -302,7 +304,8 @@ TEST(CliNumbers, SortEqualsGnuSortOnEveryExecutorAndMethod) {
 TEST(CliNumbers, GenIsDeterministicForASeedOnAnyExecutor) {
   temp_dir dir("cli-gen");
   ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "a") + " --files 50 --seed 9 --executor serial").exit_code, 0);
-  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "b") + " --files 50 --seed 9 --executor processes").exit_code, 0);
+  ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "b") + " --files 50 --seed 9 --executor processes").exit_code,
+            0);
   ASSERT_EQ(run_scalekit("numbers gen --dir " + (dir / "c") + " --files 50 --seed 10").exit_code, 0);
   EXPECT_EQ(run_command("diff -r " + (dir / "a") + " " + (dir / "b")).exit_code, 0);
   EXPECT_NE(run_command("diff -r " + (dir / "a") + " " + (dir / "c")).exit_code, 0);
@@ -452,7 +455,8 @@ TEST(CliFind, UnreadableDirectoriesAreReportedAndSkipped) {
 namespace {
 // A sort-service server on a free port for the duration of a test.
 struct sort_server : scalekit::testing::server_process {
-  explicit sort_server(const std::string& extra = "") : server_process(bin, "sort-service serve " + extra, "cli-sort") {}
+  explicit sort_server(const std::string& extra = "")
+      : server_process(bin, "sort-service serve " + extra, "cli-sort") {}
   command_result client(const std::string& args) const {
     return run_command("/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../sort_client.py " + port() + " " + args);
   }
@@ -496,10 +500,12 @@ TEST(CliSortService, IdleAndReadTimeouts) {
 TEST(CliSortService, CallClientAndProcessExecutor) {
   sort_server server("--executor processes -j 2");
   ASSERT_FALSE(server.port().empty());
-  auto r = run_command("sh -c 'echo \"[5, 4, 3]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port() + "'");
+  auto r = run_command("sh -c 'echo \"[5, 4, 3]\" | " + bin +
+                       " -q sort-service call --connect 127.0.0.1:" + server.port() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "[3, 4, 5]\n");
-  auto bad = run_command("sh -c 'echo \"[1.5]\" | " + bin + " -q sort-service call --connect 127.0.0.1:" + server.port() + "'");
+  auto bad = run_command("sh -c 'echo \"[1.5]\" | " + bin +
+                         " -q sort-service call --connect 127.0.0.1:" + server.port() + "'");
   EXPECT_EQ(bad.exit_code, 1);
   server.stop();
   EXPECT_EQ(run_scalekit("sort-service call --connect 127.0.0.1:notaport").exit_code, 2);

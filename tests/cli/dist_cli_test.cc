@@ -232,13 +232,14 @@ TEST(CliDist, BadMessagesAreDeadLetteredAndTheWorkerGoesOn) {
   celery_env env;
   auto w = env.scalekit_worker("-c 1 --pool threads");
   env.cli("LPUSH celery 'not json at all'");
-  env.cli("LPUSH celery '{\"headers\": {\"task\": \"x\", \"id\": \"abc\"}, \"properties\": {\"delivery_tag\": \"t\"}, "
-          "\"content-type\": \"application/x-python-serialize\", \"body\": \"\"}'");
+  env.cli(
+      "LPUSH celery '{\"headers\": {\"task\": \"x\", \"id\": \"abc\"}, \"properties\": {\"delivery_tag\": \"t\"}, "
+      "\"content-type\": \"application/x-python-serialize\", \"body\": \"\"}'");
   ASSERT_TRUE(w->wait_for_log("only application/json")) << w->log();
   EXPECT_NE(w->log().find("bad message in queue 'celery': not JSON"), std::string::npos) << w->log();
   EXPECT_EQ(env.cli("LLEN scalekit-dead-letters-celery"), "2\n");
   EXPECT_NE(env.cli("GET celery-task-meta-abc").find("DecodeError"), std::string::npos);  // the id was readable
-  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[40, 2]'").out, "42\n");       // still serving
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[40, 2]'").out, "42\n");            // still serving
 }
 
 // Prefetch one per free slot: a long task does not hold short ones hostage

@@ -32,9 +32,9 @@ TEST(CliFetch, OneLinePerUrlAndErrorsOfTheirOwn) {
   EXPECT_EQ(r.exit_code, 1) << r.err;  // three URLs got no response
   // Order is completion order; each URL has exactly one line.
   for (const auto& line : {std::string("Response for URL ") + http.url("/bytes/12345") + " => 200 12345\n",
-                                 "Response for URL " + http.url("/status/404") + " => 404 10\n",
-                                 "Response for URL " + http.url("/redirect/77") + " => 200 77\n",   // followed
-                                 "Response for URL " + http.url("/gzip/5000") + " => 200 5000\n"}) {  // decoded
+                           "Response for URL " + http.url("/status/404") + " => 404 10\n",
+                           "Response for URL " + http.url("/redirect/77") + " => 200 77\n",     // followed
+                           "Response for URL " + http.url("/gzip/5000") + " => 200 5000\n"}) {  // decoded
     EXPECT_NE(r.out.find(line), std::string::npos) << line << r.out;
   }
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;

@@ -107,8 +107,7 @@ TEST(CliRle, CompressDirOnAllFourCombinations) {
       EXPECT_EQ(j["images"], 8);
       EXPECT_EQ(j["failed"], 2);
       EXPECT_NE(r.err.find("not_an_image.bmp' is not an image"), std::string::npos) << r.err;
-      EXPECT_NE(r.err.find("too_wide.bmp' is 65536x1; the RLE format holds at most 65535"), std::string::npos)
-          << r.err;
+      EXPECT_NE(r.err.find("too_wide.bmp' is 65536x1; the RLE format holds at most 65535"), std::string::npos) << r.err;
       EXPECT_FALSE(std::filesystem::exists(out / "not_an_image.rle"));
       std::string all;
       for (const char* name : one_bit_images) all += slurp(out / (std::string(name) + ".rle"));

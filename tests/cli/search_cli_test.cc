@@ -34,9 +34,8 @@ void write_corpus(const temp_dir& d) {
     for (int f = 0; f < 15; ++f) {
       std::ofstream out(d.path / ("pkg" + std::to_string(dir)) / ("mod" + std::to_string(f) + ".py"));
       for (int l = 0; l < 120; ++l) {
-        out << std::string(static_cast<std::size_t>((l * 7 + f) % 5) * 2, ' ')
-            << words[(l + f + dir) % 8] << " " << words[(l * 3 + dir) % 8] << "_" << (l % 13) << " " << f
-            << ((l % 4) ? "  \n" : "\n");
+        out << std::string(static_cast<std::size_t>((l * 7 + f) % 5) * 2, ' ') << words[(l + f + dir) % 8] << " "
+            << words[(l * 3 + dir) % 8] << "_" << (l % 13) << " " << f << ((l % 4) ? "  \n" : "\n");
         if (l % 17 == 0) out << "\n";
       }
     }
@@ -71,7 +70,8 @@ TEST(CliSearch, QueriesFromStdinAnsweredInOrder) {
   for (const char* q : {"class value_1 ", "yield_3 2", "def print_0 0"})
     expected += run_command(bin + " -q search " + d.path.string() + " '" + q + "'").out;
   ASSERT_FALSE(expected.empty());
-  auto r = run_command("sh -c '" + bin + " --json search " + d.path.string() + " --in-flight 2 < " + (side / "queries") + "'");
+  auto r = run_command("sh -c '" + bin + " --json search " + d.path.string() + " --in-flight 2 < " +
+                       (side / "queries") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["queries"], 3);  // the blank line is no query

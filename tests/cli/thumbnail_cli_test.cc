@@ -49,12 +49,13 @@ struct dummyimage_server : server_process {
 TEST(CliThumbnail, DirectoryOnBothExecutors) {
   temp_dir d("cli-thumb");
   ASSERT_EQ(run_command(images_py + "make " + d.path.string()).exit_code, 0);
-  const std::set<std::string> expected = {
-      "anim.webp_thumb.png", "anim_thumb.png", "cmyk_thumb.png", "noext_thumb.png", "photo_thumb.png",
-      "small_thumb.png", "tagged_thumb.png", "tall_thumb.png", "sub/a.png_thumb.png", "sub/a_thumb.png",
-      "sub/dir/deep_thumb.png", "orient/o1_thumb.png", "orient/o2_thumb.png", "orient/o3_thumb.png",
-      "orient/o4_thumb.png", "orient/o5_thumb.png", "orient/o6_thumb.png", "orient/o7_thumb.png",
-      "orient/o8_thumb.png"};
+  const std::set<std::string> expected = {"anim.webp_thumb.png", "anim_thumb.png",         "cmyk_thumb.png",
+                                          "noext_thumb.png",     "photo_thumb.png",        "small_thumb.png",
+                                          "tagged_thumb.png",    "tall_thumb.png",         "sub/a.png_thumb.png",
+                                          "sub/a_thumb.png",     "sub/dir/deep_thumb.png", "orient/o1_thumb.png",
+                                          "orient/o2_thumb.png", "orient/o3_thumb.png",    "orient/o4_thumb.png",
+                                          "orient/o5_thumb.png", "orient/o6_thumb.png",    "orient/o7_thumb.png",
+                                          "orient/o8_thumb.png"};
   for (const char* ex : {"threads", "processes"}) {
     temp_dir out("cli-thumb-out");
     auto r = run_command(bin + " --json thumbnail " + d.path.string() + " -o " + out.path.string() +

@@ -47,22 +47,23 @@ TEST(Async, JoinRethrowsAndGatherCollects) {
                  co_await h.join();
                }()),
                std::runtime_error);
-  auto [a, b] = run_until_complete([]() -> task<std::tuple<int, int>> {
-    co_return co_await (value_after(1, 10ms) && value_after(2, 1ms));
-  }());
+  auto [a, b] = run_until_complete(
+      []() -> task<std::tuple<int, int>> { co_return co_await (value_after(1, 10ms) && value_after(2, 1ms)); }());
   EXPECT_EQ(a, 1);
   EXPECT_EQ(b, 2);
 }
 
 TEST(Async, AsyncCallRunsOffTheLoopAndResumesOnIt) {
   auto ex = make_thread_executor(2);
-  auto [value, loop_thread, resumed_thread] = run_until_complete([&]() -> task<std::tuple<std::string, std::thread::id, std::thread::id>> {
-    const auto here = std::this_thread::get_id();
-    auto r = co_await async_call(*ex, "test.echo", "hi");
-    co_return std::make_tuple(r.ok() ? r.value() : r.error().message(), here, std::this_thread::get_id());
-  }());
+  auto [value, loop_thread, resumed_thread] =
+      run_until_complete([&]() -> task<std::tuple<std::string, std::thread::id, std::thread::id>> {
+        const auto here = std::this_thread::get_id();
+        auto r = co_await async_call(*ex, "test.echo", "hi");
+        co_return std::make_tuple(r.ok() ? r.value() : r.error().message(), here, std::this_thread::get_id());
+      }());
   EXPECT_EQ(value, "hi");
   EXPECT_EQ(loop_thread, resumed_thread);
-  auto failed = run_until_complete([&]() -> task<bool> { co_return (co_await async_call(*ex, "test.fail", "x")).ok(); }());
+  auto failed =
+      run_until_complete([&]() -> task<bool> { co_return (co_await async_call(*ex, "test.fail", "x")).ok(); }());
   EXPECT_FALSE(failed);
 }

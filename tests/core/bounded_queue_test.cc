@@ -49,8 +49,12 @@ TEST(BoundedQueue, CloseWakesBlockedProducersAndConsumers) {
   bounded_queue<int> full(1), empty(1);
   full.push(0);
   std::atomic<int> woke{0};
-  std::thread producer([&] { if (!full.push(1)) ++woke; });
-  std::thread consumer([&] { if (!empty.pop()) ++woke; });
+  std::thread producer([&] {
+    if (!full.push(1)) ++woke;
+  });
+  std::thread consumer([&] {
+    if (!empty.pop()) ++woke;
+  });
   std::this_thread::sleep_for(20ms);
   full.close();
   empty.close();

@@ -113,8 +113,8 @@ TEST_P(Executor, RecordsServiceTimes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, Executor,
-                         ::testing::Values(executor_kind::serial, executor_kind::threads,
-                                           executor_kind::processes, executor_kind::openmp),
+                         ::testing::Values(executor_kind::serial, executor_kind::threads, executor_kind::processes,
+                                           executor_kind::openmp),
                          [](const auto& p) { return std::string(to_string(p.param)); });
 
 TEST(ExecutorKind, ParsesAndPrints) {

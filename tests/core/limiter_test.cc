@@ -72,15 +72,15 @@ TEST_P(Limiter, CloseWakesWaiters) {
   waiter.join();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Kinds, Limiter,
-    ::testing::Values(LimiterCase{limiter_kind::lock, 1}, LimiterCase{limiter_kind::lock, 4},
-                      LimiterCase{limiter_kind::lock, 16}, LimiterCase{limiter_kind::semaphore, 1},
-                      LimiterCase{limiter_kind::semaphore, 4}, LimiterCase{limiter_kind::semaphore, 16}),
-    [](const auto& p) {
-      return std::string(p.param.kind == limiter_kind::lock ? "lock" : "semaphore") + "_" +
-             std::to_string(p.param.threads) + "threads";
-    });
+INSTANTIATE_TEST_SUITE_P(Kinds, Limiter,
+                         ::testing::Values(LimiterCase{limiter_kind::lock, 1}, LimiterCase{limiter_kind::lock, 4},
+                                           LimiterCase{limiter_kind::lock, 16}, LimiterCase{limiter_kind::semaphore, 1},
+                                           LimiterCase{limiter_kind::semaphore, 4},
+                                           LimiterCase{limiter_kind::semaphore, 16}),
+                         [](const auto& p) {
+                           return std::string(p.param.kind == limiter_kind::lock ? "lock" : "semaphore") + "_" +
+                                  std::to_string(p.param.threads) + "threads";
+                         });
 
 TEST(LimiterKind, Parses) {
   EXPECT_EQ(parse_limiter_kind("lock"), limiter_kind::lock);

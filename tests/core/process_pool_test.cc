@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <mutex>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -151,7 +151,7 @@ TEST(ProcessPool, PinnedCallsOutliveTheirWorker) {
   const auto before = pool.run_calls({task_call{"test.count", "", 0}, task_call{"test.count", "", 1}});
   ASSERT_TRUE(before[0].ok() && before[1].ok());
   const auto after = pool.run_calls({task_call{"test.crash_once", (dir / "marker").string(), 3},  // slot 1
-                                    task_call{"test.count", "", 1}, task_call{"test.count", "", 0}});
+                                     task_call{"test.count", "", 1}, task_call{"test.count", "", 0}});
   ASSERT_TRUE(after[0].ok()) << after[0].error().to_string();
   EXPECT_EQ(after[0].value(), "survived");
   ASSERT_TRUE(after[1].ok() && after[2].ok());
@@ -181,7 +181,8 @@ TEST(ProcessPool, BatchesAMillionTinyCalls) {
   auto out = pool.map("test.square", std::move(in));
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(out.size(), 1'000'000u);
-  for (std::uint64_t i = 0; i < out.size(); i += 9973) EXPECT_EQ(wire_reader(out[i].value()).get<std::uint64_t>(), i * i);
+  for (std::uint64_t i = 0; i < out.size(); i += 9973)
+    EXPECT_EQ(wire_reader(out[i].value()).get<std::uint64_t>(), i * i);
   // Not a timing test: a generous bound that only per-call round trips would break.
   EXPECT_LT(elapsed, 60s);
   std::printf("1M tiny calls on 2 processes: %.2f us per call\n",

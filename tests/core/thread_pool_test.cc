@@ -46,7 +46,11 @@ TEST_P(ThreadPool, DestructorRunsQueuedWork) {
   std::atomic<int> n{0};
   {
     thread_pool pool(GetParam());
-    for (int i = 0; i < 100; ++i) pool.detach([&] { std::this_thread::sleep_for(100us); n++; });
+    for (int i = 0; i < 100; ++i)
+      pool.detach([&] {
+        std::this_thread::sleep_for(100us);
+        n++;
+      });
   }
   EXPECT_EQ(n.load(), 100);
 }
@@ -63,7 +67,10 @@ TEST_P(ThreadPool, TerminateDropsQueuedWorkAndBreaksFutures) {
     }));
   while (started < GetParam()) std::this_thread::sleep_for(1ms);  // every thread is now busy
   auto queued = pool.submit([] { return 1; });
-  std::thread releaser([&] { std::this_thread::sleep_for(50ms); release = true; });
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(50ms);
+    release = true;
+  });
   EXPECT_GE(pool.terminate(), 1u);
   releaser.join();
   for (auto& b : blockers) EXPECT_NO_THROW(b.get());  // running work finished

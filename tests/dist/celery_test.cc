@@ -17,7 +17,7 @@ bool has_shape(const std::string& s, const std::string& shape) {
   if (s.size() != shape.size()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i], k = shape[i];
-    if (k == '9' ? !std::isdigit(static_cast<unsigned char>(c))
+    if (k == '9'   ? !std::isdigit(static_cast<unsigned char>(c))
         : k == 'x' ? !(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'))
                    : c != k)
       return false;
@@ -71,7 +71,8 @@ TEST(Celery, OurEnvelopeCarriesWhatCeleryWrites) {
   ASSERT_TRUE(back.ok()) << back.error().to_string();
   EXPECT_EQ(back->id, id);
   EXPECT_TRUE(back->published.has_value());
-  EXPECT_EQ(json::parse(celery::make_envelope("t", R"(["a'b", null, true])", R"({"k": [1]})", {}))["headers"]["argsrepr"],
+  EXPECT_EQ(json::parse(
+                celery::make_envelope("t", R"(["a'b", null, true])", R"({"k": [1]})", {}))["headers"]["argsrepr"],
             R"py(('a\'b', None, True))py");
   EXPECT_THROW(celery::make_envelope("t", "{}", "{}", {}), std::invalid_argument);
 }
@@ -138,7 +139,8 @@ TEST(Celery, ResultMetasInCelerysShape) {
 
   const auto bad = json::parse(celery::failure_meta("t-3", "ValueError", "builtins", "boom", "Traceback...", ""));
   EXPECT_EQ(bad["status"], "FAILURE");
-  EXPECT_EQ(bad["result"], json::parse(R"({"exc_type": "ValueError", "exc_message": ["boom"], "exc_module": "builtins"})"));
+  EXPECT_EQ(bad["result"],
+            json::parse(R"({"exc_type": "ValueError", "exc_message": ["boom"], "exc_module": "builtins"})"));
   auto state = celery::parse_meta(bad.dump());
   ASSERT_TRUE(state.ok());
   EXPECT_TRUE(state->ready());
@@ -193,8 +195,12 @@ TEST(Celery, PackedBytesRoundTripCompressedOrNot) {
 }
 
 TEST(Celery, Base64ByTheRfcVectors) {
-  const std::pair<const char*, const char*> vectors[] = {{"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},
-                                                         {"foo", "Zm9v"},   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
                                                          {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, coded] : vectors) {
     EXPECT_EQ(celery::base64_encode(plain), coded);

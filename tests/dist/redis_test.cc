@@ -5,11 +5,11 @@
 #include "redis_server.h"
 
 namespace core = scalekit::core;
+using scalekit::dist::commands;
 using scalekit::dist::redis_client;
 using scalekit::dist::redis_endpoint;
 using scalekit::dist::redis_reply;
 using scalekit::dist::redis_subscriber;
-using scalekit::dist::commands;
 using scalekit::dist::words;
 using scalekit::testing::redis_server;
 using namespace std::chrono_literals;
@@ -83,9 +83,11 @@ TEST(RedisClient, PasswordAndRefusal) {
   redis_server server("--requirepass s3cret");
   core::run_until_complete([&]() -> core::task<void> {
     auto ex = co_await core::this_executor();
-    redis_client good(ex, redis_endpoint::parse("redis://:s3cret@127.0.0.1:" + std::to_string(server.port()) + "/0").value());
+    redis_client good(
+        ex, redis_endpoint::parse("redis://:s3cret@127.0.0.1:" + std::to_string(server.port()) + "/0").value());
     EXPECT_EQ((co_await good.command(words("PING")))->str, "PONG");
-    redis_client bad(ex, redis_endpoint::parse("redis://:wrong@127.0.0.1:" + std::to_string(server.port()) + "/0").value());
+    redis_client bad(ex,
+                     redis_endpoint::parse("redis://:wrong@127.0.0.1:" + std::to_string(server.port()) + "/0").value());
     auto r = co_await bad.command(words("PING"));
     EXPECT_FALSE(r.ok());
     if (r.ok()) co_return;

@@ -12,7 +12,8 @@ struct parsed {
 };
 parsed parse(std::string_view text, std::uint32_t max = 100) {
   parsed p;
-  parse_file(text, "f.txt", max, [&](std::uint32_t v) { p.values.push_back(v); }, p.bad, p.bad_count, 10);
+  parse_file(
+      text, "f.txt", max, [&](std::uint32_t v) { p.values.push_back(v); }, p.bad, p.bad_count, 10);
   return p;
 }
 }  // namespace

@@ -102,8 +102,7 @@ TEST(Primes, FactorsMultiplyBackToTheNumber) {
   // Semiprimes of two 32-bit primes: rho's hard case.
   expect_valid_factorization(4294967291ULL * 4294967279ULL, factor_fast(4294967291ULL * 4294967279ULL));
   EXPECT_EQ(factor_fast(4294967291ULL * 4294967291ULL), (std::vector<u64>{4294967291ULL, 4294967291ULL}));
-  EXPECT_EQ(factor_fast(18446744073709551615ULL),
-            (std::vector<u64>{3, 5, 17, 257, 641, 65537, 6700417}));
+  EXPECT_EQ(factor_fast(18446744073709551615ULL), (std::vector<u64>{3, 5, 17, 257, 641, 65537, 6700417}));
 }
 
 TEST(Primes, TrialFactorMatchesFast) {

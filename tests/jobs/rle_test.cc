@@ -105,10 +105,10 @@ TEST(Rle, BadDataIsAnErrorNamingTheOffset) {
   };
   EXPECT_EQ(error_of("\x01"), "offset 0: the 4-byte header is cut short (1 bytes)");
   const std::string head("\x0A\x00\x02\x00", 4);  // 10x2
-  EXPECT_EQ(error_of(head + "\x8A"), "offset 0: the header says 10x2, which needs at least 2 bytes of runs; the file has 1");
+  EXPECT_EQ(error_of(head + "\x8A"),
+            "offset 0: the header says 10x2, which needs at least 2 bytes of runs; the file has 1");
   EXPECT_EQ(error_of(head + std::string("\x85\x05\x00\x01", 4)), "offset 6: a zero-length run");
-  EXPECT_EQ(error_of(head + "\x8A\x06\x05"),
-            "offset 6: a run of 5 pixels from x = 6 overflows row 1 (width 10)");
+  EXPECT_EQ(error_of(head + "\x8A\x06\x05"), "offset 6: a run of 5 pixels from x = 6 overflows row 1 (width 10)");
   EXPECT_EQ(error_of(head + "\x85\x05\x03"), "offset 7: the data ends in row 1 at pixel 3 of 10");
   EXPECT_EQ(error_of(head + "\x8A\x0A\x01"),
             "offset 6: 1 bytes after the last row (the size in the header disagrees with the data)");

@@ -25,8 +25,7 @@ void write_corpus(const temp_dir& d) {
   std::ofstream(d / "empty.txt");
 }
 
-std::unique_ptr<search::engine> open_engine(scalekit::core::executor& ex, const temp_dir& d,
-                                            search::options o = {}) {
+std::unique_ptr<search::engine> open_engine(scalekit::core::executor& ex, const temp_dir& d, search::options o = {}) {
   std::vector<std::string> errors;
   auto e = search::engine::open(ex, d.path.string(), o, [&](const std::string& m) { errors.push_back(m); });
   EXPECT_TRUE(e.ok()) << e.error().to_string();
@@ -116,7 +115,8 @@ TEST(Search, CorpusLimitRefusesFilesAndSaysSo) {
   write_corpus(d);
   auto ex = scalekit::core::make_executor(executor_kind::threads, {.jobs = 2});
   std::vector<std::string> errors;
-  auto e = search::engine::open(*ex, d.path.string(), {.max_bytes = 60}, [&](const std::string& m) { errors.push_back(m); });
+  auto e =
+      search::engine::open(*ex, d.path.string(), {.max_bytes = 60}, [&](const std::string& m) { errors.push_back(m); });
   ASSERT_TRUE(e.ok());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("files not loaded: the corpus would pass the limit of 60 bytes"), std::string::npos)

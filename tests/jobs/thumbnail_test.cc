@@ -57,9 +57,10 @@ TEST(Http, ParseRequestHead) {
   auto ka = net::parse_request_head("GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n");
   ASSERT_TRUE(ka.ok());
   EXPECT_TRUE(ka->keep_alive);
-  for (const char* bad : {"GET /\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n", "get / HTTP/1.1\r\n\r\n",
-                          "GET x HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n\r\n",
-                          "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"})
+  for (const char* bad :
+       {"GET /\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n", "get / HTTP/1.1\r\n\r\n",
+        "GET x HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+        "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"})
     EXPECT_FALSE(net::parse_request_head(bad).ok()) << bad;
   const std::string resp = net::format_response({404, "text/plain", "nope"}, true, false);
   EXPECT_EQ(resp.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);

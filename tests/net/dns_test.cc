@@ -51,10 +51,10 @@ TEST(Dns, AnswersTheSeedNamesWithAProperHeader) {
   EXPECT_EQ(u16(r.m, 10), 0);                // no OPT without EDNS
   ASSERT_EQ(r.m.size(), 12u + 14 + 4 + 16);  // header, "facebook.com.", type/class, one answer
   const std::size_t a = 12 + 14 + 4;
-  EXPECT_EQ(u16(r.m, a), 0xC00C);            // pointer to the question's name
-  EXPECT_EQ(u16(r.m, a + 2), 1);             // A
-  EXPECT_EQ(u16(r.m, a + 4), 1);             // IN
-  EXPECT_EQ(u16(r.m, a + 8), 60);            // TTL 60
+  EXPECT_EQ(u16(r.m, a), 0xC00C);  // pointer to the question's name
+  EXPECT_EQ(u16(r.m, a + 2), 1);   // A
+  EXPECT_EQ(u16(r.m, a + 4), 1);   // IN
+  EXPECT_EQ(u16(r.m, a + 8), 60);  // TTL 60
   EXPECT_EQ(u16(r.m, a + 10), 4);
   EXPECT_EQ(bytes(r.m.begin() + a + 12, r.m.end()), (bytes{173, 252, 120, 6}));
   EXPECT_EQ(ask(dns::make_query(1, "yougov.com", 1, false)).m.back(), 246);
@@ -76,7 +76,7 @@ TEST(Dns, OtherTypesGetNoErrorAndNoAnswer) {
     EXPECT_EQ(rcode_of(r), 0u) << type;
     EXPECT_EQ(u16(r.m, 6), 0) << type;
   }
-  EXPECT_EQ(u16(ask(dns::make_query(1, "facebook.com", 255, false)).m, 6), 1);  // ANY includes the A record
+  EXPECT_EQ(u16(ask(dns::make_query(1, "facebook.com", 255, false)).m, 6), 1);   // ANY includes the A record
   EXPECT_EQ(rcode_of(ask(dns::make_query(1, "facebook.com", 252, false))), 5u);  // AXFR refused
 }
 
@@ -105,9 +105,9 @@ TEST(Dns, UnknownEdnsVersionGetsBadvers) {
   auto q = dns::make_query(9, "facebook.com", 1, true);
   q[q.size() - 5] = 1;  // version 1
   const auto r = ask(q);
-  EXPECT_EQ(rcode_of(r), 0u);      // BADVERS = 16: the low four bits are 0...
+  EXPECT_EQ(rcode_of(r), 0u);  // BADVERS = 16: the low four bits are 0...
   const auto opt = trailing_opt(r.m);
-  EXPECT_EQ(opt.ext_rcode, 1u);    // ...and the high eight bits are in the OPT record
+  EXPECT_EQ(opt.ext_rcode, 1u);  // ...and the high eight bits are in the OPT record
   EXPECT_EQ(opt.version, 0u);
   EXPECT_EQ(u16(r.m, 6), 0);
 }
@@ -136,17 +136,17 @@ TEST(Dns, LargeAnswersAreTruncatedOverUdpAndWholeOverTcp) {
   dns::zone z;
   for (int i = 0; i < 100; ++i) z.add("many.example", {10, 0, 0, static_cast<std::uint8_t>(i)});
   const auto plain = ask(dns::make_query(1, "many.example", 1, false), z);
-  EXPECT_TRUE(plain.m[2] & 0x02);   // TC
+  EXPECT_TRUE(plain.m[2] & 0x02);  // TC
   EXPECT_EQ(u16(plain.m, 6), 0);
   EXPECT_LE(plain.m.size(), 512u);
   const auto edns = ask(dns::make_query(1, "many.example", 1, true), z);
-  EXPECT_TRUE(edns.m[2] & 0x02);    // 100 answers do not fit 1232 bytes either
+  EXPECT_TRUE(edns.m[2] & 0x02);  // 100 answers do not fit 1232 bytes either
   const auto tcp = ask(dns::make_query(1, "many.example", 1, false), z, dns::transport::tcp);
   EXPECT_FALSE(tcp.m[2] & 0x02);
   EXPECT_EQ(u16(tcp.m, 6), 100);
   for (int i = 0; i < 40; ++i) z.add("some.example", {10, 0, 1, static_cast<std::uint8_t>(i)});
-  EXPECT_TRUE(ask(dns::make_query(1, "some.example", 1, false), z).m[2] & 0x02);   // 670 bytes > 512
-  EXPECT_FALSE(ask(dns::make_query(1, "some.example", 1, true), z).m[2] & 0x02);   // fits the EDNS buffer
+  EXPECT_TRUE(ask(dns::make_query(1, "some.example", 1, false), z).m[2] & 0x02);  // 670 bytes > 512
+  EXPECT_FALSE(ask(dns::make_query(1, "some.example", 1, true), z).m[2] & 0x02);  // fits the EDNS buffer
   EXPECT_EQ(u16(ask(dns::make_query(1, "some.example", 1, true), z).m, 6), 40);
 }
 
@@ -196,7 +196,7 @@ TEST(Dns, MalformedQueriesGetFormerr) {
     EXPECT_EQ(u16(r.m, 4), 1);  // the question parsed, so it is echoed
   }
   q = good;
-  q[2] = 0x10;  // opcode 2 (STATUS)
+  q[2] = 0x10;                      // opcode 2 (STATUS)
   EXPECT_EQ(rcode_of(ask(q)), 4u);  // NOTIMP
 }
 

@@ -35,8 +35,8 @@ class redis_server {
   }
   /// redis-cli against this server, e.g. cli("LLEN celery").
   [[nodiscard]] command_result cli(const std::string& args, const std::string& auth = "") const {
-    return run_command("redis-cli -p " + std::to_string(port_) + (auth.empty() ? "" : " -a " + auth + " --no-auth-warning") +
-                       " " + args);
+    return run_command("redis-cli -p " + std::to_string(port_) +
+                       (auth.empty() ? "" : " -a " + auth + " --no-auth-warning") + " " + args);
   }
   [[nodiscard]] bool running() const { return pid_ > 0; }
 
@@ -52,8 +52,8 @@ class redis_server {
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed or killed test leaves no server behind
       const std::string cmd = "exec redis-server --port " + std::to_string(port_) +
-                              " --bind 127.0.0.1 --save '' --dir " + dir_.path.string() + " " + extra_ +
-                              " >" + (dir_ / "log") + " 2>&1";
+                              " --bind 127.0.0.1 --save '' --dir " + dir_.path.string() + " " + extra_ + " >" +
+                              (dir_ / "log") + " 2>&1";
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }

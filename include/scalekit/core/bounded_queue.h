@@ -37,7 +37,9 @@ class bounded_queue {
   bounded_queue& operator=(const bounded_queue&) = delete;
 
   /// Blocks while full. Returns false (and leaves `item` untouched) once closed.
-  bool push(T item) { return push_until(std::move(item), std::chrono::steady_clock::time_point::max()) == queue_op::ok; }
+  bool push(T item) {
+    return push_until(std::move(item), std::chrono::steady_clock::time_point::max()) == queue_op::ok;
+  }
 
   /// Never blocks: ok, full or closed.
   queue_op try_push(T item) {

@@ -87,7 +87,7 @@ class process_pool final : public executor {
   };
   struct worker;
 
-  bool nothing_queued() const;  // REQUIRES mutex_ held
+  bool nothing_queued() const;                 // REQUIRES mutex_ held
   std::deque<item>& queue_of(const item& it);  // REQUIRES mutex_ held
   void supervise();
   void spawn_worker(worker& w);

@@ -42,9 +42,9 @@ class latency_histogram {
 struct executor_stats {
   std::atomic<std::uint64_t> completed{0};
   std::atomic<std::uint64_t> failed{0};
-  std::atomic<std::uint64_t> retried{0};          ///< re-run after their worker died
+  std::atomic<std::uint64_t> retried{0};  ///< re-run after their worker died
   std::atomic<std::uint64_t> workers_replaced{0};
-  latency_histogram service_time;                 ///< time inside the task body
+  latency_histogram service_time;  ///< time inside the task body
 
   /// "p50 12.3µs p99 45.6µs max 80.1µs" (empty when nothing ran).
   [[nodiscard]] std::string latency_summary() const;

@@ -13,8 +13,18 @@
 namespace scalekit {
 
 /// What went wrong, coarse enough to act on.
-enum class status_code { ok, invalid_argument, io_error, not_found, corruption, too_large,
-                         cancelled, timeout, task_failed, internal };
+enum class status_code {
+  ok,
+  invalid_argument,
+  io_error,
+  not_found,
+  corruption,
+  too_large,
+  cancelled,
+  timeout,
+  task_failed,
+  internal
+};
 
 class status {
  public:
@@ -40,7 +50,10 @@ class status {
   [[nodiscard]] std::string to_string() const;
 
  private:
-  struct state { status_code code; std::string message; };
+  struct state {
+    status_code code;
+    std::string message;
+  };
   status(status_code c, std::string m) : state_(std::make_shared<const state>(state{c, std::move(m)})) {}
   std::shared_ptr<const state> state_;  // null when OK: an OK status costs one pointer
 };
@@ -49,8 +62,8 @@ class status {
 template <typename T>
 class result {
  public:
-  result(T value) : v_(std::move(value)) {}                    // NOLINT: implicit by design
-  result(status s) : v_(std::move(s)) {}                       // NOLINT: REQUIRES !s.ok()
+  result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  result(status s) : v_(std::move(s)) {}     // NOLINT: REQUIRES !s.ok()
   [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
   [[nodiscard]] T& value() & { return std::get<0>(v_); }

@@ -103,8 +103,8 @@ class thread_pool {
   // State below is protected by mutex_.
   std::deque<std::function<void()>> tasks_;
   std::size_t running_ = 0;
-  std::size_t sleeping_ = 0;   // workers waiting on work_cv_: notify only when someone sleeps
-  std::size_t waiters_ = 0;    // callers blocked in wait()
+  std::size_t sleeping_ = 0;  // workers waiting on work_cv_: notify only when someone sleeps
+  std::size_t waiters_ = 0;   // callers blocked in wait()
   bool closing_ = false;
   std::uint64_t detached_failures_ = 0;
   std::exception_ptr detached_error_;

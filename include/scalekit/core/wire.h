@@ -25,8 +25,7 @@ static_assert(std::endian::native == std::endian::little, "scalekit's wire codec
 class wire_writer {
  public:
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  wire_writer& put(T v) {
+  requires std::is_arithmetic_v<T> wire_writer& put(T v) {
     char buf[sizeof(T)];
     std::memcpy(buf, &v, sizeof(T));
     out_.append(buf, sizeof(T));
@@ -48,8 +47,7 @@ class wire_reader {
  public:
   explicit wire_reader(std::string_view in) noexcept : in_(in) {}
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  T get() {
+  requires std::is_arithmetic_v<T> T get() {
     need(sizeof(T));
     T v;
     std::memcpy(&v, in_.data(), sizeof(T));

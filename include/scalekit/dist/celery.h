@@ -51,8 +51,8 @@ inline std::string meta_key(std::string_view task_id) { return "celery-task-meta
 
 struct publish_options {
   std::string queue = "celery";
-  std::string id;       ///< empty: a new UUID
-  std::string group;    ///< group id, for group members
+  std::string id;     ///< empty: a new UUID
+  std::string group;  ///< group id, for group members
   int priority = 0;
   bool ignore_result = false;
 };
@@ -101,8 +101,8 @@ std::string failure_meta(std::string_view task_id, std::string_view exc_type, st
 std::string revoked_meta(std::string_view task_id, std::string_view reason, std::string_view group_id);
 
 struct task_state {
-  std::string status;       ///< SUCCESS, FAILURE, ...
-  std::string result_json;  ///< the "result" field as JSON text
+  std::string status;                 ///< SUCCESS, FAILURE, ...
+  std::string result_json;            ///< the "result" field as JSON text
   std::string exc_type, exc_message;  ///< FAILURE: the exception's class and first argument
   [[nodiscard]] bool ready() const { return status == "SUCCESS" || status == "FAILURE" || status == "REVOKED"; }
 };
@@ -147,7 +147,7 @@ void register_builtin_tasks();
 std::string encode_call(std::string_view args_json, std::string_view kwargs_json);
 struct outcome {
   bool ok = false;
-  std::string result_json;             ///< when ok
+  std::string result_json;                    ///< when ok
   std::string exc_type, exc_module, message;  ///< when not
 };
 outcome decode_outcome(std::string_view bytes);

@@ -68,7 +68,7 @@ struct redis_reply {
   enum class kind { nil, integer, string, status, error, array };
   kind type = kind::nil;
   long long integer = 0;
-  std::string str;                 ///< string, status and error replies
+  std::string str;                    ///< string, status and error replies
   std::vector<redis_reply> elements;  ///< array replies
   [[nodiscard]] bool is_nil() const noexcept { return type == kind::nil; }
   [[nodiscard]] bool is_error() const noexcept { return type == kind::error; }

@@ -43,19 +43,19 @@ struct worker_options {
   /// Messages held per slot (reserved, not yet run). 1, the default, is fair:
   /// a busy worker holds nothing another could start. Celery's default is 4.
   int prefetch_multiplier = 1;
-  std::chrono::seconds result_expires{86400};     ///< Celery's default result_expires
-  std::string hostname;                           ///< empty: "scalekit@<host>"
-  bool log_tasks = false;                         ///< one line per task received / succeeded / failed
+  std::chrono::seconds result_expires{86400};  ///< Celery's default result_expires
+  std::string hostname;                        ///< empty: "scalekit@<host>"
+  bool log_tasks = false;                      ///< one line per task received / succeeded / failed
   /// Test hook: hold every task this long before running it (slow jobs for fault tests).
   std::chrono::milliseconds TEST_task_delay{0};
 };
 
 struct worker_stats {
   std::uint64_t received = 0, succeeded = 0, failed = 0;
-  std::uint64_t restored = 0;        ///< stale reservations (of dead workers) put back in their queue
-  std::uint64_t dead_lettered = 0;   ///< poison or unparseable messages
-  std::uint64_t requeued = 0;        ///< requeued at shutdown, unfinished
-  std::uint64_t reconnects = 0;      ///< broker connections opened after the first
+  std::uint64_t restored = 0;       ///< stale reservations (of dead workers) put back in their queue
+  std::uint64_t dead_lettered = 0;  ///< poison or unparseable messages
+  std::uint64_t requeued = 0;       ///< requeued at shutdown, unfinished
+  std::uint64_t reconnects = 0;     ///< broker connections opened after the first
 };
 
 /// Serve until SIGINT/SIGTERM (or until `stop_after` tasks have finished,
@@ -76,12 +76,12 @@ struct status_report {
     std::string pool;
   };
   std::vector<worker_info> workers;
-  std::uint64_t waiting = 0;        ///< messages in the queues
-  std::uint64_t unacked = 0;        ///< reserved, not yet acknowledged
+  std::uint64_t waiting = 0;  ///< messages in the queues
+  std::uint64_t unacked = 0;  ///< reserved, not yet acknowledged
   std::uint64_t dead_letters = 0;
   double oldest_waiting_age_s = -1;  ///< -1: empty, or sent by a client that does not stamp messages
-  bool consuming = true;            ///< false: tasks wait and no worker has fetched for `stall_after`
-  std::string verdict;              ///< "ok", "idle" or "not consuming: ..."
+  bool consuming = true;             ///< false: tasks wait and no worker has fetched for `stall_after`
+  std::string verdict;               ///< "ok", "idle" or "not consuming: ..."
 };
 result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
                                    std::chrono::seconds stall_after = std::chrono::seconds(30));

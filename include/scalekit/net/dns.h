@@ -38,8 +38,15 @@ namespace scalekit::net::dns {
 using ipv4 = std::array<std::uint8_t, 4>;
 
 /// Response codes used here (RFC 1035 4.1.1, RFC 6891 9).
-enum class rcode : std::uint16_t { noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4, refused = 5,
-                                   badvers = 16 };
+enum class rcode : std::uint16_t {
+  noerror = 0,
+  formerr = 1,
+  servfail = 2,
+  nxdomain = 3,
+  notimp = 4,
+  refused = 5,
+  badvers = 16
+};
 
 /// Names to IPv4 addresses. Names are stored lower-case, without the final dot.
 class zone {
@@ -81,13 +88,13 @@ enum class transport { udp, tcp };
 
 /// What answer() did, for counters and query logs.
 struct outcome {
-  bool replied = false;            ///< false: dropped, nothing to send
+  bool replied = false;  ///< false: dropped, nothing to send
   rcode code = rcode::noerror;
   std::uint16_t qtype = 0;
   std::uint16_t answers = 0;
   bool truncated = false;
   bool edns = false;
-  std::string name;                ///< the question's name as sent ("FaceBook.com."); empty if unparsed
+  std::string name;  ///< the question's name as sent ("FaceBook.com."); empty if unparsed
 };
 
 /// Our EDNS UDP buffer size, and the most a reply can hold.

@@ -26,13 +26,13 @@ struct server_options {
   std::size_t threads = 1;    ///< event loops, each with its own UDP socket
   bool tcp = true;
   std::chrono::milliseconds tcp_idle_timeout{10000};  ///< a TCP client silent this long is closed
-  std::size_t max_tcp_connections = 256;               ///< more are closed on accept
-  bool log_queries = false;                            ///< one line per query (slow; the seed's prints)
+  std::size_t max_tcp_connections = 256;              ///< more are closed on accept
+  bool log_queries = false;                           ///< one line per query (slow; the seed's prints)
 };
 
 struct server_stats {
   std::uint64_t udp_queries = 0, tcp_queries = 0;  ///< messages received
-  std::uint64_t replies = 0, dropped = 0;           ///< dropped: too short or not a query
+  std::uint64_t replies = 0, dropped = 0;          ///< dropped: too short or not a query
   std::uint64_t formerr = 0, nxdomain = 0, truncated = 0, other_errors = 0;
   std::uint64_t tcp_connections = 0, tcp_refused = 0;
   server_stats& operator+=(const server_stats& o);

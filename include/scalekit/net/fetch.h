@@ -26,21 +26,21 @@
 namespace scalekit::net {
 
 struct fetch_options {
-  std::chrono::milliseconds timeout{60000};  ///< per request, from start to last byte
-  std::size_t max_parallel = 64;             ///< fetch_all: transfers at once (at least 1)
+  std::chrono::milliseconds timeout{60000};           ///< per request, from start to last byte
+  std::size_t max_parallel = 64;                      ///< fetch_all: transfers at once (at least 1)
   std::uint64_t max_body = std::uint64_t{256} << 20;  ///< a larger body fails the request (too_large)
-  bool keep_body = false;                    ///< false: only count the bytes
+  bool keep_body = false;                             ///< false: only count the bytes
   long max_redirects = 10;
 };
 
 struct fetch_result {
-  std::string url;        ///< as asked
-  std::string final_url;  ///< after redirects
-  long status = 0;        ///< HTTP status; 0 when there was no response
+  std::string url;           ///< as asked
+  std::string final_url;     ///< after redirects
+  long status = 0;           ///< HTTP status; 0 when there was no response
   std::uint64_t length = 0;  ///< body bytes, after content decoding
   std::string content_type;
-  std::string body;       ///< when keep_body
-  scalekit::status error;    ///< not OK: no response (the reason names what failed)
+  std::string body;        ///< when keep_body
+  scalekit::status error;  ///< not OK: no response (the reason names what failed)
   std::chrono::nanoseconds elapsed{};
 };
 

@@ -75,7 +75,8 @@ std::string render(const image_spec& s) {
   imaging::ensure_vips();
   const std::vector<double> bg = {double(s.bg[0]), double(s.bg[1]), double(s.bg[2])};
   const std::vector<double> fg = {double(s.fg[0]), double(s.fg[1]), double(s.fg[2])};
-  vips::VImage im = vips::VImage::black(static_cast<int>(s.width), static_cast<int>(s.height), vips::VImage::option()->set("bands", 3))
+  vips::VImage im = vips::VImage::black(static_cast<int>(s.width), static_cast<int>(s.height),
+                                        vips::VImage::option()->set("bands", 3))
                         .new_from_image(bg)
                         .cast(VIPS_FORMAT_UCHAR)
                         .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB))
@@ -97,8 +98,12 @@ std::string encode_render_call(const image_spec& s) {
   return core::wire_writer()
       .put(s.width)
       .put(s.height)
-      .put(s.bg[0]).put(s.bg[1]).put(s.bg[2])
-      .put(s.fg[0]).put(s.fg[1]).put(s.fg[2])
+      .put(s.bg[0])
+      .put(s.bg[1])
+      .put(s.bg[2])
+      .put(s.fg[0])
+      .put(s.fg[1])
+      .put(s.fg[2])
       .put(static_cast<std::uint8_t>(s.png))
       .take();
 }
@@ -150,7 +155,8 @@ status serve(const server_options& o, core::executor& ex, const std::function<vo
     resp.body = std::move(r).value();
     co_return resp;
   };
-  auto stats = net::serve_http(ho, [&](const net::http_request& req) { return handle(req, &ex, &image_requests, o.fail_every); }, log);
+  auto stats = net::serve_http(
+      ho, [&](const net::http_request& req) { return handle(req, &ex, &image_requests, o.fail_every); }, log);
   if (!stats.ok()) return stats.error();
   log("served " + std::to_string(stats->requests) + " requests on " + std::to_string(stats->connections) +
       " connections, " + std::to_string(stats->client_errors) + " client errors");

@@ -21,8 +21,9 @@ void ensure_vips() {
     vips_cache_set_max(0);
     // libvips' warnings (a bad tile, a profile it could not apply) go to
     // stderr through GLib; our errors are the one-line messages we print.
-    g_log_set_handler("VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
-                      [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
+    g_log_set_handler(
+        "VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+        [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
   });
   if (!ok) throw std::runtime_error("libvips failed to start: " + take_vips_error());
 }

@@ -18,7 +18,8 @@ using json = nlohmann::json;
 
 std::uint32_t int_argument(const json& v, const char* name, std::uint64_t min, std::uint64_t max) {
   if (!v.is_number_integer())
-    throw dist::celery::task_exception("TypeError", "builtins", std::string(name) + " must be an integer, not " + v.dump());
+    throw dist::celery::task_exception("TypeError", "builtins",
+                                       std::string(name) + " must be an integer, not " + v.dump());
   const auto n = v.get<std::int64_t>();
   if (n < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(n) > max)
     throw dist::celery::task_exception("ValueError", "builtins",
@@ -39,8 +40,8 @@ std::string calc_row(std::string_view args_json, std::string_view kwargs_json) {
   const json* jh = arg(2, "h");
   const json* jn = arg(3, "max_iteration");
   if (!jy || !jw || !jh)
-    throw dist::celery::task_exception("TypeError", "builtins",
-                                       "mandelbrot_calc_row() missing arguments: it takes (y, w, h, max_iteration=1000)");
+    throw dist::celery::task_exception(
+        "TypeError", "builtins", "mandelbrot_calc_row() missing arguments: it takes (y, w, h, max_iteration=1000)");
   params p;
   p.width = int_argument(*jw, "w", 1, max_side);
   p.height = int_argument(*jh, "h", 1, max_side);
@@ -136,7 +137,8 @@ std::vector<std::pair<std::string, std::string>> band_to_tasks(std::string_view 
   std::vector<std::pair<std::string, std::string>> tasks;
   for (std::uint32_t y = b.y0; y < b.y1; ++y)
     tasks.emplace_back(celery_row_task, "[" + std::to_string(y) + ", " + std::to_string(b.p.width) + ", " +
-                                            std::to_string(b.p.height) + ", " + std::to_string(b.p.max_iterations) + "]");
+                                            std::to_string(b.p.height) + ", " + std::to_string(b.p.max_iterations) +
+                                            "]");
   return tasks;
 }
 

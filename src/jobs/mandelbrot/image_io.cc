@@ -25,9 +25,7 @@ struct image_writer::state {
   ~state() {
     if (png != nullptr) spng_ctx_free(png);  // before `out` closes the file it writes to
   }
-  status io_error(const std::string& what) const {
-    return status::io_error("cannot write '" + path + "': " + what);
-  }
+  status io_error(const std::string& what) const { return status::io_error("cannot write '" + path + "': " + what); }
 };
 
 image_writer::image_writer(std::unique_ptr<state> s) : s_(std::move(s)) {}
@@ -65,7 +63,8 @@ result<std::unique_ptr<image_writer>> image_writer::open(const std::string& path
     // than adaptive filtering, at a third of the cost (docs/BENCHMARKS.md).
     if (rc == 0) rc = spng_set_option(st->png, SPNG_IMG_COMPRESSION_LEVEL, std::clamp(png_level, 0, 9));
     if (rc == 0) rc = spng_set_option(st->png, SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_NONE);
-    if (rc == 0) rc = spng_encode_image(st->png, nullptr, 0, SPNG_FMT_PNG, SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
+    if (rc == 0)
+      rc = spng_encode_image(st->png, nullptr, 0, SPNG_FMT_PNG, SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
     if (rc != 0) return st->io_error(std::string("PNG encoder: ") + spng_strerror(rc));
   }
   return std::unique_ptr<image_writer>(new image_writer(std::move(st)));

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <optional>
 
-#include "scalekit/core/wire.h"
 #include "band.h"
+#include "scalekit/core/wire.h"
 
 namespace scalekit::jobs::mandelbrot {
 
@@ -109,7 +109,8 @@ status render_to(const params& p, core::executor& ex, const row_sink& sink, cons
       return;  // the rest still complete: none is abandoned
     }
     if (band.value().size() != rows * row_bytes) {
-      if (first_error.ok()) first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
+      if (first_error.ok())
+        first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
       return;
     }
     rows_done += rows;

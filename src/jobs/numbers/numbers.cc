@@ -62,7 +62,8 @@ bool read_file(const std::string& path, std::string& out, std::string& why) {
 }
 
 // Common tail of every task result: numbers, bad count, the first messages.
-void put_report(core::wire_writer& w, std::uint64_t numbers, std::uint64_t bad_count, const std::vector<bad_input>& bad) {
+void put_report(core::wire_writer& w, std::uint64_t numbers, std::uint64_t bad_count,
+                const std::vector<bad_input>& bad) {
   w.put(numbers).put(bad_count).put(static_cast<std::uint32_t>(bad.size()));
   for (const auto& b : bad) w.put_string(b.message);
 }
@@ -162,10 +163,17 @@ core::bytes count_body(std::string_view payload) {
   std::vector<std::uint32_t> table(std::size_t{p.max} + 1, 0);
   std::vector<bad_input> bad;
   std::uint64_t bad_count = 0, numbers = 0;
-  parse_range(p, [&](std::uint32_t v) { ++table[v]; ++numbers; }, bad, bad_count);
+  parse_range(
+      p,
+      [&](std::uint32_t v) {
+        ++table[v];
+        ++numbers;
+      },
+      bad, bad_count);
   core::wire_writer w;
   put_report(w, numbers, bad_count, bad);
-  const auto nonzero = static_cast<std::size_t>(std::count_if(table.begin(), table.end(), [](std::uint32_t c) { return c != 0; }));
+  const auto nonzero =
+      static_cast<std::size_t>(std::count_if(table.begin(), table.end(), [](std::uint32_t c) { return c != 0; }));
   const bool sparse = nonzero * 8 < table.size() * 4;
   w.put<std::uint8_t>(sparse ? 1 : 0);
   if (sparse) {
@@ -185,7 +193,8 @@ core::bytes load_body(std::string_view payload) {
   std::vector<std::uint32_t> values;
   std::vector<bad_input> bad;
   std::uint64_t bad_count = 0;
-  parse_range(p, [&](std::uint32_t v) { values.push_back(v); }, bad, bad_count);
+  parse_range(
+      p, [&](std::uint32_t v) { values.push_back(v); }, bad, bad_count);
   core::wire_writer w;
   put_report(w, values.size(), bad_count, bad);
   w.put(static_cast<std::uint64_t>(values.size()));
@@ -273,7 +282,8 @@ result<run_report> generate(const gen_options& o, core::executor& ex, const prog
   if (ec) return status::io_error("cannot create directory '" + o.dir + "': " + ec.message());
   std::vector<std::uint64_t> counts;
   range_payload base{o.dir, o.seed, o.per_file, o.max, 0, 0};
-  auto payloads = range_payloads(base, o.files, auto_files_per_task(o.files, ex.concurrency(), o.files_per_task), counts);
+  auto payloads =
+      range_payloads(base, o.files, auto_files_per_task(o.files, ex.concurrency(), o.files_per_task), counts);
   run_report report;
   auto stream = ex.as_completed(gen_task, std::move(payloads));
   while (auto c = stream.next()) {

@@ -21,7 +21,7 @@ __extension__ typedef unsigned __int128 u128;  // GCC/Clang built-in; __extensio
 class montgomery {
  public:
   explicit montgomery(u64 n) : n_(n) {
-    u64 inv = n;                                   // n*n = 1 mod 8: 3 bits right
+    u64 inv = n;                                     // n*n = 1 mod 8: 3 bits right
     for (int i = 0; i < 5; ++i) inv *= 2 - n * inv;  // each step doubles them: 96 >= 64
     inv_ = inv;
     const u64 r = (0 - n) % n;  // 2^64 mod n

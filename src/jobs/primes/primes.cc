@@ -12,7 +12,8 @@ namespace scalekit::jobs::primes {
 
 result<std::uint64_t> parse_number(std::string_view token) {
   while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r')) token.remove_suffix(1);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r'))
+    token.remove_suffix(1);
   if (token.empty()) return status::invalid_argument("empty, not a number");
   std::string_view digits = token;
   if (digits.front() == '+') digits.remove_prefix(1);
@@ -25,7 +26,8 @@ result<std::uint64_t> parse_number(std::string_view token) {
     return status::invalid_argument("not a number");
   std::uint64_t v = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec == std::errc::result_out_of_range) return status::invalid_argument("larger than 18446744073709551615 (2^64-1)");
+  if (ec == std::errc::result_out_of_range)
+    return status::invalid_argument("larger than 18446744073709551615 (2^64-1)");
   if (ec != std::errc() || ptr != digits.data() + digits.size()) return status::invalid_argument("not a number");
   return v;
 }

@@ -103,7 +103,8 @@ result<bitmap> load(const std::string& path, source_kind* how) {
       return status::invalid_argument("'" + path + "' is not an image");
     }
     vips::VImage im = vips::VImage::new_from_file(
-        path.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_ERROR));
+        path.c_str(),
+        vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_ERROR));
     if (im.width() > static_cast<int>(max_side) || im.height() > static_cast<int>(max_side))
       return too_large(path, static_cast<unsigned>(im.width()), static_cast<unsigned>(im.height()));
     if (im.has_alpha()) im = im.flatten(vips::VImage::option()->set("background", 255.0));
@@ -217,8 +218,10 @@ result<file_stats> compress_file(const std::string& in, const std::string& out, 
     const std::uint32_t y1 = static_cast<std::uint32_t>(std::uint64_t{b.height()} * (k + 1) / bands);
     if (y1 > y0) payloads.push_back(encode_rows_call(b, y0, y1));
   }
-  const std::uint8_t header[4] = {static_cast<std::uint8_t>(b.width() & 0xFF), static_cast<std::uint8_t>(b.width() >> 8),
-                                  static_cast<std::uint8_t>(b.height() & 0xFF), static_cast<std::uint8_t>(b.height() >> 8)};
+  const std::uint8_t header[4] = {static_cast<std::uint8_t>(b.width() & 0xFF),
+                                  static_cast<std::uint8_t>(b.width() >> 8),
+                                  static_cast<std::uint8_t>(b.height() & 0xFF),
+                                  static_cast<std::uint8_t>(b.height() >> 8)};
   if (status s = file->write(header, 4); !s.ok()) return s;
   std::uint64_t size = 4;
   status failed;

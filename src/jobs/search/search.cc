@@ -106,7 +106,8 @@ core::bytes load(std::string_view payload) {
   const auto count = in.get<std::uint32_t>();
   {
     std::shared_lock lock(store_mutex);
-    if (store().count(id)) return core::wire_writer().put<std::uint8_t>(0).take();  // a reload that raced: nothing to do
+    if (store().count(id))
+      return core::wire_writer().put<std::uint8_t>(0).take();  // a reload that raced: nothing to do
   }
   auto share = std::make_shared<share_corpus>();
   load_counts c;
@@ -153,9 +154,9 @@ void search_share(const share_corpus& c, std::string_view q, std::uint8_t flags,
   if (q.find('\n') != std::string_view::npos) return;  // no line holds a newline
   const char* base = c.text.data();
   const std::size_t n = c.text.size();
-  std::size_t pos = 0;        // always at a line start
-  std::size_t file = 0;       // the file holding `pos`
-  std::size_t counted_to = 0; // newlines counted up to here within `file`
+  std::size_t pos = 0;         // always at a line start
+  std::size_t file = 0;        // the file holding `pos`
+  std::size_t counted_to = 0;  // newlines counted up to here within `file`
   std::uint64_t line_no = 1;
   while (pos < n) {
     const void* hit = ::memmem(base + pos, n - pos, q.data(), q.size());
@@ -163,7 +164,8 @@ void search_share(const share_corpus& c, std::string_view q, std::uint8_t flags,
     const std::size_t h = static_cast<std::size_t>(static_cast<const char*>(hit) - base);
     const void* before = ::memrchr(base + pos, '\n', h - pos);
     const std::size_t start = before ? static_cast<std::size_t>(static_cast<const char*>(before) - base) + 1 : pos;
-    const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(std::memchr(base + h, '\n', n - h)) - base);
+    const std::size_t end =
+        static_cast<std::size_t>(static_cast<const char*>(std::memchr(base + h, '\n', n - h)) - base);
     if (flags) {
       if (c.file_start[file + 1] <= start) {
         while (c.file_start[file + 1] <= start) ++file;
@@ -284,7 +286,8 @@ result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::stri
 
   // 2. One contiguous run of files per worker, balanced by bytes: file order
   // is share order, so concatenating the shares' answers keeps file order.
-  const std::size_t shares = std::max<std::size_t>(1, std::min(ex.concurrency(), std::max<std::size_t>(1, files.size())));
+  const std::size_t shares =
+      std::max<std::size_t>(1, std::min(ex.concurrency(), std::max<std::size_t>(1, files.size())));
   std::vector<core::task_call> calls;
   std::size_t next = 0;
   std::uint64_t cumulative = 0;
@@ -309,7 +312,8 @@ result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::stri
   e->report_.failed = walk_errors + refused;
   auto loaded = ex.run_calls(std::move(calls));
   for (std::size_t k = 0; k < loaded.size(); ++k) {
-    if (!loaded[k].ok()) return status::io_error("loading share " + std::to_string(k) + ": " + loaded[k].error().message());
+    if (!loaded[k].ok())
+      return status::io_error("loading share " + std::to_string(k) + ": " + loaded[k].error().message());
     core::wire_reader in(loaded[k].value());
     if (in.get<std::uint8_t>() == 0) continue;
     load_report& r = e->report_;
@@ -321,7 +325,8 @@ result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::stri
     r.failed += failed;
     const auto messages = in.get<std::uint32_t>();
     for (std::uint32_t m = 0; m < messages; ++m) on_error(std::string(in.get_string()));
-    if (failed > messages) on_error(std::to_string(failed - messages) + " more unreadable files in share " + std::to_string(k));
+    if (failed > messages)
+      on_error(std::to_string(failed - messages) + " more unreadable files in share " + std::to_string(k));
   }
   return e;
 }
@@ -347,9 +352,8 @@ void engine::dispatch_part(const std::shared_ptr<query_state>& q, std::size_t sh
   std::vector<core::task_call> calls;
   if (reload) calls.push_back(core::task_call{load_task, load_calls_[share], share});
   const std::uint8_t flags = (o_.with_filename ? flag_filename : 0) | (o_.line_number ? flag_line_number : 0);
-  calls.push_back(core::task_call{query_task,
-                                  core::wire_writer().put(share_id(nonce_, share)).put(flags).put_string(q->text).take(),
-                                  share});
+  calls.push_back(core::task_call{
+      query_task, core::wire_writer().put(share_id(nonce_, share)).put(flags).put_string(q->text).take(), share});
   const std::size_t last = calls.size() - 1;
   ex_.dispatch(std::move(calls), [this, q, share, reload, last](std::size_t i, result<core::bytes> r) {
     if (i != last) return;  // the reload's own outcome shows in the query that follows it

@@ -1,9 +1,9 @@
 // The sort service's network side: net::run_tcp_server (one loop thread, a
 // coroutine per connection); the sorting goes to the executor through core::async_call.
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
@@ -78,7 +78,8 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
 
 }  // namespace
 
-result<server_stats> serve(const server_options& o, core::executor& ex, const std::function<void(const std::string&)>& log) {
+result<server_stats> serve(const server_options& o, core::executor& ex,
+                           const std::function<void(const std::string&)>& log) {
   server_state st{o, ex, log, {}};
   const status s = net::run_tcp_server(
       o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log);
@@ -102,13 +103,15 @@ result<std::string> call(const std::string& host, std::uint16_t port, std::strin
           co_return;
         }
         asio::steady_timer timer(ctx, timeout);
-        auto connected = co_await (asio::async_connect(sock, endpoints, tuple_awaitable) || timer.async_wait(tuple_awaitable));
+        auto connected =
+            co_await (asio::async_connect(sock, endpoints, tuple_awaitable) || timer.async_wait(tuple_awaitable));
         if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
           out.emplace(status::io_error("cannot connect to " + host + ":" + std::to_string(port)));
           co_return;
         }
         std::string request(8, '\0');
-        for (int i = 0; i < 8; ++i) request[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (56 - 8 * i)) & 0xff);
+        for (int i = 0; i < 8; ++i)
+          request[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (56 - 8 * i)) & 0xff);
         request.append(body);
         co_await asio::async_write(sock, asio::buffer(request), tuple_awaitable);
         std::string response;

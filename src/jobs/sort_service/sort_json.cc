@@ -36,7 +36,8 @@ std::string sort_json(std::string_view body) {
   thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::element doc;
-  if (auto err = parser.parse(padded).get(doc); err) throw std::invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (auto err = parser.parse(padded).get(doc); err)
+    throw std::invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
   simdjson::dom::array arr;
   if (doc.get_array().get(arr)) throw std::invalid_argument("expected a JSON array of integers");
   std::vector<std::int64_t> nums;

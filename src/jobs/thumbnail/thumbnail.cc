@@ -30,7 +30,9 @@ constexpr std::uint32_t max_side = 10000;
 report failed(std::string reason) { return report{outcome::failed, std::move(reason)}; }
 report skipped() { return report{outcome::skipped, "not an image"}; }
 
-bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
 
 // libvips' words for a file cut short, per loader.
 std::string classify(const char* vips_message) {
@@ -49,8 +51,8 @@ bool is_text_loader(std::string_view loader) { return contains(loader, "Csv") ||
 
 // The part shared by files and buffers: `header` opens the image lazily (no
 // pixels decoded), `shrink` makes the thumbnail.
-report make(const std::string& out, const options& o,
-            const std::function<vips::VImage()>& header, const std::function<vips::VImage(bool)>& shrink) {
+report make(const std::string& out, const options& o, const std::function<vips::VImage()>& header,
+            const std::function<vips::VImage(bool)>& shrink) {
   report r;
   try {
     const vips::VImage head = header();
@@ -128,7 +130,9 @@ report from_file(const std::string& in, const std::string& out, const options& o
   }
   return make(
       out, o,
-      [&] { return vips::VImage::new_from_file(in.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)); },
+      [&] {
+        return vips::VImage::new_from_file(in.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+      },
       [&](bool to_srgb) {
         return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
       });

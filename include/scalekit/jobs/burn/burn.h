@@ -13,8 +13,8 @@ namespace scalekit::jobs::burn {
 void spin(std::uint64_t iterations) noexcept;
 
 struct worker_report {
-  long pid = 0;   ///< process id
-  long tid = 0;   ///< kernel thread id
+  long pid = 0;  ///< process id
+  long tid = 0;  ///< kernel thread id
   double seconds = 0;
 };
 

@@ -22,11 +22,11 @@ struct walk_stats {
   std::uint64_t directories = 0;  ///< directories listed
   std::uint64_t entries = 0;      ///< paths looked at
   std::uint64_t matches = 0;
-  std::uint64_t errors = 0;       ///< directories that could not be read
+  std::uint64_t errors = 0;  ///< directories that could not be read
 };
 
 struct walk_options {
-  std::size_t threads = 0;  ///< 0: one per core
+  std::size_t threads = 0;          ///< 0: one per core
   bool regular_files_only = false;  ///< match only regular files (not directories, links, devices...)
 };
 

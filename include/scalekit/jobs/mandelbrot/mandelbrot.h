@@ -115,8 +115,8 @@ class image_writer {
   /// Creates the temporary file; fails (io_error naming `path`) when the
   /// directory does not exist or is not writable.
   /// `png_level` is zlib's level, 0 (store) to 9 (smallest); see default_png_level.
-  static result<std::unique_ptr<image_writer>> open(const std::string& path, std::uint32_t width,
-                                                    std::uint32_t height, int png_level = default_png_level);
+  static result<std::unique_ptr<image_writer>> open(const std::string& path, std::uint32_t width, std::uint32_t height,
+                                                    int png_level = default_png_level);
   static constexpr int default_png_level = 3;
   ~image_writer();
   image_writer(const image_writer&) = delete;

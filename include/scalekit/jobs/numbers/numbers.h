@@ -63,8 +63,8 @@ struct sort_options {
 
 struct run_report {
   std::uint64_t files = 0, numbers = 0, bytes = 0;
-  std::uint64_t bad = 0;                ///< bad inputs (lines, missing files)
-  std::vector<std::string> messages;    ///< the first of them, for the user
+  std::uint64_t bad = 0;              ///< bad inputs (lines, missing files)
+  std::vector<std::string> messages;  ///< the first of them, for the user
 };
 
 /// Progress callback: (files done, files total).

@@ -33,16 +33,16 @@
 namespace scalekit::jobs::search {
 
 struct options {
-  bool with_filename = false;  ///< prefix each line with "PATH:"
-  bool line_number = false;    ///< prefix each line with "N:" (1-based, in its file)
+  bool with_filename = false;                        ///< prefix each line with "PATH:"
+  bool line_number = false;                          ///< prefix each line with "N:" (1-based, in its file)
   std::uint64_t max_bytes = std::uint64_t{8} << 30;  ///< corpus bound; files past it are refused (reported)
   std::size_t walk_threads = 0;                      ///< 0: one per core
 };
 
 struct load_report {
   std::uint64_t files = 0, bytes = 0, lines = 0;  ///< loaded
-  std::uint64_t binary = 0;      ///< skipped: binary
-  std::uint64_t failed = 0;      ///< unreadable files and directories, and files over max_bytes
+  std::uint64_t binary = 0;                       ///< skipped: binary
+  std::uint64_t failed = 0;                       ///< unreadable files and directories, and files over max_bytes
   std::size_t shares = 0;
 };
 
@@ -84,8 +84,8 @@ class engine {
 
   core::executor& ex_;
   options o_;
-  std::uint64_t nonce_ = 0;             // names this engine's shares in the workers
-  std::vector<core::bytes> load_calls_; // each share's load payload, kept for reloads
+  std::uint64_t nonce_ = 0;              // names this engine's shares in the workers
+  std::vector<core::bytes> load_calls_;  // each share's load payload, kept for reloads
   load_report report_;
 };
 

@@ -20,7 +20,7 @@ using line_fn = std::function<void(const std::string&)>;
 
 struct five_options {
   int tasks = 5;
-  double max_delay_s = 5.0;  ///< each task sleeps random() * max_delay, as the seed
+  double max_delay_s = 5.0;   ///< each task sleeps random() * max_delay, as the seed
   double main_sleep_s = 2.0;  ///< the main task's own sleep before it waits
   std::uint64_t seed = 0;     ///< 0: random
 };

@@ -33,7 +33,7 @@ void register_tasks();
 
 struct server_options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 2015;                    ///< 0: any free port (the log line says which)
+  std::uint16_t port = 2015;                          ///< 0: any free port (the log line says which)
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  ///< larger declared lengths are refused unread
   std::chrono::milliseconds idle_timeout{10000};      ///< a connection silent this long is closed unanswered
   std::chrono::milliseconds read_timeout{10000};      ///< from the length to the body's last byte
@@ -45,7 +45,8 @@ struct server_stats {
 
 /// Serve until SIGINT or SIGTERM. `log` gets one line per notable event
 /// (listening address, errors). Returns the counts; fails when it cannot listen.
-result<server_stats> serve(const server_options& o, core::executor& ex, const std::function<void(const std::string&)>& log);
+result<server_stats> serve(const server_options& o, core::executor& ex,
+                           const std::function<void(const std::string&)>& log);
 
 /// The client: send `body`, return the reply. Fails on connection errors.
 result<std::string> call(const std::string& host, std::uint16_t port, std::string_view body,

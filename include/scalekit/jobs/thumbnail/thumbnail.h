@@ -31,7 +31,7 @@ enum class outcome : std::uint8_t { made, skipped, failed };
 
 struct report {
   outcome what = outcome::failed;
-  std::string reason;  ///< skipped/failed: "not an image", "truncated: ...", "too large: ...", ...
+  std::string reason;                   ///< skipped/failed: "not an image", "truncated: ...", "too large: ...", ...
   std::uint32_t width = 0, height = 0;  ///< made: the thumbnail's size
   std::uint32_t source_width = 0, source_height = 0;
 };

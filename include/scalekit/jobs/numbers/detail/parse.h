@@ -24,7 +24,8 @@ void parse_file(std::string_view text, std::string_view path, std::uint32_t max,
     ++line;
     const char* start = p;
     std::uint64_t v = 0;
-    while (p < end && static_cast<unsigned>(*p - '0') < 10 && p - start < 12) v = v * 10 + static_cast<unsigned>(*p++ - '0');
+    while (p < end && static_cast<unsigned>(*p - '0') < 10 && p - start < 12)
+      v = v * 10 + static_cast<unsigned>(*p++ - '0');
     const bool at_eol = p == end || *p == '\n';
     if (at_eol && p > start && !(*start == '0' && p - start > 1) && v <= max) {
       on_value(static_cast<std::uint32_t>(v));
