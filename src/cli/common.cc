@@ -1,6 +1,6 @@
 #include "common.h"
 
-#include "scalekit/dist/client.h"
+#include "scalekit/taskqueue/client.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -58,7 +58,7 @@ core::executor_kind executor_flags::kind() const { return *core::parse_executor_
 
 std::unique_ptr<core::executor> executor_flags::make() const {
   if (kind() == core::executor_kind::distributed) {
-    dist::distributed_options d;
+    taskqueue::distributed_options d;
     d.broker = broker;
     d.celery_tasks = !native_tasks;
     d.jobs = jobs;
@@ -68,7 +68,7 @@ std::unique_ptr<core::executor> executor_flags::make() const {
       std::fflush(stderr);
     };
     try {
-      return dist::make_distributed_executor(d);
+      return taskqueue::make_distributed_executor(d);
     } catch (const std::invalid_argument& e) {
       throw usage_error(std::string("--broker: ") + e.what());
     }

@@ -14,7 +14,7 @@
 
 #include "common.h"
 #include "scalekit/core/process_pool.h"
-#include "scalekit/dist/celery.h"
+#include "scalekit/taskqueue/celery.h"
 #include "scalekit/jobs/burn/burn.h"
 #include "scalekit/jobs/factorial/factorial.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -36,7 +36,7 @@ void register_all_tasks() {
   scalekit::jobs::sort_service::register_tasks();
   scalekit::jobs::search::register_tasks();
   // Celery tasks (served by `scalekit worker`), also core tasks run by worker processes.
-  scalekit::dist::celery::register_builtin_tasks();
+  scalekit::taskqueue::celery::register_builtin_tasks();
   scalekit::jobs::mandelbrot::register_celery_tasks();
 }
 

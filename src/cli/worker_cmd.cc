@@ -7,14 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
-#include "scalekit/dist/worker.h"
+#include "scalekit/taskqueue/worker.h"
 
 namespace scalekit::cli {
 
 namespace {
 
 struct worker_cli_options {
-  dist::worker_options w;
+  taskqueue::worker_options w;
   std::string queues = "celery";
   std::size_t concurrency = 0;
   std::string pool = "processes";
@@ -47,7 +47,7 @@ void log_line(const std::string& line) {
 }
 
 int run_status(const worker_cli_options& o) {
-  auto r = dist::query_status(o.w.broker, o.w.queues, std::chrono::seconds(static_cast<long>(o.stall_s)));
+  auto r = taskqueue::query_status(o.w.broker, o.w.queues, std::chrono::seconds(static_cast<long>(o.stall_s)));
   if (!r.ok()) throw std::runtime_error(r.error().message());
   const auto& s = r.value();
   if (globals().json) {
@@ -99,7 +99,7 @@ int run(worker_cli_options& o) {
   exec.jobs = o.concurrency;
   auto ex = exec.make();
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = dist::run_worker(o.w, *ex, log_line, o.stop_after);
+  auto r = taskqueue::run_worker(o.w, *ex, log_line, o.stop_after);
   if (!r.ok()) throw usage_error(r.error().message());
   const auto& s = r.value();
   const auto elapsed = std::chrono::steady_clock::now() - t0;

@@ -13,7 +13,8 @@ core::generator<std::uint64_t> number_generator(std::uint64_t n) {
 core::generator<std::uint64_t> square_mapper(core::generator<std::uint64_t> numbers) {
   for (std::uint64_t n : numbers) {
     if (n > 4294967295ULL) throw std::overflow_error(std::to_string(n) + " squared does not fit in 64 bits");
-    co_yield n* n;
+    const std::uint64_t square = n * n;  // named: clang-format 14 mangles `co_yield n * n`
+    co_yield square;
   }
 }
 

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "band.h"
-#include "scalekit/dist/celery.h"
-#include "scalekit/dist/client.h"
+#include "scalekit/taskqueue/celery.h"
+#include "scalekit/taskqueue/client.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 namespace scalekit::jobs::mandelbrot {
@@ -18,11 +18,11 @@ using json = nlohmann::json;
 
 std::uint32_t int_argument(const json& v, const char* name, std::uint64_t min, std::uint64_t max) {
   if (!v.is_number_integer())
-    throw dist::celery::task_exception("TypeError", "builtins",
+    throw taskqueue::celery::task_exception("TypeError", "builtins",
                                        std::string(name) + " must be an integer, not " + v.dump());
   const auto n = v.get<std::int64_t>();
   if (n < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(n) > max)
-    throw dist::celery::task_exception("ValueError", "builtins",
+    throw taskqueue::celery::task_exception("ValueError", "builtins",
                                        std::string(name) + " = " + std::to_string(n) + " is out of range [" +
                                            std::to_string(min) + ", " + std::to_string(max) + "]");
   return static_cast<std::uint32_t>(n);
@@ -40,7 +40,7 @@ std::string calc_row(std::string_view args_json, std::string_view kwargs_json) {
   const json* jh = arg(2, "h");
   const json* jn = arg(3, "max_iteration");
   if (!jy || !jw || !jh)
-    throw dist::celery::task_exception(
+    throw taskqueue::celery::task_exception(
         "TypeError", "builtins", "mandelbrot_calc_row() missing arguments: it takes (y, w, h, max_iteration=1000)");
   params p;
   p.width = int_argument(*jw, "w", 1, max_side);
@@ -154,8 +154,8 @@ core::bytes band_from_results(std::string_view payload, const std::vector<std::s
 }  // namespace
 
 void register_celery_tasks() {
-  dist::celery::register_task(celery_row_task, calc_row);
-  dist::register_celery_mapping(rows_task, {band_to_tasks, band_from_results});
+  taskqueue::celery::register_task(celery_row_task, calc_row);
+  taskqueue::register_celery_mapping(rows_task, {band_to_tasks, band_from_results});
 }
 
 }  // namespace scalekit::jobs::mandelbrot

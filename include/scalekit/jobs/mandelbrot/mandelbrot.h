@@ -73,7 +73,7 @@ void register_tasks();
 /// The seed's Celery task (chapter 5): mandelbrot_calc_row(y, w, h,
 /// max_iteration=1000) -> {"<y*w+x>": [r, g, b], ...}, one row per task.
 inline constexpr const char* celery_row_task = "mandelbrot_tasks.mandelbrot_calc_row";
-/// Register it with dist::celery, so that `scalekit worker` serves it.
+/// Register it with taskqueue::celery, so that `scalekit worker` serves it.
 void register_celery_tasks();
 
 struct image {

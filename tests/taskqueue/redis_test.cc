@@ -1,16 +1,16 @@
-#include "scalekit/dist/redis.h"
+#include "scalekit/taskqueue/redis.h"
 
 #include <gtest/gtest.h>
 
 #include "redis_server.h"
 
 namespace core = scalekit::core;
-using scalekit::dist::commands;
-using scalekit::dist::redis_client;
-using scalekit::dist::redis_endpoint;
-using scalekit::dist::redis_reply;
-using scalekit::dist::redis_subscriber;
-using scalekit::dist::words;
+using scalekit::taskqueue::commands;
+using scalekit::taskqueue::redis_client;
+using scalekit::taskqueue::redis_endpoint;
+using scalekit::taskqueue::redis_reply;
+using scalekit::taskqueue::redis_subscriber;
+using scalekit::taskqueue::words;
 using scalekit::testing::redis_server;
 using namespace std::chrono_literals;
 

@@ -18,7 +18,7 @@
 
 #include "scalekit/core/status.h"
 
-namespace scalekit::dist::celery {
+namespace scalekit::taskqueue::celery {
 
 /// kombu's separator in priority queue names and binding members.
 inline constexpr std::string_view sep = "\x06\x16";
@@ -152,4 +152,4 @@ struct outcome {
 };
 outcome decode_outcome(std::string_view bytes);
 
-}  // namespace scalekit::dist::celery
+}  // namespace scalekit::taskqueue::celery

@@ -4,7 +4,7 @@
 // Replies are copied and handed to the waiting coroutine through post(), so a
 // coroutine never resumes inside a hiredis callback.
 
-#include "scalekit/dist/redis.h"
+#include "scalekit/taskqueue/redis.h"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -13,7 +13,7 @@
 #include <charconv>
 #include <unordered_set>
 
-namespace scalekit::dist {
+namespace scalekit::taskqueue {
 
 namespace {
 
@@ -515,4 +515,4 @@ void redis_subscriber::unsubscribe(const std::vector<std::string>& channels) {
 
 std::size_t redis_subscriber::get_channel_count() const noexcept { return st_->channels.size(); }
 
-}  // namespace scalekit::dist
+}  // namespace scalekit::taskqueue

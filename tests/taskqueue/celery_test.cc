@@ -1,4 +1,4 @@
-#include "scalekit/dist/celery.h"
+#include "scalekit/taskqueue/celery.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "scalekit/core/task.h"
 
-namespace celery = scalekit::dist::celery;
+namespace celery = scalekit::taskqueue::celery;
 using json = nlohmann::json;
 
 namespace {

@@ -3,7 +3,7 @@
 // channel before publishing, as Celery's client does; MGET once a second as a
 // safety net; a broker that restarted empty gets the missing tasks again).
 
-#include "scalekit/dist/client.h"
+#include "scalekit/taskqueue/client.h"
 
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -16,10 +16,10 @@
 #include <unordered_map>
 
 #include "scalekit/core/wire.h"
-#include "scalekit/dist/redis.h"
-#include "scalekit/dist/worker.h"
+#include "scalekit/taskqueue/redis.h"
+#include "scalekit/taskqueue/worker.h"
 
-namespace scalekit::dist {
+namespace scalekit::taskqueue {
 
 namespace {
 
@@ -382,4 +382,4 @@ std::unique_ptr<core::executor> make_distributed_executor(const distributed_opti
   return std::make_unique<distributed_executor>(o, std::move(ep).value());
 }
 
-}  // namespace scalekit::dist
+}  // namespace scalekit::taskqueue

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "scalekit/core/executor.h"
-#include "scalekit/dist/celery.h"
+#include "scalekit/taskqueue/celery.h"
 
-namespace scalekit::dist {
+namespace scalekit::taskqueue {
 
 /// How a core task maps onto Celery tasks that other workers (Python's
 /// included) understand: one call becomes several Celery tasks, whose JSON
@@ -65,4 +65,4 @@ std::unique_ptr<core::executor> make_distributed_executor(const distributed_opti
 std::vector<result<std::string>> run_celery_tasks(const distributed_options& o,
                                                   const std::vector<std::pair<std::string, std::string>>& tasks);
 
-}  // namespace scalekit::dist
+}  // namespace scalekit::taskqueue

@@ -9,9 +9,9 @@
 //
 // Coroutines here are member functions with parameters, never capturing
 // lambdas (a coroutine lambda's captures die with the lambda), and build
-// their Redis commands in named locals (see dist::words).
+// their Redis commands in named locals (see taskqueue::words).
 
-#include "scalekit/dist/worker.h"
+#include "scalekit/taskqueue/worker.h"
 
 #include <sys/types.h>
 #include <unistd.h>
@@ -24,10 +24,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "scalekit/dist/celery.h"
-#include "scalekit/dist/redis.h"
+#include "scalekit/taskqueue/celery.h"
+#include "scalekit/taskqueue/redis.h"
 
-namespace scalekit::dist {
+namespace scalekit::taskqueue {
 
 namespace {
 
@@ -680,4 +680,4 @@ result<status_report> query_status(const std::string& broker, const std::vector<
   return rep;
 }
 
-}  // namespace scalekit::dist
+}  // namespace scalekit::taskqueue

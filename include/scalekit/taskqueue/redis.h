@@ -2,7 +2,7 @@
 // A Redis client for the distributed queue: hiredis's asynchronous API driven
 // by the core event loop (Asio), in coroutines.
 //
-//   dist::redis_client db(co_await core::this_executor(), endpoint);
+//   taskqueue::redis_client db(co_await core::this_executor(), endpoint);
 //   auto r = co_await db.command({"LPUSH", "celery", message});     // result<redis_reply>
 //   auto rs = co_await db.pipeline({{"MULTI"}, {"ZADD", ...}, {"HSET", ...}, {"EXEC"}});
 //
@@ -28,7 +28,7 @@
 #include "scalekit/core/async.h"
 #include "scalekit/core/status.h"
 
-namespace scalekit::dist {
+namespace scalekit::taskqueue {
 
 /// Where a Redis server is, parsed from redis://[:PASSWORD@]HOST[:PORT][/DB].
 struct redis_endpoint {
@@ -130,4 +130,4 @@ class redis_subscriber {
   std::shared_ptr<state> st_;
 };
 
-}  // namespace scalekit::dist
+}  // namespace scalekit::taskqueue

@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "scalekit/dist/client.h"
+#include "scalekit/taskqueue/client.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: task_throughput BROKER_URL [--tasks N] [--task NAME] [--args JSON]\n");
     return 2;
   }
-  scalekit::dist::distributed_options o;
+  scalekit::taskqueue::distributed_options o;
   o.broker = argv[1];
   std::size_t n = 10000;
   std::string task = "bench_tasks.add", args = "[1, 2]";
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::pair<std::string, std::string>> tasks(n, {task, args});
   const auto t0 = std::chrono::steady_clock::now();
-  const auto results = scalekit::dist::run_celery_tasks(o, tasks);
+  const auto results = scalekit::taskqueue::run_celery_tasks(o, tasks);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::size_t failed = 0;
   for (const auto& r : results) failed += r.ok() ? 0 : 1;

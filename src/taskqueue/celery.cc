@@ -1,4 +1,4 @@
-#include "scalekit/dist/celery.h"
+#include "scalekit/taskqueue/celery.h"
 
 #include <unistd.h>
 #include <zlib.h>
@@ -17,7 +17,7 @@
 #include "scalekit/core/task.h"
 #include "scalekit/core/wire.h"
 
-namespace scalekit::dist::celery {
+namespace scalekit::taskqueue::celery {
 
 namespace {
 
@@ -551,4 +551,4 @@ outcome decode_outcome(std::string_view bytes) {
   return o;
 }
 
-}  // namespace scalekit::dist::celery
+}  // namespace scalekit::taskqueue::celery

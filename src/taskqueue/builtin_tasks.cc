@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "scalekit/core/task.h"
-#include "scalekit/dist/celery.h"
+#include "scalekit/taskqueue/celery.h"
 
-namespace scalekit::dist::celery {
+namespace scalekit::taskqueue::celery {
 
 namespace {
 
@@ -56,4 +56,4 @@ void register_builtin_tasks() {
   register_task("bench_tasks.add", add);
 }
 
-}  // namespace scalekit::dist::celery
+}  // namespace scalekit::taskqueue::celery

@@ -30,7 +30,7 @@
 #include "scalekit/core/executor.h"
 #include "scalekit/core/status.h"
 
-namespace scalekit::dist {
+namespace scalekit::taskqueue {
 
 struct redis_endpoint;
 
@@ -89,4 +89,4 @@ result<status_report> query_status(const std::string& broker, const std::vector<
 /// The dead-letter list of a queue.
 std::string dead_letter_key(const std::string& queue);
 
-}  // namespace scalekit::dist
+}  // namespace scalekit::taskqueue
