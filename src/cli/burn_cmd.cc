@@ -60,14 +60,20 @@ int run(const burn_options& o) {
 
 }  // namespace
 
-void add_burn_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<burn_options>();
-  auto* cmd = app.add_subcommand("burn", "Busy-loop on every worker (the seed's MuchCPU): threads use every core too");
+  auto* cmd = &command;
   cmd->add_option("--iterations", o->iterations, "steps of each worker's loop")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50))
       ->capture_default_str();
   o->exec.add_to(*cmd, "serial,threads,processes,openmp", "threads");
   cmd->callback([o] { run_job("burn", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"burn", add_command, jobs::burn::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

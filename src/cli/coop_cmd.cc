@@ -51,16 +51,20 @@ int run(const coop_options& o) {
 
 }  // namespace
 
-void add_coop_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<coop_options>();
-  auto* cmd =
-      app.add_subcommand("coop",
-                         "The seed's cooperative scheduler: square_mapper and prime_filter generators, round robin");
+  auto* cmd = &command;
   cmd->add_option("limit", o->limit, "numbers 1..LIMIT")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4294967295}))
       ->capture_default_str();
   cmd->add_flag("--trace", o->trace, "print every task switch and result, as the seed does");
   cmd->callback([o] { run_job("coop", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"coop", add_command}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

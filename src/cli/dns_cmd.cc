@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "scalekit/core/signals.h"
 #include "scalekit/net/dns_server.h"
 
 namespace scalekit::cli {
@@ -59,6 +60,7 @@ int run_serve(const serve_options& o) {
   }
 
   dns::server_options so;
+  so.stop = core::stop_signals::install().token();
   so.host = ep.host;
   so.port = ep.port;
   so.threads = o.jobs;
@@ -95,8 +97,10 @@ int run_serve(const serve_options& o) {
 
 }  // namespace
 
-void add_dns_command(CLI::App& app) {
-  auto* dns_cmd = app.add_subcommand("dns", "The seed's DNS server: A records over UDP and TCP");
+namespace {
+
+void add_command(CLI::App& command) {
+  auto* dns_cmd = &command;
   dns_cmd->require_subcommand(1);
   auto o = std::make_shared<serve_options>();
   auto* serve = dns_cmd->add_subcommand(
@@ -122,5 +126,9 @@ void add_dns_command(CLI::App& app) {
   serve->add_flag("--log-queries", o->log_queries, "one line per query on stderr, as the seed prints (slow)");
   serve->callback([o] { run_job("dns serve", [&] { return run_serve(*o); }); });
 }
+
+const command_registration registered{{"dns", add_command}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "scalekit/core/signals.h"
 #include "scalekit/jobs/dummyimage/dummyimage.h"
 
 namespace scalekit::cli {
@@ -19,6 +20,7 @@ struct dummyimage_cli {
 int run_serve(const dummyimage_cli& o) {
   const endpoint ep = parse_endpoint(o.listen);
   jobs::dummyimage::server_options so;
+  so.stop = core::stop_signals::install().token();
   so.host = ep.host;
   so.port = ep.port;
   so.fail_every = o.fail_every;
@@ -34,8 +36,10 @@ int run_serve(const dummyimage_cli& o) {
 
 }  // namespace
 
-void add_dummyimage_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("dummyimage", heavy_command_description("dummyimage"));
+namespace {
+
+void add_command(CLI::App& command) {
+  auto* cmd = &command;
   cmd->require_subcommand(1);
   auto o = std::make_shared<dummyimage_cli>();
   auto* serve = cmd->add_subcommand("serve", "Serve GET /<W>x<H>/<bg>/<fg>.<jpg|png> until SIGINT or SIGTERM");
@@ -49,5 +53,9 @@ void add_dummyimage_command(CLI::App& app) {
       "both diagonals in the foreground colour. Other paths get 404, bad sizes or colours 400.");
   serve->callback([o] { run_job("dummyimage serve", [&] { return run_serve(*o); }); });
 }
+
+const command_registration registered{{"dummyimage", add_command, jobs::dummyimage::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -51,13 +51,18 @@ int run(const factorial_options& o) {
 
 }  // namespace
 
-void add_factorial_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<factorial_options>();
-  auto* cmd =
-      app.add_subcommand("factorial", "Factorials FROM..TO (default 10 20) on an executor, printed as each completes");
+  auto* cmd = &command;
   cmd->add_option("range", o->range, "FROM TO")->expected(0, 2);
   o->exec.add_to(*cmd, "serial,threads,processes,openmp", "threads");
   cmd->callback([o] { run_job("factorial", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"factorial", add_command, jobs::factorial::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

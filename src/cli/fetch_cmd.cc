@@ -75,9 +75,11 @@ int run(const fetch_cli_options& o) {
 
 }  // namespace
 
-void add_fetch_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<fetch_cli_options>();
-  auto* cmd = app.add_subcommand("fetch", heavy_command_description("fetch"));
+  auto* cmd = &command;
   cmd->add_option("urls", o->urls, "http:// or https:// URLs")->required();
   cmd->add_option("--timeout", o->timeout_s, "seconds per request")
       ->check(CLI::Range(0.001, 86400.0))
@@ -92,5 +94,9 @@ void add_fetch_command(CLI::App& app) {
       "line on stderr, and the exit status is 1.");
   cmd->callback([o] { run_job("fetch", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"fetch", add_command}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -52,14 +52,20 @@ int run(const find_options& o) {
 
 }  // namespace
 
-void add_find_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<find_options>();
-  auto* cmd = app.add_subcommand("find", "Every path under ROOT whose full path contains QUERY (parallel walk)");
+  auto* cmd = &command;
   cmd->add_option("query", o->query, "text the full path must contain")->required();
   cmd->add_option("root", o->root, "directory to walk")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "threads (default: number of cores)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   cmd->callback([o] { run_job("find", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"find", add_command}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -84,9 +84,10 @@ int run_sort(sort_cli& s) {
 
 }  // namespace
 
-void add_numbers_command(CLI::App& app) {
-  auto* numbers =
-      app.add_subcommand("numbers", "Generate number files and merge them sorted (the seed's disk-file sort)");
+namespace {
+
+void add_command(CLI::App& command) {
+  auto* numbers = &command;
   numbers->require_subcommand(1);
 
   auto g = std::make_shared<gen_cli>();
@@ -121,5 +122,9 @@ void add_numbers_command(CLI::App& app) {
   s->exec.add_to(*sort, "serial,threads,processes,openmp", "threads");
   sort->callback([s] { run_job("numbers sort", [&] { return run_sort(*s); }); });
 }
+
+const command_registration registered{{"numbers", add_command, jobs::numbers::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

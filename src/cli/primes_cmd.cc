@@ -159,9 +159,10 @@ void add_common(CLI::App& cmd, primes_options& o) {
 
 }  // namespace
 
-void add_primes_command(CLI::App& app) {
-  auto* primes =
-      app.add_subcommand("primes", "Prime checking and factoring (the seed's prime checker and prime_factor)");
+namespace {
+
+void add_command(CLI::App& command) {
+  auto* primes = &command;
   primes->require_subcommand(1);
 
   auto check = std::make_shared<primes_options>();
@@ -177,5 +178,9 @@ void add_primes_command(CLI::App& app) {
   add_common(*f, *fac);
   f->callback([fac] { run_job("primes factor", [&] { return run(*fac); }); });
 }
+
+const command_registration registered{{"primes", add_command, jobs::primes::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -141,8 +141,10 @@ void add_row_executor(CLI::App& cmd, rle_options& o) {
 
 }  // namespace
 
-void add_rle_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("rle", heavy_command_description("rle"));
+namespace {
+
+void add_command(CLI::App& command) {
+  auto* cmd = &command;
   cmd->require_subcommand(1);
   cmd->footer(
       "Format: 2-byte little-endian width and height, then each row's 127-bit chunks as runs "
@@ -180,5 +182,9 @@ void add_rle_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   dir->callback([g] { run_job("rle compress-dir", [&] { return run_compress_dir(*g); }); });
 }
+
+const command_registration registered{{"rle", add_command, jobs::rle::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -121,10 +121,11 @@ int run(const search_cli_options& o) {
 
 }  // namespace
 
-void add_search_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<search_cli_options>();
-  auto* cmd = app.add_subcommand(
-      "search", "Load DIR's text files into worker processes once, then print the lines containing each query");
+  auto* cmd = &command;
   cmd->add_option("dir", o->dir, "directory to load (recursively; symbolic links not followed)")->required();
   cmd->add_option("queries", o->queries, "text to look for; none: read queries from stdin, one per line");
   cmd->add_flag("-H,--with-filename", o->engine.with_filename, "prefix each line with its file's path");
@@ -141,5 +142,9 @@ void add_search_command(CLI::App& app) {
       "read or a query failed.");
   cmd->callback([o] { run_job("search", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"search", add_command, jobs::search::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -42,10 +42,11 @@ int run(const sleepers_options& o) {
 
 }  // namespace
 
-void add_sleepers_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<sleepers_options>();
-  auto* cmd = app.add_subcommand(
-      "sleepers", "The seed's asyncio demos: five random sleepers, then prime_filter and square_mapper gathered");
+  auto* cmd = &command;
   cmd->add_option("--demo", o->demo, "five, tasks or both")
       ->check(CLI::IsMember({"five", "tasks", "both"}))
       ->capture_default_str();
@@ -66,5 +67,9 @@ void add_sleepers_command(CLI::App& app) {
       ->capture_default_str();
   cmd->callback([o] { run_job("sleepers", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"sleepers", add_command}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common.h"
+#include "scalekit/core/signals.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
 
 namespace scalekit::cli {
@@ -27,6 +28,7 @@ struct serve_options {
 int run_serve(const serve_options& o) {
   const endpoint ep = parse_endpoint(o.listen);
   ss::server_options so;
+  so.stop = core::stop_signals::install().token();
   so.host = ep.host;
   so.port = ep.port;
   so.max_bytes = o.max_bytes;
@@ -64,8 +66,10 @@ int run_call(const call_options& o) {
 
 }  // namespace
 
-void add_sort_service_command(CLI::App& app) {
-  auto* svc = app.add_subcommand("sort-service", "The seed's sort service: a JSON array in, sorted out (TCP)");
+namespace {
+
+void add_command(CLI::App& command) {
+  auto* svc = &command;
   svc->require_subcommand(1);
 
   auto s = std::make_shared<serve_options>();
@@ -88,5 +92,9 @@ void add_sort_service_command(CLI::App& app) {
   call->add_option("--timeout", c->timeout_s, "seconds to wait for the reply")->capture_default_str();
   call->callback([c] { run_job("sort-service call", [&] { return run_call(*c); }); });
 }
+
+const command_registration registered{{"sort-service", add_command, jobs::sort_service::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -23,6 +23,7 @@
 #include "scalekit/core/bounded_queue.h"
 #include "scalekit/core/limiter.h"
 #include "scalekit/core/rate_limiter.h"
+#include "scalekit/core/signals.h"
 #include "scalekit/core/thread_pool.h"
 #include "scalekit/jobs/find/find.h"
 #include "scalekit/jobs/thumbnail/thumbnail.h"
@@ -306,9 +307,6 @@ int run_urls(const thumbnail_cli& o) {
 
 // ---- --random-urls: producers -> bounded queue -> consumers -----------------
 
-std::atomic<bool> interrupted{false};
-extern "C" void on_interrupt(int) { interrupted.store(true); }
-
 // The seed's ThumbnailURL_Generator: sizes from its list, colours of three
 // distinct hex digits.
 class url_generator {
@@ -436,12 +434,7 @@ int run_random(const thumbnail_cli& o) {
     --consumers_left;
   };
 
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  struct sigaction old_int {
-  }, old_term{};
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
+  const std::stop_token stop_requested = core::stop_signals::install().token();
 
   const auto t0 = std::chrono::steady_clock::now();
   {
@@ -450,14 +443,12 @@ int run_random(const thumbnail_cli& o) {
     for (std::size_t k = 0; k < o.consumers; ++k) pool.detach(consume);
     // The supervisor: turns a signal into a clean stop (a handler may only set a flag).
     while (consumers_left.load() > 0) {
-      if (interrupted.load()) stop();
+      if (stop_requested.stop_requested()) stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     stop();
     pool.close();
   }
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
   t.finish_progress();
   ex->close();
   summary_info extra{"random-urls"};
@@ -469,7 +460,7 @@ int run_random(const thumbnail_cli& o) {
                   o.queue_size, limiter ? fmt::format("limit {} ({}), ", o.limit, o.limiter) : "",
                   rate ? fmt::format("rate {}, ", o.rate) : "", o.exec.executor, ex->concurrency());
   const int rc = finish("thumbnail", t, std::chrono::steady_clock::now() - t0, extra, details);
-  if (interrupted.load()) return 128 + SIGINT;
+  if (stop_requested.stop_requested()) globals().stopped_by_signal = true;  // ends as the signal does
   return rc;
 }
 
@@ -490,9 +481,11 @@ int run(thumbnail_cli& o) {
 
 }  // namespace
 
-void add_thumbnail_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<thumbnail_cli>();
-  auto* cmd = app.add_subcommand("thumbnail", heavy_command_description("thumbnail"));
+  auto* cmd = &command;
   cmd->add_option("inputs", o->inputs, "directories (walked recursively), image files, or http(s) URLs");
   cmd->add_option("-o,--output", o->out_dir, "output directory (created)");
   cmd->add_option("--size", o->size, "fit the thumbnail in WxH, keeping the aspect ratio (never enlarged)")
@@ -539,5 +532,9 @@ void add_thumbnail_command(CLI::App& app) {
     run_job("thumbnail", [&] { return run(*o); });
   });
 }
+
+const command_registration registered{{"thumbnail", add_command, jobs::thumbnail::register_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "scalekit/core/signals.h"
+#include "scalekit/taskqueue/celery.h"
 #include "scalekit/taskqueue/worker.h"
 
 namespace scalekit::cli {
@@ -99,7 +101,9 @@ int run(worker_cli_options& o) {
   exec.jobs = o.concurrency;
   auto ex = exec.make();
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = taskqueue::run_worker(o.w, *ex, log_line, o.stop_after);
+  auto wo = o.w;
+  wo.stop = core::stop_signals::install().token();
+  auto r = taskqueue::run_worker(wo, *ex, log_line, o.stop_after);
   if (!r.ok()) throw usage_error(r.error().message());
   const auto& s = r.value();
   const auto elapsed = std::chrono::steady_clock::now() - t0;
@@ -134,10 +138,11 @@ int run(worker_cli_options& o) {
 
 }  // namespace
 
-void add_worker_command(CLI::App& app) {
+namespace {
+
+void add_command(CLI::App& command) {
   auto o = std::make_shared<worker_cli_options>();
-  auto* cmd =
-      app.add_subcommand("worker", "A Celery-compatible worker: runs the tasks Celery clients send through Redis");
+  auto* cmd = &command;
   cmd->add_option("-b,--broker", o->w.broker, "redis://[:PASSWORD@]HOST[:PORT][/DB] (broker and result store)")
       ->capture_default_str();
   cmd->add_option("-Q,--queues", o->queues, "queues to consume, comma-separated")->capture_default_str();
@@ -177,5 +182,9 @@ void add_worker_command(CLI::App& app) {
   cmd->add_option("--test-task-delay", o->test_delay_ms, "hold each task this many ms first (fault tests)")->group("");
   cmd->callback([o] { run_job("worker", [&] { return run(*o); }); });
 }
+
+const command_registration registered{{"worker", add_command, taskqueue::celery::register_builtin_tasks}};
+
+}  // namespace
 
 }  // namespace scalekit::cli

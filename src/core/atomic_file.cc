@@ -6,11 +6,35 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <utility>
 
 namespace scalekit::core {
 
 namespace {
+
+// The temporaries alive in this process, so that a signal that ends it at once
+// can remove them (die_of_signal). Never destroyed: signals may come late.
+struct temporaries {
+  std::mutex mutex;
+  std::set<std::string> paths;  // guarded by mutex
+};
+temporaries& live_temporaries() {
+  static auto* t = new temporaries;
+  return *t;
+}
+void track(const std::string& temp) {
+  auto& t = live_temporaries();
+  std::scoped_lock lock(t.mutex);
+  t.paths.insert(temp);
+}
+void untrack(const std::string& temp) {
+  auto& t = live_temporaries();
+  std::scoped_lock lock(t.mutex);
+  t.paths.erase(temp);
+}
+
 mode_t current_umask() {
   const mode_t m = ::umask(0);
   ::umask(m);
@@ -32,7 +56,15 @@ result<atomic_file> atomic_file::create(const std::string& path) {
     ::unlink(temp.c_str());
     return status::io_error("cannot write '" + path + "': " + std::strerror(err));
   }
+  track(temp);
   return atomic_file(path, std::move(temp), file);
+}
+
+void remove_temporary_files() noexcept {
+  auto& t = live_temporaries();
+  std::scoped_lock lock(t.mutex);
+  for (const auto& p : t.paths) ::unlink(p.c_str());
+  t.paths.clear();
 }
 
 atomic_file::atomic_file(atomic_file&& other) noexcept
@@ -43,7 +75,10 @@ atomic_file::atomic_file(atomic_file&& other) noexcept
 
 atomic_file::~atomic_file() {
   if (file_ != nullptr) std::fclose(file_);
-  if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+  if (!committed_ && !temp_.empty()) {
+    ::unlink(temp_.c_str());
+    untrack(temp_);
+  }
 }
 
 status atomic_file::error(const std::string& what) const {
@@ -64,6 +99,7 @@ status atomic_file::commit() {
   if (closed != 0) return error(std::strerror(errno));
   if (::rename(temp_.c_str(), path_.c_str()) != 0) return error(std::strerror(errno));
   committed_ = true;
+  untrack(temp_);
   return {};
 }
 

@@ -16,7 +16,6 @@ std::optional<executor_kind> parse_executor_kind(std::string_view name) {
   if (name == "threads") return executor_kind::threads;
   if (name == "processes") return executor_kind::processes;
   if (name == "openmp") return executor_kind::openmp;
-  if (name == "async") return executor_kind::async;
   if (name == "distributed") return executor_kind::distributed;
   return std::nullopt;
 }
@@ -27,7 +26,6 @@ std::string_view to_string(executor_kind kind) {
     case executor_kind::threads: return "threads";
     case executor_kind::processes: return "processes";
     case executor_kind::openmp: return "openmp";
-    case executor_kind::async: return "async";
     case executor_kind::distributed: return "distributed";
   }
   return "?";
@@ -145,6 +143,7 @@ class inline_executor final : public executor {
   }
   void close() override { stopped_.store(true, std::memory_order_release); }
   void terminate() override { close(); }
+  void cancel() noexcept override { close(); }
   [[nodiscard]] executor_kind kind() const noexcept override { return executor_kind::serial; }
   [[nodiscard]] std::size_t concurrency() const noexcept override { return 1; }
 
@@ -181,6 +180,9 @@ class thread_executor final : public executor {
     terminated_.store(true, std::memory_order_release);
     pool_.terminate();
   }
+  // Runners stop claiming calls; what nobody claimed completes as cancelled
+  // when the last runner lets go of its batch.
+  void cancel() noexcept override { terminated_.store(true, std::memory_order_release); }
   [[nodiscard]] executor_kind kind() const noexcept override { return executor_kind::threads; }
   [[nodiscard]] std::size_t concurrency() const noexcept override { return pool_.get_thread_count(); }
 
@@ -238,7 +240,6 @@ std::unique_ptr<executor> make_executor(executor_kind kind, const executor_optio
       return std::make_unique<process_pool>(po);
     }
     case executor_kind::openmp: return make_openmp_executor(jobs);
-    case executor_kind::async: throw std::invalid_argument("the async executor is not available for this job");
     case executor_kind::distributed:
       throw std::invalid_argument("the distributed executor needs a broker (--broker URL)");
   }

@@ -39,6 +39,7 @@ class openmp_executor final : public executor {
     stopped_.store(true, std::memory_order_release);
     driver_.terminate();
   }
+  void cancel() noexcept override { stopped_.store(true, std::memory_order_release); }
   [[nodiscard]] executor_kind kind() const noexcept override { return executor_kind::openmp; }
   [[nodiscard]] std::size_t concurrency() const noexcept override { return threads_; }
 
@@ -57,7 +58,8 @@ class openmp_executor final : public executor {
   void run(batch_state& b) {
     b.ran = true;
     const auto n = static_cast<long>(b.calls.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(threads_))
+    const int team = static_cast<int>(threads_);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
     for (long i = 0; i < n; ++i) {
       const auto idx = static_cast<std::size_t>(i);
       if (stopped_.load(std::memory_order_acquire)) {

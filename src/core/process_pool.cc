@@ -16,6 +16,7 @@
 #include <iterator>
 #include <system_error>
 
+#include "scalekit/core/signals.h"
 #include "scalekit/core/wire.h"
 
 extern char** environ;
@@ -81,12 +82,15 @@ bool read_all(int fd, char* out, std::size_t n) {
 }
 
 int worker_main(int fd, pid_t master) {
-  // Die with the master, even mid-task; never act on the terminal's Ctrl-C
-  // ourselves: the master decides, and its death ends us.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != master) return 0;
+  // Never act on the terminal's Ctrl-C ourselves: the master decides. SIGTERM
+  // (the master's cancel(), or the master's death) ends us at once, but first
+  // removes the temporary output files of the task that was running.
   ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
+  static const std::stop_callback die_on_term(stop_signals::install().token(), [] { die_of_signal(SIGTERM); });
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != master) return 0;
 
   if (!write_all(fd, make_frame(frame_hello, {}))) return 0;
   std::string body;
@@ -231,6 +235,27 @@ void process_pool::terminate() {
     it.group->done(it.index, status::cancelled("task '" + call.name + "' not run: executor terminated"));
   }
   close();
+}
+
+void process_pool::cancel() noexcept {
+  std::deque<item> dropped;
+  {
+    std::scoped_lock lock(mutex_);
+    closing_ = true;
+    cancelled_ = true;
+    stopping_ = true;  // the supervisor exits once the running calls have ended
+    dropped.swap(pending_);
+    for (auto& q : pinned_) {
+      std::move(q.begin(), q.end(), std::back_inserter(dropped));
+      q.clear();
+    }
+  }
+  for (auto& it : dropped) {
+    const auto& call = it.group->calls[it.index];
+    it.group->done(it.index, status::cancelled("task '" + call.name + "' not run: cancelled"));
+  }
+  idle_cv_.notify_all();
+  wake();  // the supervisor ends the workers that run calls
 }
 
 void process_pool::wait_ready() {
@@ -464,11 +489,20 @@ void process_pool::handle_death(worker& w, const std::string& why) {
   }
   std::vector<item> batch = std::move(w.batch);
   w = worker{};
+  bool cancelled;
+  {
+    std::scoped_lock lock(mutex_);
+    cancelled = cancelled_;
+  }
 
   std::vector<item> retry;
   std::size_t failed = 0;
   for (auto& it : batch) {
-    if (++it.attempts >= options_.max_attempts) {
+    if (cancelled) {
+      const auto& call = it.group->calls[it.index];
+      ++failed;  // not a failure of the task, but it wakes close() the same way
+      it.group->done(it.index, status::cancelled("task '" + call.name + "' stopped: cancelled"));
+    } else if (++it.attempts >= options_.max_attempts) {
       const auto& call = it.group->calls[it.index];
       stats_.failed.fetch_add(1, std::memory_order_relaxed);
       ++failed;
@@ -554,7 +588,23 @@ void process_pool::supervise() {
     }
     // Calls that overran their time: kill the worker; its death retries or fails them.
     now = std::chrono::steady_clock::now();
+    bool cancelled;
+    {
+      std::scoped_lock lock(mutex_);
+      cancelled = cancelled_;
+    }
     for (auto& w : workers_) {
+      if (cancelled && w->fd >= 0 && !w->batch.empty()) {
+        if (w->kill_reason.empty()) {  // ask first: SIGTERM lets it remove its temporary files
+          w->kill_reason = "ended by cancel()";
+          w->deadline = now + std::chrono::seconds(1);
+          ::kill(w->pid, SIGTERM);
+        } else if (now >= w->deadline) {
+          ::kill(w->pid, SIGKILL);
+          w->deadline = std::chrono::steady_clock::time_point::max();
+        }
+        continue;
+      }
       if (w->fd >= 0 && !w->batch.empty() && now >= w->deadline && w->kill_reason.empty()) {
         w->kill_reason = "killed after the task timeout of " + std::to_string(options_.task_timeout.count()) + " ms";
         ::kill(w->pid, SIGKILL);

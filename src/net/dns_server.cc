@@ -11,7 +11,6 @@
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/write.hpp>
 #include <atomic>
 #include <cerrno>
@@ -290,10 +289,9 @@ result<server_stats> serve(const server_options& o, const zone& z, const std::fu
     asio::co_spawn(loops[i]->ctx, udp_server(*udp_sockets[i], *loops[i]), asio::detached);
   if (acceptor) asio::co_spawn(loops[0]->ctx, tcp_listener(*acceptor, *loops[0]), asio::detached);
 
-  // SIGINT/SIGTERM on loop 0 stops every loop. The others are told through
+  // A stop request (from any thread) stops every loop, each told through
   // post(), so each loop's sockets are closed by their own thread.
-  asio::signal_set signals(loops[0]->ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](const asio::error_code&, int) {
+  const std::stop_callback on_stop(o.stop, [&] {
     for (std::size_t i = 0; i < threads; ++i) {
       asio::post(loops[i]->ctx, [&, i] {
         udp_sockets[i]->close();

@@ -81,7 +81,7 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
                                      const std::function<void(const std::string&)>& log) {
   server_state st{o, handler, log, {}};
   const status s = run_tcp_server(
-      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log);
+      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log, o.stop);
   if (!s.ok()) return s;
   return st.stats;
 }

@@ -4,7 +4,6 @@
 
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/signal_set.hpp>
 
 namespace scalekit::net {
 
@@ -37,7 +36,7 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
 }  // namespace
 
 status run_tcp_server(const std::string& host, std::uint16_t port, const connection_handler& on_connection,
-                      const std::function<void(const std::string&)>& log) {
+                      const std::function<void(const std::string&)>& log, std::stop_token stop) {
   asio::io_context loop(1);
   asio::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
@@ -50,10 +49,12 @@ status run_tcp_server(const std::string& host, std::uint16_t port, const connect
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return status::io_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
   log("listening on " + host + ":" + std::to_string(acceptor.local_endpoint().port()));
-  asio::signal_set signals(loop, SIGINT, SIGTERM);
-  signals.async_wait([&](const asio::error_code&, int) {
-    acceptor.close();
-    loop.stop();
+  // The stop may come from any thread: the loop closes its own acceptor.
+  const std::stop_callback on_stop(stop, [&] {
+    asio::post(loop, [&] {
+      acceptor.close();
+      loop.stop();
+    });
   });
   asio::co_spawn(loop, accept_loop(acceptor, on_connection, log), asio::detached);
   loop.run();

@@ -94,6 +94,16 @@ class distributed_executor final : public core::executor {
     close();
   }
 
+  // Calls waiting for their results complete as cancelled at once; the tasks
+  // already published run on the workers anyway (their results expire).
+  void cancel() noexcept override {
+    {
+      std::scoped_lock lock(mutex_);
+      closing_ = true;
+    }
+    asio::post(ctx_, [this] { cancel_all("cancelled"); });
+  }
+
   [[nodiscard]] core::executor_kind kind() const noexcept override { return core::executor_kind::distributed; }
   [[nodiscard]] std::size_t concurrency() const noexcept override { return jobs_; }
 

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <asio/redirect_error.hpp>
-#include <asio/signal_set.hpp>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -81,12 +80,13 @@ class worker_impl {
     restore_ = std::make_unique<redis_client>(loop, ep_);
     slot_free_ = std::make_unique<asio::steady_timer>(loop);
     stopped_ = std::make_unique<asio::steady_timer>(loop, asio::steady_timer::time_point::max());
-    asio::signal_set signals(loop, SIGINT, SIGTERM);
-    signals.async_wait([this](const asio::error_code& ec, int sig) {
-      if (ec) return;
-      log_(std::string("got ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": finishing running tasks (grace " +
-           std::to_string(o_.grace.count() / 1000.0).substr(0, 5) + " s)");
-      stop();
+    // A stop request comes from another thread: the loop acts on it.
+    const std::stop_callback on_stop(o_.stop, [this, loop] {
+      asio::post(loop, [this] {
+        log_("stop requested: finishing running tasks (grace " +
+             std::to_string(o_.grace.count() / 1000.0).substr(0, 5) + " s)");
+        stop();
+      });
     });
     started_ = celery::unix_now();
     log_("worker " + name_ + " consuming " + queue_list() + " from " + ep_.to_string() + " with " +
@@ -101,7 +101,6 @@ class worker_impl {
 
     asio::error_code ignored;
     co_await stopped_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    signals.cancel();
 
     // Let running tasks finish within the grace period, then requeue the rest once.
     const auto deadline = clock::now() + o_.grace;

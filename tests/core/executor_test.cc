@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "scalekit/core/simd_target.h"
 #include "scalekit/core/wire.h"
@@ -112,6 +114,44 @@ TEST_P(Executor, RecordsServiceTimes) {
   EXPECT_FALSE(ex->get_stats().latency_summary().empty());
 }
 
+// cancel() returns at once, from another thread, while calls run: queued calls
+// complete as cancelled, every call completes exactly once, well within a
+// second, and later work is refused.
+TEST_P(Executor, CancelStopsPromptlyAndCompletesEveryCall) {
+  auto ex = make_executor(GetParam(), {.jobs = 2});
+  ex->wait_ready();
+  std::vector<bytes> in(60, "20");
+  std::chrono::nanoseconds cancel_took{};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto t = std::chrono::steady_clock::now();
+    ex->cancel();
+    cancel_took = std::chrono::steady_clock::now() - t;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto stream = ex->as_completed("test.sleep_ms", in);  // serial and openmp run inside
+  std::size_t ok = 0, cancelled = 0, other = 0;
+  while (auto c = stream.next()) {
+    if (c->value.ok()) {
+      ++ok;
+    } else if (c->value.error().code() == scalekit::status_code::cancelled) {
+      ++cancelled;
+    } else {
+      ++other;
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  canceller.join();
+  EXPECT_EQ(ok + cancelled + other, 60u);
+  EXPECT_EQ(other, 0u);
+  EXPECT_GE(cancelled, 30u);  // 60 x 20 ms on 2 workers is 600 ms; cancelled after 50
+  EXPECT_LT(cancel_took, std::chrono::milliseconds(50));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  auto late = ex->map("test.echo", {"x"});
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_FALSE(late[0].ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, Executor,
                          ::testing::Values(executor_kind::serial, executor_kind::threads, executor_kind::processes,
                                            executor_kind::openmp),
@@ -119,9 +159,10 @@ INSTANTIATE_TEST_SUITE_P(Kinds, Executor,
 
 TEST(ExecutorKind, ParsesAndPrints) {
   for (auto k : {executor_kind::serial, executor_kind::threads, executor_kind::processes, executor_kind::openmp,
-                 executor_kind::async, executor_kind::distributed})
+                 executor_kind::distributed})
     EXPECT_EQ(parse_executor_kind(to_string(k)), k);
   EXPECT_EQ(parse_executor_kind("gpu"), std::nullopt);
+  EXPECT_EQ(parse_executor_kind("async"), std::nullopt);  // the event loop is a job's nature, not an executor
   EXPECT_THROW(make_executor(executor_kind::distributed), std::invalid_argument);
 }
 

@@ -212,6 +212,38 @@ TEST(ProcessPool, TerminateCancelsQueuedCalls) {
   EXPECT_TRUE(pool.get_worker_pids().empty());
 }
 
+// cancel() ends the workers that run calls: each removes the temporary file
+// its task was writing, its call completes as cancelled (never run again), and
+// nothing is left behind.
+TEST(ProcessPool, CancelEndsRunningWorkersAndTheirTemporaryFiles) {
+  const std::string dir = temp_dir().string();
+  process_pool pool({.workers = 2});
+  auto stream = pool.as_completed("test.write_and_hang", {dir + "/a.out", dir + "/b.out", dir + "/c.out"});
+  // Wait until both running calls have created their temporaries.
+  auto count_files = [&] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    return n;
+  };
+  for (int i = 0; i < 500 && count_files() < 2; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(count_files(), 2u);
+  const auto workers = pool.get_worker_pids();
+  const auto t0 = std::chrono::steady_clock::now();
+  pool.cancel();
+  std::size_t cancelled = 0;
+  while (auto c = stream.next()) {
+    ASSERT_FALSE(c->value.ok());
+    EXPECT_EQ(c->value.error().code(), scalekit::status_code::cancelled) << c->value.error().message();
+    ++cancelled;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+  EXPECT_EQ(cancelled, 3u);
+  EXPECT_EQ(count_files(), 0u) << "a temporary file outlived its cancelled worker";
+  pool.close();
+  for (int pid : workers) EXPECT_TRUE(process_gone(pid)) << pid;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ProcessPool, NoWorkerOutlivesThePool) {
   std::vector<int> pids;
   {

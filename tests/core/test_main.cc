@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "scalekit/core/atomic_file.h"
 #include "scalekit/core/process_pool.h"
 #include "scalekit/core/task.h"
 #include "scalekit/core/wire.h"
@@ -47,6 +48,15 @@ void register_test_tasks() {
       ::raise(SIGKILL);
     }
     return bytes("survived");
+  });
+  // Starts writing an output file (payload: its path), then hangs: what a
+  // cancelled worker must clean up after.
+  r.add("test.write_and_hang", [](std::string_view path) -> bytes {
+    auto file = scalekit::core::atomic_file::create(std::string(path));
+    if (!file.ok()) throw std::runtime_error(file.error().message());
+    (void)file->write("partial", 7);
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+    return {};
   });
   r.add("test.crash", [](std::string_view) -> bytes {
     ::raise(SIGSEGV);

@@ -44,4 +44,8 @@ class atomic_file {
   bool committed_ = false;
 };
 
+/// Remove every temporary of an atomic_file still alive in this process. For a
+/// process about to die of a signal (die_of_signal), which runs no destructors.
+void remove_temporary_files() noexcept;
+
 }  // namespace scalekit::core

@@ -33,7 +33,7 @@
 
 namespace scalekit::core {
 
-enum class executor_kind { serial, threads, processes, openmp, async, distributed };
+enum class executor_kind { serial, threads, processes, openmp, distributed };
 
 /// "serial", "threads", ... ; nullopt for an unknown name.
 std::optional<executor_kind> parse_executor_kind(std::string_view name);
@@ -87,6 +87,15 @@ class executor {
   /// release workers. Blocks. Idempotent.
   virtual void terminate() = 0;
 
+  /// Stop as soon as possible, without blocking: queued calls complete at once
+  /// as `cancelled`, running calls are stopped where the executor can stop
+  /// them (worker processes are ended; a thread runs its call to the end) and
+  /// complete as `cancelled` or with their result, and later dispatches are
+  /// refused. Safe from any thread, including a stop callback. Final: the
+  /// executor takes no more work; close() or the destructor still waits for
+  /// the calls that run.
+  virtual void cancel() noexcept = 0;
+
   /// Block until every worker can take a call at once (the process pool's
   /// workers have started). For jobs that want one call per worker, such as
   /// burn. Default: nothing to wait for.
@@ -97,6 +106,7 @@ class executor {
   [[nodiscard]] virtual std::size_t concurrency() const noexcept = 0;
 
   [[nodiscard]] executor_stats& get_stats() noexcept { return stats_; }
+  [[nodiscard]] const executor_stats& get_stats() const noexcept { return stats_; }
 
   /// One call; the future throws task_error when it fails.
   [[nodiscard]] std::future<bytes> submit(std::string name, bytes payload);

@@ -69,6 +69,10 @@ class process_pool final : public executor {
   void dispatch(std::vector<task_call> calls, completion_fn done) override;
   void close() override;
   void terminate() override;
+  /// Drops queued calls and sends SIGTERM to the workers that run calls (they
+  /// remove their temporary files and die; SIGKILL after a second); their
+  /// calls complete as `cancelled`, never run again.
+  void cancel() noexcept override;
   /// Blocks until every worker has started (or starting them failed).
   void wait_ready() override;
   [[nodiscard]] executor_kind kind() const noexcept override { return executor_kind::processes; }
@@ -107,9 +111,10 @@ class process_pool final : public executor {
   std::deque<item> pending_;
   std::vector<std::deque<item>> pinned_;  // per worker slot: calls with an affinity
   std::size_t in_flight_ = 0;
-  bool closing_ = false;   // no new calls
-  bool stopping_ = false;  // supervisor should exit once idle
-  bool broken_ = false;    // workers cannot start: calls fail at once
+  bool closing_ = false;    // no new calls
+  bool stopping_ = false;   // supervisor should exit once idle
+  bool broken_ = false;     // workers cannot start: calls fail at once
+  bool cancelled_ = false;  // cancel(): running calls are ended, not retried
   std::string broken_reason_;
   std::vector<int> pids_;
   std::size_t ready_workers_ = 0;

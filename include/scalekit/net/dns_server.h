@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 
 #include "scalekit/core/status.h"
@@ -28,6 +29,8 @@ struct server_options {
   std::chrono::milliseconds tcp_idle_timeout{10000};  ///< a TCP client silent this long is closed
   std::size_t max_tcp_connections = 256;              ///< more are closed on accept
   bool log_queries = false;                           ///< one line per query (slow; the seed's prints)
+  /// Serve until a stop is requested here (the stop signals, for the command line).
+  std::stop_token stop;
 };
 
 struct server_stats {

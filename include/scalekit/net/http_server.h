@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,8 @@ struct http_server_options {
   std::uint16_t port = 8000;  ///< 0: any free port (the log line says which)
   std::size_t max_head_bytes = 8192;
   std::chrono::milliseconds idle_timeout{15000};  ///< a keep-alive connection silent this long is closed
+  /// Serve until a stop is requested here (the stop signals, for the command line).
+  std::stop_token stop;
 };
 
 struct http_server_stats {

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct worker_options {
   std::chrono::seconds result_expires{86400};  ///< Celery's default result_expires
   std::string hostname;                        ///< empty: "scalekit@<host>"
   bool log_tasks = false;                      ///< one line per task received / succeeded / failed
+  /// Stop consuming, give running tasks `grace`, requeue the rest, return.
+  std::stop_token stop;
   /// Test hook: hold every task this long before running it (slow jobs for fault tests).
   std::chrono::milliseconds TEST_task_delay{0};
 };
@@ -58,7 +61,7 @@ struct worker_stats {
   std::uint64_t reconnects = 0;     ///< broker connections opened after the first
 };
 
-/// Serve until SIGINT/SIGTERM (or until `stop_after` tasks have finished,
+/// Serve until o.stop is requested (or until `stop_after` tasks have finished,
 /// for tests and benchmarks; 0 = no limit). `log` gets one line per notable
 /// event. Fails at once when the broker URL is bad; an unreachable broker is
 /// retried, not fatal.

@@ -128,6 +128,7 @@ status serve(const server_options& o, core::executor& ex, const std::function<vo
   net::http_server_options ho;
   ho.host = o.host;
   ho.port = o.port;
+  ho.stop = o.stop;
   // A coroutine lambda must take what it uses as parameters (GCC 12).
   std::uint64_t image_requests = 0;  // the loop is one thread
   auto handle = [](const net::http_request& req, core::executor* exec, std::uint64_t* counter,

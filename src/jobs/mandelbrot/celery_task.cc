@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "band.h"
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/taskqueue/celery.h"
 #include "scalekit/taskqueue/client.h"
-#include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 namespace scalekit::jobs::mandelbrot {
 
@@ -19,12 +19,12 @@ using json = nlohmann::json;
 std::uint32_t int_argument(const json& v, const char* name, std::uint64_t min, std::uint64_t max) {
   if (!v.is_number_integer())
     throw taskqueue::celery::task_exception("TypeError", "builtins",
-                                       std::string(name) + " must be an integer, not " + v.dump());
+                                            std::string(name) + " must be an integer, not " + v.dump());
   const auto n = v.get<std::int64_t>();
   if (n < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(n) > max)
     throw taskqueue::celery::task_exception("ValueError", "builtins",
-                                       std::string(name) + " = " + std::to_string(n) + " is out of range [" +
-                                           std::to_string(min) + ", " + std::to_string(max) + "]");
+                                            std::string(name) + " = " + std::to_string(n) + " is out of range [" +
+                                                std::to_string(min) + ", " + std::to_string(max) + "]");
   return static_cast<std::uint32_t>(n);
 }
 

@@ -82,7 +82,7 @@ result<server_stats> serve(const server_options& o, core::executor& ex,
                            const std::function<void(const std::string&)>& log) {
   server_state st{o, ex, log, {}};
   const status s = net::run_tcp_server(
-      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log);
+      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log, o.stop);
   if (!s.ok()) return s;
   return st.stats;
 }

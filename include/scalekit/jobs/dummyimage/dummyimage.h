@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -48,8 +49,10 @@ struct server_options {
   /// Answer every Nth image request with 503 (0: never): a flaky origin, so
   /// clients' failure paths can be exercised and measured.
   std::uint64_t fail_every = 0;
+  /// Serve until a stop is requested here (the stop signals, for the command line).
+  std::stop_token stop;
 };
-/// Serve until SIGINT or SIGTERM, rendering on `ex`. Fails when it cannot listen.
+/// Serve until o.stop is requested, rendering on `ex`. Fails when it cannot listen.
 status serve(const server_options& o, core::executor& ex, const std::function<void(const std::string&)>& log);
 
 }  // namespace scalekit::jobs::dummyimage

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 
 namespace scalekit::jobs::mandelbrot {
@@ -137,5 +138,22 @@ class image_writer {
 
 /// Write a whole image through image_writer.
 status write_image(const image& img, const std::string& path);
+
+/// The job: what `scalekit mandelbrot` draws.
+struct options {
+  params image;
+  std::string output = "mandelbrot.png";  ///< ".rgb": raw RGB bytes; anything else: PNG
+  kernel_kind kernel = kernel_kind::simd;
+  std::uint32_t rows_per_task = 0;  ///< 0: automatic
+  int png_level = image_writer::default_png_level;
+};
+
+/// Render the image on `ex` into o.output, written whole or not at all.
+/// Progress in rows. Returns invalid_argument for options it refuses (a size
+/// past the limits), an io_error naming the output when it cannot be written
+/// (before any work), cancelled after a stop request, or the first failed
+/// band's status. The report has the image, the executor, the kernel and the
+/// render and finish times.
+result<core::report> run(const options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::mandelbrot

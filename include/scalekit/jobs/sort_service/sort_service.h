@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -37,13 +38,15 @@ struct server_options {
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  ///< larger declared lengths are refused unread
   std::chrono::milliseconds idle_timeout{10000};      ///< a connection silent this long is closed unanswered
   std::chrono::milliseconds read_timeout{10000};      ///< from the length to the body's last byte
+  /// Serve until a stop is requested here (the stop signals, for the command line).
+  std::stop_token stop;
 };
 
 struct server_stats {
   std::uint64_t connections = 0, sorted = 0, errors = 0, dropped = 0;
 };
 
-/// Serve until SIGINT or SIGTERM. `log` gets one line per notable event
+/// Serve until o.stop is requested. `log` gets one line per notable event
 /// (listening address, errors). Returns the counts; fails when it cannot listen.
 result<server_stats> serve(const server_options& o, core::executor& ex,
                            const std::function<void(const std::string&)>& log);

@@ -1,0 +1,59 @@
+#pragma once
+// One owner of the stop signals: SIGINT, SIGTERM and SIGHUP become a stop
+// request that jobs and services observe through a std::stop_token.
+//
+//   main() ── stop_signals::install() ── blocks the signals, starts a waiter
+//              │                           thread (sigwait)
+//              │   1st signal ──> stop_source.request_stop(): jobs wind down,
+//              │                  outputs stay whole or absent, status 128+sig
+//              │   2nd signal ──> temporary files removed, the process dies of
+//              │                  the signal at once (a stuck job cannot trap you)
+//              └── ... job ... ── exit_if_signalled(): dies of the first signal
+//
+// Blocking the signals in main() before any thread starts means every thread
+// inherits the block, so no handler ever runs on an arbitrary thread and the
+// waiter can do anything a normal thread can. Worker processes reset the mask
+// when they are spawned (process_pool). A signal that was ignored when the
+// program started (nohup's SIGHUP) stays ignored.
+//
+// Thread safety: every member function is thread-safe.
+
+#include <stop_token>
+
+namespace scalekit::core {
+
+class stop_signals {
+ public:
+  /// Installs the process's owner of the stop signals on the first call and
+  /// returns it; later calls return the same one.
+  /// REQUIRES: the first call happens before the program starts any thread.
+  static stop_signals& install();
+
+  /// Stop requests: the first stop signal, or request_stop().
+  [[nodiscard]] std::stop_token token() const noexcept { return source_.get_token(); }
+
+  /// The signal that requested the stop; 0 when none did.
+  [[nodiscard]] int signal() const noexcept;
+
+  /// Request the stop as if `sig` had arrived (0: a stop with no signal).
+  void request_stop(int sig);
+
+  /// When a signal requested the stop, end the process as that signal does:
+  /// the shell sees status 128 + signal. Otherwise return.
+  void exit_if_signalled();
+
+  stop_signals(const stop_signals&) = delete;
+  stop_signals& operator=(const stop_signals&) = delete;
+
+ private:
+  stop_signals() = default;
+  void wait_loop();
+  std::stop_source source_;
+};
+
+/// Die of `sig` now: remove the live temporary output files (atomic_file),
+/// restore the default action and raise it. For a second stop signal, and for
+/// exit_if_signalled().
+[[noreturn]] void die_of_signal(int sig);
+
+}  // namespace scalekit::core

@@ -1,0 +1,128 @@
+// The program both executables run: tasks, worker mode, the hand-over to
+// scalekit-heavy, the stop signals, the command line.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+#include "command.h"
+#include "runner.h"
+#include "scalekit/core/process_pool.h"
+#include "scalekit/core/signals.h"
+
+namespace scalekit::cli {
+
+namespace {
+
+std::vector<command_impl>& implementations() {
+  static std::vector<command_impl> all;
+  return all;
+}
+
+// When the command (the first argument that is not a global flag) runs in
+// scalekit-heavy, replace this process with it, same arguments. Returns only
+// when it does not, or when the exec failed (the exit status).
+std::optional<int> hand_over_heavy_command(int argc, char** argv) {
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
+  if (i == argc) return std::nullopt;
+  const command_info* c = find_command(argv[i]);
+  if (c == nullptr || c->where != binary::heavy) return std::nullopt;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string target = (self.parent_path() / heavy_binary_name).string();
+  argv[0] = const_cast<char*>(target.c_str());
+  ::execv(target.c_str(), argv);
+  std::fprintf(stderr, "scalekit %s: cannot run '%s': %s (it is built and installed beside scalekit)\n", argv[i],
+               target.c_str(), std::strerror(errno));
+  return exit_failed;
+}
+
+void setup_app(CLI::App& app) {
+  app.description(
+      "scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
+      "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage,\n"
+      "128+N after signal N (SIGINT, SIGTERM, SIGHUP: a clean stop; a second one stops at once).");
+  app.name("scalekit");
+  app.set_version_flag("--version", "scalekit " SCALEKIT_VERSION);
+  app.require_subcommand(1);
+  app.add_flag("--json", globals().json, "print a machine-readable summary on stdout");
+  app.add_flag("-q,--quiet", globals().quiet, "no progress or summary on stderr");
+  app.add_flag_callback(
+      "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
+  app.fallthrough();  // global flags work after the subcommand too
+}
+
+int parse_and_run(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "scalekit: %s (see --help)\n", e.what());
+    return exit_usage;
+  }
+  return globals().exit_code;
+}
+
+}  // namespace
+
+command_registration::command_registration(command_impl impl) { implementations().push_back(impl); }
+
+std::span<const command_impl> registered_commands() { return implementations(); }
+
+int run_program(binary self, int argc, char** argv) {
+  // Worker processes are re-executions of this binary: every task any of its
+  // commands sends must be known before anything else runs.
+  for (const auto& impl : implementations())
+    if (impl.register_tasks != nullptr) impl.register_tasks();
+  if (auto rc = core::run_worker_if_requested(argc, argv)) return *rc;
+  if (self == binary::light) {
+    if (auto rc = hand_over_heavy_command(argc, argv)) return *rc;
+  }
+  auto& signals = core::stop_signals::install();  // before any thread starts
+  ::signal(SIGPIPE, SIG_IGN);                     // a closed pipe is an error to report, not a silent death
+  spdlog::set_default_logger(spdlog::stderr_color_mt("scalekit"));
+  spdlog::set_pattern("scalekit: %^%l%$: %v");
+
+  for (const auto& impl : implementations()) {
+    if (find_command(impl.name) == nullptr) {
+      std::fprintf(stderr, "scalekit: internal error: command '%.*s' is built in but not in the table\n",
+                   static_cast<int>(impl.name.size()), impl.name.data());
+      return exit_failed;
+    }
+  }
+  CLI::App app;
+  setup_app(app);
+  for (const auto& c : command_table) {
+    auto* cmd = app.add_subcommand(std::string(c.name), std::string(c.description));
+    if (c.where != self) continue;  // listed here, run by the other executable
+    const auto impl = std::find_if(implementations().begin(), implementations().end(),
+                                   [&](const command_impl& i) { return i.name == c.name; });
+    if (impl == implementations().end()) {
+      std::fprintf(stderr, "scalekit: internal error: command '%.*s' is in the table but not built in\n",
+                   static_cast<int>(c.name.size()), c.name.data());
+      return exit_failed;
+    }
+    impl->add(*cmd);
+  }
+  const int rc = parse_and_run(app, argc, argv);
+  if (globals().stopped_by_signal) signals.exit_if_signalled();
+  return rc;
+}
+
+}  // namespace scalekit::cli

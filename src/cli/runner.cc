@@ -1,0 +1,121 @@
+#include "runner.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "scalekit/core/signals.h"
+
+namespace scalekit::cli {
+
+global_options& globals() {
+  static global_options g;
+  return g;
+}
+
+endpoint parse_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw usage_error("'" + text + "': expected HOST:PORT");
+  const std::string port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535)
+    throw usage_error("'" + text + "': bad port");
+  return {text.substr(0, colon), static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+void progress_line::update(std::uint64_t done, std::uint64_t total, std::string_view unit) {
+  if (globals().quiet || globals().json) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool tty = ::isatty(2) != 0;
+  const auto every = tty ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10000);
+  // Short jobs stay quiet: a terminal gets a live line after half a second, a
+  // log or pipe its first line after 10 s.
+  const auto first = tty ? std::chrono::milliseconds(500) : every;
+  if (now - start_ < first || now - last_ < every) return;
+  last_ = now;
+  // total 0: open-ended work, a count without a percentage.
+  const std::string text =
+      total == 0 ? fmt::format("{}: {} {}", job_, done, unit)
+                 : fmt::format("{}: {:5.1f}% ({}/{} {})", job_,
+                               100.0 * static_cast<double>(done) / static_cast<double>(total), done, total, unit);
+  if (tty) {
+    std::fprintf(stderr, "\r%s\033[K", text.c_str());
+    drawn_ = true;
+  } else {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  std::fflush(stderr);
+}
+
+void progress_line::finish() {
+  if (drawn_) {
+    std::fprintf(stderr, "\r\033[K");
+    drawn_ = false;
+  }
+}
+
+terminal_observer::terminal_observer(std::string job)
+    : core::observer(core::stop_signals::install().token()), job_(job), progress_(std::move(job)) {}
+
+terminal_observer::~terminal_observer() { finish(); }
+
+void terminal_observer::progress(std::uint64_t done, std::uint64_t total, std::string_view unit) {
+  std::scoped_lock lock(mutex_);
+  progress_.update(done, total, unit);
+}
+
+void terminal_observer::output(std::string_view lines) {
+  if (globals().json) return;  // stdout is the report's
+  std::fwrite(lines.data(), 1, lines.size(), stdout);
+}
+
+void terminal_observer::message(std::string_view line) {
+  std::scoped_lock lock(mutex_);
+  progress_.finish();  // a live line would run into the message
+  print_error(job_, line);
+}
+
+void terminal_observer::finish() {
+  std::fflush(stdout);
+  std::scoped_lock lock(mutex_);
+  progress_.finish();
+}
+
+void print_error(std::string_view job, std::string_view message) {
+  std::fprintf(stderr, "scalekit %.*s: %.*s\n", static_cast<int>(job.size()), job.data(),
+               static_cast<int>(message.size()), message.data());
+}
+
+void run_job(const std::string& job, const job_body& body) {
+  int& exit_code = globals().exit_code;
+  try {
+    terminal_observer obs(job);
+    result<core::report> r = body(obs);
+    obs.finish();
+    if (!r.ok()) {
+      const status& s = r.error();
+      if (s.code() == status_code::cancelled && obs.stop_requested()) {
+        exit_code = exit_failed;  // when no signal asked (a stop requested by the program)
+        globals().stopped_by_signal = true;
+        return;
+      }
+      print_error(job, s.message());
+      exit_code = s.code() == status_code::invalid_argument ? exit_usage : exit_failed;
+      return;
+    }
+    const core::report& rep = r.value();
+    if (!globals().quiet) std::fprintf(stderr, "%s\n", rep.summary_line().c_str());
+    if (globals().json) std::printf("%s\n", rep.to_json().c_str());
+    std::fflush(stdout);
+    exit_code = rep.failures > 0 ? exit_failed : exit_ok;
+  } catch (const usage_error& e) {
+    print_error(job, e.what());
+    exit_code = exit_usage;
+  } catch (const std::exception& e) {
+    print_error(job, e.what());
+    exit_code = exit_failed;
+  }
+}
+
+}  // namespace scalekit::cli

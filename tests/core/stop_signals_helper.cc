@@ -1,0 +1,41 @@
+// Helper for the stop-signal tests: a program that owns its stop signals.
+//
+//   stop_signals_helper graceful DIR   starts writing DIR/out, prints "ready",
+//                                      waits for the stop request, drops the
+//                                      unfinished output, prints "stopped" and
+//                                      ends as the signal that asked
+//   stop_signals_helper stuck DIR      the same, but never looks at the stop
+//                                      request (a job that is stuck)
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "scalekit/core/atomic_file.h"
+#include "scalekit/core/signals.h"
+
+int main(int argc, char** argv) {
+  auto& signals = scalekit::core::stop_signals::install();
+  if (argc != 3) return 2;
+  const std::string mode = argv[1];
+  {
+    auto out = scalekit::core::atomic_file::create(std::string(argv[2]) + "/out");
+    if (!out.ok()) return 1;
+    (void)out->write("partial", 7);
+    std::printf("ready\n");
+    std::fflush(stdout);
+    if (mode == "stuck") {
+      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait(lock, signals.token(), [] { return false; });
+  }  // the unfinished output is dropped here, as a job's is when it stops
+  std::printf("stopped\n");
+  std::fflush(stdout);
+  signals.exit_if_signalled();
+  return 0;
+}
