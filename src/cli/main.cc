@@ -14,7 +14,6 @@
 
 #include "common.h"
 #include "scalekit/core/process_pool.h"
-#include "scalekit/taskqueue/celery.h"
 #include "scalekit/jobs/burn/burn.h"
 #include "scalekit/jobs/factorial/factorial.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -22,6 +21,7 @@
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/search/search.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/taskqueue/builtin_tasks.h"
 
 namespace {
 
