@@ -24,8 +24,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "scalekit/taskqueue/celery.h"
+#include "scalekit/taskqueue/base64.h"
+#include "scalekit/taskqueue/envelope.h"
+#include "scalekit/taskqueue/ids.h"
+#include "scalekit/taskqueue/keys.h"
 #include "scalekit/taskqueue/redis.h"
+#include "scalekit/taskqueue/registry.h"
+#include "scalekit/taskqueue/result_meta.h"
 
 namespace scalekit::taskqueue {
 
@@ -33,10 +38,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
-constexpr const char* unacked_key = "unacked";
-constexpr const char* unacked_index_key = "unacked_index";
-constexpr const char* unacked_mutex_key = "unacked_mutex";
-constexpr const char* worker_key_prefix = "scalekit-worker-";
+using celery::dead_letter_key;
+using celery::deliveries_key;
+using celery::unacked_index_key;
+using celery::unacked_key;
+using celery::unacked_mutex_key;
+using celery::worker_key_prefix;
 constexpr auto dead_letter_expiry = std::chrono::hours(24 * 7);
 constexpr auto heartbeat_every = 2s;
 constexpr int heartbeat_expiry_s = 10;
@@ -48,8 +55,6 @@ std::string seconds_text(double s) {
   std::snprintf(buf, sizeof buf, "%.6f", s);
   return buf;
 }
-
-std::string deliveries_key(const std::string& id) { return "scalekit-deliveries-" + id; }
 
 std::string preview(const std::string& s) { return s.size() <= 80 ? s : s.substr(0, 77) + "..."; }
 
@@ -167,7 +172,7 @@ class worker_impl {
   core::task<void> declare_queues() {
     // kombu's routing table, so that Python tools that route by binding see the queues.
     std::vector<std::vector<std::string>> cmds;
-    for (const auto& q : o_.queues) cmds.push_back(words("SADD", "_kombu.binding." + q, celery::binding_member(q)));
+    for (const auto& q : o_.queues) cmds.push_back(words("SADD", celery::binding_key(q), celery::binding_member(q)));
     auto r = co_await cmd_->pipeline(std::move(cmds));
     if (!r.ok()) broker_failed(r.error());
   }
@@ -502,8 +507,8 @@ class worker_impl {
 
   // ---- heartbeats ----
   core::task<void> heartbeat() {
-    const std::string key = worker_key_prefix + name_ + "-" + std::to_string(::getpid());
-    const std::string channel = "/" + std::to_string(ep_.db) + ".celeryev/worker.heartbeat";
+    const std::string key = celery::worker_key(name_, ::getpid());
+    const std::string channel = celery::heartbeat_channel(ep_.db);
     std::uint64_t clock_tick = 0;
     while (!stopping_) {
       const double now = celery::unix_now();
@@ -551,7 +556,7 @@ class worker_impl {
   }
 
   core::task<void> goodbye() {
-    const std::string key = worker_key_prefix + name_ + "-" + std::to_string(::getpid());
+    const std::string key = celery::worker_key(name_, ::getpid());
     co_await cmd_->command(words("DEL", key));
   }
 
@@ -574,8 +579,6 @@ class worker_impl {
 };
 
 }  // namespace
-
-std::string dead_letter_key(const std::string& queue) { return "scalekit-dead-letters-" + queue; }
 
 result<worker_stats> run_worker(const worker_options& o, core::executor& ex,
                                 const std::function<void(const std::string&)>& log, std::uint64_t stop_after) {
