@@ -99,3 +99,68 @@ TEST(Celery, RedeliveryMarksAndUnackedEntries) {
   EXPECT_EQ(e[2], "celery");
   EXPECT_EQ(json::parse(celery::envelope_of_unacked(entry).value()), json::parse(captured));
 }
+
+TEST(Celery, EnvelopeRoundTripsEveryFieldItWasGiven) {
+  celery::publish_options o;
+  o.queue = "images";
+  o.id = "fixed-task-id";
+  o.group = "g-7";
+  o.priority = 6;
+  o.ignore_result = true;
+  std::string id;
+  const double before = celery::unix_now();
+  const auto env = celery::make_envelope("jobs.thumb", R"([1, "é\"x", [2.5, null]])", R"({"size": {"w": 64}})", o, &id);
+  EXPECT_EQ(id, "fixed-task-id");
+  auto m = celery::parse_envelope(env);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->task, "jobs.thumb");
+  EXPECT_EQ(m->id, "fixed-task-id");
+  EXPECT_EQ(m->root_id, "fixed-task-id");
+  EXPECT_EQ(m->parent_id, "");
+  EXPECT_EQ(m->group, "g-7");
+  EXPECT_EQ(m->args_json, R"([1,"é\"x",[2.5,null]])");  // minified, otherwise the same JSON
+  EXPECT_EQ(m->kwargs_json, R"({"size":{"w":64}})");
+  EXPECT_EQ(m->routing_key, "images");
+  EXPECT_EQ(m->exchange, "");
+  EXPECT_EQ(m->priority, 6);
+  EXPECT_EQ(m->retries, 0);
+  EXPECT_TRUE(m->ignore_result);
+  EXPECT_FALSE(m->redelivered);
+  EXPECT_FALSE(m->eta.has_value());
+  EXPECT_FALSE(m->expires.has_value());
+  ASSERT_TRUE(m->published.has_value());
+  EXPECT_GE(*m->published, before);
+  EXPECT_LT(*m->published, before + 5);
+  EXPECT_FALSE(m->delivery_tag.empty());
+  EXPECT_NE(m->delivery_tag, m->id);
+  EXPECT_NE(celery::parse_envelope(celery::make_envelope("t", "[]", "{}", o))->delivery_tag,
+            m->delivery_tag);  // a new tag for every envelope, even of the same task id
+}
+
+TEST(Celery, EtaAndExpiresReadAsUnixTimesWhateverTheirZone) {
+  auto j = json::parse(captured);
+  j["headers"]["eta"] = "2026-11-22T09:22:26.402555+00:00";
+  j["headers"]["expires"] = "2026-11-22T10:22:26Z";
+  auto m = celery::parse_envelope(j.dump());
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_NEAR(*m->eta, 1795339346.402555, 1e-5);
+  EXPECT_DOUBLE_EQ(*m->expires, 1795342946.0);
+  j["headers"]["eta"] = "2026-11-22T09:22:26+01:00";  // an hour ahead of UTC: an hour earlier
+  j["headers"]["expires"] = "2026-11-22T10:22:26";    // naive: UTC
+  m = celery::parse_envelope(j.dump());
+  EXPECT_DOUBLE_EQ(*m->eta, 1795335746.0);
+  EXPECT_DOUBLE_EQ(*m->expires, 1795342946.0);
+  j["headers"]["eta"] = "soon";
+  EXPECT_FALSE(celery::parse_envelope(j.dump())->eta.has_value());  // unreadable: as if absent
+}
+
+TEST(Celery, UnackedEntriesAndMarksRefuseWhatIsNotAnEnvelope) {
+  EXPECT_EQ(celery::mark_redelivered("not json"), "not json");  // unchanged
+  EXPECT_FALSE(celery::envelope_of_unacked("not json").ok());
+  EXPECT_FALSE(celery::envelope_of_unacked("[]").ok());
+  EXPECT_FALSE(celery::envelope_of_unacked(R"(["a string", "", "celery"])").ok());
+  EXPECT_FALSE(celery::envelope_of_unacked(R"({"body": ""})").ok());
+  const auto entry = json::parse(celery::unacked_entry(captured, "ex\"change", "route"));
+  EXPECT_EQ(entry[1], "ex\"change");  // quoted as JSON strings
+  EXPECT_EQ(entry[2], "route");
+}

@@ -31,3 +31,40 @@ TEST(Celery, RegisteredTasksRunAsCoreTasksAndReportExceptions) {
   EXPECT_EQ(o.exc_type, "TypeError");
   EXPECT_EQ(o.message, "not a number");
 }
+
+TEST(Celery, OtherExceptionsFailTheTaskAsRuntimeError) {
+  celery::register_task("test_tasks.kwargs_or_throw", [](std::string_view, std::string_view kwargs) -> std::string {
+    if (kwargs == "{}") throw std::out_of_range("index 9 of 3");
+    return std::string(kwargs);
+  });
+  scalekit::core::bytes out;
+  ASSERT_TRUE(scalekit::core::run_task_inline(celery::core_task_name("test_tasks.kwargs_or_throw"),
+                                              celery::encode_call("[]", "{}"), out));
+  auto o = celery::decode_outcome(out);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.exc_type, "RuntimeError");
+  EXPECT_EQ(o.exc_module, "builtins");
+  EXPECT_EQ(o.message, "index 9 of 3");
+  ASSERT_TRUE(scalekit::core::run_task_inline(celery::core_task_name("test_tasks.kwargs_or_throw"),
+                                              celery::encode_call("[]", R"({"k": 1})"), out));
+  o = celery::decode_outcome(out);
+  EXPECT_TRUE(o.ok);
+  EXPECT_EQ(o.result_json, R"({"k": 1})");  // kwargs reach the task as sent
+}
+
+TEST(Celery, RegistryNamesAndUndecodableOutcomes) {
+  EXPECT_EQ(celery::core_task_name("mandelbrot_tasks.mandelbrot_calc_row"),
+            "celery:mandelbrot_tasks.mandelbrot_calc_row");
+  celery::register_task("test_tasks.once", [](std::string_view, std::string_view) { return std::string("1"); });
+  EXPECT_THROW(celery::register_task("test_tasks.once",
+                                     [](std::string_view, std::string_view) { return std::string("2"); }),
+               std::invalid_argument);
+  for (const std::string& bytes : {std::string(), std::string("F"), std::string("Fxyz")}) {
+    const auto o = celery::decode_outcome(bytes);
+    EXPECT_FALSE(o.ok);
+    EXPECT_EQ(o.exc_type, "RuntimeError") << bytes;
+    EXPECT_EQ(o.exc_module, "builtins");
+    EXPECT_NE(o.message.find("undecodable task outcome"), std::string::npos) << o.message;
+  }
+  EXPECT_EQ(celery::decode_outcome("S[1, 2]").result_json, "[1, 2]");
+}

@@ -40,3 +40,56 @@ TEST(Celery, ResultMetasInCelerysShape) {
   EXPECT_EQ(celery::parse_meta(ok)->result_json, R"({"0":[32,16,8]})");
   EXPECT_FALSE(celery::parse_meta("{").ok());
 }
+
+TEST(Celery, MetasAreWrittenKeyByKeyAsPythonsJsonDumps) {
+  const std::string meta = celery::failure_meta("t-9", "KeyError", "builtins", "no \"x\"", "", "g-9");
+  const std::string date = json::parse(meta)["date_done"];
+  EXPECT_EQ(meta, R"({"status": "FAILURE", "result": {"exc_type": "KeyError", "exc_message": ["no \"x\""], )"
+                  R"("exc_module": "builtins"}, "traceback": null, "children": [], "date_done": ")" +
+                      date + R"(", "group_id": "g-9", "task_id": "t-9"})");
+}
+
+TEST(Celery, MetaParseOfAPythonWorkersFailure) {
+  // As Celery 5.2's worker stores a ZeroDivisionError.
+  const std::string python =
+      R"({"status": "FAILURE", "result": {"exc_type": "ZeroDivisionError", "exc_message": ["division by zero"], )"
+      R"("exc_module": "builtins"}, "traceback": "Traceback (most recent call last):\n  File \"tasks.py\", line 5, )"
+      R"(in div\n    return x / y\nZeroDivisionError: division by zero\n", "children": [], )"
+      R"("date_done": "2026-11-22T09:22:27.123456", "task_id": "0b9f4a3e-8f3c-4d0e-9d7c-2a8b5e6f7a81"})";
+  auto s = celery::parse_meta(python);
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  EXPECT_EQ(s->status, "FAILURE");
+  EXPECT_TRUE(s->ready());
+  EXPECT_EQ(s->exc_type, "ZeroDivisionError");
+  EXPECT_EQ(s->exc_message, "division by zero");
+  EXPECT_EQ(json::parse(s->result_json)["exc_module"], "builtins");
+
+  // An exception whose first argument is not a string keeps its JSON; older
+  // workers wrote the message as a bare string.
+  s = celery::parse_meta(R"({"status": "FAILURE", "result": {"exc_type": "E", "exc_message": [42, "x"]}})");
+  EXPECT_EQ(s->exc_message, "42");
+  s = celery::parse_meta(R"({"status": "FAILURE", "result": {"exc_type": "E", "exc_message": "bare"}})");
+  EXPECT_EQ(s->exc_message, "bare");
+  s = celery::parse_meta(R"({"status": "FAILURE", "result": {"exc_type": "E", "exc_message": []}})");
+  EXPECT_EQ(s->exc_message, "[]");
+}
+
+TEST(Celery, MetaParseOfOtherStates) {
+  const auto revoked = celery::parse_meta(celery::revoked_meta("t-4", "expired", ""));
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(revoked->status, "REVOKED");
+  EXPECT_TRUE(revoked->ready());
+  EXPECT_EQ(json::parse(revoked->result_json),
+            json::parse(R"({"exc_type": "TaskRevokedError", "exc_message": ["expired"],
+                            "exc_module": "celery.exceptions"})"));
+  const auto started = celery::parse_meta(R"({"status": "STARTED", "result": {"pid": 7}})");
+  ASSERT_TRUE(started.ok());
+  EXPECT_FALSE(started->ready());
+  EXPECT_EQ(started->exc_type, "");  // only a FAILURE names an exception
+  const auto no_result = celery::parse_meta(R"({"status": "PENDING"})");
+  ASSERT_TRUE(no_result.ok());
+  EXPECT_EQ(no_result->result_json, "");
+  EXPECT_FALSE(celery::parse_meta("[1]").ok());                            // not an object
+  EXPECT_FALSE(celery::parse_meta(R"({"result": 1})").ok());               // no status
+  EXPECT_FALSE(celery::parse_meta(R"({"status": 3, "result": 1})").ok());  // a status that is not a string
+}
