@@ -1,16 +1,14 @@
-// Celery tasks every scalekit worker serves besides the jobs' own:
-//   scalekit.run(task, payload_b64) -> packed result   any registered core task, so
-//                                                  every job can run on --executor distributed
-//   bench_tasks.add(x, y) -> x + y                 the trivial task of the throughput benchmark
-//   scalekit.sleep(seconds) -> seconds             a task that takes time, to try a deployment
-//                                                  (and the fault tests) with
+#include "scalekit/taskqueue/builtin_tasks.h"
 
 #include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "scalekit/core/task.h"
-#include "scalekit/taskqueue/celery.h"
+#include "scalekit/taskqueue/base64.h"
+#include "scalekit/taskqueue/packing.h"
+#include "scalekit/taskqueue/registry.h"
 
 namespace scalekit::taskqueue::celery {
 

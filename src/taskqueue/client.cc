@@ -16,7 +16,14 @@
 #include <unordered_map>
 
 #include "scalekit/core/wire.h"
+#include "scalekit/taskqueue/base64.h"
+#include "scalekit/taskqueue/builtin_tasks.h"
+#include "scalekit/taskqueue/envelope.h"
+#include "scalekit/taskqueue/ids.h"
+#include "scalekit/taskqueue/keys.h"
+#include "scalekit/taskqueue/packing.h"
 #include "scalekit/taskqueue/redis.h"
+#include "scalekit/taskqueue/result_meta.h"
 #include "scalekit/taskqueue/worker.h"
 
 namespace scalekit::taskqueue {
@@ -26,7 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 constexpr std::size_t publish_chunk = 500;  // LPUSHes per pipeline
-constexpr std::string_view meta_prefix = "celery-task-meta-";
 
 std::mutex mapping_mutex;
 std::map<std::string, celery_mapping, std::less<>>& mappings() {
@@ -199,7 +205,7 @@ class distributed_executor final : public core::executor {
     const std::string key = celery::queue_key(queue);
     for (std::size_t start = 0; start < envelopes.size(); start += publish_chunk) {
       std::vector<std::vector<std::string>> cmds;
-      if (start == 0) cmds.push_back(words("SADD", "_kombu.binding." + queue, celery::binding_member(queue)));
+      if (start == 0) cmds.push_back(words("SADD", celery::binding_key(queue), celery::binding_member(queue)));
       for (std::size_t i = start; i < std::min(envelopes.size(), start + publish_chunk); ++i)
         cmds.push_back(words("LPUSH", key, std::move(envelopes[i])));
       auto backoff = 50ms;
@@ -214,8 +220,8 @@ class distributed_executor final : public core::executor {
   }
 
   void on_message(const std::string& channel, const std::string& payload) {
-    if (channel.rfind(meta_prefix, 0) != 0) return;
-    handle_meta(channel.substr(meta_prefix.size()), payload);
+    if (channel.rfind(celery::meta_key_prefix, 0) != 0) return;
+    handle_meta(channel.substr(celery::meta_key_prefix.size()), payload);
   }
 
   void handle_meta(const std::string& id, const std::string& meta) {

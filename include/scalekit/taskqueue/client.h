@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "scalekit/core/executor.h"
-#include "scalekit/taskqueue/celery.h"
+#include "scalekit/core/status.h"
 
 namespace scalekit::taskqueue {
 

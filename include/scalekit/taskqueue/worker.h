@@ -89,7 +89,4 @@ struct status_report {
 result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
                                    std::chrono::seconds stall_after = std::chrono::seconds(30));
 
-/// The dead-letter list of a queue.
-std::string dead_letter_key(const std::string& queue);
-
 }  // namespace scalekit::taskqueue

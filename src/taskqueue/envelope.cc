@@ -1,0 +1,234 @@
+#include "scalekit/taskqueue/envelope.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+#include <stdexcept>
+
+#include "json_fields.h"
+#include "scalekit/taskqueue/base64.h"
+#include "scalekit/taskqueue/ids.h"
+
+namespace scalekit::taskqueue::celery {
+
+namespace {
+
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+using detail::str_field;
+
+// Python's repr() of a JSON value, for the argsrepr/kwargsrepr headers (logs only).
+std::string py_repr(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "None";
+    case json::value_t::boolean: return v.get<bool>() ? "True" : "False";
+    case json::value_t::string: {
+      std::string out = "'";
+      for (char c : v.get_ref<const std::string&>()) {
+        if (c == '\'' || c == '\\') out += '\\';
+        out += c;
+      }
+      return out + "'";
+    }
+    case json::value_t::array: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + py_repr(v[i]);
+      return out + "]";
+    }
+    case json::value_t::object: {
+      std::string out = "{";
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        out += (first ? "'" : ", '") + it.key() + "': " + py_repr(it.value());
+        first = false;
+      }
+      return out + "}";
+    }
+    default: return v.dump();
+  }
+}
+
+std::string args_repr(const json& args) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < args.size(); ++i) out += (i ? ", " : "") + py_repr(args[i]);
+  return out + (args.size() == 1 ? ",)" : ")");
+}
+
+// "2026-11-22T09:22:26.402555+00:00" (or with Z, or naive UTC) as unix time.
+std::optional<double> parse_iso8601(const std::string& s) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &consumed) != 6)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  double t = static_cast<double>(::timegm(&tm));
+  std::size_t i = static_cast<std::size_t>(consumed);
+  if (i < s.size() && s[i] == '.') {
+    double scale = 0.1;
+    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, scale /= 10)
+      t += (s[i] - '0') * scale;
+  }
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int hh = 0, mm = 0;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &hh, &mm) >= 1)
+      t -= (s[i] == '+' ? 1 : -1) * (hh * 3600.0 + mm * 60.0);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string make_envelope(std::string_view name, std::string_view args_json, std::string_view kwargs_json,
+                          const publish_options& o, std::string* id_out) {
+  json args, kwargs;
+  try {
+    args = json::parse(args_json);
+    kwargs = json::parse(kwargs_json);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("task arguments are not JSON: ") + e.what());
+  }
+  if (!args.is_array()) throw std::invalid_argument("task args must be a JSON array");
+  if (!kwargs.is_object()) throw std::invalid_argument("task kwargs must be a JSON object");
+  const std::string id = o.id.empty() ? new_uuid() : o.id;
+  if (id_out) *id_out = id;
+  static const std::string origin = "gen" + std::to_string(::getpid()) + "@" + host_name();
+
+  std::string body = "[";
+  body.append(args.dump()).append(", ").append(kwargs.dump());
+  body += R"(, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}])";
+
+  ordered_json headers;
+  headers["lang"] = "py";
+  headers["task"] = name;
+  headers["id"] = id;
+  headers["shadow"] = nullptr;
+  headers["eta"] = nullptr;
+  headers["expires"] = nullptr;
+  headers["group"] = o.group.empty() ? ordered_json(nullptr) : ordered_json(o.group);
+  headers["group_index"] = nullptr;
+  headers["retries"] = 0;
+  headers["timelimit"] = ordered_json::array({nullptr, nullptr});
+  headers["root_id"] = id;
+  headers["parent_id"] = nullptr;
+  headers["argsrepr"] = args_repr(args);
+  headers["kwargsrepr"] = py_repr(kwargs);
+  headers["origin"] = origin;
+  headers["ignore_result"] = o.ignore_result;
+  headers["scalekit_published"] = unix_now();  // lets `worker --status` tell how long a task has waited
+
+  ordered_json properties;
+  properties["correlation_id"] = id;
+  properties["reply_to"] = new_uuid();
+  properties["delivery_mode"] = 2;
+  properties["delivery_info"] = ordered_json{{"exchange", ""}, {"routing_key", o.queue}};
+  properties["priority"] = o.priority;
+  properties["body_encoding"] = "base64";
+  properties["delivery_tag"] = new_uuid();
+
+  ordered_json env;
+  env["body"] = base64_encode(body);
+  env["content-encoding"] = "utf-8";
+  env["content-type"] = "application/json";
+  env["headers"] = std::move(headers);
+  env["properties"] = std::move(properties);
+  return env.dump();
+}
+
+result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
+  // The worker's hot path: simdjson, with parsers reused per thread (one for
+  // the envelope, one for its body: a parse invalidates its parser's last document).
+  thread_local simdjson::dom::parser envelope_parser, body_parser;
+  task_message m;
+  simdjson::dom::element env;
+  if (auto err = envelope_parser.parse(raw.data(), raw.size()).get(env); err)
+    return status::corruption(std::string("not JSON: ") + simdjson::error_message(err));
+  simdjson::dom::object root, headers, properties;
+  if (env.get_object().get(root)) return status::corruption("the message is not a JSON object");
+  if (root["headers"].get_object().get(headers) || root["properties"].get_object().get(properties))
+    return status::corruption("headers or properties are not objects");
+  m.id = str_field(headers, "id");
+  if (id_out) *id_out = m.id;
+  m.task = str_field(headers, "task");
+  if (m.task.empty() || m.id.empty())
+    return status::corruption("not a Celery protocol-2 task message (no task name or id in its headers)");
+  m.delivery_tag = str_field(properties, "delivery_tag");
+  if (m.delivery_tag.empty()) return status::corruption("no delivery_tag in its properties");
+  const std::string_view type = str_field(root, "content-type");
+  if (type != "application/json")
+    return status::corruption("body serialized as '" + std::string(type) + "'; only application/json is understood");
+  m.group = str_field(headers, "group");
+  m.root_id = str_field(headers, "root_id");
+  m.parent_id = str_field(headers, "parent_id");
+  std::int64_t n = 0;
+  if (!headers["retries"].get_int64().get(n)) m.retries = static_cast<int>(n);
+  bool b = false;
+  if (!headers["ignore_result"].get_bool().get(b)) m.ignore_result = b;
+  if (!headers["redelivered"].get_bool().get(b)) m.redelivered = b;
+  double t = 0;
+  if (!headers["scalekit_published"].get_double().get(t)) m.published = t;
+  if (auto eta = str_field(headers, "eta"); !eta.empty()) m.eta = parse_iso8601(std::string(eta));
+  if (auto exp = str_field(headers, "expires"); !exp.empty()) m.expires = parse_iso8601(std::string(exp));
+  if (!properties["priority"].get_int64().get(n)) m.priority = static_cast<int>(n);
+  simdjson::dom::object info;
+  if (!properties["delivery_info"].get_object().get(info)) {
+    m.exchange = str_field(info, "exchange");
+    if (auto rk = str_field(info, "routing_key"); !rk.empty()) m.routing_key = rk;
+  }
+  std::string decoded;
+  std::string_view body = str_field(root, "body");
+  if (str_field(properties, "body_encoding") == "base64") {
+    auto d = base64_decode(body);
+    if (!d.ok()) return status::corruption("body: " + d.error().message());
+    decoded = std::move(d).value();
+    body = decoded;
+  }
+  simdjson::dom::element parsed_body;
+  if (auto err = body_parser.parse(body.data(), body.size()).get(parsed_body); err)
+    return status::corruption(std::string("body is not JSON: ") + simdjson::error_message(err));
+  simdjson::dom::array parts, args;
+  simdjson::dom::object kwargs;
+  if (parsed_body.get_array().get(parts) || parts.size() < 2 || parts.at(0).get_array().get(args) ||
+      parts.at(1).get_object().get(kwargs))
+    return status::corruption("body is not [args, kwargs, embed]");
+  m.args_json = simdjson::minify(args);
+  m.kwargs_json = simdjson::minify(kwargs);
+  return m;
+}
+
+std::string mark_redelivered(std::string_view raw) {
+  try {
+    ordered_json env = ordered_json::parse(raw);
+    env["headers"]["redelivered"] = true;
+    env["properties"]["delivery_info"]["redelivered"] = true;
+    return env.dump();
+  } catch (const nlohmann::json::exception&) {
+    return std::string(raw);
+  }
+}
+
+std::string unacked_entry(std::string_view raw, std::string_view exchange, std::string_view routing_key) {
+  std::string out = "[";
+  out.append(raw).append(", ").append(json(std::string(exchange)).dump()).append(", ");
+  out.append(json(std::string(routing_key)).dump()).append("]");
+  return out;
+}
+
+result<std::string> envelope_of_unacked(std::string_view entry) {
+  try {
+    const ordered_json e = ordered_json::parse(entry);
+    if (!e.is_array() || e.empty() || !e[0].is_object())
+      return status::corruption("not [message, exchange, routing_key]");
+    return e[0].dump();
+  } catch (const nlohmann::json::exception& x) {
+    return status::corruption(std::string("not JSON: ") + x.what());
+  }
+}
+
+}  // namespace scalekit::taskqueue::celery

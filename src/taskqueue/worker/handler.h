@@ -1,0 +1,73 @@
+#pragma once
+// Internal: the life of one message in a worker (spec section 5.2 to 5.4).
+//
+//   parse ──bad──> dead letter (+ FAILURE when its id is readable)
+//     │
+//   reserve: unacked + unacked_index + INCR deliveries, one transaction
+//     │
+//   decide: unregistered -> NotRegistered; expired -> REVOKED;
+//           delivered too often -> dead letter + WorkerLostError;
+//           else wait for its eta, run it on the executor (the slot is free
+//           again as soon as it has run)
+//     │
+//   finish: SETEX + PUBLISH the meta (unless ignore_result), ZREM + HDEL the
+//           reservation, DEL the delivery count: one transaction, so never a
+//           result without its ack nor an ack without its result
+//
+// A message still waiting for its eta at a stop, or requeued at shutdown while
+// it ran, is left to the shutdown requeue (restorer::requeue_unfinished).
+
+#include <string>
+
+#include "context.h"
+#include "scalekit/taskqueue/envelope.h"
+
+namespace scalekit::taskqueue::detail {
+
+class message_handler {
+ public:
+  explicit message_handler(worker_context& w) : w_(w) {}
+
+  /// Handle `raw`, popped from list `list_key`, to its end (see above).
+  /// REQUIRES: w.take_slot() was called for it; the handle frees the slot and
+  /// calls w.handle_ended() whatever happens.
+  core::task<void> handle(std::string raw, std::string list_key);
+
+ private:
+  // Gives the message's slot back once (when its task has run, or was decided
+  // without running), and counts the handle done when it ends.
+  struct slot_guard {
+    worker_context& w;
+    bool held = true;
+    void release() {
+      if (!held) return;
+      held = false;
+      w.free_slot();
+    }
+    ~slot_guard() {
+      release();
+      w.handle_ended();
+    }
+  };
+
+  // What became of a reserved message.
+  struct verdict {
+    std::string meta;      // the result meta to store
+    bool success = false;  // counts as succeeded (else failed)
+    bool dropped = false;  // not ours to finish: requeued at shutdown, or still waiting for its eta
+  };
+
+  core::task<void> refuse(const std::string& queue, const std::string& raw, const std::string& id,
+                          const std::string& why);
+  core::task<long long> reserve(const celery::task_message& m, std::string raw, const std::string& queue);
+  core::task<verdict> decide(const celery::task_message& m, long long deliveries, const std::string& queue,
+                             slot_guard& slot);
+  core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
+  core::task<void> store(const std::string& id, const std::string& meta);
+  core::task<void> finish(const std::string& tag, const std::string& id, const std::string& meta);
+  core::task<void> dead_letter(const std::string& queue, const std::string& raw, const std::string& why);
+
+  worker_context& w_;
+};
+
+}  // namespace scalekit::taskqueue::detail
