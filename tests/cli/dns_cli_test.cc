@@ -5,17 +5,15 @@
 
 #include <fstream>
 
-#include "run_command.h"
-#include "server_process.h"
+#include "cli_helpers.h"
 
+using scalekit::testing::bin;
 using scalekit::testing::command_result;
 using scalekit::testing::run_command;
 using scalekit::testing::server_process;
 using scalekit::testing::temp_dir;
 
 namespace {
-
-const std::string bin = SCALEKIT_BINARY;
 
 struct dns_server : server_process {
   explicit dns_server(const std::string& extra = "") : server_process(bin, "dns serve " + extra, "cli-dns") {}

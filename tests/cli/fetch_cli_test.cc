@@ -6,25 +6,14 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "run_command.h"
-#include "server_process.h"
+#include "cli_helpers.h"
 
+using scalekit::testing::bin;
 using scalekit::testing::run_command;
-using scalekit::testing::server_process;
-
-namespace {
-
-const std::string bin = SCALEKIT_BINARY;
-
-struct http_server : server_process {
-  http_server() : server_process("/usr/bin/python3", SCALEKIT_SEEDS_DIR "/../http_test_server.py", "cli-http") {}
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + port() + path; }
-};
-
-}  // namespace
+using scalekit::testing::test_http_server;
 
 TEST(CliFetch, OneLinePerUrlAndErrorsOfTheirOwn) {
-  http_server http;
+  test_http_server http;
   ASSERT_FALSE(http.port().empty()) << http.log();
   const std::string urls = http.url("/bytes/12345") + " " + http.url("/status/404") + " " + http.url("/redirect/77") +
                            " " + http.url("/gzip/5000") + " http://127.0.0.1:1/ http://nonexistent.invalid/ ftp://x/y";
@@ -48,7 +37,7 @@ TEST(CliFetch, OneLinePerUrlAndErrorsOfTheirOwn) {
 }
 
 TEST(CliFetch, TimeoutIsPerRequestAndTheOthersGoOn) {
-  http_server http;
+  test_http_server http;
   ASSERT_FALSE(http.port().empty()) << http.log();
   const auto r = run_command(bin + " fetch --timeout 0.5 " + http.url("/hang") + " " + http.url("/bytes/3"));
   EXPECT_EQ(r.exit_code, 1);
@@ -59,7 +48,7 @@ TEST(CliFetch, TimeoutIsPerRequestAndTheOthersGoOn) {
 // Twenty requests that each take 400 ms: fetched at once, they end together;
 // one at a time (-j 1) they would take 8 s.
 TEST(CliFetch, TransfersRunConcurrently) {
-  http_server http;
+  test_http_server http;
   ASSERT_FALSE(http.port().empty()) << http.log();
   std::string urls, five;
   for (int i = 0; i < 20; ++i) urls += " " + http.url("/slow/400?" + std::to_string(i));

@@ -7,15 +7,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "run_command.h"
+#include "cli_helpers.h"
 
+using scalekit::testing::bin;
 using scalekit::testing::run_command;
 using scalekit::testing::slurp;
 using scalekit::testing::temp_dir;
 
 namespace {
 
-const std::string bin = SCALEKIT_BINARY;
 const std::string python = "/usr/bin/python3 ";
 const std::string images_py = python + SCALEKIT_SEEDS_DIR "/../rle_images.py ";
 const std::string seed_compress = python + SCALEKIT_SEEDS_DIR "/rle_compress.py ";

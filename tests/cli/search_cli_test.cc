@@ -3,28 +3,18 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "run_command.h"
+#include "cli_helpers.h"
 
+using scalekit::testing::bin;
 using scalekit::testing::run_command;
 using scalekit::testing::slurp;
+using scalekit::testing::sorted_lines;
 using scalekit::testing::temp_dir;
 
 namespace {
-
-const std::string bin = SCALEKIT_BINARY;
-
-std::vector<std::string> sorted_lines(const std::string& s) {
-  std::vector<std::string> v;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) v.push_back(l);
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 // A corpus of source-like text: indentation, blank lines, words that recur.
 void write_corpus(const temp_dir& d) {

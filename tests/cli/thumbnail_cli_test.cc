@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "run_command.h"
-#include "server_process.h"
+#include "cli_helpers.h"
 
+using scalekit::testing::bin;
 using scalekit::testing::run_command;
 using scalekit::testing::server_process;
 using scalekit::testing::temp_dir;
@@ -19,7 +19,6 @@ using scalekit::testing::temp_dir;
 namespace {
 
 namespace fs = std::filesystem;
-const std::string bin = SCALEKIT_BINARY;
 const std::string images_py = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../thumb_images.py ";
 
 std::set<std::string> pngs_under(const fs::path& dir) {
@@ -111,7 +110,7 @@ TEST(CliThumbnail, ACrashingOrHangingDecoderCostsOneItem) {
 TEST(CliThumbnail, UrlsFromTheDummyimageServer) {
   dummyimage_server images;
   ASSERT_FALSE(images.port().empty()) << images.log();
-  server_process http("/usr/bin/python3", SCALEKIT_SEEDS_DIR "/../http_test_server.py", "cli-thumb-http");
+  scalekit::testing::test_http_server http;
   ASSERT_FALSE(http.port().empty()) << http.log();
   temp_dir out("cli-thumb-urls");
   const std::string ok1 = images.base() + "/320x240/fff/a00.jpg", ok2 = images.base() + "/600x720/0f0/123.png";

@@ -7,26 +7,25 @@
 #include <memory>
 #include <thread>
 
+#include "cli_helpers.h"
 #include "redis_server.h"
-#include "run_command.h"
-#include "server_process.h"
+#include "sha256.h"
 
 using scalekit::testing::background_process;
+using scalekit::testing::bin;
 using scalekit::testing::command_result;
 using scalekit::testing::redis_server;
 using scalekit::testing::run_command;
+using scalekit::testing::sha256_of;
 using scalekit::testing::slurp;
 using scalekit::testing::temp_dir;
 using namespace std::chrono_literals;
 
 namespace {
 
-const std::string bin = SCALEKIT_BINARY;
 const std::string fixtures = SCALEKIT_SEEDS_DIR "/../celery";
 const char* seed_64x48 = "9d5515d4cca99a230d76ba7f6b3877573e1d4a7bcd9ad0aadd7fead1f2486b43";
 const char* seed_640x480 = "18dc0eb21ee0c7a0bd53e2670b7f3f613fe02964d7d53fbcc4dbfbc0ce38cd03";
-
-std::string sha256_of(const std::string& path) { return run_command("sha256sum " + path).out.substr(0, 64); }
 
 // A broker, and the ways to reach it.
 struct celery_env {

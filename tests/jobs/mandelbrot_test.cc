@@ -1,13 +1,15 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "sha256.h"
+
 using namespace scalekit;
 using namespace scalekit::jobs::mandelbrot;
+using scalekit::testing::sha256_hex;
 namespace fs = std::filesystem;
 
 namespace {
@@ -16,18 +18,6 @@ struct register_once {
   register_once() { register_tasks(); }
 };
 const register_once registered;
-
-std::string sha256_hex(const std::vector<std::uint8_t>& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(data.data(), data.size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : md) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
 
 }  // namespace
 

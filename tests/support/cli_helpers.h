@@ -1,0 +1,50 @@
+#pragma once
+// Helpers of the integration tests that run the real scalekit binary: only for
+// cli_tests, whose build defines SCALEKIT_BINARY and SCALEKIT_SEEDS_DIR.
+
+#include <algorithm>
+#include <cstddef>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "run_command.h"
+#include "server_process.h"
+
+#if !defined(SCALEKIT_BINARY) || !defined(SCALEKIT_SEEDS_DIR)
+#error "cli_helpers.h needs SCALEKIT_BINARY and SCALEKIT_SEEDS_DIR (tests/CMakeLists.txt sets them for cli_tests)"
+#endif
+
+namespace scalekit::testing {
+
+/// The scalekit binary under test.
+inline const std::string bin = SCALEKIT_BINARY;
+
+/// `scalekit ARGS`, through the shell.
+inline command_result run_scalekit(const std::string& args) { return run_command(bin + " " + args); }
+
+/// The number of lines in `s` (its newline characters).
+inline std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+/// The lines of `s`, sorted, each ended by a newline: two outputs whose order
+/// is free are the same when these are.
+inline std::string sorted_lines(const std::string& s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  std::sort(v.begin(), v.end());
+  std::string out;
+  for (auto& l : v) out += l + "\n";
+  return out;
+}
+
+/// tests/fixtures/http_test_server.py on a free port: statuses, redirects,
+/// gzip, slow and hanging URLs, an HTML page.
+struct test_http_server : server_process {
+  test_http_server() : server_process("/usr/bin/python3", SCALEKIT_SEEDS_DIR "/../http_test_server.py", "cli-http") {}
+  [[nodiscard]] std::string url(const std::string& path) const { return "http://127.0.0.1:" + port() + path; }
+};
+
+}  // namespace scalekit::testing
