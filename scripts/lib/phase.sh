@@ -52,8 +52,8 @@ _sk_parse() {  # kind line
       fi ;;
     ctest)
       if [[ $line =~ ^\ *([0-9]+)/([0-9]+)\ Test\ +#[0-9]+: ]]; then
-        [[ $line =~ \*\*\*(Failed|Exception|Timeout) ]] && _sk_failed=$((_sk_failed + 1))
         _sk_detail=" ${BASH_REMATCH[1]} of ${BASH_REMATCH[2]}"
+        [[ $line =~ \*\*\*(Failed|Exception|Timeout) ]] && _sk_failed=$((_sk_failed + 1))
         ((_sk_failed == 0)) || _sk_detail+=", $_sk_failed failed"
       fi ;;
     apt)
@@ -97,7 +97,7 @@ _sk_show() {  # text
 # Reading a file (not a pipe) means a daemon that a command leaves holding its output (a
 # service that a package's postinst starts) cannot keep the phase from ending.
 _sk_follow() {  # kind log label note
-  set +e
+  set +eu
   local kind=$1 label=$3 note=$4 line partial="" fd
   exec {fd}<"$2"
   _sk_reset
