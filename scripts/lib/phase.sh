@@ -62,6 +62,8 @@ _sk_parse() {  # kind line
         _sk_detail=": $_sk_total with dependencies"
       elif [[ $line =~ ^(Hit|Get|Ign):[0-9]+\  ]] && ((_sk_total == 0)); then
         _sk_detail=": updating the package lists"
+      elif [[ $line == "Building dependency tree"* ]]; then
+        _sk_detail=": resolving dependencies"
       elif [[ $line =~ ^Get:([0-9]+)\  ]]; then
         _sk_detail=": downloading ${BASH_REMATCH[1]} of $_sk_total"
       elif [[ $line == "Unpacking "* ]]; then
@@ -81,11 +83,15 @@ _sk_parse() {  # kind line
   return 0
 }
 
-# The live line: on a terminal rewritten in place (cut to the terminal's width, so that it
-# never wraps), elsewhere printed when it changed and 10 s have passed since the last one.
-_sk_show() {  # text
+# The live line: on a terminal rewritten in place (without the note, then cut, when it is
+# wider than the terminal: a wrapped line could not be rewritten), elsewhere printed when it
+# changed and 10 s have passed since the last one.
+_sk_show() {  # text [the text without the note]
   if _sk_tty; then
-    [[ "$1" == "$_sk_shown" ]] || printf '\r\033[K%s' "${1:0:$((_sk_cols - 1))}" >&2
+    [[ "$1" != "$_sk_shown" ]] || return 0
+    local fit=$1
+    if ((${#fit} >= _sk_cols)); then fit=${2:-$1}; fi
+    printf '\r\033[K%s' "${fit:0:$((_sk_cols - 1))}" >&2
     _sk_shown=$1
   elif [[ "$1" != "$_sk_shown" ]] && ((SECONDS - _sk_shown_at >= 10)); then
     printf '%s\n' "$1" >&2
@@ -107,7 +113,7 @@ _sk_follow() {  # kind log label note
       partial=""
     done
     partial+=$line  # a line still being written
-    _sk_show "scalekit: $label$_sk_detail$note"
+    _sk_show "scalekit: $label$_sk_detail$note" "scalekit: $label$_sk_detail"
     sleep 0.2
   done
 }
@@ -150,7 +156,7 @@ sk_phase() {
     return
   fi
   local start=$SECONDS status=0 follower
-  _sk_cols=$( (stty size <&2) 2>/dev/null | cut -d' ' -f2)
+  _sk_cols=$( (stty size <&2) 2>/dev/null | cut -d' ' -f2) || true
   [[ $_sk_cols =~ ^[0-9]+$ ]] && ((_sk_cols > 20)) || _sk_cols=80
   : >"$log"
   # ninja's status line as the parser reads it, whatever the user's NINJA_STATUS says.
