@@ -19,6 +19,7 @@
 # COMMAND as before, its output on the terminal; LOG then only says so. With CI=true a failed
 # phase prints its whole log: CI's checkout is thrown away after the run.
 
+# shellcheck disable=SC2034,SC2154  # root comes from the caller, sk_logs is for it
 sk_logs="$root/build/logs"
 # Log paths are shown relative to where the user started the command (scripts/test runs
 # scripts/setup and scripts/fuzz after cd-ing to the root, hence the variable).
@@ -180,7 +181,8 @@ sk_phase() {
   local line
   _sk_reset
   while IFS= read -r line || [[ -n $line ]]; do _sk_parse "$kind" "$line"; done <"$log"
-  local elapsed=" ($(_sk_elapsed $((SECONDS - start))))"
+  local elapsed
+  elapsed=" ($(_sk_elapsed $((SECONDS - start))))"
   if ! $final; then
     if _sk_tty; then printf '\r\033[K' >&2; fi
     return "$status"
