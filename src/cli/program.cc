@@ -39,12 +39,17 @@ std::optional<int> hand_over_heavy_command(int argc, char** argv) {
   const command_info* c = find_command(argv[i]);
   if (c == nullptr || c->where != binary::heavy) return std::nullopt;
   std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::string target = (self.parent_path() / heavy_binary_name).string();
+  const auto self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  // Beside scalekit in a build tree; in libexec/scalekit once installed.
+  const std::string beside = (self_dir / heavy_binary_name).string();
+  const std::string installed = (self_dir / SCALEKIT_HEAVY_FROM_BIN / heavy_binary_name).lexically_normal().string();
+  const std::string& target = ::access(beside.c_str(), X_OK) == 0 ? beside : installed;
   argv[0] = const_cast<char*>(target.c_str());
   ::execv(target.c_str(), argv);
-  std::fprintf(stderr, "scalekit %s: cannot run '%s': %s (it is built and installed beside scalekit)\n", argv[i],
-               target.c_str(), std::strerror(errno));
+  std::fprintf(stderr,
+               "scalekit %s: cannot run '%s' (nor '%s'): %s (scalekit-heavy is built beside scalekit and installed "
+               "in libexec/scalekit)\n",
+               argv[i], beside.c_str(), installed.c_str(), std::strerror(errno));
   return exit_failed;
 }
 
