@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <cstdint>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "scalekit/taskqueue/base64.h"
@@ -17,7 +16,7 @@ std::string pack_bytes(std::string_view data) {
     std::string z(9 + bound, '\0');
     z[0] = 'z';
     const std::uint64_t n = data.size();
-    std::memcpy(z.data() + 1, &n, 8);
+    for (int b = 0; b < 8; ++b) z[1 + b] = static_cast<char>(n >> (8 * b));  // little-endian, as the spec says
     if (compress2(reinterpret_cast<Bytef*>(z.data() + 9), &bound, reinterpret_cast<const Bytef*>(data.data()),
                   static_cast<uLong>(data.size()), 1) == Z_OK &&
         bound + 9 < data.size()) {
@@ -51,7 +50,7 @@ result<std::string> unpack_bytes(std::string_view json_string) {
   if (!f.empty() && f[0] == 'r') return f.substr(1);
   if (f.size() < 9 || f[0] != 'z') return status::corruption("packed bytes of an unknown kind");
   std::uint64_t n = 0;
-  std::memcpy(&n, f.data() + 1, 8);
+  for (int b = 7; b >= 0; --b) n = (n << 8) | static_cast<unsigned char>(f[1 + b]);
   if (n > (std::uint64_t{1} << 32)) return status::too_large("packed bytes claim " + std::to_string(n) + " bytes");
   std::string out(n, '\0');
   uLongf len = static_cast<uLongf>(n);

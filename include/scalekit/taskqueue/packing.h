@@ -4,7 +4,7 @@
 // a frame:
 //
 //   'r' + the bytes                                      raw
-//   'z' + 8-byte length (host order) + zlib stream       when that is smaller
+//   'z' + 8-byte length (little-endian) + zlib stream    when that is smaller
 //
 // zlib (level 1) is tried only from 1024 bytes up; Mandelbrot bands and other
 // images shrink a lot, noise stays raw.
