@@ -138,6 +138,7 @@ class multi_driver {
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   }
   ~multi_driver() {
+    closing_ = true;  // a timer or socket event already queued must not reach curl any more
     for (auto& [easy, t] : active_) curl_multi_remove_handle(multi_, easy);
     active_.clear();
     curl_multi_cleanup(multi_);  // closes cached connections, telling on_socket first
@@ -156,7 +157,11 @@ class multi_driver {
   multi_driver& operator=(const multi_driver&) = delete;
 
   void run() {
+    if (o_.stop.stop_requested()) return;
     for (std::size_t i = 0; i < urls_.size(); ++i) waiting_.push_back(i);
+    // A stop from another thread ends the loop (io_context::stop is
+    // thread-safe); the destructor then abandons the running transfers.
+    const std::stop_callback on_stop(o_.stop, [this] { ctx_.stop(); });
     start_more();
     if (done_ < urls_.size()) ctx_.run();
   }
@@ -187,6 +192,7 @@ class multi_driver {
 
   // Report an event to curl, then collect what finished.
   void action(curl_socket_t fd, int events) {
+    if (closing_) return;
     int running = 0;
     curl_multi_socket_action(multi_, fd, events, &running);
     while (CURLMsg* m = curl_multi_info_read(multi_, &running)) {
@@ -269,6 +275,7 @@ class multi_driver {
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> sockets_;
   std::deque<std::size_t> waiting_;
   std::size_t done_ = 0;
+  bool closing_ = false;
 };
 
 }  // namespace

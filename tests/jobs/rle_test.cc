@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <stop_token>
 
 #include "run_command.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/process_pool.h"
 
 namespace rle = scalekit::jobs::rle;
@@ -159,6 +162,159 @@ TEST(Rle, RowsOnAnyExecutorGiveTheSameFile) {
   EXPECT_NE(bad.message().find("bad.rle': offset 0"), std::string::npos) << bad.message();
   EXPECT_FALSE(std::filesystem::exists(d / "bad.bmp"));
 }
+
+// ---- The job's entries, on every local executor ----
+
+namespace {
+
+namespace core = scalekit::core;
+using scalekit::status_code;
+
+// The value of a report's field, or -1 when it is missing or not a count.
+std::int64_t count_of(const core::report& r, std::string_view key) {
+  const auto* v = r.find(key);
+  if (v == nullptr) return -1;
+  if (const auto* u = std::get_if<std::uint64_t>(v)) return static_cast<std::int64_t>(*u);
+  return -1;
+}
+
+}  // namespace
+
+class RleJob : public ::testing::TestWithParam<core::executor_kind> {
+ protected:
+  void SetUp() override {
+#if defined(__SANITIZE_THREAD__)
+    if (GetParam() == core::executor_kind::openmp) GTEST_SKIP() << "OpenMP under TSan gives false positives";
+#endif
+  }
+  std::unique_ptr<core::executor> make() { return core::make_executor(GetParam(), {.jobs = 2}); }
+};
+
+TEST_P(RleJob, CompressAndDecompressThroughTheEntries) {
+  temp_dir d("rle-job");
+  const auto b = random_image(700, 211, 3);
+  ASSERT_TRUE(rle::save_bmp(b, d / "in.bmp").ok());
+  const std::string expected = rle::encode(b);
+
+  auto rows = make();
+  core::collecting_observer obs;
+  auto r = rle::compress({d / "in.bmp", d / "out.rle"}, *rows, obs);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_TRUE(slurp(d / "out.rle") == expected);
+  EXPECT_EQ(obs.text(), "");  // files, not lines
+  EXPECT_TRUE(obs.messages().empty());
+  EXPECT_EQ(r->failures, 0u);
+  EXPECT_EQ(count_of(*r, "width"), 700);
+  EXPECT_EQ(count_of(*r, "height"), 211);
+  EXPECT_EQ(count_of(*r, "input_bytes"), static_cast<std::int64_t>(std::filesystem::file_size(d / "in.bmp")));
+  EXPECT_EQ(count_of(*r, "output_bytes"), static_cast<std::int64_t>(expected.size()));
+  EXPECT_GT(count_of(*r, "tasks"), 0);
+  EXPECT_EQ(r->items, 700.0 * 211);
+  EXPECT_NE(r->summary_line().find("rows on " + std::string(core::to_string(GetParam()))), std::string::npos)
+      << r->summary_line();
+
+  auto back = rle::decompress({d / "out.rle", d / "back.bmp"}, obs);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_TRUE(rle::load(d / "back.bmp").value() == b);
+  EXPECT_EQ(count_of(*back, "width"), 700);
+  EXPECT_EQ(count_of(*back, "height"), 211);
+  EXPECT_EQ(count_of(*back, "input_bytes"), static_cast<std::int64_t>(expected.size()));
+  EXPECT_NE(back->to_json().find("\"job\":\"rle decompress\""), std::string::npos) << back->to_json();
+}
+
+// The seed's nested pools: images on this executor, rows on threads inside
+// each; a bad image is a message and a failure, the rest go on.
+TEST_P(RleJob, CompressDirCountsAndNamesTheBadImages) {
+  temp_dir d("rle-job-dir"), out("rle-job-out");
+  std::uint64_t pixels = 0;
+  for (std::uint32_t k = 0; k < 4; ++k) {
+    const auto b = random_image(100 + 37 * k, 9 + k, k);
+    pixels += std::uint64_t{b.width()} * b.height();
+    ASSERT_TRUE(rle::save_bmp(b, d / (k == 3 ? "UPPER.BMP" : "img" + std::to_string(k) + ".bmp")).ok());
+  }
+  std::ofstream(d / "broken.bmp") << "not an image at all";
+  std::ofstream(d / "notes.txt") << "not a .bmp: not even tried";
+  auto images = make();
+  core::collecting_observer obs;
+  rle::compress_dir_options o{d.path.string(), (out.path / "sub").string(), core::executor_kind::threads, 2};
+  auto r = rle::compress_dir(o, *images, obs);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(count_of(*r, "images"), 4);
+  EXPECT_EQ(count_of(*r, "failed"), 1);
+  EXPECT_EQ(r->failures, 1u);
+  EXPECT_EQ(count_of(*r, "pixels"), static_cast<std::int64_t>(pixels));
+  EXPECT_EQ(count_of(*r, "row_jobs"), 2);
+  const auto messages = obs.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].find(d / "broken.bmp: "), 0u) << messages[0];
+  EXPECT_NE(messages[0].find("broken.bmp' is not an image"), std::string::npos) << messages[0];
+  EXPECT_EQ(obs.last_progress(), std::make_pair(std::uint64_t{5}, std::uint64_t{5}));
+  for (const char* name : {"img0.rle", "img1.rle", "img2.rle", "UPPER.rle"})
+    EXPECT_TRUE(std::filesystem::exists(out.path / "sub" / name)) << name;
+  EXPECT_FALSE(std::filesystem::exists(out.path / "sub" / "broken.rle"));
+  EXPECT_TRUE(slurp(out.path / "sub" / "img1.rle") == rle::encode(random_image(137, 10, 1)));
+}
+
+// A stop before the work: nothing is written, no image counts as failed.
+TEST_P(RleJob, AStopRequestedCancelsAndWritesNothing) {
+  temp_dir d("rle-job-stop");
+  ASSERT_TRUE(rle::save_bmp(random_image(300, 50, 4), d / "a.bmp").ok());
+  ASSERT_TRUE(rle::save_bmp(random_image(300, 50, 5), d / "b.bmp").ok());
+  std::stop_source stop;
+  stop.request_stop();
+  {
+    auto rows = make();
+    core::collecting_observer obs(stop.get_token());
+    auto r = rle::compress({d / "a.bmp", d / "a.rle"}, *rows, obs);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), status_code::cancelled) << r.error().to_string();
+    EXPECT_FALSE(std::filesystem::exists(d / "a.rle"));
+  }
+  {
+    auto images = make();
+    core::collecting_observer obs(stop.get_token());
+    auto r = rle::compress_dir({d.path.string(), d / "out"}, *images, obs);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), status_code::cancelled) << r.error().to_string();
+    EXPECT_TRUE(obs.messages().empty());
+    EXPECT_FALSE(std::filesystem::exists(d.path / "out" / "a.rle"));
+  }
+}
+
+// Bad options are invalid_argument (the command line's 2); bad inputs are
+// failures of another kind (its 1).
+TEST_P(RleJob, BadOptionsAndBadInputsAreDifferentErrors) {
+  temp_dir d("rle-job-bad");
+  auto ex = make();
+  core::collecting_observer obs;
+  auto distributed = rle::compress_dir({d.path.string(), d / "out", core::executor_kind::distributed}, *ex, obs);
+  ASSERT_FALSE(distributed.ok());
+  EXPECT_EQ(distributed.error().code(), status_code::invalid_argument);
+  auto missing = rle::compress_dir({d / "missing", d / "out"}, *ex, obs);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), status_code::io_error);
+  EXPECT_NE(missing.error().message().find("cannot read '" + d / "missing'"), std::string::npos);
+
+  std::ofstream(d / "text.bmp") << "not an image at all";
+  auto not_image = rle::compress({d / "text.bmp", d / "text.rle"}, *ex, obs);
+  ASSERT_FALSE(not_image.ok());
+  EXPECT_NE(not_image.error().code(), status_code::invalid_argument);
+  EXPECT_NE(not_image.error().message().find("text.bmp' is not an image"), std::string::npos);
+  std::ofstream(d / "bad.rle", std::ios::binary) << std::string("\x0A\x00\x01\x00\x8B", 5);
+  auto bad = rle::decompress({d / "bad.rle", d / "bad.bmp"}, obs);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), status_code::corruption);
+  EXPECT_NE(bad.error().message().find("bad.rle': offset 4"), std::string::npos) << bad.error().message();
+  EXPECT_FALSE(std::filesystem::exists(d / "bad.bmp"));
+  EXPECT_TRUE(obs.messages().empty());  // whole-job errors are statuses, not messages
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, RleJob,
+                         ::testing::Values(scalekit::core::executor_kind::serial,
+                                           scalekit::core::executor_kind::threads,
+                                           scalekit::core::executor_kind::processes,
+                                           scalekit::core::executor_kind::openmp),
+                         [](const auto& p) { return std::string(scalekit::core::to_string(p.param)); });
 
 int main(int argc, char** argv) {
   rle::register_tasks();

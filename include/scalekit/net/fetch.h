@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct fetch_options {
   std::uint64_t max_body = std::uint64_t{256} << 20;  ///< a larger body fails the request (too_large)
   bool keep_body = false;                             ///< false: only count the bytes
   long max_redirects = 10;
+  /// fetch_all: a stop requested here ends it early (default: never).
+  std::stop_token stop;
 };
 
 struct fetch_result {
@@ -46,7 +49,9 @@ struct fetch_result {
 
 /// GET every URL, at most o.max_parallel at once, on an event loop run by the
 /// calling thread; on_done(i, r) is called once per URL, in completion order,
-/// from the calling thread. Returns when all are done.
+/// from the calling thread. Returns when all are done, or soon after a stop is
+/// requested through o.stop (from any thread): then the transfers still
+/// running are abandoned, and the URLs not finished get no on_done call.
 void fetch_all(const std::vector<std::string>& urls, const fetch_options& o,
                const std::function<void(std::size_t index, fetch_result& r)>& on_done);
 

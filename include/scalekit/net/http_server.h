@@ -2,7 +2,7 @@
 // A small HTTP/1.1 server on the core event loop, for scalekit's own services
 // (dummyimage): GET and HEAD, keep-alive and pipelining, bounded requests.
 //
-//   serve_http(options, handler, log)   until SIGINT or SIGTERM
+//   serve_http(options, handler, log)   until options.stop is requested
 //
 // The handler is a coroutine: it may await work on a core executor
 // (core::async_call), so the loop thread never renders or encodes. Requests
@@ -33,7 +33,7 @@ struct http_server_options {
   std::uint16_t port = 8000;  ///< 0: any free port (the log line says which)
   std::size_t max_head_bytes = 8192;
   std::chrono::milliseconds idle_timeout{15000};  ///< a keep-alive connection silent this long is closed
-  /// Serve until a stop is requested here (the stop signals, for the command line).
+  /// Serve until a stop is requested here (a service's observer's stop token).
   std::stop_token stop;
 };
 
@@ -41,8 +41,9 @@ struct http_server_stats {
   std::uint64_t connections = 0, requests = 0, client_errors = 0;
 };
 
-/// Serve until SIGINT or SIGTERM; `log` gets "listening on HOST:PORT" and
-/// errors. Fails when it cannot listen.
+/// Serve until o.stop is requested; `log` gets "listening on HOST:PORT" and
+/// errors. Fails when it cannot listen (invalid_argument for a bad address,
+/// io_error otherwise).
 result<http_server_stats> serve_http(const http_server_options& o, const http_handler& handler,
                                      const std::function<void(const std::string&)>& log);
 

@@ -1,8 +1,9 @@
-// dummyimage: paths, rendering with libvips, and the HTTP service.
+// dummyimage: paths, rendering with libvips, the render task, and the HTTP service.
 
 #include "scalekit/jobs/dummyimage/dummyimage.h"
 
 #include <charconv>
+#include <chrono>
 #include <vips/vips8>
 
 #include "imaging/vips_support.h"
@@ -34,6 +35,22 @@ bool parse_colour(std::string_view s, std::uint8_t out[3]) {
 bool parse_side(std::string_view s, std::uint32_t& v) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+constexpr const char* render_task = "dummyimage.render";
+
+std::string encode_render_call(const image_spec& s) {
+  return core::wire_writer()
+      .put(s.width)
+      .put(s.height)
+      .put(s.bg[0])
+      .put(s.bg[1])
+      .put(s.bg[2])
+      .put(s.fg[0])
+      .put(s.fg[1])
+      .put(s.fg[2])
+      .put(static_cast<std::uint8_t>(s.png))
+      .take();
 }
 
 parsed_target not_found() { return {404, "not found: the path is /<W>x<H>/<bg>/<fg>.<jpg|png>", {}}; }
@@ -94,20 +111,6 @@ std::string render(const image_spec& s) {
   return out;
 }
 
-std::string encode_render_call(const image_spec& s) {
-  return core::wire_writer()
-      .put(s.width)
-      .put(s.height)
-      .put(s.bg[0])
-      .put(s.bg[1])
-      .put(s.bg[2])
-      .put(s.fg[0])
-      .put(s.fg[1])
-      .put(s.fg[2])
-      .put(static_cast<std::uint8_t>(s.png))
-      .take();
-}
-
 void register_tasks() {
   core::task_registry::global().add(render_task, [](std::string_view payload) -> core::bytes {
     core::wire_reader in(payload);
@@ -124,11 +127,11 @@ void register_tasks() {
   });
 }
 
-status serve(const server_options& o, core::executor& ex, const std::function<void(const std::string&)>& log) {
+result<core::report> serve(const server_options& o, core::executor& ex, core::observer& obs) {
   net::http_server_options ho;
   ho.host = o.host;
   ho.port = o.port;
-  ho.stop = o.stop;
+  ho.stop = obs.stop_token();
   // A coroutine lambda must take what it uses as parameters (GCC 12).
   std::uint64_t image_requests = 0;  // the loop is one thread
   auto handle = [](const net::http_request& req, core::executor* exec, std::uint64_t* counter,
@@ -156,12 +159,26 @@ status serve(const server_options& o, core::executor& ex, const std::function<vo
     resp.body = std::move(r).value();
     co_return resp;
   };
+  const core::cancel_on_stop stop_guard(ex, obs);  // renders still running end with the service
+  const auto t0 = std::chrono::steady_clock::now();
   auto stats = net::serve_http(
-      ho, [&](const net::http_request& req) { return handle(req, &ex, &image_requests, o.fail_every); }, log);
-  if (!stats.ok()) return stats.error();
-  log("served " + std::to_string(stats->requests) + " requests on " + std::to_string(stats->connections) +
-      " connections, " + std::to_string(stats->client_errors) + " client errors");
-  return {};
+      ho, [&](const net::http_request& req) { return handle(req, &ex, &image_requests, o.fail_every); },
+      [&obs](const std::string& line) { obs.message(line); });
+  // Not listening is a failure of the service, whatever the reason (a bad
+  // address too, as the command line has always said with exit status 1).
+  if (!stats.ok()) return status::io_error(stats.error().message());
+
+  core::report r("dummyimage serve");
+  r.work = "served " + std::to_string(stats->requests) + " requests on " + std::to_string(stats->connections) +
+           " connections";
+  r.elapsed = std::chrono::steady_clock::now() - t0;
+  r.items = static_cast<double>(stats->requests);
+  r.unit = "requests";
+  r.add("requests", stats->requests, "");  // the head says these
+  r.add("connections", stats->connections, "");
+  r.add("client_errors", stats->client_errors, "{} client errors");
+  core::add_executor_fields(r, ex);
+  return r;
 }
 
 }  // namespace scalekit::jobs::dummyimage

@@ -1,5 +1,5 @@
 // RLE files: images in (FreeImage for 1-bit BMPs, libvips for the rest),
-// BMPs out (FreeImage), and the executor tasks that spread rows and files.
+// BMPs out (FreeImage), and the task that spreads a file's rows.
 
 #include "scalekit/jobs/rle/rle.h"
 
@@ -15,6 +15,7 @@
 #include <vips/vips8>
 
 #include "imaging/vips_support.h"
+#include "rle/tasks.h"
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/core/wire.h"
 
@@ -100,7 +101,7 @@ result<bitmap> load(const std::string& path, source_kind* how) {
     imaging::ensure_vips();
     if (vips_foreign_find_load(path.c_str()) == nullptr) {
       imaging::take_vips_error();
-      return status::invalid_argument("'" + path + "' is not an image");
+      return status::corruption("'" + path + "' is not an image");  // bad data, not a bad argument
     }
     vips::VImage im = vips::VImage::new_from_file(
         path.c_str(),
@@ -186,21 +187,6 @@ core::bytes rows_task_body(std::string_view payload) {
   return out;
 }
 
-core::bytes file_task_body(std::string_view payload) {
-  core::wire_reader in(payload);
-  const std::string src(in.get_string()), dst(in.get_string());
-  const auto kind = static_cast<core::executor_kind>(in.get<std::uint8_t>());
-  const auto jobs = in.get<std::uint64_t>();
-  in.expect_end();
-  core::executor_options eo;
-  eo.jobs = jobs;
-  auto rows = core::make_executor(kind, eo);  // the seed's pool inside the pool
-  auto r = compress_file(src, dst, *rows);
-  rows->close();
-  if (!r.ok()) throw std::runtime_error(r.error().message());
-  return core::wire_writer().put(r->width).put(r->height).put(r->rle_bytes).take();
-}
-
 }  // namespace
 
 result<file_stats> compress_file(const std::string& in, const std::string& out, core::executor& rows) {
@@ -225,7 +211,7 @@ result<file_stats> compress_file(const std::string& in, const std::string& out, 
   if (status s = file->write(header, 4); !s.ok()) return s;
   std::uint64_t size = 4;
   status failed;
-  rows.map_streaming(rows_task, std::move(payloads), [&](std::size_t, result<core::bytes>& r) {
+  rows.map_streaming(detail::rows_task, std::move(payloads), [&](std::size_t, result<core::bytes>& r) {
     if (!failed.ok()) return;
     if (!r.ok()) {
       failed = r.error();
@@ -256,29 +242,6 @@ result<file_stats> decompress_file(const std::string& in, const std::string& out
   return file_stats{image->width(), image->height(), size};
 }
 
-std::string encode_file_call(const std::string& in, const std::string& out, core::executor_kind row_kind,
-                             std::size_t row_jobs) {
-  return core::wire_writer()
-      .put_string(in)
-      .put_string(out)
-      .put(static_cast<std::uint8_t>(row_kind))
-      .put<std::uint64_t>(row_jobs)
-      .take();
-}
-
-file_stats decode_file_result(std::string_view bytes) {
-  core::wire_reader in(bytes);
-  file_stats st;
-  st.width = in.get<std::uint32_t>();
-  st.height = in.get<std::uint32_t>();
-  st.rle_bytes = in.get<std::uint64_t>();
-  in.expect_end();
-  return st;
-}
-
-void register_tasks() {
-  core::task_registry::global().add(rows_task, rows_task_body);
-  core::task_registry::global().add(file_task, file_task_body);
-}
+void detail::register_rows_task() { core::task_registry::global().add(detail::rows_task, rows_task_body); }
 
 }  // namespace scalekit::jobs::rle

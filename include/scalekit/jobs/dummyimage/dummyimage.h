@@ -3,15 +3,15 @@
 // thumbnailers download from. GET /<W>x<H>/<bg>/<fg>.<jpg|png> returns a W x H
 // image filled with the background colour, with a border and both diagonals
 // drawn in the foreground colour (a label would need fonts, which a bare
-// machine may lack), made with libvips on a core executor.
+// machine may lack), made with libvips on a core executor. A service: serve()
+// runs until its observer's stop token fires.
 
 #include <cstdint>
-#include <functional>
-#include <stop_token>
 #include <string>
 #include <string_view>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 
 namespace scalekit::jobs::dummyimage {
@@ -39,20 +39,26 @@ parsed_target parse_target(std::string_view target);
 /// The encoded image (runs libvips in the calling thread).
 std::string render(const image_spec& spec);
 
-inline constexpr const char* render_task = "dummyimage.render";
-std::string encode_render_call(const image_spec& spec);
+/// Registers the task that renders an image on an executor (worker processes
+/// must call it before serving).
 void register_tasks();
 
 struct server_options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8000;  ///< 0: any free port
+  std::uint16_t port = 8000;  ///< 0: any free port (the "listening on" message says which)
   /// Answer every Nth image request with 503 (0: never): a flaky origin, so
   /// clients' failure paths can be exercised and measured.
   std::uint64_t fail_every = 0;
-  /// Serve until a stop is requested here (the stop signals, for the command line).
-  std::stop_token stop;
 };
-/// Serve until o.stop is requested, rendering on `ex`. Fails when it cannot listen.
-status serve(const server_options& o, core::executor& ex, const std::function<void(const std::string&)>& log);
+
+/// Serve GET /<W>x<H>/<bg>/<fg>.<jpg|png> on o.host:o.port, rendering on `ex`,
+/// until the observer's stop token fires; then return the report. Messages:
+/// "listening on HOST:PORT" once listening, and the server's troubles (a
+/// failed accept, a handler that threw). Fails with io_error, before serving,
+/// when it cannot listen (a bad address included). The report: "served N
+/// requests on M connections" (requests, connections, client_errors), the
+/// request rate over the time it served, and the executor's fields.
+/// Thread safety: one call per port; the executor may be shared.
+result<core::report> serve(const server_options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::dummyimage

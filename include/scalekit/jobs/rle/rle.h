@@ -2,22 +2,26 @@
 // The RLE job: chapter 14's case study, the run-length compression of 1-bit
 // images, byte-identical to the seed's compress_image on 1-bit input.
 //
-// Format (../shared/spec/rle-format.md): width and height as 2-byte
+// Format (docs/spec/rle-format.md): width and height as 2-byte
 // little-endian, then every row top to bottom; a row's bits are cut into
 // chunks of 127 (the last one shorter), and each maximal run of equal bits
 // inside a chunk is one byte (bit << 7) | length. A bit is 1 where the pixel
 // is white.
 //
 // encode/decode are pure functions (the fuzzer drives decode); load/save go
-// through image libraries; the executor tasks let rows and files be spread
-// over threads or processes, as the seed's nested pools do.
+// through image libraries; compress_file spreads rows over an executor. The
+// job's three entries (compress, decompress, compress_dir, at the end) are what
+// the command line runs; compress_dir spreads files over one executor and the
+// rows of each file over another inside it, as the seed's nested pools do.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 
 namespace scalekit::jobs::rle {
@@ -67,8 +71,9 @@ enum class source_kind { one_bit, converted };
 /// keeps the rows packed): a bit is white when its palette colour is light.
 /// Anything else libvips reads is turned to greyscale and thresholded at 128
 /// (no dithering: Pillow's convert('1') dithers, so only 1-bit input is
-/// byte-identical to the seed). Fails (naming the file) when unreadable, not
-/// an image, or larger than max_side.
+/// byte-identical to the seed). Fails, naming the file: io_error when it
+/// cannot be read, corruption when it is not an image (or a broken one),
+/// too_large when a side is over max_side.
 result<bitmap> load(const std::string& path, source_kind* how = nullptr);
 /// Write a 1-bit BMP (black/white palette) atomically.
 status save_bmp(const bitmap& image, const std::string& path);
@@ -81,18 +86,68 @@ struct file_stats {
 };
 
 /// Compress `in` (any image, see load) into `out` with rows encoded on
-/// `rows` (the seed's compress_in_executor).
+/// `rows` (the seed's compress_in_executor). `out` is written whole or not at
+/// all. Errors: load's, the output's, or the first failed band's status
+/// (`cancelled` when `rows` was cancelled).
 result<file_stats> compress_file(const std::string& in, const std::string& out, core::executor& rows);
-/// Decompress `in` into a BMP at `out`.
+/// Decompress `in` into a BMP at `out` (written whole or not at all). Errors
+/// name the file (and, for bad data, the offset).
 result<file_stats> decompress_file(const std::string& in, const std::string& out);
 
-inline constexpr const char* rows_task = "rle.rows";
-inline constexpr const char* file_task = "rle.compress_file";
-/// Payload of rle.compress_file: compress one file with a row executor of its own.
-std::string encode_file_call(const std::string& in, const std::string& out, core::executor_kind row_kind,
-                             std::size_t row_jobs);
-/// The task's result.
-file_stats decode_file_result(std::string_view bytes);
+/// Registers the tasks the job sends to executors (bands of rows; whole
+/// files for compress_dir). Worker processes must call it before serving.
 void register_tasks();
+
+// ---- The job's entries: options in, an executor given, a report out. ----
+
+/// `rle compress IN OUT`.
+struct compress_options {
+  std::string input;   ///< any image load() reads
+  std::string output;  ///< the .rle file
+};
+
+/// Compress o.input into o.output with its rows encoded on `rows`. Returns
+/// cancelled after a stop request (nothing is written), or compress_file's
+/// error when the file cannot be read, is not an image or is too large, or the
+/// output cannot be written. The report: the image's size, the input and
+/// output bytes (work, width, height, input_bytes, output_bytes), the pixel
+/// rate, and the row executor's fields.
+/// Thread safety: calls on different files may run at once.
+result<core::report> compress(const compress_options& o, core::executor& rows, core::observer& obs);
+
+/// `rle decompress IN OUT.bmp`.
+struct decompress_options {
+  std::string input;   ///< an .rle file
+  std::string output;  ///< the 1-bit BMP
+};
+
+/// Decompress o.input into a BMP at o.output. No executor: the format is one
+/// sequential stream of runs. Returns decompress_file's error (naming the file
+/// and the offset of bad data; nothing is written), or cancelled when a stop
+/// was requested before the BMP was written. The report: width, height,
+/// input_bytes, the pixel rate.
+result<core::report> decompress(const decompress_options& o, core::observer& obs);
+
+/// `rle compress-dir IN_DIR OUT_DIR`.
+struct compress_dir_options {
+  std::string input_dir;   ///< its *.bmp files (any case; not recursive) are compressed, in name order
+  std::string output_dir;  ///< created; each image becomes <stem>.rle here
+  /// Where each image's rows are encoded: a row executor of this kind is made
+  /// for each image, inside the image executor's call (serial, threads,
+  /// processes or openmp).
+  core::executor_kind row_executor = core::executor_kind::threads;
+  std::size_t row_jobs = 0;  ///< row workers per image; 0: one per core
+};
+
+/// Compress every image of o.input_dir, one call per image on `images`. An
+/// image that fails is a message naming it and a failure in the report; the
+/// others go on. Progress in images. Returns invalid_argument for a row
+/// executor that cannot run inside a call (distributed), an io_error when the
+/// input directory cannot be read or the output directory cannot be created,
+/// cancelled after a stop request (images already written stay; none is left
+/// half-written). The report: images, failed, pixels, input_bytes and
+/// output_bytes, the pixel rate, the image executor's fields, row_executor and
+/// row_jobs.
+result<core::report> compress_dir(const compress_dir_options& o, core::executor& images, core::observer& obs);
 
 }  // namespace scalekit::jobs::rle
