@@ -68,6 +68,7 @@ void terminal_observer::progress(std::uint64_t done, std::uint64_t total, std::s
 void terminal_observer::output(std::string_view lines) {
   if (globals().json) return;  // stdout is the report's
   std::fwrite(lines.data(), 1, lines.size(), stdout);
+  std::fflush(stdout);  // results appear as the job gives them, even through a pipe
 }
 
 void terminal_observer::message(std::string_view line) {

@@ -67,10 +67,10 @@ class progress_line {
   bool drawn_ = false;
 };
 
-/// The command line's observer: results to stdout (not under --json, whose
-/// stdout is the report), each message as one line "scalekit <job>: <line>"
-/// on stderr, progress as a progress_line. Stops when the process's stop
-/// signals ask. Thread-safe.
+/// The command line's observer: results to stdout, flushed at each output()
+/// (not under --json, whose stdout is the report), each message as one line
+/// "scalekit <job>: <line>" on stderr, progress as a progress_line. Stops when
+/// the process's stop signals ask. Thread-safe.
 class terminal_observer final : public core::observer {
  public:
   explicit terminal_observer(std::string job);
