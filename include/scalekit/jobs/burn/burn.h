@@ -35,7 +35,7 @@ struct options {
 /// end at once; a thread runs its loop to the end).
 /// The report: the executor's fields, iterations, and `workers`, one record
 /// (pid, tid, seconds) per loop that finished.
-/// Thread safety: one call per observer.
+/// Thread safety: one call per observer at a time.
 result<core::report> run(const options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::burn

@@ -35,7 +35,7 @@ struct options {
 /// Returns invalid_argument for a limit outside 1..max_limit; cancelled after
 /// a stop request (looked at every 65536 rounds).
 /// The report: switches (values yielded), limit, last_prime (when there is one).
-/// Thread safety: one call per observer.
+/// Thread safety: one call per observer at a time.
 result<core::report> run(const options& o, core::observer& obs);
 
 }  // namespace scalekit::jobs::coop

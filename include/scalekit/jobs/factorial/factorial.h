@@ -35,7 +35,7 @@ struct options {
 /// Returns invalid_argument for from > to, to > max_n or more than max_count
 /// factorials; cancelled after a stop request (the executor is cancelled).
 /// The report: from, to, digits (printed in all), failed, the executor's fields.
-/// Thread safety: one call per observer.
+/// Thread safety: one call per observer at a time.
 result<core::report> run(const options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::factorial

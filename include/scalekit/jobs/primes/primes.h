@@ -83,7 +83,7 @@ struct options {
   std::uint64_t random_min = 100000, random_max = 50000000, random_seed = 0;
   algorithm alg = algorithm::fast;
   /// Numbers per task. 0: automatic (about 32 tasks per worker, at most 4096
-  /// numbers each); small batches cost dispatch, large ones balance.
+  /// numbers each); small batches balance the load but cost a dispatch each.
   std::size_t batch = 0;
 };
 
@@ -97,9 +97,11 @@ struct options {
 /// on. Returns invalid_argument when no input is given or random_min >
 /// random_max; io_error when the file cannot be read; cancelled after a stop
 /// request (the observer's stop token), within a second: the gathering checks
-/// it, and the executor is cancelled.
+/// it, and `ex` is cancelled (executor::cancel(), for good).
+/// Memory: the gathered numbers, then about 256 batches per worker at a time;
+/// random numbers are drawn as the batches need them.
 /// The report: numbers, prime, bad_inputs, failed, algorithm and the executor's fields.
-/// Thread safety: one call per observer; `ex` may serve other callers meanwhile.
+/// Thread safety: one call per observer at a time.
 result<core::report> check(const options& o, core::executor& ex, core::observer& obs);
 
 /// `primes factor`: "The factors of N are [a, b, ...]" (factor_line) for each

@@ -64,7 +64,7 @@ struct options {
 /// stop request, at once (the loop stops where it is; sleepers still asleep
 /// never wake).
 /// The report: the demo that ran.
-/// Thread safety: one call per observer; calls on different threads run apart.
+/// Thread safety: one call per observer at a time; each call has a loop of its own.
 result<core::report> run(const options& o, core::observer& obs);
 
 }  // namespace scalekit::jobs::sleepers
