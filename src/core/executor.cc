@@ -204,7 +204,14 @@ class thread_executor final : public executor {
           return;
         }
         const std::size_t hi = std::min(calls.size(), lo + grain);
-        for (std::size_t i = lo; i < hi; ++i) detail::run_and_complete(calls[i], i, done, owner->stats_);
+        for (std::size_t i = lo; i < hi; ++i) {
+          if (owner->terminated_.load(std::memory_order_acquire)) {
+            // Claimed but not started: as queued as the calls nobody claimed.
+            for (; i < hi; ++i) done(i, detail::cancelled_status(calls[i], "executor terminated"));
+            return;
+          }
+          detail::run_and_complete(calls[i], i, done, owner->stats_);
+        }
       }
     }
     std::vector<task_call> calls;

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "cli_helpers.h"
 
@@ -85,5 +88,46 @@ TEST(CliPrimes, FactorPrintsWhatTheSeedPrints) {
     auto r = run_scalekit(std::string("primes factor --algorithm ") + alg + " " + nums);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, py.out) << alg;
+  }
+}
+
+// A stop signal during a long trial-division check (while the numbers are
+// gathered, and while they are checked): back to the shell within a second,
+// dead of the signal, with no worker process left behind.
+TEST(CliPrimes, AStopSignalEndsALongTrialCheckWithinASecond) {
+  struct stop_case {
+    const char* signal;
+    int number;
+    const char* executor;
+    const char* after;  // seconds before the signal
+  };
+  for (const stop_case c : {stop_case{"INT", 2, "threads", "0.3"}, stop_case{"TERM", 15, "processes", "4"}}) {
+    temp_dir dir("cli-primes-stop");
+    // With job control on (set -m) the job gets its own process group and
+    // keeps SIGINT's default disposition, as in an interactive shell.
+    const std::string script = "set -m\n" + scalekit::testing::bin +
+                               " -q primes check --random 100000000 --algorithm trial -j 2 --executor " + c.executor +
+                               " > /dev/null &\npid=$!\nsleep " + c.after + "\npgrep -g $pid > " + dir / "members" +
+                               "\nstart=$(date +%s%N); kill -" + c.signal +
+                               " -- -$pid; wait $pid; status=$?; end=$(date +%s%N)\n"
+                               "echo $status $(( (end - start) / 1000000 ))";
+    std::ofstream(dir / "stop.sh") << script << "\n";
+    auto r = run_command("bash " + (dir / "stop.sh"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream out(r.out);
+    int status = 0;
+    long ms = 0;
+    out >> status >> ms;
+    EXPECT_EQ(status, 128 + c.number) << c.signal << ": " << r.out;
+    EXPECT_LT(ms, 1000) << c.signal << " took " << ms << " ms";
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the workers' ends are reaped
+    std::ifstream members(dir / "members");
+    for (std::string pid; std::getline(members, pid);) {
+      std::ifstream stat("/proc/" + pid + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const auto close = text.rfind(')');
+      const bool alive = close != std::string::npos && text.size() > close + 2 && text[close + 2] != 'Z';
+      EXPECT_FALSE(alive) << "process " << pid << " outlived " << c.signal << ": " << text;
+    }
   }
 }

@@ -123,6 +123,10 @@ TEST(CliDist, DistributedMandelbrotRunsOnAPythonCeleryWorker) {
                        (dir / "m.rgb"));
   ASSERT_EQ(r.exit_code, 0) << r.err << worker->log();
   EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_64x48);
+  // Celery logs a task's success after storing its result: the last line may
+  // come a moment after the image is complete.
+  for (int i = 0; i < 100 && count_in(worker->log(), "succeeded in") != "48"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(count_in(worker->log(), "succeeded in"), "48") << worker->log();
   // scalekit.run is ours alone: a Python worker refuses it, and the job says so.
   auto native = run_command(bin + " mandelbrot -W 16 -H 8 --executor distributed --native-tasks --broker " +

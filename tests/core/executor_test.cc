@@ -153,6 +153,27 @@ TEST_P(Executor, CancelStopsPromptlyAndCompletesEveryCall) {
   EXPECT_FALSE(late[0].ok());
 }
 
+// The thread executor's runners claim calls in grains (n / (threads * 64) at a
+// time); a cancel must not wait for the rest of a grain: claimed calls that
+// have not started are as queued as the others.
+TEST(ThreadExecutor, CancelDropsTheCallsARunnerClaimedButDidNotStart) {
+  auto ex = make_thread_executor(2);
+  std::vector<bytes> in(25600, "5");  // grains of 200 calls: a second each
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ex->cancel();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto stream = ex->as_completed("test.sleep_ms", in);
+  std::size_t ok = 0, cancelled = 0;
+  while (auto c = stream.next()) (c->value.ok() ? ok : cancelled)++;
+  const auto took = std::chrono::steady_clock::now() - t0;
+  canceller.join();
+  EXPECT_EQ(ok + cancelled, in.size());
+  EXPECT_LT(ok, 200u);
+  EXPECT_LT(took, std::chrono::milliseconds(600));
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, Executor,
                          ::testing::Values(executor_kind::serial, executor_kind::threads, executor_kind::processes,
                                            executor_kind::openmp),

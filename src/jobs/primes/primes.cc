@@ -5,6 +5,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "batch.h"
 #include "scalekit/core/task.h"
 #include "scalekit/core/wire.h"
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <stop_token>
 
 #include "scalekit/jobs/coop/coop.h"
 #include "scalekit/jobs/primes/primes.h"
@@ -71,6 +72,64 @@ core::task<void> primes_and_squares(std::uint64_t m, std::uint64_t n, std::chron
   using core::operator&&;
   auto [found, squares] = co_await (prime_filter(m, n, step, out) && square_mapper(m, n, step, out));
   out("Result=> [" + python_tuple(found) + ", " + python_list(squares) + "]");
+}
+
+std::optional<demo> parse_demo(std::string_view name) {
+  if (name == "five") return demo::five;
+  if (name == "tasks") return demo::tasks;
+  if (name == "both") return demo::both;
+  return std::nullopt;
+}
+
+std::string_view to_string(demo d) {
+  switch (d) {
+    case demo::five: return "five";
+    case demo::tasks: return "tasks";
+    case demo::both: return "both";
+  }
+  return "both";
+}
+
+namespace {
+
+core::task<void> demos(const options& o, line_fn out) {
+  if (o.which != demo::tasks) {
+    co_await five_sleepers(o.five, out);
+    out(o.five.tasks == 5 ? "Done five tasks" : fmt::format("Done {} tasks", o.five.tasks));
+  }
+  if (o.which != demo::five) co_await primes_and_squares(o.from, o.to, seconds(o.step_s), out);
+}
+
+}  // namespace
+
+result<core::report> run(const options& o, core::observer& obs) {
+  if (o.from > o.to) return status::invalid_argument("--from must not exceed --to");
+  if (o.to > max_to) return status::invalid_argument(fmt::format("--to must be at most {}, not {}", max_to, o.to));
+  const auto t0 = std::chrono::steady_clock::now();
+  // run_until_complete's loop, with a way out: a stop request stops the loop
+  // where it is, and the tasks left are destroyed with it.
+  asio::io_context loop(1);
+  bool finished = false;
+  std::exception_ptr error;
+  asio::co_spawn(loop, demos(o, [&obs](const std::string& line) { obs.output(line + "\n"); }),
+                 [&](std::exception_ptr e) {
+                   finished = true;
+                   error = e;
+                 });
+  {
+    const std::stop_callback stop_loop(obs.stop_token(), [&loop] { loop.stop(); });
+    loop.run();
+  }
+  if (!finished) return status::cancelled("stopped");
+  if (error) std::rethrow_exception(error);
+
+  core::report r("sleepers");
+  r.work = fmt::format("the event-loop demos ({})", to_string(o.which));
+  r.elapsed = std::chrono::steady_clock::now() - t0;
+  r.items = 1;
+  r.unit = "runs";
+  r.add("demo", std::string(to_string(o.which)), "");  // the head says it
+  return r;
 }
 
 }  // namespace scalekit::jobs::sleepers

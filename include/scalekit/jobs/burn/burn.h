@@ -5,22 +5,37 @@
 // scale alike.
 
 #include <cstdint>
-#include <string>
+
+#include "scalekit/core/job.h"
+#include "scalekit/core/status.h"
 
 namespace scalekit::jobs::burn {
 
 /// Spin `iterations` times in a loop the optimizer cannot delete (~1 cycle a step).
 void spin(std::uint64_t iterations) noexcept;
 
-struct worker_report {
-  long pid = 0;  ///< process id
-  long tid = 0;  ///< kernel thread id
-  double seconds = 0;
+/// Register the job's task (burn.loop) in core::task_registry::global(): in
+/// every process that may run it.
+void register_tasks();
+
+/// Most iterations a loop may take (about two weeks at a step a cycle).
+inline constexpr std::uint64_t max_iterations = std::uint64_t{1} << 50;
+
+struct options {
+  std::uint64_t iterations = 200'000'000;  ///< steps of each worker's loop, 1..max_iterations
 };
 
-inline constexpr const char* burn_task = "burn.loop";
-/// Register burn.loop (payload: u64 iterations; result: the worker_report).
-void register_tasks();
-worker_report decode_report(const std::string& bytes);
+/// One loop per worker of `ex` (after executor::wait_ready(), so each worker
+/// takes exactly one): an output line per loop as it finishes, "process P
+/// thread T: S s", then "work took S seconds". A loop whose call failed is a
+/// message and counts in report.failures.
+///
+/// Returns invalid_argument for iterations outside 1..max_iterations;
+/// cancelled after a stop request (the executor is cancelled: worker processes
+/// end at once; a thread runs its loop to the end).
+/// The report: the executor's fields, iterations, and `workers`, one record
+/// (pid, tid, seconds) per loop that finished.
+/// Thread safety: one call per observer at a time.
+result<core::report> run(const options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::burn

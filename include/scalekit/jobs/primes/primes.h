@@ -11,12 +11,14 @@
 //   is an exact floating-point division, vectorized (see primes.cc); above, a
 //   64-bit remainder. Unlike the seed's is_prime, 0, 1 and 4 are not prime.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "scalekit/core/job.h"
 #include "scalekit/core/simd_target.h"
 #include "scalekit/core/status.h"
 
@@ -60,15 +62,51 @@ std::string check_line(std::uint64_t n, bool prime);
 /// "The factors of N are [a, b, ...]" (no newline).
 std::string factor_line(std::uint64_t n, const std::vector<std::uint64_t>& factors);
 
-inline constexpr const char* check_task = "primes.check";
-inline constexpr const char* factor_task = "primes.factor";
-/// Register primes.check and primes.factor in core::task_registry::global().
+/// Register the job's tasks (primes.check, primes.factor) in
+/// core::task_registry::global(): in every process that may run them.
 void register_tasks();
 
-/// Payloads and results of the tasks (a batch of numbers per call).
-std::string encode_batch(algorithm a, const std::uint64_t* numbers, std::size_t count);
-/// primes.check result: one byte (0/1) per number. primes.factor result: per
-/// number, a u32 count then the factors as u64.
-std::vector<std::vector<std::uint64_t>> decode_factors(std::string_view result, std::size_t count);
+/// What `primes check` and `primes factor` work on. The inputs, gathered in
+/// this order: the numbers as text, the file's lines, the seed's list, random
+/// numbers. At least one must be given.
+struct options {
+  /// Decimal numbers as given; a bad one is named "argument <i+1>".
+  std::vector<std::string> numbers;
+  /// One number per line, blank lines skipped; a bad one is named "<file>:<line>".
+  /// "-": standard input (named "stdin"). Empty: no file.
+  std::string file;
+  bool seed_list = false;  ///< the seed's thousand numbers (seed_list())
+  /// This many random numbers, uniform in [random_min, random_max], from a
+  /// Mersenne Twister (mt19937_64) seeded with random_seed: the same numbers
+  /// for the same seed.
+  std::uint64_t random_count = 0;
+  std::uint64_t random_min = 100000, random_max = 50000000, random_seed = 0;
+  algorithm alg = algorithm::fast;
+  /// Numbers per task. 0: automatic (about 32 tasks per worker, at most 4096
+  /// numbers each); small batches balance the load but cost a dispatch each.
+  std::size_t batch = 0;
+};
+
+/// `primes check`: one output line per good number, "N is prime" or "N is not
+/// prime" (check_line), in input order, streamed as the finished prefix grows.
+/// Progress in numbers.
+///
+/// Bad inputs (not a number, negative, past 2^64-1) are each a message ("argument 2:
+/// 'abc': not a number", "n.txt:3: 'seven': not a number") and count in
+/// report.failures, as do the numbers of a batch whose task failed; the rest go
+/// on. Returns invalid_argument when no input is given or random_min >
+/// random_max; io_error when the file cannot be read; cancelled after a stop
+/// request (the observer's stop token), within a second: the gathering checks
+/// it, and `ex` is cancelled (executor::cancel(), for good).
+/// Memory: the gathered numbers, then about 256 batches per worker at a time;
+/// random numbers are drawn as the batches need them.
+/// The report: numbers, prime, bad_inputs, failed, algorithm and the executor's fields.
+/// Thread safety: one call per observer at a time.
+result<core::report> check(const options& o, core::executor& ex, core::observer& obs);
+
+/// `primes factor`: "The factors of N are [a, b, ...]" (factor_line) for each
+/// good number, in input order. Everything else as check(); `prime` counts the
+/// numbers whose only factor is themselves.
+result<core::report> factor(const options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::primes
