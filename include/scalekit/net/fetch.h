@@ -10,7 +10,8 @@
 // Both follow redirects (as aiohttp does), decode gzip/deflate, speak only
 // http and https, and bound the body. A transfer that gets no response
 // (refused, no such host, timed out, body over the limit) has a non-OK
-// `error`; any HTTP status, 404 included, is a response.
+// `error`; any HTTP status, 404 included, is a response. A stop requested on
+// fetch_options::stop abandons the transfers in flight at once.
 //
 // Thread safety: the functions may be called from any threads at once; each
 // call owns its transfers.
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,11 @@ struct fetch_options {
   std::uint64_t max_body = std::uint64_t{256} << 20;  ///< a larger body fails the request (too_large)
   bool keep_body = false;                             ///< false: only count the bytes
   long max_redirects = 10;
+  /// A stop requested here ends the call promptly (a wake-up, not a poll):
+  /// fetch_one's transfer ends with a `cancelled` error; fetch_all abandons
+  /// its transfers and returns without calling on_done for the URLs not
+  /// finished. Default: never stops.
+  std::stop_token stop;
 };
 
 struct fetch_result {
@@ -46,12 +53,14 @@ struct fetch_result {
 
 /// GET every URL, at most o.max_parallel at once, on an event loop run by the
 /// calling thread; on_done(i, r) is called once per URL, in completion order,
-/// from the calling thread. Returns when all are done.
+/// from the calling thread. Returns when all are done, or at once after a stop
+/// request on o.stop (URLs not finished by then get no on_done call).
 void fetch_all(const std::vector<std::string>& urls, const fetch_options& o,
                const std::function<void(std::size_t index, fetch_result& r)>& on_done);
 
 /// GET one URL, blocking the calling thread. Connections are kept per thread
-/// and reused by its next calls (keep-alive).
+/// and reused by its next calls (keep-alive). A stop requested on o.stop ends
+/// the transfer at once with a `cancelled` error.
 fetch_result fetch_one(const std::string& url, const fetch_options& o);
 
 }  // namespace scalekit::net
