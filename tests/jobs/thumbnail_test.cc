@@ -414,7 +414,8 @@ TEST_P(ThumbnailOnEveryExecutor, RandomUrlsEndWithinASecondOfAStop) {
   EXPECT_TRUE(bool_field(*r, "stopped"));
   const auto made = count_field(*r, "made");
   EXPECT_GT(made, 0u);
-  EXPECT_EQ(files_under(out.path).size(), made);
+  const auto files = files_under(out.path);
+  EXPECT_EQ(files.size(), made) << ::testing::PrintToString(files) << "\n" << obs.text();
   EXPECT_EQ(lines_of(obs.text()).size(), made);
   EXPECT_EQ(count_field(*r, "failed"), 0u);
   EXPECT_TRUE(obs.messages().empty()) << obs.messages().front();
