@@ -63,3 +63,23 @@ TEST(AtomicFile, WithoutCommitNothingChanges) {
   EXPECT_NE(bad.error().message().find("cannot write '"), std::string::npos);
   fs::remove_all(dir);
 }
+
+// A process dying of a signal removes its temporaries, and from then on no
+// thread can make a new one that would outlive it. (In a child: the removal
+// is final for the process.)
+TEST(AtomicFile, AfterTheRemovalForADyingProcessNoTemporaryIsMade) {
+  const auto dir = fresh_dir();
+  EXPECT_EXIT(
+      {
+        auto before = atomic_file::create((dir / "a").string());
+        scalekit::core::remove_temporary_files();
+        auto after = atomic_file::create((dir / "b").string());
+        ::_exit(before.ok() && !after.ok() && after.error().code() == scalekit::status_code::cancelled &&
+                        entries(dir) == 0
+                    ? 0
+                    : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EQ(entries(dir), 0u);
+  fs::remove_all(dir);
+}
