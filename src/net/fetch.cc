@@ -330,7 +330,11 @@ fetch_result fetch_one(const std::string& url, const fetch_options& o) {
     }
     // Waits for the transfer's sockets, curl's own timeout (the request's
     // deadline included), or a wake-up, whichever comes first.
-    if (!done) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    if (done) break;
+    if (const CURLMcode mc = curl_multi_poll(multi, nullptr, 0, 1000, nullptr); mc != CURLM_OK) {
+      t.r.error = status::internal(std::string("curl_multi_poll: ") + curl_multi_strerror(mc));
+      break;
+    }
   }
   curl_multi_remove_handle(multi, t.easy);
   if (done) {
