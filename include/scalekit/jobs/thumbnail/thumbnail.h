@@ -73,7 +73,9 @@ void register_tasks();
 // files, the entries the walk could not read): the command line exits 1 then.
 // Each job returns invalid_argument for options it refuses (a size out of
 // range, an empty output directory, ...). Items run on the executor given,
-// which the job cancels when a stop is requested (core::cancel_on_stop).
+// which the job cancels when a stop is requested (core::cancel_on_stop): it
+// takes no more work afterwards. Thread safety: the calls are independent;
+// two may run at once when their outputs do not meet.
 
 /// `scalekit thumbnail DIR... FILE...`: every regular file under the
 /// directories (walked in parallel, symbolic links not followed) and every
@@ -87,7 +89,8 @@ struct files_options {
   std::string out_dir;              ///< created when missing
   options image;
 };
-/// Returns cancelled after a stop request (thumbnails made by then stay).
+/// The report adds "unreadable" (entries the walk could not read). Returns
+/// cancelled after a stop request (thumbnails made by then stay).
 result<core::report> run_files(const files_options& o, core::executor& ex, core::observer& obs);
 
 /// `scalekit thumbnail URL...`: downloads max_parallel at once on one event
@@ -102,7 +105,8 @@ struct urls_options {
   std::chrono::milliseconds timeout{60000};  ///< per download
   std::size_t max_parallel = 16;             ///< downloads at once (at least 1)
 };
-/// Returns cancelled after a stop request: downloads in flight are abandoned.
+/// The report adds "downloads_at_once". Returns cancelled after a stop request
+/// that left URLs undone: downloads in flight are abandoned.
 result<core::report> run_urls(const urls_options& o, core::executor& ex, core::observer& obs);
 
 /// `scalekit thumbnail --random-urls BASE`: the seed's producer/consumer.
@@ -138,7 +142,9 @@ struct random_options {
   std::optional<std::uint64_t> seed;  ///< none: a random one (in the report)
 };
 /// The report adds producers, consumers, queue_size, limit and limiter (with a
-/// limit), rate (when set), seed and stopped.
+/// limit), rate (when set), seed and stopped. invalid_argument also for a base
+/// that is not http(s) and a rate that does not parse ("--rate: ..."); internal
+/// when a producer or consumer failed (the others are ended first).
 result<core::report> run_random_urls(const random_options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::thumbnail
