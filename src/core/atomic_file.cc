@@ -19,15 +19,11 @@ namespace {
 struct temporaries {
   std::mutex mutex;
   std::set<std::string> paths;  // guarded by mutex
+  bool closed = false;          // guarded by mutex: removed for good, the process is dying
 };
 temporaries& live_temporaries() {
   static auto* t = new temporaries;
   return *t;
-}
-void track(const std::string& temp) {
-  auto& t = live_temporaries();
-  std::scoped_lock lock(t.mutex);
-  t.paths.insert(temp);
 }
 void untrack(const std::string& temp) {
   auto& t = live_temporaries();
@@ -47,16 +43,27 @@ result<atomic_file> atomic_file::create(const std::string& path) {
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) return status::io_error("cannot write '" + path + "': " + std::strerror(errno));
+  int fd;
+  {
+    // Made and tracked under one lock: remove_temporary_files(), run by a
+    // thread about to end the process, either removes it or has refused it,
+    // so no temporary outlives a process that dies of a signal whatever its
+    // other threads were doing.
+    auto& t = live_temporaries();
+    std::scoped_lock lock(t.mutex);
+    if (t.closed) return status::cancelled("cannot write '" + path + "': the process is ending");
+    fd = ::mkstemp(temp.data());
+    if (fd < 0) return status::io_error("cannot write '" + path + "': " + std::strerror(errno));
+    t.paths.insert(temp);
+  }
   std::FILE* file = ::fdopen(fd, "wb");
   if (file == nullptr) {
     const int err = errno;
     ::close(fd);
     ::unlink(temp.c_str());
+    untrack(temp);
     return status::io_error("cannot write '" + path + "': " + std::strerror(err));
   }
-  track(temp);
   return atomic_file(path, std::move(temp), file);
 }
 
@@ -65,6 +72,7 @@ void remove_temporary_files() noexcept {
   std::scoped_lock lock(t.mutex);
   for (const auto& p : t.paths) ::unlink(p.c_str());
   t.paths.clear();
+  t.closed = true;
 }
 
 atomic_file::atomic_file(atomic_file&& other) noexcept

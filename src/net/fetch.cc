@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <unordered_map>
 
 namespace scalekit::net {
@@ -138,7 +139,7 @@ class multi_driver {
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   }
   ~multi_driver() {
-    closing_ = true;  // a timer or socket event already queued must not reach curl any more
+    closed_ = true;  // handlers that completed before the cleanup must not call curl
     for (auto& [easy, t] : active_) curl_multi_remove_handle(multi_, easy);
     active_.clear();
     curl_multi_cleanup(multi_);  // closes cached connections, telling on_socket first
@@ -159,11 +160,12 @@ class multi_driver {
   void run() {
     if (o_.stop.stop_requested()) return;
     for (std::size_t i = 0; i < urls_.size(); ++i) waiting_.push_back(i);
-    // A stop from another thread ends the loop (io_context::stop is
-    // thread-safe); the destructor then abandons the running transfers.
-    const std::stop_callback on_stop(o_.stop, [this] { ctx_.stop(); });
     start_more();
-    if (done_ < urls_.size()) ctx_.run();
+    if (done_ == urls_.size()) return;
+    // A stop ends the loop after the handler running now; the destructor
+    // abandons the transfers in flight.
+    const std::stop_callback on_stop(o_.stop, [this] { ctx_.stop(); });
+    ctx_.run();
   }
 
  private:
@@ -192,7 +194,7 @@ class multi_driver {
 
   // Report an event to curl, then collect what finished.
   void action(curl_socket_t fd, int events) {
-    if (closing_) return;
+    if (closed_) return;
     int running = 0;
     curl_multi_socket_action(multi_, fd, events, &running);
     while (CURLMsg* m = curl_multi_info_read(multi_, &running)) {
@@ -275,7 +277,7 @@ class multi_driver {
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> sockets_;
   std::deque<std::size_t> waiting_;
   std::size_t done_ = 0;
-  bool closing_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace
@@ -290,26 +292,57 @@ void fetch_all(const std::vector<std::string>& urls, const fetch_options& o,
 
 fetch_result fetch_one(const std::string& url, const fetch_options& o) {
   global_init();
-  // Each thread keeps its connections (and DNS answers) between calls, so a
-  // worker fetching one URL after another from one origin reuses keep-alive
-  // connections instead of opening one per URL. Thread-local: no locking.
-  struct thread_share {
-    CURLSH* share = curl_share_init();
-    thread_share() {
-      if (share) {
-        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-      }
-    }
-    ~thread_share() {
-      if (share) curl_share_cleanup(share);
+  // Each thread keeps a multi handle between calls: its connection cache (and
+  // DNS answers) let a worker fetching one URL after another from one origin
+  // reuse keep-alive connections instead of opening one per URL. Thread-local:
+  // no locking. The transfer runs as curl_easy_perform would run it, on that
+  // handle, so that a stop can wake its poll (curl_multi_wakeup is safe from
+  // any thread).
+  struct thread_multi {
+    CURLM* multi = curl_multi_init();
+    ~thread_multi() {
+      if (multi) curl_multi_cleanup(multi);
     }
   };
-  thread_local thread_share connections;
+  thread_local thread_multi local;
   transfer t;
   if (!configure(t, url, o)) return std::move(t.r);
-  if (connections.share) curl_easy_setopt(t.easy, CURLOPT_SHARE, connections.share);
-  finish(t, curl_easy_perform(t.easy));
+  if (!local.multi || curl_multi_add_handle(local.multi, t.easy) != CURLM_OK) {
+    t.r.error = status::internal("curl_multi_add_handle failed");
+    return std::move(t.r);
+  }
+  CURLM* multi = local.multi;
+  const std::stop_callback wake(o.stop, [multi] { curl_multi_wakeup(multi); });
+  CURLcode code = CURLE_OK;
+  bool done = false;
+  while (!done && !o.stop.stop_requested()) {
+    int running = 0;
+    if (const CURLMcode mc = curl_multi_perform(multi, &running); mc != CURLM_OK) {
+      t.r.error = status::internal(std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
+      break;
+    }
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg == CURLMSG_DONE && m->easy_handle == t.easy) {
+        code = m->data.result;
+        done = true;
+      }
+    }
+    // Waits for the transfer's sockets, curl's own timeout (the request's
+    // deadline included), or a wake-up, whichever comes first.
+    if (done) break;
+    if (const CURLMcode mc = curl_multi_poll(multi, nullptr, 0, 1000, nullptr); mc != CURLM_OK) {
+      t.r.error = status::internal(std::string("curl_multi_poll: ") + curl_multi_strerror(mc));
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi, t.easy);
+  if (done) {
+    finish(t, code);
+  } else if (t.r.error.ok()) {
+    t.r.elapsed = std::chrono::steady_clock::now() - t.start;
+    t.r.error = status::cancelled("stopped before the response");
+  }
   return std::move(t.r);
 }
 

@@ -63,3 +63,22 @@ TEST(AtomicFile, WithoutCommitNothingChanges) {
   EXPECT_NE(bad.error().message().find("cannot write '"), std::string::npos);
   fs::remove_all(dir);
 }
+
+// A process dying of a signal removes its temporaries, and from then on no
+// thread can make a new one that would outlive it. (In a child: the removal
+// is final for the process.)
+TEST(AtomicFile, AfterTheRemovalForADyingProcessNoTemporaryIsMade) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes the binary: no fork of a threaded process
+  EXPECT_EXIT(
+      {
+        const auto dir = fresh_dir();
+        auto before = atomic_file::create((dir / "a").string());
+        scalekit::core::remove_temporary_files();
+        auto after = atomic_file::create((dir / "b").string());
+        const bool ok =
+            before.ok() && !after.ok() && after.error().code() == scalekit::status_code::cancelled && entries(dir) == 0;
+        fs::remove_all(dir);
+        ::_exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}

@@ -46,6 +46,8 @@ class atomic_file {
 
 /// Remove every temporary of an atomic_file still alive in this process. For a
 /// process about to die of a signal (die_of_signal), which runs no destructors.
+/// Final: later create() calls fail (cancelled), so that another thread still
+/// running cannot leave a temporary behind.
 void remove_temporary_files() noexcept;
 
 }  // namespace scalekit::core

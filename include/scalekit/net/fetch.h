@@ -10,7 +10,8 @@
 // Both follow redirects (as aiohttp does), decode gzip/deflate, speak only
 // http and https, and bound the body. A transfer that gets no response
 // (refused, no such host, timed out, body over the limit) has a non-OK
-// `error`; any HTTP status, 404 included, is a response.
+// `error`; any HTTP status, 404 included, is a response. A stop requested on
+// fetch_options::stop abandons the transfers in flight at once.
 //
 // Thread safety: the functions may be called from any threads at once; each
 // call owns its transfers.
@@ -32,7 +33,10 @@ struct fetch_options {
   std::uint64_t max_body = std::uint64_t{256} << 20;  ///< a larger body fails the request (too_large)
   bool keep_body = false;                             ///< false: only count the bytes
   long max_redirects = 10;
-  /// fetch_all: a stop requested here ends it early (default: never).
+  /// A stop requested here ends the call promptly (a wake-up, not a poll):
+  /// fetch_one's transfer ends with a `cancelled` error; fetch_all abandons
+  /// its transfers and returns without calling on_done for the URLs not
+  /// finished. Default: never stops.
   std::stop_token stop;
 };
 
@@ -49,14 +53,14 @@ struct fetch_result {
 
 /// GET every URL, at most o.max_parallel at once, on an event loop run by the
 /// calling thread; on_done(i, r) is called once per URL, in completion order,
-/// from the calling thread. Returns when all are done, or soon after a stop is
-/// requested through o.stop (from any thread): then the transfers still
-/// running are abandoned, and the URLs not finished get no on_done call.
+/// from the calling thread. Returns when all are done, or at once after a stop
+/// request on o.stop (URLs not finished by then get no on_done call).
 void fetch_all(const std::vector<std::string>& urls, const fetch_options& o,
                const std::function<void(std::size_t index, fetch_result& r)>& on_done);
 
 /// GET one URL, blocking the calling thread. Connections are kept per thread
-/// and reused by its next calls (keep-alive).
+/// and reused by its next calls (keep-alive). A stop requested on o.stop ends
+/// the transfer at once with a `cancelled` error.
 fetch_result fetch_one(const std::string& url, const fetch_options& o);
 
 }  // namespace scalekit::net

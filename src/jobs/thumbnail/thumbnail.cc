@@ -4,13 +4,11 @@
 #include "scalekit/jobs/thumbnail/thumbnail.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -18,8 +16,6 @@
 
 #include "imaging/vips_support.h"
 #include "scalekit/core/atomic_file.h"
-#include "scalekit/core/task.h"
-#include "scalekit/core/wire.h"
 
 namespace scalekit::jobs::thumbnail {
 
@@ -159,92 +155,6 @@ report from_buffer(std::string_view data, const std::string& out, const options&
         } guard{blob};
         return vips::VImage::thumbnail_buffer(blob, static_cast<int>(o.width), thumbnail_options(o, to_srgb));
       });
-}
-
-namespace {
-
-void put_options(core::wire_writer& w, const options& o) { w.put(o.width).put(o.height).put(o.max_pixels); }
-options get_options(core::wire_reader& in) {
-  options o;
-  o.width = in.get<std::uint32_t>();
-  o.height = in.get<std::uint32_t>();
-  o.max_pixels = in.get<std::uint64_t>();
-  return o;
-}
-
-// Fault injection for tests: SCALEKIT_THUMBNAIL_FAULT=crash:<file name> or
-// hang:<file name> makes the task die or hang on that file, as a broken
-// decoder would, so tests can show it costs one item under processes.
-void inject_fault(const std::string& path) {
-  const char* fault = std::getenv("SCALEKIT_THUMBNAIL_FAULT");
-  if (fault == nullptr) return;
-  const std::string f(fault), name = std::filesystem::path(path).filename().string();
-  if (f == "crash:" + name) std::abort();
-  if (f == "hang:" + name)
-    for (;;) ::pause();
-}
-
-core::bytes file_task_body(std::string_view payload) {
-  core::wire_reader in(payload);
-  const std::string src(in.get_string()), dst(in.get_string());
-  const options o = get_options(in);
-  in.expect_end();
-  inject_fault(src);
-  return encode_report(from_file(src, dst, o));
-}
-
-core::bytes buffer_task_body(std::string_view payload) {
-  core::wire_reader in(payload);
-  const std::string_view data = in.get_string();
-  const std::string dst(in.get_string());
-  const options o = get_options(in);
-  in.expect_end();
-  return encode_report(from_buffer(data, dst, o));
-}
-
-}  // namespace
-
-std::string encode_file_call(const std::string& in, const std::string& out, const options& o) {
-  core::wire_writer w;
-  w.put_string(in).put_string(out);
-  put_options(w, o);
-  return w.take();
-}
-
-std::string encode_buffer_call(std::string_view data, const std::string& out, const options& o) {
-  core::wire_writer w;
-  w.put_string(data).put_string(out);
-  put_options(w, o);
-  return w.take();
-}
-
-std::string encode_report(const report& r) {
-  return core::wire_writer()
-      .put(static_cast<std::uint8_t>(r.what))
-      .put_string(r.reason)
-      .put(r.width)
-      .put(r.height)
-      .put(r.source_width)
-      .put(r.source_height)
-      .take();
-}
-
-report decode_report(std::string_view bytes) {
-  core::wire_reader in(bytes);
-  report r;
-  r.what = static_cast<outcome>(in.get<std::uint8_t>());
-  r.reason = std::string(in.get_string());
-  r.width = in.get<std::uint32_t>();
-  r.height = in.get<std::uint32_t>();
-  r.source_width = in.get<std::uint32_t>();
-  r.source_height = in.get<std::uint32_t>();
-  in.expect_end();
-  return r;
-}
-
-void register_tasks() {
-  core::task_registry::global().add(file_task, file_task_body);
-  core::task_registry::global().add(buffer_task, buffer_task_body);
 }
 
 }  // namespace scalekit::jobs::thumbnail
