@@ -37,7 +37,9 @@ struct server_stats {
 // so the loop must outlive every call in flight: a stop marks the server
 // stopping (no new call starts; cancel_on_stop cancels the executor, so queued
 // calls complete at once) and the loop is stopped only when the last call in
-// flight has posted its completion. Thread-safe.
+// flight has posted its completion. Shared by the completions, so that it
+// outlives the last end() (which may still run when the server has returned).
+// Thread-safe.
 class drain {
  public:
   /// A call may start (false once stopping). Each true is matched by one end().
@@ -80,12 +82,12 @@ class drain {
 struct server_state {
   const serve_options& o;
   core::executor& ex;
-  drain& calls;
+  std::shared_ptr<drain> calls;
   server_stats stats;  // the loop's thread only
 };
 
 // Sort `body` on the executor (core::async_call, with drain::end() once the
-// completion is posted). REQUIRES: st.calls.begin() returned true.
+// completion is posted). REQUIRES: st.calls->begin() returned true.
 core::task<result<core::bytes>> sort_on_executor(server_state& st, std::string body) {
   auto loop = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<core::bytes>)>(
@@ -93,9 +95,9 @@ core::task<result<core::bytes>> sort_on_executor(server_state& st, std::string b
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         std::vector<core::task_call> calls;
         calls.push_back(core::task_call{sort_task, std::move(b)});
-        st.ex.dispatch(std::move(calls), [h, loop, &calls = st.calls](std::size_t, result<core::bytes> r) {
+        st.ex.dispatch(std::move(calls), [h, loop, in_flight = st.calls](std::size_t, result<core::bytes> r) {
           asio::post(loop, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-          calls.end();  // after post() has returned: the loop may stop now
+          in_flight->end();  // after post() has returned: the loop may stop now
         });
       },
       asio::use_awaitable, std::move(body));
@@ -141,7 +143,7 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     co_return;
   }
   std::string out;
-  if (st.calls.begin()) {
+  if (st.calls->begin()) {
     auto r = co_await sort_on_executor(st, std::move(body));
     out = r.ok() ? std::move(r).value() : error_json(r.error().message());
   } else {
@@ -159,14 +161,18 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
 
 result<core::report> serve(const serve_options& o, core::executor& ex, core::observer& obs) {
   const auto log = [&obs](const std::string& line) { obs.message(line); };
-  drain calls;
+  auto calls = std::make_shared<drain>();
   server_state st{o, ex, calls, {}};
   const auto t0 = std::chrono::steady_clock::now();
+  // Worker processes start before the sockets exist: one forked later would
+  // inherit the listening socket and the open connections, and a connection
+  // the server closes would stay open in it.
+  ex.wait_ready();
   const core::cancel_on_stop cancel_guard(ex, obs);
-  const std::stop_callback on_stop(obs.stop_token(), [&calls] { calls.stop(); });
+  const std::stop_callback on_stop(obs.stop_token(), [&calls] { calls->stop(); });
   const status s = net::run_tcp_server(
       o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log,
-      calls.loop_token());
+      calls->loop_token());
   if (!s.ok()) return s;
 
   const server_stats& n = st.stats;
@@ -250,6 +256,8 @@ result<core::report> call(const call_options& o, core::observer& obs) {
   const auto t0 = std::chrono::steady_clock::now();
   auto reply = request(o.host, o.port, body, o.timeout, obs.stop_token());
   if (!reply.ok()) return reply.error();
+  if (reply->empty())
+    return status::io_error(o.host + ":" + std::to_string(o.port) + " closed the connection without a reply");
   const bool refused = reply->rfind("{\"error\"", 0) == 0;
   obs.output(*reply + "\n");
   if (refused) obs.message("error reply: " + *reply);

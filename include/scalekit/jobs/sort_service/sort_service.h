@@ -36,7 +36,8 @@ struct serve_options {
   std::chrono::milliseconds read_timeout{10000};      ///< from the length to the body's last byte
 };
 
-/// Serve on o.host:o.port, sorting on `ex`, until `obs.stop_token()` fires;
+/// Serve on o.host:o.port, sorting on `ex` (once its workers are ready:
+/// executor::wait_ready()), until `obs.stop_token()` fires;
 /// then stop accepting, cancel `ex` (requests still queued get an error
 /// reply), wait for the calls that run, and return the report.
 ///
