@@ -1,6 +1,7 @@
 // The DNS server's sockets: one event loop per thread, UDP drained in batches
 // with recvmmsg/sendmmsg (one system call for up to 64 queries, which is what
-// keeps the CPU per query low), TCP as a coroutine per connection.
+// keeps the CPU per query low), TCP as a coroutine per connection; and
+// serve(), the service's entry: the zone, the sockets, the report.
 
 #include "scalekit/net/dns_server.h"
 
@@ -8,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
@@ -15,31 +17,42 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
 #include "scalekit/core/async.h"
+#include "scalekit/net/dns.h"
 
 namespace scalekit::net::dns {
-
-server_stats& server_stats::operator+=(const server_stats& o) {
-  udp_queries += o.udp_queries;
-  tcp_queries += o.tcp_queries;
-  replies += o.replies;
-  dropped += o.dropped;
-  formerr += o.formerr;
-  nxdomain += o.nxdomain;
-  truncated += o.truncated;
-  other_errors += o.other_errors;
-  tcp_connections += o.tcp_connections;
-  tcp_refused += o.tcp_refused;
-  return *this;
-}
 
 namespace {
 
 using asio::ip::tcp;
+using log_fn = std::function<void(const std::string&)>;
+
+struct server_stats {
+  std::uint64_t udp_queries = 0, tcp_queries = 0;  // messages received
+  std::uint64_t replies = 0, dropped = 0;          // dropped: too short or not a query
+  std::uint64_t formerr = 0, nxdomain = 0, truncated = 0, other_errors = 0;
+  std::uint64_t tcp_connections = 0, tcp_refused = 0;
+
+  server_stats& operator+=(const server_stats& o) {
+    udp_queries += o.udp_queries;
+    tcp_queries += o.tcp_queries;
+    replies += o.replies;
+    dropped += o.dropped;
+    formerr += o.formerr;
+    nxdomain += o.nxdomain;
+    truncated += o.truncated;
+    other_errors += o.other_errors;
+    tcp_connections += o.tcp_connections;
+    tcp_refused += o.tcp_refused;
+    return *this;
+  }
+};
 using asio::ip::udp;
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t udp_batch = 64;
@@ -60,11 +73,10 @@ const char* rcode_name(rcode rc) {
 
 // One event loop and everything it owns.
 struct loop_state {
-  loop_state(const server_options& opts, const zone& zn, const std::function<void(const std::string&)>& lg)
-      : o(opts), z(zn), log(lg) {}
+  loop_state(const server_options& opts, const zone& zn, const log_fn& lg) : o(opts), z(zn), log(lg) {}
   const server_options& o;
   const zone& z;
-  const std::function<void(const std::string&)>& log;
+  const log_fn& log;
   server_stats stats;
   std::size_t tcp_live = 0;
   // Last, so it is destroyed first: coroutine frames it still holds refer to
@@ -238,9 +250,36 @@ void open_udp(udp::socket& s, const udp::endpoint& ep, asio::error_code& ec) {
   s.bind(ep, ec);
 }
 
-}  // namespace
+// Everything up to the sockets: the zone the options ask for. Bad lines are
+// counted and reported; a default address that is not IPv4 is a bad option.
+result<zone> make_zone(const server_options& o, const log_fn& log, std::uint64_t& bad_lines) {
+  ipv4 address{};
+  if (!o.nxdomain) {
+    in_addr_t parsed = 0;
+    if (::inet_pton(AF_INET, o.default_address.c_str(), &parsed) != 1)
+      return status::invalid_argument("default address '" + o.default_address + "' is not an IPv4 address");
+    std::memcpy(address.data(), &parsed, 4);
+  }
+  zone z = zone::seed_default();
+  if (!o.zone_file.empty()) {
+    auto loaded = zone::load(o.zone_file, [&](const std::string& msg) {
+      ++bad_lines;
+      log(msg);
+    });
+    if (!loaded.ok()) return loaded.error();
+    z = std::move(loaded).value();
+    if (bad_lines > 0) log("zone: " + std::to_string(bad_lines) + " bad lines skipped");
+  }
+  if (o.nxdomain) {
+    z.set_nxdomain();
+  } else {
+    z.set_default(address);
+  }
+  return z;
+}
 
-result<server_stats> serve(const server_options& o, const zone& z, const std::function<void(const std::string&)>& log) {
+result<server_stats> serve_zone(const server_options& o, const zone& z, const log_fn& log,
+                                const std::stop_token& stop) {
   asio::error_code ec;
   const auto address = asio::ip::make_address(o.host, ec);
   if (ec) return status::invalid_argument("bad listen address '" + o.host + "': " + ec.message());
@@ -291,7 +330,7 @@ result<server_stats> serve(const server_options& o, const zone& z, const std::fu
 
   // A stop request (from any thread) stops every loop, each told through
   // post(), so each loop's sockets are closed by their own thread.
-  const std::stop_callback on_stop(o.stop, [&] {
+  const std::stop_callback on_stop(stop, [&] {
     for (std::size_t i = 0; i < threads; ++i) {
       asio::post(loops[i]->ctx, [&, i] {
         udp_sockets[i]->close();
@@ -308,6 +347,44 @@ result<server_stats> serve(const server_options& o, const zone& z, const std::fu
   server_stats total;
   for (auto& l : loops) total += l->stats;
   return total;
+}
+
+}  // namespace
+
+result<core::report> serve(const server_options& o, core::observer& obs) {
+  const log_fn log = [&obs](const std::string& line) { obs.message(line); };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t bad_lines = 0;
+  auto z = make_zone(o, log, bad_lines);
+  if (!z.ok()) return z.error();
+  auto served = serve_zone(o, *z, log, obs.stop_token());
+  if (!served.ok()) return served.error();
+  const server_stats& s = served.value();
+
+  core::report r("dns serve");
+  const std::uint64_t queries = s.udp_queries + s.tcp_queries;
+  const auto n = [](std::uint64_t v) { return std::to_string(v); };
+  r.work = n(queries) + " queries (" + n(s.udp_queries) + " udp, " + n(s.tcp_queries) + " tcp), " + n(s.replies) +
+           " replies, " + n(s.formerr) + " FORMERR, " + n(s.nxdomain) + " NXDOMAIN, " + n(s.truncated) +
+           " truncated, " + n(s.dropped) + " dropped";
+  r.elapsed = std::chrono::steady_clock::now() - t0;
+  r.items = static_cast<double>(queries);
+  r.unit = "queries";
+  // The head says these.
+  r.add("udp_queries", s.udp_queries, "");
+  r.add("tcp_queries", s.tcp_queries, "");
+  r.add("replies", s.replies, "");
+  r.add("formerr", s.formerr, "");
+  r.add("nxdomain", s.nxdomain, "");
+  r.add("truncated", s.truncated, "");
+  r.add("dropped", s.dropped, "");
+  r.add("other_errors", s.other_errors, s.other_errors > 0 ? "{} other errors" : "");
+  r.add("jobs", static_cast<std::uint64_t>(std::max<std::size_t>(1, o.threads)), "-j {}");
+  r.add("tcp_connections", s.tcp_connections, "{} tcp connections");
+  r.add("tcp_refused", s.tcp_refused, "{} refused");
+  r.add("zone_names", static_cast<std::uint64_t>(z->size()), "");  // the "listening on" message said it
+  r.add("bad_zone_lines", bad_lines, "");                          // each was a message
+  return r;
 }
 
 }  // namespace scalekit::net::dns

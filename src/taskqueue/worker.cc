@@ -8,13 +8,17 @@
 //   restorer         puts stale reservations back; requeues at shutdown         worker/restorer.h
 //   heartbeat        the status key and Celery's event; query_status reads it   worker/heartbeat.h
 //
-// Here: start (bindings, signals), run the roles, and stop (grace, requeue,
-// join, goodbye).
+// Here: start (bindings, the stop), run the roles, and stop (grace, requeue,
+// join, goodbye); and run_worker(), the service's entry, with its report.
 
 #include "scalekit/taskqueue/worker.h"
 
+#include <ctime>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <stop_token>
+#include <vector>
 
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
@@ -34,8 +38,9 @@ using namespace std::chrono_literals;
 class worker_impl {
  public:
   worker_impl(const worker_options& o, redis_endpoint ep, core::executor& ex, const detail::log_fn& log,
-              std::uint64_t stop_after, const asio::any_io_executor& loop)
-      : w_(o, std::move(ep), ex, log, stop_after, loop),
+              std::stop_token stop, const asio::any_io_executor& loop)
+      : stop_(std::move(stop)),
+        w_(o, std::move(ep), ex, log, o.stop_after, loop),
         handler_(w_),
         fetcher_(w_, handler_),
         refresher_(w_),
@@ -45,7 +50,7 @@ class worker_impl {
   core::task<void> main() {
     auto loop = co_await core::this_executor();
     // A stop request comes from another thread: the loop acts on it.
-    const std::stop_callback on_stop(w_.options.stop, [this, loop] {
+    const std::stop_callback on_stop(stop_, [this, loop] {
       asio::post(loop, [this] {
         w_.log("stop requested: finishing running tasks (grace " +
                std::to_string(w_.options.grace.count() / 1000.0).substr(0, 5) + " s)");
@@ -79,6 +84,7 @@ class worker_impl {
     return s;
   }
   [[nodiscard]] bool abandoned_any() const { return w_.stats.requeued > 0; }
+  [[nodiscard]] const std::string& name() const { return w_.name; }
 
  private:
   std::string queue_list() const {
@@ -96,6 +102,7 @@ class worker_impl {
     if (!r.ok()) w_.broker_failed(r.error());
   }
 
+  std::stop_token stop_;
   detail::worker_context w_;
   detail::message_handler handler_;
   detail::fetcher fetcher_;
@@ -104,32 +111,84 @@ class worker_impl {
   detail::heartbeat heartbeat_;
 };
 
+// Keeps `loop` for the rest of the process, never destroyed (handlers of
+// abandoned calls may still be posted to it, and refer to a worker that is
+// gone), and reachable, so that leak checkers do not report it.
+void keep_forever(std::unique_ptr<asio::io_context> loop) {
+  static std::mutex mutex;
+  static auto* kept = new std::vector<std::unique_ptr<asio::io_context>>();  // never freed, on purpose
+  std::scoped_lock lock(mutex);
+  kept->push_back(std::move(loop));
+}
+
+// "[2024-05-01 12:00:00] ", the local time.
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "[%Y-%m-%d %H:%M:%S] ", &tm);
+  return stamp;
+}
+
+core::report make_report(const worker_stats& s, const std::string& name, const core::executor& ex,
+                         std::chrono::nanoseconds elapsed) {
+  const auto n = [](std::uint64_t v) { return std::to_string(v); };
+  core::report r("worker");
+  r.work = n(s.received) + " tasks received, " + n(s.succeeded) + " succeeded, " + n(s.failed) + " failed, " +
+           n(s.restored) + " restored from dead workers, " + n(s.dead_lettered) + " dead-lettered, " + n(s.requeued) +
+           " requeued at shutdown";
+  r.elapsed = elapsed;
+  r.items = static_cast<double>(s.succeeded + s.failed);
+  r.unit = "tasks";
+  // The head says these.
+  r.add("received", s.received, "");
+  r.add("succeeded", s.succeeded, "");
+  r.add("failed", s.failed, "");
+  r.add("restored", s.restored, "");
+  r.add("dead_lettered", s.dead_lettered, "");
+  r.add("requeued", s.requeued, "");
+  r.add("name", name, "");  // the first message said it
+  core::add_executor_fields(r, ex);
+  r.add("reconnects", s.reconnects, "{} broker reconnects");
+  return r;
+}
+
 }  // namespace
 
-result<worker_stats> run_worker(const worker_options& o, core::executor& ex,
-                                const std::function<void(const std::string&)>& log, std::uint64_t stop_after) {
+result<core::report> run_worker(const worker_options& o, core::executor& ex, core::observer& obs) {
   auto ep = redis_endpoint::parse(o.broker);
-  if (!ep.ok()) return ep.error();
+  if (!ep.ok()) return status::invalid_argument(ep.error().message());
   if (o.queues.empty()) return status::invalid_argument("no queue to consume");
+  const detail::log_fn log = [&o, &obs](const std::string& line) {
+    obs.message(o.log_timestamps ? timestamp() + line : line);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
   // Heap-held: when tasks were abandoned at shutdown the executor may still
   // complete them and post to this loop, so it must outlive them (see below).
   auto loop = std::make_unique<asio::io_context>(1);
-  worker_impl w(o, std::move(ep).value(), ex, log, stop_after, loop->get_executor());
+  worker_impl w(o, std::move(ep).value(), ex, log, obs.stop_token(), loop->get_executor());
   std::exception_ptr failure;
   asio::co_spawn(*loop, w.main(), [&](std::exception_ptr e) {
     failure = e;
     loop->stop();
   });
   loop->run();
-  if (failure) std::rethrow_exception(failure);
-  const worker_stats s = w.stats();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      return status::internal(std::string("the worker failed: ") + e.what());
+    }
+  }
   if (w.abandoned_any()) {
     // Calls still running in the executor will post their completion to this
     // loop; keep it (stopped) for the rest of the process, which is about to
-    // end without waiting for them.
-    static_cast<void>(loop.release());
+    // end without waiting for them. Worker processes can end now.
+    ex.cancel();
+    keep_forever(std::move(loop));
   }
-  return s;
+  return make_report(w.stats(), w.name(), ex, std::chrono::steady_clock::now() - t0);
 }
 
 }  // namespace scalekit::taskqueue

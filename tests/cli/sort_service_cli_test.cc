@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "cli_helpers.h"
 
@@ -69,4 +71,23 @@ TEST(CliSortService, CallClientAndProcessExecutor) {
   EXPECT_EQ(bad.exit_code, 1);
   server.stop();
   EXPECT_EQ(run_scalekit("sort-service call --connect 127.0.0.1:notaport").exit_code, 2);
+}
+
+// A call waiting for a reply that never comes ends at once on SIGTERM, as the
+// signal does (status 128 + 15), with nothing on stdout.
+TEST(CliSortService, CallEndsOnAStopSignal) {
+  scalekit::testing::background_process silent(
+      "/usr/bin/python3 -c \"import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+      "print(s.getsockname()[1], flush=True); time.sleep(60)\"",
+      "silent-server");
+  for (int i = 0; i < 500 && silent.out().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const std::string port = silent.out().substr(0, silent.out().find('\n'));
+  ASSERT_FALSE(port.empty());
+  scalekit::testing::background_process call(bin + " sort-service call --connect 127.0.0.1:" + port, "sort-call");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  call.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_EQ(call.exit_code(), 128 + 15) << call.log();
+  EXPECT_EQ(call.out(), "");
 }

@@ -5,10 +5,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "redis_server.h"
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/taskqueue/envelope.h"
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
@@ -233,16 +235,17 @@ TEST(Worker, EachMessageIsDecidedStoredAndAckedInOneGo) {
 
   worker_options o;
   o.broker = server.url();
-  std::vector<std::string> log;
+  o.stop_after = 6;
   auto ex = core::make_thread_executor(2);
-  auto stats = scalekit::taskqueue::run_worker(
-      o, *ex, [&](const std::string& line) { log.push_back(line); }, 6);
-  ASSERT_TRUE(stats.ok()) << stats.error().to_string();
-  EXPECT_EQ(stats->received, 6u);
-  EXPECT_EQ(stats->succeeded, 2u);  // good, silent
-  EXPECT_EQ(stats->failed, 4u);     // unknown, poison, expired, the bad message
-  EXPECT_EQ(stats->dead_lettered, 2u);
-  EXPECT_EQ(stats->requeued, 0u);
+  core::collecting_observer obs;
+  auto report = scalekit::taskqueue::run_worker(o, *ex, obs);
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  const auto count = [&](const char* key) { return std::get<std::uint64_t>(*report->find(key)); };
+  EXPECT_EQ(count("received"), 6u);
+  EXPECT_EQ(count("succeeded"), 2u);  // good, silent
+  EXPECT_EQ(count("failed"), 4u);     // unknown, poison, expired, the bad message
+  EXPECT_EQ(count("dead_lettered"), 2u);
+  EXPECT_EQ(count("requeued"), 0u);
 
   auto state = [&](const std::string& id) {
     const auto r = redis1(server, words("GET", celery::meta_key(id)));

@@ -8,41 +8,54 @@
 //   thread k: io_context ── UDP socket k (same port; the kernel spreads clients)
 //
 // One event loop per thread, nothing shared but the immutable zone; counters
-// are per thread and summed at the end. SIGINT/SIGTERM stop every loop.
+// are per thread and summed at the end. The observer's stop token stops every
+// loop.
+//
+// A service of the one job shape (core/job.h): serve() runs until the stop
+// is requested, then returns its report.
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
-#include <stop_token>
 #include <string>
 
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
-#include "scalekit/net/dns.h"
 
 namespace scalekit::net::dns {
 
 struct server_options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 4343;  ///< 0: any free port (the "listening on" log line says which)
-  std::size_t threads = 1;    ///< event loops, each with its own UDP socket
+  /// 0: any free port (the "listening on HOST:PORT" message says which).
+  std::uint16_t port = 4343;
+  std::size_t threads = 1;  ///< event loops, each with its own UDP socket
   bool tcp = true;
   std::chrono::milliseconds tcp_idle_timeout{10000};  ///< a TCP client silent this long is closed
   std::size_t max_tcp_connections = 256;              ///< more are closed on accept
-  bool log_queries = false;                           ///< one line per query (slow; the seed's prints)
-  /// Serve until a stop is requested here (the stop signals, for the command line).
-  std::stop_token stop;
+  bool log_queries = false;                           ///< one message per query (slow; the seed's prints)
+
+  // The zone.
+  /// "name IP [IP...]" lines (zone::load); empty: the seed's three names.
+  std::string zone_file;
+  bool nxdomain = false;                      ///< unknown names get NXDOMAIN...
+  std::string default_address = "127.0.0.1";  ///< ...or this IPv4 address
 };
 
-struct server_stats {
-  std::uint64_t udp_queries = 0, tcp_queries = 0;  ///< messages received
-  std::uint64_t replies = 0, dropped = 0;          ///< dropped: too short or not a query
-  std::uint64_t formerr = 0, nxdomain = 0, truncated = 0, other_errors = 0;
-  std::uint64_t tcp_connections = 0, tcp_refused = 0;
-  server_stats& operator+=(const server_stats& o);
-};
-
-/// Serve `z` until SIGINT or SIGTERM. `log` gets one line per notable event,
-/// starting with "listening on HOST:PORT (...)". Fails when it cannot listen.
-result<server_stats> serve(const server_options& o, const zone& z, const std::function<void(const std::string&)>& log);
+/// Serve the zone until `obs.stop_token()` fires, then return the report.
+///
+/// Messages: each bad line of the zone file ("FILE:LINE: problem") and their
+/// count, "listening on HOST:PORT (udp+tcp, N threads, M names)" once the
+/// sockets are bound (the port chosen when o.port is 0), one line per query
+/// with o.log_queries, and socket errors. Messages may come from every loop
+/// thread at once.
+///
+/// Report ("dns serve"): queries (udp_queries, tcp_queries), replies, formerr,
+/// nxdomain, truncated, dropped (too short or not a query), other_errors,
+/// tcp_connections, tcp_refused, jobs (threads), zone_names, bad_zone_lines.
+/// Bad zone lines are skipped, not failures.
+///
+/// Errors: invalid_argument for a listen host or default address that is not
+/// an IP address; the zone file's error when it cannot be read; io_error
+/// "cannot listen on HOST:PORT (...)" when the port cannot be bound.
+result<core::report> serve(const server_options& o, core::observer& obs);
 
 }  // namespace scalekit::net::dns

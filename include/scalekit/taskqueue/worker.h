@@ -13,8 +13,12 @@
 // keys and lock), and a live worker keeps its running tasks' reservations
 // fresh so long tasks are not delivered twice. A task whose deliveries keep
 // killing workers (max_deliveries) goes to a dead-letter list with a FAILURE
-// result. SIGTERM/SIGINT: stop reserving, let running tasks finish within
-// `grace`, requeue the rest once, leave.
+// result. A stop (SIGTERM/SIGINT on the command line): stop reserving, let
+// running tasks finish within `grace`, requeue the rest once, leave.
+//
+// Two entries of the one job shape (core/job.h): run_worker(), a service that
+// runs until the observer's stop token fires, and show_status(), what
+// `scalekit worker --status` prints.
 //
 // Keys scalekit adds carry an expiry: results (result_expires), delivery
 // counters, dead letters, worker heartbeats. Celery's own shared structures
@@ -23,12 +27,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
-#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 
 namespace scalekit::taskqueue {
@@ -46,9 +49,10 @@ struct worker_options {
   int prefetch_multiplier = 1;
   std::chrono::seconds result_expires{86400};  ///< Celery's default result_expires
   std::string hostname;                        ///< empty: "scalekit@<host>"
-  bool log_tasks = false;                      ///< one line per task received / succeeded / failed
-  /// Stop consuming, give running tasks `grace`, requeue the rest, return.
-  std::stop_token stop;
+  bool log_tasks = false;                      ///< one message per task received / succeeded / failed
+  bool log_timestamps = false;                 ///< messages start with the local time, "[2024-05-01 12:00:00] "
+  /// Stop by itself once this many tasks have finished (tests and benchmarks); 0: no limit.
+  std::uint64_t stop_after = 0;
   /// Test hook: hold every task this long before running it (slow jobs for fault tests).
   std::chrono::milliseconds TEST_task_delay{0};
 };
@@ -61,12 +65,28 @@ struct worker_stats {
   std::uint64_t reconnects = 0;     ///< broker connections opened after the first
 };
 
-/// Serve until o.stop is requested (or until `stop_after` tasks have finished,
-/// for tests and benchmarks; 0 = no limit). `log` gets one line per notable
-/// event. Fails at once when the broker URL is bad; an unreachable broker is
-/// retried, not fatal.
-result<worker_stats> run_worker(const worker_options& o, core::executor& ex,
-                                const std::function<void(const std::string&)>& log, std::uint64_t stop_after = 0);
+/// Serve on `ex` until `obs.stop_token()` fires (or o.stop_after tasks have
+/// finished), then return the report. On the stop: fetch no more, give
+/// running tasks o.grace, requeue the unfinished ones once, say goodbye. The
+/// stop does not cancel `ex` (running tasks get their grace); when tasks were
+/// requeued unfinished, `ex` is cancelled (worker processes end) and its
+/// calls are abandoned: the caller should end the process rather than wait
+/// for them (the report's "requeued" is not 0).
+///
+/// Messages: one per notable event ("worker NAME consuming QUEUES from URL
+/// with N slots (KIND)", "stop requested: ...", "broker unreachable (...);
+/// retrying", "requeued unfinished task ID", bad and dead-lettered messages),
+/// and with o.log_tasks one per task received, succeeded or failed. Tasks
+/// that fail are their clients' failures, not the worker's: the report counts
+/// them, report::failures stays 0.
+///
+/// Report ("worker"): received, succeeded, failed, restored (stale
+/// reservations of dead workers put back), dead_lettered, requeued (at the
+/// stop, unfinished), reconnects, name, and the executor's fields.
+///
+/// Errors: invalid_argument at once for a bad broker URL or no queue; an
+/// unreachable broker is retried, not an error.
+result<core::report> run_worker(const worker_options& o, core::executor& ex, core::observer& obs);
 
 /// What `scalekit worker --status` shows: live workers (from their
 /// heartbeats), queue depths, the oldest waiting task's age, and a verdict.
@@ -86,7 +106,22 @@ struct status_report {
   bool consuming = true;             ///< false: tasks wait and no worker has fetched for `stall_after`
   std::string verdict;               ///< "ok", "idle" or "not consuming: ..."
 };
+/// Fails when the broker URL is bad (invalid_argument) or Redis does not answer.
 result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
                                    std::chrono::seconds stall_after = std::chrono::seconds(30));
+
+struct status_options {
+  std::string broker = "redis://127.0.0.1:6379/0";
+  std::vector<std::string> queues{"celery"};
+  std::chrono::seconds stall_after{30};  ///< no fetch for this long, with tasks waiting: not consuming
+};
+
+/// `scalekit worker --status`: query_status() as output lines (the live
+/// workers, the queues, "health: VERDICT") and as a report ("worker
+/// --status": workers, a list with name, active, processed, failed,
+/// concurrency, pool and last_fetch_age_s each; waiting, unacked,
+/// dead_letters, oldest_waiting_age_s, consuming, verdict). Not consuming
+/// is a failure (report::failures 1). Errors: those of query_status().
+result<core::report> show_status(const status_options& o, core::observer& obs);
 
 }  // namespace scalekit::taskqueue

@@ -1,5 +1,5 @@
 // The sort service's network side: net::run_tcp_server (one loop thread, a
-// coroutine per connection); the sorting goes to the executor through core::async_call.
+// coroutine per connection); the sorting goes to the executor. And its client.
 
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
@@ -7,11 +7,20 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <atomic>
+#include <istream>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
 #include <variant>
+#include <vector>
 
 #include "scalekit/core/async.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/net/tcp_server.h"
+#include "sort_json.h"
 
 namespace scalekit::jobs::sort_service {
 
@@ -20,12 +29,79 @@ namespace {
 using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
-struct server_state {
-  const server_options& o;
-  core::executor& ex;
-  const std::function<void(const std::string&)>& log;
-  server_stats stats;
+struct server_stats {
+  std::uint64_t connections = 0, sorted = 0, errors = 0, dropped = 0;
 };
+
+// How the server stops. Every executor call's completion posts to the loop,
+// so the loop must outlive every call in flight: a stop marks the server
+// stopping (no new call starts; cancel_on_stop cancels the executor, so queued
+// calls complete at once) and the loop is stopped only when the last call in
+// flight has posted its completion. Shared by the completions, so that it
+// outlives the last end() (which may still run when the server has returned).
+// Thread-safe.
+class drain {
+ public:
+  /// A call may start (false once stopping). Each true is matched by one end().
+  bool begin() {
+    std::scoped_lock lock(mutex_);
+    if (stopping_) return false;
+    ++in_flight_;
+    return true;
+  }
+  /// A call's completion has been posted to the loop.
+  void end() {
+    bool last;
+    {
+      std::scoped_lock lock(mutex_);
+      last = --in_flight_ == 0 && stopping_;
+    }
+    if (last) loop_stop_.request_stop();
+  }
+  /// Stop once no call is in flight (at once when none is).
+  void stop() {
+    bool idle;
+    {
+      std::scoped_lock lock(mutex_);
+      stopping_ = true;
+      idle = in_flight_ == 0;
+    }
+    if (idle) loop_stop_.request_stop();
+  }
+  /// What stops the loop.
+  [[nodiscard]] std::stop_token loop_token() const noexcept { return loop_stop_.get_token(); }
+
+ private:
+  std::mutex mutex_;
+  // State below is protected by mutex_.
+  std::size_t in_flight_ = 0;
+  bool stopping_ = false;
+  std::stop_source loop_stop_;
+};
+
+struct server_state {
+  const serve_options& o;
+  core::executor& ex;
+  std::shared_ptr<drain> calls;
+  server_stats stats;  // the loop's thread only
+};
+
+// Sort `body` on the executor (core::async_call, with drain::end() once the
+// completion is posted). REQUIRES: st.calls->begin() returned true.
+core::task<result<core::bytes>> sort_on_executor(server_state& st, std::string body) {
+  auto loop = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<core::bytes>)>(
+      [&st, loop](auto handler, std::string b) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        std::vector<core::task_call> calls;
+        calls.push_back(core::task_call{sort_task, std::move(b)});
+        st.ex.dispatch(std::move(calls), [h, loop, in_flight = st.calls](std::size_t, result<core::bytes> r) {
+          asio::post(loop, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+          in_flight->end();  // after post() has returned: the loop may stop now
+        });
+      },
+      asio::use_awaitable, std::move(body));
+}
 
 // Replies are built into named locals before co_await: GCC 12 mis-destroys
 // temporaries of a conditional expression inside a co_await full-expression
@@ -66,8 +142,13 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     co_await reply(sock, refusal);
     co_return;
   }
-  auto r = co_await core::async_call(st.ex, sort_task, std::move(body));
-  std::string out = r.ok() ? std::move(r).value() : error_json(r.error().message());
+  std::string out;
+  if (st.calls->begin()) {
+    auto r = co_await sort_on_executor(st, std::move(body));
+    out = r.ok() ? std::move(r).value() : error_json(r.error().message());
+  } else {
+    out = error_json("the service is stopping");
+  }
   if (!out.empty() && out[0] == '{') {
     ++st.stats.errors;
   } else {
@@ -78,17 +159,43 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
 
 }  // namespace
 
-result<server_stats> serve(const server_options& o, core::executor& ex,
-                           const std::function<void(const std::string&)>& log) {
-  server_state st{o, ex, log, {}};
+result<core::report> serve(const serve_options& o, core::executor& ex, core::observer& obs) {
+  const auto log = [&obs](const std::string& line) { obs.message(line); };
+  auto calls = std::make_shared<drain>();
+  server_state st{o, ex, calls, {}};
+  const auto t0 = std::chrono::steady_clock::now();
+  // Worker processes start before the sockets exist: one forked later would
+  // inherit the listening socket and the open connections, and a connection
+  // the server closes would stay open in it.
+  ex.wait_ready();
+  const core::cancel_on_stop cancel_guard(ex, obs);
+  const std::stop_callback on_stop(obs.stop_token(), [&calls] { calls->stop(); });
   const status s = net::run_tcp_server(
-      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log, o.stop);
+      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log,
+      calls->loop_token());
   if (!s.ok()) return s;
-  return st.stats;
+
+  const server_stats& n = st.stats;
+  core::report r("sort-service serve");
+  r.work = std::to_string(n.connections) + " connections, " + std::to_string(n.sorted) + " sorted, " +
+           std::to_string(n.errors) + " error replies, " + std::to_string(n.dropped) + " dropped";
+  r.elapsed = std::chrono::steady_clock::now() - t0;
+  r.items = static_cast<double>(n.connections);
+  r.unit = "connections";
+  // The head says these.
+  r.add("connections", n.connections, "");
+  r.add("sorted", n.sorted, "");
+  r.add("errors", n.errors, "");
+  r.add("dropped", n.dropped, "");
+  core::add_executor_fields(r, ex);
+  return r;
 }
 
-result<std::string> call(const std::string& host, std::uint16_t port, std::string_view body,
-                         std::chrono::milliseconds timeout) {
+namespace {
+
+// One request to host:port: its reply, read until the server closes.
+result<std::string> request(const std::string& host, std::uint16_t port, std::string_view body,
+                            std::chrono::milliseconds timeout, const std::stop_token& stop) {
   asio::io_context ctx(1);
   std::optional<result<std::string>> out;
   asio::co_spawn(
@@ -127,9 +234,45 @@ result<std::string> call(const std::string& host, std::uint16_t port, std::strin
         out.emplace(std::move(response));
       },
       asio::detached);
+  std::atomic<bool> stopped{false};
+  const std::stop_callback on_stop(stop, [&] {
+    stopped = true;
+    asio::post(ctx, [&ctx] { ctx.stop(); });
+  });
   ctx.run();
+  if (stopped) return status::cancelled("stopped before the reply");
   if (!out) return status::internal("the client stopped early");
   return std::move(*out);
+}
+
+}  // namespace
+
+result<core::report> call(const call_options& o, core::observer& obs) {
+  std::string body = o.body;
+  if (o.input != nullptr) {
+    body.assign(std::istreambuf_iterator<char>(*o.input), std::istreambuf_iterator<char>());
+    if (o.input->bad()) return status::io_error("cannot read the request");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto reply = request(o.host, o.port, body, o.timeout, obs.stop_token());
+  if (!reply.ok()) return reply.error();
+  if (reply->empty())
+    return status::io_error(o.host + ":" + std::to_string(o.port) + " closed the connection without a reply");
+  const bool refused = reply->rfind("{\"error\"", 0) == 0;
+  obs.output(*reply + "\n");
+  if (refused) obs.message("error reply: " + *reply);
+
+  core::report r("sort-service call");
+  r.work = std::to_string(body.size()) + "-byte request to " + o.host + ":" + std::to_string(o.port) + ", " +
+           std::to_string(reply->size()) + "-byte reply";
+  r.elapsed = std::chrono::steady_clock::now() - t0;
+  r.failures = refused ? 1 : 0;
+  // The head says these.
+  r.add("request_bytes", static_cast<std::uint64_t>(body.size()), "");
+  r.add("reply_bytes", static_cast<std::uint64_t>(reply->size()), "");
+  r.add("error_reply", refused, refused ? "error reply" : "");
+  r.add("reply", *reply, "");  // on stdout already, but not under --json
+  return r;
 }
 
 }  // namespace scalekit::jobs::sort_service

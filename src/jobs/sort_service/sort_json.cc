@@ -11,6 +11,7 @@
 
 #include "scalekit/core/task.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "sort_json.h"
 
 namespace scalekit::jobs::sort_service {
 

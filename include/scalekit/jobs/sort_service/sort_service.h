@@ -7,52 +7,72 @@
 // the server replies with the sorted array as JSON ("[1, 2, 3]", Python's
 // json.dumps spacing) and closes. A bad request gets {"error": "..."} and a
 // close; the server keeps serving.
+//
+// Two entries of the one job shape (core/job.h): serve(), a service that runs
+// until the observer's stop token fires, and call(), its client.
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
-#include <stop_token>
+#include <iosfwd>
 #include <string>
-#include <string_view>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 
 namespace scalekit::jobs::sort_service {
 
-/// Parse a JSON array of integers (each fitting in 64 signed bits), sort it,
-/// and return it as JSON. @throws std::invalid_argument naming the problem.
-std::string sort_json(std::string_view body);
-
-/// {"error": "<message>"} with the message JSON-escaped.
-std::string error_json(std::string_view message);
-
-inline constexpr const char* sort_task = "sort.json";
-/// Register sort.json: payload a request body, result the reply (sorted array
-/// or error object). Never fails as a task: a bad body is an error reply.
+/// Register the task the server sends its requests to (a request body in, the
+/// reply out). Worker processes of a processes executor need it: call it at
+/// program start, before core::run_worker_if_requested().
 void register_tasks();
 
-struct server_options {
+struct serve_options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 2015;                          ///< 0: any free port (the log line says which)
+  /// 0: any free port (the "listening on HOST:PORT" message says which).
+  std::uint16_t port = 2015;
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  ///< larger declared lengths are refused unread
   std::chrono::milliseconds idle_timeout{10000};      ///< a connection silent this long is closed unanswered
   std::chrono::milliseconds read_timeout{10000};      ///< from the length to the body's last byte
-  /// Serve until a stop is requested here (the stop signals, for the command line).
-  std::stop_token stop;
 };
 
-struct server_stats {
-  std::uint64_t connections = 0, sorted = 0, errors = 0, dropped = 0;
+/// Serve on o.host:o.port, sorting on `ex` (once its workers are ready:
+/// executor::wait_ready()), until `obs.stop_token()` fires;
+/// then stop accepting, cancel `ex` (requests still queued get an error
+/// reply), wait for the calls that run, and return the report.
+///
+/// Messages: "listening on HOST:PORT" once the socket is bound, and errors of
+/// the accept loop. Bad requests are not failures: they get their error reply
+/// and count in the report.
+///
+/// Report ("sort-service serve"): connections, sorted, errors (error
+/// replies), dropped (connections that sent no request), and the executor's
+/// fields (core::add_executor_fields).
+///
+/// Errors: invalid_argument for a host that is not an IP address; io_error
+/// "cannot listen on HOST:PORT: ..." when the port cannot be bound.
+result<core::report> serve(const serve_options& o, core::executor& ex, core::observer& obs);
+
+struct call_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 2015;
+  std::chrono::milliseconds timeout{60000};  ///< for the connection, then for the whole reply
+  /// The request body, a JSON array of integers...
+  std::string body;
+  /// ...or, when not null, the stream it is read from to its end (the command
+  /// line: standard input).
+  std::istream* input = nullptr;
 };
 
-/// Serve until o.stop is requested. `log` gets one line per notable event
-/// (listening address, errors). Returns the counts; fails when it cannot listen.
-result<server_stats> serve(const server_options& o, core::executor& ex,
-                           const std::function<void(const std::string&)>& log);
-
-/// The client: send `body`, return the reply. Fails on connection errors.
-result<std::string> call(const std::string& host, std::uint16_t port, std::string_view body,
-                         std::chrono::milliseconds timeout);
+/// Send one request to a sort service and output its reply, one line.
+/// An error reply ({"error": ...}) is also a message and a failure.
+///
+/// Report ("sort-service call"): request_bytes, reply_bytes, reply (the reply
+/// itself, for --json, whose stdout is the report).
+///
+/// Errors: io_error when the service cannot be reached or closes without a
+/// reply; timeout when the reply does not come within o.timeout; cancelled
+/// when the observer's stop was requested first.
+result<core::report> call(const call_options& o, core::observer& obs);
 
 }  // namespace scalekit::jobs::sort_service
