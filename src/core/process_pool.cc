@@ -283,6 +283,10 @@ void process_pool::spawn_worker(worker& w) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, sv[1], worker_fd);  // dup2 clears close-on-exec
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  // Nothing else of ours reaches a worker, close-on-exec or not (Asio's
+  // sockets are not): a worker holding a client's connection or a listening
+  // socket would keep them open after the master closed them.
+  posix_spawn_file_actions_addclosefrom_np(&fa, worker_fd + 1);
   posix_spawn_file_actions_adddup2(&fa, 2, 1);  // a task's stray prints must not reach our stdout
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);

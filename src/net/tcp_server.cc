@@ -58,6 +58,9 @@ status run_tcp_server(const std::string& host, std::uint16_t port, const connect
   });
   asio::co_spawn(loop, accept_loop(acceptor, on_connection, log), asio::detached);
   loop.run();
+  // Stopped with calls maybe still running on an executor: none may post to
+  // the loop after it is gone.
+  core::wait_for_calls(loop);
   return {};
 }
 

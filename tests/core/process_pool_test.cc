@@ -244,6 +244,28 @@ TEST(ProcessPool, CancelEndsRunningWorkersAndTheirTemporaryFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// A descriptor the master opened without close-on-exec (as Asio opens its
+// sockets) never reaches a worker: a worker must not keep a client's
+// connection or a listening socket open.
+TEST(ProcessPool, WorkersInheritNoDescriptorsButTheirSocket) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  // High numbers, no O_CLOEXEC: not to be mistaken for the worker's own.
+  const int leaky[2] = {::dup2(p[0], 200), ::dup2(p[1], 201)};
+  ::close(p[0]);
+  ::close(p[1]);
+  process_pool pool({.workers = 1});
+  auto r = pool.map("test.open_fds", {""});
+  ::close(leaky[0]);
+  ::close(leaky[1]);
+  ASSERT_TRUE(r[0].ok()) << r[0].error().message();
+  std::istringstream fds(r[0].value());
+  for (int fd; fds >> fd;) {
+    EXPECT_NE(fd, leaky[0]) << r[0].value();
+    EXPECT_NE(fd, leaky[1]) << r[0].value();
+  }
+}
+
 TEST(ProcessPool, NoWorkerOutlivesThePool) {
   std::vector<int> pids;
   {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -57,6 +58,13 @@ void register_test_tasks() {
     (void)file->write("partial", 7);
     std::this_thread::sleep_for(std::chrono::seconds(60));
     return {};
+  });
+  // The descriptors open in the worker, space-separated.
+  r.add("test.open_fds", [](std::string_view) {
+    std::string out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+      out += e.path().filename().string() + " ";
+    return out;
   });
   r.add("test.crash", [](std::string_view) -> bytes {
     ::raise(SIGSEGV);

@@ -26,8 +26,10 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -67,9 +69,38 @@ class task_handle {
 /// Start `t` on `ex`; it runs when the loop gets to it (after the caller's next co_await).
 task_handle spawn(const asio::any_io_executor& ex, task<void> t);
 
+namespace detail {
+// The async_calls of one loop whose completion may still post to it: a loop
+// must not be destroyed while any is left (wait_for_calls).
+class outstanding_calls : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  explicit outstanding_calls(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+  void begin() {
+    std::scoped_lock lock(mutex_);
+    ++count_;
+  }
+  void end() {
+    std::scoped_lock lock(mutex_);
+    if (--count_ == 0) none_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mutex_);
+    none_.wait(lock, [&] { return count_ == 0; });
+  }
+
+ private:
+  void shutdown() override {}
+  std::mutex mutex_;
+  std::condition_variable none_;
+  std::size_t count_ = 0;  // guarded by mutex_
+};
+}  // namespace detail
+
 /// Run one call on `ex` (a thread pool, worker processes...) and resume the
 /// calling task with its result on its own loop: the seed's run_in_executor.
-/// The loop thread never runs the call.
+/// The loop thread never runs the call. A loop that may be stopped with calls
+/// still running must wait_for_calls() before it is destroyed.
 inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payload) {
   auto loop = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<bytes>)>(
@@ -78,17 +109,29 @@ inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payl
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         // Outstanding work keeps the loop running until post() has fully
         // returned on the executor's thread; without it the loop could finish
-        // and be destroyed while post() is still signalling it.
+        // and be destroyed while post() is still signalling it. The count
+        // covers a loop that was stopped instead (see wait_for_calls).
         auto guard = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(loop);
-        std::vector<task_call> calls;
-        calls.push_back(task_call{std::move(n), std::move(p)});
-        ex.dispatch(std::move(calls), [h, loop, guard](std::size_t, result<bytes> r) {
-          asio::post(loop, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        auto& calls = asio::use_service<detail::outstanding_calls>(asio::query(loop, asio::execution::context));
+        calls.begin();
+        std::vector<task_call> batch;
+        batch.push_back(task_call{std::move(n), std::move(p)});
+        ex.dispatch(std::move(batch), [h, loop, guard, &calls](std::size_t, result<bytes> r) mutable {
+          // The handler (the suspended task) now lives only in the posted
+          // function, which the loop runs or, stopped, destroys with itself.
+          asio::post(loop, [h = std::move(h), r = std::move(r)]() mutable { (*h)(std::move(r)); });
           guard->reset();
+          calls.end();  // last: the loop may be destroyed from here on
         });
       },
       asio::use_awaitable, std::move(name), std::move(payload));
 }
+
+/// Block until every async_call started on `ctx` has handed its result back
+/// (posted to the loop, run or not). Call it after ctx.run() returned because
+/// of ctx.stop(), before `ctx` is destroyed, and cancel the executors first so
+/// the wait is short. Thread-safe.
+inline void wait_for_calls(asio::io_context& ctx) { asio::use_service<detail::outstanding_calls>(ctx).wait(); }
 
 /// Read from a socket (or descriptor) what has already arrived, up to the
 /// buffer's size, without waiting: the bytes read, and an error other than
