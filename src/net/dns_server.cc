@@ -25,6 +25,7 @@
 
 #include "scalekit/core/async.h"
 #include "scalekit/net/dns.h"
+#include "scalekit/net/socket_io.h"
 
 namespace scalekit::net::dns {
 
@@ -192,10 +193,10 @@ core::task<void> tcp_session(tcp::socket sock, loop_state& st) {
   std::vector<std::uint8_t> query, reply;
   for (;;) {
     std::uint8_t len_bytes[2];
-    auto [ec, n] = co_await core::read_within(sock, asio::buffer(len_bytes), st.o.tcp_idle_timeout);
+    auto [ec, n] = co_await net::read_within(sock, asio::buffer(len_bytes), st.o.tcp_idle_timeout);
     if (ec) co_return;  // closed, reset or idle: the client is done with us
     query.resize(static_cast<std::size_t>(len_bytes[0] << 8 | len_bytes[1]));
-    auto [ec2, got] = co_await core::read_within(sock, asio::buffer(query), st.o.tcp_idle_timeout);
+    auto [ec2, got] = co_await net::read_within(sock, asio::buffer(query), st.o.tcp_idle_timeout);
     if (ec2) co_return;
     ++st.stats.tcp_queries;
     const outcome out = answer(query, st.z, transport::tcp, reply);

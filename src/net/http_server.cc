@@ -3,6 +3,7 @@
 
 #include "scalekit/net/http_server.h"
 
+#include "scalekit/net/socket_io.h"
 #include "scalekit/net/tcp_server.h"
 
 namespace scalekit::net {
@@ -19,7 +20,7 @@ struct server_state {
 };
 
 core::task<void> send(tcp::socket& sock, const std::string& bytes) {
-  co_await core::write_all(sock, asio::buffer(bytes));
+  co_await net::write_all(sock, asio::buffer(bytes));
 }
 
 core::task<void> handle_connection(tcp::socket sock, server_state& st) {
@@ -37,11 +38,11 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
         co_return;
       }
       char chunk[4096];
-      auto [ec, n] = co_await core::read_within(sock, asio::buffer(chunk, 1), st.o.idle_timeout);
+      auto [ec, n] = co_await net::read_within(sock, asio::buffer(chunk, 1), st.o.idle_timeout);
       if (ec) co_return;  // closed, reset or idle: nobody waits for an answer
       buf.append(chunk, n);
       asio::error_code more;
-      const std::size_t extra = core::read_available(sock, asio::buffer(chunk), more);
+      const std::size_t extra = net::read_available(sock, asio::buffer(chunk), more);
       buf.append(chunk, extra);
       if (more && buf.find("\r\n\r\n") == std::string::npos) co_return;  // the peer is gone mid-head
     }

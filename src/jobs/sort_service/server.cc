@@ -19,6 +19,7 @@
 
 #include "scalekit/core/async.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/net/socket_io.h"
 #include "scalekit/net/tcp_server.h"
 #include "sort_json.h"
 
@@ -108,13 +109,13 @@ core::task<result<core::bytes>> sort_on_executor(server_state& st, std::string b
 // (ASan: free of a non-heap address). TODO: Remove this workaround when the
 // bug is fixed.
 core::task<void> reply(tcp::socket& sock, const std::string& body) {
-  co_await core::write_all(sock, asio::buffer(body));  // a vanished client is not an error here
+  co_await net::write_all(sock, asio::buffer(body));  // a vanished client is not an error here
 }
 
 core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   ++st.stats.connections;
   unsigned char header[8];
-  auto [ec, n] = co_await core::read_within(sock, asio::buffer(header), st.o.idle_timeout);
+  auto [ec, n] = co_await net::read_within(sock, asio::buffer(header), st.o.idle_timeout);
   if (ec) {
     ++st.stats.dropped;  // no request arrived (closed, reset, idle): nobody to answer
     co_return;
@@ -129,7 +130,7 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     co_return;
   }
   std::string body(length, '\0');
-  auto [ec2, got] = co_await core::read_within(sock, asio::buffer(body), st.o.read_timeout);
+  auto [ec2, got] = co_await net::read_within(sock, asio::buffer(body), st.o.read_timeout);
   if (ec2) {
     ++st.stats.errors;
     std::string what = "short body: expected " + std::to_string(length) + " bytes, got ";
