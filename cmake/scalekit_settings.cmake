@@ -10,11 +10,11 @@ target_compile_options(scalekit_settings INTERFACE
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 misreads a coroutine frame's class-level operator new/delete (Asio's
   # awaitable frames) as a mismatched pair under the sanitizers' optimizations.
-  # TODO: Remove this workaround when the bug is fixed.
+  # A workaround listed in docs/DESIGN.md.
   target_compile_options(scalekit_settings INTERFACE -Wno-mismatched-new-delete)
   # GCC 12 reports impossible overlaps in std::string concatenation at -O3
   # (GCC bug 105651), which would fail -Werror builds.
-  # TODO: Remove this workaround when the bug is fixed.
+  # A workaround listed in docs/DESIGN.md.
   target_compile_options(scalekit_settings INTERFACE -Wno-restrict)
 endif()
 if(SCALEKIT_WERROR)

@@ -326,7 +326,7 @@ core::task<result<std::vector<redis_reply>>> redis_client::pipeline(std::vector<
   auto c = conn_;
   using outcome = result<std::vector<redis_reply>>;
   // The starter is a named local, not a temporary inside the co_await: GCC 12
-  // destroys such temporaries twice. TODO: Remove this workaround when the bug is fixed.
+  // destroys such temporaries twice (a workaround listed in docs/DESIGN.md).
   std::function<void(std::function<void(outcome)>)> start =
       [c, cmds = std::move(commands)](std::function<void(outcome)> f) {
         if (c->lost || !c->ac) return f(status::io_error("redis: connection lost"));

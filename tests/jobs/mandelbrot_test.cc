@@ -22,7 +22,7 @@ const register_once registered;
 }  // namespace
 
 // The raw-RGB checksums the seed's Python draws (also what Celery's workers
-// produce, per shared/spec/celery-redis-protocol.md section 7).
+// produce, per docs/spec/celery-redis-protocol.md, "Checking compatibility").
 TEST(Mandelbrot, MatchesTheSeedPixelForPixel64x48) {
   auto ex = core::make_inline_executor();
   auto img = render({64, 48, 1000}, *ex);

@@ -68,7 +68,7 @@ std::string reference_encode(const rle::bitmap& b) {
 
 }  // namespace
 
-// The worked example of shared/spec/rle-format.md, byte for byte.
+// The 255x4 example of docs/spec/rle-format.md, byte for byte.
 TEST(Rle, TheSpecsExample) {
   rle::bitmap b(255, 4);
   for (std::uint32_t x = 0; x < 255; ++x) {

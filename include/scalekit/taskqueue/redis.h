@@ -45,7 +45,7 @@ struct redis_endpoint {
 /// A command's words: words("SET", key, value). Use it (or a named vector)
 /// rather than a braced list inside a co_await expression: GCC 12 fails on the
 /// list's backing array there ("array used as initializer").
-/// TODO: Remove this workaround when the bug is fixed.
+/// (A workaround listed in docs/DESIGN.md.)
 template <typename... Word>
 std::vector<std::string> words(Word&&... w) {
   std::vector<std::string> v;

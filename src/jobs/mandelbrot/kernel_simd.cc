@@ -5,7 +5,7 @@
 // initializer, which costs ~4 ms at every start of every scalekit command.
 // Highway is used header-only for a fixed set of x86 targets, and
 // core/simd_target.h picks the target.
-// TODO: Remove this workaround when the bug is fixed.
+// A workaround: docs/DESIGN.md lists it ("Compiler and library workarounds").
 //
 // Each lane follows one pixel with exactly the scalar kernel's operations
 // (no FMA: the build sets -ffp-contract=off), so both kernels produce the same

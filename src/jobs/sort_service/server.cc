@@ -106,7 +106,7 @@ core::task<result<core::bytes>> sort_on_executor(server_state& st, std::string b
 
 // Replies are built into named locals before co_await: GCC 12 mis-destroys
 // temporaries of a conditional expression inside a co_await full-expression
-// (ASan: free of a non-heap address). TODO: Remove this workaround when the
+// (ASan: free of a non-heap address). A workaround listed in docs/DESIGN.md; remove it when the
 // bug is fixed.
 core::task<void> reply(tcp::socket& sock, const std::string& body) {
   co_await net::write_all(sock, asio::buffer(body));  // a vanished client is not an error here

@@ -35,7 +35,7 @@ core::task<void> message_handler::handle(std::string raw, std::string list_key) 
   const verdict v = co_await decide(m, deliveries, queue, slot);
   if (v.dropped) co_return;
   // A named local, not a conditional expression inside the co_await: GCC 12
-  // destroys such a temporary twice. TODO: Remove this workaround when the bug is fixed.
+  // destroys such a temporary twice (a workaround listed in docs/DESIGN.md).
   const std::string stored = m.ignore_result ? std::string() : v.meta;
   slot.release();
   co_await finish(m.delivery_tag, m.id, stored);
