@@ -240,13 +240,16 @@ result<core::report> sort(const sort_options& o, core::executor& ex, core::obser
                });
     if (t.bad == 0 && !obs.stop_requested()) {
       core::thread_pool sorters(ex.concurrency());
-      sorters.parallel_for(0, runs.size(), [&](std::size_t i) { std::sort(runs[i].begin(), runs[i].end()); });
+      sorters.parallel_for(0, runs.size(), [&](std::size_t i) {
+        if (!obs.stop_requested()) std::sort(runs[i].begin(), runs[i].end());  // a stop skips the runs left
+      });
+      stopped = obs.stop_requested();
       using head = std::pair<std::uint32_t, std::size_t>;  // value, run
       std::priority_queue<head, std::vector<head>, std::greater<>> heap;
       std::vector<std::size_t> pos(runs.size(), 0);
       for (std::size_t r = 0; r < runs.size(); ++r)
         if (!runs[r].empty()) heap.push({runs[r][0], r});
-      for (std::uint64_t n = 1; !heap.empty(); ++n) {
+      for (std::uint64_t n = 1; !stopped && !heap.empty(); ++n) {
         const auto [v, r] = heap.top();
         heap.pop();
         append_line(out.buffer(), v);
