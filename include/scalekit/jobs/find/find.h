@@ -66,6 +66,8 @@ struct options {
 /// request.
 /// The report: matches, paths, directories, unreadable, and the threads as
 /// executor ("threads") and jobs.
+/// Thread safety: one call per observer at a time; output() is called from
+/// the walk's threads, one call at a time.
 result<core::report> run(const options& o, core::observer& obs);
 
 }  // namespace scalekit::jobs::find

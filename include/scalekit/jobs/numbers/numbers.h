@@ -75,6 +75,8 @@ struct sort_options {
 /// an io_error when the directory cannot be created, cancelled after a stop
 /// request (the files already written stay, each whole).
 /// The report: files, numbers, bytes, bad_inputs, dir and the executor.
+/// After a stop `ex` is cancelled for good (executor::cancel()).
+/// Thread safety: one call per observer at a time.
 result<core::report> generate(const gen_options& o, core::executor& ex, core::observer& obs);
 
 /// Merge and sort the files on `ex` into o.output, byte-identical to `sort -n`,
@@ -85,7 +87,8 @@ result<core::report> generate(const gen_options& o, core::executor& ex, core::ob
 /// for options it refuses, an io_error when the output cannot be written (before
 /// the work), cancelled after a stop request (nothing written).
 /// The report: files, numbers, bytes (written), bad_inputs, output, the method
-/// and the executor.
+/// and the executor. After a stop `ex` is cancelled for good.
+/// Thread safety: one call per observer at a time.
 result<core::report> sort(const sort_options& o, core::executor& ex, core::observer& obs);
 
 /// Register the job's tasks (numbers.gen, numbers.count, numbers.load) in

@@ -124,7 +124,9 @@ struct options {
 /// The report: files, lines, bytes, binary_skipped, unreadable, shares,
 /// queries, matching_lines, failed_queries, load_s, the query latency (p50 and
 /// p99, as query_p50_s and, for scripts, query_p50_us) and the executor.
+/// After a stop `ex` is cancelled for good (executor::cancel()).
 /// REQUIRES: register_tasks() ran in this program (and so in its workers).
+/// Thread safety: one call per observer at a time.
 result<core::report> run(const options& o, core::executor& ex, core::observer& obs);
 
 /// Register search.load, search.query and search.unload.
