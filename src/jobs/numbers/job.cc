@@ -30,7 +30,9 @@ struct tally {
 };
 
 void show(core::observer& obs, tally& t, std::string_view message) {
-  if (t.shown >= max_messages_total) return;
+  // After a stop the run is cancelled, and what failed then is the stop's
+  // doing (a worker that is ending refuses new files): not shown.
+  if (t.shown >= max_messages_total || obs.stop_requested()) return;
   obs.message(message);
   ++t.shown;
 }
