@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -18,8 +19,10 @@ namespace {
 // can remove them (die_of_signal). Never destroyed: signals may come late.
 struct temporaries {
   std::mutex mutex;
-  std::set<std::string> paths;  // guarded by mutex
-  bool closed = false;          // guarded by mutex: removed for good, the process is dying
+  std::set<std::string> paths;      // guarded by mutex
+  bool closed = false;              // guarded by mutex: removed for good, the process is dying
+  int creating = 0;                 // guarded by mutex: create() calls between their check and their insert
+  std::condition_variable created;  // creating dropped to 0
 };
 temporaries& live_temporaries() {
   static auto* t = new temporaries;
@@ -43,36 +46,42 @@ result<atomic_file> atomic_file::create(const std::string& path) {
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  int fd;
+  // Made and tracked as one step that remove_temporary_files(), run by a
+  // thread about to end the process, waits for or refuses: so no temporary
+  // outlives a process that dies of a signal whatever its other threads were
+  // doing. mkstemp runs outside the lock, so threads create files in parallel.
+  auto& t = live_temporaries();
   {
-    // Made and tracked under one lock: remove_temporary_files(), run by a
-    // thread about to end the process, either removes it or has refused it,
-    // so no temporary outlives a process that dies of a signal whatever its
-    // other threads were doing.
-    auto& t = live_temporaries();
     std::scoped_lock lock(t.mutex);
     if (t.closed) return status::cancelled("cannot write '" + path + "': the process is ending");
-    fd = ::mkstemp(temp.data());
-    if (fd < 0) return status::io_error("cannot write '" + path + "': " + std::strerror(errno));
-    t.paths.insert(temp);
+    ++t.creating;
   }
+  const int fd = ::mkstemp(temp.data());
+  const int err = errno;
+  {
+    std::scoped_lock lock(t.mutex);
+    if (fd >= 0) t.paths.insert(temp);
+    if (--t.creating == 0 && t.closed) t.created.notify_all();
+  }
+  if (fd < 0) return status::io_error("cannot write '" + path + "': " + std::strerror(err));
   std::FILE* file = ::fdopen(fd, "wb");
   if (file == nullptr) {
-    const int err = errno;
+    const int fdopen_err = errno;
     ::close(fd);
     ::unlink(temp.c_str());
     untrack(temp);
-    return status::io_error("cannot write '" + path + "': " + std::strerror(err));
+    return status::io_error("cannot write '" + path + "': " + std::strerror(fdopen_err));
   }
   return atomic_file(path, std::move(temp), file);
 }
 
 void remove_temporary_files() noexcept {
   auto& t = live_temporaries();
-  std::scoped_lock lock(t.mutex);
+  std::unique_lock lock(t.mutex);
+  t.closed = true;                                        // refuse new ones, then
+  t.created.wait(lock, [&] { return t.creating == 0; });  // let those halfway be tracked
   for (const auto& p : t.paths) ::unlink(p.c_str());
   t.paths.clear();
-  t.closed = true;
 }
 
 atomic_file::atomic_file(atomic_file&& other) noexcept

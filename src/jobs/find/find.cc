@@ -21,6 +21,7 @@ namespace {
 struct walker {
   std::string query;
   bool files_only = false;
+  std::stop_token stop;
   std::function<void(std::string_view)> on_matches;
   std::function<void(const std::string&)> on_error;
   core::thread_pool* pool = nullptr;
@@ -46,6 +47,7 @@ struct walker {
   }
 
   void list(const std::string& dir) {
+    if (stop.stop_requested()) return;  // the walk ends: the listings queued drain at once
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
       errors.fetch_add(1, std::memory_order_relaxed);
@@ -61,6 +63,7 @@ struct walker {
     const std::size_t base = path.size();
     std::uint64_t seen = 0;
     while (dirent* e = ::readdir(d)) {
+      if ((seen & 1023) == 1023 && stop.stop_requested()) break;  // a huge directory stops too
       const char* name = e->d_name;
       if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
       ++seen;
@@ -114,6 +117,7 @@ result<walk_stats> walk(const std::string& root, std::string_view query, const w
   w->on_matches = on_matches;
   w->on_error = on_error;
   w->pool = &pool;
+  w->stop = options.stop;
   w->enqueue(start);
   {
     std::unique_lock lock(w->done_mutex);

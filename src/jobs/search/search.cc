@@ -241,8 +241,9 @@ struct engine::query_state {
   status error;
 };
 
-result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::string& dir, const options& o,
-                                             const std::function<void(const std::string&)>& on_error) {
+result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::string& dir, const engine_options& o,
+                                             const std::function<void(const std::string&)>& on_error,
+                                             std::stop_token stop) {
   std::unique_ptr<engine> e(new engine(ex, o));
   e->nonce_ = std::random_device{}() & 0xFFFFFFFFFFFFull;
 
@@ -251,6 +252,7 @@ result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::stri
   find::walk_options wo;
   wo.threads = o.walk_threads;
   wo.regular_files_only = true;
+  wo.stop = stop;
   std::uint64_t walk_errors = 0;
   auto walked = find::walk(
       dir, "", wo,
@@ -266,6 +268,7 @@ result<std::unique_ptr<engine>> engine::open(core::executor& ex, const std::stri
         on_error(msg);
       });
   if (!walked.ok()) return walked.error();
+  if (stop.stop_requested()) return status::cancelled("search stopped while walking '" + dir + "'");
   std::sort(paths.begin(), paths.end());
   std::vector<file_entry> files;
   files.reserve(paths.size());

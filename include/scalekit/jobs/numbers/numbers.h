@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 
 namespace scalekit::jobs::numbers {
@@ -43,45 +44,55 @@ void parse_file(std::string_view text, std::string_view path, std::uint32_t max,
 
 enum class sort_method { counter, memory };
 
+/// `numbers gen`: what to write.
 struct gen_options {
-  std::string dir = "numbers";
-  std::uint64_t files = 0;
+  std::string dir = "numbers";  ///< created if missing
+  std::uint64_t files = 0;      ///< numbers_0 .. numbers_<files-1>; at least 1
   std::uint32_t per_file = 100;
-  std::uint32_t max = 10000;
-  std::uint64_t seed = 0;
-  std::uint64_t files_per_task = 0;  ///< 0: automatic
-};
-
-struct sort_options {
-  std::string dir = "numbers";
-  std::uint64_t files = 0;
-  std::string output = "sorted_nums.txt";
-  sort_method method = sort_method::counter;
-  std::uint32_t max = 100000;  ///< largest value the counter accepts (the seed's MAXINT)
+  std::uint32_t max = 10000;  ///< values are uniform in [1, max]; at least 1
+  std::uint64_t seed = 0;     ///< the same seed writes the same files
+  /// Files per task; 0: automatic (about 32 tasks per worker, 16 to 256 files each:
+  /// a stop lets running tasks finish, so they stay short).
   std::uint64_t files_per_task = 0;
 };
 
-struct run_report {
-  std::uint64_t files = 0, numbers = 0, bytes = 0;
-  std::uint64_t bad = 0;              ///< bad inputs (lines, missing files)
-  std::vector<std::string> messages;  ///< the first of them, for the user
+/// `numbers sort`: what to merge, and where.
+struct sort_options {
+  std::string dir = "numbers";
+  std::uint64_t files = 0;  ///< numbers_0 .. numbers_<files-1>; at least 1
+  std::string output = "sorted_nums.txt";
+  /// counter: flat memory (a table of max + 1 counts); memory: every value
+  /// loaded, runs sorted in parallel and merged (memory grows with the input).
+  sort_method method = sort_method::counter;
+  std::uint32_t max = 100000;        ///< largest value the counter accepts (the seed's MAXINT)
+  std::uint64_t files_per_task = 0;  ///< 0: automatic (about 32 tasks per worker, 16 to 16384 files each)
 };
 
-/// Progress callback: (files done, files total).
-using progress_fn = std::function<void(std::uint64_t, std::uint64_t)>;
+/// Write the files on `ex`, each whole or not at all (through a temporary
+/// renamed into place): a stop or a crash never leaves a partial file.
+/// Progress in files. A file that cannot be written is a message naming it and
+/// a failure; the rest go on. Returns invalid_argument for options it refuses,
+/// an io_error when the directory cannot be created, cancelled after a stop
+/// request (the files already written stay, each whole).
+/// The report: files, numbers, bytes, bad_inputs, dir and the executor.
+/// After a stop `ex` is cancelled for good (executor::cancel()).
+/// Thread safety: one call per observer at a time.
+result<core::report> generate(const gen_options& o, core::executor& ex, core::observer& obs);
 
-/// Write the files on `ex`. Failures to write are bad inputs in the report.
-result<run_report> generate(const gen_options& o, core::executor& ex, const progress_fn& progress = {});
+/// Merge and sort the files on `ex` into o.output, byte-identical to `sort -n`,
+/// through a temporary file renamed into place only when every input was good.
+/// Progress in files. Each bad input (a bad line, a missing file) is a failure,
+/// the first 20 of them messages ("file:line: 'text': problem"); with any, no
+/// output is written and an existing one is untouched. Returns invalid_argument
+/// for options it refuses, an io_error when the output cannot be written (before
+/// the work), cancelled after a stop request (nothing written).
+/// The report: files, numbers, bytes (written), bad_inputs, output, the method
+/// and the executor. After a stop `ex` is cancelled for good.
+/// Thread safety: one call per observer at a time.
+result<core::report> sort(const sort_options& o, core::executor& ex, core::observer& obs);
 
-/// Merge and sort the files on `ex` into o.output, through a temporary file that
-/// is renamed into place only when every input was good. With bad inputs the
-/// report counts them and no output is written (an existing one is untouched).
-result<run_report> sort(const sort_options& o, core::executor& ex, const progress_fn& progress = {});
-
-inline constexpr const char* gen_task = "numbers.gen";
-inline constexpr const char* count_task = "numbers.count";
-inline constexpr const char* load_task = "numbers.load";
-/// Register the three tasks in core::task_registry::global().
+/// Register the job's tasks (numbers.gen, numbers.count, numbers.load) in
+/// core::task_registry::global(): before run_worker_if_requested().
 void register_tasks();
 
 }  // namespace scalekit::jobs::numbers
