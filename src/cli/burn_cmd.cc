@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "common.h"
+#include "command.h"
+#include "executor_flags.h"
+#include "runner.h"
 #include "scalekit/jobs/burn/burn.h"
 
 namespace scalekit::cli {

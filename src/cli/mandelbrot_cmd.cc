@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "common.h"
+#include "command.h"
+#include "executor_flags.h"
+#include "runner.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 namespace scalekit::cli {

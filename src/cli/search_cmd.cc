@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "common.h"
+#include "command.h"
+#include "executor_flags.h"
+#include "runner.h"
 #include "scalekit/jobs/search/search.h"
 
 namespace scalekit::cli {

@@ -2,7 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "common.h"
+#include "command.h"
+#include "runner.h"
 #include "scalekit/jobs/sleepers/sleepers.h"
 
 namespace scalekit::cli {

@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 
-#include "common.h"
+#include "command.h"
+#include "executor_flags.h"
+#include "runner.h"
 #include "scalekit/jobs/thumbnail/thumbnail.h"
 
 namespace scalekit::cli {
