@@ -1,5 +1,6 @@
 #include "scalekit/core/atomic_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,18 +35,34 @@ void untrack(const std::string& temp) {
   t.paths.erase(temp);
 }
 
-mode_t current_umask() {
-  const mode_t m = ::umask(0);
-  ::umask(m);
+// Read once, from /proc: umask() can only be read by setting it, and another
+// thread creating a file in that moment would get the wrong permissions.
+mode_t process_umask() {
+  static const mode_t m = [] {
+    std::FILE* f = std::fopen("/proc/self/status", "re");
+    unsigned value = 0;
+    bool found = false;
+    char line[256];
+    while (f != nullptr && !found && std::fgets(line, sizeof line, f) != nullptr)
+      found = std::sscanf(line, "Umask: %o", &value) == 1;
+    if (f != nullptr) std::fclose(f);
+    if (found) return static_cast<mode_t>(value);
+    const mode_t old = ::umask(0);  // kernels before 4.7 do not show it
+    ::umask(old);
+    return old;
+  }();
   return m;
 }
 }  // namespace
 
-result<atomic_file> atomic_file::create(const std::string& path) {
+result<atomic_file> atomic_file::create(const std::string& path, mode m) {
   namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::string temp = path;
+  if (m == mode::replace) {
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  }
   // Made and tracked as one step that remove_temporary_files(), run by a
   // thread about to end the process, waits for or refuses: so no temporary
   // outlives a process that dies of a signal whatever its other threads were
@@ -56,7 +73,8 @@ result<atomic_file> atomic_file::create(const std::string& path) {
     if (t.closed) return status::cancelled("cannot write '" + path + "': the process is ending");
     ++t.creating;
   }
-  const int fd = ::mkstemp(temp.data());
+  const int fd = m == mode::replace ? ::mkostemp(temp.data(), O_CLOEXEC)
+                                    : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   const int err = errno;
   {
     std::scoped_lock lock(t.mutex);
@@ -64,15 +82,7 @@ result<atomic_file> atomic_file::create(const std::string& path) {
     if (--t.creating == 0 && t.closed) t.created.notify_all();
   }
   if (fd < 0) return status::io_error("cannot write '" + path + "': " + std::strerror(err));
-  std::FILE* file = ::fdopen(fd, "wb");
-  if (file == nullptr) {
-    const int fdopen_err = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    untrack(temp);
-    return status::io_error("cannot write '" + path + "': " + std::strerror(fdopen_err));
-  }
-  return atomic_file(path, std::move(temp), file);
+  return atomic_file(path, std::move(temp), fd, m);
 }
 
 void remove_temporary_files() noexcept {
@@ -87,11 +97,17 @@ void remove_temporary_files() noexcept {
 atomic_file::atomic_file(atomic_file&& other) noexcept
     : path_(std::move(other.path_)),
       temp_(std::exchange(other.temp_, {})),
+      fd_(std::exchange(other.fd_, -1)),
       file_(std::exchange(other.file_, nullptr)),
+      mode_(other.mode_),
       committed_(other.committed_) {}
 
 atomic_file::~atomic_file() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (file_ != nullptr) {
+    std::fclose(file_);
+  } else if (fd_ >= 0) {
+    ::close(fd_);
+  }
   if (!committed_ && !temp_.empty()) {
     ::unlink(temp_.c_str());
     untrack(temp_);
@@ -102,19 +118,38 @@ status atomic_file::error(const std::string& what) const {
   return status::io_error("cannot write '" + path_ + "': " + what);
 }
 
+std::FILE* atomic_file::stream() noexcept {
+  if (file_ == nullptr && fd_ >= 0) file_ = ::fdopen(fd_, "wb");
+  return file_;
+}
+
 status atomic_file::write(const void* data, std::size_t n) {
-  if (std::fwrite(data, 1, n, file_) != n) return error(std::strerror(errno));
+  if (file_ != nullptr) {
+    if (std::fwrite(data, 1, n, file_) != n) return error(std::strerror(errno));
+    return {};
+  }
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return error(std::strerror(errno));
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
   return {};
 }
 
 status atomic_file::commit() {
   // mkstemp makes 0600 files; give the output the permissions a plain create would.
-  if (std::fflush(file_) != 0 || ::fchmod(::fileno(file_), 0666 & ~current_umask()) != 0)
-    return error(std::strerror(errno));
-  const int closed = std::fclose(file_);
+  if (file_ != nullptr && std::fflush(file_) != 0) return error(std::strerror(errno));
+  if (mode_ == mode::replace && ::fchmod(fd_, 0666 & ~process_umask()) != 0) return error(std::strerror(errno));
+  const int closed = file_ != nullptr ? std::fclose(file_) : ::close(fd_);
   file_ = nullptr;
+  fd_ = -1;
   if (closed != 0) return error(std::strerror(errno));
-  if (::rename(temp_.c_str(), path_.c_str()) != 0) return error(std::strerror(errno));
+  if (mode_ == mode::replace && ::rename(temp_.c_str(), path_.c_str()) != 0) return error(std::strerror(errno));
   committed_ = true;
   untrack(temp_);
   return {};

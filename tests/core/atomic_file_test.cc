@@ -82,3 +82,42 @@ TEST(AtomicFile, AfterTheRemovalForADyingProcessNoTemporaryIsMade) {
       },
       ::testing::ExitedWithCode(0), "");
 }
+
+// In place: the bytes go straight to the target, which is whole once
+// committed (usual permissions, nothing else in the directory) and gone if it
+// never is, or if the process dies of a signal first.
+TEST(AtomicFile, InPlaceIsWholeOrAbsent) {
+  const auto dir = fresh_dir();
+  {
+    auto f = atomic_file::create((dir / "kept").string(), atomic_file::mode::in_place);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->write("whole\n", 6).ok());
+    EXPECT_EQ(entries(dir), 1u);  // no temporary: the target itself
+    ASSERT_TRUE(f->commit().ok());
+  }
+  std::stringstream ss;
+  ss << std::ifstream(dir / "kept").rdbuf();
+  EXPECT_EQ(ss.str(), "whole\n");
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "kept").c_str(), &st), 0);
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+  {
+    auto f = atomic_file::create((dir / "dropped").string(), atomic_file::mode::in_place);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->write("partial", 7).ok());
+  }
+  EXPECT_FALSE(fs::exists(dir / "dropped"));
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto f = atomic_file::create((dir / "dying").string(), atomic_file::mode::in_place);
+        (void)f->write("partial", 7);
+        scalekit::core::remove_temporary_files();  // what a second stop signal does before the process dies
+        ::_exit(fs::exists(dir / "dying") ? 1 : 0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EQ(entries(dir), 1u);
+  fs::remove_all(dir);
+}
