@@ -57,8 +57,8 @@ class atomic_file {
   atomic_file(std::string path, std::string temp, int fd, mode m) noexcept
       : path_(std::move(path)), temp_(std::move(temp)), fd_(fd), mode_(m) {}
   std::string path_, temp_;
-  int fd_ = -1;                 // the open file, while not committed
-  std::FILE* file_ = nullptr;   // a stream on fd_, once stream() made one
+  int fd_ = -1;                // the open file, while not committed
+  std::FILE* file_ = nullptr;  // a stream on fd_, once stream() made one
   mode mode_ = mode::replace;
   bool committed_ = false;
 };
