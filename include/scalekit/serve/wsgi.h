@@ -55,24 +55,24 @@ struct header_field {
 /// call() returns; the host copies what Python keeps (wsgi.input refuses reads
 /// once call() has returned).
 struct request {
-  std::string_view method = "GET";            ///< REQUEST_METHOD
-  std::string_view target = "/";              ///< the raw request-target: REQUEST_URI and RAW_URI
-  std::string_view path = "/";                ///< the target's path, still percent-encoded
-  std::string_view query;                     ///< what follows '?' ("" when none): QUERY_STRING
-  std::string_view version = "HTTP/1.1";      ///< SERVER_PROTOCOL
-  std::span<const header_field> headers;      ///< in the order received; repeats allowed
-  std::string_view body;                      ///< the whole body, de-chunked
-  std::string_view remote_addr = "127.0.0.1"; ///< REMOTE_ADDR
-  std::uint16_t remote_port = 0;              ///< REMOTE_PORT
-  std::string_view server_name = "localhost"; ///< SERVER_NAME
-  std::uint16_t server_port = 80;             ///< SERVER_PORT
-  std::string_view url_scheme = "http";       ///< wsgi.url_scheme
+  std::string_view method = "GET";             ///< REQUEST_METHOD
+  std::string_view target = "/";               ///< the raw request-target: REQUEST_URI and RAW_URI
+  std::string_view path = "/";                 ///< the target's path, still percent-encoded
+  std::string_view query;                      ///< what follows '?' ("" when none): QUERY_STRING
+  std::string_view version = "HTTP/1.1";       ///< SERVER_PROTOCOL
+  std::span<const header_field> headers;       ///< in the order received; repeats allowed
+  std::string_view body;                       ///< the whole body, de-chunked
+  std::string_view remote_addr = "127.0.0.1";  ///< REMOTE_ADDR
+  std::uint16_t remote_port = 0;               ///< REMOTE_PORT
+  std::string_view server_name = "localhost";  ///< SERVER_NAME
+  std::uint16_t server_port = 80;              ///< SERVER_PORT
+  std::string_view url_scheme = "http";        ///< wsgi.url_scheme
 };
 
 /// The status line and headers of a response, given to the sink once.
 struct response_head {
-  int status_code = 200;       ///< 200..599
-  std::string_view status;     ///< "200 OK", as the application gave it (validated)
+  int status_code = 200;                  ///< 200..599
+  std::string_view status;                ///< "200 OK", as the application gave it (validated)
   std::span<const header_field> headers;  ///< the application's, validated, in its order
   /// The body's length when known before the body: the application's
   /// Content-Length header (also among `headers`), or, without one, the total

@@ -19,8 +19,7 @@ namespace {
 constexpr std::string_view no_start_response = "the app did not call start_response()";
 
 std::string not_bytes(PyObject* item) {
-  return std::string("TypeError: the body must be bytes, not ") + Py_TYPE(item)->tp_name + ": " +
-         py::short_repr(item);
+  return std::string("TypeError: the body must be bytes, not ") + Py_TYPE(item)->tp_name + ": " + py::short_repr(item);
 }
 
 // The pending exception ends the request: a 500 or a cut, logged, unless the
@@ -126,8 +125,8 @@ call_result host::call(app_id id, const request& req, response_sink& sink) {
     if (!start) {
       auto e = errors::take();
       what = r.fail("the server could not make the environ: " + e.summary, e.traceback);
-    } else if (py::ref returned(PyObject_CallFunctionObjArgs(static_cast<PyObject*>(app.callable), env.get(),
-                                                              start.get(), nullptr));
+    } else if (py::ref returned(
+                   PyObject_CallFunctionObjArgs(static_cast<PyObject*>(app.callable), env.get(), start.get(), nullptr));
                !returned) {
       what = failed(r);
     } else {

@@ -38,13 +38,29 @@ enum key : std::size_t {
   wsgi_input_terminated,
   key_count
 };
-constexpr std::array<const char*, key_count> key_names = {
-    "REQUEST_METHOD",    "SCRIPT_NAME",        "PATH_INFO",         "QUERY_STRING",
-    "CONTENT_TYPE",      "CONTENT_LENGTH",     "SERVER_NAME",       "SERVER_PORT",
-    "SERVER_PROTOCOL",   "SERVER_SOFTWARE",    "REMOTE_ADDR",       "REMOTE_PORT",
-    "REQUEST_URI",       "RAW_URI",            "wsgi.version",      "wsgi.url_scheme",
-    "wsgi.input",        "wsgi.errors",        "wsgi.multithread",  "wsgi.multiprocess",
-    "wsgi.run_once",     "wsgi.file_wrapper",  "wsgi.input_terminated"};
+constexpr std::array<const char*, key_count> key_names = {"REQUEST_METHOD",
+                                                          "SCRIPT_NAME",
+                                                          "PATH_INFO",
+                                                          "QUERY_STRING",
+                                                          "CONTENT_TYPE",
+                                                          "CONTENT_LENGTH",
+                                                          "SERVER_NAME",
+                                                          "SERVER_PORT",
+                                                          "SERVER_PROTOCOL",
+                                                          "SERVER_SOFTWARE",
+                                                          "REMOTE_ADDR",
+                                                          "REMOTE_PORT",
+                                                          "REQUEST_URI",
+                                                          "RAW_URI",
+                                                          "wsgi.version",
+                                                          "wsgi.url_scheme",
+                                                          "wsgi.input",
+                                                          "wsgi.errors",
+                                                          "wsgi.multithread",
+                                                          "wsgi.multiprocess",
+                                                          "wsgi.run_once",
+                                                          "wsgi.file_wrapper",
+                                                          "wsgi.input_terminated"};
 
 // Owned for the life of the process (the interpreter is never finalised).
 std::array<PyObject*, key_count> keys{};
@@ -53,9 +69,7 @@ PyObject* software = nullptr;  // "scalekit"
 PyObject* http = nullptr;      // "http"
 PyObject* https = nullptr;     // "https"
 
-bool set(PyObject* dict, key k, py::ref value) {
-  return value && PyDict_SetItem(dict, keys[k], value.get()) == 0;
-}
+bool set(PyObject* dict, key k, py::ref value) { return value && PyDict_SetItem(dict, keys[k], value.get()) == 0; }
 bool set_borrowed(PyObject* dict, key k, PyObject* value) {
   return value != nullptr && PyDict_SetItem(dict, keys[k], value) == 0;
 }

@@ -10,8 +10,7 @@ namespace scalekit::serve::wsgi::file_wrapper {
 namespace {
 
 struct wrapper {
-  PyObject_HEAD
-  PyObject* filelike;
+  PyObject_HEAD PyObject* filelike;
   Py_ssize_t blksize;
 };
 

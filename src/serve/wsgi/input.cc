@@ -7,8 +7,7 @@ namespace scalekit::serve::wsgi::input {
 namespace {
 
 struct stream {
-  PyObject_HEAD
-  const char* data;
+  PyObject_HEAD const char* data;
   Py_ssize_t size;
   Py_ssize_t pos;
   bool detached;
@@ -119,14 +118,15 @@ PyObject* next(PyObject* self) {
   return take(s, line_length(s, -1));
 }
 
-PyMethodDef methods[] = {
-    {"read", py::method(read), METH_FASTCALL, "read(size=-1) -> bytes: up to size bytes, all that is left by default"},
-    {"readline", py::method(readline), METH_FASTCALL, "readline(size=-1) -> bytes: up to and including the next b'\\n'"},
-    {"readlines", py::method(readlines), METH_FASTCALL, "readlines(hint=-1) -> list of lines"},
-    {"readinto", py::method(readinto), METH_O, "readinto(buffer) -> number of bytes read"},
-    {"readable", py::method(readable), METH_NOARGS, "True"},
-    {"close", py::method(close), METH_NOARGS, "does nothing: the server owns the body"},
-    {nullptr, nullptr, 0, nullptr}};
+PyMethodDef methods[] = {{"read", py::method(read), METH_FASTCALL,
+                          "read(size=-1) -> bytes: up to size bytes, all that is left by default"},
+                         {"readline", py::method(readline), METH_FASTCALL,
+                          "readline(size=-1) -> bytes: up to and including the next b'\\n'"},
+                         {"readlines", py::method(readlines), METH_FASTCALL, "readlines(hint=-1) -> list of lines"},
+                         {"readinto", py::method(readinto), METH_O, "readinto(buffer) -> number of bytes read"},
+                         {"readable", py::method(readable), METH_NOARGS, "True"},
+                         {"close", py::method(close), METH_NOARGS, "does nothing: the server owns the body"},
+                         {nullptr, nullptr, 0, nullptr}};
 
 PyType_Slot slots[] = {{Py_tp_dealloc, py::slot(py::dealloc_heap_object)},
                        {Py_tp_iter, py::slot(iter)},

@@ -25,8 +25,7 @@ int hex_value(char c) noexcept {
 }  // namespace
 
 std::optional<int> parse_status(std::string_view status, std::string& why) {
-  if (status.size() < 4 || !is_digit(status[0]) || !is_digit(status[1]) || !is_digit(status[2]) ||
-      status[3] != ' ') {
+  if (status.size() < 4 || !is_digit(status[0]) || !is_digit(status[1]) || !is_digit(status[2]) || status[3] != ' ') {
     why = "must be three digits, a space and a reason phrase, like '200 OK'";
     return std::nullopt;
   }
@@ -69,8 +68,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 bool is_hop_by_hop(std::string_view name) noexcept {
   static constexpr std::array<std::string_view, 9> names = {
-      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-      "trailer",    "trailers",   "transfer-encoding",  "upgrade"};
+      "connection",        "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
+      "transfer-encoding", "upgrade"};
   for (const auto n : names)
     if (iequals(name, n)) return true;
   return false;

@@ -75,9 +75,8 @@ response::sent response::write_unlocked(std::string_view chunk) {
   }
   if (over) {
     full_ = true;
-    log_unlocked("the body is longer than its Content-Length (" + std::to_string(*limit) +
-                     " bytes): the rest is cut off",
-                 {});
+    log_unlocked(
+        "the body is longer than its Content-Length (" + std::to_string(*limit) + " bytes): the rest is cut off", {});
     return sent::full;
   }
   return sent::ok;
@@ -122,9 +121,8 @@ response::sent response::send_file(const file_wrapper::file_region& region) {
     }
     if (over) {
       full_ = true;
-      log_unlocked("the file is longer than its Content-Length (" + std::to_string(*limit) +
-                       " bytes): the rest is cut off",
-                   {});
+      log_unlocked(
+          "the file is longer than its Content-Length (" + std::to_string(*limit) + " bytes): the rest is cut off", {});
       return sent::full;
     }
     return sent::ok;

@@ -10,13 +10,11 @@ namespace scalekit::serve::wsgi::start_response {
 namespace {
 
 struct writer {
-  PyObject_HEAD
-  response* r;
+  PyObject_HEAD response* r;
 };
 
 struct starter {
-  PyObject_HEAD
-  response* r;
+  PyObject_HEAD response* r;
   PyObject* write;  // made by the first call, the same object afterwards
 };
 
@@ -79,7 +77,8 @@ bool parse_head(PyObject* status, PyObject* headers, response::head& h) {
       return false;
     }
     if (protocol::is_hop_by_hop(name)) {
-      PyErr_Format(PyExc_ValueError, "start_response: %R is a hop-by-hop header, which only the server sends (PEP 3333)",
+      PyErr_Format(PyExc_ValueError,
+                   "start_response: %R is a hop-by-hop header, which only the server sends (PEP 3333)",
                    PyTuple_GET_ITEM(item, 0));
       return false;
     }
