@@ -71,7 +71,8 @@ stop_signals& stop_signals::install(std::initializer_list<int> claimed) {
 
 void stop_signals::on(int sig, std::function<void()> handler) {
   if (!sigismember(&claims_->set, sig))
-    throw std::invalid_argument("signal " + std::to_string(sig) + " was not claimed when the stop signals were installed");
+    throw std::invalid_argument("signal " + std::to_string(sig) +
+                                " was not claimed when the stop signals were installed");
   std::scoped_lock lock(claims_->mutex);
   claims_->handlers[sig] = std::move(handler);
 }
