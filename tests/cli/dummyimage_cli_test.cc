@@ -50,9 +50,10 @@ TEST(CliDummyimage, ANulInAHeaderValueIsRefused) {
 TEST(CliDummyimage, WhitespaceBeforeAColonIsRefusedAndTheConnectionClosed) {
   dummyimage_server server;
   ASSERT_FALSE(server.port().empty()) << server.log();
-  EXPECT_EQ(server.client("raw 'GET /8x8/fff/000.png HTTP/1.1\\r\\nHost: x\\r\\nContent-Length : 27\\r\\n\\r\\n"
-                          "abcdefghijklmnopqrstuvwxyz\\n"
-                          "GET /9x9/fff/000.png HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'")
+  EXPECT_EQ(server
+                .client("raw 'GET /8x8/fff/000.png HTTP/1.1\\r\\nHost: x\\r\\nContent-Length : 27\\r\\n\\r\\n"
+                        "abcdefghijklmnopqrstuvwxyz\\n"
+                        "GET /9x9/fff/000.png HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'")
                 .out,
             "HTTP/1.1 400 Bad Request\n[closed]\n");
 }
