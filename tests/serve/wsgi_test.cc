@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -638,6 +639,46 @@ TEST(WsgiSeed, SimpleAppsStrBodyIsA500AndOneLogLine) {
   EXPECT_EQ(after.calls, before.calls + 1);
   EXPECT_EQ(after.app_errors, before.app_errors + 1);
   EXPECT_EQ(get("/hello").sink.body, "Hello, world!") << "the host keeps serving";
+}
+
+// ===== the buffered form: call(app, req) -> buffered_response ========================================
+
+// The whole response in one struct, for a worker that sends only complete ones.
+wsgi::buffered_response call_buffered(std::string method, std::string target, std::string body = {}) {
+  owned_request req{std::move(method), std::move(target), std::move(body), {}, {}, {}, {}};
+  const wsgi::request view = req.view();
+  return shared_host().call(app_at(view.path), view);
+}
+
+TEST(WsgiBuffered, FlaskAFileAndTheSeedComeBackWhole) {
+  const auto flask = call_buffered("GET", "/flask/");
+  EXPECT_EQ(flask.result.what, wsgi::outcome::ok);
+  EXPECT_EQ(flask.status_code, 200);
+  EXPECT_EQ(flask.status, "200 OK");
+  EXPECT_EQ(flask.body, "Hello from Flask");
+  EXPECT_EQ(flask.content_length, 16u);
+  EXPECT_NE(std::find(flask.headers.begin(), flask.headers.end(),
+                      std::pair<std::string, std::string>{"Content-Type", "text/html; charset=utf-8"}),
+            flask.headers.end());
+
+  const auto file = call_buffered("GET", "/file?path=" + std::string(SCALEKIT_WSGI_FIXTURES) + "/apps.py");
+  std::ifstream in(std::string(SCALEKIT_WSGI_FIXTURES) + "/apps.py", std::ios::binary);
+  const std::string apps_py((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(file.result.what, wsgi::outcome::ok);
+  EXPECT_EQ(file.body, apps_py);
+  EXPECT_EQ(file.result.body_bytes, apps_py.size());
+
+  const auto seed = call_buffered("GET", "/seed");
+  EXPECT_EQ(seed.result.what, wsgi::outcome::app_error);
+  EXPECT_EQ(seed.status_code, 500);
+  EXPECT_EQ(seed.body, "Internal Server Error\n");
+}
+
+TEST(WsgiBuffered, ACutResponseSaysSo) {
+  const auto r = call_buffered("GET", "/boom/iteration");
+  EXPECT_EQ(r.result.what, wsgi::outcome::cut);
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_EQ(r.body, "first part");  // a part only, which the worker must not send as a whole
 }
 
 // ===== failing and non-conforming applications ====================================================

@@ -39,6 +39,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "scalekit/core/status.h"
@@ -163,6 +164,20 @@ struct call_result {
   std::uint64_t body_bytes = 0;  ///< body bytes handed to the sink
 };
 
+/// A whole response in memory: what host::call(app, req) returns, for a
+/// worker that sends a response only once it is complete, and for tests.
+struct buffered_response {
+  call_result result;                                        ///< as the sink form returns it
+  int status_code = 0;                                       ///< 0 when no head was given (the client went away first)
+  std::string status;                                        ///< "200 OK"
+  std::vector<std::pair<std::string, std::string>> headers;  ///< the application's, in its order
+  std::optional<std::uint64_t> content_length;               ///< as response_head::content_length
+  /// Every piece of body (a wsgi.file_wrapper's file read in). When
+  /// result.what is outcome::cut it is a part only: the worker must not send
+  /// it as a whole response (answer 500 or close the connection instead).
+  std::string body;
+};
+
 /// Counters of one application (a snapshot; each field is exact, the set is
 /// not taken atomically).
 struct app_stats {
@@ -238,6 +253,12 @@ class host {
   /// the GIL (it is not inside Python code). Each calling thread gets a Python
   /// thread state on its first call, kept until it exits.
   call_result call(app_id app, const request& req, response_sink& sink);
+
+  /// The same, kept whole in memory: the body grows as large as the
+  /// application makes it, so a worker that serves large or endless bodies
+  /// passes a sink that streams instead. Never throws but std::bad_alloc.
+  /// Thread-safe; same REQUIRES as above.
+  buffered_response call(app_id app, const request& req);
 
   [[nodiscard]] std::size_t app_count() const noexcept { return apps_.size(); }
   /// The app's `MODULE:CALLABLE` and its normalised mount ("" for the root).
