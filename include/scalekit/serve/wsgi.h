@@ -289,7 +289,10 @@ class host {
 /// another thread holds the GIL (what a request that overran its timeout
 /// usually does). Like faulthandler's, it reads the other threads' frames
 /// without their cooperation, so a frame that changes meanwhile may print
-/// oddly. Errors: internal when the interpreter has not started.
+/// oddly. The dump itself is async-signal-safe (faulthandler calls the same
+/// function from its signal handlers), so a worker may also call it from a
+/// handler of a signal its master sends (only a failure allocates, for its
+/// status). Errors: internal when the interpreter has not started.
 status dump_tracebacks(int fd);
 /// The same into a string (through a memfd).
 result<std::string> dump_tracebacks();

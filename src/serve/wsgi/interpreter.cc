@@ -19,15 +19,17 @@ std::atomic<PyInterpreterState*> the_interpreter{nullptr};
 // The calling thread's Python thread state, made by PyGILState_Ensure() on its
 // first gil_scope and kept (the GIL released, the thread state's count at 1)
 // until the thread exits, so C extensions that call PyGILState_Ensure() inside
-// a request find it. On the thread that started the interpreter it is the main
-// thread state, which PyGILState_Release() at exit leaves alone.
+// a request find it. The thread that started the interpreter has its main
+// thread state already: it is used as it is and left alone at exit, so that
+// exit() from that thread never waits for the GIL.
 struct thread_slot {
   PyThreadState* state = nullptr;
+  bool made = false;  // by PyGILState_Ensure(), to be deleted at the thread's exit
   PyGILState_STATE ensured{};
   ~thread_slot() {
-    if (state == nullptr) return;
+    if (!made) return;
     PyEval_RestoreThread(state);
-    PyGILState_Release(ensured);  // deletes a state it made, and releases the GIL
+    PyGILState_Release(ensured);  // deletes the state, and releases the GIL
   }
 };
 thread_local thread_slot slot;
@@ -98,9 +100,11 @@ void gil_clock::record(std::chrono::nanoseconds waited) const noexcept {
 
 gil_scope::gil_scope(const gil_clock& clock) {
   const auto t0 = std::chrono::steady_clock::now();
+  if (slot.state == nullptr) slot.state = PyGILState_GetThisThreadState();  // the main thread's, or nullptr
   if (slot.state == nullptr) {
     slot.ensured = PyGILState_Ensure();
     slot.state = PyThreadState_Get();
+    slot.made = true;
   } else {
     PyEval_RestoreThread(slot.state);
   }
