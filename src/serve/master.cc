@@ -476,6 +476,7 @@ result<core::report> master::run() {
 result<core::report> serve(const options& o, core::observer& obs) {
   if (o.self_argv.empty()) return status::invalid_argument("serve: the worker command line is missing");
   if (o.threads == 0) return status::invalid_argument("--threads must be at least 1");
+  if (!o.apps.empty()) return status::invalid_argument("--wsgi: hosting WSGI applications is not built yet");
   auto sockets = bind_all(o.listen);
   if (!sockets.ok()) return sockets.error();
   for (const auto& s : *sockets) obs.message("listening on " + s.name);

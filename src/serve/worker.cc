@@ -93,7 +93,7 @@ class worker {
   worker_slot& slot_;
   core::thread_pool app_threads_;
   native_endpoints endpoints_;
-  std::uint64_t next_id_ = 1;               // the loop's thread only
+  std::uint64_t next_id_ = 1;              // the loop's thread only
   std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
 };
 
@@ -152,7 +152,8 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  auto r = co_await offload<net::http_response>(app_threads_, on_thread(std::move(path), std::move(query), std::move(record)));
+  auto r = co_await offload<net::http_response>(app_threads_,
+                                                on_thread(std::move(path), std::move(query), std::move(record)));
   if (!r) co_return plain(500, "the request failed\n");
   co_return std::move(*r);
 }
@@ -160,7 +161,7 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
 // lambda made inside one from the coroutine's own parameters.
 std::function<net::http_response()> worker::on_thread(std::string path, std::string query,
-                                                     std::shared_ptr<request_record> record) {
+                                                      std::shared_ptr<request_record> record) {
   return [this, p = std::move(path), q = std::move(query), record = std::move(record)] {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
@@ -189,8 +190,8 @@ result<core::report> worker::run() {
     slot_.heartbeat_ns.store(monotonic_ns());
     slot_.state.store(static_cast<std::uint32_t>(worker_state::ready));
   };
-  const std::stop_callback stopping(
-      obs_.stop_token(), [this] { slot_.state.store(static_cast<std::uint32_t>(worker_state::stopping)); });
+  const std::stop_callback stopping(obs_.stop_token(),
+                                    [this] { slot_.state.store(static_cast<std::uint32_t>(worker_state::stopping)); });
   auto served = net::serve_http(
       h, [this](const net::http_request& req) { return handle(req); },
       [this](const std::string& line) { obs_.message(line); });

@@ -24,8 +24,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct serve_server : server_process {
-  explicit serve_server(const std::string& extra = "-w 2")
-      : server_process(bin, "serve " + extra, "cli-serve") {}
+  explicit serve_server(const std::string& extra = "-w 2") : server_process(bin, "serve " + extra, "cli-serve") {}
   [[nodiscard]] std::string client_command(const std::string& args) const {
     return "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py " + args;
   }
@@ -174,9 +173,9 @@ TEST(CliServe, TtinAndTtouChangeTheNumberOfWorkers) {
   EXPECT_TRUE(server.wait_until([](const json& s) { return s["workers_wanted"] == 3 && ready_workers(s) == 3; }))
       << server.status().dump();
   ::kill(server.pid(), SIGTTOU);
-  EXPECT_TRUE(server.wait_until(
-      [](const json& s) { return s["workers_wanted"] == 2 && s["workers"].size() == 2 && ready_workers(s) == 2; }))
-      << server.status().dump();
+  EXPECT_TRUE(server.wait_until([](const json& s) {
+    return s["workers_wanted"] == 2 && s["workers"].size() == 2 && ready_workers(s) == 2;
+  })) << server.status().dump();
 }
 
 // --max-requests recycles workers one at a time, and no client notices.
@@ -201,8 +200,8 @@ TEST(CliServe, QuitStopsAtOnce) {
 }
 
 TEST(CliServe, BadUsageIsOneLineAndStatus2) {
-  for (const std::string args : {"--listen nohost", "--listen 127.0.0.1:99999", "--executor distributed",
-                                 "--threads 0", "--bogus"}) {
+  for (const std::string args : {"--listen nohost", "--listen 127.0.0.1:99999", "--executor distributed", "--threads 0",
+                                 "--bogus", "--wsgi app:app"}) {
     const command_result r = run_scalekit("serve " + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
