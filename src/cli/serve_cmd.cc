@@ -11,6 +11,7 @@
 #include "scalekit/core/signals.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/serve/serve.h"
 
 namespace scalekit::cli {
@@ -95,6 +96,7 @@ void add_command(CLI::App& command) {
 void register_tasks() {
   jobs::mandelbrot::register_tasks();  // tiles render on the jobs executor, worker processes included
   jobs::primes::register_tasks();
+  jobs::sort_service::register_tasks();
 }
 
 const command_registration registered{{"serve", add_command, register_tasks}};

@@ -12,6 +12,7 @@
 
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/sort_service/sort_service.h"
 #include "worker_detail.h"
 
 namespace scalekit::serve {
@@ -108,6 +109,20 @@ net::http_response primes_answer(std::string_view query) {
   return reply(200, std::move(body), json_type);
 }
 
+// POST /sort: a JSON array of integers in, sorted out (the sort service's job over HTTP).
+net::http_response sort_answer(std::string_view method, std::string_view body, core::executor& ex) {
+  if (method != "POST") {
+    auto r = reply(405, "POST a JSON array of integers to /sort\n");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
+  }
+  auto sorted = jobs::sort_service::sort_body(ex, std::string(body));
+  if (!sorted.ok())
+    return reply(sorted.error().code() == status_code::invalid_argument ? 400 : 500, sorted.error().message() + "\n",
+                 json_type);
+  return reply(200, std::move(sorted).value() + "\n", json_type);
+}
+
 // A request that waits, as an application waiting on a database or another
 // service would: holds an application thread, not the CPU.
 net::http_response sleep_answer(std::string_view query) {
@@ -147,11 +162,13 @@ std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_v
   return std::nullopt;
 }
 
-net::http_response native_endpoints::answer(std::string_view path, std::string_view query) {
+net::http_response native_endpoints::answer(std::string_view method, std::string_view path, std::string_view query,
+                                            std::string_view body) {
   try {
     if (path == "/mandelbrot.png") return mandelbrot_tile(query, *jobs_);
     if (path == "/primes") return primes_answer(query);
     if (path == "/sleep") return sleep_answer(query);
+    if (path == "/sort") return sort_answer(method, body, *jobs_);
   } catch (const std::exception& e) {
     return reply(500, std::string(e.what()) + "\n");
   }

@@ -82,8 +82,8 @@ class worker {
   core::task<net::http_response> handle(const net::http_request& req);
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
                                         std::shared_ptr<request_record> record);
-  std::function<net::http_response()> on_thread(std::string path, std::string query,
-                                                std::shared_ptr<request_record> record);
+  std::function<net::http_response()> on_thread(std::string method, std::string path, std::string query,
+                                                std::string body, std::shared_ptr<request_record> record);
   core::task<void> heartbeat();
 
   const options& o_;
@@ -142,7 +142,7 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
 
 core::task<net::http_response> worker::answer(const net::http_request& req, std::string path, std::string query,
                                               std::shared_ptr<request_record> record) {
-  if (req.method != "GET" && req.method != "HEAD") {
+  if (req.method != "GET" && req.method != "HEAD" && !(req.method == "POST" && path == "/sort")) {
     auto r = plain(405, "only GET and HEAD here\n");
     r.headers.push_back({"Allow", "GET, HEAD"});
     co_return r;
@@ -152,20 +152,22 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  auto r = co_await offload<net::http_response>(app_threads_,
-                                                on_thread(std::move(path), std::move(query), std::move(record)));
+  auto r = co_await offload<net::http_response>(app_threads_, on_thread(req.method, std::move(path), std::move(query),
+                                                                        req.body, std::move(record)));
   if (!r) co_return plain(500, "the request failed\n");
   co_return std::move(*r);
 }
 
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
 // lambda made inside one from the coroutine's own parameters.
-std::function<net::http_response()> worker::on_thread(std::string path, std::string query,
-                                                      std::shared_ptr<request_record> record) {
-  return [this, p = std::move(path), q = std::move(query), record = std::move(record)] {
+std::function<net::http_response()> worker::on_thread(std::string method, std::string path, std::string query,
+                                                      std::string body, std::shared_ptr<request_record> record) {
+  // The request is copied: a thread past --timeout outlives it.
+  return [this, m = std::move(method), p = std::move(path), q = std::move(query), b = std::move(body),
+          record = std::move(record)] {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
-    return endpoints_.answer(p, q);
+    return endpoints_.answer(m, p, q, b);
   };
 }
 

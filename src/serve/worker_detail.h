@@ -81,8 +81,10 @@ class native_endpoints {
   void stop();
   /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
-  /// Any other request, on an application thread: /mandelbrot.png, /primes, /sleep, or 404.
-  net::http_response answer(std::string_view path, std::string_view query);
+  /// Any other request, on an application thread: /mandelbrot.png, /primes,
+  /// /sleep, POST /sort, or 404.
+  net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
+                            std::string_view body);
 
  private:
   const scoreboard& board_;

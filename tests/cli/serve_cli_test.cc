@@ -29,8 +29,9 @@ struct serve_server : server_process {
     return "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py " + args;
   }
   // "STATUS\nBODY" of one request.
-  [[nodiscard]] std::string get(const std::string& path, const std::string& method = "GET") const {
-    return run_command(client_command("get " + port() + " '" + path + "' " + method)).out;
+  [[nodiscard]] std::string get(const std::string& path, const std::string& method = "GET",
+                                const std::string& body = "") const {
+    return run_command(client_command("get " + port() + " '" + path + "' " + method + " '" + body + "'")).out;
   }
   [[nodiscard]] json status() const {
     const auto r = run_command(client_command("status " + port()));
@@ -82,6 +83,9 @@ TEST(CliServe, AnswersHealthStatusMetricsAndJobs) {
   EXPECT_EQ(server.get("/mandelbrot.png?w=lots").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/nothing/here").substr(0, 4), "404\n");
   EXPECT_EQ(server.get("/healthz", "DELETE").substr(0, 4), "405\n");
+  EXPECT_EQ(server.get("/sort", "POST", "[3, -1, 20, 3]"), "200\n[-1, 3, 3, 20]\n");
+  EXPECT_EQ(server.get("/sort", "POST", "[3, ").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/sort").substr(0, 4), "405\n");
   const json s = server.status();
   EXPECT_EQ(s["workers_wanted"], 2);
   EXPECT_EQ(ready_workers(s), 2u) << s.dump();
