@@ -194,7 +194,7 @@ const std::vector<wsgi::app_spec>& mounted_apps() {
       {"apps:empty_then_raise", "/empty-then-raise"},
       {"apps:file_app", "/file"},
       {"apps:last_file_closed", "/file/closed"},
-      {"apps:sleepy", "/sleepy"},
+      {"apps:meet", "/meet"},
       {"apps:start_thread", "/thread/start"},
       {"apps:thread_result", "/thread/result"},
       {"apps:stuck_in_here", "/stuck"},
@@ -1055,13 +1055,9 @@ TEST(WsgiInput, CannotBeReadAfterItsRequest) {
 
 TEST(WsgiThreads, CallsFromSeveralThreadsRunAtOnce) {
   shared_host();
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::future<reply>> calls;
-  for (int i = 0; i < 4; ++i) calls.push_back(std::async(std::launch::async, [] { return get("/sleepy?s=0.3"); }));
-  for (auto& c : calls) EXPECT_EQ(c.get().sink.body, "slept");
-  const auto elapsed = std::chrono::steady_clock::now() - t0;
-  EXPECT_LT(elapsed, 900ms) << "4 calls of 300 ms took " << std::chrono::duration<double>(elapsed).count()
-                            << " s: they ran one after another";
+  std::vector<std::future<reply>> calls;  // each waits in Python for the other three
+  for (int i = 0; i < 4; ++i) calls.push_back(std::async(std::launch::async, [] { return get("/meet"); }));
+  for (auto& c : calls) EXPECT_EQ(c.get().sink.body, "met") << "the calls ran one after another";
 }
 
 TEST(WsgiThreads, ManyThreadsManyCallsEachGetsItsOwnAnswer) {
@@ -1110,9 +1106,14 @@ TEST(WsgiThreads, TheGilIsFreeWhileASinkBlocks) {
 }
 
 TEST(WsgiThreads, AnAppsOwnThreadRunsBetweenCalls) {
-  ASSERT_EQ(get("/thread/start").sink.body, "started");
-  std::this_thread::sleep_for(300ms);  // no call runs: the thread needs the GIL to be free
+  const auto marker = std::filesystem::temp_directory_path() / ("wsgi_thread_" + std::to_string(::getpid()));
+  std::filesystem::remove(marker);
+  ASSERT_EQ(get("/thread/start?file=" + marker.string()).sink.body, "started");
+  // No call runs meanwhile: the app's thread can finish only if the GIL is free between calls.
+  for (int i = 0; i < 1000 && !std::filesystem::exists(marker); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(std::filesystem::exists(marker)) << "the app's own thread made no progress in 10 s";
   EXPECT_EQ(get("/thread/result").sink.body, "done 499500");
+  std::filesystem::remove(marker);
 }
 
 TEST(WsgiThreads, GilWaitsAreMeasuredPerApp) {
@@ -1121,11 +1122,16 @@ TEST(WsgiThreads, GilWaitsAreMeasuredPerApp) {
   const auto other = app_at("/env");
   const auto before = h.stats(hello);
   const auto other_before = h.stats(other);
+  std::promise<void> calling;
   std::future<reply> call;
   {
     const PyGILState_STATE held = PyGILState_Ensure();  // this thread holds the GIL...
-    call = std::async(std::launch::async, [] { return get("/hello"); });
-    std::this_thread::sleep_for(200ms);  // ...while the call waits for it
+    call = std::async(std::launch::async, [&calling] {
+      calling.set_value();
+      return get("/hello");
+    });
+    calling.get_future().wait();
+    std::this_thread::sleep_for(500ms);  // ...for (nearly all of) 500 ms of the call's wait for it
     PyGILState_Release(held);
   }
   EXPECT_EQ(call.get().sink.body, "Hello, world!");
@@ -1141,7 +1147,7 @@ TEST(WsgiTracebacks, ShowTheStuckThreadFromAThreadThatNeverRanPython) {
   shared_host();
   auto stuck = std::async(std::launch::async, [] { return get("/stuck"); });
   std::string dump;
-  for (int i = 0; i < 100 && !contains(dump, "stuck_in_here"); ++i) {
+  for (int i = 0; i < 500 && !contains(dump, "stuck_in_here"); ++i) {
     std::this_thread::sleep_for(20ms);
     dump = std::async(std::launch::async, [] { return wsgi::dump_tracebacks(); }).get().value();
   }
