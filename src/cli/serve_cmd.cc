@@ -60,7 +60,7 @@ void add_command(CLI::App& command) {
   cmd->add_option("--threads", f->o.threads, "threads per worker for blocking application work")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
-  cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable; not served yet)");
+  cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable)");
   cmd->add_option("--mount", f->mounts, "the URL prefix of the --wsgi app before it (default /)");
   cmd->add_option("--chdir", f->o.chdir, "the applications' working directory");
   cmd->add_option("--pythonpath", f->o.pythonpath, "a directory to import the applications from");

@@ -138,8 +138,10 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
   ++st.stats.connections;
   auto& sock = conn.socket();
   http_request_parser parser(st.o.limits);
-  std::string in;    // received, not yet parsed
-  bool eof = false;  // the client has closed its sending side
+  asio::error_code peer_ec;
+  const tcp::endpoint remote = sock.remote_endpoint(peer_ec);  // the client, for the handler
+  std::string in;                                              // received, not yet parsed
+  bool eof = false;                                            // the client has closed its sending side
   bool drain_seen = false;
   for (bool first = true;; first = false) {
     // Read one request whole: its head, then its body.
@@ -200,7 +202,11 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
         co_return;
       }
     }
-    const http_request req = parser.take();
+    http_request req = parser.take();
+    if (!peer_ec) {
+      req.remote_address = remote.address().to_string();
+      req.remote_port = remote.port();
+    }
     ++st.stats.requests;
     const http_response resp = co_await call_handler(st, req);
     if (resp.status >= 400 && resp.status < 500) ++st.stats.client_errors;

@@ -287,8 +287,4 @@ std::string metrics_text(const scoreboard& board) {
   return out;
 }
 
-void dump_application_tracebacks() {
-  // WSGI apps are not hosted yet: nothing to dump.
-}
-
 }  // namespace scalekit::serve

@@ -121,6 +121,7 @@ class master {
   std::mt19937_64 rng_{std::random_device{}()};
   requests req_;
   bool all_ready_logged_ = false;
+  bool ever_ready_ = false;  // some worker has accepted: until then, dying workers mean a broken start
 };
 
 std::optional<std::uint32_t> master::free_slot() const {
@@ -440,9 +441,14 @@ result<core::report> master::run() {
           if (p.pid != 0) ::kill(p.pid, SIGKILL);
       continue;
     }
+    if (!ever_ready_ && quick_deaths_ >= 3) {
+      log("workers fail to start (see above): stopping");
+      return status::io_error("workers fail to start");
+    }
     watch();
     advance_replacement();
     keep_count();
+    for (std::uint32_t i = 0; i < procs_.size() && !ever_ready_; ++i) ever_ready_ = procs_[i].pid != 0 && ready(i);
     if (!all_ready_logged_ && live_workers() == wanted_ &&
         std::all_of(procs_.begin(), procs_.end(), [&](const proc& p) {
           return p.pid == 0 || p.stopping || ready(static_cast<std::uint32_t>(&p - procs_.data()));
@@ -476,7 +482,6 @@ result<core::report> master::run() {
 result<core::report> serve(const options& o, core::observer& obs) {
   if (o.self_argv.empty()) return status::invalid_argument("serve: the worker command line is missing");
   if (o.threads == 0) return status::invalid_argument("--threads must be at least 1");
-  if (!o.apps.empty()) return status::invalid_argument("--wsgi: hosting WSGI applications is not built yet");
   auto sockets = bind_all(o.listen);
   if (!sockets.ok()) return sockets.error();
   for (const auto& s : *sockets) obs.message("listening on " + s.name);

@@ -82,8 +82,9 @@ class worker {
   core::task<net::http_response> handle(const net::http_request& req);
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
                                         std::shared_ptr<request_record> record);
-  std::function<net::http_response()> on_thread(std::string method, std::string path, std::string query,
-                                                std::string body, std::shared_ptr<request_record> record);
+  std::function<net::http_response()> on_thread(std::optional<std::size_t> app, const net::http_request& req,
+                                                std::string path, std::string query,
+                                                std::shared_ptr<request_record> record);
   core::task<void> heartbeat();
 
   const options& o_;
@@ -93,6 +94,7 @@ class worker {
   worker_slot& slot_;
   core::thread_pool app_threads_;
   native_endpoints endpoints_;
+  std::unique_ptr<wsgi_apps> apps_;        // --wsgi: started in run(), before the first request
   std::uint64_t next_id_ = 1;              // the loop's thread only
   std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
 };
@@ -142,32 +144,39 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
 
 core::task<net::http_response> worker::answer(const net::http_request& req, std::string path, std::string query,
                                               std::shared_ptr<request_record> record) {
-  if (req.method != "GET" && req.method != "HEAD" && !(req.method == "POST" && path == "/sort")) {
+  // The server's own pages first; then the WSGI app mounted over the path; then scalekit's jobs.
+  const bool reading = req.method == "GET" || req.method == "HEAD";
+  if (reading) {
+    if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
+  }
+  const std::optional<std::size_t> app = apps_ ? apps_->find(path) : std::nullopt;
+  if (!app && !reading && !(req.method == "POST" && path == "/sort")) {
     auto r = plain(405, "only GET and HEAD here\n");
     r.headers.push_back({"Allow", "GET, HEAD"});
     co_return r;
   }
-  // Cheap answers on the loop; the rest on an application thread, so the loop
-  // never computes and a slow request never holds another one up.
-  if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
+  // The rest on an application thread, so the loop never computes and a slow
+  // request never holds another one up.
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  auto r = co_await offload<net::http_response>(app_threads_, on_thread(req.method, std::move(path), std::move(query),
-                                                                        req.body, std::move(record)));
+  auto r = co_await offload<net::http_response>(app_threads_, on_thread(app, req, std::move(path), std::move(query),
+                                                                        std::move(record)));
   if (!r) co_return plain(500, "the request failed\n");
   co_return std::move(*r);
 }
 
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
 // lambda made inside one from the coroutine's own parameters.
-std::function<net::http_response()> worker::on_thread(std::string method, std::string path, std::string query,
-                                                      std::string body, std::shared_ptr<request_record> record) {
+std::function<net::http_response()> worker::on_thread(std::optional<std::size_t> app, const net::http_request& req,
+                                                      std::string path, std::string query,
+                                                      std::shared_ptr<request_record> record) {
   // The request is copied: a thread past --timeout outlives it.
-  return [this, m = std::move(method), p = std::move(path), q = std::move(query), b = std::move(body),
+  return [this, app, r = std::make_shared<const net::http_request>(req), p = std::move(path), q = std::move(query),
           record = std::move(record)] {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
-    return endpoints_.answer(m, p, q, b);
+    if (app) return apps_->call(*app, *r, p, q);
+    return endpoints_.answer(r->method, p, q, r->body);
   };
 }
 
@@ -181,6 +190,11 @@ core::task<void> worker::heartbeat() {
 result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
   if (auto s = endpoints_.start(); !s.ok()) return s;
+  if (!o_.apps.empty()) {
+    auto apps = wsgi_apps::start(o_, obs_);
+    if (!apps.ok()) return apps.error();
+    apps_ = std::move(apps).value();
+  }
   net::http_server_options h;
   for (int i = 0; i < id_.sockets; ++i) h.listen_fds.push_back(3 + i);
   h.limits.max_body = o_.max_body;

@@ -67,6 +67,30 @@ core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
       asio::use_awaitable, std::move(fn));
 }
 
+namespace wsgi {
+class host;
+}
+
+/// The WSGI applications of a worker (--wsgi): CPython started in the worker,
+/// each request called on an application thread (wsgi_apps.cc). Thread-safe.
+class wsgi_apps {
+ public:
+  /// Starts the interpreter and imports every app: invalid_argument naming
+  /// the app that cannot be loaded. Messages (app errors, tracebacks) go to `obs`.
+  static result<std::unique_ptr<wsgi_apps>> start(const options& o, core::observer& obs);
+  ~wsgi_apps();
+  /// The app whose mount is the longest prefix of `path`.
+  [[nodiscard]] std::optional<std::size_t> find(std::string_view path) const;
+  /// Run the app on this thread and return its whole response (500 when it failed).
+  net::http_response call(std::size_t app, const net::http_request& req, std::string_view path, std::string_view query);
+
+ private:
+  wsgi_apps();
+  std::unique_ptr<wsgi::host> host_;
+  std::string server_name_;
+  std::uint16_t server_port_ = 0;
+};
+
 /// The print of the Python tracebacks of every application thread, to stderr
 /// (a request overran --timeout). Nothing without WSGI apps. Async-signal-safe
 /// it is not: call it from a thread (the signal waiter).

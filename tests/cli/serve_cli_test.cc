@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -205,9 +206,70 @@ TEST(CliServe, QuitStopsAtOnce) {
 
 TEST(CliServe, BadUsageIsOneLineAndStatus2) {
   for (const std::string args : {"--listen nohost", "--listen 127.0.0.1:99999", "--executor distributed", "--threads 0",
-                                 "--bogus", "--wsgi app:app"}) {
+                                 "--bogus", "--mount /x"}) {
     const command_result r = run_scalekit("serve " + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
   }
+}
+
+// WSGI: a Flask app and the seed's simple_app mounted side by side, each
+// with its SCRIPT_NAME; the seed's str body is a 500 and one log line naming
+// the app, and the worker keeps serving.
+TEST(CliServe, HostsWsgiAppsUnderTheirMounts) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi:" SCALEKIT_SEEDS_DIR
+                      " --wsgi flask_app:app --mount /flask --wsgi simple_app:simple_app --mount /seed");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  EXPECT_EQ(server.get("/flask/"), "200\nHello from Flask");
+  EXPECT_EQ(server.get("/flask/where?a=1"),
+            "200\n{\"args\":{\"a\":\"1\"},\"path\":\"/where\",\"script_root\":\"/flask\",\"url\":\"http://127.0.0.1:" +
+                server.port() + "/flask/where?a=1\"}\n");
+  EXPECT_EQ(server.get("/flask/echo", "POST", "{\"x\": [1, 2]}"), "200\n{\"length\":13,\"received\":{\"x\":[1,2]}}\n");
+  EXPECT_EQ(server.get("/seed/").substr(0, 4), "500\n");
+  EXPECT_TRUE(server.wait_for_log("simple_app", 5s)) << server.log();
+  EXPECT_EQ(server.get("/flask/").substr(0, 4), "200\n");  // still serving
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");          // the server's own pages stay its own
+}
+
+// An app that cannot be imported stops the server with a clear error instead
+// of restarting workers forever.
+TEST(CliServe, AnAppThatCannotBeLoadedStopsTheServer) {
+  background_process server(bin + " serve --listen 127.0.0.1:0 -w 1 --pythonpath " SCALEKIT_SEEDS_DIR
+                                  "/../wsgi --wsgi broken_import:app",
+                            "cli-serve-broken");
+  ASSERT_TRUE(server.wait_exit(30s)) << server.log();
+  EXPECT_EQ(server.exit_code(), 1) << server.log();
+  EXPECT_NE(server.log().find("broken_import"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("workers fail to start"), std::string::npos) << server.log();
+}
+
+// A Python request past --timeout: 504, and the master's log shows where the stuck thread is.
+TEST(CliServe, AStuckPythonRequestIsLoggedWithItsTraceback) {
+  serve_server server("-w 1 --timeout 0.5 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi serve_apps:sleepy");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  EXPECT_EQ(server.get("/?s=3").substr(0, 4), "504\n");
+  ASSERT_TRUE(server.wait_for_log("in sleepy", 5s)) << server.log();
+  EXPECT_NE(server.log().find("serve_apps.py\", line"), std::string::npos) << server.log();
+}
+
+// HUP reloads the application's code: new workers import it afresh.
+TEST(CliServe, HupReloadsTheApplicationsCode) {
+  scalekit::testing::temp_dir dir("cli-serve-reload");
+  const auto write_app = [&](const std::string& text) {
+    std::ofstream(dir / "reloaded.py") << "def app(environ, start_response):\n"
+                                          "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+                                          "    return [b'"
+                                       << text << "']\n";
+  };
+  write_app("version 1");
+  serve_server server("-w 2 --chdir " + dir.path.string() + " --wsgi reloaded:app");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("2 workers ready")) << server.log();
+  EXPECT_EQ(server.get("/"), "200\nversion 1");
+  write_app("version 2");
+  ::kill(server.pid(), SIGHUP);
+  ASSERT_TRUE(server.wait_for_log("reload done", 10s)) << server.log();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(server.get("/"), "200\nversion 2");
 }
