@@ -213,6 +213,25 @@ TEST(CliServe, BadUsageIsOneLineAndStatus2) {
   }
 }
 
+// Tiles are cached per worker and carry an ETag: the same tile again is a
+// hit, and a client that has it gets 304 with no body.
+TEST(CliServe, JobAnswersAreCachedAndRevalidated) {
+  serve_server server("-w 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const auto r = run_command(server.client_command("revalidate " + server.port() + " '/mandelbrot.png?w=32&h=32'"));
+  ASSERT_EQ(r.out.substr(0, 5), "200 \"") << r.out << r.err;
+  const std::string etag = r.out.substr(4, r.out.find('\n') - 4);
+  EXPECT_EQ(r.out, "200 " + etag + "\n304 " + etag + " 0\n");
+  const json s = server.status();
+  EXPECT_EQ(s["workers"][0]["cache_misses"], 1) << s.dump();
+  EXPECT_EQ(s["workers"][0]["cache_hits"], 1) << s.dump();
+  serve_server uncached("-w 1 --cache-mb 0");
+  ASSERT_TRUE(uncached.wait_for_log("1 workers ready")) << uncached.log();
+  const auto u = run_command(uncached.client_command("revalidate " + uncached.port() + " /primes?n=12"));
+  EXPECT_EQ(u.out, "200 None\n200 None 48\n") << u.out << u.err;
+}
+
 // WSGI: a Flask app and the seed's simple_app mounted side by side, each
 // with its SCRIPT_NAME; the seed's str body is a 500 and one log line naming
 // the app, and the worker keeps serving.
