@@ -24,6 +24,8 @@
 
 #include <fmt/format.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "scalekit/core/signals.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
@@ -326,6 +328,7 @@ void master::advance_replacement() {
         std::none_of(to_replace_.begin(), to_replace_.end(),
                      [](const replacement& q) { return q.cause == restart_cause::reload; }))
       log("reload done");
+    sd_notify(0, "READY=1\nSTATUS=reloaded");
   }
   if (replacing_) return;
   const std::int64_t now = monotonic_ns();
@@ -407,6 +410,7 @@ result<core::report> master::run() {
       if (req_.quit && !quitting) {
         quitting = true;
         log("QUIT: stopping every worker now");
+        sd_notify(0, "STOPPING=1");
         for (auto& p : procs_)
           if (p.pid != 0) ::kill(p.pid, SIGKILL);
       }
@@ -414,11 +418,13 @@ result<core::report> master::run() {
         stopping = true;
         stop_deadline = monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(o_.grace).count();
         log(fmt::format("stopping: workers finish their requests (grace {:g} s)", o_.grace.count() / 1000.0));
+        sd_notify(0, "STOPPING=1\nSTATUS=stopping");
       }
       if (!stopping && !quitting) {
         if (req_.reloads > 0) {
           req_.reloads = 0;
           log("reload: starting new workers, the old ones leave once each successor accepts");
+          sd_notify(0, "RELOADING=1\nSTATUS=reloading");
           std::erase_if(to_replace_, [](const replacement& q) { return q.cause == restart_cause::reload; });
           for (std::uint32_t i = 0; i < procs_.size(); ++i)
             if (procs_[i].pid != 0 && !procs_[i].stopping && !(replacing_ && replacing_->new_slot == i))
@@ -455,6 +461,8 @@ result<core::report> master::run() {
         })) {
       all_ready_logged_ = true;
       log(std::to_string(wanted_) + " workers ready");
+      // systemd (Type=notify): ready once every worker accepts; nothing without NOTIFY_SOCKET.
+      sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%zu workers ready", static_cast<int>(::getpid()), wanted_);
     }
   }
 

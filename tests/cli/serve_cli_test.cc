@@ -364,3 +364,10 @@ TEST(CliServe, HaproxyFailsOverToTheStandbyUnderLoad) {
   EXPECT_GT(after["workers"][0]["requests"].get<int>(), before["workers"][0]["requests"].get<int>() + 100)
       << before.dump() << after.dump();
 }
+
+// Under systemd (docs/deploy): the listening socket comes from socket
+// activation, readiness, reloads and the stop are told through sd_notify.
+TEST(CliServe, SpeaksSystemdSocketActivationAndNotify) {
+  const auto r = run_command("timeout 60 /usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../systemd_like.py " + bin);
+  EXPECT_EQ(r.out, "ready\nGET /healthz -> 200\nreloading, ready\nstopping, exit 0\n") << r.err;
+}
