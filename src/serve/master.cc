@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -259,6 +260,15 @@ void master::reap() {
 
 void master::watch() {
   const std::int64_t now = monotonic_ns();
+  // Connections the kernel has accepted and no worker has taken yet: for a
+  // listening socket, TCP_INFO's tcpi_unacked is the accept queue's length.
+  std::uint64_t queued = 0;
+  for (const auto& sock : sockets_) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (::getsockopt(sock.fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0) queued += info.tcpi_unacked;
+  }
+  board_.header().accept_queue.store(queued);
   for (std::uint32_t slot = 0; slot < procs_.size(); ++slot) {
     proc& p = procs_[slot];
     if (p.pid == 0) continue;

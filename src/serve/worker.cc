@@ -225,7 +225,7 @@ result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
   if (auto s = endpoints_.start(); !s.ok()) return s;
   if (!o_.apps.empty()) {
-    auto apps = wsgi_apps::start(o_, obs_);
+    auto apps = wsgi_apps::start(o_, obs_, &slot_.gil_wait_ns);
     if (!apps.ok()) return apps.error();
     apps_ = std::move(apps).value();
   }

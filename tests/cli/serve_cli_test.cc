@@ -97,6 +97,8 @@ TEST(CliServe, AnswersHealthStatusMetricsAndJobs) {
   EXPECT_EQ(ready_workers(s), 2u) << s.dump();
   const std::string metrics = server.get("/metrics");
   EXPECT_NE(metrics.find("scalekit_serve_requests_total{worker="), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nscalekit_serve_accept_queue 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("scalekit_serve_cache_hits_total{worker="), std::string::npos) << metrics;
 }
 
 // A worker killed with SIGKILL is replaced, and the restart counted, within two seconds.
