@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "cli_helpers.h"
 #include "redis_server.h"
@@ -65,6 +67,36 @@ struct celery_env {
   }
 };
 
+// What canvas_calls.py prints for each form, as a Python Celery 5.2 worker
+// serves them (checked: CliDist.APythonWorkerAnswersEveryFormAlike).
+const std::vector<std::pair<std::string, std::string>> argument_forms = {
+    {"positional", "5"},
+    {"kwargs", "9"},
+    {"mixed", "9"},
+    {"bigint", "9223372036854775808"},
+    {"huge", "633825300114114700748351602688"},
+    {"floats", "0.30000000000000004"},
+    {"strings", "\"scalekit\""},
+    {"unknown_kwarg", "raised builtins.TypeError: add() got an unexpected keyword argument 'z'"},
+    {"missing_arg", "raised builtins.TypeError: add() missing 1 required positional argument: 'y'"},
+    {"too_many", "raised builtins.TypeError: add() takes 2 positional arguments but 3 were given"},
+    {"twice", "raised builtins.TypeError: add() got multiple values for argument 'x'"},
+    {"bad_operands", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"group", "[0, 2, 4, 6]"},
+    {"countdown", "5"},
+};
+
+// canvas_calls.py with every form of `forms`; its lines, and the expected ones.
+std::pair<std::string, std::string> run_forms(const celery_env& env,
+                                              const std::vector<std::pair<std::string, std::string>>& forms) {
+  std::string names, expected;
+  for (const auto& [name, result] : forms) {
+    names += " " + name;
+    expected += name + " " + result + "\n";
+  }
+  return {env.python("canvas_calls.py" + names).out, expected};
+}
+
 std::string count_in(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -111,6 +143,15 @@ TEST(CliDist, FailuresReachThePythonClientAsItsExceptions) {
   const long ttl = std::stol(env.cli("TTL " + key.substr(0, key.find('\n'))));
   EXPECT_GT(ttl, 86000);
   EXPECT_LE(ttl, 86400);
+}
+
+// Keyword arguments, mixes, integers beyond 64 bits and Celery's TypeErrors
+// for calls that do not fit the task, as a Python worker gives them.
+TEST(CliDist, ArgumentsBindAsPythonBindsThem) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto [out, expected] = run_forms(env, argument_forms);
+  EXPECT_EQ(out, expected) << worker->log();
 }
 
 // The other direction: scalekit publishes the seed's tasks, an unmodified
