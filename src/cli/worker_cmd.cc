@@ -114,6 +114,10 @@ void add_command(CLI::App& command) {
   cmd->add_option("--result-expires", f->result_expires_s, "seconds a stored result lives (Celery's default: a day)")
       ->check(CLI::Range(1.0, 86400.0 * 365))
       ->capture_default_str();
+  cmd->add_option("--max-message-size", f->w.max_message_bytes,
+                  "bytes: a larger task message is not run but dead-lettered, with a FAILURE result")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->capture_default_str();
   cmd->add_option("-n,--hostname", f->w.hostname, "this worker's name (default scalekit@HOST)");
   cmd->add_option("-l,--loglevel", f->loglevel, "info: one line per task received and finished")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))

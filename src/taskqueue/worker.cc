@@ -69,12 +69,15 @@ class worker_impl {
     background.push_back(core::spawn(loop, heartbeat_.run()));
 
     co_await w_.until_stopped();
+    co_await background.front().join();  // the fetcher: no pop is left in flight (it ends within a second)
 
-    // Let running tasks finish within the grace period, then requeue the rest once.
+    // Let running tasks finish within the grace period, then requeue the rest
+    // once (those waiting for an eta at once: they would wait for nothing).
     const auto deadline = detail::steady_clock::now() + w_.options.grace;
-    while (w_.get_alive() > 0 && detail::steady_clock::now() < deadline) co_await core::sleep_for(20ms);
+    while (w_.get_alive() > w_.get_waiting_eta() && detail::steady_clock::now() < deadline)
+      co_await core::sleep_for(20ms);
     co_await restorer_.requeue_unfinished();
-    for (auto& h : background) co_await h.join();
+    for (std::size_t k = 1; k < background.size(); ++k) co_await background[k].join();
     co_await heartbeat_.goodbye();
   }
 

@@ -325,3 +325,82 @@ TEST(CliDist, BadUsage) {
   EXPECT_EQ(run_command(bin + " mandelbrot --executor distributed --broker nope -o /tmp/x.rgb").exit_code, 2);
   EXPECT_EQ(run_command(bin + " worker --pool gevent").exit_code, 2);
 }
+
+// A task due in 2099 waits outside the worker's only slot, its reservation
+// held: the queue keeps moving. At a stop it goes back to the queue at once.
+TEST(CliDist, AFarFutureTaskDoesNotHoldTheOnlySlot) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  const std::string far_id =
+      env.python("apply.py bench_tasks.add '[1, 2]' '{\"eta\": \"2099-01-01T00:00:00+00:00\"}'").out;
+  ASSERT_FALSE(far_id.empty());
+  ASSERT_TRUE(worker->wait_for_log("received")) << worker->log();
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[2, 3]' 10 3").out, "5\n5\n5\n") << worker->log();
+  EXPECT_EQ(env.cli("HLEN unacked"), "1\n");  // the far one, reserved
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = worker->stop();  // grace 30 s: nothing runs, so no wait
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << log;
+  EXPECT_NE(log.find("requeued unfinished task " + far_id.substr(0, far_id.size() - 1)), std::string::npos) << log;
+  EXPECT_EQ(env.cli("LLEN celery"), "1\n");
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// A countdown task runs when it is due, not before, and meanwhile the slot
+// serves others.
+TEST(CliDist, ACountdownTaskRunsWhenDueAndLetsOthersPass) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto later = env.python_in_background("apply.py bench_tasks.add '[40, 2]' '{\"countdown\": 3}' --wait 20");
+  ASSERT_TRUE(worker->wait_for_log("received")) << worker->log();
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[1, 1]'").out, "2\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2800ms);  // before the countdown ended
+  ASSERT_TRUE(later->wait_exit(20s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_NE(later->out().find("\n42\n"), std::string::npos) << later->out();
+}
+
+// While a task waits for its eta its reservation is kept fresh: another
+// worker's restorer, with a visibility timeout shorter than the wait, does not
+// deliver it a second time.
+TEST(CliDist, AWaitingTasksReservationStaysFresh) {
+  celery_env env;
+  auto a = env.scalekit_worker("-c 1 --pool threads --visibility-timeout 1");
+  env.python("apply.py bench_tasks.add '[1, 2]' '{\"countdown\": 4}'");
+  ASSERT_TRUE(a->wait_for_log("received")) << a->log();
+  auto b = env.scalekit_worker("-c 1 --pool threads --visibility-timeout 1");
+  ASSERT_TRUE(a->wait_for_log("succeeded", 20s)) << a->log();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(count_in(b->log(), "received"), "0") << b->log();
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// An expiry before the eta ends the wait: REVOKED is stored and the message acknowledged.
+TEST(CliDist, AnExpiryBeforeTheEtaRevokesTheWaitingTask) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  const auto r = env.python(
+      "apply.py bench_tasks.add '[1, 2]' '{\"eta\": \"2099-01-01T00:00:00+00:00\", \"expires\": 2}' --wait 20");
+  EXPECT_NE(r.out.find("raised celery.exceptions.TaskRevokedError: expired"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  EXPECT_EQ(env.cli("LLEN celery"), "0\n");
+}
+
+// A message over --max-message-size is not parsed: dead-lettered, its FAILURE
+// stored, and the worker's memory stays near the message's size.
+TEST(CliDist, AnOversizedMessageIsRefusedWithAFailure) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads --max-message-size 1000000");
+  const std::string out = env.python("canvas_calls.py big_message --timeout 30").out;
+  EXPECT_NE(out.find("raised kombu.exceptions.LimitExceeded: message of 26"), std::string::npos) << out;
+  EXPECT_NE(out.find("bytes is larger than the limit of 1000000 bytes"), std::string::npos) << out;
+  EXPECT_EQ(env.cli("LLEN scalekit-dead-letters-celery"), "1\n");
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[40, 2]'").out, "42\n");  // still serving
+  // The message is 26.7 MB: the worker's peak stays within a few copies of it.
+  const std::string status = slurp("/proc/" + std::to_string(worker->pid()) + "/status");
+  const auto at = status.find("VmHWM:");
+  ASSERT_NE(at, std::string::npos);
+  const long peak_kb = std::stol(status.substr(at + 6));
+  EXPECT_LT(peak_kb, 200 * 1024) << status;
+}

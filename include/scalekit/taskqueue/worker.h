@@ -48,9 +48,13 @@ struct worker_options {
   /// a busy worker holds nothing another could start. Celery's default is 4.
   int prefetch_multiplier = 1;
   std::chrono::seconds result_expires{86400};  ///< Celery's default result_expires
-  std::string hostname;                        ///< empty: "scalekit@<host>"
-  bool log_tasks = false;                      ///< one message per task received / succeeded / failed
-  bool log_timestamps = false;                 ///< messages start with the local time, "[2024-05-01 12:00:00] "
+  /// Larger task messages are not parsed: dead-lettered, with a FAILURE
+  /// (kombu.exceptions.LimitExceeded) stored for their id. Bounds the memory a
+  /// client can make a worker spend on one message (a few times this).
+  std::size_t max_message_bytes = 16 << 20;
+  std::string hostname;         ///< empty: "scalekit@<host>"
+  bool log_tasks = false;       ///< one message per task received / succeeded / failed
+  bool log_timestamps = false;  ///< messages start with the local time, "[2024-05-01 12:00:00] "
   /// Stop by itself once this many tasks have finished (tests and benchmarks); 0: no limit.
   std::uint64_t stop_after = 0;
   /// Test hook: hold every task this long before running it (slow jobs for fault tests).

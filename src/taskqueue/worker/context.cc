@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include <algorithm>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
@@ -43,6 +44,7 @@ void worker_context::stop() {
   stop_time_ = steady_clock::now();
   stopped_.cancel();
   slot_free_.cancel();
+  for (auto& [tag, timer] : sleepers_) timer->cancel();
 }
 
 core::task<void> worker_context::until_stopped() {
@@ -52,6 +54,21 @@ core::task<void> worker_context::until_stopped() {
 
 core::task<void> worker_context::nap(std::chrono::milliseconds d) {
   for (auto slept = 0ms; slept < d && !stopping_; slept += 100ms) co_await core::sleep_for(std::min(d - slept, 100ms));
+}
+
+core::task<void> worker_context::sleep_until(const std::string& tag, double until) {
+  if (stopping_) co_return;
+  const double seconds = std::clamp(until - celery::unix_now(), 0.0, 60.0);
+  asio::steady_timer timer(co_await core::this_executor(),
+                           std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(seconds)));
+  sleepers_[tag] = &timer;
+  asio::error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  sleepers_.erase(tag);
+}
+
+void worker_context::wake(const std::string& tag) {
+  if (auto it = sleepers_.find(tag); it != sleepers_.end()) it->second->cancel();
 }
 
 void worker_context::broker_failed(const status& s) {

@@ -41,11 +41,12 @@ std::string seconds_text(double s);
 
 /// A message this worker has reserved (it is in `unacked`), by delivery tag.
 struct reservation {
-  std::string raw;         ///< the envelope as popped
-  std::string list_key;    ///< where it goes back to if requeued
-  std::string id;          ///< the task id
-  bool finished = false;   ///< its result is computed (being stored): never requeue it
-  bool abandoned = false;  ///< requeued at shutdown: drop whatever the run returns
+  std::string raw;            ///< the envelope as popped
+  std::string list_key;       ///< where it goes back to if requeued
+  std::string id;             ///< the task id
+  bool finished = false;      ///< its result is computed (being stored): never requeue it
+  bool abandoned = false;     ///< requeued at shutdown: drop whatever the run returns
+  std::optional<double> eta;  ///< unix time: waiting for its eta or countdown, outside the slots
 };
 
 class worker_context {
@@ -85,6 +86,11 @@ class worker_context {
   core::task<void> until_stopped();
   /// Sleep for `d`, but wake within 100 ms of a stop.
   core::task<void> nap(std::chrono::milliseconds d);
+  /// Sleep until unix time `until` (at most a minute at a time; the caller
+  /// looks at the clock again), or until stop() or wake(`tag`).
+  core::task<void> sleep_until(const std::string& tag, double until);
+  /// End the sleep_until() of `tag` now (a revoked task, for instance).
+  void wake(const std::string& tag);
 
   // ---- the broker: its health (logged once per outage) and retries ----
   void broker_failed(const status& s);
@@ -104,8 +110,17 @@ class worker_context {
   [[nodiscard]] std::size_t get_alive() const noexcept { return alive_; }
   /// A message was popped: it holds a slot, and its handle is alive.
   void take_slot();
-  /// The message's task has run (or was decided without running): its slot is free.
+  /// The message's task has run (or was decided without running), or it waits
+  /// for its eta: its slot is free.
   void free_slot();
+  /// A message whose eta has come takes a slot again (even past the limit: the
+  /// fetcher then waits until the slots are below it again).
+  void retake_slot() { ++busy_; }
+  /// Handles waiting for an eta (they hold no slot, and the grace at a stop
+  /// does not wait for them: they are requeued at once).
+  [[nodiscard]] std::size_t get_waiting_eta() const noexcept { return waiting_eta_; }
+  void eta_wait_started() { ++waiting_eta_; }
+  void eta_wait_ended() { --waiting_eta_; }
   /// Its handle has ended; stops the worker when `stop_after` tasks have finished.
   void handle_ended();
   /// Wait until a slot may be free (free_slot() or stop()), at most `limit`.
@@ -118,7 +133,8 @@ class worker_context {
   const std::uint64_t stop_after_;
   const std::size_t slot_limit_;
   asio::steady_timer slot_free_, stopped_;
-  std::size_t busy_ = 0, alive_ = 0;
+  std::map<std::string, asio::steady_timer*> sleepers_;  ///< sleep_until() timers, by tag
+  std::size_t busy_ = 0, alive_ = 0, waiting_eta_ = 0;
   bool stopping_ = false, broker_down_ = false;
   steady_clock::time_point stop_time_ = steady_clock::time_point::max() - std::chrono::hours(1);
 };

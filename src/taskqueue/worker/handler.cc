@@ -1,9 +1,9 @@
 #include "handler.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "scalekit/taskqueue/ids.h"
+#include "scalekit/taskqueue/json_text.h"
 #include "scalekit/taskqueue/keys.h"
 #include "scalekit/taskqueue/registry.h"
 #include "scalekit/taskqueue/result_meta.h"
@@ -18,16 +18,36 @@ std::string preview(const std::string& s) { return s.size() <= 80 ? s : s.substr
 
 std::string label(const celery::task_message& m) { return "Task " + m.task + "[" + m.id + "]"; }
 
+// headers.id of an envelope too large to parse, or "" (json_text scans without a document).
+std::string id_of(std::string_view raw) {
+  auto root = json_text::members(raw);
+  if (!root.ok()) return "";
+  const auto headers_text = json_text::find(root.value(), "headers");
+  if (!headers_text) return "";
+  auto headers = json_text::members(*headers_text);
+  if (!headers.ok()) return "";
+  const auto id = json_text::find(headers.value(), "id");
+  return id ? json_text::string_value(*id).value_or("") : "";
+}
+
 }  // namespace
 
 core::task<void> message_handler::handle(std::string raw, std::string list_key) {
   slot_guard slot{w_};
   ++w_.stats.received;
   std::string id;
-  auto parsed = celery::parse_envelope(raw, &id);
   const std::string queue = celery::queue_of_key(list_key);
+  if (raw.size() > w_.options.max_message_bytes) {
+    // Not parsed: only its id is looked for, by a scan that allocates nothing.
+    const std::string why = "message of " + std::to_string(raw.size()) + " bytes is larger than the limit of " +
+                            std::to_string(w_.options.max_message_bytes) + " bytes";
+    const std::string oversized_id = id_of(raw);
+    co_await refuse(queue, std::move(raw), oversized_id, why, "LimitExceeded");
+    co_return;
+  }
+  auto parsed = celery::parse_envelope(raw, &id);
   if (!parsed.ok()) {
-    co_await refuse(queue, raw, id, parsed.error().message());
+    co_await refuse(queue, std::move(raw), id, parsed.error().message(), "DecodeError");
     co_return;
   }
   const celery::task_message m = std::move(parsed).value();
@@ -43,15 +63,15 @@ core::task<void> message_handler::handle(std::string raw, std::string list_key) 
   ++(v.success ? w_.stats.succeeded : w_.stats.failed);
 }
 
-// A message that is not a task we can read: dead-lettered, and its FAILURE
-// stored when its id could be read.
-core::task<void> message_handler::refuse(const std::string& queue, const std::string& raw, const std::string& id,
-                                         const std::string& why) {
+// A message that is not a task we can read, or that is too large: dead-lettered,
+// and its FAILURE (kombu.exceptions.<exc_type>) stored when its id could be read.
+core::task<void> message_handler::refuse(const std::string& queue, std::string raw, const std::string& id,
+                                         const std::string& why, const std::string& exc_type) {
   w_.log("bad message in queue '" + queue + "'" + (id.empty() ? "" : " (task " + id + ")") + ": " + why +
          "; moved to " + celery::dead_letter_key(queue));
-  co_await dead_letter(queue, raw, why);
+  co_await dead_letter(queue, std::move(raw), why);
   if (!id.empty()) {
-    const std::string meta = celery::failure_meta(id, "DecodeError", "kombu.exceptions", why, "", "");
+    const std::string meta = celery::failure_meta(id, exc_type, "kombu.exceptions", why, "", "");
     co_await store(id, meta);
   }
   ++w_.stats.failed;
@@ -98,26 +118,41 @@ core::task<message_handler::verdict> message_handler::decide(const celery::task_
     const std::string why = "task " + m.task + " was delivered " + std::to_string(deliveries) +
                             " times and each delivery ended with its worker's death";
     w_.log(label(m) + ": " + why + "; moved to " + celery::dead_letter_key(queue));
-    co_await dead_letter(queue, w_.running[m.delivery_tag].raw, why);
+    co_await dead_letter(queue, w_.running[m.delivery_tag].raw, why);  // a copy: the reservation keeps its own
     v.meta = celery::failure_meta(m.id, "WorkerLostError", "billiard.exceptions", why, "", m.group);
+  } else if (!co_await wait_for_eta(m, slot)) {
+    v.dropped = true;                                         // the worker stopped first: requeued at shutdown
+  } else if (m.expires && celery::unix_now() > *m.expires) {  // it expired while it waited
+    v.meta = celery::revoked_meta(m.id, "expired", m.group);
   } else {
     v = co_await run(m, slot);
   }
   co_return v;
 }
 
-// Wait for its eta, run it on the executor, and turn its outcome into a meta.
+// A task whose eta (or countdown) is ahead waits without a slot, so that a
+// task due in a year does not stop the queue; its reservation stays in
+// `running`, which the refresher keeps fresh and the shutdown requeues. When
+// it is due it takes a slot again. Returns false when the worker stopped
+// first (the requeue at shutdown has it).
+core::task<bool> message_handler::wait_for_eta(const celery::task_message& m, slot_guard& slot) {
+  if (!m.eta || celery::unix_now() >= *m.eta) co_return true;
+  slot.release();
+  w_.eta_wait_started();
+  w_.running[m.delivery_tag].eta = m.eta;
+  // An expiry before the eta ends the wait: the task will not run.
+  const double until = m.expires ? std::min(*m.eta, *m.expires) : *m.eta;
+  while (celery::unix_now() < until && !w_.stopping()) co_await w_.sleep_until(m.delivery_tag, until);
+  w_.eta_wait_ended();
+  if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.eta.reset();
+  if (w_.stopping()) co_return false;
+  slot.retake();
+  co_return true;
+}
+
+// Run it on the executor, and turn its outcome into a meta.
 core::task<message_handler::verdict> message_handler::run(const celery::task_message& m, slot_guard& slot) {
   verdict v;
-  while (m.eta && celery::unix_now() < *m.eta && !w_.stopping()) {
-    const double wait_s = std::min(1.0, *m.eta - celery::unix_now());
-    co_await core::sleep_for(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(wait_s)));
-  }
-  if (w_.stopping() && m.eta && celery::unix_now() < *m.eta) {  // still waiting: requeued at shutdown
-    v.dropped = true;
-    co_return v;
-  }
   if (w_.options.TEST_task_delay.count() > 0) co_await core::sleep_for(w_.options.TEST_task_delay);
   const auto t0 = steady_clock::now();
   auto r = co_await core::async_call(w_.executor, celery::core_task_name(m.task),
@@ -180,12 +215,15 @@ core::task<void> message_handler::finish(const std::string& tag, const std::stri
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
 }
 
-core::task<void> message_handler::dead_letter(const std::string& queue, const std::string& raw,
-                                              const std::string& why) {
-  nlohmann::json entry{{"reason", why}, {"worker", w_.name}, {"time", celery::unix_now()}, {"message", raw}};
+core::task<void> message_handler::dead_letter(const std::string& queue, std::string raw, const std::string& why) {
+  // Written by hand, in nlohmann's key order: the message may be large, and is copied once.
+  std::string entry = "{\"message\":" + json_text::quote(raw);
+  raw = std::string();
+  entry += ",\"reason\":" + json_text::quote(why) + ",\"time\":" + seconds_text(celery::unix_now()) +
+           ",\"worker\":" + json_text::quote(w_.name) + "}";
   const std::string key = celery::dead_letter_key(queue);
   std::vector<std::vector<std::string>> cmds;
-  cmds.push_back(words("LPUSH", key, entry.dump()));
+  cmds.push_back(words("LPUSH", key, std::move(entry)));
   cmds.push_back(words("EXPIRE", key, std::to_string(std::chrono::seconds(dead_letter_expiry).count())));
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
   ++w_.stats.dead_lettered;

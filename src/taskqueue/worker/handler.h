@@ -1,14 +1,17 @@
 #pragma once
 // Internal: the life of one message in a worker (spec section 5.2 to 5.4).
 //
-//   parse ──bad──> dead letter (+ FAILURE when its id is readable)
+//   larger than max_message_bytes ──> dead letter (+ FAILURE LimitExceeded)
+//   parse ──bad──> dead letter (+ FAILURE DecodeError when its id is readable)
 //     │
 //   reserve: unacked + unacked_index + INCR deliveries, one transaction
 //     │
 //   decide: unregistered -> NotRegistered; expired -> REVOKED;
 //           delivered too often -> dead letter + WorkerLostError;
-//           else wait for its eta, run it on the executor (the slot is free
-//           again as soon as it has run)
+//           an eta or countdown ahead -> wait for it holding no slot (as
+//           Celery holds them outside its pool), the reservation kept fresh;
+//           then run it on the executor (the slot is free again as soon as it
+//           has run)
 //     │
 //   finish: SETEX + PUBLISH the meta (unless ignore_result), ZREM + HDEL the
 //           reservation, DEL the delivery count: one transaction, so never a
@@ -44,6 +47,11 @@ class message_handler {
       held = false;
       w.free_slot();
     }
+    void retake() {
+      if (held) return;
+      held = true;
+      w.retake_slot();
+    }
     ~slot_guard() {
       release();
       w.handle_ended();
@@ -57,15 +65,16 @@ class message_handler {
     bool dropped = false;  // not ours to finish: requeued at shutdown, or still waiting for its eta
   };
 
-  core::task<void> refuse(const std::string& queue, const std::string& raw, const std::string& id,
-                          const std::string& why);
+  core::task<void> refuse(const std::string& queue, std::string raw, const std::string& id, const std::string& why,
+                          const std::string& exc_type);
   core::task<long long> reserve(const celery::task_message& m, std::string raw, const std::string& queue);
   core::task<verdict> decide(const celery::task_message& m, long long deliveries, const std::string& queue,
                              slot_guard& slot);
+  core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
   core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
   core::task<void> store(const std::string& id, const std::string& meta);
   core::task<void> finish(const std::string& tag, const std::string& id, const std::string& meta);
-  core::task<void> dead_letter(const std::string& queue, const std::string& raw, const std::string& why);
+  core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
 
   worker_context& w_;
 };
