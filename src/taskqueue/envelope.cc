@@ -84,21 +84,24 @@ std::string make_envelope(std::string_view name, std::string_view args_json, std
 
   std::string body = "[";
   body.append(json_text::minify(args_json)).append(", ").append(json_text::minify(kwargs_json));
-  body += R"(, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}])";
+  body.append(R"(, {"callbacks": )").append(o.callbacks).append(R"(, "errbacks": )").append(o.errbacks);
+  body.append(R"(, "chain": )").append(o.chain).append(R"(, "chord": )").append(o.chord).append("}]");
 
   ordered_json headers;
   headers["lang"] = "py";
   headers["task"] = name;
   headers["id"] = id;
   headers["shadow"] = nullptr;
-  headers["eta"] = nullptr;
-  headers["expires"] = nullptr;
-  headers["group"] = o.group.empty() ? ordered_json(nullptr) : ordered_json(o.group);
-  headers["group_index"] = nullptr;
-  headers["retries"] = 0;
-  headers["timelimit"] = ordered_json::array({nullptr, nullptr});
-  headers["root_id"] = id;
-  headers["parent_id"] = nullptr;
+  const auto text_or_null = [](const std::string& t) { return t.empty() ? ordered_json(nullptr) : ordered_json(t); };
+  headers["eta"] = text_or_null(o.eta);
+  headers["expires"] = text_or_null(o.expires);
+  headers["group"] = text_or_null(o.group);
+  headers["group_index"] = ordered_json::parse(o.group_index);
+  headers["retries"] = o.retries;
+  headers["timelimit"] =
+      ordered_json::array({ordered_json::parse(o.time_limit), ordered_json::parse(o.soft_time_limit)});
+  headers["root_id"] = o.root_id.empty() ? id : o.root_id;
+  headers["parent_id"] = text_or_null(o.parent_id);
   headers["argsrepr"] = args_repr(args_json);
   headers["kwargsrepr"] = capped_repr(json_text::py_repr(trimmed(kwargs_json)));
   headers["origin"] = origin;
@@ -107,7 +110,7 @@ std::string make_envelope(std::string_view name, std::string_view args_json, std
 
   ordered_json properties;
   properties["correlation_id"] = id;
-  properties["reply_to"] = new_uuid();
+  properties["reply_to"] = o.reply_to.empty() ? new_uuid() : o.reply_to;
   properties["delivery_mode"] = 2;
   properties["delivery_info"] = ordered_json{{"exchange", ""}, {"routing_key", o.queue}};
   properties["priority"] = o.priority;
@@ -155,7 +158,18 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
   if (!headers["redelivered"].get_bool().get(b)) m.redelivered = b;
   double t = 0;
   if (!headers["scalekit_published"].get_double().get(t)) m.published = t;
-  if (auto eta = str_field(headers, "eta"); !eta.empty()) m.eta = parse_iso8601(std::string(eta));
+  if (auto eta = str_field(headers, "eta"); !eta.empty()) {
+    m.eta_text = eta;
+    m.eta = parse_iso8601(m.eta_text);
+  }
+  if (!headers["group_index"].get_int64().get(n)) m.group_index = std::to_string(n);
+  simdjson::dom::array limits;
+  if (!headers["timelimit"].get_array().get(limits) && limits.size() == 2) {
+    double limit = 0;
+    if (!limits.at(0).get_double().get(limit) && limit > 0) m.time_limit = limit;
+    if (!limits.at(1).get_double().get(limit) && limit > 0) m.soft_time_limit = limit;
+  }
+  m.reply_to = str_field(properties, "reply_to");
   if (auto exp = str_field(headers, "expires"); !exp.empty()) m.expires = parse_iso8601(std::string(exp));
   if (!properties["priority"].get_int64().get(n)) m.priority = static_cast<int>(n);
   simdjson::dom::object info;
@@ -184,6 +198,17 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
     return status::corruption("body is not [args, kwargs, embed]");
   m.args_json = json_text::minify((*parts)[0]);
   m.kwargs_json = json_text::minify((*parts)[1]);
+  if (parts->size() > 2 && json_text::kind_of((*parts)[2]) == json_text::kind::object) {
+    const auto embed = json_text::members((*parts)[2]).value();
+    const auto field = [&embed](std::string_view key) {
+      const auto v = json_text::find(embed, key);
+      return v && *v != "null" ? json_text::minify(*v) : std::string();
+    };
+    m.callbacks = field("callbacks");
+    m.errbacks = field("errbacks");
+    m.chain = field("chain");
+    m.chord = field("chord");
+  }
   return m;
 }
 

@@ -51,10 +51,10 @@ struct celery_env {
     EXPECT_TRUE(w->wait_for_log("consuming")) << w->log();
     return w;
   }
-  std::unique_ptr<background_process> python_worker(int concurrency = 2) const {
+  std::unique_ptr<background_process> python_worker(int concurrency = 2, const std::string& queues = "celery") const {
     auto w = std::make_unique<background_process>(
-        python_cmd("-m celery -A mandelbrot_tasks worker --concurrency=" + std::to_string(concurrency) +
-                   " --loglevel=INFO --without-gossip --without-mingle"),
+        python_cmd("-m celery -A mandelbrot_tasks worker --concurrency=" + std::to_string(concurrency) + " -Q " +
+                   queues + " --loglevel=INFO --without-gossip --without-mingle"),
         "py-worker");
     EXPECT_TRUE(w->wait_for_log("ready.", 60s)) << w->log();
     return w;
@@ -84,6 +84,24 @@ const std::vector<std::pair<std::string, std::string>> argument_forms = {
     {"bad_operands", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
     {"group", "[0, 2, 4, 6]"},
     {"countdown", "5"},
+};
+
+// The canvas (spec section 11): callbacks, chains passing their results on,
+// chords counted in the Redis backend's keys, and their failures, as a Python
+// Celery 5.2 worker gives them.
+const std::vector<std::pair<std::string, std::string>> canvas_forms = {
+    {"chain", "13"},
+    {"chain3", "113"},
+    {"chain_kwargs", "13"},
+    {"chain_immutable", "10"},
+    {"chain_fails", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"chord", "6"},
+    {"chord_partial", "[0, 2, 4, 100]"},
+    {"chord_of_add", "raised builtins.TypeError: can only concatenate list (not \"int\") to list"},
+    {"chord_fails", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"chain_chord", "7"},
+    {"link", "103"},
+    {"link_error", "15"},
 };
 
 // canvas_calls.py with every form of `forms`; its lines, and the expected ones.
@@ -152,6 +170,50 @@ TEST(CliDist, ArgumentsBindAsPythonBindsThem) {
   auto worker = env.scalekit_worker("-c 2 --pool threads");
   const auto [out, expected] = run_forms(env, argument_forms);
   EXPECT_EQ(out, expected) << worker->log();
+}
+
+// The reference: a Python Celery worker gives every form's line as the tables say.
+TEST(CliDist, APythonWorkerAnswersEveryFormAlike) {
+  celery_env env;
+  auto worker = env.python_worker();
+  auto forms = argument_forms;
+  forms.insert(forms.end(), canvas_forms.begin(), canvas_forms.end());
+  const auto [out, expected] = run_forms(env, forms);
+  EXPECT_EQ(out, expected) << worker->log();
+}
+
+// Chains, chords, callbacks and errbacks on scalekit workers alone; the
+// chords' keys are gone once their bodies ran, and nothing stays reserved.
+TEST(CliDist, CanvasRunsAsOnAPythonWorker) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto [out, expected] = run_forms(env, canvas_forms);
+  EXPECT_EQ(out, expected) << worker->log();
+  // chord_fails leaves its keys to expire, as Celery's backend does; the others are deleted.
+  const std::string chord_keys = env.cli("--scan --pattern celery-taskset-meta-*");
+  EXPECT_EQ(count_in(chord_keys, ".j"), "1") << chord_keys;
+  EXPECT_EQ(count_in(chord_keys, ".s"), "1") << chord_keys;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  const std::string log = worker->stop();
+  EXPECT_NE(log.find("raised ChordError: Dependency"), std::string::npos) << log;
+}
+
+// One chord, its header split between a Python Celery worker (queue 'py') and
+// a scalekit worker (queue 'celery'): both count parts in the same Redis keys,
+// and whichever counts the last part applies the body, on either worker.
+TEST(CliDist, AChordHeaderServedByPythonAndScalekitWorkers) {
+  celery_env env;
+  auto sk = env.scalekit_worker("-c 2 --pool threads");
+  auto py = env.python_worker(2, "py");
+  const std::vector<std::pair<std::string, std::string>> mixed = {
+      {"chord_mixed", "30"}, {"chord_mixed_py_body", "30"}, {"chord_mixed", "30"}, {"chord_mixed_py_body", "30"}};
+  const auto [out, expected] = run_forms(env, mixed);
+  EXPECT_EQ(out, expected) << sk->log() << py->log();
+  // 4 chords of 6: 3 header tasks each on either side, and 2 bodies on either side.
+  EXPECT_EQ(count_in(py->log(), "] succeeded in"), "14") << py->log();
+  const std::string log = sk->stop();
+  EXPECT_NE(log.find("14 succeeded, 0 failed"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("--scan --pattern celery-taskset-meta-*"), "");
 }
 
 // The other direction: scalekit publishes the seed's tasks, an unmodified

@@ -52,15 +52,13 @@ core::task<void> message_handler::handle(std::string raw, std::string list_key) 
   }
   const celery::task_message m = std::move(parsed).value();
   const long long deliveries = co_await reserve(m, std::move(raw), queue);
-  const verdict v = co_await decide(m, deliveries, queue, slot);
-  if (v.dropped) co_return;
-  // A named local, not a conditional expression inside the co_await: GCC 12
-  // destroys such a temporary twice (a workaround listed in docs/DESIGN.md).
-  const std::string stored = m.ignore_result ? std::string() : v.meta;
+  verdict v = co_await decide(m, deliveries, queue, slot);
+  if (!v) co_return;
   slot.release();
-  co_await finish(m.delivery_tag, m.id, stored);
+  const bool success = v->success();
+  co_await finisher_.finish(m, std::move(*v));
   w_.running.erase(m.delivery_tag);
-  ++(v.success ? w_.stats.succeeded : w_.stats.failed);
+  ++(success ? w_.stats.succeeded : w_.stats.failed);
 }
 
 // A message that is not a task we can read, or that is too large: dead-lettered,
@@ -111,19 +109,19 @@ core::task<message_handler::verdict> message_handler::decide(const celery::task_
   verdict v;
   if (!celery::is_registered(m.task)) {
     w_.log("received unregistered task of type '" + m.task + "' (" + m.id + "): stored as FAILURE NotRegistered");
-    v.meta = celery::failure_meta(m.id, "NotRegistered", "celery.exceptions", m.task, "", m.group);
+    v = failed("FAILURE", "NotRegistered", "celery.exceptions", m.task);
   } else if (m.expires && celery::unix_now() > *m.expires) {
-    v.meta = celery::revoked_meta(m.id, "expired", m.group);
+    v = failed("REVOKED", "TaskRevokedError", "celery.exceptions", "expired");
   } else if (deliveries > w_.options.max_deliveries) {
     const std::string why = "task " + m.task + " was delivered " + std::to_string(deliveries) +
                             " times and each delivery ended with its worker's death";
     w_.log(label(m) + ": " + why + "; moved to " + celery::dead_letter_key(queue));
     co_await dead_letter(queue, w_.running[m.delivery_tag].raw, why);  // a copy: the reservation keeps its own
-    v.meta = celery::failure_meta(m.id, "WorkerLostError", "billiard.exceptions", why, "", m.group);
+    v = failed("FAILURE", "WorkerLostError", "billiard.exceptions", why);
   } else if (!co_await wait_for_eta(m, slot)) {
-    v.dropped = true;                                         // the worker stopped first: requeued at shutdown
+    // the worker stopped first: requeued at shutdown
   } else if (m.expires && celery::unix_now() > *m.expires) {  // it expired while it waited
-    v.meta = celery::revoked_meta(m.id, "expired", m.group);
+    v = failed("REVOKED", "TaskRevokedError", "celery.exceptions", "expired");
   } else {
     v = co_await run(m, slot);
   }
@@ -150,7 +148,7 @@ core::task<bool> message_handler::wait_for_eta(const celery::task_message& m, sl
   co_return true;
 }
 
-// Run it on the executor, and turn its outcome into a meta.
+// Run it on the executor, and turn what it returned into an outcome.
 core::task<message_handler::verdict> message_handler::run(const celery::task_message& m, slot_guard& slot) {
   verdict v;
   if (w_.options.TEST_task_delay.count() > 0) co_await core::sleep_for(w_.options.TEST_task_delay);
@@ -160,10 +158,7 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
   const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
   slot.release();  // the slot is free for the next message while this result is stored
   auto it = w_.running.find(m.delivery_tag);
-  if (it == w_.running.end() || it->second.abandoned) {  // requeued at shutdown: not ours any more
-    v.dropped = true;
-    co_return v;
-  }
+  if (it == w_.running.end() || it->second.abandoned) co_return v;  // requeued at shutdown: not ours any more
   it->second.finished = true;
   celery::outcome out;
   if (r.ok()) {
@@ -173,16 +168,16 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
     out.exc_module = "billiard.exceptions";
     out.message = r.error().message();
   }
-  v.success = out.ok;
   if (out.ok) {
-    v.meta = celery::success_meta(m.id, out.result_json, m.group);
-    if (w_.options.log_tasks)
-      w_.log(label(m) + " succeeded in " + seconds_text(took) + "s: " + preview(out.result_json));
+    outcome o;
+    o.state = "SUCCESS";
+    o.result_json = std::move(out.result_json);
+    if (w_.options.log_tasks) w_.log(label(m) + " succeeded in " + seconds_text(took) + "s: " + preview(o.result_json));
+    v = std::move(o);
   } else {
-    const std::string traceback = "Traceback (most recent call last):\n  (in scalekit worker " + w_.name + ")\n" +
-                                  out.exc_type + ": " + out.message + "\n";
-    v.meta = celery::failure_meta(m.id, out.exc_type, out.exc_module, out.message, traceback, m.group);
     w_.log(label(m) + " raised " + out.exc_type + ": " + out.message);
+    v = failed("FAILURE", out.exc_type, out.exc_module, out.message,
+               finisher_.traceback_text(out.exc_type, out.message));
   }
   co_return v;
 }
@@ -193,24 +188,6 @@ core::task<void> message_handler::store(const std::string& id, const std::string
   cmds.push_back(words("MULTI"));
   cmds.push_back(words("SETEX", key, std::to_string(w_.options.result_expires.count()), meta));
   cmds.push_back(words("PUBLISH", key, meta));
-  cmds.push_back(words("EXEC"));
-  co_await w_.must_run(w_.cmd, std::move(cmds), true);
-}
-
-// Store the result (unless `meta` is empty: ignore_result) and acknowledge the
-// message, in one transaction: a result is never stored without its ack, nor
-// acked without its result.
-core::task<void> message_handler::finish(const std::string& tag, const std::string& id, const std::string& meta) {
-  std::vector<std::vector<std::string>> cmds;
-  cmds.push_back(words("MULTI"));
-  if (!meta.empty()) {
-    const std::string key = celery::meta_key(id);
-    cmds.push_back(words("SETEX", key, std::to_string(w_.options.result_expires.count()), meta));
-    cmds.push_back(words("PUBLISH", key, meta));
-  }
-  cmds.push_back(words("ZREM", celery::unacked_index_key, tag));
-  cmds.push_back(words("HDEL", celery::unacked_key, tag));
-  cmds.push_back(words("DEL", celery::deliveries_key(id)));
   cmds.push_back(words("EXEC"));
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
 }

@@ -13,23 +13,25 @@
 //           then run it on the executor (the slot is free again as soon as it
 //           has run)
 //     │
-//   finish: SETEX + PUBLISH the meta (unless ignore_result), ZREM + HDEL the
-//           reservation, DEL the delivery count: one transaction, so never a
+//   finish (finisher.h): the result, the canvas's next tasks (callbacks, the
+//           chain, a chord's body) and the ack in one transaction: never a
 //           result without its ack nor an ack without its result
 //
 // A message still waiting for its eta at a stop, or requeued at shutdown while
 // it ran, is left to the shutdown requeue (restorer::requeue_unfinished).
 
+#include <optional>
 #include <string>
 
 #include "context.h"
+#include "finisher.h"
 #include "scalekit/taskqueue/envelope.h"
 
 namespace scalekit::taskqueue::detail {
 
 class message_handler {
  public:
-  explicit message_handler(worker_context& w) : w_(w) {}
+  explicit message_handler(worker_context& w) : w_(w), finisher_(w) {}
 
   /// Handle `raw`, popped from list `list_key`, to its end (see above).
   /// REQUIRES: w.take_slot() was called for it; the handle frees the slot and
@@ -58,12 +60,9 @@ class message_handler {
     }
   };
 
-  // What became of a reserved message.
-  struct verdict {
-    std::string meta;      // the result meta to store
-    bool success = false;  // counts as succeeded (else failed)
-    bool dropped = false;  // not ours to finish: requeued at shutdown, or still waiting for its eta
-  };
+  // What became of a reserved message: an outcome to finish, or nothing (it
+  // is not ours to finish: requeued at shutdown, or still waiting for its eta).
+  using verdict = std::optional<outcome>;
 
   core::task<void> refuse(const std::string& queue, std::string raw, const std::string& id, const std::string& why,
                           const std::string& exc_type);
@@ -73,10 +72,10 @@ class message_handler {
   core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
   core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
   core::task<void> store(const std::string& id, const std::string& meta);
-  core::task<void> finish(const std::string& tag, const std::string& id, const std::string& meta);
   core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
 
   worker_context& w_;
+  finisher finisher_;
 };
 
 }  // namespace scalekit::taskqueue::detail
