@@ -152,7 +152,8 @@ std::string with_options(std::string_view sig, const options_list& o) {
     out.append(out.size() > 1 ? ", " : "").append(json_text::quote(f.key)).append(": ").append(f.value);
   }
   std::string opts = "{";
-  for (const auto& [k, v] : o) opts.append(opts.size() > 1 ? ", " : "").append(json_text::quote(k)).append(": ").append(v);
+  for (const auto& [k, v] : o)
+    opts.append(opts.size() > 1 ? ", " : "").append(json_text::quote(k)).append(": ").append(v);
   return out.append(out.size() > 1 ? ", " : "").append("\"options\": ").append(opts).append("}}");
 }
 

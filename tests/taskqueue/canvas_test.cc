@@ -67,8 +67,7 @@ TEST(Canvas, AChainPublishesItsFirstTaskWithTheRestReversed) {
 
 TEST(Canvas, AChordSetsItsSizeAndGivesEachHeaderTaskTheBody) {
   const std::string chord = R"({"task": "celery.chord", "args": [], "kwargs": {"header": [)" + task_sig("[1, 1]") +
-                            ", " + task_sig("[2, 2]") + R"(], "body": )" +
-                            task_sig("[]", R"({"task_id": "body"})") +
+                            ", " + task_sig("[2, 2]") + R"(], "body": )" + task_sig("[]", R"({"task_id": "body"})") +
                             R"(}, "options": {}, "subtask_type": "chord", "immutable": false})";
   celery::canvas_effects out;
   celery::apply_signature(chord, {}, {}, out);

@@ -97,26 +97,26 @@ core::task<void> finisher::finish(const celery::task_message& m, outcome o) {
     out.metas.emplace_back(m.id, celery::make_meta(o.state, m.id, o.result_json, traceback,
                                                    {m.group, m.parent_id, children}));
   if (o.state == "FAILURE") try {
-    // Celery's mark_as_failure: every task left in the chain fails the same
-    // way (so whoever waits for the chain's end hears of it), and the
-    // errbacks are called as tasks with this task's id.
-    for (const auto& elem : celery::signature_list(m.chain)) {
-      const std::string tid = json_text::string_value(celery::signature_option(elem, "task_id")).value_or("");
-      if (tid.empty()) continue;
-      const std::string gid = json_text::string_value(celery::signature_option(elem, "group_id")).value_or("");
-      out.metas.emplace_back(tid, celery::make_meta("FAILURE", tid, o.result_json, traceback, {gid, {}}));
-      if (const std::string chord = celery::signature_option(elem, "chord"); !chord.empty())
-        co_await chord_part(m, tid, gid, celery::signature_option(elem, "group_index"), o, chord, out);
+      // Celery's mark_as_failure: every task left in the chain fails the same
+      // way (so whoever waits for the chain's end hears of it), and the
+      // errbacks are called as tasks with this task's id.
+      for (const auto& elem : celery::signature_list(m.chain)) {
+        const std::string tid = json_text::string_value(celery::signature_option(elem, "task_id")).value_or("");
+        if (tid.empty()) continue;
+        const std::string gid = json_text::string_value(celery::signature_option(elem, "group_id")).value_or("");
+        out.metas.emplace_back(tid, celery::make_meta("FAILURE", tid, o.result_json, traceback, {gid, {}}));
+        if (const std::string chord = celery::signature_option(elem, "chord"); !chord.empty())
+          co_await chord_part(m, tid, gid, celery::signature_option(elem, "group_index"), o, chord, out);
+      }
+      const std::string group_id = celery::new_uuid();
+      for (const auto& eb : celery::signature_list(m.errbacks)) {
+        celery::apply_options opts;
+        opts.set_string("parent_id", m.id).set_string("root_id", root).set_string("group_id", group_id);
+        apply(eb, {json_text::quote(m.id)}, opts, out, m);
+      }
+    } catch (const std::exception& e) {
+      w_.log("Task " + m.task + "[" + m.id + "]: its chain or errbacks are not signatures: " + e.what());
     }
-    const std::string group_id = celery::new_uuid();
-    for (const auto& eb : celery::signature_list(m.errbacks)) {
-      celery::apply_options opts;
-      opts.set_string("parent_id", m.id).set_string("root_id", root).set_string("group_id", group_id);
-      apply(eb, {json_text::quote(m.id)}, opts, out, m);
-    }
-  } catch (const std::exception& e) {
-    w_.log("Task " + m.task + "[" + m.id + "]: its chain or errbacks are not signatures: " + e.what());
-  }
   if (!m.chord.empty() && !m.group.empty()) co_await chord_part(m, m.id, m.group, m.group_index, o, m.chord, out);
 
   const std::string expires = std::to_string(w_.options.result_expires.count());
@@ -178,7 +178,8 @@ core::task<void> finisher::chord_part(const celery::task_message& m, const std::
   const auto& replies = r->back().elements;
   if (replies[3].is_nil()) co_return;  // no size: not a chord Celery's backend counts
   const long long ready = replies[1].integer;
-  const long long total = std::atoll(replies[3].str.c_str()) + (replies[2].is_nil() ? 0 : std::atoll(replies[2].str.c_str()));
+  const long long total =
+      std::atoll(replies[3].str.c_str()) + (replies[2].is_nil() ? 0 : std::atoll(replies[2].str.c_str()));
   if (ready != total) co_return;
 
   // The last part: the body gets every part's result, in group_index order.

@@ -30,8 +30,8 @@ namespace scalekit::taskqueue::detail {
 
 /// What became of a reserved message.
 struct outcome {
-  std::string state;        ///< SUCCESS, FAILURE or REVOKED
-  std::string result_json;  ///< SUCCESS: the task's result; otherwise Celery's exception JSON
+  std::string state;                          ///< SUCCESS, FAILURE or REVOKED
+  std::string result_json;                    ///< SUCCESS: the task's result; otherwise Celery's exception JSON
   std::string exc_type, exc_module, message;  ///< FAILURE and REVOKED
   std::string traceback;                      ///< "" is stored as null
   [[nodiscard]] bool success() const { return state == "SUCCESS"; }
@@ -58,7 +58,7 @@ class finisher {
   struct writes {
     celery::canvas_effects effects;
     std::vector<std::pair<std::string, std::string>> metas;  // (task id, meta)
-    std::vector<std::string> deleted;                         // keys to DEL
+    std::vector<std::string> deleted;                        // keys to DEL
   };
   // The chord part of task `tid` (m's, or a task of m's chain) in group
   // `gid`; when it is the last, the body's message (or its failure) goes into `out`.
