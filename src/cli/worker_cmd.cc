@@ -73,13 +73,16 @@ void run(worker_flags& f) {
     auto r = run_worker(f, ex, obs);
     if (r.ok()) {
       const auto* requeued = r->find("requeued");
-      abandoned = requeued != nullptr && std::get<std::uint64_t>(*requeued) > 0;
+      const auto* dropped = r->find("abandoned_calls");  // revoked with terminate=True, still running
+      abandoned = (requeued != nullptr && std::get<std::uint64_t>(*requeued) > 0) ||
+                  (dropped != nullptr && std::get<std::uint64_t>(*dropped) > 0);
     }
     return r;
   });
   if (abandoned) {
-    // Tasks still run in the pool, and were requeued for another worker: leave
-    // now rather than wait for them (worker processes die with us).
+    // Tasks still run in the pool, and were requeued for another worker (or
+    // terminated by remote control): leave now rather than wait for them
+    // (worker processes die with us).
     std::fflush(nullptr);
     std::_Exit(globals().exit_code);
   }

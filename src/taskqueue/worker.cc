@@ -7,6 +7,7 @@
 //   refresher        keeps running tasks' reservations fresh                    worker/refresher.h
 //   restorer         puts stale reservations back; requeues at shutdown         worker/restorer.h
 //   heartbeat        the status key and Celery's event; query_status reads it   worker/heartbeat.h
+//   controller       Celery's remote control (inspect, revoke, shutdown, pool)  worker/controller.h
 //
 // Here: start (bindings, the stop), run the roles, and stop (grace, requeue,
 // join, goodbye); and run_worker(), the service's entry, with its report.
@@ -23,6 +24,7 @@
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
 #include "worker/context.h"
+#include "worker/controller.h"
 #include "worker/fetcher.h"
 #include "worker/handler.h"
 #include "worker/heartbeat.h"
@@ -45,7 +47,8 @@ class worker_impl {
         fetcher_(w_, handler_),
         refresher_(w_),
         restorer_(w_),
-        heartbeat_(w_) {}
+        heartbeat_(w_),
+        controller_(w_) {}
 
   core::task<void> main() {
     auto loop = co_await core::this_executor();
@@ -67,6 +70,7 @@ class worker_impl {
     background.push_back(core::spawn(loop, refresher_.run()));
     background.push_back(core::spawn(loop, restorer_.run()));
     background.push_back(core::spawn(loop, heartbeat_.run()));
+    background.push_back(core::spawn(loop, controller_.run()));
 
     co_await w_.until_stopped();
     co_await background.front().join();  // the fetcher: no pop is left in flight (it ends within a second)
@@ -74,7 +78,7 @@ class worker_impl {
     // Let running tasks finish within the grace period, then requeue the rest
     // once (those waiting for an eta at once: they would wait for nothing).
     const auto deadline = detail::steady_clock::now() + w_.options.grace;
-    while (w_.get_alive() > w_.get_waiting_eta() && detail::steady_clock::now() < deadline)
+    while (w_.get_alive() > w_.get_waiting_eta() + w_.terminated_running && detail::steady_clock::now() < deadline)
       co_await core::sleep_for(20ms);
     co_await restorer_.requeue_unfinished();
     for (std::size_t k = 1; k < background.size(); ++k) co_await background[k].join();
@@ -84,9 +88,11 @@ class worker_impl {
   [[nodiscard]] worker_stats stats() const {
     worker_stats s = w_.stats;
     s.reconnects = w_.get_reconnects();
+    s.abandoned_calls = w_.terminated_running;
     return s;
   }
-  [[nodiscard]] bool abandoned_any() const { return w_.stats.requeued > 0; }
+  /// Requeued, or terminated (revoke --terminate) while still running: calls the executor may still complete.
+  [[nodiscard]] bool abandoned_any() const { return w_.stats.requeued > 0 || w_.terminated_running > 0; }
   [[nodiscard]] const std::string& name() const { return w_.name; }
 
  private:
@@ -112,6 +118,7 @@ class worker_impl {
   detail::refresher refresher_;
   detail::restorer restorer_;
   detail::heartbeat heartbeat_;
+  detail::controller controller_;
 };
 
 // Keeps `loop` for the rest of the process, never destroyed (handlers of
@@ -151,6 +158,7 @@ core::report make_report(const worker_stats& s, const std::string& name, const c
   r.add("restored", s.restored, "");
   r.add("dead_lettered", s.dead_lettered, "");
   r.add("requeued", s.requeued, "");
+  r.add("abandoned_calls", s.abandoned_calls, "");
   r.add("name", name, "");  // the first message said it
   core::add_executor_fields(r, ex);
   r.add("reconnects", s.reconnects, "{} broker reconnects");

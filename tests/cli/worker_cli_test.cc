@@ -466,3 +466,78 @@ TEST(CliDist, AnOversizedMessageIsRefusedWithAFailure) {
   const long peak_kb = std::stol(status.substr(at + 6));
   EXPECT_LT(peak_kb, 200 * 1024) << status;
 }
+
+// Celery's own tools list and steer scalekit workers (remote control, spec
+// section 12): `celery status`, `inspect ...` and `control ...` as
+// subprocesses, beside a Python Celery worker.
+TEST(CliDist, CeleryToolsListAndSteerScalekitWorkers) {
+  celery_env env;
+  auto a = env.scalekit_worker("-c 1 --pool threads -n sk-a@test");
+  auto b = env.scalekit_worker("-c 1 --pool threads -n sk-b@test");
+  auto py = env.python_worker(1, "py");
+  const auto celery = [&env](const std::string& args) {
+    return run_command("cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks " + args));
+  };
+  const auto status = celery("status");
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("sk-a@test: OK"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("sk-b@test: OK"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("3 nodes online."), std::string::npos) << status.out;
+
+  const auto ping = celery("inspect ping -d sk-a@test");
+  EXPECT_NE(ping.out.find("sk-a@test: OK"), std::string::npos) << ping.out;
+  EXPECT_NE(ping.out.find("pong"), std::string::npos) << ping.out;
+  EXPECT_EQ(ping.out.find("sk-b@test"), std::string::npos) << ping.out;  // destination honoured
+
+  const auto registered = celery("inspect registered -d sk-b@test");
+  EXPECT_NE(registered.out.find("* bench_tasks.add"), std::string::npos) << registered.out;
+
+  // A running task shows in `inspect active`, a countdown task in `inspect scheduled`.
+  auto busy = env.python_in_background("call_task.py scalekit.sleep '[3]' 20 2");
+  auto later = env.python_in_background("canvas_calls.py countdown");
+  ASSERT_TRUE(a->wait_for_log("scalekit.sleep") && b->wait_for_log("scalekit.sleep")) << a->log() << b->log();
+  const auto active = celery("inspect active -j");
+  EXPECT_EQ(count_in(active.out, "\"name\": \"scalekit.sleep\""), "2") << active.out;
+  const auto stats = celery("inspect stats -d sk-a@test");
+  EXPECT_NE(stats.out.find("\"max-concurrency\": 1"), std::string::npos) << stats.out;
+
+  const auto grow = celery("control pool_grow 2 -d sk-a@test");
+  EXPECT_NE(grow.out.find("pool will grow"), std::string::npos) << grow.out;
+  EXPECT_TRUE(a->wait_for_log("pool_grow 2: 3 slots")) << a->log();
+  const auto shrink = celery("control pool_shrink 1 -d sk-a@test");
+  EXPECT_NE(shrink.out.find("pool will shrink"), std::string::npos) << shrink.out;
+
+  // `celery control shutdown` stops a scalekit worker as SIGTERM does.
+  EXPECT_TRUE(later->wait_exit(20s)) << later->log();
+  EXPECT_EQ(later->out(), "countdown 5\n");
+  EXPECT_TRUE(busy->wait_exit(20s));
+  celery("control shutdown -d sk-b@test");
+  EXPECT_TRUE(b->wait_exit(5s)) << b->log();
+  EXPECT_EQ(b->exit_code(), 0);
+  EXPECT_NE(b->log().find("Got shutdown from remote"), std::string::npos) << b->log();
+  const auto after = celery("status");
+  EXPECT_NE(after.out.find("2 nodes online."), std::string::npos) << after.out;
+}
+
+// `app.control.revoke`: a countdown task held by the worker, a task revoked
+// before it was published, and a running one with terminate=True all end
+// REVOKED; other tasks still run; `inspect revoked` lists the ids; and a stop
+// right after a terminate does not wait for the terminated call.
+TEST(CliDist, RevokeReachesHeldQueuedAndRunningTasks) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto out = env.python("control_calls.py revoke_countdown revoke_queued terminate after_revoke revoked_list");
+  EXPECT_EQ(out.out,
+            "revoke_countdown raised celery.exceptions.TaskRevokedError: revoked\n"
+            "revoke_queued raised celery.exceptions.TaskRevokedError: revoked\n"
+            "terminate raised celery.exceptions.TaskRevokedError: terminated (within 5 s)\n"
+            "after_revoke 42\n"
+            "revoked_list all listed\n")
+      << out.err << worker->log();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = worker->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << log;  // not the 30 s left of the terminated sleep
+  EXPECT_EQ(worker->exit_code(), 0) << log;
+  EXPECT_NE(log.find("Discarding revoked task"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}

@@ -67,6 +67,9 @@ struct worker_stats {
   std::uint64_t dead_lettered = 0;  ///< poison or unparseable messages
   std::uint64_t requeued = 0;       ///< requeued at shutdown, unfinished
   std::uint64_t reconnects = 0;     ///< broker connections opened after the first
+  /// Calls of tasks revoked with terminate=True that still ran at the end
+  /// (their REVOKED is stored; the process may leave without them).
+  std::uint64_t abandoned_calls = 0;
 };
 
 /// Serve on `ex` until `obs.stop_token()` fires (or o.stop_after tasks have

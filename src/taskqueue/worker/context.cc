@@ -29,7 +29,8 @@ worker_context::worker_context(const worker_options& o, redis_endpoint ep, core:
       restore(loop, endpoint),
       log_(log),
       stop_after_(stop_after),
-      slot_limit_(concurrency * static_cast<std::size_t>(std::max(1, o.prefetch_multiplier))),
+      per_slot_(static_cast<std::size_t>(std::max(1, o.prefetch_multiplier))),
+      slot_limit_(concurrency * per_slot_),
       slot_free_(loop),
       stopped_(loop, asio::steady_timer::time_point::max()) {}
 
@@ -65,6 +66,13 @@ core::task<void> worker_context::sleep_until(const std::string& tag, double unti
   asio::error_code ignored;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   sleepers_.erase(tag);
+}
+
+std::size_t worker_context::resize_slots(long long n) {
+  const long long limit = static_cast<long long>(slot_limit_) + n * static_cast<long long>(per_slot_);
+  slot_limit_ = static_cast<std::size_t>(std::max<long long>(static_cast<long long>(per_slot_), limit));
+  slot_free_.cancel();  // a fetcher waiting for a slot looks again
+  return slot_limit_;
 }
 
 void worker_context::wake(const std::string& tag) {

@@ -7,7 +7,8 @@
 //          ├── message_handler  one message: parse, reserve, run, store + ack
 //          ├── refresher        keeps running tasks' reservations fresh
 //          ├── restorer         puts stale reservations back; requeues at shutdown
-//          └── heartbeat        the status key and Celery's heartbeat event
+//          ├── heartbeat        the status key and Celery's heartbeat event
+//          └── controller       Celery's remote control: inspect, revoke, shutdown, pool
 //
 // Thread safety: none needed. A context and its roles belong to the worker's
 // event loop (one thread); their coroutines interleave only at co_await, so a
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "revoked.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
 #include "scalekit/taskqueue/redis.h"
@@ -46,7 +48,13 @@ struct reservation {
   std::string id;             ///< the task id
   bool finished = false;      ///< its result is computed (being stored): never requeue it
   bool abandoned = false;     ///< requeued at shutdown: drop whatever the run returns
+  bool terminated = false;    ///< revoked with terminate=True while it ran: REVOKED is stored, the run is dropped
   std::optional<double> eta;  ///< unix time: waiting for its eta or countdown, outside the slots
+  // What `celery inspect active|reserved|scheduled` shows of it (Celery's Request.info()).
+  std::string task, args_json = "[]", kwargs_json = "{}", exchange, routing_key, eta_text;
+  int priority = 0;
+  bool redelivered = false;
+  std::optional<double> time_start;  ///< unix time: it is running since
 };
 
 class worker_context {
@@ -77,6 +85,10 @@ class worker_context {
   worker_stats stats;                          ///< reconnects excepted (get_reconnects())
   double started = 0;                          ///< unix time the worker started
   double last_fetch = 0;                       ///< unix time a message was last popped (0: never)
+  revoked_ids revoked;                         ///< task ids revoked by remote control
+  /// Terminated tasks whose calls still run: a stop does not wait for them.
+  std::size_t terminated_running = 0;
+  std::map<std::string, std::uint64_t> totals;  ///< tasks finished, by name (`inspect stats`)
 
   // ---- stopping ----
   [[nodiscard]] bool stopping() const noexcept { return stopping_; }
@@ -105,6 +117,8 @@ class worker_context {
   // ---- slots: messages held (reserved, not yet run) and handles alive ----
   /// The most messages held at once: concurrency × prefetch multiplier.
   [[nodiscard]] std::size_t get_slot_limit() const noexcept { return slot_limit_; }
+  /// pool_grow/pool_shrink: `n` more (or fewer) slots, at least one; returns the new limit.
+  std::size_t resize_slots(long long n);
   [[nodiscard]] std::size_t get_busy() const noexcept { return busy_; }
   /// Handles alive, storing results included.
   [[nodiscard]] std::size_t get_alive() const noexcept { return alive_; }
@@ -131,7 +145,8 @@ class worker_context {
 
   const log_fn& log_;
   const std::uint64_t stop_after_;
-  const std::size_t slot_limit_;
+  const std::size_t per_slot_;  // the prefetch multiplier
+  std::size_t slot_limit_;
   asio::steady_timer slot_free_, stopped_;
   std::map<std::string, asio::steady_timer*> sleepers_;  ///< sleep_until() timers, by tag
   std::size_t busy_ = 0, alive_ = 0, waiting_eta_ = 0;

@@ -59,6 +59,7 @@ core::task<void> message_handler::handle(std::string raw, std::string list_key) 
   co_await finisher_.finish(m, std::move(*v));
   w_.running.erase(m.delivery_tag);
   ++(success ? w_.stats.succeeded : w_.stats.failed);
+  ++w_.totals[m.task];
 }
 
 // A message that is not a task we can read, or that is too large: dead-lettered,
@@ -98,6 +99,14 @@ core::task<long long> message_handler::reserve(const celery::task_message& m, st
   res.raw = std::move(raw);
   res.list_key = celery::queue_key(queue, m.priority);
   res.id = m.id;
+  res.task = m.task;
+  res.args_json = m.args_json;
+  res.kwargs_json = m.kwargs_json;
+  res.exchange = m.exchange;
+  res.routing_key = m.routing_key;
+  res.eta_text = m.eta_text;
+  res.priority = m.priority;
+  res.redelivered = m.redelivered;
   if (o.log_tasks) w_.log(label(m) + " received");
   co_return deliveries;
 }
@@ -110,6 +119,8 @@ core::task<message_handler::verdict> message_handler::decide(const celery::task_
   if (!celery::is_registered(m.task)) {
     w_.log("received unregistered task of type '" + m.task + "' (" + m.id + "): stored as FAILURE NotRegistered");
     v = failed("FAILURE", "NotRegistered", "celery.exceptions", m.task);
+  } else if (revoked(m)) {
+    v = failed("REVOKED", "TaskRevokedError", "celery.exceptions", "revoked");
   } else if (m.expires && celery::unix_now() > *m.expires) {
     v = failed("REVOKED", "TaskRevokedError", "celery.exceptions", "expired");
   } else if (deliveries > w_.options.max_deliveries) {
@@ -122,6 +133,8 @@ core::task<message_handler::verdict> message_handler::decide(const celery::task_
     // the worker stopped first: requeued at shutdown
   } else if (m.expires && celery::unix_now() > *m.expires) {  // it expired while it waited
     v = failed("REVOKED", "TaskRevokedError", "celery.exceptions", "expired");
+  } else if (revoked(m)) {  // revoked while it waited
+    v = failed("REVOKED", "TaskRevokedError", "celery.exceptions", "revoked");
   } else {
     v = co_await run(m, slot);
   }
@@ -140,7 +153,8 @@ core::task<bool> message_handler::wait_for_eta(const celery::task_message& m, sl
   w_.running[m.delivery_tag].eta = m.eta;
   // An expiry before the eta ends the wait: the task will not run.
   const double until = m.expires ? std::min(*m.eta, *m.expires) : *m.eta;
-  while (celery::unix_now() < until && !w_.stopping()) co_await w_.sleep_until(m.delivery_tag, until);
+  while (celery::unix_now() < until && !w_.stopping() && !w_.revoked.contains(m.id, celery::unix_now()))
+    co_await w_.sleep_until(m.delivery_tag, until);
   w_.eta_wait_ended();
   if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.eta.reset();
   if (w_.stopping()) co_return false;
@@ -153,11 +167,17 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
   verdict v;
   if (w_.options.TEST_task_delay.count() > 0) co_await core::sleep_for(w_.options.TEST_task_delay);
   const auto t0 = steady_clock::now();
+  if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.time_start = celery::unix_now();
   auto r = co_await core::async_call(w_.executor, celery::core_task_name(m.task),
                                      celery::encode_call(m.args_json, m.kwargs_json));
   const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
   slot.release();  // the slot is free for the next message while this result is stored
   auto it = w_.running.find(m.delivery_tag);
+  if (it != w_.running.end() && it->second.terminated) {  // its REVOKED is stored (controller.h)
+    w_.running.erase(it);
+    --w_.terminated_running;
+    co_return v;
+  }
   if (it == w_.running.end() || it->second.abandoned) co_return v;  // requeued at shutdown: not ours any more
   it->second.finished = true;
   celery::outcome out;
@@ -180,6 +200,13 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
                finisher_.traceback_text(out.exc_type, out.message));
   }
   co_return v;
+}
+
+// Revoked by remote control (controller.h), as Celery's Request.revoked().
+bool message_handler::revoked(const celery::task_message& m) {
+  if (!w_.revoked.contains(m.id, celery::unix_now())) return false;
+  w_.log("Discarding revoked task: " + m.task + "[" + m.id + "]");
+  return true;
 }
 
 core::task<void> message_handler::store(const std::string& id, const std::string& meta) {

@@ -6,7 +6,7 @@
 //     │
 //   reserve: unacked + unacked_index + INCR deliveries, one transaction
 //     │
-//   decide: unregistered -> NotRegistered; expired -> REVOKED;
+//   decide: unregistered -> NotRegistered; revoked or expired -> REVOKED;
 //           delivered too often -> dead letter + WorkerLostError;
 //           an eta or countdown ahead -> wait for it holding no slot (as
 //           Celery holds them outside its pool), the reservation kept fresh;
@@ -72,6 +72,7 @@ class message_handler {
   core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
   core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
   core::task<void> store(const std::string& id, const std::string& meta);
+  bool revoked(const celery::task_message& m);
   core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
 
   worker_context& w_;
