@@ -103,6 +103,12 @@ void add_command(CLI::App& command) {
                   "seconds after which a reservation of a dead worker is delivered again")
       ->check(CLI::Range(1.0, 86400.0 * 365))
       ->capture_default_str();
+  cmd->add_option("--time-limit", f->w.time_limit,
+                  "hard time limit in seconds for tasks whose message sets none (Celery's; 0: none)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--soft-time-limit", f->w.soft_time_limit,
+                  "soft time limit in seconds, likewise (a C++ task cannot catch it: it fails at once)")
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--grace", f->grace_s, "on SIGTERM/SIGINT: seconds running tasks may take to finish before requeue")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();

@@ -166,8 +166,14 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
   simdjson::dom::array limits;
   if (!headers["timelimit"].get_array().get(limits) && limits.size() == 2) {
     double limit = 0;
-    if (!limits.at(0).get_double().get(limit) && limit > 0) m.time_limit = limit;
-    if (!limits.at(1).get_double().get(limit) && limit > 0) m.soft_time_limit = limit;
+    if (!limits.at(0).get_double().get(limit) && limit > 0) {
+      m.time_limit = limit;
+      m.time_limit_text = simdjson::minify(limits.at(0).value_unsafe());
+    }
+    if (!limits.at(1).get_double().get(limit) && limit > 0) {
+      m.soft_time_limit = limit;
+      m.soft_time_limit_text = simdjson::minify(limits.at(1).value_unsafe());
+    }
   }
   m.reply_to = str_field(properties, "reply_to");
   if (auto exp = str_field(headers, "expires"); !exp.empty()) m.expires = parse_iso8601(std::string(exp));

@@ -104,6 +104,13 @@ const std::vector<std::pair<std::string, std::string>> canvas_forms = {
     {"link_error", "15"},
 };
 
+// Time limits (headers.timelimit) and expiry, as a Python worker's prefork pool enforces them.
+const std::vector<std::pair<std::string, std::string>> limit_forms = {
+    {"time_limit", "raised billiard.exceptions.TimeLimitExceeded: TimeLimitExceeded(1,)"},
+    {"soft_time_limit", "raised billiard.exceptions.SoftTimeLimitExceeded: SoftTimeLimitExceeded()"},
+    {"expires", "raised celery.exceptions.TaskRevokedError: expired"},
+};
+
 // canvas_calls.py with every form of `forms`; its lines, and the expected ones.
 std::pair<std::string, std::string> run_forms(const celery_env& env,
                                               const std::vector<std::pair<std::string, std::string>>& forms) {
@@ -178,6 +185,7 @@ TEST(CliDist, APythonWorkerAnswersEveryFormAlike) {
   auto worker = env.python_worker();
   auto forms = argument_forms;
   forms.insert(forms.end(), canvas_forms.begin(), canvas_forms.end());
+  forms.insert(forms.end(), limit_forms.begin(), limit_forms.end());
   const auto [out, expected] = run_forms(env, forms);
   EXPECT_EQ(out, expected) << worker->log();
 }
@@ -196,6 +204,26 @@ TEST(CliDist, CanvasRunsAsOnAPythonWorker) {
   EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
   const std::string log = worker->stop();
   EXPECT_NE(log.find("raised ChordError: Dependency"), std::string::npos) << log;
+}
+
+// A time limit fails the task when it passes, and the worker's own
+// --time-limit covers messages that set none; the slot stays taken until the
+// call really ends, and a stop does not wait for it.
+TEST(CliDist, TimeLimitsAndExpiryAsOnAPythonWorker) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto [out, expected] = run_forms(env, limit_forms);
+  EXPECT_EQ(out, expected) << worker->log();
+  EXPECT_NE(worker->log().find("Hard time limit (1s) exceeded for scalekit.sleep["), std::string::npos);
+  worker->stop();
+
+  auto limited = env.scalekit_worker("-c 1 --pool threads --time-limit 1");
+  EXPECT_EQ(env.python("call_task.py scalekit.sleep '[30]' 10").out,
+            "raised billiard.exceptions.TimeLimitExceeded: TimeLimitExceeded(1.0,)\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = limited->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << log;
+  EXPECT_EQ(limited->exit_code(), 0) << log;
 }
 
 // One chord, its header split between a Python Celery worker (queue 'py') and

@@ -43,7 +43,10 @@ struct worker_options {
   std::vector<std::string> queues{"celery"};
   std::chrono::seconds visibility_timeout{3600};  ///< Celery's default
   std::chrono::milliseconds grace{30000};         ///< on SIGTERM: how long running tasks may take to finish
-  int max_deliveries = 3;                         ///< deliveries that killed a worker before dead-lettering
+  /// Celery's --time-limit and --soft-time-limit in seconds (0: none), for
+  /// tasks whose message sets none (headers.timelimit).
+  double time_limit = 0, soft_time_limit = 0;
+  int max_deliveries = 3;  ///< deliveries that killed a worker before dead-lettering
   /// Messages held per slot (reserved, not yet run). 1, the default, is fair:
   /// a busy worker holds nothing another could start. Celery's default is 4.
   int prefetch_multiplier = 1;

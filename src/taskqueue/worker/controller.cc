@@ -134,17 +134,10 @@ core::task<std::string> controller::revoke(const celery::control_request& r) {
 // its slot, and what it returns is dropped (spec 12.2).
 core::task<bool> controller::terminate(std::string tag) {
   const auto it = w_.running.find(tag);
-  if (it == w_.running.end() || it->second.finished || it->second.abandoned) co_return false;
-  it->second.abandoned = true;  // the handle drops the run's result, and forgets it
-  it->second.finished = true;   // neither refreshed nor requeued at shutdown
-  it->second.terminated = true;
-  ++w_.terminated_running;
-  auto m = celery::parse_envelope(it->second.raw);
-  if (!m.ok()) co_return false;
-  w_.log("Terminating " + m->id + " (revoked with terminate=True)");
-  co_await finisher_.finish(m.value(), failed("REVOKED", "TaskRevokedError", "celery.exceptions", "terminated"));
-  ++w_.stats.failed;
-  co_return true;
+  if (it == w_.running.end()) co_return false;
+  w_.log("Terminating " + it->second.id + " (revoked with terminate=True)");
+  co_return co_await finisher_.finish_early(std::move(tag),
+                                            failed("REVOKED", "TaskRevokedError", "celery.exceptions", "terminated"));
 }
 
 std::string controller::requests(const char* which) const {

@@ -148,6 +148,21 @@ core::task<void> finisher::finish(const celery::task_message& m, outcome o) {
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
 }
 
+core::task<bool> finisher::finish_early(std::string tag, outcome o) {
+  const auto it = w_.running.find(tag);
+  if (it == w_.running.end() || it->second.finished || it->second.abandoned || !it->second.time_start) co_return false;
+  it->second.abandoned = true;  // the handle drops the run's result, and forgets it
+  it->second.finished = true;   // neither refreshed nor requeued at shutdown
+  it->second.terminated = true;
+  ++w_.terminated_running;
+  auto m = celery::parse_envelope(it->second.raw);
+  if (!m.ok()) co_return false;
+  co_await finish(m.value(), std::move(o));
+  ++w_.stats.failed;
+  ++w_.totals[m->task];
+  co_return true;
+}
+
 std::string finisher::traceback_text(const std::string& exc_type, const std::string& message) const {
   return "Traceback (most recent call last):\n  (in scalekit worker " + w_.name + ")\n" + exc_type + ": " + message +
          "\n";

@@ -50,6 +50,13 @@ class finisher {
   /// worker's hard deadline after a stop passes).
   core::task<void> finish(const celery::task_message& m, outcome o);
 
+  /// Finish reservation `tag` while its task still runs (revoke with
+  /// terminate=True, a time limit): `o` is stored and acknowledged now, the
+  /// call runs on in the executor and what it returns is dropped (the handle
+  /// forgets the reservation then); a stop does not wait for it. False when
+  /// it is not running any more.
+  core::task<bool> finish_early(std::string tag, outcome o);
+
   /// The traceback text stored for a failure that happened here.
   [[nodiscard]] std::string traceback_text(const std::string& exc_type, const std::string& message) const;
 

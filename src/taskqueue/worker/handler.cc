@@ -1,6 +1,7 @@
 #include "handler.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/json_text.h"
@@ -15,6 +16,15 @@ namespace {
 constexpr auto dead_letter_expiry = std::chrono::hours(24 * 7);
 
 std::string preview(const std::string& s) { return s.size() <= 80 ? s : s.substr(0, 77) + "..."; }
+
+// Python's repr() of a float: the shortest text that reads back, with ".0" when integral.
+std::string python_float(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, r.ptr);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
 
 std::string label(const celery::task_message& m) { return "Task " + m.task + "[" + m.id + "]"; }
 
@@ -167,11 +177,30 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
   verdict v;
   if (w_.options.TEST_task_delay.count() > 0) co_await core::sleep_for(w_.options.TEST_task_delay);
   const auto t0 = steady_clock::now();
-  if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.time_start = celery::unix_now();
+  const double start = celery::unix_now();
+  if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.time_start = start;
+  // The earlier of the soft and hard limits, the message's or else the worker's.
+  std::optional<double> hard = m.time_limit, soft = m.soft_time_limit;
+  std::string hard_text = m.time_limit_text, soft_text = m.soft_time_limit_text;
+  if (!hard && w_.options.time_limit > 0) {
+    hard = w_.options.time_limit;
+    hard_text = python_float(w_.options.time_limit);
+  }
+  if (!soft && w_.options.soft_time_limit > 0) {
+    soft = w_.options.soft_time_limit;
+    soft_text = python_float(w_.options.soft_time_limit);
+  }
+  const bool soft_first = soft && (!hard || *soft < *hard);
+  const std::string watch_tag = "limit:" + m.delivery_tag;
+  if (soft_first || hard)
+    core::spawn(co_await core::this_executor(),
+                watchdog(m.delivery_tag, m.task, m.id, start + (soft_first ? *soft : *hard), soft_first,
+                         soft_first ? soft_text : hard_text));
   auto r = co_await core::async_call(w_.executor, celery::core_task_name(m.task),
                                      celery::encode_call(m.args_json, m.kwargs_json));
   const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
   slot.release();  // the slot is free for the next message while this result is stored
+  w_.wake(watch_tag);
   auto it = w_.running.find(m.delivery_tag);
   if (it != w_.running.end() && it->second.terminated) {  // its REVOKED is stored (controller.h)
     w_.running.erase(it);
@@ -200,6 +229,28 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
                finisher_.traceback_text(out.exc_type, out.message));
   }
   co_return v;
+}
+
+// Celery's time limits, as its pool enforces them: when `deadline` passes
+// with the task still running, FAILURE billiard.exceptions.TimeLimitExceeded(limit)
+// (soft: SoftTimeLimitExceeded(), which a C++ task cannot catch) is stored at
+// once, and the call's own result will be dropped.
+core::task<void> message_handler::watchdog(std::string tag, std::string task, std::string id, double deadline,
+                                           bool soft, std::string limit_text) {
+  const std::string watch_tag = "limit:" + tag;
+  const auto running = [this, &tag] {
+    const auto it = w_.running.find(tag);
+    return it != w_.running.end() && !it->second.finished && !it->second.abandoned;
+  };
+  while (running() && !w_.stopping() && celery::unix_now() < deadline) co_await w_.sleep_until(watch_tag, deadline);
+  if (!running() || w_.stopping()) co_return;
+  const std::string type = soft ? "SoftTimeLimitExceeded" : "TimeLimitExceeded";
+  w_.log(std::string(soft ? "Soft" : "Hard") + " time limit (" + limit_text + "s) exceeded for " + task + "[" + id +
+         "]");
+  outcome o = failed("FAILURE", type, "billiard.exceptions", type, finisher_.traceback_text(type, limit_text));
+  o.result_json = "{\"exc_type\": \"" + type + "\", \"exc_message\": [" + (soft ? "" : limit_text) +
+                  "], \"exc_module\": \"billiard.exceptions\"}";
+  co_await finisher_.finish_early(std::move(tag), std::move(o));
 }
 
 // Revoked by remote control (controller.h), as Celery's Request.revoked().

@@ -11,7 +11,9 @@
 //           an eta or countdown ahead -> wait for it holding no slot (as
 //           Celery holds them outside its pool), the reservation kept fresh;
 //           then run it on the executor (the slot is free again as soon as it
-//           has run)
+//           has run); a time limit (headers.timelimit, --time-limit,
+//           --soft-time-limit) that passes first stores FAILURE
+//           TimeLimitExceeded / SoftTimeLimitExceeded at once (finish_early)
 //     │
 //   finish (finisher.h): the result, the canvas's next tasks (callbacks, the
 //           chain, a chord's body) and the ack in one transaction: never a
@@ -71,6 +73,8 @@ class message_handler {
                              slot_guard& slot);
   core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
   core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
+  core::task<void> watchdog(std::string tag, std::string task, std::string id, double deadline, bool soft,
+                            std::string limit_text);
   core::task<void> store(const std::string& id, const std::string& meta);
   bool revoked(const celery::task_message& m);
   core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
