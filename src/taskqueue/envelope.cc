@@ -151,6 +151,9 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
   m.group = str_field(headers, "group");
   m.root_id = str_field(headers, "root_id");
   m.parent_id = str_field(headers, "parent_id");
+  m.argsrepr = str_field(headers, "argsrepr");
+  m.kwargsrepr = str_field(headers, "kwargsrepr");
+  m.expires_text = str_field(headers, "expires");
   std::int64_t n = 0;
   if (!headers["retries"].get_int64().get(n)) m.retries = static_cast<int>(n);
   bool b = false;

@@ -25,6 +25,7 @@
 #include "scalekit/taskqueue/keys.h"
 #include "worker/context.h"
 #include "worker/controller.h"
+#include "worker/events.h"
 #include "worker/fetcher.h"
 #include "worker/handler.h"
 #include "worker/heartbeat.h"
@@ -64,6 +65,8 @@ class worker_impl {
     w_.log("worker " + w_.name + " consuming " + queue_list() + " from " + w_.endpoint.to_string() + " with " +
            std::to_string(w_.concurrency) + " slots (" + std::string(core::to_string(w_.executor.kind())) + ")");
     co_await declare_queues();
+    auto online = worker_fields();
+    co_await detail::send_event(w_, "worker-online", std::move(online));
 
     std::vector<core::task_handle> background;
     background.push_back(core::spawn(loop, fetcher_.run()));
@@ -82,6 +85,8 @@ class worker_impl {
       co_await core::sleep_for(20ms);
     co_await restorer_.requeue_unfinished();
     for (std::size_t k = 1; k < background.size(); ++k) co_await background[k].join();
+    auto offline = worker_fields();
+    co_await detail::send_event(w_, "worker-offline", std::move(offline));
     co_await heartbeat_.goodbye();
   }
 
@@ -96,6 +101,11 @@ class worker_impl {
   [[nodiscard]] const std::string& name() const { return w_.name; }
 
  private:
+  // What Celery's worker-online and worker-offline events carry.
+  static nlohmann::ordered_json worker_fields() {
+    return {{"freq", 2.0}, {"sw_ident", "scalekit"}, {"sw_ver", "0.1"}, {"sw_sys", "Linux"}};
+  }
+
   std::string queue_list() const {
     std::string s;
     for (const auto& q : w_.options.queues) s += (s.empty() ? "" : ",") + q;

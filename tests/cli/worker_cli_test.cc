@@ -569,3 +569,31 @@ TEST(CliDist, RevokeReachesHeldQueuedAndRunningTasks) {
   EXPECT_NE(log.find("Discarding revoked task"), std::string::npos) << log;
   EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
 }
+
+// Celery's own event receiver (app.events.Receiver) sees a scalekit task's
+// whole life as a Python worker's (-E: the lines below are what a Python
+// worker with -E gives), and the worker's heartbeats; without -E, a remote
+// enable_events switches task events on.
+TEST(CliDist, CelerysEventReceiverSeesScalekitTasks) {
+  const std::string tasks =
+      "succeeds task-received task-started task-succeeded\n"
+      "  received bench_tasks.add (2, 3) {}\n"
+      "  result 5\n"
+      "fails task-received task-started task-failed\n"
+      "  received bench_tasks.add (1, 'a') {}\n"
+      "  exception TypeError(\"unsupported operand type(s) for +: 'int' and 'str'\")\n";
+  celery_env env;
+  {
+    auto worker = env.scalekit_worker("-c 2 --pool threads -E -n sk@test");
+    const auto out = env.python("watch_events.py");
+    EXPECT_EQ(out.out, tasks +
+                           "revoked task-revoked\n"
+                           "  terminated False expired False\n"
+                           "heartbeats from sk@test\n")
+        << out.err << worker->log();
+  }
+  auto quiet = env.scalekit_worker("-c 2 --pool threads -n sk@test");
+  const auto out = env.python("watch_events.py --enable --no-revoke");
+  EXPECT_EQ(out.out, "enable_events ['task events enabled']\n" + tasks + "heartbeats from sk@test\n")
+      << out.err << quiet->log();
+}

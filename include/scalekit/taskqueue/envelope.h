@@ -63,6 +63,7 @@ struct task_message {
   std::optional<double> time_limit, soft_time_limit;  ///< seconds (headers.timelimit)
   std::string time_limit_text, soft_time_limit_text;  ///< the same, as written ("" when absent)
   std::string reply_to;
+  std::string argsrepr, kwargsrepr, expires_text;  ///< headers as written ("" when absent)
   /// The embed (spec 3.4) as JSON text, "" when null or absent: lists of
   /// signatures for callbacks, errbacks and chain, one signature for chord.
   std::string callbacks, errbacks, chain, chord;

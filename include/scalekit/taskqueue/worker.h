@@ -46,6 +46,8 @@ struct worker_options {
   /// Celery's --time-limit and --soft-time-limit in seconds (0: none), for
   /// tasks whose message sets none (headers.timelimit).
   double time_limit = 0, soft_time_limit = 0;
+  /// Celery's -E: send task events (spec 8.1); remote control can switch them.
+  bool task_events = false;
   int max_deliveries = 3;  ///< deliveries that killed a worker before dead-lettering
   /// Messages held per slot (reserved, not yet run). 1, the default, is fair:
   /// a busy worker holds nothing another could start. Celery's default is 4.

@@ -32,7 +32,9 @@ worker_context::worker_context(const worker_options& o, redis_endpoint ep, core:
       per_slot_(static_cast<std::size_t>(std::max(1, o.prefetch_multiplier))),
       slot_limit_(concurrency * per_slot_),
       slot_free_(loop),
-      stopped_(loop, asio::steady_timer::time_point::max()) {}
+      stopped_(loop, asio::steady_timer::time_point::max()) {
+  task_events = o.task_events;
+}
 
 std::uint64_t worker_context::get_reconnects() const {
   const auto connects = pop.get_connects() + cmd.get_connects() + restore.get_connects();

@@ -88,6 +88,14 @@ std::string controller::answer(const celery::control_request& r) {
   }
   if (r.method == "revoked") return json(w_.revoked.list(now)).dump();
   if (r.method == "clock") return json{{"clock", clock_}}.dump();
+  if (r.method == "enable_events" || r.method == "disable_events") {
+    const bool on = r.method == "enable_events";
+    if (w_.task_events == on)
+      return celery::ok_reply(on ? "task events already enabled" : "task events already disabled");
+    w_.task_events = on;
+    w_.log(std::string("Events of group {task} ") + (on ? "enabled" : "disabled") + " by remote.");
+    return celery::ok_reply(on ? "task events enabled" : "task events disabled");
+  }
   if (r.method == "pool_grow" || r.method == "pool_shrink") {
     const bool grow = r.method == "pool_grow";
     const std::size_t limit = w_.resize_slots(grow ? r.n : -r.n);

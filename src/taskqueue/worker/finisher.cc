@@ -146,6 +146,31 @@ core::task<void> finisher::finish(const celery::task_message& m, outcome o) {
   cmds.push_back(words("DEL", celery::deliveries_key(m.id)));
   cmds.push_back(words("EXEC"));
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
+  if (w_.task_events) co_await announce(m, o);
+}
+
+// The task's last event, as Celery's Request sends it once the result is stored.
+core::task<void> finisher::announce(const celery::task_message& m, const outcome& o) {
+  nlohmann::ordered_json f;
+  f["uuid"] = m.id;
+  std::string type;
+  if (o.success()) {
+    type = "task-succeeded";
+    f["result"] = json_text::py_repr(o.result_json);
+    f["runtime"] = o.runtime;
+  } else if (o.state == "REVOKED") {
+    type = "task-revoked";
+    const bool terminated = o.message == "terminated";
+    f["terminated"] = terminated;
+    f["signum"] =
+        terminated ? nlohmann::ordered_json(15) : nlohmann::ordered_json(nullptr);  // SIGTERM, Celery's default
+    f["expired"] = o.message == "expired";
+  } else {
+    type = "task-failed";
+    f["exception"] = exception_repr(o.result_json);
+    f["traceback"] = o.traceback;
+  }
+  co_await send_event(w_, std::move(type), std::move(f));
 }
 
 core::task<bool> finisher::finish_early(std::string tag, outcome o) {

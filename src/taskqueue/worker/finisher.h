@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "context.h"
+#include "events.h"
 #include "scalekit/taskqueue/canvas.h"
 #include "scalekit/taskqueue/envelope.h"
 
@@ -34,6 +35,7 @@ struct outcome {
   std::string result_json;                    ///< SUCCESS: the task's result; otherwise Celery's exception JSON
   std::string exc_type, exc_module, message;  ///< FAILURE and REVOKED
   std::string traceback;                      ///< "" is stored as null
+  double runtime = 0;                         ///< seconds the task ran (task-succeeded's runtime)
   [[nodiscard]] bool success() const { return state == "SUCCESS"; }
 };
 
@@ -71,6 +73,7 @@ class finisher {
   // `gid`; when it is the last, the body's message (or its failure) goes into `out`.
   core::task<void> chord_part(const celery::task_message& m, const std::string& tid, const std::string& gid,
                               const std::string& group_index, const outcome& o, const std::string& body, writes& out);
+  core::task<void> announce(const celery::task_message& m, const outcome& o);
   void apply(std::string_view sig, const std::vector<std::string>& partial, const celery::apply_options& opts,
              writes& out, const celery::task_message& m);
 

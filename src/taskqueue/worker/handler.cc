@@ -62,6 +62,25 @@ core::task<void> message_handler::handle(std::string raw, std::string list_key) 
   }
   const celery::task_message m = std::move(parsed).value();
   const long long deliveries = co_await reserve(m, std::move(raw), queue);
+  // Celery announces a task revoked or expired on arrival with task-revoked only.
+  const double now = celery::unix_now();
+  if (w_.task_events && !w_.revoked.contains(m.id, now) && !(m.expires && now > *m.expires)) {
+    const auto text_or_null = [](const std::string& t) {
+      return t.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t);
+    };
+    // Named first: GCC 12 fails on a braced list inside a co_await expression.
+    nlohmann::ordered_json fields;
+    fields["uuid"] = m.id;
+    fields["name"] = m.task;
+    fields["args"] = m.argsrepr;
+    fields["kwargs"] = m.kwargsrepr;
+    fields["root_id"] = text_or_null(m.root_id);
+    fields["parent_id"] = text_or_null(m.parent_id);
+    fields["retries"] = m.retries;
+    fields["eta"] = text_or_null(m.eta_text);
+    fields["expires"] = text_or_null(m.expires_text);
+    co_await send_event(w_, "task-received", std::move(fields));
+  }
   verdict v = co_await decide(m, deliveries, queue, slot);
   if (!v) co_return;
   slot.release();
@@ -176,6 +195,11 @@ core::task<bool> message_handler::wait_for_eta(const celery::task_message& m, sl
 core::task<message_handler::verdict> message_handler::run(const celery::task_message& m, slot_guard& slot) {
   verdict v;
   if (w_.options.TEST_task_delay.count() > 0) co_await core::sleep_for(w_.options.TEST_task_delay);
+  if (w_.task_events) {
+    nlohmann::ordered_json fields;
+    fields["uuid"] = m.id;
+    co_await send_event(w_, "task-started", std::move(fields));
+  }
   const auto t0 = steady_clock::now();
   const double start = celery::unix_now();
   if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.time_start = start;
@@ -221,6 +245,7 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
     outcome o;
     o.state = "SUCCESS";
     o.result_json = std::move(out.result_json);
+    o.runtime = took;
     if (w_.options.log_tasks) w_.log(label(m) + " succeeded in " + seconds_text(took) + "s: " + preview(o.result_json));
     v = std::move(o);
   } else {
