@@ -186,7 +186,20 @@ result<zone> zone::load(const std::string& path, const std::function<void(const 
   if (!in) return status::io_error("cannot read zone file '" + path + "': " + std::strerror(errno));
   zone z;
   std::string line;
-  for (std::size_t number = 1; std::getline(in, line); ++number) {
+  for (std::size_t number = 1;; ++number) {
+    // A bounded line: a file without line ends (/dev/zero) stops here, not in the memory.
+    line.clear();
+    bool any = false;
+    char c;
+    while (in.get(c)) {
+      any = true;
+      if (c == '\n') break;
+      if (line.size() == max_zone_line)
+        return status::too_large(path + ":" + std::to_string(number) + ": line longer than " +
+                                 std::to_string(max_zone_line) + " bytes (not a zone file?)");
+      line.push_back(c);
+    }
+    if (!any) break;
     if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
     std::vector<std::string> words;
     std::size_t i = 0;

@@ -142,3 +142,13 @@ TEST(CliDns, BadUsage) {
   EXPECT_EQ(taken.exit_code, 1) << taken.err;
   EXPECT_NE(taken.err.find("cannot listen on 127.0.0.1:" + first.port()), std::string::npos) << taken.err;
 }
+
+// Issue 16: a zone file without line ends (/dev/zero took the server to 1 GB in
+// a second) is refused with the file and line, before anything is served.
+TEST(CliDns, AnEndlessZoneLineIsRefusedNamingTheFileAndLine) {
+  const auto r = run_command("sh -c 'ulimit -v 4000000; exec timeout 30 " + bin +
+                             " dns serve --listen 127.0.0.1:0 --zone /dev/zero'");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("/dev/zero:1: line longer than 65536 bytes"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}
