@@ -20,6 +20,7 @@ namespace tq = taskqueue;
 struct worker_flags {
   tq::worker_options w;
   std::string queues = "celery";
+  std::string autoretry_for;
   std::size_t concurrency = 0;
   std::string pool = "processes";
   double visibility_s = 3600, grace_s = 30, result_expires_s = 86400;
@@ -49,6 +50,7 @@ result<core::report> run_status(const worker_flags& f, core::observer& obs) {
 // The worker on the executor `ex` makes (the caller's, so that it can outlive the job).
 result<core::report> run_worker(worker_flags& f, std::unique_ptr<core::executor>& ex, core::observer& obs) {
   f.w.queues = split_commas(f.queues);
+  if (!f.autoretry_for.empty()) f.w.autoretry_for = split_commas(f.autoretry_for);
   f.w.visibility_timeout = std::chrono::seconds(static_cast<long>(f.visibility_s));
   f.w.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.w.result_expires = std::chrono::seconds(static_cast<long>(f.result_expires_s));
@@ -111,6 +113,15 @@ void add_command(CLI::App& command) {
       ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--grace", f->grace_s, "on SIGTERM/SIGINT: seconds running tasks may take to finish before requeue")
       ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--autoretry-for", f->autoretry_for,
+                  "exception types (TypeError or builtins.TypeError, comma-separated) whose failures are retried, "
+                  "as Celery's autoretry_for");
+  cmd->add_option("--max-retries", f->w.max_retries, "retries before such a failure is final (Celery's max_retries)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--retry-delay", f->w.retry_delay, "seconds before a retry (Celery's default_retry_delay)")
+      ->check(CLI::Range(0.0, 86400.0 * 365))
       ->capture_default_str();
   cmd->add_option("--max-deliveries", f->w.max_deliveries,
                   "deliveries that ended with a dead worker before a task goes to the dead-letter list")

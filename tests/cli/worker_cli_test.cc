@@ -597,3 +597,19 @@ TEST(CliDist, CelerysEventReceiverSeesScalekitTasks) {
   EXPECT_EQ(out.out, "enable_events ['task events enabled']\n" + tasks + "heartbeats from sk@test\n")
       << out.err << quiet->log();
 }
+
+// --autoretry-for (Celery's autoretry_for): a TypeError is retried twice (same
+// id, after the delay; the client sees RETRY) and then fails for good with the
+// original exception, as Celery re-raises it after max_retries.
+TEST(CliDist, AutoretryRetriesThenFailsWithTheOriginalError) {
+  celery_env env;
+  auto worker =
+      env.scalekit_worker("-c 2 --pool threads --autoretry-for builtins.TypeError --max-retries 2 --retry-delay 0.3");
+  EXPECT_EQ(env.python("control_calls.py retry").out,
+            "retry RETRY FAILURE -> raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'\n")
+      << worker->log();
+  const std::string log = worker->stop();
+  EXPECT_EQ(count_in(log, "retry: Retry in 0.3s: TypeError("), "2") << log;
+  EXPECT_NE(log.find("3 tasks received, 0 succeeded, 3 failed"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}

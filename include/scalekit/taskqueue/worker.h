@@ -48,6 +48,13 @@ struct worker_options {
   double time_limit = 0, soft_time_limit = 0;
   /// Celery's -E: send task events (spec 8.1); remote control can switch them.
   bool task_events = false;
+  /// Celery's autoretry_for, max_retries and default_retry_delay for every
+  /// task: a run that fails with one of these exception types ("TypeError" or
+  /// "builtins.TypeError") is sent again (same id, retries + 1, after the
+  /// delay) and stored as RETRY, until max_retries retries have failed.
+  std::vector<std::string> autoretry_for;
+  int max_retries = 3;
+  double retry_delay = 180;
   int max_deliveries = 3;  ///< deliveries that killed a worker before dead-lettering
   /// Messages held per slot (reserved, not yet run). 1, the default, is fair:
   /// a busy worker holds nothing another could start. Celery's default is 4.

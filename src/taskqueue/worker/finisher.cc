@@ -91,12 +91,20 @@ core::task<void> finisher::finish(const celery::task_message& m, outcome o) {
                  traceback_text("ValueError", e.what()));
     }
   }
-  const std::string children = out.effects.children_json();
+  if (o.state == "RETRY") {  // Celery's Task.retry: the task again, and RETRY; nothing else moves
+    try {
+      celery::apply_signature(o.retry_signature, {}, {}, out.effects);
+    } catch (const std::exception& e) {
+      w_.log("Task " + m.task + "[" + m.id + "]: cannot be retried: " + e.what());
+      o.state = "FAILURE";
+    }
+  }
+  const std::string children = o.state == "RETRY" ? std::string("[]") : out.effects.children_json();
   const std::string traceback = o.traceback.empty() ? "null" : json_text::quote(o.traceback);
   if (!m.ignore_result)
     out.metas.emplace_back(m.id, celery::make_meta(o.state, m.id, o.result_json, traceback,
                                                    {m.group, m.parent_id, children}));
-  if (o.state == "FAILURE") try {
+  if (o.state == "FAILURE") try {  // (a RETRY neither propagates nor calls errbacks)
       // Celery's mark_as_failure: every task left in the chain fails the same
       // way (so whoever waits for the chain's end hears of it), and the
       // errbacks are called as tasks with this task's id.
@@ -117,7 +125,8 @@ core::task<void> finisher::finish(const celery::task_message& m, outcome o) {
     } catch (const std::exception& e) {
       w_.log("Task " + m.task + "[" + m.id + "]: its chain or errbacks are not signatures: " + e.what());
     }
-  if (!m.chord.empty() && !m.group.empty()) co_await chord_part(m, m.id, m.group, m.group_index, o, m.chord, out);
+  if (!m.chord.empty() && !m.group.empty() && o.state != "RETRY")
+    co_await chord_part(m, m.id, m.group, m.group_index, o, m.chord, out);
 
   const std::string expires = std::to_string(w_.options.result_expires.count());
   std::vector<std::vector<std::string>> cmds;
@@ -158,6 +167,10 @@ core::task<void> finisher::announce(const celery::task_message& m, const outcome
     type = "task-succeeded";
     f["result"] = json_text::py_repr(o.result_json);
     f["runtime"] = o.runtime;
+  } else if (o.state == "RETRY") {
+    type = "task-retried";
+    f["exception"] = exception_repr(o.result_json);
+    f["traceback"] = o.traceback;
   } else if (o.state == "REVOKED") {
     type = "task-revoked";
     const bool terminated = o.message == "terminated";

@@ -36,6 +36,8 @@ struct outcome {
   std::string exc_type, exc_module, message;  ///< FAILURE and REVOKED
   std::string traceback;                      ///< "" is stored as null
   double runtime = 0;                         ///< seconds the task ran (task-succeeded's runtime)
+  /// RETRY: the task again (a signature: same id, retries + 1, its countdown), published with the RETRY meta.
+  std::string retry_signature;
   [[nodiscard]] bool success() const { return state == "SUCCESS"; }
 };
 

@@ -252,6 +252,7 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
     w_.log(label(m) + " raised " + out.exc_type + ": " + out.message);
     v = failed("FAILURE", out.exc_type, out.exc_module, out.message,
                finisher_.traceback_text(out.exc_type, out.message));
+    maybe_retry(m, *v);
   }
   co_return v;
 }
@@ -276,6 +277,49 @@ core::task<void> message_handler::watchdog(std::string tag, std::string task, st
   o.result_json = "{\"exc_type\": \"" + type + "\", \"exc_message\": [" + (soft ? "" : limit_text) +
                   "], \"exc_module\": \"billiard.exceptions\"}";
   co_await finisher_.finish_early(std::move(tag), std::move(o));
+}
+
+// Celery's autoretry_for: a failure of a listed type, with retries left,
+// becomes RETRY, and the task goes out again as Task.retry sends it
+// (signature_from_request: the same id, options and canvas, retries + 1,
+// countdown the retry delay, to the queue it came from).
+void message_handler::maybe_retry(const celery::task_message& m, outcome& o) {
+  const auto& types = w_.options.autoretry_for;
+  const std::string qualified = o.exc_module + "." + o.exc_type;
+  if (std::find(types.begin(), types.end(), o.exc_type) == types.end() &&
+      std::find(types.begin(), types.end(), qualified) == types.end())
+    return;
+  if (m.retries + 1 > w_.options.max_retries) return;  // Celery re-raises the exception: FAILURE
+  nlohmann::ordered_json opts;
+  opts["task_id"] = m.id;
+  if (!m.root_id.empty()) opts["root_id"] = m.root_id;
+  if (!m.parent_id.empty()) opts["parent_id"] = m.parent_id;
+  if (!m.group.empty()) opts["group_id"] = m.group;
+  if (!m.group_index.empty()) opts["group_index"] = std::stoll(m.group_index);
+  if (!m.expires_text.empty()) opts["expires"] = m.expires_text;
+  if (!m.time_limit_text.empty()) opts["time_limit"] = nlohmann::ordered_json::parse(m.time_limit_text);
+  if (!m.soft_time_limit_text.empty()) opts["soft_time_limit"] = nlohmann::ordered_json::parse(m.soft_time_limit_text);
+  if (!m.reply_to.empty()) opts["reply_to"] = m.reply_to;
+  if (m.priority) opts["priority"] = m.priority;
+  opts["queue"] = m.routing_key;
+  opts["retries"] = m.retries + 1;
+  opts["countdown"] = w_.options.retry_delay;
+  std::string sig = "{\"task\": " + json_text::quote(m.task) + ", \"args\": " + m.args_json +
+                    ", \"kwargs\": " + m.kwargs_json + ", \"options\": " + opts.dump();
+  // The canvas goes along as it came (JSON texts: big integers stay exact).
+  sig.pop_back();
+  const auto embed = [&sig](const char* key, const std::string& json) {
+    if (!json.empty()) sig.append(", ").append(json_text::quote(key)).append(": ").append(json);
+  };
+  embed("chord", m.chord);
+  embed("chain", m.chain);
+  embed("link", m.callbacks);
+  embed("link_error", m.errbacks);
+  sig += "}, \"subtask_type\": null, \"immutable\": false}";
+  w_.log(label(m) + " retry: Retry in " + python_float(w_.options.retry_delay) + "s: " + o.exc_type + "(" +
+         json_text::py_repr(json_text::quote(o.message)) + ")");
+  o.state = "RETRY";
+  o.retry_signature = std::move(sig);
 }
 
 // Revoked by remote control (controller.h), as Celery's Request.revoked().

@@ -77,6 +77,7 @@ class message_handler {
                             std::string limit_text);
   core::task<void> store(const std::string& id, const std::string& meta);
   bool revoked(const celery::task_message& m);
+  void maybe_retry(const celery::task_message& m, outcome& o);
   core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
 
   worker_context& w_;
