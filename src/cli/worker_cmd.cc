@@ -9,6 +9,7 @@
 #include "executor_flags.h"
 #include "runner.h"
 #include "scalekit/taskqueue/builtin_tasks.h"
+#include "scalekit/taskqueue/control.h"
 #include "scalekit/taskqueue/worker.h"
 
 namespace scalekit::cli {
@@ -21,6 +22,7 @@ struct worker_flags {
   tq::worker_options w;
   std::string queues = "celery";
   std::string autoretry_for;
+  std::vector<std::string> rate_limits;
   std::size_t concurrency = 0;
   std::string pool = "processes";
   double visibility_s = 3600, grace_s = 30, result_expires_s = 86400;
@@ -51,6 +53,10 @@ result<core::report> run_status(const worker_flags& f, core::observer& obs) {
 result<core::report> run_worker(worker_flags& f, std::unique_ptr<core::executor>& ex, core::observer& obs) {
   f.w.queues = split_commas(f.queues);
   if (!f.autoretry_for.empty()) f.w.autoretry_for = split_commas(f.autoretry_for);
+  for (const auto& spec : f.rate_limits) {  // validated by the option's check
+    const auto eq = spec.find('=');
+    f.w.rate_limits[spec.substr(0, eq)] = tq::celery::parse_rate(spec.substr(eq + 1)).value_or(0);
+  }
   f.w.visibility_timeout = std::chrono::seconds(static_cast<long>(f.visibility_s));
   f.w.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.w.result_expires = std::chrono::seconds(static_cast<long>(f.result_expires_s));
@@ -117,6 +123,16 @@ void add_command(CLI::App& command) {
   cmd->add_option("--autoretry-for", f->autoretry_for,
                   "exception types (TypeError or builtins.TypeError, comma-separated) whose failures are retried, "
                   "as Celery's autoretry_for");
+  cmd->add_option(
+         "--rate-limit", f->rate_limits,
+         "TASK=RATE: at most RATE tasks of that name start (10/s, 100/m, 2/h; Celery's rate_limit); repeatable")
+      ->check([](const std::string& spec) -> std::string {
+        const auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0) return "expected TASK=RATE, e.g. bench_tasks.add=10/s";
+        if (!tq::celery::parse_rate(spec.substr(eq + 1)))
+          return "'" + spec.substr(eq + 1) + "' is not a rate (10/s, 100/m, 2/h)";
+        return "";
+      });
   cmd->add_option("--max-retries", f->w.max_retries, "retries before such a failure is final (Celery's max_retries)")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();

@@ -1,6 +1,7 @@
 #include "scalekit/taskqueue/control.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "scalekit/taskqueue/base64.h"
@@ -50,6 +51,9 @@ result<control_request> parse_control(std::string_view envelope) {
     }
     if (const auto t = a->find("terminate"); t != a->end() && t->is_boolean()) r.terminate = t->get<bool>();
     if (const auto n = a->find("n"); n != a->end() && n->is_number_integer()) r.n = n->get<long long>();
+    r.task_name = string_or_empty(*a, "task_name");
+    if (const auto rl = a->find("rate_limit"); rl != a->end())
+      r.rate_limit = rl->is_string() ? rl->get<std::string>() : rl->is_number() ? rl->dump() : "";
   }
   if (const auto d = body.find("destination"); d != body.end() && d->is_array())
     for (const auto& e : *d)
@@ -88,6 +92,20 @@ std::string reply_queue(const std::vector<std::string>& binding_members, std::st
     return m.substr(second + sep.size());
   }
   return "";
+}
+
+std::optional<double> parse_rate(std::string_view text) {
+  if (text.empty()) return 0.0;
+  const auto slash = text.find('/');
+  const std::string number(text.substr(0, slash));
+  const std::string_view unit = slash == std::string_view::npos ? "s" : text.substr(slash + 1);
+  char* end = nullptr;
+  const double n = std::strtod(number.c_str(), &end);
+  if (number.empty() || end != number.c_str() + number.size() || !(n >= 0) || n > 1e9) return std::nullopt;
+  if (unit == "s" || unit.empty()) return n;
+  if (unit == "m") return n / 60;
+  if (unit == "h") return n / 3600;
+  return std::nullopt;
 }
 
 std::string ok_reply(std::string_view message) { return json{{"ok", std::string(message)}}.dump(); }

@@ -613,3 +613,22 @@ TEST(CliDist, AutoretryRetriesThenFailsWithTheOriginalError) {
   EXPECT_NE(log.find("3 tasks received, 0 succeeded, 3 failed"), std::string::npos) << log;
   EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
 }
+
+// Per-task rate limits (Celery's rate_limit): --rate-limit at start, and the
+// remote `rate_limit` command on a running worker; 6 adds at 5/s cannot all
+// start within less than a second (a lower bound: what the limit guarantees).
+TEST(CliDist, RateLimitsSpaceATasksStarts) {
+  celery_env env;
+  {
+    auto worker = env.scalekit_worker("-c 2 --pool threads --rate-limit bench_tasks.add=5/s");
+    EXPECT_EQ(env.python("control_calls.py rate_spacing").out, "rate_spacing [0, 2, 4, 6, 8, 10] spaced\n")
+        << worker->log();
+  }
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  EXPECT_EQ(env.python("control_calls.py rate_limit").out,
+            "rate_limit ['new rate limit set successfully'] [0, 2, 4, 6, 8, 10] spaced\n")
+      << worker->log();
+  EXPECT_NE(run_command(bin + " worker --broker " + env.broker() + " --rate-limit bench_tasks.add=fast")
+                .err.find("'fast' is not a rate"),
+            std::string::npos);
+}

@@ -15,6 +15,7 @@
 //
 // No I/O. Thread safety: pure functions.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@ struct control_request {
   std::vector<std::string> task_ids;  ///< revoke: task_id, one id or a list
   bool terminate = false;             ///< revoke
   long long n = 1;                    ///< pool_grow, pool_shrink
+  std::string task_name, rate_limit;  ///< rate_limit: the task, and its rate as given ("" for none)
   [[nodiscard]] bool wants_reply() const { return !reply_routing_key.empty(); }
   /// kombu's Node.handle_message: no destination, or `hostname` among them.
   [[nodiscard]] bool is_for(std::string_view hostname) const;
@@ -51,6 +53,10 @@ std::string make_control_reply(const control_request& request, std::string_view 
 /// members of its binding set ("<key> SEP <pattern> SEP <queue>"); "" when
 /// none (the client has gone: no reply is sent).
 std::string reply_queue(const std::vector<std::string>& binding_members, std::string_view routing_key);
+
+/// Celery's rate(): "10/s", "100/m", "2/h" or "5" (per second) as tasks per
+/// second; 0 for "" or "0" (no limit); nullopt when it is not a rate.
+std::optional<double> parse_rate(std::string_view text);
 
 /// Celery's {"ok": message} and {"error": message} replies.
 std::string ok_reply(std::string_view message);

@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct worker_options {
   /// "builtins.TypeError") is sent again (same id, retries + 1, after the
   /// delay) and stored as RETRY, until max_retries retries have failed.
   std::vector<std::string> autoretry_for;
+  /// Celery's per-task rate_limit: task name -> tasks per second (the remote
+  /// `rate_limit` command changes them while the worker runs).
+  std::map<std::string, double> rate_limits;
   int max_retries = 3;
   double retry_delay = 180;
   int max_deliveries = 3;  ///< deliveries that killed a worker before dead-lettering

@@ -34,6 +34,7 @@ worker_context::worker_context(const worker_options& o, redis_endpoint ep, core:
       slot_free_(loop),
       stopped_(loop, asio::steady_timer::time_point::max()) {
   task_events = o.task_events;
+  for (const auto& [task, per_second] : o.rate_limits) rate_limits[task].per_second = per_second;
 }
 
 std::uint64_t worker_context::get_reconnects() const {

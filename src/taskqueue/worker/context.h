@@ -87,7 +87,13 @@ class worker_context {
   double last_fetch = 0;                       ///< unix time a message was last popped (0: never)
   revoked_ids revoked;                         ///< task ids revoked by remote control
   bool task_events = false;                    ///< send task events (events.h)
-  std::uint64_t event_clock = 0;               ///< the events' logical clock
+  /// Per-task rate limits (Celery's token bucket of capacity 1): tasks per
+  /// second, and the unix time the next task of that name may start.
+  struct rate_bucket {
+    double per_second = 0, next_free = 0;
+  };
+  std::map<std::string, rate_bucket, std::less<>> rate_limits;
+  std::uint64_t event_clock = 0;  ///< the events' logical clock
   /// Terminated tasks whose calls still run: a stop does not wait for them.
   std::size_t terminated_running = 0;
   std::map<std::string, std::uint64_t> totals;  ///< tasks finished, by name (`inspect stats`)

@@ -88,6 +88,21 @@ std::string controller::answer(const celery::control_request& r) {
   }
   if (r.method == "revoked") return json(w_.revoked.list(now)).dump();
   if (r.method == "clock") return json{{"clock", clock_}}.dump();
+  if (r.method == "rate_limit") {
+    const auto rate = celery::parse_rate(r.rate_limit);
+    if (!rate) return celery::error_reply("Invalid rate limit string: ValueError('" + r.rate_limit + "')");
+    if (!celery::is_registered(r.task_name)) {
+      w_.log("Rate limit attempt for unknown task " + r.task_name);
+      return celery::error_reply("unknown task");
+    }
+    w_.rate_limits[r.task_name].per_second = *rate;
+    if (*rate <= 0) {
+      w_.log("Rate limits disabled for tasks of type " + r.task_name);
+      return celery::ok_reply("rate limit disabled successfully");
+    }
+    w_.log("New rate limit for tasks of type " + r.task_name + ": " + r.rate_limit + ".");
+    return celery::ok_reply("new rate limit set successfully");
+  }
   if (r.method == "enable_events" || r.method == "disable_events") {
     const bool on = r.method == "enable_events";
     if (w_.task_events == on)

@@ -176,14 +176,35 @@ core::task<message_handler::verdict> message_handler::decide(const celery::task_
 // it is due it takes a slot again. Returns false when the worker stopped
 // first (the requeue at shutdown has it).
 core::task<bool> message_handler::wait_for_eta(const celery::task_message& m, slot_guard& slot) {
-  if (!m.eta || celery::unix_now() >= *m.eta) co_return true;
-  slot.release();
-  w_.eta_wait_started();
-  w_.running[m.delivery_tag].eta = m.eta;
-  // An expiry before the eta ends the wait: the task will not run.
-  const double until = m.expires ? std::min(*m.eta, *m.expires) : *m.eta;
+  if (m.eta && celery::unix_now() < *m.eta && !co_await hold(m, slot, *m.eta, true)) co_return false;
+  // Then its task's rate limit (Celery's token bucket of capacity 1): each
+  // task of the name starts 1/rate after the one before. It waits in its
+  // slot, so that a slow rate does not make the worker hoard messages (in
+  // Celery they count against the prefetch).
+  const auto bucket = w_.rate_limits.find(m.task);
+  if (bucket == w_.rate_limits.end() || bucket->second.per_second <= 0) co_return true;
+  const double now = celery::unix_now();
+  const double start = std::max(now, bucket->second.next_free);
+  bucket->second.next_free = start + 1 / bucket->second.per_second;
+  if (start > now && !co_await hold(m, slot, start, false)) co_return false;
+  co_return true;
+}
+
+// Wait until `until`; `scheduled`: for an eta, holding no slot (see
+// wait_for_eta), listed by `inspect scheduled`; otherwise in its slot. False
+// when the worker stopped first.
+core::task<bool> message_handler::hold(const celery::task_message& m, slot_guard& slot, double until_time,
+                                       bool scheduled) {
+  if (scheduled) {
+    slot.release();
+    w_.eta_wait_started();
+    w_.running[m.delivery_tag].eta = m.eta;
+  }
+  // An expiry before the time ends the wait: the task will not run.
+  const double until = m.expires ? std::min(until_time, *m.expires) : until_time;
   while (celery::unix_now() < until && !w_.stopping() && !w_.revoked.contains(m.id, celery::unix_now()))
     co_await w_.sleep_until(m.delivery_tag, until);
+  if (!scheduled) co_return !w_.stopping();
   w_.eta_wait_ended();
   if (auto it = w_.running.find(m.delivery_tag); it != w_.running.end()) it->second.eta.reset();
   if (w_.stopping()) co_return false;

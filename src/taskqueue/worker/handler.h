@@ -8,8 +8,9 @@
 //     │
 //   decide: unregistered -> NotRegistered; revoked or expired -> REVOKED;
 //           delivered too often -> dead letter + WorkerLostError;
-//           an eta or countdown ahead -> wait for it holding no slot (as
-//           Celery holds them outside its pool), the reservation kept fresh;
+//           an eta or countdown ahead, or the task's rate limit -> wait for
+//           it holding no slot (as Celery holds them outside its pool), the
+//           reservation kept fresh;
 //           then run it on the executor (the slot is free again as soon as it
 //           has run); a time limit (headers.timelimit, --time-limit,
 //           --soft-time-limit) that passes first stores FAILURE
@@ -72,6 +73,7 @@ class message_handler {
   core::task<verdict> decide(const celery::task_message& m, long long deliveries, const std::string& queue,
                              slot_guard& slot);
   core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
+  core::task<bool> hold(const celery::task_message& m, slot_guard& slot, double until_time, bool scheduled);
   core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
   core::task<void> watchdog(std::string tag, std::string task, std::string id, double deadline, bool soft,
                             std::string limit_text);
