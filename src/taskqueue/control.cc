@@ -43,7 +43,9 @@ result<control_request> parse_control(std::string_view envelope) {
   if (r.method.empty()) return status::corruption("control message names no method");
   if (const auto a = body.find("arguments"); a != body.end() && a->is_object()) {
     r.arguments_json = a->dump();
-    if (const auto id = a->find("task_id"); id != a->end()) {
+    auto id = a->find("task_id");
+    if (id == a->end()) id = a->find("ids");  // query_task
+    if (id != a->end()) {
       if (id->is_string()) r.task_ids.push_back(id->get<std::string>());
       if (id->is_array())
         for (const auto& e : *id)

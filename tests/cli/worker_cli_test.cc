@@ -518,6 +518,8 @@ TEST(CliDist, CeleryToolsListAndSteerScalekitWorkers) {
   EXPECT_NE(ping.out.find("pong"), std::string::npos) << ping.out;
   EXPECT_EQ(ping.out.find("sk-b@test"), std::string::npos) << ping.out;  // destination honoured
 
+  const auto queues = celery("inspect active_queues -j -d sk-b@test");
+  EXPECT_NE(queues.out.find("\"routing_key\": \"celery\""), std::string::npos) << queues.out;
   const auto registered = celery("inspect registered -d sk-b@test");
   EXPECT_NE(registered.out.find("* bench_tasks.add"), std::string::npos) << registered.out;
 

@@ -31,7 +31,7 @@ struct control_request {
   std::vector<std::string> destination;                   ///< empty: every worker
   std::string reply_exchange, reply_routing_key, ticket;  ///< empty: no reply wanted
   // The arguments the worker's commands read (absent: their defaults).
-  std::vector<std::string> task_ids;  ///< revoke: task_id, one id or a list
+  std::vector<std::string> task_ids;  ///< revoke: task_id, one id or a list (query_task: ids)
   bool terminate = false;             ///< revoke
   long long n = 1;                    ///< pool_grow, pool_shrink
   std::string task_name, rate_limit;  ///< rate_limit: the task, and its rate as given ("" for none)

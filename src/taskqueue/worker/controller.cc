@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -38,6 +39,35 @@ json info_of(const reservation& r, const std::string& hostname) {
                 {"priority", r.priority},
                 {"redelivered", r.redelivered}}},
               {"worker_pid", ::getpid()}};
+}
+// kombu's Queue.as_dict(recurse=True) of a consumed queue, as a Celery worker answers active_queues.
+json queue_info(const std::string& q) {
+  return json{{"name", q},
+              {"exchange",
+               {{"name", q},
+                {"type", "direct"},
+                {"arguments", nullptr},
+                {"durable", true},
+                {"passive", false},
+                {"auto_delete", false},
+                {"delivery_mode", nullptr},
+                {"no_declare", false}}},
+              {"routing_key", q},
+              {"queue_arguments", nullptr},
+              {"binding_arguments", nullptr},
+              {"consumer_arguments", nullptr},
+              {"durable", true},
+              {"exclusive", false},
+              {"auto_delete", false},
+              {"no_ack", false},
+              {"alias", nullptr},
+              {"bindings", json::array()},
+              {"no_declare", nullptr},
+              {"expires", nullptr},
+              {"message_ttl", nullptr},
+              {"max_length", nullptr},
+              {"max_length_bytes", nullptr},
+              {"max_priority", nullptr}};
 }
 }  // namespace
 
@@ -85,6 +115,20 @@ std::string controller::answer(const celery::control_request& r) {
     for (const auto& n : celery::registered_names())
       if (n.rfind("celery.", 0) != 0) names.push_back(n);
     return names.dump();
+  }
+  if (r.method == "active_queues") {
+    json queues = json::array();
+    for (const auto& q : w_.options.queues) queues.push_back(queue_info(q));
+    return queues.dump();
+  }
+  if (r.method == "query_task") {
+    json found = json::object();
+    for (const auto& [tag, res] : w_.running) {
+      if (res.finished || res.abandoned || res.eta) continue;  // Celery's reserved and active requests
+      if (std::find(r.task_ids.begin(), r.task_ids.end(), res.id) == r.task_ids.end()) continue;
+      found[res.id] = json::array({res.time_start ? "active" : "reserved", info_of(res, w_.name)});
+    }
+    return found.dump();
   }
   if (r.method == "revoked") return json(w_.revoked.list(now)).dump();
   if (r.method == "clock") return json{{"clock", clock_}}.dump();

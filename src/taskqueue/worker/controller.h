@@ -4,7 +4,8 @@
 // worker, so that `celery status`, `celery inspect ...` and `celery control
 // ...` list and steer scalekit workers beside Celery's own:
 //
-//   ping, stats, active, reserved, scheduled, registered, revoked, clock  -> a reply
+//   ping, stats, active, reserved, scheduled, active_queues, query_task,
+//   registered, revoked, clock, rate_limit, enable_events, disable_events  -> a reply
 //   revoke [terminate]   remember the ids (revoked_ids); a waiting eta task is
 //                        woken and stored REVOKED; terminate: a running task's
 //                        REVOKED "terminated" is stored and acknowledged at
