@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -634,4 +635,29 @@ TEST(CliDist, RateLimitsSpaceATasksStarts) {
   EXPECT_NE(run_command(bin + " worker --broker " + env.broker() + " --rate-limit bench_tasks.add=fast")
                 .err.find("'fast' is not a rate"),
             std::string::npos);
+}
+
+// What arrives on the pidbox channel but is not a request (not JSON, no
+// method, too large) is logged and ignored; the worker still answers.
+TEST(CliDist, BadControlMessagesAreIgnored) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads -n sk@test");
+  env.cli("PUBLISH /0.celery.pidbox not-json");
+  env.cli(
+      "PUBLISH /0.celery.pidbox '{\"body\": \"e30=\", \"content-type\": \"application/json\", "
+      "\"properties\": {\"body_encoding\": \"base64\"}}'");
+  temp_dir dir("pidbox");
+  {
+    std::ofstream big(dir / "big");
+    big << std::string(2 << 20, 'x');
+  }
+  // In a subshell: run_command gives the command </dev/null, which would win.
+  run_command("(redis-cli -p " + std::to_string(env.redis.port()) + " -x PUBLISH /0.celery.pidbox < " + (dir / "big") +
+              ")");
+  EXPECT_TRUE(worker->wait_for_log("ignored a message of 2097152 bytes")) << worker->log();
+  EXPECT_NE(worker->log().find("ignored a message: control message is not a JSON object"), std::string::npos);
+  EXPECT_NE(worker->log().find("ignored a message: control message names no method"), std::string::npos);
+  const auto ping =
+      run_command("cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks inspect ping"));
+  EXPECT_NE(ping.out.find("sk@test: OK"), std::string::npos) << ping.out << worker->log();
 }

@@ -17,6 +17,9 @@ namespace scalekit::taskqueue::detail {
 namespace {
 using json = nlohmann::json;
 
+// Requests larger than this are ignored unparsed (a revoke of thousands of ids fits).
+constexpr std::size_t max_request_bytes = 1 << 20;
+
 // A JSON text as a value (arguments are stored as text); null when it is not JSON.
 json value_of(const std::string& text) { return json::parse(text, nullptr, false, true); }
 
@@ -83,6 +86,11 @@ core::task<void> controller::run() {
 }
 
 core::task<void> controller::handle(std::string envelope) {
+  if (envelope.size() > max_request_bytes) {  // a request is a few hundred bytes; this one is not parsed
+    w_.log("remote control: ignored a message of " + std::to_string(envelope.size()) + " bytes (the limit is " +
+           std::to_string(max_request_bytes) + ")");
+    co_return;
+  }
   auto parsed = celery::parse_control(envelope);
   if (!parsed.ok()) {
     w_.log("remote control: ignored a message: " + parsed.error().message());
