@@ -642,6 +642,11 @@ TEST(CliDist, RateLimitsSpaceATasksStarts) {
 TEST(CliDist, BadControlMessagesAreIgnored) {
   celery_env env;
   auto worker = env.scalekit_worker("-c 1 --pool threads -n sk@test");
+  const auto ping = [&env] {
+    return run_command("cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks inspect ping")).out;
+  };
+  // Answered: the worker has subscribed (a PUBLISH before that reaches no one).
+  ASSERT_NE(ping().find("sk@test: OK"), std::string::npos) << worker->log();
   env.cli("PUBLISH /0.celery.pidbox not-json");
   env.cli(
       "PUBLISH /0.celery.pidbox '{\"body\": \"e30=\", \"content-type\": \"application/json\", "
@@ -657,7 +662,5 @@ TEST(CliDist, BadControlMessagesAreIgnored) {
   EXPECT_TRUE(worker->wait_for_log("ignored a message of 2097152 bytes")) << worker->log();
   EXPECT_NE(worker->log().find("ignored a message: control message is not a JSON object"), std::string::npos);
   EXPECT_NE(worker->log().find("ignored a message: control message names no method"), std::string::npos);
-  const auto ping =
-      run_command("cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks inspect ping"));
-  EXPECT_NE(ping.out.find("sk@test: OK"), std::string::npos) << ping.out << worker->log();
+  EXPECT_NE(ping().find("sk@test: OK"), std::string::npos) << worker->log();
 }
