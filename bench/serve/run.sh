@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: serve
-# about: serve's native endpoints beside nginx (a static file) and gunicorn (a WSGI hello), wrk at 64 connections
+# about: serve's native endpoints beside nginx (a static file), serve --wsgi beside gunicorn (a WSGI hello), wrk at 64 connections
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
@@ -22,18 +22,22 @@ http {
 }
 CONF
 bench_start sk "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
+bench_start skwsgi "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
 bench_start nginx nginx -c "$out/nginx.conf" -g 'daemon off;'
 bench_start gsync gunicorn --chdir "$root/bench/serve" -w 2 -b "127.0.0.1:${port[gsync]}" --log-level warning hello:app
 bench_start gthread gunicorn --chdir "$root/bench/serve" -w 2 --threads 4 -k gthread \
   -b "127.0.0.1:${port[gthread]}" --log-level warning hello:app
 port[sk]=$(bench_listening_port sk)
-for s in sk nginx gsync gthread; do bench_wait_tcp "$s" "${port[$s]}"; done
+port[skwsgi]=$(bench_listening_port skwsgi)
+for s in sk skwsgi nginx gsync gthread; do bench_wait_tcp "$s" "${port[$s]}"; done
 bench_wait_log sk "2 workers ready"
+bench_wait_log skwsgi "2 workers ready"
 
-declare -A path=([sk]=/healthz [nginx]=/healthz [gsync]=/ [gthread]=/)
+declare -A path=([sk]=/healthz [skwsgi]=/ [nginx]=/healthz [gsync]=/ [gthread]=/)
 declare -A label=([sk]="scalekit serve, native /healthz" [nginx]="nginx, a static 3-byte file"
+  [skwsgi]="scalekit serve --wsgi (2 x 4), WSGI hello"
   [gsync]="gunicorn sync, WSGI hello" [gthread]="gunicorn gthread (2 x 4), WSGI hello")
-order=(sk nginx gsync gthread)
+order=(sk nginx skwsgi gsync gthread)
 results="$out/results"
 : > "$results"
 for ((round = 1; round <= rounds; round++)); do

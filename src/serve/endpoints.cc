@@ -198,7 +198,9 @@ std::string status_json(const scoreboard& board) {
            ", \"requests\": " + std::to_string(s.requests.load()) +
            ", \"in_flight\": " + std::to_string(s.in_flight.load()) +
            ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
-           ", \"timeouts\": " + std::to_string(s.timeouts.load()) + ", \"running\": [";
+           ", \"timeouts\": " + std::to_string(s.timeouts.load()) +
+           ", \"cache_hits\": " + std::to_string(s.cache_hits.load()) +
+           ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) + ", \"running\": [";
     first = false;
     bool first_request = true;
     for (int r = 0; r < worker_slot::max_requests_shown; ++r) {
@@ -250,6 +252,12 @@ std::string metrics_text(const scoreboard& board) {
   metric("scalekit_serve_timeouts_total", "counter", "Requests answered 504 after --timeout.");
   for (const row& r : live)
     out += "scalekit_serve_timeouts_total{" + label(r) + "} " + std::to_string(r.s->timeouts.load()) + "\n";
+  metric("scalekit_serve_cache_hits_total", "counter", "Job answers served from the worker's cache.");
+  for (const row& r : live)
+    out += "scalekit_serve_cache_hits_total{" + label(r) + "} " + std::to_string(r.s->cache_hits.load()) + "\n";
+  metric("scalekit_serve_cache_misses_total", "counter", "Cacheable job answers computed afresh.");
+  for (const row& r : live)
+    out += "scalekit_serve_cache_misses_total{" + label(r) + "} " + std::to_string(r.s->cache_misses.load()) + "\n";
   metric("scalekit_serve_heartbeat_age_seconds", "gauge", "Time since the worker's event loop last beat.");
   for (const row& r : live) {
     char v[32];

@@ -103,6 +103,9 @@ class native_endpoints {
   /// Makes the jobs' executor.
   status start();
   void stop();
+  /// Whether the GET answer of `path` depends on its URL alone (tiles,
+  /// primes): the worker's cache may keep it.
+  static bool cacheable(std::string_view path) { return path == "/mandelbrot.png" || path == "/primes"; }
   /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
   /// Any other request, on an application thread: /mandelbrot.png, /primes,
