@@ -82,7 +82,7 @@ class worker {
  private:
   core::task<net::http_response> handle(const net::http_request& req);
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
-                                        std::shared_ptr<request_record> record);
+                                        std::shared_ptr<request_record> record, std::uint64_t id);
   std::function<net::http_response()> on_thread(std::optional<std::size_t> app, const net::http_request& req,
                                                 std::string path, std::string query, std::string cache_key,
                                                 std::shared_ptr<request_record> record);
@@ -111,7 +111,7 @@ net::http_response plain(int status, std::string body) {
 }
 
 // One request: recorded in the scoreboard while it runs, shed when the
-// application threads are too far behind, cut off with 504 at --timeout.
+// application threads are too far behind.
 core::task<net::http_response> worker::handle(const net::http_request& req) {
   const std::string_view target = req.target;
   const auto q = target.find('?');
@@ -126,19 +126,8 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
     // Graceful degradation: a full queue answers at once instead of piling up.
     slot_.shed.fetch_add(1);
     resp = plain(503, "overloaded: try again in a moment\n");
-  } else if (o_.timeout.count() > 0) {
-    using core::operator||;
-    asio::steady_timer timer(co_await asio::this_coro::executor, o_.timeout);
-    auto outcome = co_await (answer(req, path, query, record) || timer.async_wait(asio::use_awaitable));
-    if (outcome.index() == 0) {
-      resp = std::move(std::get<0>(outcome));
-    } else {
-      slot_.timeouts.fetch_add(1);
-      resp = plain(504, "the request took longer than the server's timeout\n");
-      obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
-    }
   } else {
-    resp = co_await answer(req, path, query, record);
+    resp = co_await answer(req, std::move(path), std::move(query), std::move(record), id);
   }
   slot_.in_flight.fetch_sub(1);
   slot_.count_response(resp.status, monotonic_ns() - t0, resp.body.size());
@@ -146,7 +135,7 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
 }
 
 core::task<net::http_response> worker::answer(const net::http_request& req, std::string path, std::string query,
-                                              std::shared_ptr<request_record> record) {
+                                              std::shared_ptr<request_record> record, std::uint64_t id) {
   // The server's own pages first; then the WSGI app mounted over the path; then scalekit's jobs.
   const bool reading = req.method == "GET" || req.method == "HEAD";
   if (reading) {
@@ -169,11 +158,26 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     slot_.cache_misses.fetch_add(1);
   }
   // The rest on an application thread, so the loop never computes and a slow
-  // request never holds another one up.
+  // request never holds another one up; raced with --timeout (the loop's own
+  // answers above need no timer).
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  auto r = co_await offload<net::http_response>(app_threads_, on_thread(app, req, std::move(path), std::move(query),
-                                                                        std::move(cache_key), std::move(record)));
+  auto work = on_thread(app, req, path, std::move(query), std::move(cache_key), std::move(record));
+  std::optional<net::http_response> r;
+  if (o_.timeout.count() > 0) {
+    using core::operator||;
+    asio::steady_timer timer(co_await asio::this_coro::executor, o_.timeout);
+    auto outcome =
+        co_await (offload<net::http_response>(app_threads_, std::move(work)) || timer.async_wait(asio::use_awaitable));
+    if (outcome.index() == 1) {
+      slot_.timeouts.fetch_add(1);
+      obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
+      co_return plain(504, "the request took longer than the server's timeout\n");
+    }
+    r = std::move(std::get<0>(outcome));
+  } else {
+    r = co_await offload<net::http_response>(app_threads_, std::move(work));
+  }
   if (!r) co_return plain(500, "the request failed\n");
   co_return not_modified_or(req, std::move(*r));
 }
