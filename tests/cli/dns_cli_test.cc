@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "cli_helpers.h"
+#include "sanitizers.h"
 
 using scalekit::testing::bin;
 using scalekit::testing::command_result;
@@ -146,7 +147,7 @@ TEST(CliDns, BadUsage) {
 // Issue 16: a zone file without line ends (/dev/zero took the server to 1 GB in
 // a second) is refused with the file and line, before anything is served.
 TEST(CliDns, AnEndlessZoneLineIsRefusedNamingTheFileAndLine) {
-  const auto r = run_command("sh -c 'ulimit -v 4000000; exec timeout 30 " + bin +
+  const auto r = run_command("sh -c '" + scalekit::testing::address_space_limit(4000000) + "exec timeout 30 " + bin +
                              " dns serve --listen 127.0.0.1:0 --zone /dev/zero'");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("/dev/zero:1: line longer than 65536 bytes"), std::string::npos) << r.err;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "sanitizers.h"
 
 using scalekit::testing::bin;
 using scalekit::testing::command_result;
@@ -148,7 +149,7 @@ TEST(CliSortService, ARefusedClientReadsItsErrorReply) {
 // `call` reads its request with a bound: /dev/zero on stdin is refused with a
 // message instead of filling the memory.
 TEST(CliSortService, CallRefusesAnEndlessRequest) {
-  const auto r = run_command("sh -c 'ulimit -v 4000000; exec timeout 30 " + bin +
+  const auto r = run_command("sh -c '" + scalekit::testing::address_space_limit(4000000) + "exec timeout 30 " + bin +
                              " sort-service call --connect 127.0.0.1:1 < /dev/zero'");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("standard input: more than 67108864 bytes"), std::string::npos) << r.err;
