@@ -283,7 +283,9 @@ result<server_stats> serve_zone(const server_options& o, const zone& z, const lo
                                 const std::stop_token& stop) {
   asio::error_code ec;
   const auto address = asio::ip::make_address(o.host, ec);
-  if (ec) return status::invalid_argument("bad listen address '" + o.host + "': " + ec.message());
+  if (ec)  // asio says only "Invalid argument"
+    return status::invalid_argument("bad listen address '" + o.host +
+                                    "': not an IPv4 or IPv6 address (names are not resolved)");
   const std::size_t threads = std::max<std::size_t>(1, o.threads);
 
   std::vector<std::unique_ptr<loop_state>> loops;

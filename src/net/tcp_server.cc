@@ -40,7 +40,9 @@ status run_tcp_server(const std::string& host, std::uint16_t port, const connect
   asio::io_context loop(1);
   asio::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
-  if (ec) return status::invalid_argument("bad listen address '" + host + "': " + ec.message());
+  if (ec)  // asio says only "Invalid argument"
+    return status::invalid_argument("bad listen address '" + host +
+                                    "': not an IPv4 or IPv6 address (names are not resolved)");
   tcp::acceptor acceptor(loop);
   const tcp::endpoint ep(address, port);
   acceptor.open(ep.protocol(), ec);
