@@ -76,8 +76,9 @@ class progress_line {
 /// that memory stays flat however many results come:
 ///   {"lines":["<result line>", ...], <the report's fields>}
 /// Each output line becomes a string of "lines" as it comes (without its
-/// '\n'); close_json() ends the document with the report's fields, or with
-/// "job" and "error" when the job failed.
+/// '\n'; so no report may have a field named "lines"); close_json() ends
+/// the document with the report's fields, or with "job" and "error" when the
+/// job failed.
 class terminal_observer final : public core::observer {
  public:
   explicit terminal_observer(std::string job);

@@ -192,7 +192,7 @@ result<core::report> run(const options& o, core::executor& ex, core::observer& o
   r.failures = loaded.failed + failed;
   // The head says these.
   r.add("files", loaded.files, "");
-  r.add("lines", loaded.lines, "");
+  r.add("text_lines", loaded.lines, "");  // not "lines": --json's results are "lines"
   r.add("bytes", loaded.bytes, "");
   r.add("binary_skipped", loaded.binary, "");
   r.add("unreadable", loaded.failed, "");
