@@ -58,10 +58,10 @@ std::string path_error_words(int err) {
 }
 
 status check_input(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return cannot_read(path, errno);
-  if (!S_ISREG(st.st_mode)) return not_regular(path, st.st_mode);
-  return {};
+  // Opened, not only examined: a file this process may not read says so
+  // here, rather than as "not an image" from a library that could not open it.
+  auto f = open_input(path);
+  return f.ok() ? status{} : f.error();
 }
 
 input_file::input_file(input_file&& o) noexcept

@@ -264,8 +264,7 @@ result<zone> make_zone(const server_options& o, const log_fn& log, std::uint64_t
   zone z = zone::seed_default();
   if (!o.zone_file.empty()) {
     auto loaded = zone::load(o.zone_file, [&](const std::string& msg) {
-      ++bad_lines;
-      log(msg);
+      if (++bad_lines <= 20) log(msg);  // the first ones; the count says how many
     });
     if (!loaded.ok()) return loaded.error();
     z = std::move(loaded).value();

@@ -43,7 +43,8 @@ std::optional<file_id> identify(const std::string& path);
 /// denied", ... (lower case, for "cannot read '<path>': <words>").
 std::string path_error_words(int err);
 
-/// OK when `path` names a regular file (symbolic links followed) that exists.
+/// OK when `path` names a regular file (symbolic links followed) that this
+/// process may read (it is opened, and closed again).
 /// Otherwise: not_found "cannot read '<path>': no such file or directory",
 /// io_error "cannot read '<path>': not a regular file (a FIFO)" (or a
 /// directory, a character device, ...), or the reason stat(2) gave.

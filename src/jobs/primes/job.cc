@@ -28,6 +28,9 @@ constexpr std::uint64_t stop_check_every = 1 << 16;
 // around it; a longer line is an error that ends the reading.
 constexpr std::size_t max_line = 4096;
 
+// Bad inputs shown as messages; all are counted.
+constexpr std::uint64_t max_messages = 20;
+
 // The numbers in input order: the numbers as text, the file's, the seed
 // list's (gathered first: bad ones are messages before any output), then the
 // random ones, drawn as they are needed, so that a hundred million of them
@@ -44,7 +47,10 @@ class number_source {
       if (v.ok()) {
         src.gathered_.push_back(v.value());
       } else {
-        obs.message(fmt::format("{}: '{}': {}", where, core::printable(token), v.error().message()));
+        // The first ones are shown, every one is counted: a file of garbage
+        // is not a million lines of stderr.
+        if (src.bad_ < max_messages)
+          obs.message(fmt::format("{}: '{}': {}", where, core::printable(token), v.error().message()));
         ++src.bad_;
       }
     };
@@ -70,6 +76,7 @@ class number_source {
         take(line, fmt::format("{}:{}", in.name(), lineno));
       }
     }
+    if (src.bad_ > max_messages) obs.message(fmt::format("... and {} more bad inputs", src.bad_ - max_messages));
     if (o.seed_list) {
       const auto seed = seed_list();
       src.gathered_.insert(src.gathered_.end(), seed.begin(), seed.end());

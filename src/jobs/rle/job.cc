@@ -76,7 +76,7 @@ result<std::vector<fs::path>> list_bmp_files(const std::string& dir) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path());
   }
-  if (ec) return status::io_error("cannot read '" + dir + "': " + ec.message());
+  if (ec) return status::io_error("cannot read '" + dir + "': " + core::path_error_words(ec.value()));
   std::sort(files.begin(), files.end());
   return files;
 }

@@ -93,7 +93,8 @@ struct options {
 ///
 /// Bad inputs (not a number, negative, past 2^64-1) are each a message ("argument 2:
 /// 'abc': not a number", "n.txt:3: 'seven\r': not a number": invisible
-/// characters escaped, at most 40 shown, core::printable) and count in
+/// characters escaped, at most 40 shown, core::printable; the first 20, then
+/// "... and N more bad inputs") and count in
 /// report.failures, as do the numbers of a batch whose task failed; the rest go
 /// on. Returns invalid_argument when no input is given or random_min >
 /// random_max; io_error when the file cannot be read or is not a regular file
