@@ -69,8 +69,8 @@ TEST(CliChaos, DistributedMandelbrotSurvivesKilledWorkersARedisRestartAndBadMess
   // Each task held 120 ms: the 480 rows take a few seconds on 6 slots, long
   // enough for the chaos. A task may be on a killed worker several times:
   // --max-deliveries is not what is tested here.
-  const std::string worker_args =
-      " worker --loglevel info --broker " + redis.url() + " -c 2 --visibility-timeout 1 --max-deliveries 20 --test-task-delay 120";
+  const std::string worker_args = " worker --loglevel info --broker " + redis.url() +
+                                  " -c 2 --visibility-timeout 1 --max-deliveries 20 --test-task-delay 120";
   auto start_worker = [&] {
     auto w = std::make_unique<background_process>(bin + worker_args, "chaos-worker");
     EXPECT_TRUE(w->wait_for_log("consuming")) << w->log();
