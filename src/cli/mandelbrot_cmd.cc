@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <vector>
 
 #include "command.h"
 #include "executor_flags.h"
@@ -19,6 +20,7 @@ struct mandelbrot_flags {
   std::string kernel = "simd";
   mb::options job;
   bool no_shortcut = false;
+  std::vector<double> region;  // x0, y0, x1, y1
   executor_flags exec;
 };
 
@@ -37,6 +39,12 @@ result<core::report> run(mandelbrot_flags& f, core::observer& obs) {
   f.job.image.max_iterations = static_cast<std::uint32_t>(f.iterations);
   f.job.image.shortcut = !f.no_shortcut;
   f.job.kernel = *mb::parse_kernel(f.kernel);
+  if (!f.region.empty()) {
+    f.job.image.x0 = f.region[0];
+    f.job.image.y0 = f.region[1];
+    f.job.image.x1 = f.region[2];
+    f.job.image.y1 = f.region[3];
+  }
   auto ex = f.exec.make();
   return mb::run(f.job, *ex, obs);
 }
@@ -58,6 +66,11 @@ void add_command(CLI::App& command) {
       ->capture_default_str();
   cmd->add_flag("--no-shortcut", f->no_shortcut,
                 "iterate every pixel to the end as the seed does (no cardioid/bulb test); same pixels, more work");
+  cmd->add_option("--region", f->region,
+                  "the region of the plane, X0,Y0,X1,Y1 (default: the seed's -2.5,-1,1,1): pixel (x, y) is "
+                  "c = (X0 + x*(X1-X0)/W) + (Y0 + y*(Y1-Y0)/H)i")
+      ->delimiter(',')
+      ->expected(4);
   cmd->add_option("--rows-per-task", f->job.rows_per_task, "rows in one task (default: automatic)")
       ->check(CLI::Range(1u, 1u << 20));
   f->exec.add_to(*cmd, "serial,threads,processes,openmp,distributed", "threads");

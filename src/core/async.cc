@@ -44,6 +44,7 @@ void run_until_complete(task<void> main) {
   std::exception_ptr error;
   asio::co_spawn(loop, std::move(main), [&](std::exception_ptr e) { error = e; });
   loop.run();
+  wait_for_calls(loop);  // the last call's completion may still be leaving
   if (error) std::rethrow_exception(error);
 }
 

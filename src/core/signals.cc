@@ -5,6 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "scalekit/core/atomic_file.h"
@@ -17,43 +21,68 @@ constexpr int stop_signal_numbers[] = {SIGINT, SIGTERM, SIGHUP};
 
 std::atomic<int> first_signal{0};
 
-// The stop signals this process owns: those not ignored when it started.
-sigset_t owned_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : stop_signal_numbers) {
-    struct sigaction old {};
-    ::sigaction(sig, nullptr, &old);
-    if (old.sa_handler != SIG_IGN) sigaddset(&set, sig);
-  }
-  return set;
+bool ignored_at_start(int sig) {
+  struct sigaction old {};
+  ::sigaction(sig, nullptr, &old);
+  return old.sa_handler == SIG_IGN;
 }
 
 }  // namespace
 
-stop_signals& stop_signals::install() {
+// The claimed signals and their handlers.
+struct stop_signals::claims {
+  sigset_t set;  // claimed and not ignored at start; fixed at install
+  std::mutex mutex;
+  std::map<int, std::function<void()>> handlers;  // guarded by mutex
+};
+
+stop_signals& stop_signals::install(std::initializer_list<int> claimed) {
   // Leaked on purpose: the waiter thread uses it until the process ends.
-  static stop_signals* const instance = [] {
+  static stop_signals* const instance = [&] {
     auto* s = new stop_signals;
-    const sigset_t set = owned_signals();
-    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([s] { s->wait_loop(); }).detach();
+    s->claims_ = new claims;
+    sigemptyset(&s->claims_->set);
+    for (int sig : claimed)
+      if (!ignored_at_start(sig)) sigaddset(&s->claims_->set, sig);
+    sigset_t waited = s->claims_->set;  // the claimed ones, and the stop signals not claimed
+    for (int sig : stop_signal_numbers)
+      if (!ignored_at_start(sig)) sigaddset(&waited, sig);
+    ::pthread_sigmask(SIG_BLOCK, &waited, nullptr);
+    std::thread([s, waited] {
+      for (;;) {
+        int sig = 0;
+        if (::sigwait(&waited, &sig) != 0) continue;
+        if (!sigismember(&s->claims_->set, sig)) {
+          s->on_stop_signal(sig);
+          continue;
+        }
+        std::function<void()> handler;
+        {
+          std::scoped_lock lock(s->claims_->mutex);
+          if (auto it = s->claims_->handlers.find(sig); it != s->claims_->handlers.end()) handler = it->second;
+        }
+        if (handler) handler();
+      }
+    }).detach();
     return s;
   }();
   return *instance;
 }
 
-void stop_signals::wait_loop() {
-  const sigset_t set = owned_signals();
-  for (;;) {
-    int sig = 0;
-    if (::sigwait(&set, &sig) != 0) continue;
-    int expected = 0;
-    if (first_signal.compare_exchange_strong(expected, sig)) {
-      source_.request_stop();  // runs the stop callbacks here, off every job's thread
-    } else {
-      die_of_signal(sig);  // asked twice: stop now
-    }
+void stop_signals::on(int sig, std::function<void()> handler) {
+  if (!sigismember(&claims_->set, sig))
+    throw std::invalid_argument("signal " + std::to_string(sig) +
+                                " was not claimed when the stop signals were installed");
+  std::scoped_lock lock(claims_->mutex);
+  claims_->handlers[sig] = std::move(handler);
+}
+
+void stop_signals::on_stop_signal(int sig) {
+  int expected = 0;
+  if (first_signal.compare_exchange_strong(expected, sig)) {
+    source_.request_stop();  // runs the stop callbacks here, off every job's thread
+  } else {
+    die_of_signal(sig);  // asked twice: stop now
   }
 }
 

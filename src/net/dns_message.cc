@@ -187,12 +187,15 @@ const std::vector<ipv4>* zone::find(std::string_view lower_name) const {
 result<zone> zone::load(const std::string& path, const std::function<void(const std::string&)>& on_error) {
   auto file = core::open_input(path);  // a FIFO, a device or a directory is refused before reading
   if (!file.ok()) return status::io_error("zone file: " + file.error().message());
-  core::line_reader in(file->fd(), path);  // lines of at most 64 KiB: /dev/zero cannot fill memory
+  core::line_reader in(file->fd(), path, max_zone_line);  // an endless line cannot fill memory
   zone z;
   std::string line;
   for (;;) {
     auto more = in.next(line);
-    if (!more.ok()) return status::io_error("zone file: " + more.error().message());
+    if (!more.ok()) {  // a line over max_zone_line (not a zone file?) is too_large
+      if (more.error().code() == status_code::too_large) return more.error();
+      return status::io_error("zone file: " + more.error().message());
+    }
     if (!*more) break;
     const std::uint64_t number = in.line_number();
     if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);

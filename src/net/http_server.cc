@@ -1,5 +1,6 @@
-// The HTTP server: on net::run_tcp_server, a coroutine per connection reading
-// heads into a bounded buffer, answering in order (pipelined requests included).
+// The HTTP server: on net::run_tcp_server, a coroutine per connection that
+// reads each request whole (bounded, with deadlines), hands it to the handler
+// and writes the response, in order (pipelined requests included).
 
 #include "scalekit/net/http_server.h"
 
@@ -11,68 +12,187 @@ namespace scalekit::net {
 namespace {
 
 using asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+constexpr std::size_t read_size = 16384;  // bytes asked of the socket at a time
 
 struct server_state {
   const http_server_options& o;
   const http_handler& handler;
   const std::function<void(const std::string&)>& log;
-  http_server_stats stats;
+  http_server_stats stats;  // the loop's thread only
 };
 
-core::task<void> send(tcp::socket& sock, const std::string& bytes) {
-  co_await net::write_all(sock, asio::buffer(bytes));
+http_response plain(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  if (status == 503) r.headers.push_back({"Retry-After", "1"});
+  return r;
 }
 
-core::task<void> handle_connection(tcp::socket sock, server_state& st) {
-  ++st.stats.connections;
-  std::string buf;
+// Replies are built into named locals before co_await: GCC 12 mis-destroys
+// temporaries of a conditional expression inside a co_await full-expression
+// (docs/DESIGN.md, workarounds).
+
+// Write `bytes`: false, with the connection closed, when the client is gone
+// or takes nothing for write_timeout.
+core::task<bool> send(tcp_connection& conn, server_state& st, std::string_view bytes) {
+  const auto ec = co_await write_within(conn.socket(), asio::buffer(bytes.data(), bytes.size()), st.o.write_timeout);
+  if (!ec) co_return true;
+  if (ec == asio::error::timed_out) ++st.stats.timeouts;
+  conn.abort();
+  co_return false;
+}
+
+// The server's own error reply; the connection ends after it (closed
+// gracefully by the TCP layer, so the client reads it).
+core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std::string message) {
+  if (status >= 400 && status < 500) ++st.stats.client_errors;
+  const http_response r = plain(status, std::move(message) + "\n");
+  const std::string bytes = format_response(r, false, false);
+  co_await send(conn, st, bytes);
+}
+
+// Send `resp` to `req`: true when the connection may carry another request.
+core::task<bool> respond(tcp_connection& conn, server_state& st, const http_request& req, const http_response& resp) {
+  const bool head = req.method == "HEAD";
+  bool keep = req.keep_alive;
+  if (!resp.stream) {
+    const std::string bytes = format_response(resp, keep, head);
+    const bool sent = co_await send(conn, st, bytes);
+    co_return sent&& keep;
+  }
+  http_framing framing = http_framing::chunked;
+  if (resp.content_length) {
+    framing = http_framing::length;
+  } else if (req.minor_version == 0) {
+    framing = http_framing::close;  // an HTTP/1.0 client knows no chunks: the body ends with the connection
+    keep = false;
+  }
+  const std::string head_bytes = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
+  if (!co_await send(conn, st, head_bytes)) co_return false;
+  if (head || !status_has_body(resp.status)) co_return keep;
+  std::uint64_t sent = 0;
   for (;;) {
-    // Read until a whole head is buffered (pipelined requests may already be there).
-    std::size_t end;
-    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
-      if (buf.size() > st.o.max_head_bytes) {
-        ++st.stats.client_errors;
-        const std::string reply =
-            format_response({431, "text/plain; charset=utf-8", "request head too large\n"}, false, false);
-        co_await send(sock, reply);
+    std::optional<std::string> piece;
+    std::string failure;
+    try {
+      piece = co_await resp.stream->next();
+    } catch (const std::exception& e) {
+      failure = std::string("response body failed: ") + e.what();
+    }
+    if (!failure.empty()) {
+      st.log(failure + " (" + req.method + " " + req.target + ")");
+      conn.abort();  // the head is out: only the close can tell the client
+      co_return false;
+    }
+    if (!piece) break;
+    if (piece->empty()) continue;
+    if (framing == http_framing::chunked) {
+      const std::string chunk = format_chunk(*piece);
+      if (!co_await send(conn, st, chunk)) co_return false;
+    } else {
+      if (framing == http_framing::length && piece->size() > *resp.content_length - sent) {
+        st.log("response body longer than its Content-Length (" + req.method + " " + req.target + ")");
+        conn.abort();
+        co_return false;
+      }
+      if (!co_await send(conn, st, *piece)) co_return false;
+    }
+    sent += piece->size();
+  }
+  if (framing == http_framing::chunked) {
+    const bool ended = co_await send(conn, st, last_chunk);
+    co_return ended&& keep;
+  }
+  if (framing == http_framing::length && sent != *resp.content_length) {
+    st.log("response body shorter than its Content-Length (" + req.method + " " + req.target + ")");
+    conn.abort();
+    co_return false;
+  }
+  co_return keep;
+}
+
+core::task<http_response> call_handler(server_state& st, const http_request& req) {
+  http_response resp;
+  std::string failure;
+  try {
+    resp = co_await st.handler(req);
+  } catch (const std::exception& e) {
+    failure = std::string("handler failed: ") + e.what();
+  }
+  for (const auto& h : resp.headers) {
+    if (failure.empty() && !valid_header_field(h))
+      failure = "handler failed: invalid response header field '" + h.name + "'";
+  }
+  if (!failure.empty()) {
+    st.log(failure + " (" + req.method + " " + req.target + ")");
+    resp = plain(500, "internal error\n");
+  }
+  co_return resp;
+}
+
+core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
+  ++st.stats.connections;
+  auto& sock = conn.socket();
+  http_request_parser parser(st.o.limits);
+  std::string in;    // received, not yet parsed
+  bool eof = false;  // the client has closed its sending side
+  for (bool first = true;; first = false) {
+    // Read one request whole: its head, then its body.
+    auto deadline = clock::now() + (first ? st.o.head_timeout : st.o.idle_timeout);
+    bool started = false, head_seen = false;
+    for (;;) {
+      if (!in.empty()) {
+        if (!started && !first) deadline = clock::now() + st.o.head_timeout;
+        started = true;
+        const std::size_t n = parser.feed(in);
+        in.erase(0, n);
+        if (parser.phase() == http_parse_phase::failed) {
+          co_await refuse(conn, st, parser.error().status, parser.error().message);
+          co_return;
+        }
+        if (parser.head_done() && !head_seen) {
+          head_seen = true;
+          deadline = clock::now() + st.o.body_timeout;
+          if (parser.request().expect_continue && parser.body_expected() && in.empty()) {
+            if (!co_await send(conn, st, continue_response)) co_return;
+          }
+        }
+        if (parser.phase() == http_parse_phase::complete) break;
+        if (!in.empty()) continue;  // stopped at the end of the head: the body follows
+      }
+      if (eof) co_return;  // closed between requests, or mid-request: nothing to answer
+      if (!conn.hold(parser.buffered() + in.size() + read_size)) {
+        ++st.stats.busy;
+        co_await refuse(conn, st, 503, "the server is busy: too many requests in flight; try again");
         co_return;
       }
-      char chunk[4096];
-      auto [ec, n] = co_await net::read_within(sock, asio::buffer(chunk, 1), st.o.idle_timeout);
-      if (ec) co_return;  // closed, reset or idle: nobody waits for an answer
-      buf.append(chunk, n);
-      asio::error_code more;
-      const std::size_t extra = net::read_available(sock, asio::buffer(chunk), more);
-      buf.append(chunk, extra);
-      if (more && buf.find("\r\n\r\n") == std::string::npos) co_return;  // the peer is gone mid-head
-    }
-    const std::string head = buf.substr(0, end + 4);
-    buf.erase(0, end + 4);
-    auto req = parse_request_head(head);
-    if (!req.ok()) {
-      ++st.stats.client_errors;
-      const std::string reply =
-          format_response({400, "text/plain; charset=utf-8", req.error().message() + "\n"}, false, false);
-      co_await send(sock, reply);
-      co_return;
-    }
-    ++st.stats.requests;
-    http_response resp;
-    if (req->method != "GET" && req->method != "HEAD") {
-      resp = {405, "text/plain; charset=utf-8", "only GET and HEAD\n"};
-    } else {
-      try {
-        resp = co_await st.handler(req.value());
-      } catch (const std::exception& e) {
-        st.log(std::string("handler failed: ") + e.what());
-        resp = {500, "text/plain; charset=utf-8", "internal error\n"};
+      const std::size_t old = in.size();
+      in.resize(old + read_size);
+      auto [ec, got] = co_await read_some_until(sock, asio::buffer(in.data() + old, read_size), deadline);
+      in.resize(old + got);
+      if (ec == asio::error::timed_out) {
+        if (!started) co_return;  // an idle connection: closed without a word
+        ++st.stats.timeouts;
+        std::string why = head_seen ? "the request body took too long" : "the request head took too long";
+        co_await refuse(conn, st, 408, std::move(why));
+        co_return;
+      }
+      if (ec == asio::error::eof) {
+        eof = true;
+      } else if (ec) {
+        conn.abort();  // reset: nobody to answer
+        co_return;
       }
     }
+    const http_request req = parser.take();
+    ++st.stats.requests;
+    const http_response resp = co_await call_handler(st, req);
     if (resp.status >= 400 && resp.status < 500) ++st.stats.client_errors;
-    const bool keep = req->keep_alive && resp.status != 405;
-    const std::string reply = format_response(resp, keep, req->method == "HEAD");
-    co_await send(sock, reply);
-    if (!keep) co_return;
+    if (!co_await respond(conn, st, req, resp)) co_return;
+    (void)conn.hold(parser.buffered() + in.size());  // the request is answered: its bytes are given back
   }
 }
 
@@ -81,9 +201,18 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
 result<http_server_stats> serve_http(const http_server_options& o, const http_handler& handler,
                                      const std::function<void(const std::string&)>& log) {
   server_state st{o, handler, log, {}};
-  const status s = run_tcp_server(
-      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log, o.stop);
-  if (!s.ok()) return s;
+  tcp_server_options t;
+  t.host = o.host;
+  t.port = o.port;
+  t.max_connections = o.max_connections;
+  t.max_buffered_bytes = o.max_buffered_bytes;
+  t.linger = o.linger;
+  t.refusal = format_response(plain(503, "too many connections; try again\n"), false, false);
+  t.stop = o.stop;
+  auto served = run_tcp_server(
+      t, [&st](tcp_connection& conn) { return handle_connection(conn, st); }, log);
+  if (!served.ok()) return served.error();
+  st.stats.refused = served->refused;
   return st.stats;
 }
 

@@ -1,19 +1,118 @@
-// One loop thread, an acceptor, a coroutine per connection.
+// One loop thread, an acceptor, a coroutine per connection; the connection
+// limit, the byte budget and the graceful close.
 
 #include "scalekit/net/tcp_server.h"
 
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <memory>
+
+#include "scalekit/net/socket_io.h"
 
 namespace scalekit::net {
 
-namespace {
-
 using asio::ip::tcp;
 
+namespace detail {
+
+// What the loop's connections share. The loop's thread only. Declared before
+// the loop in run_tcp_server: connections still open at the stop are
+// destroyed with the loop, and give back their counts here.
+struct tcp_server_state {
+  const tcp_server_options& o;
+  const std::function<void(const std::string&)>& log;
+  std::size_t live = 0;      // connections handed to the handler, not yet closed
+  std::size_t refusing = 0;  // refused connections still being closed
+  std::size_t buffered = 0;  // bytes held by all connections (tcp_connection::hold)
+  bool at_limit = false;     // refusing connections since the limit was reached
+  std::uint64_t refused_lately = 0;
+  bool budget_full = false;  // hold() refusing since the budget ran out
+  std::uint64_t over_budget_lately = 0;
+  tcp_server_stats stats;
+};
+
+}  // namespace detail
+
+tcp_connection::tcp_connection(tcp::socket sock, detail::tcp_server_state& server)
+    : socket_(std::move(sock)), server_(server) {
+  ++server_.live;
+}
+
+tcp_connection::~tcp_connection() {
+  server_.buffered -= held_;
+  --server_.live;
+}
+
+bool tcp_connection::hold(std::size_t bytes) {
+  auto& s = server_;
+  if (bytes <= held_) {
+    s.buffered -= held_ - bytes;
+    held_ = bytes;
+    return true;
+  }
+  const std::size_t more = bytes - held_;
+  if (more > s.o.max_buffered_bytes - s.buffered) {
+    ++s.stats.over_budget;
+    ++s.over_budget_lately;
+    if (!s.budget_full) {
+      s.budget_full = true;
+      s.log("busy: requests in flight hold " + std::to_string(s.buffered) + " bytes of the " +
+            std::to_string(s.o.max_buffered_bytes) + " allowed; refusing requests until some end");
+    }
+    return false;
+  }
+  s.buffered += more;
+  held_ = bytes;
+  if (s.budget_full) {
+    s.budget_full = false;
+    s.log("not busy any more: " + std::to_string(s.over_budget_lately) + " requests were refused");
+    s.over_budget_lately = 0;
+  }
+  return true;
+}
+
+void tcp_connection::abort() noexcept {
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+namespace {
+
+// A connection refused at the limit: counted in `refusing` while it is closed.
+struct refused_connection {
+  refused_connection(tcp::socket s, detail::tcp_server_state& st) : sock(std::move(s)), state(st) { ++state.refusing; }
+  ~refused_connection() { --state.refusing; }
+  refused_connection(const refused_connection&) = delete;
+  refused_connection& operator=(const refused_connection&) = delete;
+  tcp::socket sock;
+  detail::tcp_server_state& state;
+};
+
+core::task<void> refuse(std::unique_ptr<refused_connection> c) {
+  const auto& o = c->state.o;
+  if (!o.refusal.empty()) co_await write_within(c->sock, asio::buffer(o.refusal), o.linger);
+  co_await close_gracefully(c->sock, o.linger);
+}
+
+core::task<void> serve(std::unique_ptr<tcp_connection> conn, const connection_handler& on_connection,
+                       std::chrono::milliseconds linger) {
+  std::exception_ptr failed;
+  try {
+    co_await on_connection(*conn);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (failed) {
+    conn->abort();
+    std::rethrow_exception(failed);
+  }
+  co_await close_gracefully(conn->socket(), linger);
+}
+
 core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& on_connection,
-                             const std::function<void(const std::string&)>& log) {
+                             detail::tcp_server_state& st) {
   constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+  const auto& log = st.log;
   for (;;) {
     auto [ec, sock] = co_await acceptor.async_accept(as_tuple);
     if (ec == asio::error::operation_aborted) co_return;
@@ -22,48 +121,71 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
       co_await core::sleep_for(std::chrono::milliseconds(100));  // e.g. out of file descriptors: breathe
       continue;
     }
-    asio::co_spawn(acceptor.get_executor(), on_connection(std::move(sock)), [&log](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        log(std::string("connection failed: ") + x.what());  // one client's error closes only that client
+    if (st.live >= st.o.max_connections) {
+      ++st.stats.refused;
+      ++st.refused_lately;
+      if (!st.at_limit) {
+        st.at_limit = true;
+        log("connection limit of " + std::to_string(st.o.max_connections) + " reached: refusing new connections");
       }
-    });
+      // The refused ones are bounded too: past as many again, closed at once.
+      if (st.refusing < st.o.max_connections) {
+        asio::co_spawn(acceptor.get_executor(), refuse(std::make_unique<refused_connection>(std::move(sock), st)),
+                       asio::detached);
+      }
+      continue;
+    }
+    if (st.at_limit) {
+      st.at_limit = false;
+      log("below the connection limit again: " + std::to_string(st.refused_lately) + " connections were refused");
+      st.refused_lately = 0;
+    }
+    ++st.stats.accepted;
+    auto conn = std::make_unique<tcp_connection>(std::move(sock), st);
+    asio::co_spawn(
+        acceptor.get_executor(), serve(std::move(conn), on_connection, st.o.linger), [&log](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            log(std::string("connection failed: ") + x.what());  // one client's error closes only that client
+          }
+        });
   }
 }
 
 }  // namespace
 
-status run_tcp_server(const std::string& host, std::uint16_t port, const connection_handler& on_connection,
-                      const std::function<void(const std::string&)>& log, std::stop_token stop) {
+result<tcp_server_stats> run_tcp_server(const tcp_server_options& o, const connection_handler& on_connection,
+                                        const std::function<void(const std::string&)>& log) {
+  detail::tcp_server_state st{o, log, 0, 0, 0, false, 0, false, 0, {}};  // before the loop: see tcp_server_state
   asio::io_context loop(1);
   asio::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
+  const auto address = asio::ip::make_address(o.host, ec);
   if (ec)  // asio says only "Invalid argument"
-    return status::invalid_argument("bad listen address '" + host +
+    return status::invalid_argument("bad listen address '" + o.host +
                                     "': not an IPv4 or IPv6 address (names are not resolved)");
   tcp::acceptor acceptor(loop);
-  const tcp::endpoint ep(address, port);
+  const tcp::endpoint ep(address, o.port);
   acceptor.open(ep.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return status::io_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
-  log("listening on " + host + ":" + std::to_string(acceptor.local_endpoint().port()));
+  if (ec) return status::io_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
+  log("listening on " + o.host + ":" + std::to_string(acceptor.local_endpoint().port()));
   // The stop may come from any thread: the loop closes its own acceptor.
-  const std::stop_callback on_stop(stop, [&] {
+  const std::stop_callback on_stop(o.stop, [&] {
     asio::post(loop, [&] {
       acceptor.close();
       loop.stop();
     });
   });
-  asio::co_spawn(loop, accept_loop(acceptor, on_connection, log), asio::detached);
+  asio::co_spawn(loop, accept_loop(acceptor, on_connection, st), asio::detached);
   loop.run();
   // Stopped with calls maybe still running on an executor: none may post to
   // the loop after it is gone.
   core::wait_for_calls(loop);
-  return {};
+  return st.stats;
 }
 
 }  // namespace scalekit::net

@@ -173,9 +173,9 @@ class distributed_executor final : public core::executor {
       c->mapping = o_.celery_tasks ? find_mapping(c->call.name) : nullptr;
       std::vector<std::pair<std::string, std::string>> tasks;
       try {
-        if (c->mapping) {
-          tasks = c->mapping->to_tasks(c->call.payload);
-        } else {
+        if (c->mapping) tasks = c->mapping->to_tasks(c->call.payload);
+        if (tasks.empty()) {  // no mapping, or one that cannot express this call
+          c->mapping = nullptr;
           tasks.emplace_back(celery::run_task_name,
                              nlohmann::json::array({c->call.name, celery::base64_encode(c->call.payload)}).dump());
         }

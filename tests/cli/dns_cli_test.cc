@@ -145,3 +145,22 @@ TEST(CliDns, BadUsage) {
   EXPECT_EQ(taken.exit_code, 1) << taken.err;
   EXPECT_NE(taken.err.find("cannot listen on 127.0.0.1:" + first.port()), std::string::npos) << taken.err;
 }
+
+// Issue 16: a zone file without line ends (/dev/zero took the server to 1 GB in
+// a second) is refused before anything is served: /dev/zero as not a regular
+// file, before reading; a regular file with an endless line with the file and
+// line, at the bound.
+TEST(CliDns, AnEndlessZoneLineIsRefusedNamingTheFileAndLine) {
+  const auto zero = run_command("sh -c 'ulimit -v 4000000; exec timeout 30 " + bin +
+                                " dns serve --listen 127.0.0.1:0 --zone /dev/zero'");
+  EXPECT_EQ(zero.exit_code, 1) << zero.err;
+  EXPECT_NE(zero.err.find("cannot read '/dev/zero': not a regular file"), std::string::npos) << zero.err;
+  EXPECT_EQ(zero.err.find("listening on"), std::string::npos) << zero.err;
+  temp_dir d("dns-long-line");
+  std::ofstream(d / "zone") << "example.com 1.2.3.4\n" << std::string(100000, 'x') << "\n";
+  const auto r = run_command("sh -c 'ulimit -v 4000000; exec timeout 30 " + bin +
+                             " dns serve --listen 127.0.0.1:0 --zone " + (d / "zone") + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find((d / "zone") + ":2: a line longer than 65536 bytes"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -15,6 +16,14 @@ using scalekit::testing::run_command;
 using scalekit::testing::run_scalekit;
 
 namespace {
+// A line of /proc/PID/status ("VmRSS", "VmHWM"), in kB; 0 when absent.
+unsigned long proc_status_kb(int pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key + ":", 0) == 0) return std::stoul(line.substr(key.size() + 1));
+  return 0;
+}
+
 // A sort-service server on a free port for the duration of a test.
 struct sort_server : scalekit::testing::server_process {
   explicit sort_server(const std::string& extra = "")
@@ -90,4 +99,57 @@ TEST(CliSortService, CallEndsOnAStopSignal) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
   EXPECT_EQ(call.exit_code(), 128 + 15) << call.log();
   EXPECT_EQ(call.out(), "");
+}
+
+// Issue 16: twenty connections that declare 64 MiB and send no body cost no
+// memory: buffers grow as the body arrives, not when it is announced (they
+// took the server to 1.4 GB).
+TEST(CliSortService, DeclaredLengthsAreNotAllocatedAhead) {
+  sort_server server;
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  const auto r = server.client("hold 20 67108864 " + std::to_string(server.pid()));
+  ASSERT_FALSE(r.out.empty()) << r.err;
+  EXPECT_LT(std::stoul(r.out), 300000u) << "resident kB with 20 x 64 MiB declared";
+}
+
+// The bytes held for requests across all connections are bounded (256 MiB by
+// default): past it, a client gets an error reply saying the server is busy.
+TEST(CliSortService, BytesInFlightAreBounded) {
+  sort_server server("--read-timeout 3");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  const auto r = server.client("flood 5 67108864 62914560");  // 5 x 60 MiB sent of 64 MiB declared
+  EXPECT_NE(r.out.find("busy"), std::string::npos) << r.out << r.err;
+  EXPECT_LT(proc_status_kb(server.pid(), "VmHWM"), 700000u);
+  const std::string log = server.stop();
+  EXPECT_NE(log.find("busy"), std::string::npos) << log;  // and the log says so
+}
+
+// Connections past the cap (512 by default) get an error reply at once.
+TEST(CliSortService, ConnectionsPastTheCapGetAnErrorReply) {
+  sort_server server;
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  const auto r = server.client("many 530");
+  ASSERT_FALSE(r.out.empty()) << r.err;
+  EXPECT_GE(std::stoi(r.out), 18) << r.out;
+  const std::string log = server.stop();
+  EXPECT_NE(log.find("connection limit"), std::string::npos) << log;
+}
+
+// A refused request is answered, and the client reads the answer, even while
+// it is still sending: the server shuts down its side, drains the input for a
+// moment and only then closes (a close with unread input resets the connection).
+TEST(CliSortService, ARefusedClientReadsItsErrorReply) {
+  sort_server server;
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  EXPECT_EQ(server.client("huge 1099511627776 4194304").out,
+            "{\"error\": \"request of 1099511627776 bytes exceeds the limit of 67108864\"}\n");
+}
+
+// `call` reads its request with a bound: /dev/zero on stdin is refused with a
+// message instead of filling the memory.
+TEST(CliSortService, CallRefusesAnEndlessRequest) {
+  const auto r = run_command("sh -c 'ulimit -v 4000000; exec timeout 30 " + bin +
+                             " sort-service call --connect 127.0.0.1:1 < /dev/zero'");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("standard input: more than 67108864 bytes"), std::string::npos) << r.err;
 }

@@ -6,6 +6,10 @@
 //                                      ends as the signal that asked
 //   stop_signals_helper stuck DIR      the same, but never looks at the stop
 //                                      request (a job that is stuck)
+//   stop_signals_helper claims DIR     as graceful, but claims SIGHUP and SIGUSR1:
+//                                      prints "hup" or "usr1" for each one
+
+#include <signal.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -17,9 +21,20 @@
 #include "scalekit/core/signals.h"
 
 int main(int argc, char** argv) {
-  auto& signals = scalekit::core::stop_signals::install();
   if (argc != 3) return 2;
   const std::string mode = argv[1];
+  auto& signals = mode == "claims" ? scalekit::core::stop_signals::install({SIGHUP, SIGUSR1})
+                                   : scalekit::core::stop_signals::install();
+  if (mode == "claims") {
+    signals.on(SIGHUP, [] {
+      std::printf("hup\n");
+      std::fflush(stdout);
+    });
+    signals.on(SIGUSR1, [] {
+      std::printf("usr1\n");
+      std::fflush(stdout);
+    });
+  }
   {
     auto out = scalekit::core::atomic_file::create(std::string(argv[2]) + "/out");
     if (!out.ok()) return 1;

@@ -118,3 +118,22 @@ TEST(StopSignalsStuck, AnIgnoredSignalStaysIgnored) {
   ASSERT_NE(st, -1);
   EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) << st;
 }
+
+// Claimed signals run their handlers and stop nothing; SIGHUP claimed is not a
+// stop signal any more; SIGTERM still is.
+TEST(StopSignalsClaimed, ClaimedSignalsRunTheirHandlersAndStopNothing) {
+  helper h("claims");
+  ASSERT_EQ(h.line(), "ready\n");
+  ::kill(h.pid, SIGHUP);
+  EXPECT_EQ(h.line(), "hup\n");
+  ::kill(h.pid, SIGUSR1);
+  EXPECT_EQ(h.line(), "usr1\n");
+  ::kill(h.pid, SIGHUP);
+  EXPECT_EQ(h.line(), "hup\n");
+  EXPECT_EQ(h.wait_for(100ms), -1) << "a claimed signal stopped the program";
+  ::kill(h.pid, SIGTERM);
+  EXPECT_EQ(h.line(), "stopped\n");
+  const int st = h.wait_for(2s);
+  ASSERT_NE(st, -1);
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) << st;
+}

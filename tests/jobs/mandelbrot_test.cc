@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -86,6 +87,51 @@ TEST(Mandelbrot, EveryExecutorDrawsTheSameBytes) {
     ASSERT_TRUE(img.ok());
     EXPECT_EQ(img->rgb, reference->rgb) << core::to_string(kind);
   }
+}
+
+// Any region of the plane: both kernels agree on it, the shortcut changes no
+// pixel, and a band travels with its region to another executor intact.
+TEST(Mandelbrot, AnyRegionOnBothKernelsAndEveryExecutor) {
+  params p{257, 129, 2000};
+  p.x0 = -0.7436447860;  // a deep zoom on the seahorse valley
+  p.x1 = -0.7436447860 + 1e-6;
+  p.y0 = 0.1318252536;
+  p.y1 = 0.1318252536 + 5e-7;
+  std::vector<std::uint32_t> a(p.width), b(p.width);
+  for (std::uint32_t y = 0; y < p.height; y += 16) {
+    row_iterations_scalar(p, y, a.data());
+    row_iterations_simd(p, y, b.data());
+    ASSERT_EQ(a, b) << "row " << y;
+  }
+  auto serial = core::make_inline_executor();
+  auto reference = render(p, *serial);
+  ASSERT_TRUE(reference.ok());
+  params everything = p;
+  everything.shortcut = false;
+  auto full = render(everything, *serial);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->rgb, reference->rgb);
+  auto threads = core::make_executor(core::executor_kind::threads, {.jobs = 2});
+  auto img = render(p, *threads);
+  ASSERT_TRUE(img.ok());
+  EXPECT_EQ(img->rgb, reference->rgb);
+  params seed{64, 48, 1000};
+  EXPECT_NE(reference->rgb, render(seed, *serial)->rgb);
+  EXPECT_TRUE(seed.default_region());
+  EXPECT_FALSE(p.default_region());
+}
+
+TEST(Mandelbrot, ValidateRejectsBadRegions) {
+  params p{10, 10, 10};
+  p.x1 = p.x0;
+  EXPECT_EQ(validate(p).code(), status_code::invalid_argument);
+  p = params{10, 10, 10};
+  p.y0 = std::nan("");
+  EXPECT_EQ(validate(p).code(), status_code::invalid_argument);
+  p = params{10, 10, 10};
+  p.x0 = -1e308;
+  p.x1 = 1e308;  // the width of the region overflows
+  EXPECT_EQ(validate(p).code(), status_code::invalid_argument);
 }
 
 TEST(Mandelbrot, ValidateRejectsBadSizes) {

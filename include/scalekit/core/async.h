@@ -142,6 +142,7 @@ T run_until_complete(task<T> main) {
     if (!e) value.emplace(std::move(v));
   });
   loop.run();
+  wait_for_calls(loop);  // the last call's completion may still be leaving
   if (error) std::rethrow_exception(error);
   return std::move(*value);
 }

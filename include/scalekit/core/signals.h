@@ -16,8 +16,16 @@
 // when they are spawned (process_pool). A signal that was ignored when the
 // program started (nohup's SIGHUP) stays ignored.
 //
+// A program that gives signals other meanings (serve's master: HUP reloads,
+// TTIN adds a worker) claims them at install: a claimed signal is blocked and
+// waited for like the stop signals, but runs the handler set for it with on()
+// (on the waiter thread), or nothing while none is set. Claiming SIGHUP takes
+// it out of the stop signals.
+//
 // Thread safety: every member function is thread-safe.
 
+#include <functional>
+#include <initializer_list>
 #include <stop_token>
 
 namespace scalekit::core {
@@ -27,7 +35,14 @@ class stop_signals {
   /// Installs the process's owner of the stop signals on the first call and
   /// returns it; later calls return the same one.
   /// REQUIRES: the first call happens before the program starts any thread.
-  static stop_signals& install();
+  /// `claimed` (heeded on the first call only): signals the program handles
+  /// itself, with on().
+  static stop_signals& install(std::initializer_list<int> claimed = {});
+
+  /// Run `handler` on the waiter thread at each arrival of the claimed signal
+  /// `sig` (replacing the previous handler; an empty one ignores it).
+  /// @throws std::invalid_argument when `sig` was not claimed at install.
+  void on(int sig, std::function<void()> handler);
 
   /// Stop requests: the first stop signal, or request_stop().
   [[nodiscard]] std::stop_token token() const noexcept { return source_.get_token(); }
@@ -47,8 +62,10 @@ class stop_signals {
 
  private:
   stop_signals() = default;
-  void wait_loop();
+  void on_stop_signal(int sig);
   std::stop_source source_;
+  struct claims;
+  claims* claims_ = nullptr;  // made at install, never freed: the waiter uses it until the end
 };
 
 /// Die of `sig` now: remove the live temporary output files (atomic_file),

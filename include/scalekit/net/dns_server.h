@@ -54,7 +54,8 @@ struct server_options {
 /// Bad zone lines are skipped, not failures.
 ///
 /// Errors: invalid_argument for a listen host or default address that is not
-/// an IP address; the zone file's error when it cannot be read; io_error
+/// an IP address; the zone file's error when it cannot be read or has a line
+/// over dns::max_zone_line (too_large, "FILE:LINE: ..."); io_error
 /// "cannot listen on HOST:PORT (...)" when the port cannot be bound.
 result<core::report> serve(const server_options& o, core::observer& obs);
 

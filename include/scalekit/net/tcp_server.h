@@ -1,9 +1,24 @@
 #pragma once
 // The accept side shared by scalekit's TCP services (sort-service, the HTTP
 // server): listen, log "listening on HOST:PORT", run one coroutine per
-// connection on one event-loop thread, until a stop is requested.
+// connection on one event-loop thread, until a stop is requested. It bounds
+// what clients can take and closes connections so that replies are read:
+//
+//   accept ── live < max_connections ──> on_connection(conn) ──> close_gracefully
+//          └─ otherwise ──> write `refusal`, close_gracefully (logged once per episode)
+//
+// - at most `max_connections` connections are served at once; the ones past it
+//   get `refusal` (a service's error reply) and are closed;
+// - the bytes the connections' buffers hold are bounded server-wide: a service
+//   asks tcp_connection::hold() before it grows a buffer, and answers "busy"
+//   when the budget has no room;
+// - when a handler returns with its socket open, the server shuts down the
+//   sending side, drains the input for at most `linger`, then closes: a client
+//   still sending reads the reply instead of a reset.
 
 #include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <stop_token>
@@ -14,12 +29,73 @@
 
 namespace scalekit::net {
 
-using connection_handler = std::function<core::task<void>(asio::ip::tcp::socket)>;
+namespace detail {
+struct tcp_server_state;
+}
 
-/// Serve on host:port (port 0: any free port) until `stop` is requested.
-/// `on_connection` runs once per accepted socket; an exception it throws is
-/// logged and costs only that connection. Fails when it cannot listen.
-status run_tcp_server(const std::string& host, std::uint16_t port, const connection_handler& on_connection,
-                      const std::function<void(const std::string&)>& log, std::stop_token stop);
+/// One accepted connection, as run_tcp_server hands it to a service. Lives on
+/// the loop thread (not thread-safe, like the socket).
+class tcp_connection {
+ public:
+  tcp_connection(asio::ip::tcp::socket sock, detail::tcp_server_state& server);
+  ~tcp_connection();
+  tcp_connection(const tcp_connection&) = delete;
+  tcp_connection& operator=(const tcp_connection&) = delete;
+
+  [[nodiscard]] asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+  /// Say that this connection's buffers now hold `bytes` bytes in all (what
+  /// it read and keeps). Growing fails (false, nothing changes) when the
+  /// server-wide budget (tcp_server_options::max_buffered_bytes) has no room
+  /// for it: the service then answers "busy" and ends the connection. Shrinking
+  /// always succeeds. What a connection holds is given back when it ends.
+  [[nodiscard]] bool hold(std::size_t bytes);
+  [[nodiscard]] std::size_t held() const noexcept { return held_; }
+
+  /// Close the socket at once, without the graceful close (a peer that is
+  /// gone, or one that does not read).
+  void abort() noexcept;
+
+ private:
+  asio::ip::tcp::socket socket_;
+  detail::tcp_server_state& server_;
+  std::size_t held_ = 0;
+};
+
+using connection_handler = std::function<core::task<void>(tcp_connection&)>;
+
+struct tcp_server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  ///< 0: any free port (the log line says which)
+  /// Connections served at once; more are sent `refusal` and closed (each
+  /// costs a descriptor, and slow clients would hold them all).
+  std::size_t max_connections = 512;
+  /// Bytes all connections' buffers may hold together (tcp_connection::hold).
+  std::size_t max_buffered_bytes = std::size_t{256} << 20;
+  /// After a handler ends: how long to drain the peer's input before the close.
+  std::chrono::milliseconds linger{2000};
+  /// Written to a connection refused at max_connections ("" for nothing).
+  std::string refusal;
+  /// Serve until a stop is requested here.
+  std::stop_token stop;
+};
+
+struct tcp_server_stats {
+  std::uint64_t accepted = 0;     ///< handed to the handler
+  std::uint64_t refused = 0;      ///< over max_connections
+  std::uint64_t over_budget = 0;  ///< hold() calls refused for want of room
+};
+
+/// Serve o.host:o.port until o.stop is requested. `on_connection` runs once
+/// per accepted connection (the socket stays the server's: it closes it
+/// gracefully when the handler returns, unless the handler closed it); an
+/// exception it throws is logged and costs only that connection (closed at
+/// once). `log` gets "listening on HOST:PORT", accept errors, and one line when
+/// the connection limit or the byte budget starts refusing (not one per
+/// client). Fails when it cannot listen: invalid_argument for a host that is
+/// not an IP address, io_error otherwise. Connections still open at the stop
+/// are closed without a reply.
+result<tcp_server_stats> run_tcp_server(const tcp_server_options& o, const connection_handler& on_connection,
+                                        const std::function<void(const std::string&)>& log);
 
 }  // namespace scalekit::net

@@ -28,7 +28,9 @@ namespace scalekit::taskqueue {
 /// included) understand: one call becomes several Celery tasks, whose JSON
 /// results become the call's bytes again.
 struct celery_mapping {
-  /// The Celery tasks for one call: (task name, args as a JSON array).
+  /// The Celery tasks for one call: (task name, args as a JSON array); none
+  /// when the Celery tasks cannot express this call (it then goes as one
+  /// scalekit.run, which only scalekit workers serve).
   std::function<std::vector<std::pair<std::string, std::string>>(std::string_view payload)> to_tasks;
   /// The call's result from its tasks' results (JSON text, in to_tasks order).
   /// @throws std::exception when a result is malformed.

@@ -131,12 +131,22 @@ result<core::report> serve(const server_options& o, core::executor& ex, core::ob
   net::http_server_options ho;
   ho.host = o.host;
   ho.port = o.port;
+  ho.max_connections = o.max_connections;
+  ho.head_timeout = o.head_timeout;
+  ho.idle_timeout = o.idle_timeout;
+  ho.limits.max_body = 64 << 10;  // an image request has no use for a body
   ho.stop = obs.stop_token();
   // A coroutine lambda must take what it uses as parameters (GCC 12).
   std::uint64_t image_requests = 0;  // the loop is one thread
   auto handle = [](const net::http_request& req, core::executor* exec, std::uint64_t* counter,
                    std::uint64_t fail_every) -> core::task<net::http_response> {
     net::http_response resp;
+    if (req.method != "GET" && req.method != "HEAD") {
+      resp.status = 405;
+      resp.body = "only GET and HEAD\n";
+      resp.headers.push_back({"Allow", "GET, HEAD"});
+      co_return resp;
+    }
     const parsed_target t = parse_target(req.target);
     if (t.status != 200) {
       resp.status = t.status;
@@ -179,6 +189,9 @@ result<core::report> serve(const server_options& o, core::executor& ex, core::ob
   r.add("requests", stats->requests, "");  // the head says these
   r.add("connections", stats->connections, "");
   r.add("client_errors", stats->client_errors, "{} client errors");
+  r.add("refused", stats->refused, stats->refused > 0 ? "{} connections refused at the limit" : "");
+  r.add("busy", stats->busy, stats->busy > 0 ? "{} requests refused busy" : "");
+  r.add("timeouts", stats->timeouts, stats->timeouts > 0 ? "{} timed out" : "");
   core::add_executor_fields(r, ex);
   return r;
 }

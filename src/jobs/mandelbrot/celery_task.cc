@@ -135,6 +135,7 @@ void parse_row(std::string_view text, std::uint32_t y, std::uint32_t w, std::uin
 std::vector<std::pair<std::string, std::string>> band_to_tasks(std::string_view payload) {
   const band b = decode_band(payload);
   std::vector<std::pair<std::string, std::string>> tasks;
+  if (!b.p.default_region()) return tasks;  // the seed's task draws only its own region
   for (std::uint32_t y = b.y0; y < b.y1; ++y)
     tasks.emplace_back(celery_row_task, "[" + std::to_string(y) + ", " + std::to_string(b.p.width) + ", " +
                                             std::to_string(b.p.height) + ", " + std::to_string(b.p.max_iterations) +

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -98,6 +99,35 @@ status image_writer::commit() {
     st.png = nullptr;
   }
   return st.out->commit();
+}
+
+result<std::string> encode_png(const image& img, int png_level) {
+  spng_ctx* ctx = spng_ctx_new(SPNG_CTX_ENCODER);
+  if (ctx == nullptr) return status::internal("cannot create a PNG encoder");
+  spng_ihdr ihdr{};
+  ihdr.width = img.width;
+  ihdr.height = img.height;
+  ihdr.bit_depth = 8;
+  ihdr.color_type = SPNG_COLOR_TYPE_TRUECOLOR;
+  int rc = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
+  if (rc == 0) rc = spng_set_ihdr(ctx, &ihdr);
+  if (rc == 0) rc = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, std::clamp(png_level, 0, 9));
+  if (rc == 0) rc = spng_set_option(ctx, SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_NONE);
+  if (rc == 0) rc = spng_encode_image(ctx, img.rgb.data(), img.rgb.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+  std::string out;
+  if (rc == 0) {
+    std::size_t len = 0;
+    int err = 0;
+    void* buf = spng_get_png_buffer(ctx, &len, &err);
+    rc = err;
+    if (buf != nullptr) {
+      out.assign(static_cast<const char*>(buf), len);
+      std::free(buf);  // the encoder's buffer is ours now, allocated with malloc
+    }
+  }
+  spng_ctx_free(ctx);
+  if (rc != 0) return status::internal(std::string("PNG encoder: ") + spng_strerror(rc));
+  return out;
 }
 
 status write_image(const image& img, const std::string& path) {

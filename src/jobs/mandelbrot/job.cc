@@ -57,6 +57,12 @@ result<core::report> run(const options& o, core::executor& ex, core::observer& o
   r.add("height", std::uint64_t{p.height}, "");
   r.add("max_iterations", std::uint64_t{p.max_iterations}, "");
   r.add("output", o.output, "");
+  if (!p.default_region()) {
+    r.add("x0", p.x0, "region x {}");
+    r.add("x1", p.x1, ".. {}");
+    r.add("y0", p.y0, "y {}");
+    r.add("y1", p.y1, ".. {}");
+  }
   core::add_executor_fields(r, ex);
   r.add("kernel", o.kernel == kernel_kind::simd ? "simd/" + simd_target_name() : std::string("scalar"), "{} kernel");
   r.add("shortcut", p.shortcut, p.shortcut ? "" : "no shortcut");

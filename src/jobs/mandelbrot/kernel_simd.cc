@@ -47,14 +47,16 @@ void RowIterations(const params& p, std::uint32_t y, std::uint32_t* out) {
   // never escape (see escape.h) get max_iterations directly, so they do not
   // sit as dead lanes beside live ones. cr is computed exactly as the scalar
   // kernel does; padding lanes get c = -2.5, which escapes after one iteration.
-  const double ci_scalar = static_cast<double>(y) * (2.0 / static_cast<double>(p.height)) - 1.0;
-  const double sx = 3.5 / static_cast<double>(p.width);
+  // With the default region these are the seed's x*(3.5/W) - 2.5 and y*(2/H) - 1,
+  // bit for bit: 1 - (-2.5) and 1 - (-1) are exact, and adding -2.5 is subtracting 2.5.
+  const double ci_scalar = static_cast<double>(y) * ((p.y1 - p.y0) / static_cast<double>(p.height)) + p.y0;
+  const double sx = (p.x1 - p.x0) / static_cast<double>(p.width);
   std::vector<double> cr;
   std::vector<std::uint32_t> pixel;  // cr[i] belongs to pixel x = pixel[i]
   cr.reserve(p.width + group);
   pixel.reserve(p.width);
   for (std::uint32_t x = 0; x < p.width; ++x) {
-    const double c = static_cast<double>(x) * sx - 2.5;
+    const double c = static_cast<double>(x) * sx + p.x0;
     if (p.shortcut && detail::surely_never_escapes(c, ci_scalar)) {
       out[x] = p.max_iterations;
     } else {

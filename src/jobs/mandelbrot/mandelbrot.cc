@@ -1,6 +1,7 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <optional>
 
@@ -13,6 +14,9 @@ status validate(const params& p) {
   if (p.width == 0) return status::invalid_argument("width must be at least 1");
   if (p.height == 0) return status::invalid_argument("height must be at least 1");
   if (p.max_iterations == 0) return status::invalid_argument("iterations must be at least 1");
+  if (!std::isfinite(p.x0) || !std::isfinite(p.y0) || !std::isfinite(p.x1) || !std::isfinite(p.y1) || !(p.x1 > p.x0) ||
+      !(p.y1 > p.y0) || !std::isfinite(p.x1 - p.x0) || !std::isfinite(p.y1 - p.y0))
+    return status::invalid_argument("the region must have x0 < x1 and y0 < y1, all finite");
   if (p.width > max_side || p.height > max_side)
     return status::too_large("image side above " + std::to_string(max_side) + " pixels");
   const std::uint64_t pixels = std::uint64_t{p.width} * p.height;
@@ -43,11 +47,12 @@ std::string render_rows(const params& p, std::uint32_t y0, std::uint32_t y1, ker
   return rgb;
 }
 
-// Payload of mandelbrot.rows: width, height, iterations, first row, end row, kernel, shortcut.
+// Payload of mandelbrot.rows: width, height, iterations, first row, end row, kernel, shortcut, region.
 std::string encode_band(const band& b) {
   core::wire_writer w;
   w.put(b.p.width).put(b.p.height).put(b.p.max_iterations).put(b.y0).put(b.y1).put(static_cast<std::uint8_t>(b.kernel));
   w.put(static_cast<std::uint8_t>(b.p.shortcut ? 1 : 0));
+  w.put(b.p.x0).put(b.p.y0).put(b.p.x1).put(b.p.y1);
   return w.take();
 }
 
@@ -61,6 +66,10 @@ band decode_band(std::string_view payload) {
   b.y1 = in.get<std::uint32_t>();
   const auto k = in.get<std::uint8_t>();
   b.p.shortcut = in.get<std::uint8_t>() != 0;
+  b.p.x0 = in.get<double>();
+  b.p.y0 = in.get<double>();
+  b.p.x1 = in.get<double>();
+  b.p.y1 = in.get<double>();
   in.expect_end();
   if (status s = validate(b.p); !s.ok()) throw std::invalid_argument(s.message());
   if (b.y0 >= b.y1 || b.y1 > b.p.height) throw std::invalid_argument("row range out of bounds");

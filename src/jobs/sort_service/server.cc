@@ -31,7 +31,7 @@ using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 struct server_stats {
-  std::uint64_t connections = 0, sorted = 0, errors = 0, dropped = 0;
+  std::uint64_t connections = 0, sorted = 0, errors = 0, dropped = 0, busy = 0;
 };
 
 // How the server stops. Every executor call's completion posts to the loop,
@@ -108,12 +108,23 @@ core::task<result<core::bytes>> sort_on_executor(server_state& st, std::string b
 // temporaries of a conditional expression inside a co_await full-expression
 // (ASan: free of a non-heap address). A workaround listed in docs/DESIGN.md; remove it when the
 // bug is fixed.
-core::task<void> reply(tcp::socket& sock, const std::string& body) {
-  co_await net::write_all(sock, asio::buffer(body));  // a vanished client is not an error here
+core::task<void> reply(net::tcp_connection& conn, const server_state& st, const std::string& body) {
+  // A vanished client, or one that reads nothing, is not an error here.
+  const auto ec = co_await net::write_within(conn.socket(), asio::buffer(body), st.o.write_timeout);
+  if (ec) conn.abort();
 }
 
-core::task<void> handle_connection(tcp::socket sock, server_state& st) {
+// The next size of a body's buffer: doubling from 64 KiB as the bytes come,
+// never past the declared length. Memory follows what arrived, not what was
+// announced.
+std::size_t next_capacity(std::size_t capacity, std::uint64_t length) {
+  const std::uint64_t grown = std::max<std::uint64_t>(std::uint64_t{64} << 10, std::uint64_t{capacity} * 2);
+  return static_cast<std::size_t>(std::min(grown, length));
+}
+
+core::task<void> handle_connection(net::tcp_connection& conn, server_state& st) {
   ++st.stats.connections;
+  auto& sock = conn.socket();
   unsigned char header[8];
   auto [ec, n] = co_await net::read_within(sock, asio::buffer(header), st.o.idle_timeout);
   if (ec) {
@@ -126,21 +137,50 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
     ++st.stats.errors;
     const std::string refusal = error_json("request of " + std::to_string(length) + " bytes exceeds the limit of " +
                                            std::to_string(st.o.max_bytes));
-    co_await reply(sock, refusal);
-    co_return;
+    co_await reply(conn, st, refusal);
+    co_return;  // the TCP layer drains the body the client may still send, then closes
   }
-  std::string body(length, '\0');
-  auto [ec2, got] = co_await net::read_within(sock, asio::buffer(body), st.o.read_timeout);
-  if (ec2) {
+  // The body, into a buffer that grows as it arrives, within the server's
+  // budget of bytes in flight.
+  std::string body;
+  const auto deadline = std::chrono::steady_clock::now() + st.o.read_timeout;
+  asio::error_code rec;
+  while (body.size() < length && !rec) {
+    if (body.size() == body.capacity() || body.empty()) {
+      const std::size_t want = next_capacity(body.capacity(), length);
+      if (want > body.capacity()) {
+        // libstdc++ grows a string to at least twice its capacity: hold that.
+        if (!conn.hold(std::max(want, 2 * body.capacity()))) {
+          ++st.stats.errors;
+          ++st.stats.busy;
+          const std::string busy = error_json("the server is busy: requests in flight hold all of its " +
+                                              std::to_string(st.o.max_in_flight) + " bytes; try again later");
+          co_await reply(conn, st, busy);
+          co_return;
+        }
+        body.reserve(want);
+        (void)conn.hold(body.capacity());  // what was allocated (never more than held)
+      }
+    }
+    // Read into the room the buffer has, a slice at a time: the bytes are
+    // zeroed only just before they arrive.
+    const std::size_t old = body.size();
+    const std::size_t room = std::min<std::size_t>(body.capacity() - old, std::size_t{256} << 10);
+    body.resize(old + room);
+    auto [e, got] = co_await net::read_some_until(sock, asio::buffer(body.data() + old, room), deadline);
+    body.resize(old + got);
+    rec = e;
+  }
+  if (body.size() < length) {
     ++st.stats.errors;
     std::string what = "short body: expected " + std::to_string(length) + " bytes, got ";
-    if (ec2 == asio::error::timed_out) {
+    if (rec == asio::error::timed_out) {
       what += "too few within the read timeout";
     } else {
-      what += std::to_string(got);
+      what += std::to_string(body.size());
     }
     const std::string refusal = error_json(what);
-    co_await reply(sock, refusal);
+    co_await reply(conn, st, refusal);
     co_return;
   }
   std::string out;
@@ -155,12 +195,15 @@ core::task<void> handle_connection(tcp::socket sock, server_state& st) {
   } else {
     ++st.stats.sorted;
   }
-  co_await reply(sock, out);
+  co_await reply(conn, st, out);
 }
 
 }  // namespace
 
 result<core::report> serve(const serve_options& o, core::executor& ex, core::observer& obs) {
+  if (o.max_in_flight < o.max_bytes)
+    return status::invalid_argument("max_in_flight (" + std::to_string(o.max_in_flight) + ") is below max_bytes (" +
+                                    std::to_string(o.max_bytes) + "): the largest requests could never be read");
   const auto log = [&obs](const std::string& line) { obs.message(line); };
   auto calls = std::make_shared<drain>();
   server_state st{o, ex, calls, {}};
@@ -171,10 +214,17 @@ result<core::report> serve(const serve_options& o, core::executor& ex, core::obs
   ex.wait_ready();
   const core::cancel_on_stop cancel_guard(ex, obs);
   const std::stop_callback on_stop(obs.stop_token(), [&calls] { calls->stop(); });
-  const status s = net::run_tcp_server(
-      o.host, o.port, [&st](tcp::socket sock) { return handle_connection(std::move(sock), st); }, log,
-      calls->loop_token());
-  if (!s.ok()) return s;
+  net::tcp_server_options t;
+  t.host = o.host;
+  t.port = o.port;
+  t.max_connections = o.max_connections;
+  t.max_buffered_bytes = static_cast<std::size_t>(o.max_in_flight);
+  t.refusal = error_json("too many connections: the server takes " + std::to_string(o.max_connections) +
+                         " at a time; try again later");
+  t.stop = calls->loop_token();
+  const auto served = net::run_tcp_server(
+      t, [&st](net::tcp_connection& conn) { return handle_connection(conn, st); }, log);
+  if (!served.ok()) return served.error();
 
   const server_stats& n = st.stats;
   core::report r("sort-service serve");
@@ -188,6 +238,8 @@ result<core::report> serve(const serve_options& o, core::executor& ex, core::obs
   r.add("sorted", n.sorted, "");
   r.add("errors", n.errors, "");
   r.add("dropped", n.dropped, "");
+  r.add("refused", served->refused, served->refused > 0 ? "{} connections refused at the limit" : "");
+  r.add("busy", n.busy, n.busy > 0 ? "{} requests refused busy" : "");
   core::add_executor_fields(r, ex);
   return r;
 }
@@ -251,8 +303,15 @@ result<std::string> request(const std::string& host, std::uint16_t port, std::st
 result<core::report> call(const call_options& o, core::observer& obs) {
   std::string body = o.body;
   if (o.input != nullptr) {
-    body.assign(std::istreambuf_iterator<char>(*o.input), std::istreambuf_iterator<char>());
-    if (o.input->bad()) return status::io_error("cannot read the request");
+    // Read with a bound: an endless input (/dev/zero) is refused, not buffered.
+    body.clear();
+    char chunk[65536];
+    while (o.input->read(chunk, sizeof chunk) || o.input->gcount() > 0) {
+      body.append(chunk, static_cast<std::size_t>(o.input->gcount()));
+      if (body.size() > o.max_bytes)
+        return status::too_large(o.input_name + ": more than " + std::to_string(o.max_bytes) + " bytes");
+    }
+    if (o.input->bad()) return status::io_error("cannot read the request from " + o.input_name);
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto reply = request(o.host, o.port, body, o.timeout, obs.stop_token());

@@ -6,6 +6,7 @@
 // machine may lack), made with libvips on a core executor. A service: serve()
 // runs until its observer's stop token fires.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,15 +50,26 @@ struct server_options {
   /// Answer every Nth image request with 503 (0: never): a flaky origin, so
   /// clients' failure paths can be exercised and measured.
   std::uint64_t fail_every = 0;
+  /// Connections served at once; more get 503 and a close.
+  std::size_t max_connections = 512;
+  /// A request head must be complete this long after the connection (or, on
+  /// a kept-alive one, the request's first byte); else 408 (slowloris).
+  std::chrono::milliseconds head_timeout{10000};
+  /// A kept-alive connection silent this long between requests is closed.
+  std::chrono::milliseconds idle_timeout{15000};
 };
 
 /// Serve GET /<W>x<H>/<bg>/<fg>.<jpg|png> on o.host:o.port, rendering on `ex`,
-/// until the observer's stop token fires; then return the report. Messages:
-/// "listening on HOST:PORT" once listening, and the server's troubles (a
-/// failed accept, a handler that threw). Fails with io_error, before serving,
-/// when it cannot listen (a bad address included). The report: "served N
-/// requests on M connections" (requests, connections, client_errors), the
-/// request rate over the time it served, and the executor's fields.
+/// until the observer's stop token fires; then return the report. HEAD gets
+/// the GET response's head; other methods 405. The HTTP server's bounds and
+/// timeouts are net::http_server_options' defaults but for the options above
+/// (net/http_server.h). Messages: "listening on HOST:PORT" once listening, and
+/// the server's troubles (a failed accept, a handler that threw, the
+/// connection limit or the byte budget starting to refuse). Fails with
+/// io_error, before serving, when it cannot listen (a bad address included).
+/// The report: "served N requests on M connections" (requests, connections,
+/// client_errors, refused, busy, timeouts), the request rate over the time it
+/// served, and the executor's fields.
 /// Thread safety: one call per port; the executor may be shared.
 result<core::report> serve(const server_options& o, core::executor& ex, core::observer& obs);
 

@@ -1,7 +1,8 @@
 #pragma once
 // The Mandelbrot job: the seed's image (chapter 5), row-parallel on any executor.
 //
-// Pixel (x, y) of a W x H image: c = (x*(3.5/W) - 2.5) + (y*(2/H) - 1)i; iterate
+// Pixel (x, y) of a W x H image: c = (x*(3.5/W) - 2.5) + (y*(2/H) - 1)i (or any
+// other region of the plane, params::x0..y1); iterate
 // z = z*z + c from 0 while |z| < 2 and i < n; colour (i%8*32, i%16*16, i%32*8).
 // The arithmetic is CPython's, operation for operation (z*z is
 // (x*x - y*y, x*y + y*x) in double precision, |z| is hypot), so the image
@@ -34,6 +35,11 @@ struct params {
   /// period-2 bulb (they never escape, so their count is max_iterations).
   /// Same pixels either way; false iterates every pixel to the end, as the seed does.
   bool shortcut = true;
+  /// The region of the complex plane: pixel (x, y) is c = (x0 + x*((x1-x0)/width)) + (y0 + y*((y1-y0)/height))i.
+  /// The defaults give the seed's image exactly ((x1-x0) is 3.5 and (y1-y0) 2, both exact).
+  double x0 = -2.5, y0 = -1.0, x1 = 1.0, y1 = 1.0;
+  /// The seed's region: what its Celery task (one row, no region) can draw.
+  [[nodiscard]] bool default_region() const noexcept { return x0 == -2.5 && y0 == -1.0 && x1 == 1.0 && y1 == 1.0; }
 };
 
 /// OK, or invalid_argument / too_large naming the bad value.
@@ -138,6 +144,9 @@ class image_writer {
 
 /// Write a whole image through image_writer.
 status write_image(const image& img, const std::string& path);
+
+/// The image as PNG bytes in memory (the settings of image_writer). Thread-safe.
+result<std::string> encode_png(const image& img, int png_level = image_writer::default_png_level);
 
 /// The job: what `scalekit mandelbrot` draws.
 struct options {

@@ -32,8 +32,16 @@ struct serve_options {
   /// 0: any free port (the "listening on HOST:PORT" message says which).
   std::uint16_t port = 2015;
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  ///< larger declared lengths are refused unread
-  std::chrono::milliseconds idle_timeout{10000};      ///< a connection silent this long is closed unanswered
-  std::chrono::milliseconds read_timeout{10000};      ///< from the length to the body's last byte
+  /// Bytes the requests being read or sorted may hold together: a body's
+  /// buffer grows as its bytes arrive (never to the declared length ahead),
+  /// and a request that would take the total past this gets an error reply
+  /// ("the server is busy"). At least max_bytes, or large requests never fit.
+  std::uint64_t max_in_flight = std::uint64_t{256} << 20;
+  /// Connections served at once; more get an error reply and a close.
+  std::size_t max_connections = 512;
+  std::chrono::milliseconds idle_timeout{10000};   ///< a connection silent this long is closed unanswered
+  std::chrono::milliseconds read_timeout{10000};   ///< from the length to the body's last byte
+  std::chrono::milliseconds write_timeout{10000};  ///< a client that takes none of its reply this long is cut off
 };
 
 /// Serve on o.host:o.port, sorting on `ex` (once its workers are ready:
@@ -41,16 +49,23 @@ struct serve_options {
 /// then stop accepting, cancel `ex` (requests still queued get an error
 /// reply), wait for the calls that run, and return the report.
 ///
-/// Messages: "listening on HOST:PORT" once the socket is bound, and errors of
-/// the accept loop. Bad requests are not failures: they get their error reply
-/// and count in the report.
+/// Every reply is followed by a graceful close (net/tcp_server.h): the
+/// server shuts down its side and drains the input a moment before closing,
+/// so a client still sending (a refused request's body) reads its reply.
+///
+/// Messages: "listening on HOST:PORT" once the socket is bound, errors of the
+/// accept loop, and when the connection limit or max_in_flight starts and
+/// stops refusing (once each, not per client). Bad requests are not failures:
+/// they get their error reply and count in the report.
 ///
 /// Report ("sort-service serve"): connections, sorted, errors (error
-/// replies), dropped (connections that sent no request), and the executor's
-/// fields (core::add_executor_fields).
+/// replies), dropped (connections that sent no request), refused (over
+/// max_connections), busy (over max_in_flight), and the executor's fields
+/// (core::add_executor_fields).
 ///
-/// Errors: invalid_argument for a host that is not an IP address; io_error
-/// "cannot listen on HOST:PORT: ..." when the port cannot be bound.
+/// Errors: invalid_argument for a host that is not an IP address or
+/// max_in_flight below max_bytes; io_error "cannot listen on HOST:PORT: ..."
+/// when the port cannot be bound.
 result<core::report> serve(const serve_options& o, core::executor& ex, core::observer& obs);
 
 struct call_options {
@@ -60,8 +75,12 @@ struct call_options {
   /// The request body, a JSON array of integers...
   std::string body;
   /// ...or, when not null, the stream it is read from to its end (the command
-  /// line: standard input).
+  /// line: standard input)...
   std::istream* input = nullptr;
+  std::string input_name = "standard input";  ///< for messages
+  /// ...of at most this many bytes (more fails with too_large before anything
+  /// is sent: the service's own default bound).
+  std::uint64_t max_bytes = std::uint64_t{64} << 20;
 };
 
 /// Send one request to a sort service and output its reply, one line.
@@ -70,9 +89,10 @@ struct call_options {
 /// Report ("sort-service call"): request_bytes, reply_bytes, reply (the reply
 /// itself, for --json, whose stdout is the report).
 ///
-/// Errors: io_error when the service cannot be reached or closes without a
-/// reply; timeout when the reply does not come within o.timeout; cancelled
-/// when the observer's stop was requested first.
+/// Errors: too_large when o.input holds more than o.max_bytes ("INPUT_NAME:
+/// more than N bytes"); io_error when the service cannot be reached or
+/// closes without a reply; timeout when the reply does not come within
+/// o.timeout; cancelled when the observer's stop was requested first.
 result<core::report> call(const call_options& o, core::observer& obs);
 
 }  // namespace scalekit::jobs::sort_service
