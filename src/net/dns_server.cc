@@ -191,6 +191,11 @@ core::task<void> tcp_session(tcp::socket sock, loop_state& st) {
   } on_exit{st};
   const std::string peer = st.o.log_queries ? sock.remote_endpoint().address().to_string() : std::string();
   std::vector<std::uint8_t> query, reply;
+  // Messages in a row that had no ID to answer: a client sends one by
+  // mistake; a stream of them (zeros: a 2-byte message of nothing, 128 M of
+  // them in 256 MiB, minutes of CPU) is no DNS client, and is hung up on.
+  constexpr int max_unanswerable_in_a_row = 16;
+  int unanswerable = 0;
   for (;;) {
     std::uint8_t len_bytes[2];
     auto [ec, n] = co_await net::read_within(sock, asio::buffer(len_bytes), st.o.tcp_idle_timeout);
@@ -201,7 +206,11 @@ core::task<void> tcp_session(tcp::socket sock, loop_state& st) {
     ++st.stats.tcp_queries;
     const outcome out = answer(query, st.z, transport::tcp, reply);
     st.count(out, peer);
-    if (!out.replied) continue;  // no ID to answer to: skip the message, keep the connection
+    if (!out.replied) {  // no ID to answer to: skip the message, keep the connection...
+      if (++unanswerable >= max_unanswerable_in_a_row) co_return;  // ...unless that is all it sends
+      continue;
+    }
+    unanswerable = 0;
     const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(reply.size() >> 8),
                                     static_cast<std::uint8_t>(reply.size())};
     const std::array<asio::const_buffer, 2> parts{asio::buffer(prefix), asio::buffer(reply)};
