@@ -2,7 +2,8 @@
 // TCP service (sort-service, dummyimage's HTTP server, dns over TCP) gets the
 // shared nasty inputs as the bytes of a connection: an endless stream of
 // zeros, binary garbage, a 16 MiB line, CRLF and BOM text, a connection that
-// sends nothing, and one that sends a byte and goes. After each the service
+// sends nothing, and one that sends a byte and goes. The worker gets them as
+// task messages in its queue. After each the service
 // must still answer a real client; at the end its peak memory is bounded, it
 // stops with status 0 on SIGTERM and leaves no process behind.
 
@@ -25,10 +26,14 @@
 #include <vector>
 
 #include "cli_helpers.h"
+#include "redis_server.h"
 
+using scalekit::testing::background_process;
 using scalekit::testing::bin;
+using scalekit::testing::redis_server;
 using scalekit::testing::run_command;
 using scalekit::testing::server_process;
+using scalekit::testing::temp_dir;
 using namespace std::chrono_literals;
 
 namespace {
@@ -158,4 +163,49 @@ TEST(HostilePeer, EveryServiceSurvivesTheNastyInputsAsConnectionsWithBoundedMemo
     }
     EXPECT_TRUE(gone) << svc.name << ": a process of its group outlived it";
   }
+}
+
+// The worker's peer is whoever can push to its queue: each nasty input as a
+// task message is dead-lettered, the queue keeps moving, memory stays bounded.
+TEST(HostilePeer, TheWorkerDeadLettersTheNastyInputsAsMessagesAndGoesOn) {
+  redis_server redis;
+  temp_dir d("hostile-worker");
+  const std::vector<std::pair<std::string, std::string>> messages = {
+      {"zeros", std::string(16 << 20, '\0')},
+      {"long", std::string(16 << 20, '7')},
+      {"garbage", nasty_streams()[1].chunk},
+      {"crlf", "13\r\n17\r\n"},
+      {"bom", "\xEF\xBB\xBF{}"},
+      {"empty", ""},
+  };
+  background_process worker(bin + " worker --loglevel info -c 1 --pool threads --broker " + redis.url(),
+                            "hostile-worker");
+  ASSERT_TRUE(worker.wait_for_log("consuming")) << worker.log();
+  for (const auto& [name, bytes] : messages) {
+    std::ofstream(d / name, std::ios::binary) << bytes;
+    const auto r =
+        run_command("sh -c 'redis-cli -p " + std::to_string(redis.port()) + " -x LPUSH celery < " + (d / name) + "'");
+    ASSERT_EQ(r.exit_code, 0) << name << r.err;
+  }
+  bool drained = false;
+  for (int i = 0; i < 300 && !drained; ++i) {
+    drained = redis.cli("LLEN celery").out == "0\n" && redis.cli("HLEN unacked").out == "0\n";
+    if (!drained) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(drained) << worker.log();
+  EXPECT_EQ(redis.cli("LLEN scalekit-dead-letters-celery").out, std::to_string(messages.size()) + "\n") << worker.log();
+  // Still serving real clients.
+  const std::string fixtures = SCALEKIT_SEEDS_DIR "/../celery";
+  const auto add = run_command("env SCALEKIT_BROKER=" + redis.url() + " PYTHONPATH=" + fixtures + " /usr/bin/python3 " +
+                               fixtures + "/call_task.py bench_tasks.add '[40, 2]'");
+  EXPECT_EQ(add.out, "42\n") << add.err << worker.log();
+  const long peak = peak_rss_kb(worker.pid());
+  std::cerr << "worker: peak resident " << peak << " kB after the nasty messages\n";
+  EXPECT_GT(peak, 0);
+  // Bounded, not small: the dead-letter entry escapes each NUL of the 16 MiB
+  // of zeros as \u0000 (96 MiB of JSON, copied on its way to Redis): about
+  // 480 MB measured.
+  EXPECT_LT(peak, 1024 * 1024) << "peak resident " << peak << " kB";
+  const std::string log = worker.stop();
+  EXPECT_EQ(worker.exit_code(), 0) << log;
 }
