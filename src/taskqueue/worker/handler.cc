@@ -185,7 +185,9 @@ core::task<void> message_handler::dead_letter(const std::string& queue, const st
   nlohmann::json entry{{"reason", why}, {"worker", w_.name}, {"time", celery::unix_now()}, {"message", raw}};
   const std::string key = celery::dead_letter_key(queue);
   std::vector<std::vector<std::string>> cmds;
-  cmds.push_back(words("LPUSH", key, entry.dump()));
+  // A message that is not UTF-8 (garbage) made dump() throw, and the message
+  // was lost instead of dead-lettered: its invalid bytes become U+FFFD.
+  cmds.push_back(words("LPUSH", key, entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   cmds.push_back(words("EXPIRE", key, std::to_string(std::chrono::seconds(dead_letter_expiry).count())));
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
   ++w_.stats.dead_lettered;
