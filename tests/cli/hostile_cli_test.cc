@@ -98,10 +98,11 @@ struct run_result {
 
 // Run scalekit with `args` (no shell) in a process group of its own, as
 // nobody when we are root, under the memory limit; stdin from `stdin_path`.
-// After `stop_after` (a service) it gets SIGTERM. Then wait for its group to
+// After `stop_after` (a service, or a job stopped mid-run) it gets
+// `stop_signal`. Then wait for its group to
 // be empty: worker processes end with their master.
 run_result run_hostile(const std::vector<std::string>& args, const std::string& stdin_path = "/dev/null",
-                       std::chrono::milliseconds stop_after = 0ms) {
+                       std::chrono::milliseconds stop_after = 0ms, int stop_signal = SIGTERM) {
   static int counter = 0;
   const std::string base = (fs::temp_directory_path() /
                             ("scalekit-hostile-out-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
@@ -140,7 +141,7 @@ run_result run_hostile(const std::vector<std::string>& args, const std::string& 
     if (w == pid) break;
     const auto now = std::chrono::steady_clock::now();
     if (stop_after > 0ms && !stopped && now - t0 >= stop_after) {
-      ::kill(pid, SIGTERM);
+      ::kill(pid, stop_signal);
       stopped = true;
     }
     if (now - t0 >= time_limit) {
@@ -461,3 +462,69 @@ TEST(HostileOutput, AnOutputThatIsNotARegularFileIsRefused) {
   EXPECT_TRUE(fs::is_character_file("/dev/null"));
   EXPECT_TRUE(fs::is_fifo(d.path / "fifo.png"));
 }
+
+// ---- a stop signal mid-run -------------------------------------------------------
+//
+// Every long job, stopped by SIGINT or SIGTERM a second in: it ends within a
+// few seconds with 128 + the signal, leaves no output that is not whole (no
+// image, no temporary) and no process of its group.
+
+namespace {
+
+struct stop_case {
+  std::string name;
+  std::vector<std::string> args;  // {OUT}: the output directory
+  int signal;
+};
+
+std::vector<stop_case> stop_cases() {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> jobs = {
+      {"mandelbrot_processes",
+       {"mandelbrot", "-W", "16000", "-H", "16000", "-n", "5000", "-o", "{OUT}/m.png", "--executor", "processes", "-j",
+        "2"}},
+      {"mandelbrot_openmp",
+       {"mandelbrot", "-W", "16000", "-H", "16000", "-n", "5000", "-o", "{OUT}/m.png", "--executor", "openmp", "-j",
+        "2"}},
+      {"primes_random",
+       {"primes", "check", "--random", "100000000", "--min", "1000000000000", "--max", "2000000000000", "-j", "2"}},
+      {"burn", {"burn", "--iterations", "1000000000000", "--executor", "processes", "-j", "2"}},
+      {"factorial", {"factorial", "990000", "1000000", "-j", "2"}},
+      {"coop", {"coop", "4294967295"}},
+      {"sleepers", {"sleepers", "--max-delay", "60"}},
+      {"numbers_gen", {"numbers", "gen", "--dir", "{OUT}/n", "--files", "2000000", "-j", "2"}},
+  };
+  std::vector<stop_case> v;
+  for (const auto& [name, args] : jobs)
+    for (const int sig : {SIGINT, SIGTERM}) v.push_back({name + (sig == SIGINT ? "_sigint" : "_sigterm"), args, sig});
+  return v;
+}
+
+class HostileStop : public ::testing::TestWithParam<stop_case> {};
+
+void PrintTo(const stop_case& c, std::ostream* os) { *os << c.name; }
+
+}  // namespace
+
+TEST_P(HostileStop, EndsPromptlyWithTheSignalsStatusAndLeavesNothingHalfDone) {
+  const stop_case& c = GetParam();
+  out_dir out("stop");
+  std::vector<std::string> args;
+  for (const auto& a : c.args) args.push_back(replace_all(a, "{OUT}", out.path.string()));
+  const auto stop_after = 1000ms;
+  const run_result r = run_hostile(args, "/dev/null", stop_after, c.signal);
+  ASSERT_FALSE(r.timed_out) << c.name << "\n" << r.err.substr(0, 2000);
+  EXPECT_EQ(r.status, 128 + c.signal) << c.name << " (ended before the signal?)\n" << r.err.substr(0, 2000);
+  EXPECT_LT(r.took - stop_after, 5s) << c.name;
+  EXPECT_FALSE(r.group_left) << c.name << ": a process of its group outlived it";
+  EXPECT_FALSE(fs::exists(out.path / "m.png")) << c.name << ": a stopped image was left";
+  for (const auto& e : out.entries()) {
+    const std::string name = fs::path(e).filename().string();
+    EXPECT_TRUE(name == "n" || name.rfind("numbers_", 0) == 0) << c.name << ": " << e << " was left";
+    if (fs::is_regular_file(e)) {
+      EXPECT_GT(fs::file_size(e), 0u) << e;  // whole: numbers gen's files are never empty
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Jobs, HostileStop, ::testing::ValuesIn(stop_cases()),
+                         [](const auto& p) { return p.param.name; });
