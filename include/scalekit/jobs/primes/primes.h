@@ -97,7 +97,8 @@ struct options {
 /// "... and N more bad inputs") and count in
 /// report.failures, as do the numbers of a batch whose task failed; the rest go
 /// on. Returns invalid_argument when no input is given or random_min >
-/// random_max; io_error when the file cannot be read or is not a regular file
+/// random_max; not_found "cannot read 'F': no such file or directory";
+/// io_error when the file cannot be read or is not a regular file
 /// (checked before reading: a FIFO, a device, a directory) or a read fails;
 /// too_large "<file>:<line>: a line longer than 4096 bytes" (nothing is
 /// output then); cancelled after a stop request (the observer's stop token),
