@@ -99,10 +99,19 @@ TEST(CliChaos, DistributedMandelbrotSurvivesKilledWorkersARedisRestartAndBadMess
 
   std::mt19937 rng(16);
   std::vector<int> killed_groups;
+  std::vector<std::unique_ptr<background_process>> killed;  // kept for their logs
+  // What every worker and the job said, their ends: to tell a failure's story.
+  auto story = [&] {
+    std::string text;
+    auto tail = [](const std::string& log) { return log.size() > 3000 ? log.substr(log.size() - 3000) : log; };
+    for (const auto& w : killed) text += "--- killed worker:\n" + tail(w->log());
+    for (const auto& w : workers) text += "--- worker:\n" + tail(w->log());
+    return text + "--- job:\n" + tail(job.log());
+  };
   int malformed = 0, soon = 0, far = 0, kills = 0;
   const auto t0 = std::chrono::steady_clock::now();
   while (!job.wait_exit(1500ms)) {
-    ASSERT_LT(std::chrono::steady_clock::now() - t0, 120s) << job.log();
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, 120s) << story();
     // Bad messages between the real ones: not JSON, a pickled body (its id
     // gets a FAILURE), a task due in two seconds, and (once) one due in 2099.
     cli("LPUSH celery 'not json at all'");
@@ -116,29 +125,31 @@ TEST(CliChaos, DistributedMandelbrotSurvivesKilledWorkersARedisRestartAndBadMess
     const std::size_t victim = std::uniform_int_distribution<std::size_t>(0, workers.size() - 1)(rng);
     killed_groups.push_back(workers[victim]->pid());
     workers[victim]->kill();
+    killed.push_back(std::move(workers[victim]));
     ++kills;
     workers[victim] = start_worker();
   }
   EXPECT_GE(kills, 3) << "the job ended before the chaos";
   std::cerr << kills << " workers killed, " << malformed << " malformed, " << soon << " soon-due and " << far
             << " far-future messages pushed\n";
-  EXPECT_EQ(job.exit_code(), 0) << job.log();
+  EXPECT_EQ(job.exit_code(), 0) << story();
   EXPECT_EQ(sha256_of(dir / "m.rgb"), seed_640x480);
   EXPECT_NE(job.log().find("the broker restarted"), std::string::npos) << job.log();
 
   // The queue drains: the soon-due tasks run, the far one stays reserved
   // (unrun), the malformed ones are dead-lettered, nothing else is waiting.
   EXPECT_TRUE(eventually([&] { return cli("LLEN celery") == "0\n" && cli("HLEN unacked") == "1\n"; }, 30s))
-      << "queue " << cli("LLEN celery") << "unacked " << cli("HLEN unacked");
+      << "queue " << cli("LLEN celery") << "unacked " << cli("HLEN unacked") << cli("HVALS unacked") << story();
   for (int i = 0; i < soon; ++i) {
     const std::string key = "celery-task-meta-chaos-soon-" + std::to_string(i);
     EXPECT_TRUE(eventually([&] { return cli("GET " + key).find("\"SUCCESS\"") != std::string::npos; }, 10s))
-        << key << ": " << cli("GET " + key);
+        << key << ": " << cli("GET " + key) << story();
   }
   EXPECT_EQ(cli("EXISTS celery-task-meta-chaos-far-0"), "0\n");  // 2099 has not come
   EXPECT_NE(cli("HVALS unacked").find("chaos-far-0"), std::string::npos);
   for (int i = 0; i < malformed; i += 2)
-    EXPECT_NE(cli("GET celery-task-meta-chaos-bad-" + std::to_string(i)).find("DecodeError"), std::string::npos) << i;
+    EXPECT_NE(cli("GET celery-task-meta-chaos-bad-" + std::to_string(i)).find("DecodeError"), std::string::npos)
+        << i << story();
   // At least once: a worker killed between dead-lettering and acknowledging
   // dead-letters the message again after its restore.
   EXPECT_GE(std::stoi(cli("LLEN scalekit-dead-letters-celery")), malformed);
