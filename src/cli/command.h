@@ -12,7 +12,9 @@
 // its command file into the right executable).
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -25,7 +27,13 @@ enum class binary {
   light,  ///< scalekit
   heavy,  ///< scalekit-heavy: jobs whose libraries are heavy to load (libvips,
           ///< libcurl: some 30 ms at every start, and worker processes start often)
+  serve,  ///< scalekit-serve: the HTTP server, which will embed CPython
 };
+
+/// The executable's file name.
+constexpr const char* binary_name(binary b) {
+  return b == binary::light ? "scalekit" : b == binary::heavy ? "scalekit-heavy" : "scalekit-serve";
+}
 
 struct command_info {
   std::string_view name;
@@ -55,6 +63,8 @@ inline constexpr command_info command_table[] = {
     {"thumbnail", binary::heavy,
      "PNG thumbnails of a directory's images, of URLs, or of the seed's random-URL producer/consumer"},
     {"dummyimage", binary::heavy, "An offline image-URL server: GET /<W>x<H>/<bg>/<fg>.<jpg|png>"},
+    {"serve", binary::serve,
+     "A pre-fork HTTP/1.1 server: a supervising master, worker processes, scalekit's jobs as endpoints"},
 };
 
 /// The table's entry for `name`, or nullptr.
@@ -63,8 +73,6 @@ constexpr const command_info* find_command(std::string_view name) {
     if (c.name == name) return &c;
   return nullptr;
 }
-
-inline constexpr const char* heavy_binary_name = "scalekit-heavy";
 
 /// What a command file provides.
 struct command_impl {
@@ -84,6 +92,9 @@ struct command_registration {
 
 /// The implementations linked into this executable.
 std::span<const command_impl> registered_commands();
+
+/// This process's command line, as run_program() got it (argv[0] first).
+const std::vector<std::string>& program_arguments();
 
 /// The program shared by both executables: registers every task, serves as a
 /// worker process when asked to, hands heavy commands over (light only), owns

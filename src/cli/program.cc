@@ -30,27 +30,33 @@ std::vector<command_impl>& implementations() {
   return all;
 }
 
+std::vector<std::string>& arguments() {
+  static std::vector<std::string> all;
+  return all;
+}
+
 // When the command (the first argument that is not a global flag) runs in
-// scalekit-heavy, replace this process with it, same arguments. Returns only
-// when it does not, or when the exec failed (the exit status).
-std::optional<int> hand_over_heavy_command(int argc, char** argv) {
+// another executable, replace this process with it, same arguments. Returns
+// only when it does not, or when the exec failed (the exit status).
+std::optional<int> hand_over_command(int argc, char** argv) {
   int i = 1;
   while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
   if (i == argc) return std::nullopt;
   const command_info* c = find_command(argv[i]);
-  if (c == nullptr || c->where != binary::heavy) return std::nullopt;
+  if (c == nullptr || c->where == binary::light) return std::nullopt;
+  const char* name = binary_name(c->where);
   std::error_code ec;
   const auto self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
   // Beside scalekit in a build tree; in libexec/scalekit once installed.
-  const std::string beside = (self_dir / heavy_binary_name).string();
-  const std::string installed = (self_dir / SCALEKIT_HEAVY_FROM_BIN / heavy_binary_name).lexically_normal().string();
+  const std::string beside = (self_dir / name).string();
+  const std::string installed = (self_dir / SCALEKIT_HEAVY_FROM_BIN / name).lexically_normal().string();
   const std::string& target = ::access(beside.c_str(), X_OK) == 0 ? beside : installed;
   argv[0] = const_cast<char*>(target.c_str());
   ::execv(target.c_str(), argv);
   std::fprintf(stderr,
-               "scalekit %s: cannot run '%s' (nor '%s'): %s (scalekit-heavy is built beside scalekit and installed "
+               "scalekit %s: cannot run '%s' (nor '%s'): %s (%s is built beside scalekit and installed "
                "in libexec/scalekit)\n",
-               argv[i], beside.c_str(), installed.c_str(), std::strerror(errno));
+               argv[i], beside.c_str(), installed.c_str(), std::strerror(errno), name);
   return exit_failed;
 }
 
@@ -142,6 +148,8 @@ command_registration::command_registration(command_impl impl) { implementations(
 
 std::span<const command_impl> registered_commands() { return implementations(); }
 
+const std::vector<std::string>& program_arguments() { return arguments(); }
+
 int run_program(binary self, int argc, char** argv) {
   // Worker processes are re-executions of this binary: every task any of its
   // commands sends must be known before anything else runs.
@@ -149,10 +157,16 @@ int run_program(binary self, int argc, char** argv) {
     if (impl.register_tasks != nullptr) impl.register_tasks();
   if (auto rc = core::run_worker_if_requested(argc, argv)) return *rc;
   if (self == binary::light) {
-    if (auto rc = hand_over_heavy_command(argc, argv)) return *rc;
+    if (auto rc = hand_over_command(argc, argv)) return *rc;
   }
-  auto& signals = core::stop_signals::install();  // before any thread starts
-  ::signal(SIGPIPE, SIG_IGN);                     // a closed pipe is an error to report, not a silent death
+  for (int i = 0; i < argc; ++i) arguments().emplace_back(argv[i]);
+  // Before any thread starts. serve's master gives more signals meanings
+  // (HUP reloads, TTIN adds a worker...), and its workers ignore the
+  // terminal's Ctrl-C: the master decides.
+  auto& signals = self == binary::serve
+                      ? core::stop_signals::install({SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU})
+                      : core::stop_signals::install();
+  ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error to report, not a silent death
   spdlog::set_default_logger(spdlog::stderr_color_mt("scalekit"));
   spdlog::set_pattern("scalekit: %^%l%$: %v");
 

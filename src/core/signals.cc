@@ -31,7 +31,8 @@ bool ignored_at_start(int sig) {
 
 // The claimed signals and their handlers.
 struct stop_signals::claims {
-  sigset_t set;  // claimed and not ignored at start; fixed at install
+  sigset_t set;        // claimed and not ignored at start; fixed at install
+  sigset_t requested;  // claimed, ignored at start or not
   std::mutex mutex;
   std::map<int, std::function<void()>> handlers;  // guarded by mutex
 };
@@ -42,8 +43,11 @@ stop_signals& stop_signals::install(std::initializer_list<int> claimed) {
     auto* s = new stop_signals;
     s->claims_ = new claims;
     sigemptyset(&s->claims_->set);
-    for (int sig : claimed)
+    sigemptyset(&s->claims_->requested);
+    for (int sig : claimed) {
+      sigaddset(&s->claims_->requested, sig);
       if (!ignored_at_start(sig)) sigaddset(&s->claims_->set, sig);
+    }
     sigset_t waited = s->claims_->set;  // the claimed ones, and the stop signals not claimed
     for (int sig : stop_signal_numbers)
       if (!ignored_at_start(sig)) sigaddset(&waited, sig);
@@ -70,9 +74,11 @@ stop_signals& stop_signals::install(std::initializer_list<int> claimed) {
 }
 
 void stop_signals::on(int sig, std::function<void()> handler) {
-  if (!sigismember(&claims_->set, sig))
+  if (!sigismember(&claims_->set, sig)) {
+    if (sigismember(&claims_->requested, sig)) return;  // ignored by whoever started us: it stays ignored
     throw std::invalid_argument("signal " + std::to_string(sig) +
                                 " was not claimed when the stop signals were installed");
+  }
   std::scoped_lock lock(claims_->mutex);
   claims_->handlers[sig] = std::move(handler);
 }

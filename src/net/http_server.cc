@@ -14,7 +14,8 @@ namespace {
 using asio::ip::tcp;
 using clock = std::chrono::steady_clock;
 
-constexpr std::size_t read_size = 16384;  // bytes asked of the socket at a time
+constexpr std::size_t read_size = 16384;                     // bytes asked of the socket at a time
+constexpr auto drain_idle = std::chrono::milliseconds(500);  // see handle_connection
 
 struct server_state {
   const http_server_options& o;
@@ -57,7 +58,7 @@ core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std:
 // Send `resp` to `req`: true when the connection may carry another request.
 core::task<bool> respond(tcp_connection& conn, server_state& st, const http_request& req, const http_response& resp) {
   const bool head = req.method == "HEAD";
-  bool keep = req.keep_alive;
+  bool keep = req.keep_alive && !conn.draining();
   if (!resp.stream) {
     const std::string bytes = format_response(resp, keep, head);
     const bool sent = co_await send(conn, st, bytes);
@@ -137,8 +138,11 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
   ++st.stats.connections;
   auto& sock = conn.socket();
   http_request_parser parser(st.o.limits);
-  std::string in;    // received, not yet parsed
-  bool eof = false;  // the client has closed its sending side
+  asio::error_code peer_ec;
+  const tcp::endpoint remote = sock.remote_endpoint(peer_ec);  // the client, for the handler
+  std::string in;                                              // received, not yet parsed
+  bool eof = false;                                            // the client has closed its sending side
+  bool drain_seen = false;
   for (bool first = true;; first = false) {
     // Read one request whole: its head, then its body.
     auto deadline = clock::now() + (first ? st.o.head_timeout : st.o.idle_timeout);
@@ -164,6 +168,14 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
         if (!in.empty()) continue;  // stopped at the end of the head: the body follows
       }
       if (eof) co_return;  // closed between requests, or mid-request: nothing to answer
+      if (!started && conn.draining() && !drain_seen) {
+        // Stopping: a client in the middle of its keep-alive sequence gets a
+        // moment to send its next request, which is answered with a close;
+        // closing at once would race with that request (the client sees a
+        // reset). A connection silent that long is closed without a word.
+        drain_seen = true;
+        deadline = std::min(deadline, clock::now() + drain_idle);
+      }
       if (!conn.hold(parser.buffered() + in.size() + read_size)) {
         ++st.stats.busy;
         co_await refuse(conn, st, 503, "the server is busy: too many requests in flight; try again");
@@ -171,8 +183,11 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
       }
       const std::size_t old = in.size();
       in.resize(old + read_size);
+      conn.set_idle(!started);  // a drain ends the wait for a next request
       auto [ec, got] = co_await read_some_until(sock, asio::buffer(in.data() + old, read_size), deadline);
+      conn.set_idle(false);
       in.resize(old + got);
+      if (ec == asio::error::operation_aborted && !started && conn.draining()) continue;  // the drain woke us
       if (ec == asio::error::timed_out) {
         if (!started) co_return;  // an idle connection: closed without a word
         ++st.stats.timeouts;
@@ -187,7 +202,11 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
         co_return;
       }
     }
-    const http_request req = parser.take();
+    http_request req = parser.take();
+    if (!peer_ec) {
+      req.remote_address = remote.address().to_string();
+      req.remote_port = remote.port();
+    }
     ++st.stats.requests;
     const http_response resp = co_await call_handler(st, req);
     if (resp.status >= 400 && resp.status < 500) ++st.stats.client_errors;
@@ -209,6 +228,9 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
   t.linger = o.linger;
   t.refusal = format_response(plain(503, "too many connections; try again\n"), false, false);
   t.stop = o.stop;
+  t.grace = o.grace;
+  t.listen_fds = o.listen_fds;
+  t.on_start = o.on_start;
   auto served = run_tcp_server(
       t, [&st](tcp_connection& conn) { return handle_connection(conn, st); }, log);
   if (!served.ok()) return served.error();

@@ -3,9 +3,14 @@
 
 #include "scalekit/net/tcp_server.h"
 
+#include <sys/socket.h>
+
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <set>
 
 #include "scalekit/net/socket_io.h"
 
@@ -28,6 +33,8 @@ struct tcp_server_state {
   std::uint64_t refused_lately = 0;
   bool budget_full = false;  // hold() refusing since the budget ran out
   std::uint64_t over_budget_lately = 0;
+  bool draining = false;           // stopping with a grace period
+  std::set<tcp_connection*> idle;  // connections between requests (set_idle)
   tcp_server_stats stats;
 };
 
@@ -39,8 +46,18 @@ tcp_connection::tcp_connection(tcp::socket sock, detail::tcp_server_state& serve
 }
 
 tcp_connection::~tcp_connection() {
+  server_.idle.erase(this);
   server_.buffered -= held_;
   --server_.live;
+}
+
+bool tcp_connection::draining() const noexcept { return server_.draining; }
+
+void tcp_connection::set_idle(bool idle) {
+  if (idle)
+    server_.idle.insert(this);
+  else
+    server_.idle.erase(this);
 }
 
 bool tcp_connection::hold(std::size_t bytes) {
@@ -156,31 +173,81 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
 
 }  // namespace
 
-result<tcp_server_stats> run_tcp_server(const tcp_server_options& o, const connection_handler& on_connection,
-                                        const std::function<void(const std::string&)>& log) {
-  detail::tcp_server_state st{o, log, 0, 0, 0, false, 0, false, 0, {}};  // before the loop: see tcp_server_state
-  asio::io_context loop(1);
+namespace {
+
+// The acceptors to serve: o.listen_fds adopted, or one bound to o.host:o.port.
+result<std::vector<std::unique_ptr<tcp::acceptor>>> open_acceptors(asio::io_context& loop, const tcp_server_options& o,
+                                                                   const std::function<void(const std::string&)>& log) {
+  std::vector<std::unique_ptr<tcp::acceptor>> out;
   asio::error_code ec;
+  for (const int fd : o.listen_fds) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      return status::io_error("descriptor " + std::to_string(fd) + " is not a socket: " + std::strerror(errno));
+    auto a = std::make_unique<tcp::acceptor>(loop);
+    a->assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    if (ec) return status::io_error("cannot adopt listening socket " + std::to_string(fd) + ": " + ec.message());
+    out.push_back(std::move(a));
+  }
+  if (!o.listen_fds.empty()) return out;
   const auto address = asio::ip::make_address(o.host, ec);
   if (ec)  // asio says only "Invalid argument"
     return status::invalid_argument("bad listen address '" + o.host +
                                     "': not an IPv4 or IPv6 address (names are not resolved)");
-  tcp::acceptor acceptor(loop);
+  auto a = std::make_unique<tcp::acceptor>(loop);
   const tcp::endpoint ep(address, o.port);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  a->open(ep.protocol(), ec);
+  if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a->bind(ep, ec);
+  if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return status::io_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
-  log("listening on " + o.host + ":" + std::to_string(acceptor.local_endpoint().port()));
-  // The stop may come from any thread: the loop closes its own acceptor.
+  log("listening on " + o.host + ":" + std::to_string(a->local_endpoint().port()));
+  out.push_back(std::move(a));
+  return out;
+}
+
+// The stop with a grace period: accept nothing more, end the idle
+// connections, and stop the loop when the rest have ended or the time is up.
+core::task<void> drain(asio::io_context& loop, detail::tcp_server_state& st) {
+  st.draining = true;
+  for (tcp_connection* c : std::set<tcp_connection*>(st.idle)) {
+    asio::error_code ignored;
+    c->socket().cancel(ignored);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + st.o.grace;
+  while (st.live > 0 && std::chrono::steady_clock::now() < deadline) {
+    co_await core::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (st.live > 0) st.log("grace period over: closing " + std::to_string(st.live) + " connections");
+  loop.stop();
+}
+
+}  // namespace
+
+result<tcp_server_stats> run_tcp_server(const tcp_server_options& o, const connection_handler& on_connection,
+                                        const std::function<void(const std::string&)>& log) {
+  detail::tcp_server_state st{o, log,   0, 0,     0,  false,
+                              0, false, 0, false, {}, {}};  // before the loop: see tcp_server_state
+  asio::io_context loop(1);
+  auto acceptors = open_acceptors(loop, o, log);
+  if (!acceptors.ok()) return acceptors.error();
+  // The stop may come from any thread: the loop closes its own acceptors.
   const std::stop_callback on_stop(o.stop, [&] {
     asio::post(loop, [&] {
-      acceptor.close();
-      loop.stop();
+      for (auto& a : *acceptors) {
+        asio::error_code ignored;
+        a->close(ignored);
+      }
+      if (o.grace.count() > 0 && st.live > 0) {
+        asio::co_spawn(loop, drain(loop, st), asio::detached);
+      } else {
+        loop.stop();
+      }
     });
   });
-  asio::co_spawn(loop, accept_loop(acceptor, on_connection, st), asio::detached);
+  if (o.on_start) o.on_start(loop);
+  for (auto& a : *acceptors) asio::co_spawn(loop, accept_loop(*a, on_connection, st), asio::detached);
   loop.run();
   // Stopped with calls maybe still running on an executor: none may post to
   // the loop after it is gone.

@@ -40,7 +40,8 @@ class stop_signals {
   static stop_signals& install(std::initializer_list<int> claimed = {});
 
   /// Run `handler` on the waiter thread at each arrival of the claimed signal
-  /// `sig` (replacing the previous handler; an empty one ignores it).
+  /// `sig` (replacing the previous handler; an empty one ignores it). A
+  /// claimed signal that was ignored at start stays ignored (nohup).
   /// @throws std::invalid_argument when `sig` was not claimed at install.
   void on(int sig, std::function<void()> handler);
 

@@ -64,6 +64,8 @@ struct http_request {
   std::optional<std::uint64_t> content_length;  ///< as declared
   std::vector<http_header> headers;             ///< in order (trailers are not kept)
   std::string body;                             ///< decoded
+  std::string remote_address;                   ///< the client's IP address (set by the server, not parsed)
+  std::uint16_t remote_port = 0;                ///< the client's port (set by the server)
 
   /// The value of the first field named `lower_name`, or nullptr.
   [[nodiscard]] const std::string* header(std::string_view lower_name) const;

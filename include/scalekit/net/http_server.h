@@ -24,6 +24,9 @@
 //   idle_timeout is closed.
 // - Connections past max_connections get 503 and a close; requests whose
 //   bytes would take the connections' buffers past max_buffered_bytes get 503.
+// - A stop with a grace period drains: no new connections, idle keep-alive
+//   ones closed after a short last wait, requests under way answered with
+//   "Connection: close".
 //
 // The handler is a coroutine: it may await work on a core executor
 // (core::async_call), so the loop thread never renders or encodes. It gets
@@ -37,6 +40,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scalekit/core/async.h"
 #include "scalekit/core/status.h"
@@ -79,6 +83,14 @@ struct http_server_options {
   std::chrono::milliseconds linger{2000};
   /// Serve until a stop is requested here (a service's observer's stop token).
   std::stop_token stop;
+  /// At the stop: 0 closes open connections at once; otherwise accepting
+  /// stops, idle keep-alive connections close, requests under way are
+  /// answered (with "Connection: close") for at most this long.
+  std::chrono::milliseconds grace{0};
+  /// Sockets already listening to serve instead of host:port (tcp_server_options).
+  std::vector<int> listen_fds;
+  /// Called on the loop's thread before the first accept (tcp_server_options).
+  std::function<void(asio::io_context&)> on_start;
 };
 
 struct http_server_stats {

@@ -14,7 +14,10 @@
 //   when the budget has no room;
 // - when a handler returns with its socket open, the server shuts down the
 //   sending side, drains the input for at most `linger`, then closes: a client
-//   still sending reads the reply instead of a reset.
+//   still sending reads the reply instead of a reset;
+// - at the stop, with a `grace`, it stops accepting and lets connections end
+//   (tcp_connection::draining, set_idle) for at most that long; without one,
+//   open connections are closed at once.
 
 #include <asio/ip/tcp.hpp>
 #include <chrono>
@@ -23,6 +26,7 @@
 #include <functional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "scalekit/core/async.h"
 #include "scalekit/core/status.h"
@@ -56,6 +60,14 @@ class tcp_connection {
   /// gone, or one that does not read).
   void abort() noexcept;
 
+  /// The server is stopping with a grace period: finish what is under way,
+  /// start nothing new.
+  [[nodiscard]] bool draining() const noexcept;
+  /// Say whether the connection is between requests. When the drain starts,
+  /// the reads of idle connections are cancelled (operation_aborted), so
+  /// they end at once instead of at their idle timeout.
+  void set_idle(bool idle);
+
  private:
   asio::ip::tcp::socket socket_;
   detail::tcp_server_state& server_;
@@ -78,6 +90,15 @@ struct tcp_server_options {
   std::string refusal;
   /// Serve until a stop is requested here.
   std::stop_token stop;
+  /// At the stop: 0 closes open connections at once; otherwise accepting
+  /// stops and connections get this long to end on their own (draining).
+  std::chrono::milliseconds grace{0};
+  /// Sockets already listening (a supervising master's, systemd's) to serve
+  /// instead of binding host:port; adopted, and closed at the end.
+  std::vector<int> listen_fds;
+  /// Called on the loop's thread before the first accept: a service starts
+  /// its own coroutines (timers, heartbeats) on the loop here.
+  std::function<void(asio::io_context&)> on_start;
 };
 
 struct tcp_server_stats {
@@ -86,7 +107,7 @@ struct tcp_server_stats {
   std::uint64_t over_budget = 0;  ///< hold() calls refused for want of room
 };
 
-/// Serve o.host:o.port until o.stop is requested. `on_connection` runs once
+/// Serve o.host:o.port (or o.listen_fds) until o.stop is requested. `on_connection` runs once
 /// per accepted connection (the socket stays the server's: it closes it
 /// gracefully when the handler returns, unless the handler closed it); an
 /// exception it throws is logged and costs only that connection (closed at

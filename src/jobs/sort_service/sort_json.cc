@@ -83,4 +83,14 @@ void register_tasks() {
   });
 }
 
+result<std::string> sort_body(core::executor& ex, std::string body) {
+  std::vector<core::bytes> payloads;
+  payloads.push_back(std::move(body));
+  auto r = std::move(ex.map(sort_task, std::move(payloads)).front());
+  if (!r.ok()) return r.error();
+  // The task answers an error object for a bad body; a sorted array otherwise.
+  if (!r->empty() && r->front() == '{') return status::invalid_argument(std::move(r).value());
+  return std::move(r).value();
+}
+
 }  // namespace scalekit::jobs::sort_service

@@ -27,6 +27,11 @@ namespace scalekit::jobs::sort_service {
 /// program start, before core::run_worker_if_requested().
 void register_tasks();
 
+/// Sort one request body (a JSON array of 64-bit integers) on `ex`, as the
+/// server does: the sorted array as JSON, or invalid_argument naming what is
+/// wrong with the body (serve's POST /sort). Blocks until done.
+result<std::string> sort_body(core::executor& ex, std::string body);
+
 struct serve_options {
   std::string host = "127.0.0.1";
   /// 0: any free port (the "listening on HOST:PORT" message says which).

@@ -1,0 +1,71 @@
+#pragma once
+// scalekit serve: a pre-fork HTTP/1.1 server with a supervising master.
+//
+//   master (no Python) ── owns the listening sockets, the scoreboard and the
+//     │                    signals; spawns workers by exec, never by fork
+//     ├── worker 0 ── event loop (HTTP) ─┬─ native endpoints on an executor
+//     ├── worker 1                       └─ WSGI apps on --threads threads
+//     └── ...       each writes its slot of the scoreboard (shared memory):
+//                   heartbeat, requests running, counters
+//
+// The master watches the scoreboard: a worker that dies is replaced (cause:
+// crash), one whose loop stops beating is killed and replaced (heartbeat), one
+// that served --max-requests, outgrew --max-rss or outlived --max-lifetime is
+// recycled — one at a time, the replacement accepting before the old one stops.
+// Signals to the master: TERM/INT stop gracefully within --grace; QUIT stops
+// at once; HUP reloads (new workers, then the old ones leave); TTIN/TTOU add or
+// remove a worker.
+//
+// Thread safety: serve() runs the master in the calling thread; one call per process.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scalekit/core/job.h"
+#include "scalekit/core/status.h"
+
+namespace scalekit::serve {
+
+/// A WSGI application and where it is mounted.
+struct app_mount {
+  std::string spec;          ///< MODULE:CALLABLE
+  std::string prefix = "/";  ///< requests under it go to the app (SCRIPT_NAME)
+};
+
+struct options {
+  std::vector<std::string> listen{"127.0.0.1:8080"};  ///< HOST:PORT each (port 0: any free one, logged)
+  std::size_t workers = 0;                            ///< 0: one per core
+  std::size_t threads = 4;                            ///< per worker, for blocking application work
+  std::vector<app_mount> apps;
+  std::string chdir, pythonpath;
+  /// A request running longer is answered 504 and its worker replaced (0: no limit).
+  std::chrono::milliseconds timeout{30000};
+  /// How long a stopping worker may take to finish its requests.
+  std::chrono::milliseconds grace{30000};
+  std::uint64_t max_requests = 0;                    ///< recycle a worker after about this many (0: never)
+  std::uint64_t max_requests_jitter = 0;             ///< plus 0..jitter, so workers do not all recycle together
+  std::uint64_t max_rss_mb = 0;                      ///< recycle a worker above this resident size (0: never)
+  std::chrono::seconds max_lifetime{0};              ///< recycle a worker this old (0: never)
+  std::uint64_t max_body = std::uint64_t{16} << 20;  ///< larger request bodies: 413
+  std::size_t queue = 64;                            ///< requests a worker holds waiting for a thread; past that, 503
+  /// Native jobs' executor in each worker: "threads" (default), "serial" or "processes".
+  std::string executor = "threads";
+  std::size_t jobs = 0;  ///< its workers (0: one per core)
+  /// How to start a worker: this program's own command line (the worker
+  /// re-parses it); set by the command line.
+  std::vector<std::string> self_argv;
+};
+
+/// Run the master until a stop is requested (or QUIT): bind, spawn and
+/// supervise the workers, then stop them gracefully. Fails when it cannot
+/// listen (io_error) or the options are bad (invalid_argument). The report
+/// counts requests, workers started and restarts by cause.
+result<core::report> serve(const options& o, core::observer& obs);
+
+/// When this process was started as a worker by a master (the environment
+/// says so), run the worker and return its report; nullopt otherwise.
+std::optional<result<core::report>> run_worker_if_started(const options& o, core::observer& obs);
+
+}  // namespace scalekit::serve

@@ -1,0 +1,106 @@
+// scalekit serve: flags -> serve::options -> the master (or, in a process the
+// master started, a worker).
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "command.h"
+#include "runner.h"
+#include "scalekit/core/signals.h"
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
+#include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/serve/serve.h"
+
+namespace scalekit::cli {
+
+namespace {
+
+struct serve_flags {
+  serve::options o;
+  std::vector<std::string> wsgi, mounts;
+  double timeout_s = 30, grace_s = 30, max_lifetime_s = 0;
+};
+
+result<core::report> run(serve_flags& f, core::observer& obs) {
+  if (f.mounts.size() > f.wsgi.size()) throw usage_error("--mount without a --wsgi app before it");
+  for (std::size_t i = 0; i < f.wsgi.size(); ++i)
+    f.o.apps.push_back({f.wsgi[i], i < f.mounts.size() ? f.mounts[i] : "/"});
+  f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
+  f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
+  f.o.max_lifetime = std::chrono::seconds(static_cast<long>(f.max_lifetime_s));
+  f.o.self_argv = program_arguments();
+  if (auto worker = serve::run_worker_if_started(f.o, obs)) {
+    // A worker's report is the master's business: its summary would be noise.
+    globals().quiet = true;
+    return std::move(*worker);
+  }
+  // The master: Ctrl-C stops gracefully, a second one at once.
+  auto& signals = core::stop_signals::install();
+  signals.on(SIGINT, [&signals] {
+    if (signals.token().stop_requested()) {
+      ::kill(::getpid(), SIGQUIT);
+    } else {
+      signals.request_stop(SIGINT);
+    }
+  });
+  return serve::serve(f.o, obs);
+}
+
+void add_command(CLI::App& command) {
+  auto f = std::make_shared<serve_flags>();
+  auto* cmd = &command;
+  f->o.listen.clear();
+  cmd->add_option("--listen", f->o.listen, "HOST:PORT to listen on (repeatable; port 0: any free one)")
+      ->default_str("127.0.0.1:8080");
+  cmd->add_option("-w,--workers", f->o.workers, "worker processes (default: one per core)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+  cmd->add_option("--threads", f->o.threads, "threads per worker for blocking application work")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->capture_default_str();
+  cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable)");
+  cmd->add_option("--mount", f->mounts, "the URL prefix of the --wsgi app before it (default /)");
+  cmd->add_option("--chdir", f->o.chdir, "the applications' working directory");
+  cmd->add_option("--pythonpath", f->o.pythonpath, "a directory to import the applications from");
+  cmd->add_option("--timeout", f->timeout_s,
+                  "seconds a request may run: then 504, and its worker is replaced (0: no limit)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--grace", f->grace_s, "seconds stopping workers get to finish their requests")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--max-requests", f->o.max_requests, "recycle a worker after this many requests (0: never)");
+  cmd->add_option("--max-requests-jitter", f->o.max_requests_jitter,
+                  "plus up to this many, so they do not recycle together");
+  cmd->add_option("--max-rss", f->o.max_rss_mb, "recycle a worker above this many MiB resident (0: never)");
+  cmd->add_option("--max-lifetime", f->max_lifetime_s, "recycle a worker after this many seconds (0: never)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
+  cmd->add_option("--queue", f->o.queue, "requests a worker holds for its threads; past that, 503")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--executor", f->o.executor,
+                  "where a worker runs scalekit's jobs: serial, threads, processes or openmp")
+      ->check(CLI::IsMember({"serial", "threads", "processes", "openmp"}))
+      ->capture_default_str();
+  cmd->add_option("-j,--jobs", f->o.jobs, "the jobs executor's workers, in each worker (default: one per core)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  cmd->callback([f] {
+    if (f->o.listen.empty()) f->o.listen.push_back("127.0.0.1:8080");
+    run_job("serve", [f](core::observer& obs) { return run(*f, obs); });
+  });
+}
+
+void register_tasks() {
+  jobs::mandelbrot::register_tasks();  // tiles render on the jobs executor, worker processes included
+  jobs::primes::register_tasks();
+  jobs::sort_service::register_tasks();
+}
+
+const command_registration registered{{"serve", add_command, register_tasks}};
+
+}  // namespace
+
+}  // namespace scalekit::cli

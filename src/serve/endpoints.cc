@@ -1,0 +1,290 @@
+// serve's native endpoints: health, status and metrics from the scoreboard;
+// scalekit's jobs as a service.
+
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
+#include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/sort_service/sort_service.h"
+#include "worker_detail.h"
+
+namespace scalekit::serve {
+
+namespace {
+
+namespace mb = jobs::mandelbrot;
+
+constexpr const char* text_type = "text/plain; charset=utf-8";
+constexpr const char* json_type = "application/json";
+constexpr std::uint64_t max_tile_pixels = std::uint64_t{4096} * 4096;
+
+net::http_response reply(int status, std::string body, const char* type = text_type) {
+  net::http_response r;
+  r.status = status;
+  r.content_type = type;
+  r.body = std::move(body);
+  return r;
+}
+
+// The value of `key` in a query string ("w=256&n=1000"), undecoded; nullopt when absent.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+  return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
+  mb::params p;  // the defaults draw exactly `scalekit mandelbrot`'s image
+  const struct {
+    const char* key;
+    std::uint32_t* value;
+  } sizes[] = {{"w", &p.width}, {"h", &p.height}, {"n", &p.max_iterations}};
+  for (const auto& s : sizes) {
+    if (auto v = query_value(query, s.key); v && !parse_number(*v, *s.value))
+      return reply(400, std::string(s.key) + ": not a whole number\n");
+  }
+  const struct {
+    const char* key;
+    double* value;
+  } region[] = {{"x0", &p.x0}, {"y0", &p.y0}, {"x1", &p.x1}, {"y1", &p.y1}};
+  for (const auto& r : region) {
+    if (auto v = query_value(query, r.key); v && !parse_number(*v, *r.value))
+      return reply(400, std::string(r.key) + ": not a number\n");
+  }
+  if (std::uint64_t{p.width} * p.height > max_tile_pixels)
+    return reply(413, "a tile has at most " + std::to_string(max_tile_pixels) + " pixels\n");
+  if (auto s = mb::validate(p); !s.ok()) return reply(400, s.message() + "\n");
+  auto img = mb::render(p, ex);
+  if (!img.ok()) return reply(500, img.error().message() + "\n");
+  auto png = mb::encode_png(*img);
+  if (!png.ok()) return reply(500, png.error().message() + "\n");
+  return reply(200, std::move(png).value(), "image/png");
+}
+
+net::http_response primes_answer(std::string_view query) {
+  const auto v = query_value(query, "n");
+  std::uint64_t n = 0;
+  if (!v || !parse_number(*v, n)) return reply(400, "n: a whole number from 0 to 18446744073709551615\n");
+  const bool prime = jobs::primes::is_prime_fast(n);
+  std::string body = "{\"n\": " + std::to_string(n) + ", \"prime\": " + (prime ? "true" : "false") + ", \"factors\": [";
+  const auto factors = jobs::primes::factor_fast(n);
+  for (std::size_t i = 0; i < factors.size(); ++i) body += (i ? ", " : "") + std::to_string(factors[i]);
+  body += "]}\n";
+  return reply(200, std::move(body), json_type);
+}
+
+// POST /sort: a JSON array of integers in, sorted out (the sort service's job over HTTP).
+net::http_response sort_answer(std::string_view method, std::string_view body, core::executor& ex) {
+  if (method != "POST") {
+    auto r = reply(405, "POST a JSON array of integers to /sort\n");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
+  }
+  auto sorted = jobs::sort_service::sort_body(ex, std::string(body));
+  if (!sorted.ok())
+    return reply(sorted.error().code() == status_code::invalid_argument ? 400 : 500, sorted.error().message() + "\n",
+                 json_type);
+  return reply(200, std::move(sorted).value() + "\n", json_type);
+}
+
+// A request that waits, as an application waiting on a database or another
+// service would: holds an application thread, not the CPU.
+net::http_response sleep_answer(std::string_view query) {
+  constexpr std::uint64_t max_ms = 600'000;
+  const auto v = query_value(query, "ms");
+  std::uint64_t ms = 0;
+  if (!v || !parse_number(*v, ms) || ms > max_ms)
+    return reply(400, "ms: a whole number of milliseconds up to " + std::to_string(max_ms) + "\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return reply(200, "slept " + std::to_string(ms) + " ms\n");
+}
+
+}  // namespace
+
+status native_endpoints::start() {
+  core::executor_options eo;
+  eo.jobs = o_.jobs;
+  const auto kind = core::parse_executor_kind(o_.executor);
+  if (!kind || *kind == core::executor_kind::distributed)
+    return status::invalid_argument("--executor: serial, threads, processes or openmp, not '" + o_.executor + "'");
+  try {
+    jobs_ = core::make_executor(*kind, eo);
+  } catch (const std::exception& e) {
+    return status::invalid_argument(e.what());
+  }
+  return {};
+}
+
+void native_endpoints::stop() {
+  if (jobs_) jobs_->close();
+}
+
+std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
+  if (path == "/healthz") return reply(200, "ok\n");
+  if (path == "/status") return reply(200, status_json(board_), json_type);
+  if (path == "/metrics") return reply(200, metrics_text(board_), "text/plain; version=0.0.4; charset=utf-8");
+  return std::nullopt;
+}
+
+net::http_response native_endpoints::answer(std::string_view method, std::string_view path, std::string_view query,
+                                            std::string_view body) {
+  try {
+    if (path == "/mandelbrot.png") return mandelbrot_tile(query, *jobs_);
+    if (path == "/primes") return primes_answer(query);
+    if (path == "/sleep") return sleep_answer(query);
+    if (path == "/sort") return sort_answer(method, body, *jobs_);
+  } catch (const std::exception& e) {
+    return reply(500, std::string(e.what()) + "\n");
+  }
+  return reply(404, "no such page: " + std::string(path) + "\n");
+}
+
+std::string status_json(const scoreboard& board) {
+  const std::int64_t now = monotonic_ns();
+  const auto& h = board.header();
+  std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
+                    ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
+                    ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) + ", \"restarts\": {";
+  for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
+    out += std::string(c ? ", " : "") + "\"" + std::string(to_string(static_cast<restart_cause>(c))) +
+           "\": " + std::to_string(h.restarts[c].load());
+  out += "}, \"workers\": [";
+  bool first = true;
+  for (std::uint32_t i = 0; i < board.capacity(); ++i) {
+    const worker_slot& s = board.slot(i);
+    const auto state = static_cast<worker_state>(s.state.load());
+    if (state == worker_state::empty) continue;
+    out += std::string(first ? "" : ", ") + "{\"slot\": " + std::to_string(i) +
+           ", \"pid\": " + std::to_string(s.pid.load()) + ", \"state\": \"" + std::string(to_string(state)) +
+           "\", \"generation\": " + std::to_string(s.generation.load()) +
+           ", \"age_s\": " + std::to_string((now - s.started_ns.load()) / 1'000'000'000) +
+           ", \"heartbeat_age_ms\": " + std::to_string((now - s.heartbeat_ns.load()) / 1'000'000) +
+           ", \"requests\": " + std::to_string(s.requests.load()) +
+           ", \"in_flight\": " + std::to_string(s.in_flight.load()) +
+           ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
+           ", \"timeouts\": " + std::to_string(s.timeouts.load()) + ", \"running\": [";
+    first = false;
+    bool first_request = true;
+    for (int r = 0; r < worker_slot::max_requests_shown; ++r) {
+      std::uint64_t id = 0;
+      std::int64_t start = 0;
+      std::string method, path;
+      if (!s.read_request(r, id, start, method, path)) continue;
+      out += std::string(first_request ? "" : ", ") + "{\"id\": " + std::to_string(id) + ", \"method\": \"" +
+             json_escape(method) + "\", \"path\": \"" + json_escape(path) +
+             "\", \"elapsed_ms\": " + std::to_string((now - start) / 1'000'000) + "}";
+      first_request = false;
+    }
+    out += "]}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::string metrics_text(const scoreboard& board) {
+  std::string out;
+  const auto metric = [&](const std::string& name, const std::string& type, const std::string& help) {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  const std::int64_t now = monotonic_ns();
+  struct row {
+    std::uint32_t slot;
+    const worker_slot* s;
+  };
+  std::vector<row> live;
+  for (std::uint32_t i = 0; i < board.capacity(); ++i)
+    if (board.slot(i).state.load() != static_cast<std::uint32_t>(worker_state::empty))
+      live.push_back({i, &board.slot(i)});
+  const auto label = [](const row& r) { return "worker=\"" + std::to_string(r.slot) + "\""; };
+
+  metric("scalekit_serve_requests_total", "counter", "Responses sent, by worker and status class.");
+  for (const row& r : live)
+    for (int c = 1; c <= 5; ++c)
+      out += "scalekit_serve_requests_total{" + label(r) + ",code=\"" + std::to_string(c) + "xx\"} " +
+             std::to_string(r.s->status_class[c].load()) + "\n";
+  metric("scalekit_serve_in_flight", "gauge", "Requests read and not yet answered.");
+  for (const row& r : live)
+    out += "scalekit_serve_in_flight{" + label(r) + "} " + std::to_string(r.s->in_flight.load()) + "\n";
+  metric("scalekit_serve_queued", "gauge", "Requests waiting for an application thread.");
+  for (const row& r : live)
+    out += "scalekit_serve_queued{" + label(r) + "} " + std::to_string(r.s->queued.load()) + "\n";
+  metric("scalekit_serve_shed_total", "counter", "Requests refused with 503 because the worker's queue was full.");
+  for (const row& r : live)
+    out += "scalekit_serve_shed_total{" + label(r) + "} " + std::to_string(r.s->shed.load()) + "\n";
+  metric("scalekit_serve_timeouts_total", "counter", "Requests answered 504 after --timeout.");
+  for (const row& r : live)
+    out += "scalekit_serve_timeouts_total{" + label(r) + "} " + std::to_string(r.s->timeouts.load()) + "\n";
+  metric("scalekit_serve_heartbeat_age_seconds", "gauge", "Time since the worker's event loop last beat.");
+  for (const row& r : live) {
+    char v[32];
+    std::snprintf(v, sizeof v, "%.3f", static_cast<double>(now - r.s->heartbeat_ns.load()) / 1e9);
+    out += "scalekit_serve_heartbeat_age_seconds{" + label(r) + "} " + v + "\n";
+  }
+  metric("scalekit_serve_request_duration_seconds", "histogram", "Time from a whole request to its answer.");
+  for (const row& r : live) {
+    std::uint64_t cumulative = 0;
+    for (int b = 0; b < latency_buckets; ++b) {
+      cumulative += r.s->latency[b].load();
+      if (b == latency_buckets - 1) break;
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", std::ldexp(1.0, b) / 1e6);
+      out += "scalekit_serve_request_duration_seconds_bucket{" + label(r) + ",le=\"" + le + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += "scalekit_serve_request_duration_seconds_bucket{" + label(r) + ",le=\"+Inf\"} " +
+           std::to_string(cumulative) + "\n";
+    char sum[32];
+    std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(r.s->latency_sum_us.load()) / 1e6);
+    out += "scalekit_serve_request_duration_seconds_sum{" + label(r) + "} " + sum + "\n";
+    out += "scalekit_serve_request_duration_seconds_count{" + label(r) + "} " + std::to_string(cumulative) + "\n";
+  }
+  metric("scalekit_serve_worker_restarts_total", "counter", "Workers the master replaced, by cause.");
+  for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
+    out += "scalekit_serve_worker_restarts_total{cause=\"" + std::string(to_string(static_cast<restart_cause>(c))) +
+           "\"} " + std::to_string(board.header().restarts[c].load()) + "\n";
+  metric("scalekit_serve_workers", "gauge", "Worker processes by state.");
+  for (auto st : {worker_state::starting, worker_state::ready, worker_state::stopping}) {
+    std::size_t n = 0;
+    for (const row& r : live) n += r.s->state.load() == static_cast<std::uint32_t>(st);
+    out += "scalekit_serve_workers{state=\"" + std::string(to_string(st)) + "\"} " + std::to_string(n) + "\n";
+  }
+  return out;
+}
+
+}  // namespace scalekit::serve

@@ -1,0 +1,105 @@
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "serve_detail.h"
+
+namespace scalekit::serve {
+
+namespace {
+
+// Above the descriptors a worker gets (3, 4, ...), so that dup2 into them
+// never overwrites a source still to be copied.
+constexpr int high_fd = 64;
+
+int move_high(int fd) {
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, high_fd);
+  ::close(fd);
+  return moved;
+}
+
+int backlog() {
+  int somaxconn = 4096;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
+  return std::min(1024, somaxconn);
+}
+
+std::string name_of(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+  ::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, port, sizeof port,
+                NI_NUMERICHOST | NI_NUMERICSERV);
+  return addr.ss_family == AF_INET6 ? "[" + std::string(host) + "]:" + port : std::string(host) + ":" + port;
+}
+
+}  // namespace
+
+result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs) {
+  std::vector<bound_socket> out;
+  // systemd socket activation: the sockets are ours when LISTEN_PID names us.
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid != nullptr && fds != nullptr && std::atol(pid) == ::getpid()) {
+    const int n = std::atoi(fds);
+    for (int i = 0; i < n; ++i) {
+      const int fd = move_high(3 + i);
+      if (fd < 0) return status::io_error("cannot take socket " + std::to_string(3 + i) + " from systemd");
+      out.push_back({fd, name_of(fd)});
+    }
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    if (!out.empty()) return out;
+  }
+  const auto fail = [&](status s) {
+    for (auto& b : out) ::close(b.fd);
+    return s;
+  };
+  for (const std::string& spec : specs) {
+    const auto colon = spec.rfind(':');
+    if (colon == std::string::npos || colon + 1 == spec.size())
+      return fail(status::invalid_argument("'" + spec + "': expected HOST:PORT"));
+    std::string host = spec.substr(0, colon);
+    const std::string port = spec.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    unsigned number = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (ec != std::errc() || end != port.data() + port.size() || number > 65535)
+      return fail(status::invalid_argument("'" + spec + "': the port must be a number from 0 to 65535"));
+    addrinfo hints{}, *found = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0)
+      return fail(status::invalid_argument("'" + spec + "': " + ::gai_strerror(rc)));
+    const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    int err = 0;
+    if (fd < 0) {
+      err = errno;
+    } else if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+               ::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, backlog()) != 0) {
+      err = errno;
+      ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    if (err != 0) return fail(status::io_error("cannot listen on " + spec + ": " + std::strerror(err)));
+    const int high = move_high(fd);
+    out.push_back({high, name_of(high)});
+  }
+  return out;
+}
+
+}  // namespace scalekit::serve

@@ -1,0 +1,245 @@
+// serve's worker: net's HTTP server on the listening sockets the master
+// passed, the native endpoints, blocking work on application threads, its
+// slot of the scoreboard; on SIGTERM it stops accepting, finishes what it
+// holds and leaves.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "scalekit/core/async.h"
+#include "scalekit/core/executor.h"
+#include "scalekit/core/signals.h"
+#include "scalekit/core/thread_pool.h"
+#include "scalekit/net/http.h"
+#include "scalekit/net/http_server.h"
+#include "scalekit/serve/scoreboard.h"
+#include "scalekit/serve/serve.h"
+#include "serve_detail.h"
+#include "worker_detail.h"
+
+namespace scalekit::serve {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct worker_identity {
+  std::uint32_t slot = 0;
+  std::uint64_t generation = 0;
+  int sockets = 0;
+  int master = 0;
+};
+
+std::optional<worker_identity> identity_from_environment() {
+  const char* v = std::getenv(worker_env_name);
+  if (v == nullptr) return std::nullopt;
+  worker_identity id;
+  if (std::sscanf(v, "%u:%lu:%d:%d", &id.slot, &id.generation, &id.sockets, &id.master) != 4) return std::nullopt;
+  return id;
+}
+
+// A request's record in the scoreboard, ended by whoever holds it last: the
+// loop once the answer is sent, or the application thread still running a
+// request answered 504, so that the master sees it stuck and replaces the worker.
+struct request_record {
+  request_record(worker_slot& s, int r) : slot(s), record(r) {}
+  ~request_record() { slot.end_request(record); }
+  request_record(const request_record&) = delete;
+  request_record& operator=(const request_record&) = delete;
+  worker_slot& slot;
+  int record;
+};
+
+class worker {
+ public:
+  worker(const options& o, core::observer& obs, scoreboard board, worker_identity id)
+      : o_(o),
+        obs_(obs),
+        board_(std::move(board)),
+        id_(id),
+        slot_(board_.slot(id.slot)),
+        app_threads_(o.threads),
+        endpoints_(board_, o) {}
+
+  result<core::report> run();
+
+ private:
+  core::task<net::http_response> handle(const net::http_request& req);
+  core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
+                                        std::shared_ptr<request_record> record);
+  std::function<net::http_response()> on_thread(std::optional<std::size_t> app, const net::http_request& req,
+                                                std::string path, std::string query,
+                                                std::shared_ptr<request_record> record);
+  core::task<void> heartbeat();
+
+  const options& o_;
+  core::observer& obs_;
+  scoreboard board_;
+  worker_identity id_;
+  worker_slot& slot_;
+  core::thread_pool app_threads_;
+  native_endpoints endpoints_;
+  std::unique_ptr<wsgi_apps> apps_;        // --wsgi: started in run(), before the first request
+  std::uint64_t next_id_ = 1;              // the loop's thread only
+  std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
+};
+
+net::http_response plain(int status, std::string body) {
+  net::http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  if (status == 503) r.headers.push_back({"Retry-After", "1"});
+  return r;
+}
+
+// One request: recorded in the scoreboard while it runs, shed when the
+// application threads are too far behind, cut off with 504 at --timeout.
+core::task<net::http_response> worker::handle(const net::http_request& req) {
+  const std::string_view target = req.target;
+  const auto q = target.find('?');
+  std::string path(target.substr(0, q));
+  std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  const std::uint64_t id = (std::uint64_t{id_.slot} << 48) | next_id_++;
+  const std::int64_t t0 = monotonic_ns();
+  auto record = std::make_shared<request_record>(slot_, slot_.begin_request(id, req.method, path));
+  slot_.in_flight.fetch_add(1);
+  net::http_response resp;
+  if (waiting_.load() >= o_.queue) {
+    // Graceful degradation: a full queue answers at once instead of piling up.
+    slot_.shed.fetch_add(1);
+    resp = plain(503, "overloaded: try again in a moment\n");
+  } else if (o_.timeout.count() > 0) {
+    using core::operator||;
+    asio::steady_timer timer(co_await asio::this_coro::executor, o_.timeout);
+    auto outcome = co_await (answer(req, path, query, record) || timer.async_wait(asio::use_awaitable));
+    if (outcome.index() == 0) {
+      resp = std::move(std::get<0>(outcome));
+    } else {
+      slot_.timeouts.fetch_add(1);
+      resp = plain(504, "the request took longer than the server's timeout\n");
+      obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
+    }
+  } else {
+    resp = co_await answer(req, path, query, record);
+  }
+  slot_.in_flight.fetch_sub(1);
+  slot_.count_response(resp.status, monotonic_ns() - t0, resp.body.size());
+  co_return resp;
+}
+
+core::task<net::http_response> worker::answer(const net::http_request& req, std::string path, std::string query,
+                                              std::shared_ptr<request_record> record) {
+  // The server's own pages first; then the WSGI app mounted over the path; then scalekit's jobs.
+  const bool reading = req.method == "GET" || req.method == "HEAD";
+  if (reading) {
+    if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
+  }
+  const std::optional<std::size_t> app = apps_ ? apps_->find(path) : std::nullopt;
+  if (!app && !reading && !(req.method == "POST" && path == "/sort")) {
+    auto r = plain(405, "only GET and HEAD here\n");
+    r.headers.push_back({"Allow", "GET, HEAD"});
+    co_return r;
+  }
+  // The rest on an application thread, so the loop never computes and a slow
+  // request never holds another one up.
+  waiting_.fetch_add(1);
+  slot_.queued.fetch_add(1);
+  auto r = co_await offload<net::http_response>(app_threads_, on_thread(app, req, std::move(path), std::move(query),
+                                                                        std::move(record)));
+  if (!r) co_return plain(500, "the request failed\n");
+  co_return std::move(*r);
+}
+
+// Made outside the coroutine: GCC 12 double-destroys the init-captures of a
+// lambda made inside one from the coroutine's own parameters.
+std::function<net::http_response()> worker::on_thread(std::optional<std::size_t> app, const net::http_request& req,
+                                                      std::string path, std::string query,
+                                                      std::shared_ptr<request_record> record) {
+  // The request is copied: a thread past --timeout outlives it.
+  return [this, app, r = std::make_shared<const net::http_request>(req), p = std::move(path), q = std::move(query),
+          record = std::move(record)] {
+    waiting_.fetch_sub(1);
+    slot_.queued.fetch_sub(1);
+    if (app) return apps_->call(*app, *r, p, q);
+    return endpoints_.answer(r->method, p, q, r->body);
+  };
+}
+
+core::task<void> worker::heartbeat() {
+  for (;;) {
+    slot_.heartbeat_ns.store(monotonic_ns());
+    co_await core::sleep_for(100ms);
+  }
+}
+
+result<core::report> worker::run() {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto s = endpoints_.start(); !s.ok()) return s;
+  if (!o_.apps.empty()) {
+    auto apps = wsgi_apps::start(o_, obs_);
+    if (!apps.ok()) return apps.error();
+    apps_ = std::move(apps).value();
+  }
+  net::http_server_options h;
+  for (int i = 0; i < id_.sockets; ++i) h.listen_fds.push_back(3 + i);
+  h.limits.max_body = o_.max_body;
+  // The master's SIGTERM drains; the master kills what is left after --grace.
+  h.stop = obs_.stop_token();
+  h.grace = o_.grace;
+  h.on_start = [this](asio::io_context& loop) {
+    asio::co_spawn(loop, heartbeat(), asio::detached);
+    slot_.heartbeat_ns.store(monotonic_ns());
+    slot_.state.store(static_cast<std::uint32_t>(worker_state::ready));
+  };
+  const std::stop_callback stopping(obs_.stop_token(),
+                                    [this] { slot_.state.store(static_cast<std::uint32_t>(worker_state::stopping)); });
+  auto served = net::serve_http(
+      h, [this](const net::http_request& req) { return handle(req); },
+      [this](const std::string& line) { obs_.message(line); });
+  app_threads_.close();
+  endpoints_.stop();
+  if (!served.ok()) return served.error();
+  core::report r("serve worker");
+  r.elapsed = std::chrono::steady_clock::now() - t0;
+  r.items = static_cast<double>(slot_.requests.load());
+  r.unit = "requests";
+  return r;
+}
+
+}  // namespace
+
+std::optional<result<core::report>> run_worker_if_started(const options& o, core::observer& obs) {
+  const auto id = identity_from_environment();
+  if (!id) return std::nullopt;
+  ::unsetenv(worker_env_name);  // not for the processes this one starts
+  // The terminal's Ctrl-C reaches the whole process group: the master decides.
+  auto& signals = core::stop_signals::install();
+  signals.on(SIGINT, {});
+  signals.on(SIGHUP, {});
+  signals.on(SIGTTIN, {});
+  signals.on(SIGTTOU, {});
+  signals.on(SIGUSR2, {});
+  signals.on(SIGQUIT, [] { core::die_of_signal(SIGQUIT); });
+  signals.on(SIGUSR1, [] { dump_application_tracebacks(); });
+  auto board = scoreboard::attach(3 + id->sockets);
+  if (!board.ok()) return result<core::report>(board.error());
+  worker w(o, obs, std::move(board).value(), *id);
+  return w.run();
+}
+
+}  // namespace scalekit::serve

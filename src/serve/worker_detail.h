@@ -1,0 +1,123 @@
+#pragma once
+// Inside a serve worker: handing blocking work to threads from the event loop,
+// and the native endpoints.
+
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "scalekit/core/async.h"
+#include "scalekit/core/executor.h"
+#include "scalekit/core/thread_pool.h"
+#include "scalekit/net/http.h"
+#include "scalekit/serve/scoreboard.h"
+#include "scalekit/serve/serve.h"
+
+namespace scalekit::serve {
+
+/// Run `fn` on one of `pool`'s threads and resume the calling task on its loop
+/// with the result; nullopt when fn threw, or when the task was cancelled (a
+/// timeout raced it with `||`): then the task resumes at once, and the result
+/// of a function still running is dropped when it ends. The loop counts the
+/// call (core::wait_for_calls) until the function has returned.
+template <typename T, typename F>
+core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
+  auto loop = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::optional<T>)>(
+      [&pool, loop](auto handler, F f) {
+        using handler_t = decltype(handler);
+        // The handler is taken once: by the result, or by a cancellation, whichever comes first.
+        struct shared {
+          std::mutex mutex;
+          std::optional<handler_t> h;
+          std::optional<handler_t> take() {
+            std::scoped_lock lock(mutex);
+            auto out = std::move(h);
+            h.reset();
+            return out;
+          }
+        };
+        auto st = std::make_shared<shared>();
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        st->h.emplace(std::move(handler));
+        if (slot.is_connected()) {
+          slot.assign([st, loop](asio::cancellation_type) {
+            if (auto h = st->take())
+              asio::post(loop, [h = std::move(*h)]() mutable { std::move(h)(std::optional<T>()); });
+          });
+        }
+        auto& calls = asio::use_service<core::detail::outstanding_calls>(asio::query(loop, asio::execution::context));
+        calls.begin();
+        pool.detach([st, loop, &calls, f = std::move(f)]() mutable {
+          std::optional<T> r;
+          try {
+            r.emplace(f());
+          } catch (...) {
+          }
+          if (auto h = st->take())
+            asio::post(loop, [h = std::move(*h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+          calls.end();
+        });
+      },
+      asio::use_awaitable, std::move(fn));
+}
+
+namespace wsgi {
+class host;
+}
+
+/// The WSGI applications of a worker (--wsgi): CPython started in the worker,
+/// each request called on an application thread (wsgi_apps.cc). Thread-safe.
+class wsgi_apps {
+ public:
+  /// Starts the interpreter and imports every app: invalid_argument naming
+  /// the app that cannot be loaded. Messages (app errors, tracebacks) go to `obs`.
+  static result<std::unique_ptr<wsgi_apps>> start(const options& o, core::observer& obs);
+  ~wsgi_apps();
+  /// The app whose mount is the longest prefix of `path`.
+  [[nodiscard]] std::optional<std::size_t> find(std::string_view path) const;
+  /// Run the app on this thread and return its whole response (500 when it failed).
+  net::http_response call(std::size_t app, const net::http_request& req, std::string_view path, std::string_view query);
+
+ private:
+  wsgi_apps();
+  std::unique_ptr<wsgi::host> host_;
+  std::string server_name_;
+  std::uint16_t server_port_ = 0;
+};
+
+/// The print of the Python tracebacks of every application thread, to stderr
+/// (a request overran --timeout). Nothing without WSGI apps. Async-signal-safe
+/// it is not: call it from a thread (the signal waiter).
+void dump_application_tracebacks();
+
+/// scalekit's own endpoints. Thread-safe after start().
+class native_endpoints {
+ public:
+  native_endpoints(const scoreboard& board, const options& o) : board_(board), o_(o) {}
+  /// Makes the jobs' executor.
+  status start();
+  void stop();
+  /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
+  std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
+  /// Any other request, on an application thread: /mandelbrot.png, /primes,
+  /// /sleep, POST /sort, or 404.
+  net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
+                            std::string_view body);
+
+ private:
+  const scoreboard& board_;
+  const options& o_;
+  std::unique_ptr<core::executor> jobs_;
+};
+
+/// The scoreboard as JSON (/status) and as Prometheus text (/metrics).
+std::string status_json(const scoreboard& board);
+std::string metrics_text(const scoreboard& board);
+
+}  // namespace scalekit::serve

@@ -1,0 +1,113 @@
+// The WSGI applications of a serve worker: the host started in the worker,
+// requests translated to and from the host's types, Python's tracebacks on
+// the master's demand.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "scalekit/serve/wsgi.h"
+#include "worker_detail.h"
+
+namespace scalekit::serve {
+
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == y; });
+}
+
+// "a:b:c" split at ':' (a pythonpath), empty parts dropped.
+std::vector<std::string> split_path(const std::string& s) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start <= s.size();) {
+    const auto end = std::min(s.find(':', start), s.size());
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+wsgi_apps::wsgi_apps() = default;
+wsgi_apps::~wsgi_apps() = default;
+
+result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::observer& obs) {
+  wsgi::host_options h;
+  for (const auto& a : o.apps) h.apps.push_back({a.spec, a.prefix});
+  h.chdir = o.chdir;
+  h.pythonpath = split_path(o.pythonpath);
+  h.threads = o.threads;
+  h.multiprocess = o.workers != 1;
+  h.log = [&obs](std::string_view line, std::string_view traceback) {
+    std::string text(line);
+    if (!traceback.empty()) text += "\n" + std::string(traceback.substr(0, traceback.find_last_not_of('\n') + 1));
+    obs.message(text);
+  };
+  auto host = wsgi::host::start(std::move(h));
+  if (!host.ok()) return host.error();
+  std::unique_ptr<wsgi_apps> apps(new wsgi_apps);
+  apps->host_ = std::move(host).value();
+  // SERVER_NAME and SERVER_PORT: the first address served.
+  const std::string& first = o.listen.empty() ? std::string("127.0.0.1:8080") : o.listen.front();
+  const auto colon = first.rfind(':');
+  apps->server_name_ = first.substr(0, colon);
+  apps->server_port_ = static_cast<std::uint16_t>(std::atoi(first.c_str() + colon + 1));
+  return apps;
+}
+
+std::optional<std::size_t> wsgi_apps::find(std::string_view path) const { return host_->find_app(path); }
+
+net::http_response wsgi_apps::call(std::size_t app, const net::http_request& req, std::string_view path,
+                                   std::string_view query) {
+  std::vector<wsgi::header_field> headers;
+  headers.reserve(req.headers.size());
+  for (const auto& h : req.headers) headers.push_back({h.name, h.value});
+  wsgi::request r;
+  r.method = req.method;
+  r.target = req.target;
+  r.path = path;
+  r.query = query;
+  r.version = req.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  r.headers = headers;
+  r.body = req.body;
+  if (!req.remote_address.empty()) r.remote_addr = req.remote_address;
+  r.remote_port = req.remote_port;
+  r.server_name = server_name_;
+  r.server_port = server_port_;
+  wsgi::buffered_response b = host_->call(app, r);
+
+  net::http_response out;
+  if (b.status_code == 0 || b.result.what == wsgi::outcome::cut) {
+    // Failed after its head, or nothing at all: never send a part as a whole.
+    out.status = 500;
+    out.body = "the application failed\n";
+    return out;
+  }
+  out.status = b.status_code;
+  out.content_type.clear();
+  for (auto& [name, value] : b.headers) {
+    // The framing is the server's to write; the host has checked the rest.
+    if (same_name(name, "content-length") || same_name(name, "transfer-encoding") || same_name(name, "connection"))
+      continue;
+    if (same_name(name, "content-type")) {
+      out.content_type = std::move(value);
+      continue;
+    }
+    out.headers.push_back({std::move(name), std::move(value)});
+  }
+  out.body = std::move(b.body);
+  return out;
+}
+
+void dump_application_tracebacks() {
+  // Without an interpreter (no --wsgi) there is nothing to dump: the status says so, and is dropped.
+  (void)wsgi::dump_tracebacks(STDERR_FILENO);
+}
+
+}  // namespace scalekit::serve
