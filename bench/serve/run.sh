@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: serve
-# about: serve's native endpoints beside nginx (a static file), serve --wsgi beside gunicorn (a WSGI hello), wrk at 64 connections
+# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello); wrk, 64 connections
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
@@ -10,7 +10,8 @@ echo "## server CPU per request from /proc (clients on the same 2 cores)"
 mkdir -p "$out/www"
 chmod o+rx "$out" "$out/www"  # nginx's workers run as another user
 printf 'ok\n' > "$out/www/healthz"
-declare -A port=([nginx]=$(bench_free_port) [gsync]=$(bench_free_port) [gthread]=$(bench_free_port))
+declare -A port=([nginx]=$(bench_free_port) [gsync]=$(bench_free_port) [gthread]=$(bench_free_port)
+  [uwsgi]=$(bench_free_port) [waitress]=$(bench_free_port))
 cat > "$out/nginx.conf" <<CONF
 worker_processes 2;
 pid $out/nginx.pid;
@@ -27,17 +28,25 @@ bench_start nginx nginx -c "$out/nginx.conf" -g 'daemon off;'
 bench_start gsync gunicorn --chdir "$root/bench/serve" -w 2 -b "127.0.0.1:${port[gsync]}" --log-level warning hello:app
 bench_start gthread gunicorn --chdir "$root/bench/serve" -w 2 --threads 4 -k gthread \
   -b "127.0.0.1:${port[gthread]}" --log-level warning hello:app
+# uWSGI as its users run it for speed: its own HTTP parser on the socket (--http11-socket: with
+# keep-alive), 2
+# processes with 4 threads; waitress: one process, 8 threads (it has no workers of its own).
+bench_start uwsgi uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgi]}" --processes 2 --threads 4 \
+  --chdir "$root/bench/serve" --wsgi-file hello.py --callable app --disable-logging --master
+bench_start waitress env PYTHONPATH="$root/bench/serve" /usr/bin/python3 -m waitress --listen="127.0.0.1:${port[waitress]}" --threads 8 \
+  hello:app
 port[sk]=$(bench_listening_port sk)
 port[skwsgi]=$(bench_listening_port skwsgi)
-for s in sk skwsgi nginx gsync gthread; do bench_wait_tcp "$s" "${port[$s]}"; done
+for s in sk skwsgi nginx gsync gthread uwsgi waitress; do bench_wait_tcp "$s" "${port[$s]}"; done
 bench_wait_log sk "2 workers ready"
 bench_wait_log skwsgi "2 workers ready"
 
-declare -A path=([sk]=/healthz [skwsgi]=/ [nginx]=/healthz [gsync]=/ [gthread]=/)
+declare -A path=([sk]=/healthz [skwsgi]=/ [nginx]=/healthz [gsync]=/ [gthread]=/ [uwsgi]=/ [waitress]=/)
 declare -A label=([sk]="scalekit serve, native /healthz" [nginx]="nginx, a static 3-byte file"
-  [skwsgi]="scalekit serve --wsgi (2 x 4), WSGI hello"
+  [skwsgi]="scalekit serve --wsgi (2 x 4), WSGI hello" [uwsgi]="uWSGI --http11-socket (2 x 4), WSGI hello"
+  [waitress]="waitress (1 x 8), WSGI hello"
   [gsync]="gunicorn sync, WSGI hello" [gthread]="gunicorn gthread (2 x 4), WSGI hello")
-order=(sk nginx skwsgi gsync gthread)
+order=(sk nginx skwsgi uwsgi gsync gthread waitress)
 results="$out/results"
 : > "$results"
 for ((round = 1; round <= rounds; round++)); do

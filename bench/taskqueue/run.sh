@@ -9,6 +9,7 @@ tt="$bench_bin/task_throughput"
 tasks=$(bench_pick 20000 500) celery_tasks=$(bench_pick 3000 200)
 read -r W H <<<"$(bench_pick "640 480" "160 120")"
 sizes=$(bench_pick "640x480 1280x960 2560x1920" "160x120")
+canvas_n=$(bench_pick 1000 50)
 
 # One private Redis for every row, on a port the kernel says is free.
 redis_port=$(bench_free_port)
@@ -107,4 +108,31 @@ import json, sys
 r = [x["mean"] for x in json.load(open(sys.argv[1]))["results"]]
 print("| %s | %.3f s | %.3f s (+%.0f%%) | %.3f s (+%.0f%%) |" % (sys.argv[2], r[0], r[1], 100*(r[1]/r[0]-1), r[2], 100*(r[2]/r[0]-1)))' "$out/o.json" "$size"
 done
+echo
+
+echo "## taskqueue: the canvas, a chain and a chord of $canvas_n add tasks from the Python client, concurrency 2 on each side"
+echo "(tests/fixtures/celery/bench_canvas.py: the client's call to its result; Redis CPU from /proc per task of the canvas)"
+echo
+echo "| workers | chain of $canvas_n | Redis CPU per chain task | chord of $canvas_n | Redis CPU per chord task |"
+echo "|---|---:|---:|---:|---:|"
+canvas_row() {  # label
+  local cells="" kind c0 c1 t
+  for kind in chain chord; do
+    c0=$(bench_cpu_ticks "$(bench_pid redis)")
+    t=$(env SCALEKIT_BROKER="$broker" PYTHONPATH="$fixtures" /usr/bin/python3 "$fixtures/bench_canvas.py" "$kind" "$canvas_n" | awk '{print $3}')
+    c1=$(bench_cpu_ticks "$(bench_pid redis)")
+    cells+=" $t s | $(redis_us_per_task $((c1 - c0)) "$canvas_n") |"
+  done
+  echo "| $1 |$cells"
+}
+for pool in threads processes; do
+  rcli flushall > /dev/null
+  start_worker w --pool "$pool"
+  canvas_row "scalekit worker -c 2 --pool $pool"
+  bench_stop w
+done
+rcli flushall > /dev/null
+start_celery
+canvas_row "Celery 5.2 prefork --concurrency=2"
+bench_stop celery
 echo

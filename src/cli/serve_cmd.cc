@@ -78,6 +78,8 @@ void add_command(CLI::App& command) {
   cmd->add_option("--max-lifetime", f->max_lifetime_s, "recycle a worker after this many seconds (0: never)")
       ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
+  cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")
+      ->capture_default_str();
   cmd->add_option("--queue", f->o.queue, "requests a worker holds for its threads; past that, 503")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();

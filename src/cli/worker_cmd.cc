@@ -9,6 +9,7 @@
 #include "executor_flags.h"
 #include "runner.h"
 #include "scalekit/taskqueue/builtin_tasks.h"
+#include "scalekit/taskqueue/control.h"
 #include "scalekit/taskqueue/worker.h"
 
 namespace scalekit::cli {
@@ -20,6 +21,8 @@ namespace tq = taskqueue;
 struct worker_flags {
   tq::worker_options w;
   std::string queues = "celery";
+  std::string autoretry_for;
+  std::vector<std::string> rate_limits;
   std::size_t concurrency = 0;
   std::string pool = "processes";
   double visibility_s = 3600, grace_s = 30, result_expires_s = 86400;
@@ -49,6 +52,11 @@ result<core::report> run_status(const worker_flags& f, core::observer& obs) {
 // The worker on the executor `ex` makes (the caller's, so that it can outlive the job).
 result<core::report> run_worker(worker_flags& f, std::unique_ptr<core::executor>& ex, core::observer& obs) {
   f.w.queues = split_commas(f.queues);
+  if (!f.autoretry_for.empty()) f.w.autoretry_for = split_commas(f.autoretry_for);
+  for (const auto& spec : f.rate_limits) {  // validated by the option's check
+    const auto eq = spec.find('=');
+    f.w.rate_limits[spec.substr(0, eq)] = tq::celery::parse_rate(spec.substr(eq + 1)).value_or(0);
+  }
   f.w.visibility_timeout = std::chrono::seconds(static_cast<long>(f.visibility_s));
   f.w.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.w.result_expires = std::chrono::seconds(static_cast<long>(f.result_expires_s));
@@ -73,13 +81,16 @@ void run(worker_flags& f) {
     auto r = run_worker(f, ex, obs);
     if (r.ok()) {
       const auto* requeued = r->find("requeued");
-      abandoned = requeued != nullptr && std::get<std::uint64_t>(*requeued) > 0;
+      const auto* dropped = r->find("abandoned_calls");  // revoked with terminate=True, still running
+      abandoned = (requeued != nullptr && std::get<std::uint64_t>(*requeued) > 0) ||
+                  (dropped != nullptr && std::get<std::uint64_t>(*dropped) > 0);
     }
     return r;
   });
   if (abandoned) {
-    // Tasks still run in the pool, and were requeued for another worker: leave
-    // now rather than wait for them (worker processes die with us).
+    // Tasks still run in the pool, and were requeued for another worker (or
+    // terminated by remote control): leave now rather than wait for them
+    // (worker processes die with us).
     std::fflush(nullptr);
     std::_Exit(globals().exit_code);
   }
@@ -100,8 +111,33 @@ void add_command(CLI::App& command) {
                   "seconds after which a reservation of a dead worker is delivered again")
       ->check(CLI::Range(1.0, 86400.0 * 365))
       ->capture_default_str();
+  cmd->add_option("--time-limit", f->w.time_limit,
+                  "hard time limit in seconds for tasks whose message sets none (Celery's; 0: none)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--soft-time-limit", f->w.soft_time_limit,
+                  "soft time limit in seconds, likewise (a C++ task cannot catch it: it fails at once)")
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--grace", f->grace_s, "on SIGTERM/SIGINT: seconds running tasks may take to finish before requeue")
       ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--autoretry-for", f->autoretry_for,
+                  "exception types (TypeError or builtins.TypeError, comma-separated) whose failures are retried, "
+                  "as Celery's autoretry_for");
+  cmd->add_option(
+         "--rate-limit", f->rate_limits,
+         "TASK=RATE: at most RATE tasks of that name start (10/s, 100/m, 2/h; Celery's rate_limit); repeatable")
+      ->check([](const std::string& spec) -> std::string {
+        const auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0) return "expected TASK=RATE, e.g. bench_tasks.add=10/s";
+        if (!tq::celery::parse_rate(spec.substr(eq + 1)))
+          return "'" + spec.substr(eq + 1) + "' is not a rate (10/s, 100/m, 2/h)";
+        return "";
+      });
+  cmd->add_option("--max-retries", f->w.max_retries, "retries before such a failure is final (Celery's max_retries)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--retry-delay", f->w.retry_delay, "seconds before a retry (Celery's default_retry_delay)")
+      ->check(CLI::Range(0.0, 86400.0 * 365))
       ->capture_default_str();
   cmd->add_option("--max-deliveries", f->w.max_deliveries,
                   "deliveries that ended with a dead worker before a task goes to the dead-letter list")
@@ -114,10 +150,16 @@ void add_command(CLI::App& command) {
   cmd->add_option("--result-expires", f->result_expires_s, "seconds a stored result lives (Celery's default: a day)")
       ->check(CLI::Range(1.0, 86400.0 * 365))
       ->capture_default_str();
+  cmd->add_option("--max-message-size", f->w.max_message_bytes,
+                  "bytes: a larger task message is not run but dead-lettered, with a FAILURE result")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->capture_default_str();
   cmd->add_option("-n,--hostname", f->w.hostname, "this worker's name (default scalekit@HOST)");
   cmd->add_option("-l,--loglevel", f->loglevel, "info: one line per task received and finished")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->capture_default_str();
+  cmd->add_flag("-E,--task-events", f->w.task_events,
+                "send Celery's task events (task-received, -started, -succeeded, -failed, -revoked)");
   cmd->add_flag("--status", f->status,
                 "show live workers, queue depth and the oldest waiting task instead; exit 1 when not consuming");
   cmd->add_option("--stall-after", f->stall_s,

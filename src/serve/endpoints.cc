@@ -180,7 +180,8 @@ std::string status_json(const scoreboard& board) {
   const auto& h = board.header();
   std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
-                    ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) + ", \"restarts\": {";
+                    ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
+                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": {";
   for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
     out += std::string(c ? ", " : "") + "\"" + std::string(to_string(static_cast<restart_cause>(c))) +
            "\": " + std::to_string(h.restarts[c].load());
@@ -198,7 +199,9 @@ std::string status_json(const scoreboard& board) {
            ", \"requests\": " + std::to_string(s.requests.load()) +
            ", \"in_flight\": " + std::to_string(s.in_flight.load()) +
            ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
-           ", \"timeouts\": " + std::to_string(s.timeouts.load()) + ", \"running\": [";
+           ", \"timeouts\": " + std::to_string(s.timeouts.load()) +
+           ", \"cache_hits\": " + std::to_string(s.cache_hits.load()) +
+           ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) + ", \"running\": [";
     first = false;
     bool first_request = true;
     for (int r = 0; r < worker_slot::max_requests_shown; ++r) {
@@ -233,6 +236,15 @@ std::string metrics_text(const scoreboard& board) {
       live.push_back({i, &board.slot(i)});
   const auto label = [](const row& r) { return "worker=\"" + std::to_string(r.slot) + "\""; };
 
+  metric("scalekit_serve_accept_queue", "gauge", "Connections accepted by the kernel, not yet by a worker.");
+  out += "scalekit_serve_accept_queue " + std::to_string(board.header().accept_queue.load()) + "\n";
+  metric("scalekit_serve_gil_wait_seconds_total", "counter",
+         "Time the worker's application threads waited for Python's GIL (WSGI apps).");
+  for (const row& r : live) {
+    char v[32];
+    std::snprintf(v, sizeof v, "%.6f", static_cast<double>(r.s->gil_wait_ns.load()) / 1e9);
+    out += "scalekit_serve_gil_wait_seconds_total{" + label(r) + "} " + v + "\n";
+  }
   metric("scalekit_serve_requests_total", "counter", "Responses sent, by worker and status class.");
   for (const row& r : live)
     for (int c = 1; c <= 5; ++c)
@@ -250,6 +262,12 @@ std::string metrics_text(const scoreboard& board) {
   metric("scalekit_serve_timeouts_total", "counter", "Requests answered 504 after --timeout.");
   for (const row& r : live)
     out += "scalekit_serve_timeouts_total{" + label(r) + "} " + std::to_string(r.s->timeouts.load()) + "\n";
+  metric("scalekit_serve_cache_hits_total", "counter", "Job answers served from the worker's cache.");
+  for (const row& r : live)
+    out += "scalekit_serve_cache_hits_total{" + label(r) + "} " + std::to_string(r.s->cache_hits.load()) + "\n";
+  metric("scalekit_serve_cache_misses_total", "counter", "Cacheable job answers computed afresh.");
+  for (const row& r : live)
+    out += "scalekit_serve_cache_misses_total{" + label(r) + "} " + std::to_string(r.s->cache_misses.load()) + "\n";
   metric("scalekit_serve_heartbeat_age_seconds", "gauge", "Time since the worker's event loop last beat.");
   for (const row& r : live) {
     char v[32];

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -23,6 +24,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "scalekit/core/signals.h"
 #include "scalekit/serve/scoreboard.h"
@@ -257,6 +260,15 @@ void master::reap() {
 
 void master::watch() {
   const std::int64_t now = monotonic_ns();
+  // Connections the kernel has accepted and no worker has taken yet: for a
+  // listening socket, TCP_INFO's tcpi_unacked is the accept queue's length.
+  std::uint64_t queued = 0;
+  for (const auto& sock : sockets_) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (::getsockopt(sock.fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0) queued += info.tcpi_unacked;
+  }
+  board_.header().accept_queue.store(queued);
   for (std::uint32_t slot = 0; slot < procs_.size(); ++slot) {
     proc& p = procs_[slot];
     if (p.pid == 0) continue;
@@ -326,6 +338,7 @@ void master::advance_replacement() {
         std::none_of(to_replace_.begin(), to_replace_.end(),
                      [](const replacement& q) { return q.cause == restart_cause::reload; }))
       log("reload done");
+    sd_notify(0, "READY=1\nSTATUS=reloaded");
   }
   if (replacing_) return;
   const std::int64_t now = monotonic_ns();
@@ -407,6 +420,7 @@ result<core::report> master::run() {
       if (req_.quit && !quitting) {
         quitting = true;
         log("QUIT: stopping every worker now");
+        sd_notify(0, "STOPPING=1");
         for (auto& p : procs_)
           if (p.pid != 0) ::kill(p.pid, SIGKILL);
       }
@@ -414,11 +428,13 @@ result<core::report> master::run() {
         stopping = true;
         stop_deadline = monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(o_.grace).count();
         log(fmt::format("stopping: workers finish their requests (grace {:g} s)", o_.grace.count() / 1000.0));
+        sd_notify(0, "STOPPING=1\nSTATUS=stopping");
       }
       if (!stopping && !quitting) {
         if (req_.reloads > 0) {
           req_.reloads = 0;
           log("reload: starting new workers, the old ones leave once each successor accepts");
+          sd_notify(0, "RELOADING=1\nSTATUS=reloading");
           std::erase_if(to_replace_, [](const replacement& q) { return q.cause == restart_cause::reload; });
           for (std::uint32_t i = 0; i < procs_.size(); ++i)
             if (procs_[i].pid != 0 && !procs_[i].stopping && !(replacing_ && replacing_->new_slot == i))
@@ -455,6 +471,8 @@ result<core::report> master::run() {
         })) {
       all_ready_logged_ = true;
       log(std::to_string(wanted_) + " workers ready");
+      // systemd (Type=notify): ready once every worker accepts; nothing without NOTIFY_SOCKET.
+      sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%zu workers ready", static_cast<int>(::getpid()), wanted_);
     }
   }
 

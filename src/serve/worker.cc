@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "response_cache.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
 #include "scalekit/core/signals.h"
@@ -83,9 +84,10 @@ class worker {
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
                                         std::shared_ptr<request_record> record);
   std::function<net::http_response()> on_thread(std::optional<std::size_t> app, const net::http_request& req,
-                                                std::string path, std::string query,
+                                                std::string path, std::string query, std::string cache_key,
                                                 std::shared_ptr<request_record> record);
   core::task<void> heartbeat();
+  static net::http_response not_modified_or(const net::http_request& req, net::http_response r);
 
   const options& o_;
   core::observer& obs_;
@@ -94,7 +96,8 @@ class worker {
   worker_slot& slot_;
   core::thread_pool app_threads_;
   native_endpoints endpoints_;
-  std::unique_ptr<wsgi_apps> apps_;        // --wsgi: started in run(), before the first request
+  std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
+  response_cache cache_{o_.cache_mb << 20};
   std::uint64_t next_id_ = 1;              // the loop's thread only
   std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
 };
@@ -155,29 +158,60 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     r.headers.push_back({"Allow", "GET, HEAD"});
     co_return r;
   }
+  // Jobs' answers that depend on the URL alone come from the cache when they can.
+  std::string cache_key;
+  if (!app && reading && o_.cache_mb > 0 && native_endpoints::cacheable(path)) {
+    cache_key = path + "?" + query;
+    if (auto hit = cache_.get(cache_key)) {
+      slot_.cache_hits.fetch_add(1);
+      co_return not_modified_or(req, std::move(*hit));
+    }
+    slot_.cache_misses.fetch_add(1);
+  }
   // The rest on an application thread, so the loop never computes and a slow
   // request never holds another one up.
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
   auto r = co_await offload<net::http_response>(app_threads_, on_thread(app, req, std::move(path), std::move(query),
-                                                                        std::move(record)));
+                                                                        std::move(cache_key), std::move(record)));
   if (!r) co_return plain(500, "the request failed\n");
-  co_return std::move(*r);
+  co_return not_modified_or(req, std::move(*r));
 }
 
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
 // lambda made inside one from the coroutine's own parameters.
 std::function<net::http_response()> worker::on_thread(std::optional<std::size_t> app, const net::http_request& req,
-                                                      std::string path, std::string query,
+                                                      std::string path, std::string query, std::string cache_key,
                                                       std::shared_ptr<request_record> record) {
   // The request is copied: a thread past --timeout outlives it.
   return [this, app, r = std::make_shared<const net::http_request>(req), p = std::move(path), q = std::move(query),
-          record = std::move(record)] {
+          key = std::move(cache_key), record = std::move(record)] {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
     if (app) return apps_->call(*app, *r, p, q);
-    return endpoints_.answer(r->method, p, q, r->body);
+    net::http_response out = endpoints_.answer(r->method, p, q, r->body);
+    if (!key.empty() && out.status == 200) {  // tagged and kept here, so the loop never hashes
+      out.headers.push_back({"ETag", entity_tag(out.body)});
+      out.headers.push_back({"Cache-Control", "public, max-age=86400"});
+      cache_.put(key, out);
+    }
+    return out;
   };
+}
+
+// `r`, or 304 when the client already has it (If-None-Match names its ETag).
+net::http_response worker::not_modified_or(const net::http_request& req, net::http_response r) {
+  const std::string* has = req.header("if-none-match");
+  if (has == nullptr || r.status != 200) return r;
+  for (const auto& h : r.headers) {
+    if (h.name != "ETag" || has->find(h.value) == std::string::npos) continue;
+    net::http_response unchanged;
+    unchanged.status = 304;
+    unchanged.content_type.clear();
+    unchanged.headers = r.headers;  // ETag and Cache-Control
+    return unchanged;
+  }
+  return r;
 }
 
 core::task<void> worker::heartbeat() {
@@ -191,7 +225,7 @@ result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
   if (auto s = endpoints_.start(); !s.ok()) return s;
   if (!o_.apps.empty()) {
-    auto apps = wsgi_apps::start(o_, obs_);
+    auto apps = wsgi_apps::start(o_, obs_, &slot_.gil_wait_ns);
     if (!apps.ok()) return apps.error();
     apps_ = std::move(apps).value();
   }

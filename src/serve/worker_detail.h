@@ -5,6 +5,7 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,8 +77,10 @@ class host;
 class wsgi_apps {
  public:
   /// Starts the interpreter and imports every app: invalid_argument naming
-  /// the app that cannot be loaded. Messages (app errors, tracebacks) go to `obs`.
-  static result<std::unique_ptr<wsgi_apps>> start(const options& o, core::observer& obs);
+  /// the app that cannot be loaded. Messages (app errors, tracebacks) go to
+  /// `obs`; the time threads wait for the GIL, to `gil_wait_ns` (the worker's slot).
+  static result<std::unique_ptr<wsgi_apps>> start(const options& o, core::observer& obs,
+                                                  std::atomic<std::uint64_t>* gil_wait_ns);
   ~wsgi_apps();
   /// The app whose mount is the longest prefix of `path`.
   [[nodiscard]] std::optional<std::size_t> find(std::string_view path) const;
@@ -89,6 +92,7 @@ class wsgi_apps {
   std::unique_ptr<wsgi::host> host_;
   std::string server_name_;
   std::uint16_t server_port_ = 0;
+  std::atomic<std::uint64_t>* gil_wait_ns_ = nullptr;
 };
 
 /// The print of the Python tracebacks of every application thread, to stderr
@@ -103,6 +107,9 @@ class native_endpoints {
   /// Makes the jobs' executor.
   status start();
   void stop();
+  /// Whether the GET answer of `path` depends on its URL alone (tiles,
+  /// primes): the worker's cache may keep it.
+  static bool cacheable(std::string_view path) { return path == "/mandelbrot.png" || path == "/primes"; }
   /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
   /// Any other request, on an application thread: /mandelbrot.png, /primes,

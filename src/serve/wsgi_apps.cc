@@ -37,7 +37,8 @@ std::vector<std::string> split_path(const std::string& s) {
 wsgi_apps::wsgi_apps() = default;
 wsgi_apps::~wsgi_apps() = default;
 
-result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::observer& obs) {
+result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::observer& obs,
+                                                    std::atomic<std::uint64_t>* gil_wait_ns) {
   wsgi::host_options h;
   for (const auto& a : o.apps) h.apps.push_back({a.spec, a.prefix});
   h.chdir = o.chdir;
@@ -53,6 +54,7 @@ result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::obse
   if (!host.ok()) return host.error();
   std::unique_ptr<wsgi_apps> apps(new wsgi_apps);
   apps->host_ = std::move(host).value();
+  apps->gil_wait_ns_ = gil_wait_ns;
   // SERVER_NAME and SERVER_PORT: the first address served.
   const std::string& first = o.listen.empty() ? std::string("127.0.0.1:8080") : o.listen.front();
   const auto colon = first.rfind(':');
@@ -81,6 +83,11 @@ net::http_response wsgi_apps::call(std::size_t app, const net::http_request& req
   r.server_name = server_name_;
   r.server_port = server_port_;
   wsgi::buffered_response b = host_->call(app, r);
+  if (gil_wait_ns_ != nullptr) {
+    std::int64_t total = 0;
+    for (std::size_t a = 0; a < host_->app_count(); ++a) total += host_->stats(a).gil_wait.count();
+    gil_wait_ns_->store(static_cast<std::uint64_t>(total), std::memory_order_relaxed);
+  }
 
   net::http_response out;
   if (b.status_code == 0 || b.result.what == wsgi::outcome::cut) {

@@ -13,6 +13,7 @@
 #include "json_fields.h"
 #include "scalekit/taskqueue/base64.h"
 #include "scalekit/taskqueue/ids.h"
+#include "scalekit/taskqueue/json_text.h"
 
 namespace scalekit::taskqueue::celery {
 
@@ -22,41 +23,27 @@ using json = nlohmann::json;
 using ordered_json = nlohmann::ordered_json;
 using detail::str_field;
 
-// Python's repr() of a JSON value, for the argsrepr/kwargsrepr headers (logs only).
-std::string py_repr(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "None";
-    case json::value_t::boolean: return v.get<bool>() ? "True" : "False";
-    case json::value_t::string: {
-      std::string out = "'";
-      for (char c : v.get_ref<const std::string&>()) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-      }
-      return out + "'";
-    }
-    case json::value_t::array: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + py_repr(v[i]);
-      return out + "]";
-    }
-    case json::value_t::object: {
-      std::string out = "{";
-      bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        out += (first ? "'" : ", '") + it.key() + "': " + py_repr(it.value());
-        first = false;
-      }
-      return out + "}";
-    }
-    default: return v.dump();
-  }
+// Celery caps argsrepr and kwargsrepr (saferepr with 1024 characters), so a
+// large payload does not travel twice.
+constexpr std::size_t repr_cap = 1024;
+std::string capped_repr(std::string r) {
+  if (r.size() > repr_cap) r = r.substr(0, repr_cap - 3) + "...";
+  return r;
 }
 
-std::string args_repr(const json& args) {
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Python's repr() of the args tuple: "(1, 2)", "(1,)".
+std::string args_repr(std::string_view args_json) {
   std::string out = "(";
-  for (std::size_t i = 0; i < args.size(); ++i) out += (i ? ", " : "") + py_repr(args[i]);
-  return out + (args.size() == 1 ? ",)" : ")");
+  const auto items = json_text::elements(args_json).value();
+  for (std::size_t i = 0; i < items.size() && out.size() <= repr_cap; ++i)
+    out += (i ? ", " : "") + json_text::py_repr(items[i]);
+  return capped_repr(out + (items.size() == 1 ? ",)" : ")"));
 }
 
 // "2026-11-22T09:22:26.402555+00:00" (or with Z, or naive UTC) as unix time.
@@ -87,45 +74,43 @@ std::optional<double> parse_iso8601(const std::string& s) {
 
 std::string make_envelope(std::string_view name, std::string_view args_json, std::string_view kwargs_json,
                           const publish_options& o, std::string* id_out) {
-  json args, kwargs;
-  try {
-    args = json::parse(args_json);
-    kwargs = json::parse(kwargs_json);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("task arguments are not JSON: ") + e.what());
-  }
-  if (!args.is_array()) throw std::invalid_argument("task args must be a JSON array");
-  if (!kwargs.is_object()) throw std::invalid_argument("task kwargs must be a JSON object");
+  if (!json_text::validate(args_json).ok() || json_text::kind_of(trimmed(args_json)) != json_text::kind::array)
+    throw std::invalid_argument("task args must be a JSON array");
+  if (!json_text::validate(kwargs_json).ok() || json_text::kind_of(trimmed(kwargs_json)) != json_text::kind::object)
+    throw std::invalid_argument("task kwargs must be a JSON object");
   const std::string id = o.id.empty() ? new_uuid() : o.id;
   if (id_out) *id_out = id;
   static const std::string origin = "gen" + std::to_string(::getpid()) + "@" + host_name();
 
   std::string body = "[";
-  body.append(args.dump()).append(", ").append(kwargs.dump());
-  body += R"(, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}])";
+  body.append(json_text::minify(args_json)).append(", ").append(json_text::minify(kwargs_json));
+  body.append(R"(, {"callbacks": )").append(o.callbacks).append(R"(, "errbacks": )").append(o.errbacks);
+  body.append(R"(, "chain": )").append(o.chain).append(R"(, "chord": )").append(o.chord).append("}]");
 
   ordered_json headers;
   headers["lang"] = "py";
   headers["task"] = name;
   headers["id"] = id;
   headers["shadow"] = nullptr;
-  headers["eta"] = nullptr;
-  headers["expires"] = nullptr;
-  headers["group"] = o.group.empty() ? ordered_json(nullptr) : ordered_json(o.group);
-  headers["group_index"] = nullptr;
-  headers["retries"] = 0;
-  headers["timelimit"] = ordered_json::array({nullptr, nullptr});
-  headers["root_id"] = id;
-  headers["parent_id"] = nullptr;
-  headers["argsrepr"] = args_repr(args);
-  headers["kwargsrepr"] = py_repr(kwargs);
+  const auto text_or_null = [](const std::string& t) { return t.empty() ? ordered_json(nullptr) : ordered_json(t); };
+  headers["eta"] = text_or_null(o.eta);
+  headers["expires"] = text_or_null(o.expires);
+  headers["group"] = text_or_null(o.group);
+  headers["group_index"] = ordered_json::parse(o.group_index);
+  headers["retries"] = o.retries;
+  headers["timelimit"] =
+      ordered_json::array({ordered_json::parse(o.time_limit), ordered_json::parse(o.soft_time_limit)});
+  headers["root_id"] = o.root_id.empty() ? id : o.root_id;
+  headers["parent_id"] = text_or_null(o.parent_id);
+  headers["argsrepr"] = args_repr(args_json);
+  headers["kwargsrepr"] = capped_repr(json_text::py_repr(trimmed(kwargs_json)));
   headers["origin"] = origin;
   headers["ignore_result"] = o.ignore_result;
   headers["scalekit_published"] = unix_now();  // lets `worker --status` tell how long a task has waited
 
   ordered_json properties;
   properties["correlation_id"] = id;
-  properties["reply_to"] = new_uuid();
+  properties["reply_to"] = o.reply_to.empty() ? new_uuid() : o.reply_to;
   properties["delivery_mode"] = 2;
   properties["delivery_info"] = ordered_json{{"exchange", ""}, {"routing_key", o.queue}};
   properties["priority"] = o.priority;
@@ -142,9 +127,9 @@ std::string make_envelope(std::string_view name, std::string_view args_json, std
 }
 
 result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
-  // The worker's hot path: simdjson, with parsers reused per thread (one for
-  // the envelope, one for its body: a parse invalidates its parser's last document).
-  thread_local simdjson::dom::parser envelope_parser, body_parser;
+  // The worker's hot path: the envelope with simdjson (a parser reused per
+  // thread), the body with json_text.
+  thread_local simdjson::dom::parser envelope_parser;
   task_message m;
   simdjson::dom::element env;
   if (auto err = envelope_parser.parse(raw.data(), raw.size()).get(env); err)
@@ -166,6 +151,9 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
   m.group = str_field(headers, "group");
   m.root_id = str_field(headers, "root_id");
   m.parent_id = str_field(headers, "parent_id");
+  m.argsrepr = str_field(headers, "argsrepr");
+  m.kwargsrepr = str_field(headers, "kwargsrepr");
+  m.expires_text = str_field(headers, "expires");
   std::int64_t n = 0;
   if (!headers["retries"].get_int64().get(n)) m.retries = static_cast<int>(n);
   bool b = false;
@@ -173,7 +161,24 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
   if (!headers["redelivered"].get_bool().get(b)) m.redelivered = b;
   double t = 0;
   if (!headers["scalekit_published"].get_double().get(t)) m.published = t;
-  if (auto eta = str_field(headers, "eta"); !eta.empty()) m.eta = parse_iso8601(std::string(eta));
+  if (auto eta = str_field(headers, "eta"); !eta.empty()) {
+    m.eta_text = eta;
+    m.eta = parse_iso8601(m.eta_text);
+  }
+  if (!headers["group_index"].get_int64().get(n)) m.group_index = std::to_string(n);
+  simdjson::dom::array limits;
+  if (!headers["timelimit"].get_array().get(limits) && limits.size() == 2) {
+    double limit = 0;
+    if (!limits.at(0).get_double().get(limit) && limit > 0) {
+      m.time_limit = limit;
+      m.time_limit_text = simdjson::minify(limits.at(0).value_unsafe());
+    }
+    if (!limits.at(1).get_double().get(limit) && limit > 0) {
+      m.soft_time_limit = limit;
+      m.soft_time_limit_text = simdjson::minify(limits.at(1).value_unsafe());
+    }
+  }
+  m.reply_to = str_field(properties, "reply_to");
   if (auto exp = str_field(headers, "expires"); !exp.empty()) m.expires = parse_iso8601(std::string(exp));
   if (!properties["priority"].get_int64().get(n)) m.priority = static_cast<int>(n);
   simdjson::dom::object info;
@@ -189,16 +194,30 @@ result<task_message> parse_envelope(std::string_view raw, std::string* id_out) {
     decoded = std::move(d).value();
     body = decoded;
   }
-  simdjson::dom::element parsed_body;
-  if (auto err = body_parser.parse(body.data(), body.size()).get(parsed_body); err)
-    return status::corruption(std::string("body is not JSON: ") + simdjson::error_message(err));
-  simdjson::dom::array parts, args;
-  simdjson::dom::object kwargs;
-  if (parsed_body.get_array().get(parts) || parts.size() < 2 || parts.at(0).get_array().get(args) ||
-      parts.at(1).get_object().get(kwargs))
+  // The body is read as text (json_text.h), not with simdjson: Python's
+  // integers have no size limit, and simdjson refuses those beyond 64 bits.
+  auto parts = json_text::elements(body);
+  if (!parts.ok()) {
+    const status valid = json_text::validate(body);
+    return status::corruption(valid.ok() ? "body is not [args, kwargs, embed]"
+                                         : "body is not JSON: " + valid.message());
+  }
+  if (parts->size() < 2 || json_text::kind_of((*parts)[0]) != json_text::kind::array ||
+      json_text::kind_of((*parts)[1]) != json_text::kind::object)
     return status::corruption("body is not [args, kwargs, embed]");
-  m.args_json = simdjson::minify(args);
-  m.kwargs_json = simdjson::minify(kwargs);
+  m.args_json = json_text::minify((*parts)[0]);
+  m.kwargs_json = json_text::minify((*parts)[1]);
+  if (parts->size() > 2 && json_text::kind_of((*parts)[2]) == json_text::kind::object) {
+    const auto embed = json_text::members((*parts)[2]).value();
+    const auto field = [&embed](std::string_view key) {
+      const auto v = json_text::find(embed, key);
+      return v && *v != "null" ? json_text::minify(*v) : std::string();
+    };
+    m.callbacks = field("callbacks");
+    m.errbacks = field("errbacks");
+    m.chain = field("chain");
+    m.chord = field("chord");
+  }
   return m;
 }
 

@@ -44,4 +44,20 @@ std::string utc_isoformat_now() {
   return buf;
 }
 
+std::string utc_isoformat(double t) {
+  const auto whole = static_cast<std::time_t>(t);
+  auto micros = static_cast<long long>((t - static_cast<double>(whole)) * 1e6 + 0.5);
+  std::time_t secs = whole;
+  if (micros >= 1000000) {
+    ++secs;
+    micros -= 1000000;
+  }
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[48];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06lld+00:00", micros);
+  return buf;
+}
+
 }  // namespace scalekit::taskqueue::celery

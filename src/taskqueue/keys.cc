@@ -27,6 +27,19 @@ std::string meta_key(std::string_view task_id) { return std::string(meta_key_pre
 
 std::string heartbeat_channel(int db) { return "/" + std::to_string(db) + ".celeryev/worker.heartbeat"; }
 
+std::string event_channel(int db, std::string_view type) {
+  std::string routing(type);
+  for (char& c : routing)
+    if (c == '-') c = '.';
+  return "/" + std::to_string(db) + ".celeryev/" + routing;
+}
+
+std::string chord_key(std::string_view group_id, std::string_view part) {
+  return "celery-taskset-meta-" + std::string(group_id) + "." + std::string(part);
+}
+
+std::string pidbox_channel(int db) { return "/" + std::to_string(db) + ".celery.pidbox"; }
+
 std::string deliveries_key(std::string_view task_id) { return "scalekit-deliveries-" + std::string(task_id); }
 
 std::string dead_letter_key(std::string_view queue) { return "scalekit-dead-letters-" + std::string(queue); }

@@ -27,6 +27,11 @@ bool is_registered(std::string_view name) {
   return registered().find(name) != registered().end();
 }
 
+std::vector<std::string> registered_names() {
+  std::scoped_lock lock(registry_mutex);
+  return {registered().begin(), registered().end()};
+}
+
 std::string encode_call(std::string_view args_json, std::string_view kwargs_json) {
   return core::wire_writer().put_string(args_json).put_string(kwargs_json).take();
 }

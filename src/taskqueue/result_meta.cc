@@ -15,43 +15,42 @@ using detail::str_field;
 // A JSON string literal (quotes included).
 std::string json_quoted(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
 
-// A result meta in Celery's key order: status, result, traceback, children,
-// date_done, [group_id], task_id (group_id left out when empty), with
-// Python's json.dumps spacing. Written by hand: the worker writes one per task.
-std::string meta_json(std::string_view state, std::string_view result_json, std::string_view traceback_json,
-                      std::string_view task_id, std::string_view group_id) {
+}  // namespace
+
+std::string make_meta(std::string_view state, std::string_view task_id, std::string_view result_json,
+                      std::string_view traceback_json, const meta_links& links) {
+  // By hand, with Python's json.dumps spacing: the worker writes one per task.
   std::string m;
-  m.reserve(result_json.size() + traceback_json.size() + 200);
+  m.reserve(result_json.size() + traceback_json.size() + links.children_json.size() + 200);
   m.append("{\"status\": ").append(json_quoted(state));
   m.append(", \"result\": ").append(result_json);
   m.append(", \"traceback\": ").append(traceback_json);
-  m.append(", \"children\": [], \"date_done\": ").append(json_quoted(utc_isoformat_now()));
-  if (!group_id.empty()) m.append(", \"group_id\": ").append(json_quoted(group_id));
+  m.append(", \"children\": ").append(links.children_json);
+  m.append(", \"date_done\": ").append(json_quoted(utc_isoformat_now()));
+  if (!links.group_id.empty()) m.append(", \"group_id\": ").append(json_quoted(links.group_id));
+  if (!links.parent_id.empty()) m.append(", \"parent_id\": ").append(json_quoted(links.parent_id));
   m.append(", \"task_id\": ").append(json_quoted(task_id)).append("}");
   return m;
 }
 
-std::string exception_meta(std::string_view state, std::string_view task_id, std::string_view exc_type,
-                           std::string_view exc_module, std::string_view message, std::string_view traceback,
-                           std::string_view group_id) {
-  const std::string exc = "{\"exc_type\": " + json_quoted(exc_type) + ", \"exc_message\": [" + json_quoted(message) +
-                          "], \"exc_module\": " + json_quoted(exc_module) + "}";
-  return meta_json(state, exc, traceback.empty() ? "null" : json_quoted(traceback), task_id, group_id);
+std::string exception_json(std::string_view exc_type, std::string_view exc_module, std::string_view message) {
+  return "{\"exc_type\": " + json_quoted(exc_type) + ", \"exc_message\": [" + json_quoted(message) +
+         "], \"exc_module\": " + json_quoted(exc_module) + "}";
 }
 
-}  // namespace
-
 std::string success_meta(std::string_view task_id, std::string_view result_json, std::string_view group_id) {
-  return meta_json("SUCCESS", result_json, "null", task_id, group_id);
+  return make_meta("SUCCESS", task_id, result_json, "null", {group_id, {}});
 }
 
 std::string failure_meta(std::string_view task_id, std::string_view exc_type, std::string_view exc_module,
                          std::string_view message, std::string_view traceback, std::string_view group_id) {
-  return exception_meta("FAILURE", task_id, exc_type, exc_module, message, traceback, group_id);
+  return make_meta("FAILURE", task_id, exception_json(exc_type, exc_module, message),
+                   traceback.empty() ? "null" : json_quoted(traceback), {group_id, {}});
 }
 
 std::string revoked_meta(std::string_view task_id, std::string_view reason, std::string_view group_id) {
-  return exception_meta("REVOKED", task_id, "TaskRevokedError", "celery.exceptions", reason, "", group_id);
+  return make_meta("REVOKED", task_id, exception_json("TaskRevokedError", "celery.exceptions", reason), "null",
+                   {group_id, {}});
 }
 
 result<task_state> parse_meta(std::string_view meta) {

@@ -7,6 +7,7 @@
 //   refresher        keeps running tasks' reservations fresh                    worker/refresher.h
 //   restorer         puts stale reservations back; requeues at shutdown         worker/restorer.h
 //   heartbeat        the status key and Celery's event; query_status reads it   worker/heartbeat.h
+//   controller       Celery's remote control (inspect, revoke, shutdown, pool)  worker/controller.h
 //
 // Here: start (bindings, the stop), run the roles, and stop (grace, requeue,
 // join, goodbye); and run_worker(), the service's entry, with its report.
@@ -23,6 +24,8 @@
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
 #include "worker/context.h"
+#include "worker/controller.h"
+#include "worker/events.h"
 #include "worker/fetcher.h"
 #include "worker/handler.h"
 #include "worker/heartbeat.h"
@@ -45,7 +48,8 @@ class worker_impl {
         fetcher_(w_, handler_),
         refresher_(w_),
         restorer_(w_),
-        heartbeat_(w_) {}
+        heartbeat_(w_),
+        controller_(w_) {}
 
   core::task<void> main() {
     auto loop = co_await core::this_executor();
@@ -61,32 +65,47 @@ class worker_impl {
     w_.log("worker " + w_.name + " consuming " + queue_list() + " from " + w_.endpoint.to_string() + " with " +
            std::to_string(w_.concurrency) + " slots (" + std::string(core::to_string(w_.executor.kind())) + ")");
     co_await declare_queues();
+    auto online = worker_fields();
+    co_await detail::send_event(w_, "worker-online", std::move(online));
 
     std::vector<core::task_handle> background;
     background.push_back(core::spawn(loop, fetcher_.run()));
     background.push_back(core::spawn(loop, refresher_.run()));
     background.push_back(core::spawn(loop, restorer_.run()));
     background.push_back(core::spawn(loop, heartbeat_.run()));
+    background.push_back(core::spawn(loop, controller_.run()));
 
     co_await w_.until_stopped();
+    co_await background.front().join();  // the fetcher: no pop is left in flight (it ends within a second)
 
-    // Let running tasks finish within the grace period, then requeue the rest once.
+    // Let running tasks finish within the grace period, then requeue the rest
+    // once (those waiting for an eta at once: they would wait for nothing).
     const auto deadline = detail::steady_clock::now() + w_.options.grace;
-    while (w_.get_alive() > 0 && detail::steady_clock::now() < deadline) co_await core::sleep_for(20ms);
+    while (w_.get_alive() > w_.get_waiting_eta() + w_.terminated_running && detail::steady_clock::now() < deadline)
+      co_await core::sleep_for(20ms);
     co_await restorer_.requeue_unfinished();
-    for (auto& h : background) co_await h.join();
+    for (std::size_t k = 1; k < background.size(); ++k) co_await background[k].join();
+    auto offline = worker_fields();
+    co_await detail::send_event(w_, "worker-offline", std::move(offline));
     co_await heartbeat_.goodbye();
   }
 
   [[nodiscard]] worker_stats stats() const {
     worker_stats s = w_.stats;
     s.reconnects = w_.get_reconnects();
+    s.abandoned_calls = w_.terminated_running;
     return s;
   }
-  [[nodiscard]] bool abandoned_any() const { return w_.stats.requeued > 0; }
+  /// Requeued, or terminated (revoke --terminate) while still running: calls the executor may still complete.
+  [[nodiscard]] bool abandoned_any() const { return w_.stats.requeued > 0 || w_.terminated_running > 0; }
   [[nodiscard]] const std::string& name() const { return w_.name; }
 
  private:
+  // What Celery's worker-online and worker-offline events carry.
+  static nlohmann::ordered_json worker_fields() {
+    return {{"freq", 2.0}, {"sw_ident", "scalekit"}, {"sw_ver", "0.1"}, {"sw_sys", "Linux"}};
+  }
+
   std::string queue_list() const {
     std::string s;
     for (const auto& q : w_.options.queues) s += (s.empty() ? "" : ",") + q;
@@ -109,6 +128,7 @@ class worker_impl {
   detail::refresher refresher_;
   detail::restorer restorer_;
   detail::heartbeat heartbeat_;
+  detail::controller controller_;
 };
 
 // Keeps `loop` for the rest of the process, never destroyed (handlers of
@@ -148,6 +168,7 @@ core::report make_report(const worker_stats& s, const std::string& name, const c
   r.add("restored", s.restored, "");
   r.add("dead_lettered", s.dead_lettered, "");
   r.add("requeued", s.requeued, "");
+  r.add("abandoned_calls", s.abandoned_calls, "");
   r.add("name", name, "");  // the first message said it
   core::add_executor_fields(r, ex);
   r.add("reconnects", s.reconnects, "{} broker reconnects");

@@ -1,11 +1,16 @@
 // Integration tests of `scalekit serve`: the real master and worker
 // processes, real clients (tests/fixtures/serve_client.py), real signals.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -92,6 +97,8 @@ TEST(CliServe, AnswersHealthStatusMetricsAndJobs) {
   EXPECT_EQ(ready_workers(s), 2u) << s.dump();
   const std::string metrics = server.get("/metrics");
   EXPECT_NE(metrics.find("scalekit_serve_requests_total{worker="), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nscalekit_serve_accept_queue 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("scalekit_serve_cache_hits_total{worker="), std::string::npos) << metrics;
 }
 
 // A worker killed with SIGKILL is replaced, and the restart counted, within two seconds.
@@ -213,6 +220,25 @@ TEST(CliServe, BadUsageIsOneLineAndStatus2) {
   }
 }
 
+// Tiles are cached per worker and carry an ETag: the same tile again is a
+// hit, and a client that has it gets 304 with no body.
+TEST(CliServe, JobAnswersAreCachedAndRevalidated) {
+  serve_server server("-w 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const auto r = run_command(server.client_command("revalidate " + server.port() + " '/mandelbrot.png?w=32&h=32'"));
+  ASSERT_EQ(r.out.substr(0, 5), "200 \"") << r.out << r.err;
+  const std::string etag = r.out.substr(4, r.out.find('\n') - 4);
+  EXPECT_EQ(r.out, "200 " + etag + "\n304 " + etag + " 0\n");
+  const json s = server.status();
+  EXPECT_EQ(s["workers"][0]["cache_misses"], 1) << s.dump();
+  EXPECT_EQ(s["workers"][0]["cache_hits"], 1) << s.dump();
+  serve_server uncached("-w 1 --cache-mb 0");
+  ASSERT_TRUE(uncached.wait_for_log("1 workers ready")) << uncached.log();
+  const auto u = run_command(uncached.client_command("revalidate " + uncached.port() + " /primes?n=12"));
+  EXPECT_EQ(u.out, "200 None\n200 None 48\n") << u.out << u.err;
+}
+
 // WSGI: a Flask app and the seed's simple_app mounted side by side, each
 // with its SCRIPT_NAME; the seed's str body is a 500 and one log line naming
 // the app, and the worker keeps serving.
@@ -230,6 +256,7 @@ TEST(CliServe, HostsWsgiAppsUnderTheirMounts) {
   EXPECT_TRUE(server.wait_for_log("simple_app", 5s)) << server.log();
   EXPECT_EQ(server.get("/flask/").substr(0, 4), "200\n");  // still serving
   EXPECT_EQ(server.get("/healthz"), "200\nok\n");          // the server's own pages stay its own
+  EXPECT_NE(server.get("/metrics").find("scalekit_serve_gil_wait_seconds_total{worker=\"0\"} "), std::string::npos);
 }
 
 // An app that cannot be imported stops the server with a clear error instead
@@ -272,4 +299,78 @@ TEST(CliServe, HupReloadsTheApplicationsCode) {
   ::kill(server.pid(), SIGHUP);
   ASSERT_TRUE(server.wait_for_log("reload done", 10s)) << server.log();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(server.get("/"), "200\nversion 2");
+}
+
+namespace {
+
+// A loopback port that was free a moment ago.
+std::string free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+// Chapter 5's active redundancy with a hot standby, with a real load balancer:
+// HAProxy (the configuration shipped in docs/deploy) in front of two serve
+// instances; SIGKILL of the active one under load costs at most the requests in
+// flight on it, and the standby serves the rest.
+TEST(CliServe, HaproxyFailsOverToTheStandbyUnderLoad) {
+  if (::access("/usr/sbin/haproxy", X_OK) != 0) GTEST_SKIP() << "haproxy is not installed (scripts/setup installs it)";
+  serve_server active("-w 1");
+  serve_server standby("-w 1");
+  ASSERT_FALSE(active.port().empty() || standby.port().empty()) << active.log() << standby.log();
+  ASSERT_TRUE(active.wait_for_log("1 workers ready") && standby.wait_for_log("1 workers ready"));
+  const std::string front = free_port();
+  scalekit::testing::temp_dir dir("cli-serve-haproxy");
+  std::string cfg = scalekit::testing::slurp(SCALEKIT_SEEDS_DIR "/../../../docs/deploy/haproxy.cfg");
+  ASSERT_NE(cfg.find("127.0.0.1:8081 check"), std::string::npos) << cfg;
+  cfg = replace_all(cfg, "127.0.0.1:8080", "127.0.0.1:" + front);
+  cfg = replace_all(cfg, "127.0.0.1:8081", "127.0.0.1:" + active.port());
+  cfg = replace_all(cfg, "127.0.0.1:8082", "127.0.0.1:" + standby.port());
+  std::ofstream(dir / "haproxy.cfg") << cfg;
+  background_process haproxy("/usr/sbin/haproxy -db -f " + (dir / "haproxy.cfg"), "cli-serve-haproxy");
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    std::this_thread::sleep_for(50ms);
+    up = run_command(active.client_command("get " + front + " /healthz")).out == "200\nok\n";
+  }
+  ASSERT_TRUE(up) << haproxy.log();
+
+  background_process load(active.client_command("load " + front + " 4 4 /primes?n=1000003"), "cli-serve-ha-load");
+  std::this_thread::sleep_for(1500ms);
+  const json before = standby.status();
+  ::kill(-active.pid(), SIGKILL);  // the master and its workers: the host is gone
+  ASSERT_TRUE(load.wait_exit(20s));
+  const std::string out = load.out();  // "ok N failed {...}"
+  const json failed = json::parse(out.substr(out.find('{')));
+  int lost = 0;
+  for (const auto& [what, n] : failed.items()) lost += n.get<int>();
+  EXPECT_LE(lost, 4) << out;  // at most one request in flight per client connection
+  std::printf("through HAProxy, the active instance killed: %s", out.c_str());
+  EXPECT_NE(out.rfind("ok 0 ", 0), 0u) << out;
+  // The standby took the traffic.
+  const json after = standby.status();
+  EXPECT_GT(after["workers"][0]["requests"].get<int>(), before["workers"][0]["requests"].get<int>() + 100)
+      << before.dump() << after.dump();
+}
+
+// Under systemd (docs/deploy): the listening socket comes from socket
+// activation, readiness, reloads and the stop are told through sd_notify.
+TEST(CliServe, SpeaksSystemdSocketActivationAndNotify) {
+  const auto r = run_command("timeout 60 /usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../systemd_like.py " + bin);
+  EXPECT_EQ(r.out, "ready\nGET /healthz -> 200\nreloading, ready\nstopping, exit 0\n") << r.err;
 }

@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "cli_helpers.h"
 #include "redis_server.h"
@@ -49,10 +52,10 @@ struct celery_env {
     EXPECT_TRUE(w->wait_for_log("consuming")) << w->log();
     return w;
   }
-  std::unique_ptr<background_process> python_worker(int concurrency = 2) const {
+  std::unique_ptr<background_process> python_worker(int concurrency = 2, const std::string& queues = "celery") const {
     auto w = std::make_unique<background_process>(
-        python_cmd("-m celery -A mandelbrot_tasks worker --concurrency=" + std::to_string(concurrency) +
-                   " --loglevel=INFO --without-gossip --without-mingle"),
+        python_cmd("-m celery -A mandelbrot_tasks worker --concurrency=" + std::to_string(concurrency) + " -Q " +
+                   queues + " --loglevel=INFO --without-gossip --without-mingle"),
         "py-worker");
     EXPECT_TRUE(w->wait_for_log("ready.", 60s)) << w->log();
     return w;
@@ -64,6 +67,62 @@ struct celery_env {
         bin + " mandelbrot -W 64 -H 48 --executor distributed --broker " + broker() + " -o " + out, "dist-job");
   }
 };
+
+// What canvas_calls.py prints for each form, as a Python Celery 5.2 worker
+// serves them (checked: CliDist.APythonWorkerAnswersEveryFormAlike).
+const std::vector<std::pair<std::string, std::string>> argument_forms = {
+    {"positional", "5"},
+    {"kwargs", "9"},
+    {"mixed", "9"},
+    {"bigint", "9223372036854775808"},
+    {"huge", "633825300114114700748351602688"},
+    {"floats", "0.30000000000000004"},
+    {"strings", "\"scalekit\""},
+    {"unknown_kwarg", "raised builtins.TypeError: add() got an unexpected keyword argument 'z'"},
+    {"missing_arg", "raised builtins.TypeError: add() missing 1 required positional argument: 'y'"},
+    {"too_many", "raised builtins.TypeError: add() takes 2 positional arguments but 3 were given"},
+    {"twice", "raised builtins.TypeError: add() got multiple values for argument 'x'"},
+    {"bad_operands", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"group", "[0, 2, 4, 6]"},
+    {"countdown", "5"},
+};
+
+// The canvas (spec section 11): callbacks, chains passing their results on,
+// chords counted in the Redis backend's keys, and their failures, as a Python
+// Celery 5.2 worker gives them.
+const std::vector<std::pair<std::string, std::string>> canvas_forms = {
+    {"chain", "13"},
+    {"chain3", "113"},
+    {"chain_kwargs", "13"},
+    {"chain_immutable", "10"},
+    {"chain_fails", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"chord", "6"},
+    {"chord_partial", "[0, 2, 4, 100]"},
+    {"chord_of_add", "raised builtins.TypeError: can only concatenate list (not \"int\") to list"},
+    {"chord_fails", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"chord_nested_fails", "raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'"},
+    {"chain_chord", "7"},
+    {"link", "103"},
+    {"link_error", "15"},
+};
+
+// Time limits (headers.timelimit) and expiry, as a Python worker's prefork pool enforces them.
+const std::vector<std::pair<std::string, std::string>> limit_forms = {
+    {"time_limit", "raised billiard.exceptions.TimeLimitExceeded: TimeLimitExceeded(1,)"},
+    {"soft_time_limit", "raised billiard.exceptions.SoftTimeLimitExceeded: SoftTimeLimitExceeded()"},
+    {"expires", "raised celery.exceptions.TaskRevokedError: expired"},
+};
+
+// canvas_calls.py with every form of `forms`; its lines, and the expected ones.
+std::pair<std::string, std::string> run_forms(const celery_env& env,
+                                              const std::vector<std::pair<std::string, std::string>>& forms) {
+  std::string names, expected;
+  for (const auto& [name, result] : forms) {
+    names += " " + name;
+    expected += name + " " + result + "\n";
+  }
+  return {env.python("canvas_calls.py" + names).out, expected};
+}
 
 std::string count_in(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -111,6 +170,80 @@ TEST(CliDist, FailuresReachThePythonClientAsItsExceptions) {
   const long ttl = std::stol(env.cli("TTL " + key.substr(0, key.find('\n'))));
   EXPECT_GT(ttl, 86000);
   EXPECT_LE(ttl, 86400);
+}
+
+// Keyword arguments, mixes, integers beyond 64 bits and Celery's TypeErrors
+// for calls that do not fit the task, as a Python worker gives them.
+TEST(CliDist, ArgumentsBindAsPythonBindsThem) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto [out, expected] = run_forms(env, argument_forms);
+  EXPECT_EQ(out, expected) << worker->log();
+}
+
+// The reference: a Python Celery worker gives every form's line as the tables say.
+TEST(CliDist, APythonWorkerAnswersEveryFormAlike) {
+  celery_env env;
+  auto worker = env.python_worker();
+  auto forms = argument_forms;
+  forms.insert(forms.end(), canvas_forms.begin(), canvas_forms.end());
+  forms.insert(forms.end(), limit_forms.begin(), limit_forms.end());
+  const auto [out, expected] = run_forms(env, forms);
+  EXPECT_EQ(out, expected) << worker->log();
+}
+
+// Chains, chords, callbacks and errbacks on scalekit workers alone; the
+// chords' keys are gone once their bodies ran, and nothing stays reserved.
+TEST(CliDist, CanvasRunsAsOnAPythonWorker) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto [out, expected] = run_forms(env, canvas_forms);
+  EXPECT_EQ(out, expected) << worker->log();
+  // The failed chords leave their keys to expire, as Celery's backend does; the others are deleted.
+  const std::string chord_keys = env.cli("--scan --pattern celery-taskset-meta-*");
+  EXPECT_EQ(count_in(chord_keys, ".j"), "2") << chord_keys;
+  EXPECT_EQ(count_in(chord_keys, ".s"), "2") << chord_keys;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  const std::string log = worker->stop();
+  EXPECT_NE(log.find("raised ChordError: Dependency"), std::string::npos) << log;
+}
+
+// A time limit fails the task when it passes, and the worker's own
+// --time-limit covers messages that set none; the slot stays taken until the
+// call really ends, and a stop does not wait for it.
+TEST(CliDist, TimeLimitsAndExpiryAsOnAPythonWorker) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto [out, expected] = run_forms(env, limit_forms);
+  EXPECT_EQ(out, expected) << worker->log();
+  EXPECT_NE(worker->log().find("Hard time limit (1s) exceeded for scalekit.sleep["), std::string::npos);
+  worker->stop();
+
+  auto limited = env.scalekit_worker("-c 1 --pool threads --time-limit 1");
+  EXPECT_EQ(env.python("call_task.py scalekit.sleep '[30]' 10").out,
+            "raised billiard.exceptions.TimeLimitExceeded: TimeLimitExceeded(1.0,)\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = limited->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << log;
+  EXPECT_EQ(limited->exit_code(), 0) << log;
+}
+
+// One chord, its header split between a Python Celery worker (queue 'py') and
+// a scalekit worker (queue 'celery'): both count parts in the same Redis keys,
+// and whichever counts the last part applies the body, on either worker.
+TEST(CliDist, AChordHeaderServedByPythonAndScalekitWorkers) {
+  celery_env env;
+  auto sk = env.scalekit_worker("-c 2 --pool threads");
+  auto py = env.python_worker(2, "py");
+  const std::vector<std::pair<std::string, std::string>> mixed = {
+      {"chord_mixed", "30"}, {"chord_mixed_py_body", "30"}, {"chord_mixed", "30"}, {"chord_mixed_py_body", "30"}};
+  const auto [out, expected] = run_forms(env, mixed);
+  EXPECT_EQ(out, expected) << sk->log() << py->log();
+  // 4 chords of 6: 3 header tasks each on either side, and 2 bodies on either side.
+  EXPECT_EQ(count_in(py->log(), "] succeeded in"), "14") << py->log();
+  const std::string log = sk->stop();
+  EXPECT_NE(log.find("14 succeeded, 0 failed"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("--scan --pattern celery-taskset-meta-*"), "");
 }
 
 // The other direction: scalekit publishes the seed's tasks, an unmodified
@@ -283,4 +416,251 @@ TEST(CliDist, BadUsage) {
   EXPECT_EQ(run_command(bin + " worker --broker redis://h:1/99").exit_code, 2);
   EXPECT_EQ(run_command(bin + " mandelbrot --executor distributed --broker nope -o /tmp/x.rgb").exit_code, 2);
   EXPECT_EQ(run_command(bin + " worker --pool gevent").exit_code, 2);
+}
+
+// A task due in 2099 waits outside the worker's only slot, its reservation
+// held: the queue keeps moving. At a stop it goes back to the queue at once.
+TEST(CliDist, AFarFutureTaskDoesNotHoldTheOnlySlot) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  const std::string far_id =
+      env.python("apply.py bench_tasks.add '[1, 2]' '{\"eta\": \"2099-01-01T00:00:00+00:00\"}'").out;
+  ASSERT_FALSE(far_id.empty());
+  ASSERT_TRUE(worker->wait_for_log("received")) << worker->log();
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[2, 3]' 10 3").out, "5\n5\n5\n") << worker->log();
+  EXPECT_EQ(env.cli("HLEN unacked"), "1\n");  // the far one, reserved
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = worker->stop();  // grace 30 s: nothing runs, so no wait
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << log;
+  EXPECT_NE(log.find("requeued unfinished task " + far_id.substr(0, far_id.size() - 1)), std::string::npos) << log;
+  EXPECT_EQ(env.cli("LLEN celery"), "1\n");
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// A countdown task runs when it is due, not before, and meanwhile the slot
+// serves others.
+TEST(CliDist, ACountdownTaskRunsWhenDueAndLetsOthersPass) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto later = env.python_in_background("apply.py bench_tasks.add '[40, 2]' '{\"countdown\": 3}' --wait 20");
+  ASSERT_TRUE(worker->wait_for_log("received")) << worker->log();
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[1, 1]'").out, "2\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2800ms);  // before the countdown ended
+  ASSERT_TRUE(later->wait_exit(20s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_NE(later->out().find("\n42\n"), std::string::npos) << later->out();
+}
+
+// While a task waits for its eta its reservation is kept fresh: another
+// worker's restorer, with a visibility timeout shorter than the wait, does not
+// deliver it a second time.
+TEST(CliDist, AWaitingTasksReservationStaysFresh) {
+  celery_env env;
+  auto a = env.scalekit_worker("-c 1 --pool threads --visibility-timeout 1");
+  env.python("apply.py bench_tasks.add '[1, 2]' '{\"countdown\": 4}'");
+  ASSERT_TRUE(a->wait_for_log("received")) << a->log();
+  auto b = env.scalekit_worker("-c 1 --pool threads --visibility-timeout 1");
+  ASSERT_TRUE(a->wait_for_log("succeeded", 20s)) << a->log();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(count_in(b->log(), "received"), "0") << b->log();
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// An expiry before the eta ends the wait: REVOKED is stored and the message acknowledged.
+TEST(CliDist, AnExpiryBeforeTheEtaRevokesTheWaitingTask) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads");
+  const auto r = env.python(
+      "apply.py bench_tasks.add '[1, 2]' '{\"eta\": \"2099-01-01T00:00:00+00:00\", \"expires\": 2}' --wait 20");
+  EXPECT_NE(r.out.find("raised celery.exceptions.TaskRevokedError: expired"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  EXPECT_EQ(env.cli("LLEN celery"), "0\n");
+}
+
+// A message over --max-message-size is not parsed: dead-lettered, its FAILURE
+// stored, and the worker's memory stays near the message's size.
+TEST(CliDist, AnOversizedMessageIsRefusedWithAFailure) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads --max-message-size 1000000");
+  const std::string out = env.python("canvas_calls.py big_message --timeout 30").out;
+  EXPECT_NE(out.find("raised kombu.exceptions.LimitExceeded: message of 26"), std::string::npos) << out;
+  EXPECT_NE(out.find("bytes is larger than the limit of 1000000 bytes"), std::string::npos) << out;
+  EXPECT_EQ(env.cli("LLEN scalekit-dead-letters-celery"), "1\n");
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+  EXPECT_EQ(env.python("call_task.py bench_tasks.add '[40, 2]'").out, "42\n");  // still serving
+  // The message is 26.7 MB: the worker's peak stays within a few copies of it.
+  const std::string status = slurp("/proc/" + std::to_string(worker->pid()) + "/status");
+  const auto at = status.find("VmHWM:");
+  ASSERT_NE(at, std::string::npos);
+  const long peak_kb = std::stol(status.substr(at + 6));
+  EXPECT_LT(peak_kb, 200 * 1024) << status;
+}
+
+// Celery's own tools list and steer scalekit workers (remote control, spec
+// section 12): `celery status`, `inspect ...` and `control ...` as
+// subprocesses, beside a Python Celery worker.
+TEST(CliDist, CeleryToolsListAndSteerScalekitWorkers) {
+  celery_env env;
+  auto a = env.scalekit_worker("-c 1 --pool threads -n sk-a@test");
+  auto b = env.scalekit_worker("-c 1 --pool threads -n sk-b@test");
+  auto py = env.python_worker(1, "py");
+  const auto celery = [&env](const std::string& args) {
+    return run_command("cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks " + args));
+  };
+  const auto status = celery("status");
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("sk-a@test: OK"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("sk-b@test: OK"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("3 nodes online."), std::string::npos) << status.out;
+
+  const auto ping = celery("inspect ping -d sk-a@test");
+  EXPECT_NE(ping.out.find("sk-a@test: OK"), std::string::npos) << ping.out;
+  EXPECT_NE(ping.out.find("pong"), std::string::npos) << ping.out;
+  EXPECT_EQ(ping.out.find("sk-b@test"), std::string::npos) << ping.out;  // destination honoured
+
+  const auto queues = celery("inspect active_queues -j -d sk-b@test");
+  EXPECT_NE(queues.out.find("\"routing_key\": \"celery\""), std::string::npos) << queues.out;
+  const auto registered = celery("inspect registered -d sk-b@test");
+  EXPECT_NE(registered.out.find("* bench_tasks.add"), std::string::npos) << registered.out;
+
+  // A running task shows in `inspect active`, a countdown task in `inspect scheduled`.
+  auto busy = env.python_in_background("call_task.py scalekit.sleep '[3]' 20 2");
+  auto later = env.python_in_background("canvas_calls.py countdown");
+  ASSERT_TRUE(a->wait_for_log("scalekit.sleep") && b->wait_for_log("scalekit.sleep")) << a->log() << b->log();
+  const auto active = celery("inspect active -j");
+  EXPECT_EQ(count_in(active.out, "\"name\": \"scalekit.sleep\""), "2") << active.out;
+  const auto stats = celery("inspect stats -d sk-a@test");
+  EXPECT_NE(stats.out.find("\"max-concurrency\": 1"), std::string::npos) << stats.out;
+
+  const auto grow = celery("control pool_grow 2 -d sk-a@test");
+  EXPECT_NE(grow.out.find("pool will grow"), std::string::npos) << grow.out;
+  EXPECT_TRUE(a->wait_for_log("pool_grow 2: 3 slots")) << a->log();
+  const auto shrink = celery("control pool_shrink 1 -d sk-a@test");
+  EXPECT_NE(shrink.out.find("pool will shrink"), std::string::npos) << shrink.out;
+
+  // `celery control shutdown` stops a scalekit worker as SIGTERM does.
+  EXPECT_TRUE(later->wait_exit(20s)) << later->log();
+  EXPECT_EQ(later->out(), "countdown 5\n");
+  EXPECT_TRUE(busy->wait_exit(20s));
+  celery("control shutdown -d sk-b@test");
+  EXPECT_TRUE(b->wait_exit(5s)) << b->log();
+  EXPECT_EQ(b->exit_code(), 0);
+  EXPECT_NE(b->log().find("Got shutdown from remote"), std::string::npos) << b->log();
+  const auto after = celery("status");
+  EXPECT_NE(after.out.find("2 nodes online."), std::string::npos) << after.out;
+}
+
+// `app.control.revoke`: a countdown task held by the worker, a task revoked
+// before it was published, and a running one with terminate=True all end
+// REVOKED; other tasks still run; `inspect revoked` lists the ids; and a stop
+// right after a terminate does not wait for the terminated call.
+TEST(CliDist, RevokeReachesHeldQueuedAndRunningTasks) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  const auto out = env.python("control_calls.py revoke_countdown revoke_queued terminate after_revoke revoked_list");
+  EXPECT_EQ(out.out,
+            "revoke_countdown raised celery.exceptions.TaskRevokedError: revoked\n"
+            "revoke_queued raised celery.exceptions.TaskRevokedError: revoked\n"
+            "terminate raised celery.exceptions.TaskRevokedError: terminated (within 5 s)\n"
+            "after_revoke 42\n"
+            "revoked_list all listed\n")
+      << out.err << worker->log();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string log = worker->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << log;  // not the 30 s left of the terminated sleep
+  EXPECT_EQ(worker->exit_code(), 0) << log;
+  EXPECT_NE(log.find("Discarding revoked task"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// Celery's own event receiver (app.events.Receiver) sees a scalekit task's
+// whole life as a Python worker's (-E: the lines below are what a Python
+// worker with -E gives), and the worker's heartbeats; without -E, a remote
+// enable_events switches task events on.
+TEST(CliDist, CelerysEventReceiverSeesScalekitTasks) {
+  const std::string tasks =
+      "succeeds task-received task-started task-succeeded\n"
+      "  received bench_tasks.add (2, 3) {}\n"
+      "  result 5\n"
+      "fails task-received task-started task-failed\n"
+      "  received bench_tasks.add (1, 'a') {}\n"
+      "  exception TypeError(\"unsupported operand type(s) for +: 'int' and 'str'\")\n";
+  celery_env env;
+  {
+    auto worker = env.scalekit_worker("-c 2 --pool threads -E -n sk@test");
+    const auto out = env.python("watch_events.py");
+    EXPECT_EQ(out.out, tasks +
+                           "revoked task-revoked\n"
+                           "  terminated False expired False\n"
+                           "heartbeats from sk@test\n")
+        << out.err << worker->log();
+  }
+  auto quiet = env.scalekit_worker("-c 2 --pool threads -n sk@test");
+  const auto out = env.python("watch_events.py --enable --no-revoke");
+  EXPECT_EQ(out.out, "enable_events ['task events enabled']\n" + tasks + "heartbeats from sk@test\n")
+      << out.err << quiet->log();
+}
+
+// --autoretry-for (Celery's autoretry_for): a TypeError is retried twice (same
+// id, after the delay; the client sees RETRY) and then fails for good with the
+// original exception, as Celery re-raises it after max_retries.
+TEST(CliDist, AutoretryRetriesThenFailsWithTheOriginalError) {
+  celery_env env;
+  auto worker =
+      env.scalekit_worker("-c 2 --pool threads --autoretry-for builtins.TypeError --max-retries 2 --retry-delay 0.3");
+  EXPECT_EQ(env.python("control_calls.py retry").out,
+            "retry RETRY FAILURE -> raised builtins.TypeError: unsupported operand type(s) for +: 'int' and 'str'\n")
+      << worker->log();
+  const std::string log = worker->stop();
+  EXPECT_EQ(count_in(log, "retry: Retry in 0.3s: TypeError("), "2") << log;
+  EXPECT_NE(log.find("3 tasks received, 0 succeeded, 3 failed"), std::string::npos) << log;
+  EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
+}
+
+// Per-task rate limits (Celery's rate_limit): --rate-limit at start, and the
+// remote `rate_limit` command on a running worker; 6 adds at 5/s cannot all
+// start within less than a second (a lower bound: what the limit guarantees).
+TEST(CliDist, RateLimitsSpaceATasksStarts) {
+  celery_env env;
+  {
+    auto worker = env.scalekit_worker("-c 2 --pool threads --rate-limit bench_tasks.add=5/s");
+    EXPECT_EQ(env.python("control_calls.py rate_spacing").out, "rate_spacing [0, 2, 4, 6, 8, 10] spaced\n")
+        << worker->log();
+  }
+  auto worker = env.scalekit_worker("-c 2 --pool threads");
+  EXPECT_EQ(env.python("control_calls.py rate_limit").out,
+            "rate_limit ['new rate limit set successfully'] [0, 2, 4, 6, 8, 10] spaced\n")
+      << worker->log();
+  EXPECT_NE(run_command(bin + " worker --broker " + env.broker() + " --rate-limit bench_tasks.add=fast")
+                .err.find("'fast' is not a rate"),
+            std::string::npos);
+}
+
+// What arrives on the pidbox channel but is not a request (not JSON, no
+// method, too large) is logged and ignored; the worker still answers.
+TEST(CliDist, BadControlMessagesAreIgnored) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads -n sk@test");
+  const auto ping = [&env] {
+    return run_command("cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks inspect ping")).out;
+  };
+  // Answered: the worker has subscribed (a PUBLISH before that reaches no one).
+  ASSERT_NE(ping().find("sk@test: OK"), std::string::npos) << worker->log();
+  env.cli("PUBLISH /0.celery.pidbox not-json");
+  env.cli(
+      "PUBLISH /0.celery.pidbox '{\"body\": \"e30=\", \"content-type\": \"application/json\", "
+      "\"properties\": {\"body_encoding\": \"base64\"}}'");
+  temp_dir dir("pidbox");
+  {
+    std::ofstream big(dir / "big");
+    big << std::string(2 << 20, 'x');
+  }
+  // In a subshell: run_command gives the command </dev/null, which would win.
+  run_command("(redis-cli -p " + std::to_string(env.redis.port()) + " -x PUBLISH /0.celery.pidbox < " + (dir / "big") +
+              ")");
+  EXPECT_TRUE(worker->wait_for_log("ignored a message of 2097152 bytes")) << worker->log();
+  EXPECT_NE(worker->log().find("ignored a message: control message is not a JSON object"), std::string::npos);
+  EXPECT_NE(worker->log().find("ignored a message: control message names no method"), std::string::npos);
+  EXPECT_NE(ping().find("sk@test: OK"), std::string::npos) << worker->log();
 }

@@ -30,10 +30,11 @@ void register_once() {
 }
 
 // Run Celery task `name` as a worker does; its outcome.
-celery::outcome call(const std::string& name, const std::string& args_json) {
+celery::outcome call(const std::string& name, const std::string& args_json, const std::string& kwargs_json = "{}") {
   register_once();
   core::bytes out;
-  EXPECT_TRUE(core::run_task_inline(celery::core_task_name(name), celery::encode_call(args_json, "{}"), out)) << out;
+  EXPECT_TRUE(core::run_task_inline(celery::core_task_name(name), celery::encode_call(args_json, kwargs_json), out))
+      << out;
   return celery::decode_outcome(out);
 }
 
@@ -55,6 +56,15 @@ TEST(Celery, BenchAddAndSleepAnswerAsPythonWould) {
   EXPECT_EQ(call("bench_tasks.add", "[2, 3]").result_json, "5");
   EXPECT_EQ(json::parse(call("bench_tasks.add", "[1.5, 2]").result_json), 3.5);
   EXPECT_EQ(call("bench_tasks.add", R"(["a", 2])").exc_type, "TypeError");
+  // Python's integers have no size limit, and neither does add.
+  EXPECT_EQ(call("bench_tasks.add", "[9223372036854775807, 1]").result_json, "9223372036854775808");
+  EXPECT_EQ(call("bench_tasks.add", "[]", R"({"x": 4, "y": 5})").result_json, "9");
+  EXPECT_EQ(call("bench_tasks.add", "[4]", R"({"y": 5})").result_json, "9");
+  const auto unknown = call("bench_tasks.add", "[1, 2]", R"({"z": 3})");
+  EXPECT_EQ(unknown.exc_type, "TypeError");
+  EXPECT_EQ(unknown.message, "add() got an unexpected keyword argument 'z'");
+  EXPECT_EQ(call("bench_tasks.add", "[1]").message, "add() missing 1 required positional argument: 'y'");
+  EXPECT_EQ(call("scalekit.sleep", "[]", R"({"seconds": 0})").result_json, "0");
   EXPECT_EQ(call("scalekit.sleep", "[0]").result_json, "0");
   EXPECT_EQ(call("scalekit.sleep", "[-1]").exc_type, "ValueError");
   EXPECT_EQ(call("scalekit.sleep", "[]").exc_type, "TypeError");

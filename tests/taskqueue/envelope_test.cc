@@ -62,7 +62,7 @@ TEST(Celery, OurEnvelopeCarriesWhatCeleryWrites) {
   EXPECT_TRUE(back->published.has_value());
   EXPECT_EQ(json::parse(
                 celery::make_envelope("t", R"(["a'b", null, true])", R"({"k": [1]})", {}))["headers"]["argsrepr"],
-            R"py(('a\'b', None, True))py");
+            R"py(("a'b", None, True))py");
   EXPECT_THROW(celery::make_envelope("t", "{}", "{}", {}), std::invalid_argument);
 }
 
@@ -163,4 +163,26 @@ TEST(Celery, UnackedEntriesAndMarksRefuseWhatIsNotAnEnvelope) {
   const auto entry = json::parse(celery::unacked_entry(captured, "ex\"change", "route"));
   EXPECT_EQ(entry[1], "ex\"change");  // quoted as JSON strings
   EXPECT_EQ(entry[2], "route");
+}
+
+// Python's integers have no size limit: a body holding 2**100 is read, and
+// written, digit for digit.
+TEST(Celery, BigIntegersCrossTheEnvelopeExactly) {
+  const std::string big = "1267650600228229401496703205376";
+  const auto env = celery::make_envelope("bench_tasks.add", "[" + big + ", -" + big + "]", R"({"z": 1e400})", {});
+  EXPECT_EQ(json::parse(env)["headers"]["argsrepr"], "(" + big + ", -" + big + ")");
+  auto m = celery::parse_envelope(env);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->args_json, "[" + big + ",-" + big + "]");
+  EXPECT_EQ(m->kwargs_json, R"({"z":1e400})");
+}
+
+// Celery caps argsrepr at 1024 characters: a large payload does not travel twice.
+TEST(Celery, ArgsReprIsCapped) {
+  const std::string payload(100000, 'x');
+  const auto env = celery::make_envelope("scalekit.run", R"(["t", ")" + payload + R"("])", "{}", {});
+  const std::string repr = json::parse(env)["headers"]["argsrepr"];
+  EXPECT_EQ(repr.size(), 1024u);
+  EXPECT_EQ(repr.substr(repr.size() - 3), "...");
+  EXPECT_LT(env.size(), payload.size() * 1.4 + 2000);  // the payload once, in base64
 }

@@ -67,6 +67,7 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint64_t> timeouts{0};        ///< answered 504: the request overran --timeout
   std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
   std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> gil_wait_ns{0};  ///< WSGI: application threads waiting for the GIL, in all
   std::atomic<std::uint64_t> latency[latency_buckets]{};
   std::atomic<std::uint64_t> latency_sum_us{0};
   request_record running[max_requests_shown];

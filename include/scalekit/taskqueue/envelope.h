@@ -26,6 +26,18 @@ struct publish_options {
   std::string group;             ///< group id, for group members
   int priority = 0;              ///< properties.priority (0..9); queue_key() picks the list
   bool ignore_result = false;
+  // What a worker sets when it publishes a canvas's next tasks (canvas.h);
+  // the defaults are a plain call's.
+  std::string root_id;                   ///< empty: the task's own id
+  std::string parent_id;                 ///< empty: null
+  std::string group_index = "null";      ///< JSON: the member's index in its group
+  std::string eta, expires;              ///< ISO 8601 times; empty: null
+  std::string time_limit = "null";       ///< JSON number of seconds, or null (headers.timelimit[0])
+  std::string soft_time_limit = "null";  ///< headers.timelimit[1]
+  int retries = 0;
+  std::string reply_to;  ///< empty: a new UUID
+  /// The body's embed, each JSON text: a list of signatures, or one for chord.
+  std::string callbacks = "null", errbacks = "null", chain = "null", chord = "null";
 };
 
 /// The envelope to LPUSH for task `name` with `args_json` (a JSON array) and
@@ -44,8 +56,17 @@ struct task_message {
   std::string delivery_tag, exchange, routing_key = "celery";
   int priority = 0, retries = 0;
   bool ignore_result = false, redelivered = false;
-  std::optional<double> eta, expires;  ///< unix times (ISO 8601 in the headers)
-  std::optional<double> published;     ///< unix time, when a scalekit client sent it
+  std::optional<double> eta, expires;                 ///< unix times (ISO 8601 in the headers)
+  std::string eta_text;                               ///< headers.eta as written ("" when null)
+  std::optional<double> published;                    ///< unix time, when a scalekit client sent it
+  std::string group_index;                            ///< JSON integer text, "" when null
+  std::optional<double> time_limit, soft_time_limit;  ///< seconds (headers.timelimit)
+  std::string time_limit_text, soft_time_limit_text;  ///< the same, as written ("" when absent)
+  std::string reply_to;
+  std::string argsrepr, kwargsrepr, expires_text;  ///< headers as written ("" when absent)
+  /// The embed (spec 3.4) as JSON text, "" when null or absent: lists of
+  /// signatures for callbacks, errbacks and chain, one signature for chord.
+  std::string callbacks, errbacks, chain, chord;
 };
 
 /// Parse an envelope. Absent, null or mistyped optional fields read as their

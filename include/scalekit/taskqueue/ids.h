@@ -20,6 +20,10 @@ std::string new_uuid();
 /// microseconds: "2026-11-22T09:22:16.623328".
 std::string utc_isoformat_now();
 
+/// Unix time `t` as Python's isoformat() of an aware UTC datetime, as Celery
+/// writes eta and expires: "2026-11-22T09:22:16.623328+00:00".
+std::string utc_isoformat(double t);
+
 /// Seconds since the Unix epoch, as Python's time.time().
 double unix_now();
 

@@ -8,7 +8,10 @@
 //   unacked, unacked_index,          reservations, their ages, and the lock
 //   unacked_mutex                    held while stale ones are restored (kombu)
 //   celery-task-meta-<id>            a result: key and pub/sub channel (Celery)
-//   /<db>.celeryev/worker.heartbeat  Celery's heartbeat events
+//   /<db>.celeryev/<type>            Celery's events (worker.heartbeat, task.received, ...)
+//   celery-taskset-meta-<gid>.j/.t/.s  a chord's parts, extra count and size (Redis backend)
+//   /<db>.celery.pidbox              remote control requests (kombu fanout)
+//   _kombu.binding.reply.celery.pidbox  where a remote control's reply goes
 //   scalekit-deliveries-<id>         deliveries of a task not yet finished
 //   scalekit-dead-letters-<queue>    refused and poison messages
 //   scalekit-worker-<name>-<pid>     a live worker's status, for `worker --status`
@@ -53,6 +56,20 @@ std::string meta_key(std::string_view task_id);
 
 /// The channel of Celery's worker-heartbeat events in database `db`: "/0.celeryev/worker.heartbeat".
 std::string heartbeat_channel(int db);
+/// The channel of an event of `type` ("task-received": "/0.celeryev/task.received").
+std::string event_channel(int db, std::string_view type);
+
+/// A chord's keys in Celery's Redis backend, for group `group_id`: `part` "j"
+/// (a sorted set of the parts' results), "t" (a count added to the size) or
+/// "s" (the size): "celery-taskset-meta-<gid>.j".
+std::string chord_key(std::string_view group_id, std::string_view part);
+
+/// The fanout channel of remote control requests (kombu's "celery.pidbox"
+/// exchange): "/0.celery.pidbox".
+std::string pidbox_channel(int db);
+/// kombu's routing table of the reply exchange: its members name the reply
+/// queue of each routing key (`<key> SEP SEP <queue>`).
+inline constexpr const char* reply_binding_key = "_kombu.binding.reply.celery.pidbox";
 
 /// scalekit's count of the unfinished deliveries of task `task_id`.
 std::string deliveries_key(std::string_view task_id);

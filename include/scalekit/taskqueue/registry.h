@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace scalekit::taskqueue::celery {
 
@@ -44,6 +45,8 @@ void register_task(const std::string& name, task_fn fn);
 std::string core_task_name(std::string_view name);
 /// True when `name` was registered (a worker stores NotRegistered for the others).
 bool is_registered(std::string_view name);
+/// The registered names, sorted (a worker's reply to `inspect registered`).
+std::vector<std::string> registered_names();
 
 /// The payload of a core_task_name() call.
 std::string encode_call(std::string_view args_json, std::string_view kwargs_json);

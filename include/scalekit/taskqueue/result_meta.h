@@ -16,6 +16,24 @@
 
 namespace scalekit::taskqueue::celery {
 
+/// Where a result sits in a canvas: the meta's group_id, parent_id (each left
+/// out when empty, as Celery leaves them out) and children (the tasks this one
+/// published: "[[[\"<id>\", null], null], ...]", Celery's result tuples).
+struct meta_links {
+  std::string_view group_id, parent_id;
+  std::string_view children_json = "[]";
+};
+
+/// A meta in Celery's key order: status, result, traceback, children,
+/// date_done, [group_id], [parent_id], task_id. `result_json` and
+/// `traceback_json` are JSON texts, embedded as they are.
+std::string make_meta(std::string_view state, std::string_view task_id, std::string_view result_json,
+                      std::string_view traceback_json, const meta_links& links);
+
+/// Celery's encoding of an exception as a result: {"exc_type": T,
+/// "exc_message": [message], "exc_module": M}.
+std::string exception_json(std::string_view exc_type, std::string_view exc_module, std::string_view message);
+
 /// A SUCCESS meta holding `result_json` (REQUIRES: valid JSON; embedded as is).
 /// group_id is left out when `group_id` is empty. date_done is now.
 std::string success_meta(std::string_view task_id, std::string_view result_json, std::string_view group_id);

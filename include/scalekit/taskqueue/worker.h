@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,14 +44,33 @@ struct worker_options {
   std::vector<std::string> queues{"celery"};
   std::chrono::seconds visibility_timeout{3600};  ///< Celery's default
   std::chrono::milliseconds grace{30000};         ///< on SIGTERM: how long running tasks may take to finish
-  int max_deliveries = 3;                         ///< deliveries that killed a worker before dead-lettering
+  /// Celery's --time-limit and --soft-time-limit in seconds (0: none), for
+  /// tasks whose message sets none (headers.timelimit).
+  double time_limit = 0, soft_time_limit = 0;
+  /// Celery's -E: send task events (spec 8.1); remote control can switch them.
+  bool task_events = false;
+  /// Celery's autoretry_for, max_retries and default_retry_delay for every
+  /// task: a run that fails with one of these exception types ("TypeError" or
+  /// "builtins.TypeError") is sent again (same id, retries + 1, after the
+  /// delay) and stored as RETRY, until max_retries retries have failed.
+  std::vector<std::string> autoretry_for;
+  /// Celery's per-task rate_limit: task name -> tasks per second (the remote
+  /// `rate_limit` command changes them while the worker runs).
+  std::map<std::string, double> rate_limits;
+  int max_retries = 3;
+  double retry_delay = 180;
+  int max_deliveries = 3;  ///< deliveries that killed a worker before dead-lettering
   /// Messages held per slot (reserved, not yet run). 1, the default, is fair:
   /// a busy worker holds nothing another could start. Celery's default is 4.
   int prefetch_multiplier = 1;
   std::chrono::seconds result_expires{86400};  ///< Celery's default result_expires
-  std::string hostname;                        ///< empty: "scalekit@<host>"
-  bool log_tasks = false;                      ///< one message per task received / succeeded / failed
-  bool log_timestamps = false;                 ///< messages start with the local time, "[2024-05-01 12:00:00] "
+  /// Larger task messages are not parsed: dead-lettered, with a FAILURE
+  /// (kombu.exceptions.LimitExceeded) stored for their id. Bounds the memory a
+  /// client can make a worker spend on one message (a few times this).
+  std::size_t max_message_bytes = 16 << 20;
+  std::string hostname;         ///< empty: "scalekit@<host>"
+  bool log_tasks = false;       ///< one message per task received / succeeded / failed
+  bool log_timestamps = false;  ///< messages start with the local time, "[2024-05-01 12:00:00] "
   /// Stop by itself once this many tasks have finished (tests and benchmarks); 0: no limit.
   std::uint64_t stop_after = 0;
   /// Test hook: hold every task this long before running it (slow jobs for fault tests).
@@ -63,6 +83,9 @@ struct worker_stats {
   std::uint64_t dead_lettered = 0;  ///< poison or unparseable messages
   std::uint64_t requeued = 0;       ///< requeued at shutdown, unfinished
   std::uint64_t reconnects = 0;     ///< broker connections opened after the first
+  /// Calls of tasks revoked with terminate=True that still ran at the end
+  /// (their REVOKED is stored; the process may leave without them).
+  std::uint64_t abandoned_calls = 0;
 };
 
 /// Serve on `ex` until `obs.stop_token()` fires (or o.stop_after tasks have

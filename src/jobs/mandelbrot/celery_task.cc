@@ -3,7 +3,6 @@
 // ({"<y*w+x>": [r, g, b], ...}, as Celery's JSON encodes the seed's dict).
 
 #include <charconv>
-#include <nlohmann/json.hpp>
 
 #include "band.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -14,39 +13,27 @@ namespace scalekit::jobs::mandelbrot {
 
 namespace {
 
-using json = nlohmann::json;
-
-std::uint32_t int_argument(const json& v, const char* name, std::uint64_t min, std::uint64_t max) {
-  if (!v.is_number_integer())
-    throw taskqueue::celery::task_exception("TypeError", "builtins",
-                                            std::string(name) + " must be an integer, not " + v.dump());
-  const auto n = v.get<std::int64_t>();
-  if (n < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(n) > max)
-    throw taskqueue::celery::task_exception("ValueError", "builtins",
-                                            std::string(name) + " = " + std::to_string(n) + " is out of range [" +
-                                                std::to_string(min) + ", " + std::to_string(max) + "]");
-  return static_cast<std::uint32_t>(n);
+std::uint32_t int_argument(std::string_view v, const char* name, std::uint64_t min, std::uint64_t max) {
+  namespace tc = taskqueue::celery;
+  if (!taskqueue::json_text::is_integer(v))
+    throw tc::task_exception("TypeError", "builtins",
+                             std::string(name) + " must be an integer, not " + taskqueue::json_text::minify(v));
+  const auto n = tc::as_int64(v);
+  if (!n || *n < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(*n) > max)
+    throw tc::task_exception("ValueError", "builtins",
+                             std::string(name) + " = " + std::string(v) + " is out of range [" + std::to_string(min) +
+                                 ", " + std::to_string(max) + "]");
+  return static_cast<std::uint32_t>(*n);
 }
 
 std::string calc_row(std::string_view args_json, std::string_view kwargs_json) {
-  const json args = json::parse(args_json), kwargs = json::parse(kwargs_json);
-  auto arg = [&](std::size_t i, const char* name) -> const json* {
-    if (i < args.size()) return &args[i];
-    auto it = kwargs.find(name);
-    return it == kwargs.end() ? nullptr : &*it;
-  };
-  const json* jy = arg(0, "y");
-  const json* jw = arg(1, "w");
-  const json* jh = arg(2, "h");
-  const json* jn = arg(3, "max_iteration");
-  if (!jy || !jw || !jh)
-    throw taskqueue::celery::task_exception(
-        "TypeError", "builtins", "mandelbrot_calc_row() missing arguments: it takes (y, w, h, max_iteration=1000)");
+  static const taskqueue::celery::parameter signature[] = {{"y"}, {"w"}, {"h"}, {"max_iteration", "1000"}};
+  const auto v = taskqueue::celery::bind_arguments("mandelbrot_calc_row", signature, args_json, kwargs_json);
   params p;
-  p.width = int_argument(*jw, "w", 1, max_side);
-  p.height = int_argument(*jh, "h", 1, max_side);
-  p.max_iterations = jn ? int_argument(*jn, "max_iteration", 1, 0xFFFFFFFFu) : 1000;
-  const std::uint32_t y = int_argument(*jy, "y", 0, p.height - 1);
+  p.width = int_argument(v[1], "w", 1, max_side);
+  p.height = int_argument(v[2], "h", 1, max_side);
+  p.max_iterations = int_argument(v[3], "max_iteration", 1, 0xFFFFFFFFu);
+  const std::uint32_t y = int_argument(v[0], "y", 0, p.height - 1);
   std::vector<std::uint32_t> counts(p.width);
   row_iterations_simd(p, y, counts.data());
   // Python's json.dumps spacing, as a Celery worker would store it.

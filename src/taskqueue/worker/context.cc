@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include <algorithm>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
@@ -28,9 +29,13 @@ worker_context::worker_context(const worker_options& o, redis_endpoint ep, core:
       restore(loop, endpoint),
       log_(log),
       stop_after_(stop_after),
-      slot_limit_(concurrency * static_cast<std::size_t>(std::max(1, o.prefetch_multiplier))),
+      per_slot_(static_cast<std::size_t>(std::max(1, o.prefetch_multiplier))),
+      slot_limit_(concurrency * per_slot_),
       slot_free_(loop),
-      stopped_(loop, asio::steady_timer::time_point::max()) {}
+      stopped_(loop, asio::steady_timer::time_point::max()) {
+  task_events = o.task_events;
+  for (const auto& [task, per_second] : o.rate_limits) rate_limits[task].per_second = per_second;
+}
 
 std::uint64_t worker_context::get_reconnects() const {
   const auto connects = pop.get_connects() + cmd.get_connects() + restore.get_connects();
@@ -43,6 +48,7 @@ void worker_context::stop() {
   stop_time_ = steady_clock::now();
   stopped_.cancel();
   slot_free_.cancel();
+  for (auto& [tag, timer] : sleepers_) timer->cancel();
 }
 
 core::task<void> worker_context::until_stopped() {
@@ -52,6 +58,28 @@ core::task<void> worker_context::until_stopped() {
 
 core::task<void> worker_context::nap(std::chrono::milliseconds d) {
   for (auto slept = 0ms; slept < d && !stopping_; slept += 100ms) co_await core::sleep_for(std::min(d - slept, 100ms));
+}
+
+core::task<void> worker_context::sleep_until(const std::string& tag, double until) {
+  if (stopping_) co_return;
+  const double seconds = std::clamp(until - celery::unix_now(), 0.0, 60.0);
+  asio::steady_timer timer(co_await core::this_executor(),
+                           std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(seconds)));
+  sleepers_[tag] = &timer;
+  asio::error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  sleepers_.erase(tag);
+}
+
+std::size_t worker_context::resize_slots(long long n) {
+  const long long limit = static_cast<long long>(slot_limit_) + n * static_cast<long long>(per_slot_);
+  slot_limit_ = static_cast<std::size_t>(std::max<long long>(static_cast<long long>(per_slot_), limit));
+  slot_free_.cancel();  // a fetcher waiting for a slot looks again
+  return slot_limit_;
+}
+
+void worker_context::wake(const std::string& tag) {
+  if (auto it = sleepers_.find(tag); it != sleepers_.end()) it->second->cancel();
 }
 
 void worker_context::broker_failed(const status& s) {

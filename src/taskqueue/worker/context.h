@@ -7,7 +7,8 @@
 //          ├── message_handler  one message: parse, reserve, run, store + ack
 //          ├── refresher        keeps running tasks' reservations fresh
 //          ├── restorer         puts stale reservations back; requeues at shutdown
-//          └── heartbeat        the status key and Celery's heartbeat event
+//          ├── heartbeat        the status key and Celery's heartbeat event
+//          └── controller       Celery's remote control: inspect, revoke, shutdown, pool
 //
 // Thread safety: none needed. A context and its roles belong to the worker's
 // event loop (one thread); their coroutines interleave only at co_await, so a
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "revoked.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
 #include "scalekit/taskqueue/redis.h"
@@ -41,11 +43,18 @@ std::string seconds_text(double s);
 
 /// A message this worker has reserved (it is in `unacked`), by delivery tag.
 struct reservation {
-  std::string raw;         ///< the envelope as popped
-  std::string list_key;    ///< where it goes back to if requeued
-  std::string id;          ///< the task id
-  bool finished = false;   ///< its result is computed (being stored): never requeue it
-  bool abandoned = false;  ///< requeued at shutdown: drop whatever the run returns
+  std::string raw;            ///< the envelope as popped
+  std::string list_key;       ///< where it goes back to if requeued
+  std::string id;             ///< the task id
+  bool finished = false;      ///< its result is computed (being stored): never requeue it
+  bool abandoned = false;     ///< requeued at shutdown: drop whatever the run returns
+  bool terminated = false;    ///< revoked with terminate=True while it ran: REVOKED is stored, the run is dropped
+  std::optional<double> eta;  ///< unix time: waiting for its eta or countdown, outside the slots
+  // What `celery inspect active|reserved|scheduled` shows of it (Celery's Request.info()).
+  std::string task, args_json = "[]", kwargs_json = "{}", exchange, routing_key, eta_text;
+  int priority = 0;
+  bool redelivered = false;
+  std::optional<double> time_start;  ///< unix time: it is running since
 };
 
 class worker_context {
@@ -76,6 +85,18 @@ class worker_context {
   worker_stats stats;                          ///< reconnects excepted (get_reconnects())
   double started = 0;                          ///< unix time the worker started
   double last_fetch = 0;                       ///< unix time a message was last popped (0: never)
+  revoked_ids revoked;                         ///< task ids revoked by remote control
+  bool task_events = false;                    ///< send task events (events.h)
+  /// Per-task rate limits (Celery's token bucket of capacity 1): tasks per
+  /// second, and the unix time the next task of that name may start.
+  struct rate_bucket {
+    double per_second = 0, next_free = 0;
+  };
+  std::map<std::string, rate_bucket, std::less<>> rate_limits;
+  std::uint64_t event_clock = 0;  ///< the events' logical clock
+  /// Terminated tasks whose calls still run: a stop does not wait for them.
+  std::size_t terminated_running = 0;
+  std::map<std::string, std::uint64_t> totals;  ///< tasks finished, by name (`inspect stats`)
 
   // ---- stopping ----
   [[nodiscard]] bool stopping() const noexcept { return stopping_; }
@@ -85,6 +106,11 @@ class worker_context {
   core::task<void> until_stopped();
   /// Sleep for `d`, but wake within 100 ms of a stop.
   core::task<void> nap(std::chrono::milliseconds d);
+  /// Sleep until unix time `until` (at most a minute at a time; the caller
+  /// looks at the clock again), or until stop() or wake(`tag`).
+  core::task<void> sleep_until(const std::string& tag, double until);
+  /// End the sleep_until() of `tag` now (a revoked task, for instance).
+  void wake(const std::string& tag);
 
   // ---- the broker: its health (logged once per outage) and retries ----
   void broker_failed(const status& s);
@@ -99,13 +125,24 @@ class worker_context {
   // ---- slots: messages held (reserved, not yet run) and handles alive ----
   /// The most messages held at once: concurrency × prefetch multiplier.
   [[nodiscard]] std::size_t get_slot_limit() const noexcept { return slot_limit_; }
+  /// pool_grow/pool_shrink: `n` more (or fewer) slots, at least one; returns the new limit.
+  std::size_t resize_slots(long long n);
   [[nodiscard]] std::size_t get_busy() const noexcept { return busy_; }
   /// Handles alive, storing results included.
   [[nodiscard]] std::size_t get_alive() const noexcept { return alive_; }
   /// A message was popped: it holds a slot, and its handle is alive.
   void take_slot();
-  /// The message's task has run (or was decided without running): its slot is free.
+  /// The message's task has run (or was decided without running), or it waits
+  /// for its eta: its slot is free.
   void free_slot();
+  /// A message whose eta has come takes a slot again (even past the limit: the
+  /// fetcher then waits until the slots are below it again).
+  void retake_slot() { ++busy_; }
+  /// Handles waiting for an eta (they hold no slot, and the grace at a stop
+  /// does not wait for them: they are requeued at once).
+  [[nodiscard]] std::size_t get_waiting_eta() const noexcept { return waiting_eta_; }
+  void eta_wait_started() { ++waiting_eta_; }
+  void eta_wait_ended() { --waiting_eta_; }
   /// Its handle has ended; stops the worker when `stop_after` tasks have finished.
   void handle_ended();
   /// Wait until a slot may be free (free_slot() or stop()), at most `limit`.
@@ -116,9 +153,11 @@ class worker_context {
 
   const log_fn& log_;
   const std::uint64_t stop_after_;
-  const std::size_t slot_limit_;
+  const std::size_t per_slot_;  // the prefetch multiplier
+  std::size_t slot_limit_;
   asio::steady_timer slot_free_, stopped_;
-  std::size_t busy_ = 0, alive_ = 0;
+  std::map<std::string, asio::steady_timer*> sleepers_;  ///< sleep_until() timers, by tag
+  std::size_t busy_ = 0, alive_ = 0, waiting_eta_ = 0;
   bool stopping_ = false, broker_down_ = false;
   steady_clock::time_point stop_time_ = steady_clock::time_point::max() - std::chrono::hours(1);
 };

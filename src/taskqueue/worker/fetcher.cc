@@ -52,8 +52,12 @@ core::task<void> fetcher::run() {
       continue;
     }
     if (r->type != redis_reply::kind::array || r->elements.size() != 2) continue;  // a timeout
-    w_.last_fetch = celery::unix_now();
     std::string& key = r->elements[0].str;
+    if (w_.stopping()) {  // popped after the stop: not ours to run, back where it was (the consuming end)
+      co_await put_back(std::move(*r));
+      break;
+    }
+    w_.last_fetch = celery::unix_now();
     if (r->elements[1].type == redis_reply::kind::array) {  // BLMPOP: [key, [messages...]]
       for (auto& msg : r->elements[1].elements) {
         w_.take_slot();
@@ -64,6 +68,19 @@ core::task<void> fetcher::run() {
       core::spawn(loop, handler_.handle(std::move(r->elements[1].str), std::move(key)));
     }
   }
+}
+
+core::task<void> fetcher::put_back(redis_reply popped) {
+  std::vector<std::vector<std::string>> cmds;
+  const std::string& key = popped.elements[0].str;
+  if (popped.elements[1].type == redis_reply::kind::array) {
+    // BLMPOP took them from the right in this order: the first goes back last.
+    auto& msgs = popped.elements[1].elements;
+    for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) cmds.push_back(words("RPUSH", key, std::move(it->str)));
+  } else {
+    cmds.push_back(words("RPUSH", key, std::move(popped.elements[1].str)));
+  }
+  co_await w_.must_run(w_.cmd, std::move(cmds), true);
 }
 
 }  // namespace scalekit::taskqueue::detail

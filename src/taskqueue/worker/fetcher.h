@@ -6,6 +6,8 @@
 // each. Several free slots are filled with one BLMPOP (Redis 7); older
 // servers get one BRPOP per message. Pops block at most 1 s, so that a stop
 // is noticed; a broker that fails is retried with a back-off (50 ms to 2 s).
+// Messages a pop returns after the stop are pushed back where they were,
+// unreserved, so the shutdown's requeue never races a last pop.
 
 #include "context.h"
 #include "handler.h"
@@ -21,6 +23,9 @@ class fetcher {
   core::task<void> run();
 
  private:
+  // A pop that returned after the stop: its messages go back unreserved.
+  core::task<void> put_back(redis_reply popped);
+
   worker_context& w_;
   message_handler& handler_;
 };

@@ -1,32 +1,40 @@
 #pragma once
 // Internal: the life of one message in a worker (spec section 5.2 to 5.4).
 //
-//   parse ──bad──> dead letter (+ FAILURE when its id is readable)
+//   larger than max_message_bytes ──> dead letter (+ FAILURE LimitExceeded)
+//   parse ──bad──> dead letter (+ FAILURE DecodeError when its id is readable)
 //     │
 //   reserve: unacked + unacked_index + INCR deliveries, one transaction
 //     │
-//   decide: unregistered -> NotRegistered; expired -> REVOKED;
+//   decide: unregistered -> NotRegistered; revoked or expired -> REVOKED;
 //           delivered too often -> dead letter + WorkerLostError;
-//           else wait for its eta, run it on the executor (the slot is free
-//           again as soon as it has run)
+//           an eta or countdown ahead, or the task's rate limit -> wait for
+//           it holding no slot (as Celery holds them outside its pool), the
+//           reservation kept fresh;
+//           then run it on the executor (the slot is free again as soon as it
+//           has run); a time limit (headers.timelimit, --time-limit,
+//           --soft-time-limit) that passes first stores FAILURE
+//           TimeLimitExceeded / SoftTimeLimitExceeded at once (finish_early)
 //     │
-//   finish: SETEX + PUBLISH the meta (unless ignore_result), ZREM + HDEL the
-//           reservation, DEL the delivery count: one transaction, so never a
+//   finish (finisher.h): the result, the canvas's next tasks (callbacks, the
+//           chain, a chord's body) and the ack in one transaction: never a
 //           result without its ack nor an ack without its result
 //
 // A message still waiting for its eta at a stop, or requeued at shutdown while
 // it ran, is left to the shutdown requeue (restorer::requeue_unfinished).
 
+#include <optional>
 #include <string>
 
 #include "context.h"
+#include "finisher.h"
 #include "scalekit/taskqueue/envelope.h"
 
 namespace scalekit::taskqueue::detail {
 
 class message_handler {
  public:
-  explicit message_handler(worker_context& w) : w_(w) {}
+  explicit message_handler(worker_context& w) : w_(w), finisher_(w) {}
 
   /// Handle `raw`, popped from list `list_key`, to its end (see above).
   /// REQUIRES: w.take_slot() was called for it; the handle frees the slot and
@@ -44,30 +52,38 @@ class message_handler {
       held = false;
       w.free_slot();
     }
+    void retake() {
+      if (held) return;
+      held = true;
+      w.retake_slot();
+    }
     ~slot_guard() {
       release();
       w.handle_ended();
     }
   };
 
-  // What became of a reserved message.
-  struct verdict {
-    std::string meta;      // the result meta to store
-    bool success = false;  // counts as succeeded (else failed)
-    bool dropped = false;  // not ours to finish: requeued at shutdown, or still waiting for its eta
-  };
+  // What became of a reserved message: an outcome to finish, or nothing (it
+  // is not ours to finish: requeued at shutdown, or still waiting for its eta).
+  using verdict = std::optional<outcome>;
 
-  core::task<void> refuse(const std::string& queue, const std::string& raw, const std::string& id,
-                          const std::string& why);
+  core::task<void> refuse(const std::string& queue, std::string raw, const std::string& id, const std::string& why,
+                          const std::string& exc_type);
   core::task<long long> reserve(const celery::task_message& m, std::string raw, const std::string& queue);
   core::task<verdict> decide(const celery::task_message& m, long long deliveries, const std::string& queue,
                              slot_guard& slot);
+  core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
+  core::task<bool> hold(const celery::task_message& m, slot_guard& slot, double until_time, bool scheduled);
   core::task<verdict> run(const celery::task_message& m, slot_guard& slot);
+  core::task<void> watchdog(std::string tag, std::string task, std::string id, double deadline, bool soft,
+                            std::string limit_text);
   core::task<void> store(const std::string& id, const std::string& meta);
-  core::task<void> finish(const std::string& tag, const std::string& id, const std::string& meta);
-  core::task<void> dead_letter(const std::string& queue, const std::string& raw, const std::string& why);
+  bool revoked(const celery::task_message& m);
+  void maybe_retry(const celery::task_message& m, outcome& o);
+  core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
 
   worker_context& w_;
+  finisher finisher_;
 };
 
 }  // namespace scalekit::taskqueue::detail
