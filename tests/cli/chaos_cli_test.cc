@@ -20,6 +20,7 @@
 
 #include "cli_helpers.h"
 #include "redis_server.h"
+#include "sanitizers.h"
 #include "sha256.h"
 
 using scalekit::testing::background_process;
@@ -59,6 +60,8 @@ bool eventually(F condition, std::chrono::milliseconds within) {
 }  // namespace
 
 TEST(CliChaos, DistributedMandelbrotSurvivesKilledWorkersARedisRestartAndBadMessages) {
+  if (scalekit::testing::sanitized)
+    GTEST_SKIP() << "a stress test of bounds and timing: run in the plain build (sanitizers.h)";
   redis_server redis;
   auto cli = [&](const std::string& args) { return redis.cli(args).out; };
   auto send = [&](const std::string& args) {

@@ -31,6 +31,7 @@
 
 #include "cli_helpers.h"
 #include "redis_server.h"
+#include "sanitizers.h"
 
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
@@ -165,6 +166,8 @@ std::vector<service_case> services() {
 }  // namespace
 
 TEST(HostilePeer, EveryServiceSurvivesTheNastyInputsAsConnectionsWithBoundedMemory) {
+  if (scalekit::testing::sanitized)
+    GTEST_SKIP() << "a stress test of bounds and timing: run in the plain build (sanitizers.h)";
   const auto streams = nasty_streams();
   for (const auto& svc : services()) {
     server_process server(bin, svc.args, "hostile-peer");
@@ -197,6 +200,8 @@ TEST(HostilePeer, EveryServiceSurvivesTheNastyInputsAsConnectionsWithBoundedMemo
 // The worker's peer is whoever can push to its queue: each nasty input as a
 // task message is dead-lettered, the queue keeps moving, memory stays bounded.
 TEST(HostilePeer, TheWorkerDeadLettersTheNastyInputsAsMessagesAndGoesOn) {
+  if (scalekit::testing::sanitized)
+    GTEST_SKIP() << "a stress test of bounds and timing: run in the plain build (sanitizers.h)";
   redis_server redis;
   temp_dir d("hostile-worker");
   const std::vector<std::pair<std::string, std::string>> messages = {
