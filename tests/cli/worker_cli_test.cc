@@ -12,6 +12,7 @@
 
 #include "cli_helpers.h"
 #include "redis_server.h"
+#include "sanitizers.h"
 #include "sha256.h"
 
 using scalekit::testing::background_process;
@@ -494,7 +495,8 @@ TEST(CliDist, AnOversizedMessageIsRefusedWithAFailure) {
   const auto at = status.find("VmHWM:");
   ASSERT_NE(at, std::string::npos);
   const long peak_kb = std::stol(status.substr(at + 6));
-  EXPECT_LT(peak_kb, 200 * 1024) << status;
+  // ASan's redzones and quarantine hold freed copies: the bound is the plain build's.
+  EXPECT_LT(peak_kb, 200 * 1024 * (scalekit::testing::sanitized ? 4 : 1)) << status;
 }
 
 // Celery's own tools list and steer scalekit workers (remote control, spec
