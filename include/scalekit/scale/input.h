@@ -1,0 +1,31 @@
+#pragma once
+// Reading measurements for `scale fit`: CSV or JSON.
+//
+// CSV: a header naming the concurrency column (n, workers or concurrency) and
+// the throughput column (x, throughput or rate), case-insensitive, other
+// columns ignored; then one measurement per line. Blank lines and lines
+// starting with '#' are skipped.
+// JSON: an array of objects with the same keys, values as numbers:
+//   [{"concurrency": 1, "throughput": 955.2}, ...]
+// The format is told by the first character that is not a space: '[' is JSON.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scalekit/core/status.h"
+#include "scalekit/scale/usl.h"
+
+namespace scalekit::scale {
+
+/// Parse `text`, which came from `name` (used in messages). Returns the
+/// measurements in input order, each with its line; or invalid_argument with
+/// one line "NAME:LINE: problem" for a missing header or column, a value that
+/// is not a number, negative or not finite, n < 1, or no data.
+result<std::vector<measurement>> parse_measurements(std::string_view text, std::string_view name);
+
+/// Read and parse the file at `path` ("-": stdin, named "stdin" in messages).
+/// io_error when it cannot be read.
+result<std::vector<measurement>> read_measurements(const std::string& path);
+
+}  // namespace scalekit::scale
