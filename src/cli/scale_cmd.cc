@@ -23,7 +23,8 @@ void add_command(CLI::App& command) {
       "Fit the Universal Scalability Law and Amdahl's law to measured throughput: parameters with 95% "
       "confidence intervals, R², the peak concurrency, the Amdahl ceiling, Karp-Flatt fractions");
   fit->add_option("file", o->file,
-                  "CSV with a header naming concurrency (n, workers, concurrency) and throughput (x, throughput, "
+                  "CSV with a header naming concurrency (n, workers, concurrency, load, users, threads, processors, "
+                  "clients) and throughput (x, throughput, "
                   "rate) columns, '#' comments; or a JSON array of {\"concurrency\": N, \"throughput\": X}; "
                   "'-': stdin")
       ->required();

@@ -40,12 +40,14 @@ std::string_view cell(std::string_view s) {
 
 column column_of(std::string_view name) {
   const std::string k = lower(cell(name));
-  if (k == "n" || k == "workers" || k == "concurrency") return column::n;
+  if (k == "n" || k == "workers" || k == "concurrency" || k == "load" || k == "users" || k == "threads" ||
+      k == "processors" || k == "clients")
+    return column::n;
   if (k == "x" || k == "throughput" || k == "rate") return column::x;
   return column::none;
 }
 
-constexpr const char* n_names = "n, workers or concurrency";
+constexpr const char* n_names = "n, workers, concurrency, load, users, threads, processors or clients";
 constexpr const char* x_names = "x, throughput or rate";
 
 status error_at(std::string_view name, int line, const std::string& problem) {

@@ -61,6 +61,16 @@ TEST(CliScale, FitJsonRecoversTheParameters) {
   EXPECT_NEAR(j["points"][1]["speedup"].get<double>(), 1874.59 / 992.95, 1e-9);
 }
 
+// The published SPEC SDM91 fit (the fixture's comment): three significant figures and more.
+TEST(CliScale, FitReproducesPublishedSpecSdm91) {
+  auto r = run_scalekit("--json scale fit " + std::string(SCALEKIT_SCALE_FIXTURES) + "/specsdm91.csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto usl = nlohmann::json::parse(r.out)["models"][0];
+  EXPECT_NEAR(usl["sigma"].get<double>(), 0.0277285, 5e-7);
+  EXPECT_NEAR(usl["kappa"].get<double>(), 0.0001044, 5e-8);
+  EXPECT_NEAR(usl["lambda"].get<double>(), 89.995233, 5e-6);
+}
+
 TEST(CliScale, StdinJsonAndAmdahlData) {
   temp_dir dir("scale");
   {

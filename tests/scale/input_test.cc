@@ -40,7 +40,7 @@ TEST(Input, CsvColumnsInAnyOrderWithOthers) {
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[1].n, 2);
   EXPECT_EQ((*r)[1].x, 2900);
-  for (const char* header : {"n,x", "N,X", "workers,rate", "concurrency,throughput"}) {
+  for (const char* header : {"n,x", "N,X", "workers,rate", "concurrency,throughput", "load,throughput"}) {
     auto v = sc::parse_measurements(std::string(header) + "\n3,7\n", "m.csv");
     ASSERT_TRUE(v.ok()) << header;
     EXPECT_EQ((*v)[0].n, 3) << header;

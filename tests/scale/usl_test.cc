@@ -49,6 +49,25 @@ TEST(Usl, RecoversExactParameters) {
   EXPECT_NEAR(*peak, std::sqrt(0.95 / 0.001), 1e-6);
 }
 
+// A published fit: SPEC SDM91 (Gunther, Guerrilla Capacity Planning), as R's
+// usl package fits it: σ = 0.0277285, κ = 0.0001044, λ = 89.9952330, standard
+// errors 0.0091217, 0.0000199, 14.2134894, residual standard error 82.8 on 4 df.
+TEST(Usl, ReproducesThePublishedSpecSdm91Fit) {
+  const std::vector<sc::measurement> pts{{1, 64.9},     {18, 995.9},   {36, 1652.4}, {72, 1853.2},
+                                         {108, 1828.9}, {144, 1775.0}, {216, 1702.2}};
+  auto f = sc::fit_usl(pts);
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  EXPECT_NEAR(f->sigma.value, 0.0277285, 5e-7);
+  EXPECT_NEAR(f->kappa.value, 0.0001044, 5e-8);
+  EXPECT_NEAR(f->lambda.value, 89.9952330, 5e-6);
+  EXPECT_EQ(f->dof, 4);
+  EXPECT_NEAR(std::sqrt(f->rss / f->dof), 82.8, 0.05);
+  // The intervals are t(4) = 2.776 standard errors wide on each side.
+  EXPECT_NEAR((f->sigma.high - f->sigma.low) / 2 / 2.776, 0.0091217, 5e-7);
+  EXPECT_NEAR((f->kappa.high - f->kappa.low) / 2 / 2.776, 0.0000199, 5e-8);
+  EXPECT_NEAR((f->lambda.high - f->lambda.low) / 2 / 2.776, 14.2134894, 5e-4);
+}
+
 TEST(Usl, NoisyDataIntervalsContainTheTruth) {
   const sc::usl_params truth{500, 0.03, 0.0005};
   for (unsigned seed : {1u, 2u, 3u}) {

@@ -1,7 +1,8 @@
 #pragma once
 // Reading measurements for `scale fit`: CSV or JSON.
 //
-// CSV: a header naming the concurrency column (n, workers or concurrency) and
+// CSV: a header naming the concurrency column (n, workers, concurrency, or the
+// names of R's usl data sets: load, users, threads, processors, clients) and
 // the throughput column (x, throughput or rate), case-insensitive, other
 // columns ignored; then one measurement per line. Blank lines and lines
 // starting with '#' are skipped.
