@@ -65,6 +65,13 @@ result<core::report> run_fit(const fit_options& o, core::observer& obs) {
       ++x1_count;
     }
   }
+  // Thin data: three parameters from fewer than six distinct N fit almost anything.
+  const bool thin = distinct.size() < min_distinct_for_model;
+  if (thin)
+    obs.message(
+        fmt::format("{}: only {} distinct N: the fits are weak; trust speedup, efficiency and "
+                    "Karp-Flatt more than the model (measure at {} or more)",
+                    name, distinct.size(), min_distinct_for_model));
   const bool x1_measured = x1_count > 0;
   const double x1 = x1_measured ? x1_sum / x1_count : usl->lambda.value;
   const auto kf = karp_flatt(pts, x1);
@@ -108,6 +115,7 @@ result<core::report> run_fit(const fit_options& o, core::observer& obs) {
   r.add("file", name, "");  // in `work`
   r.add("points_count", static_cast<std::uint64_t>(pts.size()), "");
   r.add("distinct_n", static_cast<std::uint64_t>(distinct.size()), "{} distinct N");
+  r.add("thin_data", thin, thin ? "thin data" : "");
   r.add("usl_r2", usl->r2, "USL R²={}");
   r.add("peak_concurrency", peak ? *peak : nan, peak ? "N*={}" : "no peak");
   r.add("peak_throughput", peak_x, peak ? "X(N*)={}" : "");

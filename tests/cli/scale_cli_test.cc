@@ -40,6 +40,7 @@ TEST(CliScale, FitJsonRecoversTheParameters) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["job"], "scale fit");
   EXPECT_EQ(j["distinct_n"], 13);
+  EXPECT_EQ(j["thin_data"], false);
   const auto& usl = j["models"][0];
   ASSERT_EQ(usl["model"], "usl");
   for (const auto& [key, truth] : {std::pair{"lambda", 1000.0}, {"sigma", 0.05}, {"kappa", 0.001}}) {
@@ -87,6 +88,8 @@ TEST(CliScale, StdinJsonAndAmdahlData) {
   EXPECT_EQ(j["x1_source"], "fitted");           // no N = 1 measured
   EXPECT_NEAR(j["amdahl_ceiling"].get<double>(), 500, 1e-3);
   EXPECT_EQ(j["file"], "stdin");
+  EXPECT_EQ(j["thin_data"], true);  // four distinct N
+  EXPECT_NE(r.err.find("scalekit scale fit: stdin: only 4 distinct N"), std::string::npos) << r.err;
 }
 
 TEST(CliScale, BadInputIsOneLineAndStatus2) {
