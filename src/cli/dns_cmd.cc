@@ -37,9 +37,8 @@ void add_command(CLI::App& command) {
       "127.0.0.1");
   serve->add_option("--listen", f->listen, "HOST:PORT for UDP and TCP (port 0: any free port, logged)")
       ->capture_default_str();
-  serve
-      ->add_option("--zone", f->service.zone_file, "file of 'name IP [IP...]' lines, instead of the seed's three names")
-      ->check(CLI::ExistingFile);
+  serve->add_option("--zone", f->service.zone_file,
+                    "file of 'name IP [IP...]' lines (each at most 64 KiB), instead of the seed's three names");
   serve->add_flag("--nxdomain", f->service.nxdomain,
                   "answer unknown names with NXDOMAIN instead of the default address");
   serve->add_option("--default-address", f->service.default_address, "the address of unknown names")

@@ -55,7 +55,9 @@ void add_command(CLI::App& command) {
   cmd->add_option("-W,--width", f->width, "image width in pixels")->capture_default_str();
   cmd->add_option("-H,--height", f->height, "image height in pixels")->capture_default_str();
   cmd->add_option("-n,--niter", f->iterations, "maximum iterations per pixel")->capture_default_str();
-  cmd->add_option("-o,--output", f->job.output, "output file: .png, or .rgb for raw RGB bytes")->capture_default_str();
+  cmd->add_option("-o,--output", f->job.output,
+                  "output file: .png, or .rgb for raw RGB bytes (other extensions are refused)")
+      ->capture_default_str();
   cmd->add_option("--kernel", f->kernel, "simd (vectorized, chosen for this CPU) or scalar; both draw the same pixels")
       ->check(CLI::IsMember({"simd", "scalar"}))
       ->capture_default_str();

@@ -13,6 +13,7 @@
 #include <optional>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <string>
 #include <vector>
 
 #include "command.h"
@@ -72,6 +73,57 @@ void setup_app(CLI::App& app) {
   app.add_flag_callback(
       "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
   app.fallthrough();  // global flags work after the subcommand too
+}
+
+// CLI11 reads "-1" into an unsigned option as 2^64-1 (strtoull), and a number
+// past 2^64-1 as 2^64-1: `factorial -1 5` said "FROM (18446744073709551615)".
+// Every unsigned option of every command first takes only decimal digits
+// that fit: this check runs before the option's own (a range, say).
+const CLI::Validator unsigned_number(
+    [](std::string& text) -> std::string {
+      static const std::string largest = "18446744073709551615";
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      if (digits && (text.size() < largest.size() || (text.size() == largest.size() && text <= largest))) return {};
+      if (!text.empty() && text[0] == '-') return "'" + text + "' is negative: give a number from 0 up";
+      return "'" + text + "' is not a whole number from 0 to " + largest;
+    },
+    "", "unsigned number");
+
+void refuse_bad_unsigned(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options()) {
+    if (opt->get_type_name().rfind("UINT", 0) != 0) continue;
+    // The option's own validators run after this one: copies of them go
+    // behind it, the originals stay (for --help) but no longer run.
+    std::vector<CLI::Validator> own;
+    for (int i = 0;; ++i) {
+      CLI::Validator* v = nullptr;
+      try {
+        v = opt->get_validator(i);
+      } catch (const CLI::OptionNotFound&) {
+        break;
+      }
+      own.push_back(*v);
+      own.back().description("");
+      v->active(false);
+    }
+    opt->check(unsigned_number);
+    for (auto& v : own) opt->check(v);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_bad_unsigned(*sub);
+}
+
+// The first argument that is not a global flag names the command: one that
+// does not exist is said so (CLI11 would say "A subcommand is required").
+bool is_known_command(int argc, char** argv) {
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
+  if (i == argc) return true;                 // none: CLI11 says one is required
+  if (find_command(argv[i]) != nullptr) return true;
+  std::string names;
+  for (const auto& c : command_table) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  std::fprintf(stderr, "scalekit: '%s' is not a command; the commands are %s (see scalekit --help)\n", argv[i],
+               names.c_str());
+  return false;
 }
 
 int parse_and_run(CLI::App& app, int argc, char** argv) {
@@ -139,6 +191,8 @@ int run_program(binary self, int argc, char** argv) {
     }
     impl->add(*cmd);
   }
+  refuse_bad_unsigned(app);
+  if (!is_known_command(argc, argv)) return exit_usage;
   const int rc = parse_and_run(app, argc, argv);
   if (globals().stopped_by_signal) signals.exit_if_signalled();
   return rc;

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fmt/format.h>
+#include <optional>
 
 #include "scalekit/core/signals.h"
 
@@ -66,9 +67,44 @@ void terminal_observer::progress(std::uint64_t done, std::uint64_t total, std::s
 }
 
 void terminal_observer::output(std::string_view lines) {
-  if (globals().json) return;  // stdout is the report's
-  std::fwrite(lines.data(), 1, lines.size(), stdout);
-  std::fflush(stdout);  // results appear as they come, through a pipe too
+  std::scoped_lock lock(out_mutex_);
+  if (!globals().json) {
+    std::fwrite(lines.data(), 1, lines.size(), stdout);
+    std::fflush(stdout);  // results appear as they come, through a pipe too
+    return;
+  }
+  open_json();
+  std::string text;
+  for (std::size_t at = 0; at < lines.size();) {
+    const auto nl = lines.find('\n', at);
+    const std::size_t end = nl == std::string_view::npos ? lines.size() : nl;
+    if (!json_first_) text += ',';
+    json_first_ = false;
+    core::append_json_string(text, lines.substr(at, end - at));
+    at = end + 1;
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void terminal_observer::open_json() {
+  if (json_open_) return;
+  std::fputs("{\"lines\":[", stdout);
+  json_open_ = true;
+}
+
+void terminal_observer::close_json(const std::string& object) {
+  std::scoped_lock lock(out_mutex_);
+  open_json();
+  std::fputs("]", stdout);
+  if (object.size() > 2) {  // fields after "lines"
+    std::fputc(',', stdout);
+    std::fwrite(object.data() + 1, 1, object.size() - 1, stdout);
+  } else {
+    std::fputc('}', stdout);
+  }
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
 }
 
 void terminal_observer::message(std::string_view line) {
@@ -88,34 +124,53 @@ void print_error(std::string_view job, std::string_view message) {
                static_cast<int>(message.size()), message.data());
 }
 
+namespace {
+
+// --json for a job that gave no report: its name and the one-line error.
+std::string error_object(const std::string& job, std::string_view message) {
+  std::string out = "{\"job\":";
+  core::append_json_string(out, job);
+  out += ",\"error\":";
+  core::append_json_string(out, message);
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
 void run_job(const std::string& job, const job_body& body) {
   int& exit_code = globals().exit_code;
+  std::optional<terminal_observer> obs;
+  // One line on stderr, and under --json the document's end.
+  const auto fail = [&](std::string_view message, int code) {
+    print_error(job, message);
+    if (globals().json && obs) obs->close_json(error_object(job, message));
+    exit_code = code;
+  };
   try {
-    terminal_observer obs(job);
-    result<core::report> r = body(obs);
-    obs.finish();
+    obs.emplace(job);
+    result<core::report> r = body(*obs);
+    obs->finish();
     if (!r.ok()) {
       const status& s = r.error();
-      if (s.code() == status_code::cancelled && obs.stop_requested()) {
+      if (s.code() == status_code::cancelled && obs->stop_requested()) {
         exit_code = exit_failed;  // when no signal asked (a stop requested by the program)
         globals().stopped_by_signal = true;
+        if (globals().json) obs->close_json(error_object(job, "stopped: " + s.message()));
         return;
       }
-      print_error(job, s.message());
-      exit_code = s.code() == status_code::invalid_argument ? exit_usage : exit_failed;
+      fail(s.message(), s.code() == status_code::invalid_argument ? exit_usage : exit_failed);
       return;
     }
     const core::report& rep = r.value();
     if (!globals().quiet) std::fprintf(stderr, "%s\n", rep.summary_line().c_str());
-    if (globals().json) std::printf("%s\n", rep.to_json().c_str());
+    if (globals().json) obs->close_json(rep.to_json());
     std::fflush(stdout);
     exit_code = rep.failures > 0 ? exit_failed : exit_ok;
   } catch (const usage_error& e) {
-    print_error(job, e.what());
-    exit_code = exit_usage;
+    fail(e.what(), exit_usage);
   } catch (const std::exception& e) {
-    print_error(job, e.what());
-    exit_code = exit_failed;
+    fail(e.what(), exit_failed);
   }
 }
 

@@ -68,9 +68,17 @@ class progress_line {
 };
 
 /// The command line's observer: results to stdout as they come (flushed at
-/// each output() call; not under --json, whose stdout is the report), each
-/// message as one line "scalekit <job>: <line>" on stderr, progress as a
-/// progress_line. Stops when the process's stop signals ask. Thread-safe.
+/// each output() call), each message as one line "scalekit <job>: <line>" on
+/// stderr, progress as a progress_line. Stops when the process's stop signals
+/// ask. Thread-safe.
+///
+/// Under --json stdout holds one JSON document and nothing else, streamed so
+/// that memory stays flat however many results come:
+///   {"lines":["<result line>", ...], <the report's fields>}
+/// Each output line becomes a string of "lines" as it comes (without its
+/// '\n'; so no report may have a field named "lines"); close_json() ends
+/// the document with the report's fields, or with "job" and "error" when the
+/// job failed.
 class terminal_observer final : public core::observer {
  public:
   explicit terminal_observer(std::string job);
@@ -80,11 +88,18 @@ class terminal_observer final : public core::observer {
   void message(std::string_view line) override;
   /// Erase the live progress line (before the summary is printed).
   void finish();
+  /// --json: end the document: `object` is a JSON object ("{...}") whose
+  /// fields follow "lines". Once; output() must not be called after it.
+  void close_json(const std::string& object);
 
  private:
+  void open_json();  // REQUIRES out_mutex_ held
   std::string job_;
   std::mutex mutex_;
   progress_line progress_;  // guarded by mutex_
+  std::mutex out_mutex_;
+  bool json_open_ = false;  // guarded by out_mutex_: "{"lines":[" written
+  bool json_first_ = true;  // guarded by out_mutex_: no line in "lines" yet
 };
 
 /// Print one error line on stderr: "scalekit <job>: <message>".
@@ -94,12 +109,15 @@ void print_error(std::string_view job, std::string_view message);
 using job_body = std::function<result<core::report>(core::observer&)>;
 
 /// Run a command's job and record its exit status in globals():
-/// - a report: summary line on stderr (not under --quiet), the JSON object on
-///   stdout under --json; status 1 when report.failures > 0, else 0;
+/// - a report: summary line on stderr (not under --quiet); status 1 when
+///   report.failures > 0, else 0;
 /// - a usage_error thrown, or an invalid_argument status: one line, status 2;
 /// - a cancelled status after a stop signal: nothing printed, and the
 ///   program then ends as the signal does (globals().stopped_by_signal);
 /// - any other status or exception: one line, status 1.
+/// Under --json stdout gets one JSON document in every case:
+/// {"lines":[...], <the report's fields>} or, when the job did not give a
+/// report, {"lines":[...], "job": ..., "error": "<the one-line message>"}.
 void run_job(const std::string& job, const job_body& body);
 
 }  // namespace scalekit::cli

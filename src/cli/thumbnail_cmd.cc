@@ -99,6 +99,9 @@ void add_command(CLI::App& command) {
                   "--random-urls: at most this many URLs produced per unit, as N/min, N/s or N/h");
   cmd->add_option_function<std::uint64_t>(
       "--seed", [f](std::uint64_t s) { f->random.seed = s; }, "--random-urls: random seed of the producers");
+  cmd->add_option("--give-up-after", f->random.max_consecutive_failures,
+                  "--random-urls: end with an error after N URLs in a row gave no thumbnail (0: never)")
+      ->capture_default_str();
   cmd->footer(
       "A file name.ext becomes OUTDIR/name_thumb.png (subdirectories mirrored); a URL .../<a>/<b>.jpg becomes "
       "OUTDIR/<a>_<b>_thumb.png. Images are recognised by their content. Each item that is not an image, cannot "

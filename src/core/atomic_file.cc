@@ -73,8 +73,23 @@ result<atomic_file> atomic_file::create(const std::string& path, mode m) {
     if (t.closed) return status::cancelled("cannot write '" + path + "': the process is ending");
     ++t.creating;
   }
-  const int fd = m == mode::replace ? ::mkostemp(temp.data(), O_CLOEXEC)
-                                    : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = -1;
+  if (m == mode::in_place) {
+    // The target itself, when it is a regular file or nothing: not through a
+    // symbolic link, and neither waiting for a FIFO's reader nor writing into
+    // a device. Anything else at that name is replaced as mode::replace does.
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0666);
+    struct stat st;
+    const bool regular = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (!regular && (fd >= 0 || errno == ELOOP || errno == ENXIO)) {
+      if (fd >= 0) ::close(fd);
+      m = mode::replace;
+      const fs::path target(path);
+      const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+      temp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+    }
+  }
+  if (m == mode::replace) fd = ::mkostemp(temp.data(), O_CLOEXEC);
   const int err = errno;
   {
     std::scoped_lock lock(t.mutex);

@@ -56,6 +56,8 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
@@ -91,6 +93,8 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out += '"';
 }
+
+namespace {
 
 void append_json_number(std::string& out, double v) {
   if (!std::isfinite(v)) {
@@ -186,7 +190,10 @@ std::string report::summary_line() const {
   for (const auto& f : fields_) {
     if (f.text.empty()) continue;
     std::string t = field_text(f);
-    if (t.empty()) continue;
+    // A text that shows nothing (an empty value in "{}", blanks) leaves no
+    // empty slot behind: never "[threads -j 2, ]".
+    while (!t.empty() && (t.back() == ' ' || t.back() == ',')) t.pop_back();
+    if (t.find_first_not_of(' ') == std::string::npos) continue;
     if (!details.empty()) details += ", ";
     details += t;
   }
@@ -213,6 +220,10 @@ std::string report::to_json() const {
       const double secs = seconds(elapsed);
       append_json_number(out, secs > 0 ? items / secs : 0.0);
     }
+  }
+  if (find("failures") == nullptr) {
+    out += ",\"failures\":";
+    out += std::to_string(failures);
   }
   append_json_fields(out, fields_, false);
   out += '}';

@@ -1,10 +1,12 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
+#include "scalekit/core/input_file.h"
+#include "scalekit/core/line_reader.h"
 #include "scalekit/net/dns.h"
 
 namespace scalekit::net::dns {
@@ -155,22 +157,23 @@ zone zone::seed_default() {
 
 void zone::add(std::string_view name, ipv4 address) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty() || name.size() > 253) throw std::invalid_argument("'" + std::string(name) + "': not a host name");
+  if (name.empty() || name.size() > 253)
+    throw std::invalid_argument("'" + core::printable(name) + "': not a host name");
   std::string key;
   key.reserve(name.size());
   std::size_t label = 0;
   for (char c : name) {
     if (c == '.') {
-      if (label == 0) throw std::invalid_argument("'" + std::string(name) + "': empty label");
+      if (label == 0) throw std::invalid_argument("'" + core::printable(name) + "': empty label");
       label = 0;
     } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '*') {
-      if (++label > 63) throw std::invalid_argument("'" + std::string(name) + "': label longer than 63 bytes");
+      if (++label > 63) throw std::invalid_argument("'" + core::printable(name) + "': label longer than 63 bytes");
     } else {
-      throw std::invalid_argument("'" + std::string(name) + "': bad character '" + std::string(1, c) + "'");
+      throw std::invalid_argument("'" + core::printable(name) + "': bad character '" + std::string(1, c) + "'");
     }
     key.push_back(ascii_lower(c));
   }
-  if (label == 0) throw std::invalid_argument("'" + std::string(name) + "': empty label");
+  if (label == 0) throw std::invalid_argument("'" + core::printable(name) + "': empty label");
   auto& list = names_[key];
   if (std::find(list.begin(), list.end(), address) == list.end()) list.push_back(address);
 }
@@ -182,24 +185,19 @@ const std::vector<ipv4>* zone::find(std::string_view lower_name) const {
 }
 
 result<zone> zone::load(const std::string& path, const std::function<void(const std::string&)>& on_error) {
-  std::ifstream in(path);
-  if (!in) return status::io_error("cannot read zone file '" + path + "': " + std::strerror(errno));
+  auto file = core::open_input(path);  // a FIFO, a device or a directory is refused before reading
+  if (!file.ok()) return status::io_error("zone file: " + file.error().message());
+  core::line_reader in(file->fd(), path, max_zone_line);  // an endless line cannot fill memory
   zone z;
   std::string line;
-  for (std::size_t number = 1;; ++number) {
-    // A bounded line: a file without line ends (/dev/zero) stops here, not in the memory.
-    line.clear();
-    bool any = false;
-    char c;
-    while (in.get(c)) {
-      any = true;
-      if (c == '\n') break;
-      if (line.size() == max_zone_line)
-        return status::too_large(path + ":" + std::to_string(number) + ": line longer than " +
-                                 std::to_string(max_zone_line) + " bytes (not a zone file?)");
-      line.push_back(c);
+  for (;;) {
+    auto more = in.next(line);
+    if (!more.ok()) {  // a line over max_zone_line (not a zone file?) is too_large
+      if (more.error().code() == status_code::too_large) return more.error();
+      return status::io_error("zone file: " + more.error().message());
     }
-    if (!any) break;
+    if (!*more) break;
+    const std::uint64_t number = in.line_number();
     if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
     std::vector<std::string> words;
     std::size_t i = 0;
@@ -213,7 +211,7 @@ result<zone> zone::load(const std::string& path, const std::function<void(const 
     if (words.empty()) continue;
     const std::string where = path + ":" + std::to_string(number) + ": ";
     if (words.size() < 2) {
-      on_error(where + "expected 'name IP [IP...]', got '" + words[0] + "'");
+      on_error(where + "expected 'name IP [IP...]', got '" + core::printable(words[0]) + "'");
       continue;
     }
     std::vector<ipv4> addresses;
@@ -221,7 +219,7 @@ result<zone> zone::load(const std::string& path, const std::function<void(const 
     for (std::size_t w = 1; w < words.size() && good; ++w) {
       in_addr a{};
       if (::inet_pton(AF_INET, words[w].c_str(), &a) != 1) {
-        on_error(where + "'" + words[w] + "' is not an IPv4 address");
+        on_error(where + "'" + core::printable(words[w]) + "' is not an IPv4 address");
         good = false;
         break;
       }
@@ -236,7 +234,6 @@ result<zone> zone::load(const std::string& path, const std::function<void(const 
       on_error(where + e.what());
     }
   }
-  if (in.bad()) return status::io_error("error reading zone file '" + path + "'");
   return z;
 }
 

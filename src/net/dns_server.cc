@@ -191,6 +191,11 @@ core::task<void> tcp_session(tcp::socket sock, loop_state& st) {
   } on_exit{st};
   const std::string peer = st.o.log_queries ? sock.remote_endpoint().address().to_string() : std::string();
   std::vector<std::uint8_t> query, reply;
+  // Messages in a row that had no ID to answer: a client sends one by
+  // mistake; a stream of them (zeros: a 2-byte message of nothing, 128 M of
+  // them in 256 MiB, minutes of CPU) is no DNS client, and is hung up on.
+  constexpr int max_unanswerable_in_a_row = 16;
+  int unanswerable = 0;
   for (;;) {
     std::uint8_t len_bytes[2];
     auto [ec, n] = co_await net::read_within(sock, asio::buffer(len_bytes), st.o.tcp_idle_timeout);
@@ -201,7 +206,11 @@ core::task<void> tcp_session(tcp::socket sock, loop_state& st) {
     ++st.stats.tcp_queries;
     const outcome out = answer(query, st.z, transport::tcp, reply);
     st.count(out, peer);
-    if (!out.replied) continue;  // no ID to answer to: skip the message, keep the connection
+    if (!out.replied) {  // no ID to answer to: skip the message, keep the connection...
+      if (++unanswerable >= max_unanswerable_in_a_row) co_return;  // ...unless that is all it sends
+      continue;
+    }
+    unanswerable = 0;
     const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(reply.size() >> 8),
                                     static_cast<std::uint8_t>(reply.size())};
     const std::array<asio::const_buffer, 2> parts{asio::buffer(prefix), asio::buffer(reply)};
@@ -264,8 +273,7 @@ result<zone> make_zone(const server_options& o, const log_fn& log, std::uint64_t
   zone z = zone::seed_default();
   if (!o.zone_file.empty()) {
     auto loaded = zone::load(o.zone_file, [&](const std::string& msg) {
-      ++bad_lines;
-      log(msg);
+      if (++bad_lines <= 20) log(msg);  // the first ones; the count says how many
     });
     if (!loaded.ok()) return loaded.error();
     z = std::move(loaded).value();
@@ -283,7 +291,9 @@ result<server_stats> serve_zone(const server_options& o, const zone& z, const lo
                                 const std::stop_token& stop) {
   asio::error_code ec;
   const auto address = asio::ip::make_address(o.host, ec);
-  if (ec) return status::invalid_argument("bad listen address '" + o.host + "': " + ec.message());
+  if (ec)  // asio says only "Invalid argument"
+    return status::invalid_argument("bad listen address '" + o.host +
+                                    "': not an IPv4 or IPv6 address (names are not resolved)");
   const std::size_t threads = std::max<std::size_t>(1, o.threads);
 
   std::vector<std::unique_ptr<loop_state>> loops;

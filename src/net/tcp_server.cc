@@ -192,7 +192,9 @@ result<std::vector<std::unique_ptr<tcp::acceptor>>> open_acceptors(asio::io_cont
   }
   if (!o.listen_fds.empty()) return out;
   const auto address = asio::ip::make_address(o.host, ec);
-  if (ec) return status::invalid_argument("bad listen address '" + o.host + "': " + ec.message());
+  if (ec)  // asio says only "Invalid argument"
+    return status::invalid_argument("bad listen address '" + o.host +
+                                    "': not an IPv4 or IPv6 address (names are not resolved)");
   auto a = std::make_unique<tcp::acceptor>(loop);
   const tcp::endpoint ep(address, o.port);
   a->open(ep.protocol(), ec);

@@ -134,7 +134,10 @@ print(formerr, silent, replies[0][3] & 15, replies[1][-1])
 
 TEST(CliDns, BadUsage) {
   EXPECT_EQ(run_command(bin + " dns serve --listen nowhere").exit_code, 2);
-  EXPECT_EQ(run_command(bin + " dns serve --zone /nonexistent").exit_code, 2);
+  // A zone file that cannot be read is a failed job (exit 1), as any input file is.
+  const auto missing = run_command(bin + " dns serve --zone /nonexistent");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "scalekit dns serve: zone file: cannot read '/nonexistent': no such file or directory\n");
   EXPECT_EQ(run_command(bin + " dns serve --default-address 1.2.3").exit_code, 2);
   // A port that is taken: a one-line error, exit 1.
   dns_server first;
@@ -145,11 +148,20 @@ TEST(CliDns, BadUsage) {
 }
 
 // Issue 16: a zone file without line ends (/dev/zero took the server to 1 GB in
-// a second) is refused with the file and line, before anything is served.
+// a second) is refused before anything is served: /dev/zero as not a regular
+// file, before reading; a regular file with an endless line with the file and
+// line, at the bound.
 TEST(CliDns, AnEndlessZoneLineIsRefusedNamingTheFileAndLine) {
+  const auto zero = run_command("sh -c '" + scalekit::testing::address_space_limit(4000000) + "exec timeout 30 " + bin +
+                                " dns serve --listen 127.0.0.1:0 --zone /dev/zero'");
+  EXPECT_EQ(zero.exit_code, 1) << zero.err;
+  EXPECT_NE(zero.err.find("cannot read '/dev/zero': not a regular file"), std::string::npos) << zero.err;
+  EXPECT_EQ(zero.err.find("listening on"), std::string::npos) << zero.err;
+  temp_dir d("dns-long-line");
+  std::ofstream(d / "zone") << "example.com 1.2.3.4\n" << std::string(100000, 'x') << "\n";
   const auto r = run_command("sh -c '" + scalekit::testing::address_space_limit(4000000) + "exec timeout 30 " + bin +
-                             " dns serve --listen 127.0.0.1:0 --zone /dev/zero'");
+                             " dns serve --listen 127.0.0.1:0 --zone " + (d / "zone") + "'");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("/dev/zero:1: line longer than 65536 bytes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find((d / "zone") + ":2: a line longer than 65536 bytes"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
 }

@@ -82,7 +82,7 @@ TEST(CliSearch, PrefixesAndErrors) {
   std::filesystem::permissions(d.path / "secret.txt", std::filesystem::perms::owner_all);
   EXPECT_EQ(r.exit_code, 1) << r.err;  // one file could not be read
   EXPECT_EQ(r.out, d / "a.txt" + ":2:second line\n" + d / "a.txt" + ":3:third second\n");
-  EXPECT_NE(r.err.find("cannot read '" + d / "secret.txt" + "': Permission denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot read '" + d / "secret.txt" + "': permission denied"), std::string::npos) << r.err;
   EXPECT_EQ(run_command(bin + " search " + (d / "missing") + " x").exit_code, 1);
   EXPECT_EQ(run_command(bin + " search").exit_code, 2);
 }

@@ -121,3 +121,27 @@ TEST(AtomicFile, InPlaceIsWholeOrAbsent) {
   EXPECT_EQ(entries(dir), 1u);
   fs::remove_all(dir);
 }
+
+// In place, a FIFO, a device or a symbolic link at the target's name is never
+// written through (a FIFO would block the open for a reader, a link would
+// write its target): it is replaced, as mode::replace replaces it.
+TEST(AtomicFile, InPlaceReplacesWhatIsNotARegularFile) {
+  const auto dir = fresh_dir();
+  std::ofstream(dir / "victim") << "keep me\n";
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  fs::create_symlink(dir / "victim", dir / "link");
+  for (const char* name : {"fifo", "link"}) {
+    auto f = atomic_file::create((dir / name).string(), atomic_file::mode::in_place);
+    ASSERT_TRUE(f.ok()) << name;
+    ASSERT_TRUE(f->write("new\n", 4).ok());
+    ASSERT_TRUE(f->commit().ok());
+    EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir / name))) << name;
+    std::stringstream ss;
+    ss << std::ifstream(dir / name).rdbuf();
+    EXPECT_EQ(ss.str(), "new\n");
+  }
+  std::stringstream victim;
+  victim << std::ifstream(dir / "victim").rdbuf();
+  EXPECT_EQ(victim.str(), "keep me\n");
+  EXPECT_EQ(entries(dir), 3u);  // no temporary left
+}

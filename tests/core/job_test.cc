@@ -26,8 +26,9 @@ TEST(Report, SummaryLineAndJsonShowTheSameFields) {
   EXPECT_EQ(r.summary_line(),
             "mandelbrot: 64x48 n=100 -> m.png in 0.250 s (1.229e+04 pixels/s) [simd/AVX2 kernel, 12 tasks, task p50 "
             "1.50ms]");
-  EXPECT_EQ(r.to_json(), R"({"job":"mandelbrot","elapsed_s":0.25,"pixels_per_s":12288,"width":64,"kernel":"simd/AVX2",)"
-                         R"("tasks":12,"task_p50_s":0.0015,"shortcut":true})");
+  EXPECT_EQ(r.to_json(),
+            R"({"job":"mandelbrot","elapsed_s":0.25,"pixels_per_s":12288,"failures":0,"width":64,"kernel":"simd/AVX2",)"
+            R"("tasks":12,"task_p50_s":0.0015,"shortcut":true})");
 }
 
 TEST(Report, AddReplacesAFieldWithTheSameKey) {
@@ -46,7 +47,7 @@ TEST(Report, JsonEscapesEverything) {
   report r("find");
   r.add("path", std::string("a\"b\\c\nd\x01\xff\xc3\xa9"), "");
   r.add("ratio", std::nan(""), "");
-  EXPECT_EQ(r.to_json(), R"({"job":"find","elapsed_s":0,"path":"a\"b\\c\nd\u0001\ufffdé","ratio":null})");
+  EXPECT_EQ(r.to_json(), R"({"job":"find","elapsed_s":0,"failures":0,"path":"a\"b\\c\nd\u0001\ufffdé","ratio":null})");
 }
 
 TEST(Report, ListsOfRecordsAreArraysOfObjects) {
@@ -55,7 +56,8 @@ TEST(Report, ListsOfRecordsAreArraysOfObjects) {
   workers.push_back({{"pid", std::int64_t{7}, ""}, {"seconds", 1.5, ""}});
   workers.push_back({{"pid", std::int64_t{8}, ""}, {"seconds", 2.0, ""}});
   r.add("workers", std::move(workers), "{} workers");
-  EXPECT_EQ(r.to_json(), R"({"job":"burn","elapsed_s":0,"workers":[{"pid":7,"seconds":1.5},{"pid":8,"seconds":2}]})");
+  EXPECT_EQ(r.to_json(),
+            R"({"job":"burn","elapsed_s":0,"failures":0,"workers":[{"pid":7,"seconds":1.5},{"pid":8,"seconds":2}]})");
   EXPECT_NE(r.summary_line().find("[2 workers]"), std::string::npos);
 }
 
@@ -63,7 +65,21 @@ TEST(Report, FieldsOfTheJobWinOverTheGenericOnes) {
   report r("x");
   r.elapsed = 1s;
   r.add("elapsed_s", 0.5, "");
-  EXPECT_EQ(r.to_json(), R"({"job":"x","elapsed_s":0.5})");
+  EXPECT_EQ(r.to_json(), R"({"job":"x","failures":0,"elapsed_s":0.5})");
+}
+
+// A field whose text shows nothing leaves no empty slot in the summary
+// ("[threads -j 2, ]" was seen), and the failures are in the JSON.
+TEST(Report, FieldsThatShowNothingLeaveNoGap) {
+  report r("x");
+  r.failures = 3;
+  r.add("executor", std::string("threads"), "{}");
+  r.add("rate", std::string(""), "{}");
+  r.add("blank", std::string(" "), "{} ");
+  r.add("jobs", std::uint64_t{2}, "-j {}");
+  r.add("last", std::string(""), "{}");
+  EXPECT_EQ(r.summary_line(), "x: 0.000 s [threads, -j 2]");
+  EXPECT_NE(r.to_json().find(R"("failures":3)"), std::string::npos) << r.to_json();
 }
 
 TEST(Report, ExecutorFieldsNameTheExecutorAndItsLatency) {

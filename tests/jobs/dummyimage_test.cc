@@ -1,6 +1,10 @@
 #include "scalekit/jobs/dummyimage/dummyimage.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <stop_token>
@@ -105,15 +109,31 @@ TEST_P(DummyimageService, AStopAlreadyRequestedEndsItAtOnce) {
 }
 
 // Not listening is the service's failure (the command line's 1), not a bad option.
-TEST_P(DummyimageService, CannotListenIsAnIoError) {
+// A host that is not an address is bad usage (exit status 2, issue 16); a
+// port that is taken is a failure to serve.
+TEST_P(DummyimageService, ABadAddressIsInvalidAndATakenPortAnIoError) {
   auto ex = core::make_executor(GetParam(), {.jobs = 1});
   core::collecting_observer obs;
   di::server_options o;
   o.host = "not-an-address";
   auto bad = di::serve(o, *ex, obs);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), status_code::io_error);
+  EXPECT_EQ(bad.error().code(), status_code::invalid_argument);
   EXPECT_NE(bad.error().message().find("not-an-address"), std::string::npos) << bad.error().message();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  di::server_options taken;
+  taken.port = ntohs(a.sin_port);
+  auto busy = di::serve(taken, *ex, obs);
+  ::close(fd);
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().code(), status_code::io_error) << busy.error().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, DummyimageService,

@@ -311,8 +311,8 @@ TEST(PrimesJob, BadOptionsAreInvalidArguments) {
   missing.file = "/nonexistent/numbers";
   auto r = factor(missing, *ex, obs);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), scalekit::status_code::io_error);
-  EXPECT_EQ(r.error().message(), "cannot read '/nonexistent/numbers'");
+  EXPECT_EQ(r.error().code(), scalekit::status_code::not_found);
+  EXPECT_EQ(r.error().message(), "cannot read '/nonexistent/numbers': no such file or directory");
   EXPECT_EQ(obs.text(), "");
 }
 

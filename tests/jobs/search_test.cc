@@ -184,7 +184,7 @@ TEST_P(SearchJobOnEveryExecutor, AnswersTheQueriesInOrder) {
             "alpha and omega\ndef alpha():\nreturn 'alpha'\n");
   EXPECT_TRUE(obs.messages().empty());
   EXPECT_EQ(field(*r, "files"), 4u);
-  EXPECT_EQ(field(*r, "lines"), 9u);
+  EXPECT_EQ(field(*r, "text_lines"), 9u);
   EXPECT_EQ(field(*r, "binary_skipped"), 1u);
   EXPECT_EQ(field(*r, "unreadable"), 0u);
   EXPECT_EQ(field(*r, "shares"), ex->concurrency());

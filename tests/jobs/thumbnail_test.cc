@@ -29,6 +29,7 @@
 #include "scalekit/core/process_pool.h"
 #include "scalekit/jobs/dummyimage/dummyimage.h"
 #include "server_process.h"
+#include "thumbnail/tally.h"
 #include "thumbnail/tasks.h"
 #include "thumbnail/url_generator.h"
 
@@ -189,6 +190,25 @@ TEST(Thumbnail, ReportsSurviveTheWire) {
   EXPECT_EQ(back.reason, r.reason);
   EXPECT_EQ(back.source_width, 640u);
   EXPECT_EQ(back.source_height, 480u);
+}
+
+// Toward --limit only the thumbnails made count: 39 failed downloads of a
+// limit of 2 showed "1950.0% (39/2 images)" (issue 16).
+TEST(ThumbnailTally, ProgressTowardALimitCountsOnlyWhatWasMade) {
+  core::collecting_observer obs;
+  th::detail::tally t(obs);
+  t.set_total(2, /*made_only=*/true);
+  for (int i = 0; i < 39; ++i) t.fail("http://x/" + std::to_string(i), "HTTP 404");
+  EXPECT_EQ(obs.last_progress(), (std::pair<std::uint64_t, std::uint64_t>{0, 2}));
+  t.add("http://x/ok", th::report{th::outcome::made, "", 8, 8, 8, 8}, "ok_thumb.png");
+  EXPECT_EQ(obs.last_progress(), (std::pair<std::uint64_t, std::uint64_t>{1, 2}));
+  EXPECT_EQ(t.done(), 40u);
+  // A directory's progress counts every item.
+  core::collecting_observer all;
+  th::detail::tally files(all);
+  files.set_total(3);
+  files.fail("a", "not an image");
+  EXPECT_EQ(all.last_progress(), (std::pair<std::uint64_t, std::uint64_t>{1, 3}));
 }
 
 TEST(Dummyimage, ParseTarget) {

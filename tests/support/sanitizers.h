@@ -21,6 +21,10 @@ inline constexpr bool sanitized = false;
 inline constexpr bool sanitized = false;
 #endif
 
+/// How much slower a sanitized build runs, for the generous time bounds of
+/// stress tests (TSan: 5-15x).
+inline constexpr int sanitizer_slowdown = sanitized ? 5 : 1;
+
 /// "ulimit -v KIB; " for a shell command line, or "" under a sanitizer.
 inline std::string address_space_limit(unsigned long kib) {
   return sanitized ? std::string() : "ulimit -v " + std::to_string(kib) + "; ";

@@ -11,7 +11,10 @@
 // bytes go straight to the target, which is removed if the file is never
 // committed (an error, a stop, or a signal that ends the process). Whole or
 // absent too, without the rename that costs most of a small file's time; but a
-// failure removes the target instead of leaving the old one.
+// failure removes the target instead of leaving the old one. Only a regular
+// file (or nothing) is written in place: a symbolic link, a FIFO or a device
+// at the target's name is never opened through, it is replaced as
+// mode::replace replaces it.
 
 #include <cstdio>
 #include <string>

@@ -55,7 +55,8 @@ struct report_field {
 /// both rendered by this class, so the two cannot drift apart.
 ///
 /// Summary line: "<job>: <work> in <elapsed> s (<items/elapsed> <unit>/s) [<texts>]".
-/// JSON object: {"job": ..., "elapsed_s": ..., "<unit>_per_s": ..., <every field>}.
+/// JSON object: {"job": ..., "elapsed_s": ..., "<unit>_per_s": ..., "failures": ...,
+/// <every field>}.
 /// Not thread-safe: one thread builds it.
 class report {
  public:
@@ -88,6 +89,10 @@ class report {
  private:
   std::vector<report_field> fields_;
 };
+
+/// Append `s` to `out` as a JSON string (quoted and escaped). Bytes that are
+/// not UTF-8 become U+FFFD, one per byte, so the document stays valid.
+void append_json_string(std::string& out, std::string_view s);
 
 /// The summary's view of an executor: "<kind> -j N", tasks, retries and the
 /// latency of the task bodies (p50, p99, max), as fields of `r`.

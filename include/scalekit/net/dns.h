@@ -59,11 +59,13 @@ class zone {
 
   /// "name IP [IP...]" lines ('#' starts a comment; a name may repeat to add
   /// addresses). Every bad line is reported through `on_error` as
-  /// "FILE:LINE: problem" and skipped. Fails when the file cannot be read
-  /// (io_error), and with too_large "FILE:LINE: line longer than N bytes"
-  /// for a line over max_zone_line (a file that is no zone file, say
-  /// /dev/zero, is not read to its end). The zone starts empty, answering
-  /// unknown names with 127.0.0.1.
+  /// "FILE:LINE: problem" and skipped. Fails when the file cannot be read or
+  /// is not a regular file (io_error "zone file: cannot read 'FILE': not a
+  /// regular file (a character device)": /dev/zero or a FIFO is refused
+  /// before reading), and with too_large "FILE:LINE: a line longer than N
+  /// bytes" for a line over max_zone_line (a file that is no zone file is not
+  /// read to its end). The zone starts empty, answering unknown names with
+  /// 127.0.0.1.
   static result<zone> load(const std::string& path, const std::function<void(const std::string&)>& on_error);
 
   /// Add `address` to `name` ("Example.COM." and "example.com" are the same).

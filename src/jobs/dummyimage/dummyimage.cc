@@ -174,9 +174,11 @@ result<core::report> serve(const server_options& o, core::executor& ex, core::ob
   auto stats = net::serve_http(
       ho, [&](const net::http_request& req) { return handle(req, &ex, &image_requests, o.fail_every); },
       [&obs](const std::string& line) { obs.message(line); });
-  // Not listening is a failure of the service, whatever the reason (a bad
-  // address too, as the command line has always said with exit status 1).
-  if (!stats.ok()) return status::io_error(stats.error().message());
+  // A bad address is a bad option (exit status 2, as for every service);
+  // not listening for another reason (the port is taken) is a failure.
+  if (!stats.ok())
+    return stats.error().code() == status_code::invalid_argument ? stats.error()
+                                                                 : status::io_error(stats.error().message());
 
   core::report r("dummyimage serve");
   r.work = "served " + std::to_string(stats->requests) + " requests on " + std::to_string(stats->connections) +

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/thread_pool.h"
 
 namespace scalekit::jobs::find {
@@ -51,7 +52,7 @@ struct walker {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
       errors.fetch_add(1, std::memory_order_relaxed);
-      const std::string msg = "cannot read '" + dir + "': " + std::strerror(errno);
+      const std::string msg = "cannot read '" + dir + "': " + core::path_error_words(errno);
       std::scoped_lock lock(out_mutex);
       on_error(msg);
       return;
@@ -107,7 +108,8 @@ result<walk_stats> walk(const std::string& root, std::string_view query, const w
   if (ec) return status::io_error("cannot resolve '" + root + "': " + ec.message());
   if (start.size() > 1 && start.back() == '/') start.pop_back();
   struct stat st;
-  if (::stat(start.c_str(), &st) != 0) return status::not_found("'" + root + "': " + std::strerror(errno));
+  if (::stat(start.c_str(), &st) != 0)
+    return status::not_found("cannot read '" + root + "': " + core::path_error_words(errno));
   if (!S_ISDIR(st.st_mode)) return status::invalid_argument("'" + root + "' is not a directory");
 
   core::thread_pool pool(options.threads);

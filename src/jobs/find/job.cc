@@ -32,6 +32,9 @@ result<core::report> run(const options& o, core::observer& obs) {
   r.elapsed = std::chrono::steady_clock::now() - t0;
   r.items = static_cast<double>(s.entries);
   r.unit = "paths";
+  // The rule of every command: an item that could not be done, here a
+  // directory that could not be read, makes the exit status 1.
+  r.failures = s.errors;
   // The head says these.
   r.add("matches", s.matches, "");
   r.add("paths", s.entries, "");

@@ -4,6 +4,7 @@
 #include <spng.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -42,7 +43,10 @@ result<std::unique_ptr<image_writer>> image_writer::open(const std::string& path
   st->width = width;
   st->height = height;
   const fs::path target(path);
-  st->raw = target.extension() == ".rgb";
+  std::string ext = target.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  st->raw = ext == ".rgb";
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return st->io_error("no such directory '" + dir.string() + "'");

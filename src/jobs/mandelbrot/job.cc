@@ -1,8 +1,12 @@
 // mandelbrot::run: the job's one entry, from options to a written image and a report.
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <filesystem>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/job.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 
@@ -13,6 +17,14 @@ result<core::report> run(const options& o, core::executor& ex, core::observer& o
   if (status s = validate(o.image); !s.ok()) return status::invalid_argument(s.message());
   if (o.png_level < 0 || o.png_level > 9)
     return status::invalid_argument("PNG level " + std::to_string(o.png_level) + " is not in 0..9");
+  // The extension says the format: PNG bytes in a .jpg would be a lie.
+  std::string ext = std::filesystem::path(o.output).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext != ".png" && ext != ".rgb")
+    return status::invalid_argument("'" + o.output + "': mandelbrot writes PNG (.png) or raw RGB (.rgb), not " +
+                                    (ext.empty() ? std::string("a file without extension") : "'" + ext + "'"));
+  if (status s = core::check_output(o.output); !s.ok()) return s;  // not over a device, a FIFO, a directory
   const params& p = o.image;
   // Open the output first: a bad path fails before the work, not after it.
   auto writer = image_writer::open(o.output, p.width, p.height, o.png_level);

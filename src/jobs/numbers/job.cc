@@ -9,6 +9,7 @@
 
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/core/executor.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/job.h"
 #include "scalekit/core/thread_pool.h"
 #include "scalekit/core/wire.h"
@@ -26,7 +27,8 @@ constexpr std::uint64_t max_messages_total = 20;  // bad inputs shown; all are c
 // What the calls brought back so far.
 struct tally {
   std::uint64_t files = 0, numbers = 0, bytes = 0, bad = 0;
-  std::uint64_t shown = 0;  // messages given to the observer
+  std::uint64_t shown = 0;   // messages given to the observer
+  std::string output_input;  // the first input found to be the output file
 };
 
 void show(core::observer& obs, tally& t, std::string_view message) {
@@ -43,6 +45,8 @@ void read_head(core::wire_reader& in, tally& t, core::observer& obs) {
   t.bad += in.get<std::uint64_t>();
   const auto n = in.get<std::uint32_t>();
   for (std::uint32_t i = 0; i < n; ++i) show(obs, t, in.get_string());
+  const std::string_view output_input = in.get_string();
+  if (t.output_input.empty()) t.output_input = output_input;
 }
 
 // After the last call: how many bad inputs were not shown.
@@ -149,7 +153,7 @@ result<core::report> generate(const gen_options& o, core::executor& ex, core::ob
   const core::cancel_on_stop stop_guard(ex, obs);
 
   std::vector<std::uint64_t> counts;
-  range_payload base{o.dir, o.seed, o.per_file, o.max, 0, 0};
+  range_payload base{o.dir, o.seed, o.per_file, o.max, 0, 0, std::nullopt};
   auto payloads =
       range_payloads(base, o.files,
                      auto_files_per_task(o.files, ex.concurrency(), o.files_per_task, most_files_per_gen_call), counts);
@@ -178,13 +182,17 @@ result<core::report> generate(const gen_options& o, core::executor& ex, core::ob
 result<core::report> sort(const sort_options& o, core::executor& ex, core::observer& obs) {
   if (o.files == 0) return status::invalid_argument("--files must be at least 1");
   const auto t0 = std::chrono::steady_clock::now();
+  // An output that exists must be a file; one that is an input (the same
+  // path, or a link to it) is found where the inputs are opened, before any
+  // byte of the output is written.
+  if (status s = core::check_output(o.output); !s.ok()) return s;
   auto created = core::atomic_file::create(o.output);  // first: an unwritable output fails before the work
   if (!created.ok()) return created.error();
   output_file out(std::move(created).value());  // removed unless committed
   const core::cancel_on_stop stop_guard(ex, obs);
 
   std::vector<std::uint64_t> counts;
-  range_payload base{o.dir, 0, 0, o.max, 0, 0};
+  range_payload base{o.dir, 0, 0, o.max, 0, 0, core::identify(o.output)};
   auto payloads =
       range_payloads(base, o.files,
                      auto_files_per_task(o.files, ex.concurrency(), o.files_per_task, most_files_per_sort_call),
@@ -214,7 +222,7 @@ result<core::report> sort(const sort_options& o, core::executor& ex, core::obser
                    for (std::uint64_t v = 0; v < n; ++v) total[v] += in.get<std::uint32_t>();
                  }
                });
-    if (t.bad == 0 && !obs.stop_requested()) {
+    if (t.bad == 0 && t.output_input.empty() && !obs.stop_requested()) {
       std::string line;
       for (std::size_t v = 0; v < total.size() && !stopped; ++v) {
         if (total[v] == 0) continue;
@@ -240,7 +248,7 @@ result<core::report> sort(const sort_options& o, core::executor& ex, core::obser
                  run.resize(n);
                  std::memcpy(run.data(), whole.data() + (whole.size() - in.remaining()), n * sizeof(std::uint32_t));
                });
-    if (t.bad == 0 && !obs.stop_requested()) {
+    if (t.bad == 0 && t.output_input.empty() && !obs.stop_requested()) {
       core::thread_pool sorters(ex.concurrency());
       sorters.parallel_for(0, runs.size(), [&](std::size_t i) {
         if (!obs.stop_requested()) std::sort(runs[i].begin(), runs[i].end());  // a stop skips the runs left
@@ -265,6 +273,9 @@ result<core::report> sort(const sort_options& o, core::executor& ex, core::obser
     }
   }
   if (stopped || obs.stop_requested()) return status::cancelled("numbers sort stopped");  // the output is removed
+  if (!t.output_input.empty())
+    return status::invalid_argument("'" + o.output + "' is the input '" + t.output_input +
+                                    "' (the same file): writing it would destroy the input; choose another output");
   show_rest(obs, t);
   if (t.bad == 0) {
     if (status s = out.commit(); !s.ok()) return s;

@@ -3,12 +3,7 @@
 
 #include "tasks.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "scalekit/core/atomic_file.h"
@@ -22,6 +17,8 @@ namespace detail {
 core::bytes encode_range(const range_payload& p) {
   core::wire_writer w;
   w.put_string(p.dir).put(p.seed).put(p.per_file).put(p.max).put(p.first).put(p.count);
+  w.put<std::uint8_t>(p.output ? 1 : 0);
+  if (p.output) w.put<std::uint64_t>(p.output->dev).put<std::uint64_t>(p.output->ino);
   return w.take();
 }
 
@@ -34,6 +31,12 @@ range_payload decode_range(std::string_view payload) {
   p.max = in.get<std::uint32_t>();
   p.first = in.get<std::uint64_t>();
   p.count = in.get<std::uint64_t>();
+  if (in.get<std::uint8_t>() != 0) {
+    core::file_id id;
+    id.dev = static_cast<dev_t>(in.get<std::uint64_t>());
+    id.ino = static_cast<ino_t>(in.get<std::uint64_t>());
+    p.output = id;
+  }
   in.expect_end();
   return p;
 }
@@ -47,41 +50,12 @@ using detail::range_payload;
 
 constexpr std::size_t max_file_bytes = std::size_t{64} << 20;  // a "numbers file" bigger than this is refused
 
-std::string errno_message() { return std::strerror(errno); }
-
-// Read a whole small file into `out`. False with the reason in `why`.
-bool read_file(const std::string& path, std::string& out, std::string& why) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    why = errno_message();
-    return false;
-  }
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      why = errno_message();
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > max_file_bytes) {
-      why = "larger than " + std::to_string(max_file_bytes >> 20) + " MiB, not a numbers file";
-      ::close(fd);
-      return false;
-    }
-  }
-  ::close(fd);
-  return true;
-}
-
 // The head of every result (see tasks.h).
-void put_head(core::wire_writer& w, std::uint64_t numbers, std::uint64_t bad_count, const std::vector<bad_input>& bad) {
+void put_head(core::wire_writer& w, std::uint64_t numbers, std::uint64_t bad_count, const std::vector<bad_input>& bad,
+              const std::string& output_input = {}) {
   w.put(numbers).put(bad_count).put(static_cast<std::uint32_t>(bad.size()));
   for (const auto& b : bad) w.put_string(b.message);
+  w.put_string(output_input);
 }
 
 // numbers.gen: each file through a core::atomic_file in place, so a file is
@@ -114,15 +88,28 @@ core::bytes gen_body(std::string_view payload) {
 }
 
 // Parse every file of a payload's range, calling on_value for each good value;
-// unreadable files and bad lines are counted, the first few kept as messages.
+// unreadable files (a FIFO or a device is refused before it is read, a file
+// over max_file_bytes is not read whole) and bad lines are counted, the first
+// few kept as messages. An input that is the output file is not read: the
+// first one is named in `output_input`.
 template <typename OnValue>
-void parse_range(const range_payload& p, OnValue&& on_value, std::vector<bad_input>& bad, std::uint64_t& bad_count) {
-  std::string text, why;
+void parse_range(const range_payload& p, OnValue&& on_value, std::vector<bad_input>& bad, std::uint64_t& bad_count,
+                 std::string& output_input) {
+  std::string text;
   for (std::uint64_t i = p.first; i < p.first + p.count; ++i) {
     const std::string path = file_path(p.dir, i);
-    if (!read_file(path, text, why)) {
+    auto file = core::open_input(path);
+    status s = file.ok() ? status{} : file.error();
+    if (s.ok() && p.output && file->id() == *p.output) {
+      if (output_input.empty()) output_input = path;
+      continue;
+    }
+    if (s.ok()) s = file->read_all(text, max_file_bytes);
+    if (!s.ok()) {
       ++bad_count;
-      if (bad.size() < max_messages_per_task) bad.push_back({path + ": " + why});
+      if (bad.size() < max_messages_per_task) {
+        bad.push_back({s.code() == status_code::too_large ? s.message() + ", not a numbers file" : s.message()});
+      }
       continue;
     }
     parse_file(text, path, p.max, on_value, bad, bad_count, max_messages_per_task);
@@ -136,15 +123,16 @@ core::bytes count_body(std::string_view payload) {
   std::vector<std::uint32_t> table(std::size_t{p.max} + 1, 0);
   std::vector<bad_input> bad;
   std::uint64_t bad_count = 0, numbers = 0;
+  std::string output_input;
   parse_range(
       p,
       [&](std::uint32_t v) {
         ++table[v];
         ++numbers;
       },
-      bad, bad_count);
+      bad, bad_count, output_input);
   core::wire_writer w;
-  put_head(w, numbers, bad_count, bad);
+  put_head(w, numbers, bad_count, bad, output_input);
   const auto nonzero =
       static_cast<std::size_t>(std::count_if(table.begin(), table.end(), [](std::uint32_t c) { return c != 0; }));
   const bool sparse = nonzero * 8 < table.size() * 4;
@@ -166,10 +154,11 @@ core::bytes load_body(std::string_view payload) {
   std::vector<std::uint32_t> values;
   std::vector<bad_input> bad;
   std::uint64_t bad_count = 0;
+  std::string output_input;
   parse_range(
-      p, [&](std::uint32_t v) { values.push_back(v); }, bad, bad_count);
+      p, [&](std::uint32_t v) { values.push_back(v); }, bad, bad_count, output_input);
   core::wire_writer w;
-  put_head(w, values.size(), bad_count, bad);
+  put_head(w, values.size(), bad_count, bad, output_input);
   w.put(static_cast<std::uint64_t>(values.size()));
   w.str().append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(std::uint32_t));
   return w.take();

@@ -5,16 +5,19 @@
 //
 // Every call covers a range of file indices [first, first + count). Its
 // result starts with a head, the same for the three tasks:
-//   u64 numbers, u64 bad inputs, u32 n, n strings (the first bad inputs' messages)
+//   u64 numbers, u64 bad inputs, u32 n, n strings (the first bad inputs' messages),
+//   string: the first input that is the output file (empty: none)
 // then what the task adds:
 //   numbers.gen    (u64 bytes written, before the head)
 //   numbers.count  u8 sparse; sparse: u64 n, n x (u32 value, u32 count); dense: u64 n, n x u32 count
 //   numbers.load   u64 n, n x u32 value
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/task.h"
 
 namespace scalekit::jobs::numbers::detail {
@@ -33,6 +36,9 @@ struct range_payload {
   std::uint32_t per_file = 0;  ///< gen only
   std::uint32_t max = 0;       ///< gen: the largest value written; count and load: accepted
   std::uint64_t first = 0, count = 0;
+  /// count and load: the identity of the output file when it exists already:
+  /// an input that is that file is not read, and is named in the result.
+  std::optional<core::file_id> output;
 };
 
 core::bytes encode_range(const range_payload& p);

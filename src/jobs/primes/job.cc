@@ -5,12 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <iostream>
+#include <optional>
 #include <random>
 
 #include "batch.h"
 #include "scalekit/core/executor.h"
+#include "scalekit/core/input_file.h"
+#include "scalekit/core/line_reader.h"
 #include "scalekit/jobs/primes/primes.h"
 
 namespace scalekit::jobs::primes {
@@ -22,6 +23,13 @@ enum class mode { check, factor };
 // How often the loops that do not go through the executor look at the stop
 // token: often enough to stop within a millisecond or so.
 constexpr std::uint64_t stop_check_every = 1 << 16;
+
+// The longest line of a number file: far more than a number with blanks
+// around it; a longer line is an error that ends the reading.
+constexpr std::size_t max_line = 4096;
+
+// Bad inputs shown as messages; all are counted.
+constexpr std::uint64_t max_messages = 20;
 
 // The numbers in input order: the numbers as text, the file's, the seed
 // list's (gathered first: bad ones are messages before any output), then the
@@ -39,27 +47,36 @@ class number_source {
       if (v.ok()) {
         src.gathered_.push_back(v.value());
       } else {
-        obs.message(fmt::format("{}: '{}': {}", where, token, v.error().message()));
+        // The first ones are shown, every one is counted: a file of garbage
+        // is not a million lines of stderr.
+        if (src.bad_ < max_messages)
+          obs.message(fmt::format("{}: '{}': {}", where, core::printable(token), v.error().message()));
         ++src.bad_;
       }
     };
     for (std::size_t i = 0; i < o.numbers.size(); ++i) take(o.numbers[i], fmt::format("argument {}", i + 1));
     if (!o.file.empty()) {
-      std::ifstream file;
-      std::istream* stream = &std::cin;
+      // Each line at most a line_reader's bound: a number is at most 20
+      // digits, and /dev/zero or a file without newlines must not fill memory.
+      std::optional<core::input_file> file;
       if (o.file != "-") {
-        file.open(o.file);
-        if (!file) return status::io_error(fmt::format("cannot read '{}'", o.file));
-        stream = &file;
+        auto opened = core::open_input(o.file);  // a FIFO, a device or a directory is refused here
+        if (!opened.ok()) return opened.error();
+        file.emplace(std::move(opened).value());
       }
-      const std::string name = o.file == "-" ? "stdin" : o.file;
+      core::line_reader in(file ? file->fd() : 0, file ? o.file : "stdin", max_line);
       std::string line;
-      for (std::size_t lineno = 1; std::getline(*stream, line); ++lineno) {
+      for (;;) {
+        auto more = in.next(line);
+        if (!more.ok()) return more.error();  // a read error is not the end of the input
+        if (!*more) break;
+        const std::uint64_t lineno = in.line_number();
         if (lineno % stop_check_every == 0 && obs.stop_requested()) return status::cancelled("stopped");
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are not numbers, nor errors
-        take(line, fmt::format("{}:{}", name, lineno));
+        take(line, fmt::format("{}:{}", in.name(), lineno));
       }
     }
+    if (src.bad_ > max_messages) obs.message(fmt::format("... and {} more bad inputs", src.bad_ - max_messages));
     if (o.seed_list) {
       const auto seed = seed_list();
       src.gathered_.insert(src.gathered_.end(), seed.begin(), seed.end());

@@ -10,6 +10,7 @@
 
 #include "rle/tasks.h"
 #include "scalekit/core/executor.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/job.h"
 #include "scalekit/core/task.h"
 #include "scalekit/core/wire.h"
@@ -75,7 +76,7 @@ result<std::vector<fs::path>> list_bmp_files(const std::string& dir) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path());
   }
-  if (ec) return status::io_error("cannot read '" + dir + "': " + ec.message());
+  if (ec) return status::io_error("cannot read '" + dir + "': " + core::path_error_words(ec.value()));
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -141,9 +142,14 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   const std::size_t row_jobs = o.row_jobs == 0 ? core::default_jobs() : o.row_jobs;
   std::vector<core::bytes> payloads;
   payloads.reserve(files->size());
-  for (const auto& f : *files)
-    payloads.push_back(
-        encode_file_call(f.string(), (fs::path(o.output_dir) / f.stem()).string() + ".rle", o.row_executor, row_jobs));
+  for (const auto& f : *files) {
+    const std::string in = f.string(), out = (fs::path(o.output_dir) / f.stem()).string() + ".rle";
+    // An output that is an image of the input directory (a link to it) is
+    // refused before any image is written.
+    const std::string inputs[] = {in};
+    if (status s = core::check_output(out, inputs); !s.ok()) return s;
+    payloads.push_back(encode_file_call(in, out, o.row_executor, row_jobs));
+  }
   const core::cancel_on_stop stop_guard(images, obs);
   std::uint64_t done = 0, failed = 0, in_bytes = 0, out_bytes = 0, pixels = 0;
   images.map_streaming(detail::file_task, std::move(payloads), [&](std::size_t i, result<core::bytes>& r) {

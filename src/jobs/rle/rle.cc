@@ -4,12 +4,9 @@
 #include "scalekit/jobs/rle/rle.h"
 
 #include <FreeImage.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <vips/vips8>
@@ -17,6 +14,7 @@
 #include "imaging/vips_support.h"
 #include "rle/tasks.h"
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/wire.h"
 
 namespace scalekit::jobs::rle {
@@ -88,8 +86,9 @@ bool load_1bit_bmp(const std::string& path, bitmap& out, status& error) {
 }  // namespace
 
 result<bitmap> load(const std::string& path, source_kind* how) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return status::io_error("cannot read '" + path + "': " + std::strerror(errno));
+  // A FIFO or a device is refused before FreeImage or libvips reads it: they
+  // would block, or read /dev/zero for ever.
+  if (status s = core::check_input(path); !s.ok()) return s;
   bitmap one_bit;
   status refused;
   if (load_1bit_bmp(path, one_bit, refused)) {
@@ -131,6 +130,10 @@ result<bitmap> load(const std::string& path, source_kind* how) {
 }
 
 status save_bmp(const bitmap& image, const std::string& path) {
+  if (image.width() == 0 || image.height() == 0)
+    return status::invalid_argument("cannot write '" + path + "': a " + std::to_string(image.width()) + "x" +
+                                    std::to_string(image.height()) +
+                                    " image has no pixels, and a BMP needs at least one");
   ensure_freeimage();
   const dib_ptr owner{FreeImage_Allocate(static_cast<int>(image.width()), static_cast<int>(image.height()), 1)};
   FIBITMAP* dib = owner.get();
@@ -190,6 +193,8 @@ core::bytes rows_task_body(std::string_view payload) {
 }  // namespace
 
 result<file_stats> compress_file(const std::string& in, const std::string& out, core::executor& rows) {
+  const std::string inputs[] = {in};
+  if (status s = core::check_output(out, inputs); !s.ok()) return s;  // before a byte is written
   auto image = load(in);
   if (!image.ok()) return image.error();
   const bitmap& b = image.value();
@@ -226,20 +231,23 @@ result<file_stats> compress_file(const std::string& in, const std::string& out, 
 }
 
 result<file_stats> decompress_file(const std::string& in, const std::string& out) {
-  std::ifstream f(in, std::ios::binary);
-  if (!f) return status::io_error("cannot read '" + in + "': " + std::strerror(errno));
-  f.seekg(0, std::ios::end);
-  const auto size = static_cast<std::uint64_t>(f.tellg());
-  if (size > max_rle_file)
-    return status::too_large("'" + in + "' is " + std::to_string(size) + " bytes; an RLE file is at most " +
+  const std::string inputs[] = {in};
+  if (status s = core::check_output(out, inputs); !s.ok()) return s;  // before a byte is written
+  auto file = core::open_input(in);                                   // a FIFO or a device is refused before it is read
+  if (!file.ok()) return file.error();
+  if (file->size() > max_rle_file)
+    return status::too_large("'" + in + "' is " + std::to_string(file->size()) + " bytes; an RLE file is at most " +
                              std::to_string(max_rle_file));
-  f.seekg(0);
-  std::string data(size, '\0');
-  if (!f.read(data.data(), static_cast<std::streamsize>(size))) return status::io_error("cannot read '" + in + "'");
+  std::string data;
+  if (status s = file->read_all(data, max_rle_file); !s.ok()) return s;
   auto image = decode(data);
   if (!image.ok()) return status::corruption("'" + in + "': " + image.error().message());
+  if (image->width() == 0 || image->height() == 0)
+    return status::corruption("'" + in + "': the header says " + std::to_string(image->width()) + "x" +
+                              std::to_string(image->height()) +
+                              ": an image without pixels, which a BMP cannot hold (nothing written)");
   if (status s = save_bmp(image.value(), out); !s.ok()) return s;
-  return file_stats{image->width(), image->height(), size};
+  return file_stats{image->width(), image->height(), data.size()};
 }
 
 void detail::register_rows_task() { core::task_registry::global().add(detail::rows_task, rows_task_body); }

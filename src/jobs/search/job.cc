@@ -15,6 +15,7 @@
 
 #include "scalekit/core/executor.h"
 #include "scalekit/core/job.h"
+#include "scalekit/core/line_reader.h"
 #include "scalekit/core/stats.h"
 #include "scalekit/jobs/search/search.h"
 
@@ -47,56 +48,43 @@ class waker {
   int fd_;
 };
 
-// Lines from a descriptor, read as they come.
-class line_reader {
+// Queries from a descriptor, read as they come: core::line_reader (each line
+// at most 64 KiB, so `search DIR < /dev/zero` ends with an error instead of
+// filling memory), waiting for input with poll() beside a waker.
+class query_reader {
  public:
   enum class event { line, end, woken };
-  line_reader(int fd, std::shared_ptr<const waker> w) : fd_(fd), waker_(std::move(w)) {}
+  query_reader(int fd, std::shared_ptr<const waker> w) : in_(fd, "stdin"), fd_(fd), waker_(std::move(w)) {}
 
-  /// The next line (without its '\n'), the end of the input (a last line
-  /// without '\n' comes first), or a wake-up. Blocks until one of them.
-  event next(std::string& line, std::string& error) {
+  /// The next line (without its '\n', nor a '\r' before it), the end of the
+  /// input (a last line without '\n' comes first; error() says when it ended
+  /// early), or a wake-up. Blocks until one of them.
+  event next(std::string& line) {
     for (;;) {
-      const auto nl = buf_.find('\n', pos_);
-      if (nl != std::string::npos || (eof_ && pos_ < buf_.size())) {
-        const std::size_t end = nl == std::string::npos ? buf_.size() : nl;
-        line.assign(buf_, pos_, end - pos_);
-        pos_ = nl == std::string::npos ? buf_.size() : nl + 1;
-        return event::line;
-      }
-      if (eof_) return event::end;
-      buf_.erase(0, pos_);
-      pos_ = 0;
+      const auto ev = in_.take(line);
+      if (ev == core::line_reader::event::line) return event::line;
+      if (ev == core::line_reader::event::end) return event::end;
       pollfd fds[2] = {{fd_, POLLIN, 0}, {waker_->fd(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
-        error = std::strerror(errno);
-        eof_ = true;
-        continue;
+        poll_error_ = status::io_error(std::string("cannot wait for the queries: ") + std::strerror(errno));
+        return event::end;
       }
       if (fds[1].revents != 0) {
         waker_->drain();
         return event::woken;
       }
-      if (fds[0].revents == 0) continue;
-      char chunk[1 << 16];
-      const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (n < 0) error = std::strerror(errno);
-      if (n <= 0) {
-        eof_ = true;
-        continue;
-      }
-      buf_.append(chunk, static_cast<std::size_t>(n));
+      if (fds[0].revents != 0) in_.read_some();
     }
   }
+  /// What ended the input early: a read error, a line too long (OK when nothing did).
+  [[nodiscard]] status error() const { return poll_error_.ok() ? in_.error() : poll_error_; }
 
  private:
+  core::line_reader in_;
   int fd_;
   std::shared_ptr<const waker> waker_;
-  std::string buf_;
-  std::size_t pos_ = 0;
-  bool eof_ = false;
+  status poll_error_;
 };
 
 std::string mib_text(std::uint64_t bytes) {
@@ -135,7 +123,7 @@ result<core::report> run(const options& o, core::executor& ex, core::observer& o
     if (!r.ok()) {
       if (obs.stop_requested()) return;  // cancelled by the stop: not a failed query
       ++failed;
-      obs.message("query '" + text + "': " + r.error().message());
+      obs.message("query '" + core::printable(text) + "': " + r.error().message());
       return;
     }
     matching += r->lines;
@@ -173,20 +161,19 @@ result<core::report> run(const options& o, core::executor& ex, core::observer& o
       obs.message("loaded " + std::to_string(loaded.files) + " files (" + std::to_string(loaded.lines) + " lines, " +
                   mib_text(loaded.bytes) + " MiB) in " + std::to_string(loaded.shares) + " shares in " +
                   core::format_duration(t_loaded - t0) + "; type a query per line, Ctrl-D to end");
-    line_reader input(o.query_fd, wake);
-    std::string line, error;
+    query_reader input(o.query_fd, wake);
+    std::string line;
     for (;;) {
       deliver_ready();
       if (obs.stop_requested()) break;
-      const auto ev = input.next(line, error);
-      if (ev == line_reader::event::end) break;
-      if (ev == line_reader::event::woken) continue;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto ev = input.next(line);
+      if (ev == query_reader::event::end) break;
+      if (ev == query_reader::event::woken) continue;
       if (!line.empty()) ask(std::move(line));  // an empty line is no query (it would match every line)
     }
-    if (!error.empty()) {
+    if (const status error = input.error(); !error.ok()) {
       ++failed;
-      obs.message("cannot read the queries: " + error);
+      obs.message("cannot read the queries: " + error.message());
     }
   }
   while (!window.empty()) deliver_oldest();
@@ -205,7 +192,7 @@ result<core::report> run(const options& o, core::executor& ex, core::observer& o
   r.failures = loaded.failed + failed;
   // The head says these.
   r.add("files", loaded.files, "");
-  r.add("lines", loaded.lines, "");
+  r.add("text_lines", loaded.lines, "");  // not "lines": --json's results are "lines"
   r.add("bytes", loaded.bytes, "");
   r.add("binary_skipped", loaded.binary, "");
   r.add("unreadable", loaded.failed, "");

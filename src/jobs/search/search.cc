@@ -10,11 +10,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
 
+#include "scalekit/core/input_file.h"
 #include "scalekit/core/wire.h"
 #include "scalekit/jobs/find/find.h"
 
@@ -74,30 +76,14 @@ struct load_counts {
   }
 };
 
-// Read one file whole. false (with a message) when it cannot be read.
+// Read one file whole. false (with a message) when it cannot be read or is
+// not a regular file (the walk lists regular files, but one may be swapped
+// for a FIFO before it is read).
 bool read_file(const std::string& path, std::string& out, load_counts& c) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    c.fail("cannot read '" + path + "': " + std::strerror(errno));
-    return false;
-  }
-  struct stat st;
-  out.clear();
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      c.fail("cannot read '" + path + "': " + std::strerror(errno));
-      ::close(fd);
-      return false;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
+  auto f = core::open_input(path);
+  status s = f.ok() ? f->read_all(out, std::numeric_limits<std::uint64_t>::max()) : f.error();
+  if (!s.ok()) c.fail(s.message());
+  return s.ok();
 }
 
 core::bytes load(std::string_view payload) {

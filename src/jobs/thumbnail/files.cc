@@ -3,11 +3,16 @@
 // is made, then the images go to the executor as thumbnail.file calls whose
 // reports come back in output order (map_streaming).
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "naming.h"
 #include "scalekit/core/executor.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/jobs/find/find.h"
 #include "tally.h"
 #include "tasks.h"
@@ -26,13 +31,12 @@ std::vector<std::pair<std::string, std::string>> list_inputs(const files_options
   std::vector<std::pair<std::string, std::string>> found;
   for (const auto& input : o.inputs) {
     if (obs.stop_requested()) break;
-    std::error_code ec;
-    const auto st = fs::status(input, ec);
-    if (ec || !fs::exists(st)) {
-      t.fail(input, "cannot read: no such file or directory");
+    struct stat st;
+    if (::stat(input.c_str(), &st) != 0) {  // a symbolic link loop says so, not "no such file"
+      t.fail(input, "cannot read: " + core::path_error_words(errno));
       continue;
     }
-    if (!fs::is_directory(st)) {
+    if (!S_ISDIR(st.st_mode)) {  // a file; from_file refuses what is not a regular one
       found.emplace_back(input, fs::path(input).filename().string());
       continue;
     }
@@ -65,6 +69,25 @@ std::vector<std::pair<std::string, std::string>> list_inputs(const files_options
   return found;
 }
 
+// invalid_argument when a thumbnail would be written over one of the inputs
+// (the same path, or a link to it): `thumbnail DIR -o DIR` run twice makes
+// a.jpg's thumbnail a_thumb.png while a_thumb.png is an input.
+status check_outputs(const std::vector<detail::file_item>& items) {
+  std::set<std::pair<dev_t, ino_t>> inputs;
+  for (const auto& it : items)
+    if (const auto id = core::identify(it.in)) inputs.insert({id->dev, id->ino});
+  for (const auto& it : items) {
+    const auto id = core::identify(it.out);
+    if (!id || !inputs.count({id->dev, id->ino})) continue;
+    for (const auto& other : items) {
+      if (core::identify(other.in) == id)
+        return status::invalid_argument("the thumbnail of '" + it.in + "' would be written over the input '" +
+                                        other.in + "' (the same file): choose another output directory");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 result<core::report> run_files(const files_options& o, core::executor& ex, core::observer& obs) {
@@ -75,6 +98,7 @@ result<core::report> run_files(const files_options& o, core::executor& ex, core:
   const auto t0 = std::chrono::steady_clock::now();
   const auto items = detail::name_files(list_inputs(o, t, obs, walk_errors), o.out_dir);
   if (obs.stop_requested()) return status::cancelled("thumbnail: stopped while listing the inputs");
+  if (status s = check_outputs(items); !s.ok()) return s;  // before any thumbnail is written
   const core::cancel_on_stop stop_guard(ex, obs);
 
   std::vector<core::bytes> payloads;

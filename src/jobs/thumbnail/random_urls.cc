@@ -53,7 +53,7 @@ class pipeline {
     fetch_.keep_body = true;
     fetch_.max_body = std::uint64_t{64} << 20;
     fetch_.stop = obs.stop_token();
-    t_.set_total(o.limit);
+    t_.set_total(o.limit, /*made_only=*/true);  // the progress is thumbnails made toward the limit
   }
 
   /// Runs the producers and consumers until the end; returns the first
@@ -73,6 +73,11 @@ class pipeline {
   }
 
   [[nodiscard]] const detail::tally& counts() const { return t_; }
+  /// Why the job gave up (empty: it did not).
+  [[nodiscard]] std::string gave_up() const {
+    std::scoped_lock lock(error_mutex_);
+    return gave_up_;
+  }
   [[nodiscard]] detail::extra_counts extra() const { return {produced_.load(), duplicates_.load(), dropped_.load()}; }
 
  private:
@@ -147,7 +152,9 @@ class pipeline {
     }
     if (!r.error.ok() || r.status >= 400) {
       release_name();  // the slot, if any, is released as `slot` goes
-      t_.fail(url, r.error.ok() ? "HTTP " + std::to_string(r.status) : r.error.message());
+      const std::string why = r.error.ok() ? "HTTP " + std::to_string(r.status) : r.error.message();
+      t_.fail(url, why);
+      failed_one(url, why);
       return;
     }
     const std::string out = (fs::path(o_.out_dir) / name).string();
@@ -167,10 +174,28 @@ class pipeline {
     if (rep.what == outcome::made) {
       if (slot) slot->commit();  // counts toward the limit only once the file exists
       t_.add(url, rep, out);
+      consecutive_failures_ = 0;
       return;
     }
     release_name();
     t_.add(url, rep, "");
+    failed_one(url, rep.what == outcome::skipped ? "skipped, " + rep.reason : rep.reason);
+  }
+
+  // Only thumbnails made count toward the limit: when every download fails
+  // (a wrong BASE, a server down) the job would never end. After
+  // max_consecutive_failures in a row without a thumbnail it gives up.
+  void failed_one(const std::string& url, const std::string& why) {
+    const std::uint64_t n = ++consecutive_failures_;
+    if (o_.max_consecutive_failures == 0 || n < o_.max_consecutive_failures) return;
+    {
+      std::scoped_lock lock(error_mutex_);
+      if (!gave_up_.empty()) return;
+      gave_up_ = "gave up after " + std::to_string(n) + " URLs in a row failed (the last: " + url + ": " + why +
+                 "); is " + o_.base + " serving images? (--give-up-after)";
+    }
+    end();
+    if (limiter_) limiter_->close();
   }
 
   const random_options& o_;
@@ -184,10 +209,12 @@ class pipeline {
   core::bounded_queue<std::string> queue_;
   std::atomic<bool> ending_{false};
   std::atomic<std::uint64_t> produced_{0}, duplicates_{0}, dropped_{0};
+  std::atomic<std::uint64_t> consecutive_failures_{0};  // since the last thumbnail made
   std::mutex names_mutex_;
   std::set<std::string> names_;  // guarded by names_mutex_: thumbnail names made or in flight
-  std::mutex error_mutex_;
+  mutable std::mutex error_mutex_;
   std::exception_ptr error_;  // guarded by error_mutex_
+  std::string gave_up_;       // guarded by error_mutex_
 };
 
 }  // namespace
@@ -220,6 +247,11 @@ result<core::report> run_random_urls(const random_options& o, core::executor& ex
     } catch (...) {
       return status::internal("thumbnail: unknown error");
     }
+  }
+  if (const std::string why = p.gave_up(); !why.empty() && !obs.stop_requested()) {
+    const auto made = p.counts().made();
+    return status::io_error(why + "; " + std::to_string(made) + " thumbnails made" +
+                            (o.limit > 0 ? " of " + std::to_string(o.limit) : std::string()));
   }
   const bool stopped = obs.stop_requested();
   core::report r = p.counts().job_report("random-urls", std::chrono::steady_clock::now() - t0, p.extra());

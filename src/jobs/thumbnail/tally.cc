@@ -17,9 +17,10 @@ status validate(const options& image, const std::string& out_dir) {
   return status{};
 }
 
-void tally::set_total(std::uint64_t total) {
+void tally::set_total(std::uint64_t total, bool made_only) {
   std::scoped_lock lock(mutex_);
   total_ = total;
+  made_only_ = made_only;
 }
 
 void tally::add(const std::string& item, const report& r, const std::string& out) {
@@ -38,7 +39,13 @@ void tally::add(const std::string& item, const report& r, const std::string& out
       obs_.message(item + ": " + r.reason);
       break;
   }
-  obs_.progress(made_ + skipped_ + failed_, total_, "images");
+  // Never "1950.0% (39/2 images)": toward a limit only what was made counts.
+  obs_.progress(made_only_ ? made_ : made_ + skipped_ + failed_, total_, "images");
+}
+
+std::uint64_t tally::made() const {
+  std::scoped_lock lock(mutex_);
+  return made_;
 }
 
 std::uint64_t tally::done() const {

@@ -31,8 +31,9 @@ class tally {
  public:
   explicit tally(core::observer& obs) : obs_(obs) {}
 
-  /// Items expected, for the progress (0: open-ended).
-  void set_total(std::uint64_t total);
+  /// Items expected, for the progress (0: open-ended). made_only: the
+  /// progress counts the thumbnails made (toward a limit), not every item.
+  void set_total(std::uint64_t total, bool made_only = false);
   /// An item's outcome: made -> "Saved <out>" on the output; skipped ->
   /// message "<item>: skipped, <reason>"; failed -> message "<item>: <reason>".
   void add(const std::string& item, const report& r, const std::string& out);
@@ -40,6 +41,8 @@ class tally {
 
   /// Items counted so far (made, skipped or failed).
   [[nodiscard]] std::uint64_t done() const;
+  /// Thumbnails made so far.
+  [[nodiscard]] std::uint64_t made() const;
 
   /// The report of a thumbnail job: its work ("N thumbnails made, ..."), the
   /// rate in images, mode and every count as JSON fields, failures = failed.
@@ -51,6 +54,7 @@ class tally {
   mutable std::mutex mutex_;
   // State below is protected by mutex_.
   std::uint64_t made_ = 0, skipped_ = 0, failed_ = 0, total_ = 0;
+  bool made_only_ = false;
 };
 
 /// Adds the executor's fields to `r`, its kind shown as "images on <kind>".

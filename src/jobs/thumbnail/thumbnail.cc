@@ -16,6 +16,7 @@
 
 #include "imaging/vips_support.h"
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
 
 namespace scalekit::jobs::thumbnail {
 
@@ -30,9 +31,26 @@ bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
+// libvips' error, without the lines that only say an operation downstream
+// failed too ("vips2png: unable to write to target target" after a decode
+// error): the cause, in one line.
+std::string cause_of(const char* vips_message) {
+  std::string kept;
+  std::string_view rest(vips_message);
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (line.empty() || contains(line, "unable to write to")) continue;
+    if (!kept.empty()) kept += ' ';
+    kept += line;
+  }
+  return imaging::one_line(kept.empty() ? std::string(vips_message) : kept);
+}
+
 // libvips' words for a file cut short, per loader.
 std::string classify(const char* vips_message) {
-  const std::string message = imaging::one_line(vips_message);
+  const std::string message = cause_of(vips_message);
   std::string lower = message;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   const bool truncated = contains(lower, "premature end") || contains(lower, "truncated") ||
@@ -115,9 +133,13 @@ result<std::pair<std::uint32_t, std::uint32_t>> parse_size(std::string_view text
 }
 
 report from_file(const std::string& in, const std::string& out, const options& o) {
-  struct stat st;
-  if (::stat(in.c_str(), &st) != 0) return failed(std::string("cannot read: ") + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) return failed("cannot read: is a directory");
+  // A FIFO or a device (a link to /dev/zero) is refused before libvips reads
+  // it: reading one blocks, or never ends.
+  if (status s = core::check_input(in); !s.ok()) {
+    const std::string prefix = "cannot read '" + in + "': ";
+    const std::string& m = s.message();
+    return failed("cannot read: " + (m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : m));
+  }
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load(in.c_str());
   if (loader == nullptr || is_text_loader(loader)) {

@@ -65,8 +65,9 @@ struct server_options {
 /// timeouts are net::http_server_options' defaults but for the options above
 /// (net/http_server.h). Messages: "listening on HOST:PORT" once listening, and
 /// the server's troubles (a failed accept, a handler that threw, the
-/// connection limit or the byte budget starting to refuse). Fails with
-/// io_error, before serving, when it cannot listen (a bad address included).
+/// connection limit or the byte budget starting to refuse). Fails before
+/// serving: invalid_argument for a host that is not an IP address (bad
+/// usage), io_error when it cannot listen (the port is taken).
 /// The report: "served N requests on M connections" (requests, connections,
 /// client_errors, refused, busy, timeouts), the request rate over the time it
 /// served, and the executor's fields.

@@ -58,9 +58,9 @@ struct options {
 
 /// Every path under o.root that contains o.query, as output lines (in the
 /// order the listings finish, so not sorted), each unreadable directory as a
-/// message ("cannot read '<dir>': <reason>"). Unreadable directories do not
-/// fail the job (report.failures stays 0, as the seed's walk goes on); they are
-/// counted in the report's "unreadable".
+/// message ("cannot read '<dir>': <reason>"); the walk goes on, and each counts
+/// in report.failures and in the report's "unreadable" (the command line's
+/// exit status is 1 then, as for every command with items it could not do).
 /// Returns invalid_argument for an empty query, not_found or an io_error when
 /// the root is missing or not a readable directory, cancelled after a stop
 /// request.

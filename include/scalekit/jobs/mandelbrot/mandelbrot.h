@@ -151,7 +151,7 @@ result<std::string> encode_png(const image& img, int png_level = image_writer::d
 /// The job: what `scalekit mandelbrot` draws.
 struct options {
   params image;
-  std::string output = "mandelbrot.png";  ///< ".rgb": raw RGB bytes; anything else: PNG
+  std::string output = "mandelbrot.png";  ///< ".png" (PNG) or ".rgb" (raw RGB bytes), any letter case
   kernel_kind kernel = kernel_kind::simd;
   std::uint32_t rows_per_task = 0;  ///< 0: automatic
   int png_level = image_writer::default_png_level;
@@ -159,7 +159,9 @@ struct options {
 
 /// Render the image on `ex` into o.output, written whole or not at all.
 /// Progress in rows. Returns invalid_argument for options it refuses (a size
-/// past the limits), an io_error naming the output when it cannot be written
+/// past the limits, an output whose extension is neither .png nor .rgb, one
+/// that exists and is not a regular file), an io_error naming the output when
+/// it cannot be written
 /// (before any work), cancelled after a stop request, or the first failed
 /// band's status. The report has the image, the executor, the kernel and the
 /// render and finish times.

@@ -81,11 +81,15 @@ result<core::report> generate(const gen_options& o, core::executor& ex, core::ob
 
 /// Merge and sort the files on `ex` into o.output, byte-identical to `sort -n`,
 /// through a temporary file renamed into place only when every input was good.
-/// Progress in files. Each bad input (a bad line, a missing file) is a failure,
-/// the first 20 of them messages ("file:line: 'text': problem"); with any, no
-/// output is written and an existing one is untouched. Returns invalid_argument
-/// for options it refuses, an io_error when the output cannot be written (before
-/// the work), cancelled after a stop request (nothing written).
+/// Progress in files. Each bad input (a bad line, a missing file, one that is
+/// not a regular file or is over 64 MiB) is a failure, the first 20 of them
+/// messages ("file:line: 'text': problem", invisible characters escaped); with
+/// any, no output is written and an existing one is untouched. Returns
+/// invalid_argument for options it refuses, among them an output that is one
+/// of the inputs (the same path, a symbolic or hard link: found as the inputs
+/// are opened, and nothing is written) or exists and is not a regular file; an
+/// io_error when the output cannot be written (before the work), cancelled
+/// after a stop request (nothing written).
 /// The report: files, numbers, bytes (written), bad_inputs, output, the method
 /// and the executor. After a stop `ex` is cancelled for good.
 /// Thread safety: one call per observer at a time.

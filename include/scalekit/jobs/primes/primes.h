@@ -92,12 +92,18 @@ struct options {
 /// Progress in numbers.
 ///
 /// Bad inputs (not a number, negative, past 2^64-1) are each a message ("argument 2:
-/// 'abc': not a number", "n.txt:3: 'seven': not a number") and count in
+/// 'abc': not a number", "n.txt:3: 'seven\r': not a number": invisible
+/// characters escaped, at most 40 shown, core::printable; the first 20, then
+/// "... and N more bad inputs") and count in
 /// report.failures, as do the numbers of a batch whose task failed; the rest go
 /// on. Returns invalid_argument when no input is given or random_min >
-/// random_max; io_error when the file cannot be read; cancelled after a stop
-/// request (the observer's stop token), within a second: the gathering checks
-/// it, and `ex` is cancelled (executor::cancel(), for good).
+/// random_max; not_found "cannot read 'F': no such file or directory";
+/// io_error when the file cannot be read or is not a regular file
+/// (checked before reading: a FIFO, a device, a directory) or a read fails;
+/// too_large "<file>:<line>: a line longer than 4096 bytes" (nothing is
+/// output then); cancelled after a stop request (the observer's stop token),
+/// within a second: the gathering checks it, and `ex` is cancelled
+/// (executor::cancel(), for good).
 /// Memory: the gathered numbers, then about 256 batches per worker at a time;
 /// random numbers are drawn as the batches need them.
 /// The report: numbers, prime, bad_inputs, failed, algorithm and the executor's fields.

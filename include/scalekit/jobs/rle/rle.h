@@ -107,9 +107,12 @@ struct compress_options {
 };
 
 /// Compress o.input into o.output with its rows encoded on `rows`. Returns
-/// cancelled after a stop request (nothing is written), or compress_file's
-/// error when the file cannot be read, is not an image or is too large, or the
-/// output cannot be written. The report: the image's size, the input and
+/// invalid_argument when the output is the input (the same path, a symbolic
+/// or hard link to it) or exists and is not a regular file, before anything
+/// is read or written; cancelled after a stop request (nothing is written), or
+/// compress_file's error when the file cannot be read (or is not a regular
+/// file: a FIFO or a device is refused before it is read), is not an image or
+/// is too large, or the output cannot be written. The report: the image's size, the input and
 /// output bytes (work, width, height, input_bytes, output_bytes), the pixel
 /// rate, and the row executor's fields.
 /// Thread safety: calls on different files may run at once.
@@ -122,9 +125,11 @@ struct decompress_options {
 };
 
 /// Decompress o.input into a BMP at o.output. No executor: the format is one
-/// sequential stream of runs. Returns decompress_file's error (naming the file
-/// and the offset of bad data; nothing is written), or cancelled when a stop
-/// was requested before the BMP was written. The report: width, height,
+/// sequential stream of runs. Returns invalid_argument when the output is the
+/// input (or a link to it) or exists and is not a regular file;
+/// decompress_file's error (naming the file and the offset of bad data, or
+/// saying that a 0xN header has no pixels for a BMP; nothing is written), or
+/// cancelled when a stop was requested before the BMP was written. The report: width, height,
 /// input_bytes, the pixel rate.
 result<core::report> decompress(const decompress_options& o, core::observer& obs);
 
@@ -144,8 +149,9 @@ struct compress_dir_options {
 /// others go on. Progress in images. Returns invalid_argument for a row
 /// executor that cannot run inside a call (distributed), an io_error when the
 /// input directory cannot be read or the output directory cannot be created,
-/// cancelled after a stop request (images already written stay; none is left
-/// half-written). The report: images, failed, pixels, input_bytes and
+/// invalid_argument (before any image is written) when an output would be its
+/// input, cancelled after a stop request (images already written stay; none is
+/// left half-written). The report: images, failed, pixels, input_bytes and
 /// output_bytes, the pixel rate, the image executor's fields, row_executor and
 /// row_jobs.
 result<core::report> compress_dir(const compress_dir_options& o, core::executor& images, core::observer& obs);

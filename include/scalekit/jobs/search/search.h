@@ -121,7 +121,7 @@ struct options {
 /// query, is a message and a failure; the rest go on. Returns an error when
 /// o.dir is not a readable directory or a share cannot be loaded, cancelled
 /// after a stop request (which also ends a wait for input on query_fd).
-/// The report: files, lines, bytes, binary_skipped, unreadable, shares,
+/// The report: files, text_lines, bytes, binary_skipped, unreadable, shares,
 /// queries, matching_lines, failed_queries, load_s, the query latency (p50 and
 /// p99, as query_p50_s and, for scripts, query_p50_us) and the executor.
 /// After a stop `ex` is cancelled for good (executor::cancel()).

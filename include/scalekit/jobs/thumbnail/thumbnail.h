@@ -140,11 +140,19 @@ struct random_options {
   /// "N/h" (core::rate_limiter::parse); empty: as fast as the queue takes them.
   std::string rate;
   std::optional<std::uint64_t> seed;  ///< none: a random one (in the report)
+  /// Give up after this many URLs in a row failed to give a thumbnail (a
+  /// failed download, an HTTP error, not an image, a failed decode): only
+  /// thumbnails made count toward the limit, so with a BASE that serves no
+  /// image the job would never end. 0: never give up.
+  std::uint64_t max_consecutive_failures = 20;
 };
 /// The report adds producers, consumers, queue_size, limit and limiter (with a
-/// limit), rate (when set), seed and stopped. invalid_argument also for a base
-/// that is not http(s) and a rate that does not parse ("--rate: ..."); internal
-/// when a producer or consumer failed (the others are ended first).
+/// limit), rate (when set), seed and stopped. Progress is the thumbnails made
+/// of the limit. invalid_argument also for a base that is not http(s) and a
+/// rate that does not parse ("--rate: ..."); io_error "gave up after N URLs in
+/// a row failed (the last: URL: reason); ..." after max_consecutive_failures
+/// (the job ends as a stop ends it, the thumbnails made stay); internal when a
+/// producer or consumer failed (the others are ended first).
 result<core::report> run_random_urls(const random_options& o, core::executor& ex, core::observer& obs);
 
 }  // namespace scalekit::jobs::thumbnail

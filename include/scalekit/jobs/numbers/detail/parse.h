@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "scalekit/core/line_reader.h"  // core::printable
+
 namespace scalekit::jobs::numbers {
 
 template <typename OnValue>
@@ -12,9 +14,7 @@ void parse_file(std::string_view text, std::string_view path, std::uint32_t max,
   auto report = [&](std::size_t line, std::string_view token, const char* why) {
     ++bad_count;
     if (bad.size() < max_messages) {
-      std::string shown(token.substr(0, 40));
-      if (token.size() > 40) shown += "...";
-      bad.push_back({std::string(path) + ":" + std::to_string(line) + ": '" + shown + "': " + why});
+      bad.push_back({std::string(path) + ":" + std::to_string(line) + ": '" + core::printable(token) + "': " + why});
     }
   };
   std::size_t line = 0;
