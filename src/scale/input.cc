@@ -6,12 +6,13 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+
+#include "scalekit/core/input_file.h"
 
 namespace scalekit::scale {
 
@@ -206,16 +207,20 @@ result<std::vector<measurement>> parse_measurements(std::string_view text, std::
 result<std::vector<measurement>> read_measurements(const std::string& path) {
   std::string text;
   if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-    if (std::cin.bad()) return status::io_error("stdin: cannot read");
+    // Bounded like a file: a stream that never ends must not fill memory.
+    char buf[65536];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      text.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+      if (text.size() > max_input_bytes)
+        return status::too_large("stdin is larger than " + std::to_string(max_input_bytes) + " bytes");
+    }
+    if (std::cin.bad()) return status::io_error("cannot read stdin");
     return parse_measurements(text, "stdin");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return status::io_error(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return status::io_error(path + ": cannot read");
-  return parse_measurements(ss.str(), path);
+  auto file = core::open_input(path);  // a FIFO, a device or a directory is refused here
+  if (!file.ok()) return file.error();
+  if (auto st = file->read_all(text, max_input_bytes); !st.ok()) return st;
+  return parse_measurements(text, path);
 }
 
 }  // namespace scalekit::scale

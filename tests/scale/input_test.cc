@@ -80,8 +80,13 @@ TEST(Input, JsonErrorsNameTheLine) {
   EXPECT_EQ(error_of("[1, 2]"), "m.csv:1: element 1 is not an object");
 }
 
-TEST(Input, MissingFileIsAnIoError) {
-  auto r = sc::read_measurements("/nonexistent/m.csv");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), scalekit::status_code::io_error);
+TEST(Input, UnreadableInputsAreRefused) {
+  auto missing = sc::read_measurements("/nonexistent/m.csv");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), scalekit::status_code::not_found);
+  EXPECT_NE(missing.error().message().find("/nonexistent/m.csv"), std::string::npos);
+  // A device that never ends is refused before a byte is read.
+  auto device = sc::read_measurements("/dev/zero");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.error().code(), scalekit::status_code::io_error);
 }

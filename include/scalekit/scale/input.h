@@ -10,6 +10,7 @@
 //   [{"concurrency": 1, "throughput": 955.2}, ...]
 // The format is told by the first character that is not a space: '[' is JSON.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,8 +26,12 @@ namespace scalekit::scale {
 /// is not a number, negative or not finite, n < 1, or no data.
 result<std::vector<measurement>> parse_measurements(std::string_view text, std::string_view name);
 
+/// The largest input read: far more than any sweep's measurements.
+inline constexpr std::uint64_t max_input_bytes = 64 << 20;
+
 /// Read and parse the file at `path` ("-": stdin, named "stdin" in messages).
-/// io_error when it cannot be read.
+/// Errors as core::open_input (not_found, io_error for a FIFO, a device or a
+/// directory); too_large past max_input_bytes.
 result<std::vector<measurement>> read_measurements(const std::string& path);
 
 }  // namespace scalekit::scale
