@@ -134,7 +134,8 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
         (p[p_kappa] < 0 || p[p_kappa] * nmax * (nmax - 1) < 1e-9 * (1 + std::max(0.0, p[p_sigma]) * (nmax - 1)));
     const bool sigma_out = std::count(f.free.begin(), f.free.end(), p_sigma) > 0 && p[p_sigma] < 0;
     if (!kappa_out && !sigma_out) break;
-    if (sigma_out) r.superlinear = true;
+    // Rounding leaves exactly linear data a hair below 0: that is not superlinear.
+    if (sigma_out && p[p_sigma] * (nmax - 1) < -1e-9) r.superlinear = true;
     // Hold the one that is further out; the other may come back inside once it is held.
     const int hold =
         sigma_out && (!kappa_out || p[p_sigma] * (nmax - 1) < p[p_kappa] * nmax * (nmax - 1)) ? p_sigma : p_kappa;

@@ -116,6 +116,17 @@ TEST(Usl, SuperlinearIsFlaggedAndHeldAtZero) {
   EXPECT_GE(f->kappa.value, 0.0);
 }
 
+TEST(Usl, LinearDataIsNotSuperlinear) {
+  std::vector<sc::measurement> pts;
+  for (double n : {1, 2, 3, 4, 8}) pts.push_back({n, 100 * n});
+  auto f = sc::fit_usl(pts);
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  EXPECT_FALSE(f->superlinear);
+  EXPECT_NEAR(f->lambda.value, 100, 1e-9);
+  EXPECT_EQ(f->kappa.value, 0.0);
+  EXPECT_FALSE(sc::peak_concurrency(f->params()).has_value());
+}
+
 TEST(Usl, RefusesThinOrBadData) {
   EXPECT_FALSE(sc::fit_usl(std::vector<sc::measurement>{{1, 10}, {2, 19}, {2, 18}}).ok());
   EXPECT_FALSE(sc::fit_usl(std::vector<sc::measurement>{{1, 10}, {2, 19}, {0.5, 5}}).ok());
