@@ -57,6 +57,7 @@ inline constexpr command_info command_table[] = {
     {"search", binary::light,
      "Load DIR's text files into worker processes once, then print the lines containing each query"},
     {"worker", binary::light, "A Celery-compatible worker: runs the tasks Celery clients send through Redis"},
+    {"scale", binary::light, "Scalability models: fit the USL and Amdahl's law to measurements (fit FILE)"},
     {"fetch", binary::heavy,
      "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'"},
     {"rle", binary::heavy, "Run-length compression of 1-bit images (the seed's case study)"},
