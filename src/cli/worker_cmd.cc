@@ -11,26 +11,13 @@
 #include "scalekit/taskqueue/builtin_tasks.h"
 #include "scalekit/taskqueue/control.h"
 #include "scalekit/taskqueue/worker.h"
+#include "worker_flags.h"
 
 namespace scalekit::cli {
 
 namespace {
 
 namespace tq = taskqueue;
-
-struct worker_flags {
-  tq::worker_options w;
-  std::string queues = "celery";
-  std::string autoretry_for;
-  std::vector<std::string> rate_limits;
-  std::size_t concurrency = 0;
-  std::string pool = "processes";
-  double visibility_s = 3600, grace_s = 30, result_expires_s = 86400;
-  std::string loglevel = "warning";
-  bool status = false;
-  double stall_s = 30;
-  long test_delay_ms = 0;
-};
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -111,34 +98,10 @@ void add_command(CLI::App& command) {
                   "seconds after which a reservation of a dead worker is delivered again")
       ->check(CLI::Range(1.0, 86400.0 * 365))
       ->capture_default_str();
-  cmd->add_option("--time-limit", f->w.time_limit,
-                  "hard time limit in seconds for tasks whose message sets none (Celery's; 0: none)")
-      ->check(CLI::Range(0.0, 1e9));
-  cmd->add_option("--soft-time-limit", f->w.soft_time_limit,
-                  "soft time limit in seconds, likewise (a C++ task cannot catch it: it fails at once)")
-      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--grace", f->grace_s, "on SIGTERM/SIGINT: seconds running tasks may take to finish before requeue")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
-  cmd->add_option("--autoretry-for", f->autoretry_for,
-                  "exception types (TypeError or builtins.TypeError, comma-separated) whose failures are retried, "
-                  "as Celery's autoretry_for");
-  cmd->add_option(
-         "--rate-limit", f->rate_limits,
-         "TASK=RATE: at most RATE tasks of that name start (10/s, 100/m, 2/h; Celery's rate_limit); repeatable")
-      ->check([](const std::string& spec) -> std::string {
-        const auto eq = spec.find('=');
-        if (eq == std::string::npos || eq == 0) return "expected TASK=RATE, e.g. bench_tasks.add=10/s";
-        if (!tq::celery::parse_rate(spec.substr(eq + 1)))
-          return "'" + spec.substr(eq + 1) + "' is not a rate (10/s, 100/m, 2/h)";
-        return "";
-      });
-  cmd->add_option("--max-retries", f->w.max_retries, "retries before such a failure is final (Celery's max_retries)")
-      ->check(CLI::Range(0, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--retry-delay", f->w.retry_delay, "seconds before a retry (Celery's default_retry_delay)")
-      ->check(CLI::Range(0.0, 86400.0 * 365))
-      ->capture_default_str();
+  add_task_policy_flags(*cmd, *f);
   cmd->add_option("--max-deliveries", f->w.max_deliveries,
                   "deliveries that ended with a dead worker before a task goes to the dead-letter list")
       ->check(CLI::Range(1, 1000))
