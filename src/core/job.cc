@@ -7,6 +7,7 @@
 
 #include "scalekit/core/executor.h"
 #include "scalekit/core/stats.h"
+#include "utf8.h"
 
 namespace scalekit::core {
 
@@ -27,35 +28,6 @@ std::string number_text(double v, const char* format) {
   return buf;
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  std::size_t n;
-  std::uint32_t cp;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -64,7 +36,8 @@ void append_json_string(std::string& out, std::string_view s) {
     const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
     if (u >= 0x80) {
-      const std::size_t n = utf8_length(s, i);
+      std::uint32_t cp = 0;
+      const std::size_t n = detail::utf8_at(s, i, cp);
       if (n == 0) {
         out += "\\ufffd";  // one replacement per byte that is not UTF-8
         ++i;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "scalekit/core/input_file.h"
+#include "utf8.h"
 
 namespace scalekit::core {
 
@@ -76,36 +77,6 @@ result<bool> line_reader::next(std::string& line) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i] and its code point, or 0.
-std::size_t utf8_at(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  std::size_t n;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
 // Code points that print as nothing, or as a space that is not one.
 bool invisible(std::uint32_t cp) {
   return (cp >= 0x80 && cp <= 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
@@ -121,7 +92,7 @@ std::string printable(std::string_view text, std::size_t max_chars) {
   while (i < text.size() && shown < max_chars) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::uint32_t cp = 0;
-    const std::size_t n = utf8_at(text, i, cp);
+    const std::size_t n = detail::utf8_at(text, i, cp);
     if (n == 0) {
       std::snprintf(buf, sizeof buf, "\\x%02X", c);
       out += buf;
