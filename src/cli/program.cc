@@ -1,15 +1,13 @@
 // The program both executables run: tasks, worker mode, the hand-over to
-// scalekit-heavy, the stop signals, the command line.
+// scalekit-heavy or scalekit-serve (hand_over.cc), the stop signals, the
+// command line (its unsigned options checked by option_checks.cc).
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <optional>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "command.h"
+#include "program_detail.h"
 #include "runner.h"
 #include "scalekit/core/process_pool.h"
 #include "scalekit/core/signals.h"
@@ -35,31 +34,6 @@ std::vector<std::string>& arguments() {
   return all;
 }
 
-// When the command (the first argument that is not a global flag) runs in
-// another executable, replace this process with it, same arguments. Returns
-// only when it does not, or when the exec failed (the exit status).
-std::optional<int> hand_over_command(int argc, char** argv) {
-  int i = 1;
-  while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
-  if (i == argc) return std::nullopt;
-  const command_info* c = find_command(argv[i]);
-  if (c == nullptr || c->where == binary::light) return std::nullopt;
-  const char* name = binary_name(c->where);
-  std::error_code ec;
-  const auto self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  // Beside scalekit in a build tree; in libexec/scalekit once installed.
-  const std::string beside = (self_dir / name).string();
-  const std::string installed = (self_dir / SCALEKIT_HEAVY_FROM_BIN / name).lexically_normal().string();
-  const std::string& target = ::access(beside.c_str(), X_OK) == 0 ? beside : installed;
-  argv[0] = const_cast<char*>(target.c_str());
-  ::execv(target.c_str(), argv);
-  std::fprintf(stderr,
-               "scalekit %s: cannot run '%s' (nor '%s'): %s (%s is built beside scalekit and installed "
-               "in libexec/scalekit)\n",
-               argv[i], beside.c_str(), installed.c_str(), std::strerror(errno), name);
-  return exit_failed;
-}
-
 void setup_app(CLI::App& app) {
   app.description(
       "scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
@@ -75,49 +49,11 @@ void setup_app(CLI::App& app) {
   app.fallthrough();  // global flags work after the subcommand too
 }
 
-// CLI11 reads "-1" into an unsigned option as 2^64-1 (strtoull), and a number
-// past 2^64-1 as 2^64-1: `factorial -1 5` said "FROM (18446744073709551615)".
-// Every unsigned option of every command first takes only decimal digits
-// that fit: this check runs before the option's own (a range, say).
-const CLI::Validator unsigned_number(
-    [](std::string& text) -> std::string {
-      static const std::string largest = "18446744073709551615";
-      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-      if (digits && (text.size() < largest.size() || (text.size() == largest.size() && text <= largest))) return {};
-      if (!text.empty() && text[0] == '-') return "'" + text + "' is negative: give a number from 0 up";
-      return "'" + text + "' is not a whole number from 0 to " + largest;
-    },
-    "", "unsigned number");
-
-void refuse_bad_unsigned(CLI::App& app) {
-  for (CLI::Option* opt : app.get_options()) {
-    if (opt->get_type_name().rfind("UINT", 0) != 0) continue;
-    // The option's own validators run after this one: copies of them go
-    // behind it, the originals stay (for --help) but no longer run.
-    std::vector<CLI::Validator> own;
-    for (int i = 0;; ++i) {
-      CLI::Validator* v = nullptr;
-      try {
-        v = opt->get_validator(i);
-      } catch (const CLI::OptionNotFound&) {
-        break;
-      }
-      own.push_back(*v);
-      own.back().description("");
-      v->active(false);
-    }
-    opt->check(unsigned_number);
-    for (auto& v : own) opt->check(v);
-  }
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_bad_unsigned(*sub);
-}
-
 // The first argument that is not a global flag names the command: one that
 // does not exist is said so (CLI11 would say "A subcommand is required").
 bool is_known_command(int argc, char** argv) {
-  int i = 1;
-  while (i < argc && argv[i][0] == '-') ++i;  // the global flags take no values
-  if (i == argc) return true;                 // none: CLI11 says one is required
+  const int i = command_argument(argc, argv);
+  if (i == argc) return true;  // none: CLI11 says one is required
   if (find_command(argv[i]) != nullptr) return true;
   std::string names;
   for (const auto& c : command_table) names += (names.empty() ? "" : ", ") + std::string(c.name);

@@ -1,0 +1,22 @@
+#pragma once
+// Parts of run_program (program.cc) kept in files of their own.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+
+namespace scalekit::cli {
+
+/// The index in argv of the command: the first argument that is not a global
+/// flag (argc when there is none).
+int command_argument(int argc, char** argv);
+
+/// When the command runs in another executable (scalekit-heavy,
+/// scalekit-serve), replace this process with it, same arguments. Returns only
+/// when it does not, or when the exec failed (the exit status). hand_over.cc
+std::optional<int> hand_over_command(int argc, char** argv);
+
+/// Every unsigned option of `app` and its subcommands first takes only
+/// decimal digits that fit in 64 bits, before its own checks. option_checks.cc
+void refuse_bad_unsigned(CLI::App& app);
+
+}  // namespace scalekit::cli
