@@ -2,7 +2,7 @@
 // and a core executor, which runs the tasks. The worker composes its roles,
 // each a class of its own in worker/, sharing a worker_context:
 //
-//   fetcher          BRPOP while a slot is free; each message gets a handle   worker/fetcher.h
+//   fetcher          pop+reserve while a slot is free; a handle per message   worker/fetcher.h
 //   message_handler  parse, reserve, count deliveries, run, store + ack        worker/handler.h
 //   refresher        keeps running tasks' reservations fresh                    worker/refresher.h
 //   restorer         puts stale reservations back; requeues at shutdown         worker/restorer.h

@@ -18,6 +18,8 @@
 #include "scalekit/taskqueue/registry.h"
 #include "scalekit/taskqueue/result_meta.h"
 #include "worker/context.h"
+#include "worker/fetcher.h"
+#include "worker/handler.h"
 #include "worker/refresher.h"
 #include "worker/restorer.h"
 
@@ -85,6 +87,45 @@ void with_context(const redis_server& server, const worker_options& o, Body body
 }
 
 }  // namespace
+
+// The take pops and reserves in one atomic step: nothing it returns is
+// outside `unacked`, unless it could not read it.
+TEST(Worker, TheTakeReservesWhatItPopsInTheSameStep) {
+  redis_server server;
+  celery::publish_options p3;
+  p3.priority = 3;
+  const message a = envelope("t.a", "[1]"), b = envelope("t.b", "[2]", p3);
+  redis(server, {words("LPUSH", "celery", a.raw), words("LPUSH", "celery", "not json"),
+                 words("LPUSH", celery::queue_key("celery", 3), b.raw)});
+  std::vector<detail::fetched> first, second;
+  with_context(server, worker_options{}, [&](detail::worker_context& w) -> core::task<void> {
+    detail::message_handler h(w);
+    detail::fetcher f(w, h);
+    const auto lists = celery::queue_keys("celery");
+    first = (co_await f.take(lists, 2)).value();
+    second = (co_await f.take(lists, 5)).value();
+    co_await f.put_back(second);
+  });
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].raw, a.raw);  // the oldest of the highest-priority list first
+  EXPECT_EQ(first[0].reserved_tag, a.tag);
+  EXPECT_EQ(first[0].id, a.id);
+  EXPECT_EQ(first[0].deliveries, 1);
+  EXPECT_EQ(first[1].raw, "not json");
+  EXPECT_EQ(first[1].reserved_tag, "");  // left to the handler, which dead-letters it
+  // kombu's reservation, byte for byte as the handler would write it.
+  EXPECT_EQ(redis1(server, words("HGET", celery::unacked_key, a.tag)).str, celery::unacked_entry(a.raw, "", "celery"));
+  EXPECT_FALSE(redis1(server, words("ZSCORE", celery::unacked_index_key, a.tag)).is_nil());
+  EXPECT_EQ(redis1(server, words("GET", celery::deliveries_key(a.id))).str, "1");
+  // The second take found b; put back (a stop), it is where it was, unreserved and uncounted.
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].list_key, celery::queue_key("celery", 3));
+  EXPECT_EQ(second[0].reserved_tag, b.tag);
+  EXPECT_EQ(redis1(server, words("LRANGE", celery::queue_key("celery", 3), "0", "-1")).elements.at(0).str, b.raw);
+  EXPECT_EQ(redis1(server, words("HEXISTS", celery::unacked_key, b.tag)).integer, 0);
+  EXPECT_EQ(redis1(server, words("GET", celery::deliveries_key(b.id))).str, "0");
+  EXPECT_EQ(redis1(server, words("HLEN", celery::unacked_key)).integer, 1);
+}
 
 TEST(Worker, TheRestorerPutsStaleReservationsBackMarkedRedelivered) {
   redis_server server;

@@ -3,7 +3,7 @@
 // a core executor, storing results as Celery does, so that Python Celery
 // clients use it as they would a Python worker.
 //
-//   BRPOP queue lists ──> reserve (unacked + unacked_index, as kombu does)
+//   pop + reserve in one Lua call (unacked + unacked_index, as kombu does)
 //        (only while a slot is free: prefetch 1 per free slot)
 //   ──> core::async_call(executor, "celery:<task>") ──> SETEX+PUBLISH the meta ──> ack
 //

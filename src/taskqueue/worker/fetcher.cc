@@ -1,84 +1,163 @@
 #include "fetcher.h"
 
+#include <algorithm>
+
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
 
 namespace scalekit::taskqueue::detail {
 
+namespace {
+
 using namespace std::chrono_literals;
 
+// KEYS: the lists, highest priority first, then unacked and unacked_index.
+// ARGV: how many to take, now (seconds), the largest message it reserves,
+// the deliveries counters' prefix and their expiry (seconds).
+// Returns key, message, tag, id, deliveries for each message taken; tag ""
+// when it was not reserved (not a task message the script can read, or too
+// large to decode inside Redis: the handler reserves or refuses it).
+// The unacked value is the envelope as popped, as in kombu (spec 5.2).
+const char* const take_script = R"lua(
+local nlists = #KEYS - 2
+local unacked, index = KEYS[nlists + 1], KEYS[nlists + 2]
+local want, limit = tonumber(ARGV[1]), tonumber(ARGV[3])
+local out, taken = {}, 0
+for i = 1, nlists do
+  while taken < want do
+    local raw = redis.call('RPOP', KEYS[i])
+    if not raw then break end
+    taken = taken + 1
+    local tag, id, deliveries = '', '', 0
+    if #raw <= limit then
+      local ok, env = pcall(cjson.decode, raw)
+      if ok and type(env) == 'table' and type(env.headers) == 'table' and type(env.properties) == 'table' then
+        local h, p = env.headers, env.properties
+        if type(h.id) == 'string' and h.id ~= '' and type(p.delivery_tag) == 'string' and p.delivery_tag ~= '' then
+          local exchange, routing_key = '', 'celery'
+          local info = p.delivery_info
+          if type(info) == 'table' then
+            if type(info.exchange) == 'string' then exchange = info.exchange end
+            if type(info.routing_key) == 'string' and info.routing_key ~= '' then routing_key = info.routing_key end
+          end
+          tag, id = p.delivery_tag, h.id
+          redis.call('ZADD', index, ARGV[2], tag)
+          redis.call('HSET', unacked, tag,
+                     '[' .. raw .. ', ' .. cjson.encode(exchange) .. ', ' .. cjson.encode(routing_key) .. ']')
+          deliveries = redis.call('INCR', ARGV[4] .. id)
+          redis.call('EXPIRE', ARGV[4] .. id, ARGV[5])
+        end
+      end
+    end
+    out[#out + 1] = KEYS[i]
+    out[#out + 1] = raw
+    out[#out + 1] = tag
+    out[#out + 1] = id
+    out[#out + 1] = deliveries
+  end
+end
+return out
+)lua";
+
+// Decoding a message inside Redis stops every other client meanwhile: larger
+// ones are taken unreserved and reserved by the handler (kombu's window).
+constexpr std::size_t script_reserve_limit = 1 << 20;
+
+}  // namespace
+
+core::task<result<std::vector<fetched>>> fetcher::take(const std::vector<std::string>& lists, std::size_t want) {
+  const auto& o = w_.options;
+  std::vector<std::string> cmd{"EVAL", take_script, std::to_string(lists.size() + 2)};
+  cmd.insert(cmd.end(), lists.begin(), lists.end());
+  cmd.emplace_back(celery::unacked_key);
+  cmd.emplace_back(celery::unacked_index_key);
+  cmd.push_back(std::to_string(want));
+  cmd.push_back(seconds_text(celery::unix_now()));
+  cmd.push_back(std::to_string(std::min(o.max_message_bytes, script_reserve_limit)));
+  cmd.push_back(celery::deliveries_key(""));
+  cmd.push_back(std::to_string(o.visibility_timeout.count() * (o.max_deliveries + 1) + 86400));
+  auto r = co_await w_.pop.command(std::move(cmd));
+  if (!r.ok()) co_return r.error();
+  if (r->is_error()) co_return status::internal(r->str);
+  std::vector<fetched> out;
+  if (r->type != redis_reply::kind::array) co_return out;
+  auto& e = r->elements;
+  for (std::size_t i = 0; i + 5 <= e.size(); i += 5) {
+    fetched f;
+    f.list_key = std::move(e[i].str);
+    f.raw = std::move(e[i + 1].str);
+    f.reserved_tag = std::move(e[i + 2].str);
+    f.id = std::move(e[i + 3].str);
+    f.deliveries = e[i + 4].integer;
+    out.push_back(std::move(f));
+  }
+  co_return out;
+}
+
+core::task<bool> fetcher::wait_for(const std::string& list, const char* timeout) {
+  auto r = co_await w_.pop.command(words("BLMOVE", list, list, "RIGHT", "RIGHT", timeout));
+  co_return !(r.ok() && r->is_error() && r->str.find("unknown command") != std::string::npos);
+}
+
 core::task<void> fetcher::run() {
-  std::vector<std::string> keys;
+  std::vector<std::string> lists;
   for (const auto& q : w_.options.queues)
-    for (auto& k : celery::queue_keys(q)) keys.push_back(std::move(k));
-  const std::size_t limit = w_.get_slot_limit();
+    for (auto& k : celery::queue_keys(q)) lists.push_back(std::move(k));
+  const char* const wait_timeout = w_.options.queues.size() > 1 ? "0.1" : "0.5";
   auto backoff = 50ms;
-  bool blmpop = true;
+  bool can_wait = true;
   const auto loop = co_await core::this_executor();
   while (!w_.stopping()) {
+    const std::size_t limit = w_.get_slot_limit();
     if (w_.get_busy() >= limit) {
       co_await w_.wait_for_slot(1s);
       continue;
     }
-    const std::size_t want = limit - w_.get_busy();
-    std::vector<std::string> cmd;
-    if (blmpop && want > 1) {
-      cmd = words("BLMPOP", "1", std::to_string(keys.size()));  // a 1 s wait, so that a stop is noticed
-      cmd.insert(cmd.end(), keys.begin(), keys.end());
-      cmd.push_back("RIGHT");
-      cmd.push_back("COUNT");
-      cmd.push_back(std::to_string(want));
-    } else {
-      cmd = words("BRPOP");
-      cmd.insert(cmd.end(), keys.begin(), keys.end());
-      cmd.push_back("1");
-    }
-    auto r = co_await w_.pop.command(std::move(cmd));
-    if (!r.ok()) {
-      w_.broker_failed(r.error());
+    auto taken = co_await take(lists, limit - w_.get_busy());
+    if (!taken.ok()) {
+      if (taken.error().code() == status_code::internal) {  // an error reply: the broker is up
+        w_.log("fetching failed: " + taken.error().message());
+        co_await w_.nap(1s);
+        continue;
+      }
+      w_.broker_failed(taken.error());
       co_await core::sleep_for(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
       continue;
     }
     backoff = 50ms;
     w_.broker_ok();
-    if (r->is_error()) {
-      if (blmpop && want > 1 && r->str.find("unknown command") != std::string::npos) {
-        blmpop = false;  // Redis before 7.0
-        continue;
-      }
-      w_.log("fetching failed: " + r->str);
-      co_await core::sleep_for(1s);
+    if (taken->empty()) {
+      if (can_wait) can_wait = co_await wait_for(lists.front(), wait_timeout);
+      if (!can_wait) co_await w_.nap(100ms);
       continue;
     }
-    if (r->type != redis_reply::kind::array || r->elements.size() != 2) continue;  // a timeout
-    std::string& key = r->elements[0].str;
-    if (w_.stopping()) {  // popped after the stop: not ours to run, back where it was (the consuming end)
-      co_await put_back(std::move(*r));
+    if (w_.stopping()) {  // taken after the stop: not ours to run
+      co_await put_back(std::move(taken).value());
       break;
     }
     w_.last_fetch = celery::unix_now();
-    if (r->elements[1].type == redis_reply::kind::array) {  // BLMPOP: [key, [messages...]]
-      for (auto& msg : r->elements[1].elements) {
-        w_.take_slot();
-        core::spawn(loop, handler_.handle(std::move(msg.str), key));
-      }
-    } else {  // BRPOP: [key, message]
+    for (auto& f : *taken) {
       w_.take_slot();
-      core::spawn(loop, handler_.handle(std::move(r->elements[1].str), std::move(key)));
+      core::spawn(loop, handler_.handle(std::move(f)));
     }
   }
 }
 
-core::task<void> fetcher::put_back(redis_reply popped) {
+core::task<void> fetcher::put_back(std::vector<fetched> taken) {
   std::vector<std::vector<std::string>> cmds;
-  const std::string& key = popped.elements[0].str;
-  if (popped.elements[1].type == redis_reply::kind::array) {
-    // BLMPOP took them from the right in this order: the first goes back last.
-    auto& msgs = popped.elements[1].elements;
-    for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) cmds.push_back(words("RPUSH", key, std::move(it->str)));
-  } else {
-    cmds.push_back(words("RPUSH", key, std::move(popped.elements[1].str)));
+  // Taken from the right in this order: the first goes back last.
+  for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+    if (it->reserved_tag.empty()) {
+      cmds.push_back(words("RPUSH", it->list_key, std::move(it->raw)));
+      continue;
+    }
+    cmds.push_back(words("MULTI"));
+    cmds.push_back(words("ZREM", celery::unacked_index_key, it->reserved_tag));
+    cmds.push_back(words("HDEL", celery::unacked_key, it->reserved_tag));
+    cmds.push_back(words("DECR", celery::deliveries_key(it->id)));
+    cmds.push_back(words("RPUSH", it->list_key, std::move(it->raw)));
+    cmds.push_back(words("EXEC"));
   }
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
 }

@@ -42,26 +42,26 @@ std::string id_of(std::string_view raw) {
 
 }  // namespace
 
-core::task<void> message_handler::handle(std::string raw, std::string list_key) {
+core::task<void> message_handler::handle(fetched f) {
   slot_guard slot{w_};
   ++w_.stats.received;
   std::string id;
-  const std::string queue = celery::queue_of_key(list_key);
-  if (raw.size() > w_.options.max_message_bytes) {
+  const std::string queue = celery::queue_of_key(f.list_key);
+  if (f.raw.size() > w_.options.max_message_bytes) {
     // Not parsed: only its id is looked for, by a scan that allocates nothing.
-    const std::string why = "message of " + std::to_string(raw.size()) + " bytes is larger than the limit of " +
+    const std::string why = "message of " + std::to_string(f.raw.size()) + " bytes is larger than the limit of " +
                             std::to_string(w_.options.max_message_bytes) + " bytes";
-    const std::string oversized_id = id_of(raw);
-    co_await refuse(queue, std::move(raw), oversized_id, why, "LimitExceeded");
+    const std::string oversized_id = id_of(f.raw);
+    co_await refuse(std::move(f), oversized_id, why, "LimitExceeded");
     co_return;
   }
-  auto parsed = celery::parse_envelope(raw, &id);
+  auto parsed = celery::parse_envelope(f.raw, &id);
   if (!parsed.ok()) {
-    co_await refuse(queue, std::move(raw), id, parsed.error().message(), "DecodeError");
+    co_await refuse(std::move(f), id, parsed.error().message(), "DecodeError");
     co_return;
   }
   const celery::task_message m = std::move(parsed).value();
-  const long long deliveries = co_await reserve(m, std::move(raw), queue);
+  const long long deliveries = co_await reserve(m, std::move(f));
   // Celery announces a task revoked or expired on arrival with task-revoked only.
   const double now = celery::unix_now();
   if (w_.task_events && !w_.revoked.contains(m.id, now) && !(m.expires && now > *m.expires)) {
@@ -93,11 +93,12 @@ core::task<void> message_handler::handle(std::string raw, std::string list_key) 
 
 // A message that is not a task we can read, or that is too large: dead-lettered,
 // and its FAILURE (kombu.exceptions.<exc_type>) stored when its id could be read.
-core::task<void> message_handler::refuse(const std::string& queue, std::string raw, const std::string& id,
-                                         const std::string& why, const std::string& exc_type) {
+core::task<void> message_handler::refuse(fetched f, const std::string& id, const std::string& why,
+                                         const std::string& exc_type) {
+  const std::string queue = celery::queue_of_key(f.list_key);
   w_.log("bad message in queue '" + queue + "'" + (id.empty() ? "" : " (task " + id + ")") + ": " + why +
          "; moved to " + celery::dead_letter_key(queue));
-  co_await dead_letter(queue, std::move(raw), why);
+  co_await dead_letter(queue, std::move(f.raw), why, f.reserved_tag);
   if (!id.empty()) {
     const std::string meta = celery::failure_meta(id, exc_type, "kombu.exceptions", why, "", "");
     co_await store(id, meta);
@@ -108,22 +109,32 @@ core::task<void> message_handler::refuse(const std::string& queue, std::string r
 // Reserve it (kombu's unacked bookkeeping) and count its deliveries, in one
 // transaction: a message that has killed its worker too often is poison.
 // Returns its deliveries, this one included (1 when Redis did not say).
-core::task<long long> message_handler::reserve(const celery::task_message& m, std::string raw,
-                                               const std::string& queue) {
+core::task<long long> message_handler::reserve(const celery::task_message& m, fetched f) {
   const std::string& tag = m.delivery_tag;
-  const auto& o = w_.options;
-  std::vector<std::vector<std::string>> cmds;
-  cmds.push_back(words("MULTI"));
-  cmds.push_back(words("ZADD", celery::unacked_index_key, seconds_text(celery::unix_now()), tag));
-  cmds.push_back(words("HSET", celery::unacked_key, tag, celery::unacked_entry(raw, m.exchange, m.routing_key)));
-  cmds.push_back(words("INCR", celery::deliveries_key(m.id)));
-  cmds.push_back(words("EXPIRE", celery::deliveries_key(m.id),
-                       std::to_string(o.visibility_timeout.count() * (o.max_deliveries + 1) + 86400)));
-  cmds.push_back(words("EXEC"));
-  auto reserved = co_await w_.must_run(w_.cmd, std::move(cmds), false);
-  long long deliveries = 1;
-  if (reserved && reserved->back().type == redis_reply::kind::array && reserved->back().elements.size() == 4)
-    deliveries = reserved->back().elements[2].integer;
+  const std::string queue = celery::queue_of_key(f.list_key);
+  long long deliveries = f.deliveries > 0 ? f.deliveries : 1;
+  // The take reserved it, unless it could not read it or read another tag
+  // than ours (a hostile envelope with a duplicated key): then here.
+  if (f.reserved_tag != tag) {
+    const auto& o = w_.options;
+    std::vector<std::vector<std::string>> cmds;
+    cmds.push_back(words("MULTI"));
+    cmds.push_back(words("ZADD", celery::unacked_index_key, seconds_text(celery::unix_now()), tag));
+    cmds.push_back(words("HSET", celery::unacked_key, tag, celery::unacked_entry(f.raw, m.exchange, m.routing_key)));
+    cmds.push_back(words("INCR", celery::deliveries_key(m.id)));
+    cmds.push_back(words("EXPIRE", celery::deliveries_key(m.id),
+                         std::to_string(o.visibility_timeout.count() * (o.max_deliveries + 1) + 86400)));
+    if (!f.reserved_tag.empty()) {
+      cmds.push_back(words("ZREM", celery::unacked_index_key, f.reserved_tag));
+      cmds.push_back(words("HDEL", celery::unacked_key, f.reserved_tag));
+    }
+    cmds.push_back(words("EXEC"));
+    auto reserved = co_await w_.must_run(w_.cmd, std::move(cmds), false);
+    deliveries = 1;
+    if (reserved && reserved->back().type == redis_reply::kind::array && reserved->back().elements.size() >= 4)
+      deliveries = reserved->back().elements[2].integer;
+  }
+  std::string raw = std::move(f.raw);
   auto& res = w_.running[tag];
   res.raw = std::move(raw);
   res.list_key = celery::queue_key(queue, m.priority);
@@ -136,7 +147,7 @@ core::task<long long> message_handler::reserve(const celery::task_message& m, st
   res.eta_text = m.eta_text;
   res.priority = m.priority;
   res.redelivered = m.redelivered;
-  if (o.log_tasks) w_.log(label(m) + " received");
+  if (w_.options.log_tasks) w_.log(label(m) + " received");
   co_return deliveries;
 }
 
@@ -360,7 +371,8 @@ core::task<void> message_handler::store(const std::string& id, const std::string
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
 }
 
-core::task<void> message_handler::dead_letter(const std::string& queue, std::string raw, const std::string& why) {
+core::task<void> message_handler::dead_letter(const std::string& queue, std::string raw, const std::string& why,
+                                              const std::string& unreserve_tag) {
   // Written by hand, in nlohmann's key order: the message may be large, and is copied once.
   std::string entry = "{\"message\":" + json_text::quote(raw);
   raw = std::string();
@@ -370,6 +382,12 @@ core::task<void> message_handler::dead_letter(const std::string& queue, std::str
   std::vector<std::vector<std::string>> cmds;
   cmds.push_back(words("LPUSH", key, std::move(entry)));
   cmds.push_back(words("EXPIRE", key, std::to_string(std::chrono::seconds(dead_letter_expiry).count())));
+  if (!unreserve_tag.empty()) {
+    cmds.insert(cmds.begin(), words("MULTI"));
+    cmds.push_back(words("ZREM", celery::unacked_index_key, unreserve_tag));
+    cmds.push_back(words("HDEL", celery::unacked_key, unreserve_tag));
+    cmds.push_back(words("EXEC"));
+  }
   co_await w_.must_run(w_.cmd, std::move(cmds), true);
   ++w_.stats.dead_lettered;
 }

@@ -5,6 +5,8 @@
 //   parse ──bad──> dead letter (+ FAILURE DecodeError when its id is readable)
 //     │
 //   reserve: unacked + unacked_index + INCR deliveries, one transaction
+//           (already done by the fetcher's take for the messages it could
+//           read: then the handler only records the reservation)
 //     │
 //   decide: unregistered -> NotRegistered; revoked or expired -> REVOKED;
 //           delivered too often -> dead letter + WorkerLostError;
@@ -32,14 +34,22 @@
 
 namespace scalekit::taskqueue::detail {
 
+/// A message as the fetcher took it: from which list, and whether the take
+/// reserved it already (reserved_tag not empty: in unacked under that tag,
+/// its delivery of task `id` counted as the `deliveries`th).
+struct fetched {
+  std::string list_key, raw, reserved_tag, id;
+  long long deliveries = 0;
+};
+
 class message_handler {
  public:
   explicit message_handler(worker_context& w) : w_(w), finisher_(w) {}
 
-  /// Handle `raw`, popped from list `list_key`, to its end (see above).
+  /// Handle a message the fetcher took, to its end (see above).
   /// REQUIRES: w.take_slot() was called for it; the handle frees the slot and
   /// calls w.handle_ended() whatever happens.
-  core::task<void> handle(std::string raw, std::string list_key);
+  core::task<void> handle(fetched f);
 
  private:
   // Gives the message's slot back once (when its task has run, or was decided
@@ -67,9 +77,10 @@ class message_handler {
   // is not ours to finish: requeued at shutdown, or still waiting for its eta).
   using verdict = std::optional<outcome>;
 
-  core::task<void> refuse(const std::string& queue, std::string raw, const std::string& id, const std::string& why,
-                          const std::string& exc_type);
-  core::task<long long> reserve(const celery::task_message& m, std::string raw, const std::string& queue);
+  // Dead-letter a message that is not a task we can run; `f.reserved_tag`'s
+  // reservation goes in the same transaction.
+  core::task<void> refuse(fetched f, const std::string& id, const std::string& why, const std::string& exc_type);
+  core::task<long long> reserve(const celery::task_message& m, fetched f);
   core::task<verdict> decide(const celery::task_message& m, long long deliveries, const std::string& queue,
                              slot_guard& slot);
   core::task<bool> wait_for_eta(const celery::task_message& m, slot_guard& slot);
@@ -80,7 +91,8 @@ class message_handler {
   core::task<void> store(const std::string& id, const std::string& meta);
   bool revoked(const celery::task_message& m);
   void maybe_retry(const celery::task_message& m, outcome& o);
-  core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why);
+  core::task<void> dead_letter(const std::string& queue, std::string raw, const std::string& why,
+                               const std::string& unreserve_tag = "");
 
   worker_context& w_;
   finisher finisher_;
