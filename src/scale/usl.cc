@@ -127,6 +127,7 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
   if (with_kappa) f.free.push_back(p_kappa);
   fit_result r;
   auto p = minimize(f);
+  r.sigma_free = p[p_sigma];
   // Clamp and refit: at most once per bounded parameter.
   for (int round = 0; round < 2; ++round) {
     const bool kappa_out =

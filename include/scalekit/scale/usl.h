@@ -51,6 +51,9 @@ struct fit_result {
   /// The free fit wanted σ < 0: throughput grows faster than linearly
   /// (superlinear speedup). σ is then reported as 0, at its bound.
   bool superlinear = false;
+  /// σ of the first, unconstrained fit: below 0 when superlinear (reported
+  /// as such by the sweeps, which do not clamp it).
+  double sigma_free = 0;
   [[nodiscard]] usl_params params() const { return {lambda.value, sigma.value, kappa.value}; }
 };
 
