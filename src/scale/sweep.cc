@@ -78,6 +78,10 @@ status check_options(const sweep_options& o, const workload& w, sweep_results& r
   for (const auto n : r.workers)
     if (n < 1 || n > 1024) return status::invalid_argument(fmt::format("--workers {} is outside 1..1024", n));
   r.sizes = o.sizes.empty() ? w.default_sizes : o.sizes;
+  for (const auto s : r.sizes)
+    if (s < w.min_size || s > w.max_size)
+      return status::invalid_argument(
+          fmt::format("--sizes {}: the {} of a {} sweep is {}..{}", s, w.size_name, w.name, w.min_size, w.max_size));
   r.repeat = o.repeat;
   r.seed = o.seed != 0 ? o.seed
                        : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^

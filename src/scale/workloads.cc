@@ -24,8 +24,6 @@ constexpr std::uint64_t max_width = 16384;
 
 result<core::report> run_mandelbrot(std::uint64_t size, const std::string& dir, core::executor& ex,
                                     core::observer& obs) {
-  if (size < 4 || size > max_width)
-    return status::invalid_argument(fmt::format("mandelbrot: width {} is outside 4..{}", size, max_width));
   mb::options o;
   o.image.width = static_cast<std::uint32_t>(size);
   o.image.height = static_cast<std::uint32_t>(size * 3 / 4);
@@ -36,8 +34,6 @@ result<core::report> run_mandelbrot(std::uint64_t size, const std::string& dir, 
 }
 
 result<core::report> run_primes(std::uint64_t size, const std::string&, core::executor& ex, core::observer& obs) {
-  if (size < 1 || size > 100'000'000)
-    return status::invalid_argument(fmt::format("primes: {} numbers is outside 1..100000000", size));
   jobs::primes::options o;
   o.random_count = size;
   o.random_min = 1'000'000'000'000;  // 10^12..10^13: a prime costs ~1.5 million trial divisions
@@ -55,8 +51,6 @@ result<core::report> run_burn(std::uint64_t size, const std::string&, core::exec
 }
 
 status prepare_numbers(std::uint64_t size, const std::string& dir) {
-  if (size < 1 || size > 10'000'000)
-    return status::invalid_argument(fmt::format("numbers: {} files is outside 1..10000000", size));
   jobs::numbers::gen_options g;
   g.dir = dir + "/numbers";
   g.files = size;
@@ -81,40 +75,42 @@ const std::vector<workload>& table() {
   static const std::vector<workload> all = [] {
     const std::vector<executor_kind> local{executor_kind::serial, executor_kind::threads, executor_kind::processes,
                                            executor_kind::openmp};
-    return std::vector<workload>{
-        {"mandelbrot",
-         "width",
-         "the seed's image, width x 3/4 width, n=1000, no shortcut, SIMD kernel, raw RGB out",
-         {2048},
-         local,
-         false,
-         nullptr,
-         run_mandelbrot},
-        {"primes",
-         "numbers",
-         "primes check --algorithm trial of random numbers in 10^12..10^13 (seed 1)",
-         {50000},
-         local,
-         false,
-         nullptr,
-         run_primes},
-        {"burn",
-         "iterations per worker",
-         "the seed's MuchCPU busy loop, one loop per worker (weak scaling)",
-         {1'500'000'000},
-         local,
-         true,
-         nullptr,
-         run_burn},
-        {"numbers",
-         "files",
-         "numbers sort --method counter of files of 100 numbers (made before the sweep)",
-         {20000},
-         local,
-         false,
-         prepare_numbers,
-         run_numbers},
-    };
+    std::vector<workload> w(4);
+    w[0] = {.name = "mandelbrot",
+            .size_name = "width",
+            .about = "the seed's image, width x 3/4 width, n=1000, no shortcut, SIMD kernel, raw RGB out",
+            .default_sizes = {2048},
+            .min_size = 4,
+            .max_size = max_width,
+            .executors = local,
+            .prepare = nullptr,
+            .run = run_mandelbrot};
+    w[1] = {.name = "primes",
+            .size_name = "numbers",
+            .about = "primes check --algorithm trial of random numbers in 10^12..10^13 (seed 1)",
+            .default_sizes = {50000},
+            .max_size = 100'000'000,
+            .executors = local,
+            .prepare = nullptr,
+            .run = run_primes};
+    w[2] = {.name = "burn",
+            .size_name = "iterations per worker",
+            .about = "the seed's MuchCPU busy loop, one loop per worker (weak scaling)",
+            .default_sizes = {1'500'000'000},
+            .max_size = jobs::burn::max_iterations,
+            .executors = local,
+            .weak = true,
+            .prepare = nullptr,
+            .run = run_burn};
+    w[3] = {.name = "numbers",
+            .size_name = "files",
+            .about = "numbers sort --method counter of files of 100 numbers (made before the sweep)",
+            .default_sizes = {20000},
+            .max_size = 10'000'000,
+            .executors = local,
+            .prepare = prepare_numbers,
+            .run = run_numbers};
+    return w;
   }();
   return all;
 }

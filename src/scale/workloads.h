@@ -21,6 +21,7 @@ struct workload {
   std::string_view size_name;  ///< what the size counts: "width", "numbers", "files", "iterations per worker"
   std::string_view about;      ///< one line: the job and its fixed options
   std::vector<std::uint64_t> default_sizes;
+  std::uint64_t min_size = 1, max_size = 1;    ///< the sizes a sweep accepts (checked before anything runs)
   std::vector<core::executor_kind> executors;  ///< the kinds the job runs on
   /// Weak scaling: the work of a run grows with the workers (burn gives each
   /// worker the same loop), so throughput, not run time, shows the scaling.
