@@ -108,8 +108,8 @@ double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static
 
 [[noreturn]] void child_main(int fd, const workload& w, const sweep_point& p, const std::string& dir) {
   // The sweep's process blocks its stop signals for its signal waiter: here
-  // they get their default action back, so Ctrl-C ends the run at once.
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_DFL);
+  // they are unblocked, so Ctrl-C ends the run at once with their default
+  // action (a signal ignored when scalekit started stays ignored).
   sigset_t all;
   sigfillset(&all);
   ::pthread_sigmask(SIG_UNBLOCK, &all, nullptr);
@@ -202,6 +202,14 @@ result<point_sample> measure_point(const workload& w, const sweep_point& p, cons
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
+  // Ctrl-C reaches the child too, which dies of it at once: give the parent's
+  // signal waiter a moment to turn the same signal into a stop request.
+  if (!stopped && got != sizeof in && WIFSIGNALED(st) &&
+      (WTERMSIG(st) == SIGINT || WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGHUP) && tick)
+    for (int i = 0; i < 50 && !stopped; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      stopped = tick();
+    }
   if (stopped) return status::cancelled("the sweep was stopped");
   if (got != sizeof in) {
     const std::string how = WIFSIGNALED(st) ? fmt::format("killed by signal {}", WTERMSIG(st))

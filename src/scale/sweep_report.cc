@@ -56,15 +56,15 @@ std::string text_table(const sweep_results& r) {
       fmt::format("load: {} busy cores before the sweep (load average {}); others used {} CPU-s ({:.1f}%) during it\n",
                   num(r.before.busy_cores), num(r.before.load1), num(r.background_cpu_s), 100 * r.background_share);
   const std::string unit = r.summaries.empty() ? "items" : r.summaries.front().unit;
-  out += fmt::format("\n{:<9} {:>3} {:>9} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
-                     "executor", "N", w.size_name.substr(0, 9), unit + "/s median [min, max]", "wall s", "user s",
-                     "sys s", "vcsw", "ivcsw", "PSS MiB", "speedup", "effic.", "K-F", "/serial");
+  out += fmt::format("\n{:<9} {:>3} {:>10} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
+                     "executor", "N", "size", unit + "/s median [min, max]", "wall s", "user s", "sys s", "vcsw",
+                     "ivcsw", "PSS MiB", "speedup", "effic.", "K-F", "/serial");
   bool any_over = false;
   for (const auto& s : r.summaries) {
     any_over = any_over || s.oversubscribed;
     const std::string x =
         fmt::format("{} [{}, {}]", num(s.throughput.median), num(s.throughput.min), num(s.throughput.max));
-    out += fmt::format("{:<9} {:>3} {:>9} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
+    out += fmt::format("{:<9} {:>3} {:>10} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
                        kind_name(s.point.executor), std::to_string(s.point.workers) + (s.oversubscribed ? "*" : ""),
                        s.point.size, x, num3(s.wall_s.median), num3(s.user_s), num3(s.sys_s),
                        num3(s.voluntary_switches), num3(s.involuntary_switches), num3(s.peak_pss_kib / 1024),

@@ -30,9 +30,10 @@ std::string slurp(const std::string& path) {
 TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
   temp_dir dir("sweep");
   const std::string report = dir / "report";
-  auto r = run_scalekit("--json scale primes --executors serial,threads,processes --workers 1,2 --repeat 2 "
-                        "--sizes 2000 --seed 5 --report " +
-                        report);
+  auto r = run_scalekit(
+      "--json scale primes --executors serial,threads,processes --workers 1,2 --repeat 2 "
+      "--sizes 2000 --seed 5 --report " +
+      report);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["job"], "scale");
