@@ -39,7 +39,7 @@ void add_command(CLI::App& command) {
   scale->footer("Subcommand to come: scale tables (the chapters' timing tables).");
 
   add_sweep(*scale, "mandelbrot",
-            "Sweep the Mandelbrot image over executors and workers (default: width 2048, n=1000)");
+            "Sweep the Mandelbrot image over executors and workers (default: width 3072, n=1000)");
   add_sweep(*scale, "primes",
             "Sweep primes check --algorithm trial over executors and workers (default: 50000 numbers)");
   add_sweep(*scale, "burn", "Sweep the busy loop (weak scaling: one loop per worker) over executors and workers");

@@ -164,11 +164,20 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
   for (int j = 0; j < f.inputs(); ++j) x[j] = p[f.free[static_cast<std::size_t>(j)]];
   Eigen::MatrixXd jac(f.values(), f.inputs());
   f.df(x, jac);
-  const Eigen::MatrixXd jtj = jac.transpose() * jac;
+  // Columns scaled to unit length first: λ is in items/s (10^7 for pixels)
+  // and σ, κ are fractions, so JᵀJ unscaled spans so many orders of magnitude
+  // that the LU's rank test calls it singular. cov = D (J'ᵀJ')⁻¹ D, J' = J D.
+  Eigen::VectorXd scale(f.inputs());
+  for (int j = 0; j < f.inputs(); ++j) {
+    const double norm = jac.col(j).norm();
+    scale[j] = norm > 0 ? 1 / norm : 1;
+  }
+  const Eigen::MatrixXd scaled = jac * scale.asDiagonal();
+  const Eigen::MatrixXd jtj = scaled.transpose() * scaled;
   Eigen::FullPivLU<Eigen::MatrixXd> lu(jtj);
   std::array<double, 3> half{nan, nan, nan};
   if (r.dof > 0 && lu.isInvertible()) {
-    const Eigen::MatrixXd cov = lu.inverse() * (r.rss / r.dof);
+    const Eigen::MatrixXd cov = scale.asDiagonal() * lu.inverse() * scale.asDiagonal() * (r.rss / r.dof);
     const double t = t_quantile_95(r.dof);
     for (int j = 0; j < f.inputs(); ++j) half[f.free[static_cast<std::size_t>(j)]] = t * std::sqrt(cov(j, j));
   }

@@ -79,7 +79,7 @@ const std::vector<workload>& table() {
     w[0] = {.name = "mandelbrot",
             .size_name = "width",
             .about = "the seed's image, width x 3/4 width, n=1000, no shortcut, SIMD kernel, raw RGB out",
-            .default_sizes = {2048},
+            .default_sizes = {3072},
             .min_size = 4,
             .max_size = max_width,
             .executors = local,
