@@ -43,6 +43,8 @@ void add_command(CLI::App& command) {
   add_sweep(*scale, "primes",
             "Sweep primes check --algorithm trial over executors and workers (default: 50000 numbers)");
   add_sweep(*scale, "burn", "Sweep the busy loop (weak scaling: one loop per worker) over executors and workers");
+  add_sweep(*scale, "rle",
+            "Sweep rle compress of a 1-bit image over row executors and workers (default: 8192x8192 pixels)");
   add_sweep(*scale, "numbers", "Sweep numbers sort over executors and workers (default: 20000 files of 100 numbers)");
 
   auto o = std::make_shared<scale::fit_options>();

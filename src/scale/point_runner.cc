@@ -2,7 +2,8 @@
 
 #include "point_runner.h"
 
-#include <dirent.h>
+#include "pss.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,11 +16,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <fstream>
-#include <mutex>
-#include <stop_token>
+#include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -43,53 +42,6 @@ void copy_text(char* to, std::size_t n, const std::string& s) {
   to[k] = '\0';
 }
 
-// The PSS of one process in KiB, 0 when unreadable.
-double pss_of(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/smaps_rollup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("Pss:", 0) == 0) return std::strtod(line.c_str() + 4, nullptr);
-  return 0;
-}
-
-// This process's PSS and its children's (worker processes), summed.
-double pss_of_tree() {
-  double sum = pss_of("self");
-  DIR* tasks = ::opendir("/proc/self/task");
-  if (tasks == nullptr) return sum;
-  while (const dirent* e = ::readdir(tasks)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream children(std::string("/proc/self/task/") + e->d_name + "/children");
-    for (std::string pid; children >> pid;) sum += pss_of(pid);
-  }
-  ::closedir(tasks);
-  return sum;
-}
-
-// Samples pss_of_tree() every 20 ms on a thread of its own, keeping the peak.
-class pss_sampler {
- public:
-  pss_sampler() : thread_([this](std::stop_token stop) { loop(stop); }) {}
-  double stop_and_peak() {
-    thread_.request_stop();
-    thread_.join();
-    peak_ = std::max(peak_, pss_of_tree());
-    return peak_;
-  }
-
- private:
-  void loop(std::stop_token stop) {
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    while (!stop.stop_requested()) {
-      peak_ = std::max(peak_, pss_of_tree());
-      cv.wait_for(lock, stop, std::chrono::milliseconds(20), [] { return false; });
-    }
-  }
-  double peak_ = 0;  // written by the thread until joined, then by stop_and_peak()
-  std::jthread thread_;
-};
-
 status status_of(int code, std::string message) {
   switch (static_cast<status_code>(code)) {
     case status_code::invalid_argument: return status::invalid_argument(std::move(message));
@@ -106,6 +58,35 @@ status status_of(int code, std::string message) {
 
 double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
 
+// The figures of a run by command: its --json report (the job's own elapsed
+// time and rate) and wait4's rusage of the process and its reaped workers.
+result<point_sample> command_sample(const std::string& text, int exit_status, const rusage& ru, double peak_pss) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return status::internal("the run's command wrote no JSON report (exit status " + std::to_string(exit_status) + ")");
+  if (exit_status != 0 || j.contains("error")) {
+    const std::string error = j.value("error", "exit status " + std::to_string(exit_status));
+    return exit_status == 2 ? status::invalid_argument(error) : status::task_failed(error);
+  }
+  point_sample s;
+  s.wall_s = j.value("elapsed_s", 0.0);
+  for (const auto& [key, value] : j.items()) {
+    constexpr std::string_view suffix = "_per_s";
+    if (key.size() > suffix.size() && key.ends_with(suffix) && value.is_number()) {
+      s.unit = key.substr(0, key.size() - suffix.size());
+      s.items = value.get<double>() * s.wall_s;
+    }
+  }
+  s.failures = j.value("failures", std::uint64_t{0});
+  s.user_s = seconds(ru.ru_utime);
+  s.sys_s = seconds(ru.ru_stime);
+  s.voluntary_switches = ru.ru_nvcsw;
+  s.involuntary_switches = ru.ru_nivcsw;
+  s.max_rss_kib = static_cast<double>(ru.ru_maxrss);
+  s.peak_pss_kib = peak_pss;
+  return s;
+}
+
 [[noreturn]] void child_main(int fd, const workload& w, const sweep_point& p, const std::string& dir) {
   // The sweep's process blocks its stop signals for its signal waiter: here
   // they are unblocked, so Ctrl-C ends the run at once with their default
@@ -113,6 +94,15 @@ double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static
   sigset_t all;
   sigfillset(&all);
   ::pthread_sigmask(SIG_UNBLOCK, &all, nullptr);
+  if (w.command) {  // a job of another executable: scalekit --json, its report on the pipe
+    std::vector<std::string> args{"scalekit", "-q", "--json"};
+    for (auto& a : w.command(p.size, dir, p)) args.push_back(std::move(a));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (::dup2(fd, 1) == 1) ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+  }
   wire out{};
   try {
     core::executor_options eo;
@@ -177,21 +167,27 @@ result<point_sample> measure_point(const workload& w, const sweep_point& p, cons
     child_main(fds[1], w, p, dir);
   }
   ::close(fds[1]);
-  wire in{};
-  std::size_t got = 0;
+  // Read what the child sends; a command's tree is sampled for PSS from here.
+  std::string data;
+  double peak_pss = 0;
   bool stopped = false;
+  auto last_tick = std::chrono::steady_clock::now();
+  const bool by_command = static_cast<bool>(w.command);
   while (true) {
     pollfd pfd{fds[0], POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, 100);
+    const int ready = ::poll(&pfd, 1, by_command ? 20 : 100);
     if (ready < 0 && errno != EINTR) break;
     if (ready > 0) {
-      const ssize_t n = ::read(fds[0], reinterpret_cast<char*>(&in) + got, sizeof in - got);
+      char buf[4096];
+      const ssize_t n = ::read(fds[0], buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // EOF: the child is done (or died)
-      got += static_cast<std::size_t>(n);
-      if (got == sizeof in) break;
+      data.append(buf, static_cast<std::size_t>(n));
       continue;
     }
+    if (by_command) peak_pss = std::max(peak_pss, pss_of_tree(std::to_string(pid)));
+    if (std::chrono::steady_clock::now() - last_tick < std::chrono::milliseconds(100)) continue;
+    last_tick = std::chrono::steady_clock::now();
     if (tick && tick()) {
       stopped = true;
       ::kill(pid, SIGTERM);
@@ -200,22 +196,27 @@ result<point_sample> measure_point(const workload& w, const sweep_point& p, cons
   }
   ::close(fds[0]);
   int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  rusage ru{};
+  while (::wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
   }
+  const bool complete = by_command ? WIFEXITED(st) && WEXITSTATUS(st) != 127 : data.size() == sizeof(wire);
   // Ctrl-C reaches the child too, which dies of it at once: give the parent's
   // signal waiter a moment to turn the same signal into a stop request.
-  if (!stopped && got != sizeof in && WIFSIGNALED(st) &&
+  if (!stopped && !complete && WIFSIGNALED(st) &&
       (WTERMSIG(st) == SIGINT || WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGHUP) && tick)
     for (int i = 0; i < 50 && !stopped; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       stopped = tick();
     }
   if (stopped) return status::cancelled("the sweep was stopped");
-  if (got != sizeof in) {
+  if (!complete) {
     const std::string how = WIFSIGNALED(st) ? fmt::format("killed by signal {}", WTERMSIG(st))
                                             : fmt::format("exit status {}", WEXITSTATUS(st));
     return status::internal(fmt::format("the run's process ended without its figures ({})", how));
   }
+  if (by_command) return command_sample(data, WEXITSTATUS(st), ru, peak_pss);
+  wire in{};
+  std::memcpy(&in, data.data(), sizeof in);
   if (in.code != 0) return status_of(in.code, in.error);
   point_sample s;
   s.wall_s = in.wall_s;

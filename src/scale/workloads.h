@@ -13,6 +13,7 @@
 #include "scalekit/core/executor.h"
 #include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
+#include "scalekit/scale/sweep_plan.h"
 
 namespace scalekit::scale {
 
@@ -28,11 +29,17 @@ struct workload {
   bool weak = false;
   /// Make the run's inputs in `dir` (empty: none needed). Runs in the sweep's
   /// own process, serially, before any measurement.
-  std::function<status(std::uint64_t size, const std::string& dir)> prepare;
+  std::function<status(std::uint64_t size, const std::string& dir)> prepare{};
   /// One run: the job on `ex`, its outputs in `dir`.
   std::function<result<core::report>(std::uint64_t size, const std::string& dir, core::executor& ex,
                                      core::observer& obs)>
       run;
+  /// Instead of `run`, for a job built into another executable (rle is in
+  /// scalekit-heavy): the arguments of the scalekit command that does one run
+  /// (after "scalekit -q --json"). The run's figures are then its JSON
+  /// report's (the job's own elapsed time and rate) and the rusage of its
+  /// process, whose start-up (exec, loading its libraries) they include.
+  std::function<std::vector<std::string>(std::uint64_t size, const std::string& dir, const sweep_point& p)> command{};
 };
 
 /// Every workload, in the order --help lists them.

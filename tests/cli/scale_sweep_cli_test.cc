@@ -115,3 +115,19 @@ TEST(CliScaleSweep, BadUsageIsOneLineAndStatus2) {
   EXPECT_EQ(run_scalekit("scale mandelbrot --sizes 2 --repeat 1 --workers 1 --executors serial").exit_code, 2);
   EXPECT_EQ(run_scalekit("scale nosuchjob").exit_code, 2);
 }
+
+// rle's job is in scalekit-heavy: each run is that command, its figures from its --json report.
+TEST(CliScaleSweep, RleRunsAsACommandOfTheOtherExecutable) {
+  auto r = run_scalekit("--json scale rle --executors serial,threads --workers 1,2 --repeat 1 --sizes 600");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["points"].size(), 3u);
+  for (const auto& p : j["points"]) {
+    EXPECT_EQ(p["unit"], "pixels") << p;
+    EXPECT_GT(p["throughput"].get<double>(), 0) << p;
+    EXPECT_GT(p["wall_s"].get<double>(), 0) << p;
+    EXPECT_GT(p["user_s"].get<double>() + p["sys_s"].get<double>(), 0) << p;  // a whole process's start at least
+    EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
+  }
+  EXPECT_EQ(run_scalekit("scale rle --executors openmp --repeat 1").exit_code, 2);  // rows: serial, threads, processes
+}
