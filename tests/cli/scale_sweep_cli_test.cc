@@ -4,28 +4,23 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
+#include <thread>
 
 #include "cli_helpers.h"
 
+using scalekit::testing::bin;
 using scalekit::testing::lines;
 using scalekit::testing::run_scalekit;
+using scalekit::testing::slurp;
 using scalekit::testing::temp_dir;
-
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
   temp_dir dir("sweep");
@@ -130,4 +125,29 @@ TEST(CliScaleSweep, RleRunsAsACommandOfTheOtherExecutable) {
     EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
   }
   EXPECT_EQ(run_scalekit("scale rle --executors openmp --repeat 1").exit_code, 2);  // rows: serial, threads, processes
+}
+
+// Two busy loops of our own keep the machine busy (whatever else runs on it;
+// bounded to some 10 s, should the test die before it kills them):
+// --require-idle refuses, and without it the sweep measures and warns.
+TEST(CliScaleSweep, RequireIdleRefusesABusyMachine) {
+  const pid_t burner = ::fork();
+  ASSERT_GE(burner, 0);
+  if (burner == 0) {
+    ::execl(bin.c_str(), bin.c_str(), "-q", "burn", "--executor", "threads", "-j", "2", "--iterations", "20000000000",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto refused = run_scalekit("scale primes --executors serial --repeat 1 --sizes 100 --require-idle");
+  auto warned = run_scalekit("--json scale primes --executors serial --repeat 1 --sizes 100");
+  ::kill(burner, SIGKILL);
+  ::waitpid(burner, nullptr, 0);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("the machine is busy"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--require-idle refuses to measure"), std::string::npos) << refused.err;
+  EXPECT_TRUE(refused.out.empty()) << refused.out;
+  ASSERT_EQ(warned.exit_code, 0) << warned.err;
+  EXPECT_NE(warned.err.find("warning: the machine is busy"), std::string::npos) << warned.err;
+  EXPECT_GT(nlohmann::json::parse(warned.out)["busy_cores_before"].get<double>(), 0.25);
 }
