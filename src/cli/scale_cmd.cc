@@ -13,13 +13,12 @@ namespace scalekit::cli {
 
 namespace {
 
-void add_sweep(CLI::App& scale, const std::string& workload, const std::string& about) {
+void add_sweep(CLI::App& scale, const scale::sweep_workload_info& w) {
   auto o = std::make_shared<scale::sweep_options>();
-  o->workload = workload;
-  auto* cmd = scale.add_subcommand(workload, about);
+  o->workload = w.name;
+  auto* cmd = scale.add_subcommand(w.name, w.help);
   cmd->add_option("--executors", o->executors,
-                  "executors to sweep, comma-separated (default: every one the job runs on: serial, threads, "
-                  "processes, openmp)")
+                  "executors to sweep, comma-separated (default: every one the job runs on: " + w.executors + ")")
       ->delimiter(',');
   cmd->add_option("--workers", o->workers,
                   "worker counts, comma-separated (default: 1 to the number of cores; more is oversubscribed)")
@@ -38,14 +37,7 @@ void add_command(CLI::App& command) {
   scale->require_subcommand(1);
   scale->footer("Subcommand to come: scale tables (the chapters' timing tables).");
 
-  add_sweep(*scale, "mandelbrot",
-            "Sweep the Mandelbrot image over executors and workers (default: width 3072, n=1000)");
-  add_sweep(*scale, "primes",
-            "Sweep primes check --algorithm trial over executors and workers (default: 50000 numbers)");
-  add_sweep(*scale, "burn", "Sweep the busy loop (weak scaling: one loop per worker) over executors and workers");
-  add_sweep(*scale, "rle",
-            "Sweep rle compress of a 1-bit image over row executors and workers (default: 8192x8192 pixels)");
-  add_sweep(*scale, "numbers", "Sweep numbers sort over executors and workers (default: 20000 files of 100 numbers)");
+  for (const auto& w : scale::sweep_workloads()) add_sweep(*scale, w);
 
   auto o = std::make_shared<scale::fit_options>();
   auto* fit = scale->add_subcommand(

@@ -97,6 +97,21 @@ std::string sweep_workload_names() {
   return out;
 }
 
+std::vector<sweep_workload_info> sweep_workloads() {
+  std::vector<sweep_workload_info> out;
+  for (const auto& w : workloads()) {
+    std::string sizes;
+    for (const auto s : w.default_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
+    std::string kinds;
+    for (const auto k : w.executors) kinds += (kinds.empty() ? "" : ",") + std::string(core::to_string(k));
+    out.push_back(
+        {std::string(w.name),
+         fmt::format("Sweep {} over executors and workers: {} (default {}: {})", w.name, w.about, w.size_name, sizes),
+         kinds});
+  }
+  return out;
+}
+
 result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
   const auto start = clock::now();
   const workload* w = find_workload(o.workload);

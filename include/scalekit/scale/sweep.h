@@ -36,8 +36,17 @@ struct sweep_options {
   bool require_idle = false;
 };
 
-/// "mandelbrot, primes, burn, numbers".
+/// "mandelbrot, primes, burn, numbers, rle".
 std::string sweep_workload_names();
+
+/// A workload as --help shows it.
+struct sweep_workload_info {
+  std::string name;
+  std::string help;       ///< one line: what a run does and the default size
+  std::string executors;  ///< the executors it runs on: "serial,threads,processes,openmp"
+};
+/// Every workload a sweep can run, in --help's order.
+std::vector<sweep_workload_info> sweep_workloads();
 
 /// Run the sweep. Progress in runs, with the time left in the unit
 /// ("runs, ~12 s left"); the summary table goes to obs.output(); warnings
