@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <tuple>
 
 #include "sweep_detail.h"
 
@@ -76,10 +77,11 @@ model_summary model_of(const sweep_results& r, core::executor_kind kind, std::ui
   // Superlinear: report the free fit's σ < 0, not the bound the fit was held at.
   m.sigma = usl->superlinear ? usl->sigma_free : usl->sigma.value;
   m.peak_n = peak_concurrency(usl->params());
-  if (m.peak_n) m.peak_x = usl_throughput(usl->params(), *m.peak_n);
+  if (m.peak_n) m.peak_x = m.peak_too_far() ? nan : usl_throughput(usl->params(), *m.peak_n);
   m.ceiling = amdahl->sigma.value > 0 ? amdahl->lambda.value / amdahl->sigma.value : nan;
   m.predict_n = 2 * m.max_n;
   m.predict_x = usl_throughput(usl->params(), m.predict_n);
+  std::tie(m.predict_low, m.predict_high) = throughput_band(*usl, m.predict_n);
   return m;
 }
 

@@ -46,9 +46,12 @@ struct model_summary {
   double sigma = 0;                       ///< the USL's σ, the free fit's when superlinear (not clamped)
   std::optional<double> peak_n;           ///< the USL's peak concurrency
   double peak_x = 0;
-  double ceiling = 0;    ///< Amdahl's λ/σ; NaN when σ = 0
-  double predict_n = 0;  ///< 2 × max_n: an extrapolation
-  double predict_x = 0;  ///< the USL's throughput there
+  double ceiling = 0;                        ///< Amdahl's λ/σ; NaN when σ = 0
+  double predict_n = 0;                      ///< 2 × max_n: an extrapolation
+  double predict_x = 0;                      ///< the USL's throughput there
+  double predict_low = 0, predict_high = 0;  ///< its 95% band (throughput_band)
+  /// N* lies beyond twice the largest N measured: no throughput is predicted there.
+  [[nodiscard]] bool peak_too_far() const { return peak_n && *peak_n > 2 * max_n; }
   [[nodiscard]] bool fitted() const { return usl.has_value(); }
 };
 

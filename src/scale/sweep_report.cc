@@ -34,11 +34,14 @@ std::string model_line(const model_summary& m, const std::string& size_name) {
       head + fmt::format("USL λ={} [{}, {}] σ={}{} κ={} R²={}", num(u.lambda.value), num(u.lambda.low),
                          num(u.lambda.high), num(m.sigma), u.superlinear ? " (superlinear: σ < 0, not clamped)" : "",
                          num(u.kappa.value), num(u.r2));
-  if (m.peak_n)
+  if (m.peak_too_far())
+    out += fmt::format("; peak N*={} (beyond twice the largest N measured: no throughput predicted)", num(*m.peak_n));
+  else if (m.peak_n)
     out += fmt::format("; peak N*={}{} X={}", num(*m.peak_n), *m.peak_n > m.max_n ? " (extrapolation)" : "",
                        num(m.peak_x));
   out += fmt::format("; Amdahl σ={} ceiling {}", num(m.amdahl->sigma.value), num(m.ceiling));
-  out += fmt::format("; X({})={} (extrapolation, no uncertainty band)\n", num(m.predict_n), num(m.predict_x));
+  out += fmt::format("; X({})={} [{}, {}] (extrapolation; 95% band of the fit)\n", num(m.predict_n), num(m.predict_x),
+                     num(m.predict_low), num(m.predict_high));
   return out;
 }
 
@@ -173,6 +176,8 @@ void add_fields(core::report& rep, const sweep_results& r) {
                              {"amdahl_ceiling", m.ceiling, ""},
                              {"predicted_n", m.predict_n, ""},
                              {"predicted_throughput", m.predict_x, ""},
+                             {"predicted_throughput_low", m.predict_low, ""},
+                             {"predicted_throughput_high", m.predict_high, ""},
                              {"prediction_is_extrapolation", true, ""}});
     }
     models.push_back(std::move(rec));

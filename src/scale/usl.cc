@@ -180,6 +180,11 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
     const Eigen::MatrixXd cov = scale.asDiagonal() * lu.inverse() * scale.asDiagonal() * (r.rss / r.dof);
     const double t = t_quantile_95(r.dof);
     for (int j = 0; j < f.inputs(); ++j) half[f.free[static_cast<std::size_t>(j)]] = t * std::sqrt(cov(j, j));
+    for (auto& row : r.covariance) row.fill(0);  // a held parameter varies with nothing
+    for (int a = 0; a < f.inputs(); ++a)
+      for (int b = 0; b < f.inputs(); ++b)
+        r.covariance[static_cast<std::size_t>(f.free[static_cast<std::size_t>(a)])]
+                    [static_cast<std::size_t>(f.free[static_cast<std::size_t>(b)])] = cov(a, b);
   }
   auto est = [&](int k) {
     const bool held = std::count(f.free.begin(), f.free.end(), k) == 0;
@@ -196,6 +201,20 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
 
 double usl_throughput(const usl_params& p, double n) {
   return p.lambda * n / (1 + p.sigma * (n - 1) + p.kappa * n * (n - 1));
+}
+
+std::pair<double, double> throughput_band(const fit_result& f, double n) {
+  const auto p = f.params();
+  const double d = 1 + p.sigma * (n - 1) + p.kappa * n * (n - 1);
+  const double x = usl_throughput(p, n);
+  // ∂X/∂λ, ∂X/∂σ, ∂X/∂κ at n.
+  const std::array<double, 3> g{n / d, -p.lambda * n * (n - 1) / (d * d), -p.lambda * n * n * (n - 1) / (d * d)};
+  double var = 0;
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t b = 0; b < 3; ++b) var += g[a] * f.covariance[a][b] * g[b];
+  const double half = t_quantile_95(f.dof) * std::sqrt(std::max(0.0, var));
+  if (!std::isfinite(half)) return {nan, nan};
+  return {x - half, x + half};
 }
 
 result<fit_result> fit_usl(std::span<const measurement> points) { return fit(points, true); }

@@ -59,6 +59,9 @@ TEST(SweepAnalysis, SixDistinctNGetTheModelsAndExtrapolationsAreLabelled) {
   EXPECT_NEAR(m.sigma, 0.1, 0.02);
   EXPECT_FALSE(m.usl->superlinear);
   EXPECT_EQ(m.predict_n, 12);
+  EXPECT_LT(m.predict_low, m.predict_x);  // a band, around the prediction
+  EXPECT_GT(m.predict_high, m.predict_x);
+  EXPECT_NEAR(m.predict_x, amdahl_like(12) * 1.01, 0.05 * amdahl_like(12));
   const auto table = sc::text_table(r);
   EXPECT_NE(table.find("(extrapolation"), std::string::npos) << table;
   EXPECT_NE(table.find("oversubscribed"), std::string::npos) << table;  // N = 5, 6 on 4 cores
