@@ -13,6 +13,7 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/serve/web/tile.h"
 #include "worker_detail.h"
 
 namespace scalekit::serve {
@@ -69,8 +70,29 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+// The explorer's form, z=&x=&y= (web/tile.h): a 256-px tile of the map,
+// instead of w, h and the region.
+std::optional<net::http_response> tile_region(std::string_view query, mb::params& p) {
+  const auto z = query_value(query, "z");
+  if (!z) return std::nullopt;
+  int zoom = 0;
+  std::int64_t x = 0, y = 0;
+  const auto tx = query_value(query, "x"), ty = query_value(query, "y");
+  if (!parse_number(*z, zoom) || !tx || !parse_number(*tx, x) || !ty || !parse_number(*ty, y))
+    return reply(400, "z, x, y: whole numbers (a tile's zoom, column and row)\n");
+  auto w = web::tile_window(zoom, x, y);
+  if (!w.ok()) return reply(400, w.error().message() + "\n");
+  p.width = p.height = web::tile_pixels;
+  p.x0 = w->x0;
+  p.y0 = w->y0;
+  p.x1 = w->x1;
+  p.y1 = w->y1;
+  return std::nullopt;
+}
+
 net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
   mb::params p;  // the defaults draw exactly `scalekit mandelbrot`'s image
+  if (auto refused = tile_region(query, p)) return std::move(*refused);
   const struct {
     const char* key;
     std::uint32_t* value;
@@ -94,7 +116,9 @@ net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
   if (!img.ok()) return reply(500, img.error().message() + "\n");
   auto png = mb::encode_png(*img);
   if (!png.ok()) return reply(500, png.error().message() + "\n");
-  return reply(200, std::move(png).value(), "image/png");
+  auto r = reply(200, std::move(png).value(), "image/png");
+  r.headers.push_back({"X-Worker-Pid", std::to_string(::getpid())});  // the explorer shows who computed it
+  return r;
 }
 
 net::http_response primes_answer(std::string_view query) {
