@@ -30,7 +30,7 @@
     crs: L.CRS.Simple,
     minZoom: 0,
     maxZoom,
-    maxBounds: world.pad(0.5),
+    maxBounds: world.pad(1.5),  // room to pan even when the window is wider than the whole set
     zoomSnap: 1,
     keyboard: true,
     attributionControl: false,
