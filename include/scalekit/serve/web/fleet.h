@@ -37,7 +37,7 @@ double latency_quantile_ms(const std::uint64_t (&buckets)[latency_buckets], doub
 struct fleet_sample {
   std::int64_t unix_ms = 0;  ///< when the interval ended (wall clock, for the charts' axis)
   double requests_per_s = 0, shed_per_s = 0, errors_per_s = 0;
-  double p50_ms = 0, p99_ms = 0;                 ///< of the responses of the interval (0: none)
+  double p50_ms = 0, p99_ms = 0;                   ///< of the responses of the interval (0: none)
   std::uint64_t cache_hits = 0, cache_misses = 0;  ///< in the interval
 };
 
