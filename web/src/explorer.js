@@ -57,21 +57,39 @@
     $('workers-seen').textContent = [...stats.byWorker].map(([p, n]) => `${p}: ${n}`).join(', ');
   };
 
+  // Each tile twice: a coarse one (64 px, a sixteenth of the work) shown at once,
+  // then the full one over it. The full one is the one timed and counted.
+  const coarse = 64;
+  const fetchTile = async (url) => {
+    const t0 = performance.now();
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+    const blob = await r.blob();
+    return { blob, ms: performance.now() - t0, pid: r.headers.get('X-Worker-Pid'), cache: r.headers.get('X-Cache') };
+  };
+  const show = (img, blob) => new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(blob);
+    img.onload = () => { URL.revokeObjectURL(url); resolve(); };
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('a tile that is not an image')); };
+    img.src = url;
+  });
   const Tiles = L.GridLayer.extend({
     createTile(coords, done) {
       const img = document.createElement('img');
       img.alt = '';
       img.setAttribute('role', 'presentation');
       const url = `/mandelbrot.png?z=${coords.z}&x=${coords.x}&y=${coords.y}&n=${iterations()}`;
-      img.dataset.src = url;
-      const t0 = performance.now();
-      fetch(url)
-        .then(async (r) => {
-          if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-          const blob = await r.blob();
-          record(coords, performance.now() - t0, r.headers.get('X-Worker-Pid'), r.headers.get('X-Cache'));
-          img.onload = () => { URL.revokeObjectURL(img.src); done(null, img); };
-          img.src = URL.createObjectURL(blob);
+      const full = fetchTile(url);
+      full.catch(() => {});  // handled below, after the coarse tile: not an unhandled rejection meanwhile
+      fetchTile(`${url}&w=${coarse}&h=${coarse}`)
+        .then((c) => show(img, c.blob))
+        .then(() => done(null, img), () => {})  // no coarse tile: the full one says why, below
+        .then(() => full)
+        .then(async (f) => {
+          await show(img, f.blob);
+          img.dataset.full = '1';
+          record(coords, f.ms, f.pid, f.cache);
+          if (!img.classList.contains('leaflet-tile-loaded')) done(null, img);
         })
         .catch((e) => { message(String(e.message || e)); done(e, img); });
       return img;

@@ -62,6 +62,16 @@ const tileWindow = (z, x, y) => {
   return [-2.5 + side * x, -1.75 + side * y, -2.5 + side * (x + 1), -1.75 + side * (y + 1)];
 };
 
+// axe-core's WCAG 2.1 A and AA rules (labels, contrast, keyboard access, ...), run in the page.
+async function accessible(page, what) {
+  await page.addScriptTag({ path: createRequire(path.join(here, '..', 'package.json')).resolve('axe-core/axe.min.js') });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  check(found.length === 0, `${what} passes axe-core's WCAG 2.1 A/AA checks${found.length ? `:\n  ${found.join('\n  ')}` : ''}`);
+}
+
 async function explorer(browser, base) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
@@ -72,10 +82,17 @@ async function explorer(browser, base) {
 
   const t0 = Date.now();
   await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.querySelectorAll('img.leaflet-tile-loaded').length >= 1 && window.scalekitExplorer.stats.count >= 1);
-  console.log(`measured: the explorer's first tile drawn ${Date.now() - t0} ms after navigation`);
+  await page.waitForFunction(() => document.querySelectorAll('img.leaflet-tile-loaded').length >= 1);
+  console.log(`measured: the explorer's first (coarse) tile drawn ${Date.now() - t0} ms after navigation`);
+  await page.waitForFunction(() => {
+    const tiles = [...document.querySelectorAll('img.leaflet-tile')];
+    return tiles.length > 0 && tiles.every((i) => i.dataset.full === '1');
+  });
+  console.log(`measured: every tile of the first view at full resolution ${Date.now() - t0} ms after navigation`);
   const drawn = await page.$$eval('img.leaflet-tile-loaded', (imgs) => imgs.map((i) => [i.naturalWidth, i.naturalHeight]));
   check(drawn.length >= 1 && drawn.every(([w, h]) => w === 256 && h === 256), `tiles drawn, 256 × 256 each (${drawn.length})`);
+  const coarseFirst = tiles.findIndex((p) => p.get('w') === '64');
+  check(coarseFirst >= 0, 'a coarse tile (64 px) is asked for besides the full ones');
   const panel = await page.textContent('#workers-seen');
   check(/^\d+: \d+/.test(panel), `the panel names the worker pids that computed the tiles ("${panel}")`);
 
@@ -152,6 +169,9 @@ async function explorer(browser, base) {
   await page.screenshot({ path: path.join(artefacts, 'explorer-phone.png') });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `at 375 px nothing overflows sideways (${overflow} px)`);
+  await accessible(page, 'the explorer at 375 px');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await accessible(page, 'the explorer at 1280 px');
   check(problems.length === 0, `the explorer logs no console errors or warnings${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`);
   await page.close();
 }
@@ -169,6 +189,7 @@ async function fleet(browser, base) {
   for (let i = 0; i < 40; i += 1) await page.evaluate((u) => fetch(u).then((r) => r.blob()), `/mandelbrot.png?z=3&x=${i % 8}&y=${Math.floor(i / 8)}&n=100`);
   await sleep(2200);
   await page.screenshot({ path: path.join(artefacts, 'fleet-desktop.png'), fullPage: true });
+  await accessible(page, 'the dashboard at 1280 px');
   check(problems.length === 0, `the dashboard logs no console errors or warnings${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`);
 
   // A worker killed with SIGKILL shows as restarted within two seconds. The
@@ -192,6 +213,7 @@ async function fleet(browser, base) {
   await page.setViewportSize({ width: 375, height: 740 });
   await sleep(600);
   await page.screenshot({ path: path.join(artefacts, 'fleet-phone.png'), fullPage: true });
+  await accessible(page, 'the dashboard at 375 px');
   await page.close();
 }
 
