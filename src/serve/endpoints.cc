@@ -189,7 +189,11 @@ std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_v
 net::http_response native_endpoints::answer(std::string_view method, std::string_view path, std::string_view query,
                                             std::string_view body) {
   try {
-    if (path == "/mandelbrot.png") return mandelbrot_tile(query, *jobs_);
+    if (path == "/mandelbrot.png") {
+      auto r = mandelbrot_tile(query, *jobs_);
+      if (r.status == 200) r.headers.push_back({"X-Executor", o_.executor});  // where the rows ran (--executor)
+      return r;
+    }
     if (path == "/primes") return primes_answer(query);
     if (path == "/sleep") return sleep_answer(query);
     if (path == "/sort") return sort_answer(method, body, *jobs_);

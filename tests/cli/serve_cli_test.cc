@@ -398,6 +398,7 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
       run_command(server.client_command("headers " + server.port() + " '/mandelbrot.png?z=3&x=2&y=2'")).out;
   EXPECT_EQ(head.substr(0, 4), "200\n") << head;
   EXPECT_NE(head.find("X-Cache: miss\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Executor: threads\n"), std::string::npos) << head;
   const auto pid_at = head.find("X-Worker-Pid: ");
   ASSERT_NE(pid_at, std::string::npos) << head;
   const std::string pid = head.substr(pid_at + 14, head.find('\n', pid_at) - pid_at - 14);

@@ -40,7 +40,8 @@
   // Every tile: fetched (so its headers say who computed it), timed, shown.
   const stats = { count: 0, hits: 0, times: [], byWorker: new Map() };
   const recent = $('recent').tBodies[0];
-  const record = (coords, ms, pid, cache) => {
+  const record = (coords, ms, pid, cache, executor) => {
+    if (executor) $('executor').textContent = `${executor}, in worker processes of serve`;
     stats.count += 1;
     if (cache === 'hit') stats.hits += 1;
     stats.times.push(ms);
@@ -65,7 +66,8 @@
     const r = await fetch(url);
     if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
     const blob = await r.blob();
-    return { blob, ms: performance.now() - t0, pid: r.headers.get('X-Worker-Pid'), cache: r.headers.get('X-Cache') };
+    const h = (name) => r.headers.get(name);
+    return { blob, ms: performance.now() - t0, pid: h('X-Worker-Pid'), cache: h('X-Cache'), executor: h('X-Executor') };
   };
   const show = (img, blob) => new Promise((resolve, reject) => {
     const url = URL.createObjectURL(blob);
@@ -88,7 +90,7 @@
         .then(async (f) => {
           await show(img, f.blob);
           img.dataset.full = '1';
-          record(coords, f.ms, f.pid, f.cache);
+          record(coords, f.ms, f.pid, f.cache, f.executor);
           if (!img.classList.contains('leaflet-tile-loaded')) done(null, img);
         })
         .catch((e) => { message(String(e.message || e)); done(e, img); });

@@ -95,6 +95,8 @@ async function explorer(browser, base) {
   check(coarseFirst >= 0, 'a coarse tile (64 px) is asked for besides the full ones');
   const panel = await page.textContent('#workers-seen');
   check(/^\d+: \d+/.test(panel), `the panel names the worker pids that computed the tiles ("${panel}")`);
+  const executor = await page.textContent('#executor');
+  check(executor.startsWith('threads'), `the panel names the executor ("${executor}")`);
 
   // A tile's pixels equal what `scalekit mandelbrot` writes for the same region.
   const [z, x, y, n] = [1, 1, 0, 200];
