@@ -26,6 +26,7 @@
   let fixedIterations = params.has('n') ? Math.max(1, Math.round(number('n', 256))) : null;
 
   const world = L.latLngBounds([-tile, 0], [0, tile]);
+  const wholeSet = L.latLngBounds(toLatLng(-2.5, -1.25), toLatLng(1, 1.25));  // the first view
   const map = L.map('map', {
     crs: L.CRS.Simple,
     minZoom: 0,
@@ -41,7 +42,7 @@
   const stats = { count: 0, hits: 0, times: [], byWorker: new Map() };
   const recent = $('recent').tBodies[0];
   const record = (coords, ms, pid, cache, executor) => {
-    if (executor) $('executor').textContent = `${executor}, in worker processes of serve`;
+    if (executor) $('executor').textContent = executor;
     stats.count += 1;
     if (cache === 'hit') stats.hits += 1;
     stats.times.push(ms);
@@ -133,7 +134,7 @@
     if (Number.isFinite(re) && Number.isFinite(im) && Number.isFinite(z))
       map.setView(toLatLng(re, im), Math.min(maxZoom, Math.max(0, z)), { animate: false });
     else
-      map.fitBounds(world, { animate: false });
+      map.fitBounds(wholeSet, { animate: false });
     restoring = false;
     showView();
   };
