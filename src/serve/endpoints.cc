@@ -177,6 +177,29 @@ status native_endpoints::start() {
 
 void native_endpoints::stop() {
   if (jobs_) jobs_->close();
+  std::scoped_lock lock(others_mutex_);
+  for (auto& [kind, ex] : others_) ex->close();
+}
+
+core::executor* native_endpoints::tile_executor(std::string_view name) {
+  const auto kind = core::parse_executor_kind(name);
+  if (!kind) return nullptr;
+  if (name == o_.executor) return jobs_.get();
+  // In-process executors only: a pool of processes (or the broker) per request is the server's choice, not a URL's.
+  if (*kind != core::executor_kind::serial && *kind != core::executor_kind::threads &&
+      *kind != core::executor_kind::openmp)
+    return nullptr;
+  std::scoped_lock lock(others_mutex_);
+  for (auto& [k, ex] : others_)
+    if (k == *kind) return ex.get();
+  core::executor_options eo;
+  eo.jobs = o_.jobs;
+  try {
+    others_.emplace_back(*kind, core::make_executor(*kind, eo));
+  } catch (const std::exception&) {
+    return nullptr;  // not in this build (OpenMP)
+  }
+  return others_.back().second.get();
 }
 
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
@@ -190,8 +213,12 @@ net::http_response native_endpoints::answer(std::string_view method, std::string
                                             std::string_view body) {
   try {
     if (path == "/mandelbrot.png") {
-      auto r = mandelbrot_tile(query, *jobs_);
-      if (r.status == 200) r.headers.push_back({"X-Executor", o_.executor});  // where the rows ran (--executor)
+      const std::string_view name = query_value(query, "executor").value_or(o_.executor);
+      core::executor* ex = tile_executor(name);
+      if (ex == nullptr)
+        return reply(400, "executor: serial, threads, openmp or the server's own (" + o_.executor + ")\n");
+      auto r = mandelbrot_tile(query, *ex);
+      if (r.status == 200) r.headers.push_back({"X-Executor", std::string(name)});  // where the rows ran
       return r;
     }
     if (path == "/primes") return primes_answer(query);

@@ -392,6 +392,9 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
   const std::string tile = server.get("/mandelbrot.png?z=1&x=1&y=0&n=200");
   EXPECT_EQ(tile.substr(0, 8), "200\n\x89PNG");
   EXPECT_EQ(tile, server.get("/mandelbrot.png?w=256&h=256&n=200&x0=-0.75&y0=-1.75&x1=1&y1=0"));
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=serial"), tile);
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=processes").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=fast").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=4&y=0").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=1").substr(0, 4), "400\n");
   const std::string head =

@@ -1,7 +1,8 @@
 // The Mandelbrot explorer: a Leaflet map (L.CRS.Simple) whose 256-px tiles
 // are serve's /mandelbrot.png?z=&x=&y=&n=. At zoom 0 the one tile is the
 // square re [-2.5, 1] × im [-1.75, 1.75]; map units are that tile's pixels
-// (lng = x, lat = −y). The view lives in the URL (?re=&im=&z=[&n=]).
+// (lng = x, lat = −y). The view lives in the URL (?re=&im=&z=[&n=][&ex=]);
+// ex names the executor the tiles ask for, to compare them on the same view.
 'use strict';
 
 (() => {
@@ -24,6 +25,7 @@
     return Number.isFinite(v) ? v : fallback;
   };
   let fixedIterations = params.has('n') ? Math.max(1, Math.round(number('n', 256))) : null;
+  let executorChoice = params.get('ex') || '';
 
   const world = L.latLngBounds([-tile, 0], [0, tile]);
   const wholeSet = L.latLngBounds(toLatLng(-2.5, -1.25), toLatLng(1, 1.25));  // the first view
@@ -39,24 +41,31 @@
   const iterations = () => fixedIterations ?? autoIterations(map.getZoom());
 
   // Every tile: fetched (so its headers say who computed it), timed, shown.
-  const stats = { count: 0, hits: 0, times: [], byWorker: new Map() };
+  const stats = { count: 0, hits: 0, times: [], byWorker: new Map(), byExecutor: new Map() };
   const recent = $('recent').tBodies[0];
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const record = (coords, ms, pid, cache, executor) => {
-    if (executor) $('executor').textContent = executor;
     stats.count += 1;
     if (cache === 'hit') stats.hits += 1;
     stats.times.push(ms);
     if (stats.times.length > 200) stats.times.shift();
     if (pid) stats.byWorker.set(pid, (stats.byWorker.get(pid) || 0) + 1);
+    if (executor && cache !== 'hit') {  // a cached tile says nothing of its executor's speed
+      const times = stats.byExecutor.get(executor) || [];
+      times.push(ms);
+      if (times.length > 200) times.shift();
+      stats.byExecutor.set(executor, times);
+    }
     const row = recent.insertRow(0);
     for (const text of [`${coords.z}/${coords.x}/${coords.y}`, ms.toFixed(0), pid || '?', cache || '–'])
       row.insertCell().textContent = text;
     while (recent.rows.length > 8) recent.deleteRow(-1);
-    const sorted = [...stats.times].sort((a, b) => a - b);
     $('tile-count').textContent = String(stats.count);
     $('cache-hits').textContent = `${stats.hits} (${Math.round((100 * stats.hits) / stats.count)}%)`;
-    $('median-ms').textContent = `${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms`;
+    $('median-ms').textContent = `${median(stats.times).toFixed(0)} ms`;
     $('workers-seen').textContent = [...stats.byWorker].map(([p, n]) => `${p}: ${n}`).join(', ');
+    $('executor').textContent = [...stats.byExecutor]
+      .map(([name, times]) => `${name}: ${median(times).toFixed(0)} ms (${times.length})`).join(', ');
   };
 
   // Each tile twice: a coarse one (64 px, a sixteenth of the work) shown at once,
@@ -81,7 +90,8 @@
       const img = document.createElement('img');
       img.alt = '';
       img.setAttribute('role', 'presentation');
-      const url = `/mandelbrot.png?z=${coords.z}&x=${coords.x}&y=${coords.y}&n=${iterations()}`;
+      const url = `/mandelbrot.png?z=${coords.z}&x=${coords.x}&y=${coords.y}&n=${iterations()}` +
+        (executorChoice ? `&executor=${executorChoice}` : '');
       const full = fetchTile(url);
       full.catch(() => {});  // handled below, after the coarse tile: not an unhandled rejection meanwhile
       fetchTile(`${url}&w=${coarse}&h=${coarse}`)
@@ -109,12 +119,14 @@
     const n = $('iterations');
     if (document.activeElement !== n) n.value = String(iterations());
     $('auto-iterations').checked = fixedIterations === null;
+    $('executor-choice').value = executorChoice;
   };
   const viewQuery = () => {
     const c = toPlane(map.getCenter());
     const digits = Math.max(6, Math.ceil(map.getZoom() * 0.31) + 4);
     const q = new URLSearchParams({ re: c.re.toPrecision(digits), im: c.im.toPrecision(digits), z: String(map.getZoom()) });
     if (fixedIterations !== null) q.set('n', String(fixedIterations));
+    if (executorChoice) q.set('ex', executorChoice);
     return `?${q}`;
   };
   let restoring = false;
@@ -129,7 +141,12 @@
     const re = Number.parseFloat(p.get('re')), im = Number.parseFloat(p.get('im')), z = Number.parseInt(p.get('z'), 10);
     const n = Number.parseInt(p.get('n'), 10);
     const newFixed = Number.isFinite(n) && n > 0 ? n : null;
-    if (newFixed !== fixedIterations) { fixedIterations = newFixed; layer.redraw(); }
+    const newExecutor = p.get('ex') || '';
+    if (newFixed !== fixedIterations || newExecutor !== executorChoice) {
+      fixedIterations = newFixed;
+      executorChoice = newExecutor;
+      layer.redraw();
+    }
     restoring = true;  // without animation, the move's events fire now: none of them is a new history entry
     if (Number.isFinite(re) && Number.isFinite(im) && Number.isFinite(z))
       map.setView(toLatLng(re, im), Math.min(maxZoom, Math.max(0, z)), { animate: false });
@@ -152,6 +169,12 @@
   });
   $('auto-iterations').addEventListener('change', (e) => {
     fixedIterations = e.target.checked ? null : iterations();
+    layer.redraw();
+    history.pushState(null, '', viewQuery());
+    showView();
+  });
+  $('executor-choice').addEventListener('change', (e) => {
+    executorChoice = e.target.value;
     layer.redraw();
     history.pushState(null, '', viewQuery());
     showView();

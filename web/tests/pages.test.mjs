@@ -96,7 +96,7 @@ async function explorer(browser, base) {
   const panel = await page.textContent('#workers-seen');
   check(/^\d+: \d+/.test(panel), `the panel names the worker pids that computed the tiles ("${panel}")`);
   const executor = await page.textContent('#executor');
-  check(executor.startsWith('threads'), `the panel names the executor ("${executor}")`);
+  check(executor.startsWith('threads: '), `the panel names the executor and its median ("${executor}")`);
 
   // A tile's pixels equal what `scalekit mandelbrot` writes for the same region.
   const [z, x, y, n] = [1, 1, 0, 200];
@@ -127,6 +127,15 @@ async function explorer(browser, base) {
     return diff;
   }, [`/mandelbrot.png?z=${z}&x=${x}&y=${y}&n=${n}`, expected]);
   check(differing === 0, `tile ${z}/${x}/${y} (n=${n}) has the pixels of scalekit mandelbrot (${differing} bytes differ)`);
+
+  // The executor switch: the same view again, computed serially.
+  await page.selectOption('#executor-choice', 'serial');
+  await page.waitForFunction(() => /serial: \d+ ms/.test(document.getElementById('executor').textContent));
+  await page.waitForLoadState('networkidle');
+  const both = await page.textContent('#executor');
+  check(/threads: \d+ ms \(\d+\), serial: \d+ ms \(\d+\)/.test(both) && /ex=serial/.test(page.url()) &&
+        tiles.some((p) => p.get('executor') === 'serial'), `the executor switch compares them on the same view ("${both}")`);
+  await page.selectOption('#executor-choice', '');
 
   // Dragging and the arrow keys pan: the centre moves and the URL follows.
   const centreOf = () => page.evaluate(() => window.scalekitExplorer.map.getCenter());
