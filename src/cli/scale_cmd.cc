@@ -26,7 +26,8 @@ void add_sweep(CLI::App& scale, const scale::sweep_workload_info& w) {
   cmd->add_option("--sizes", o->sizes, "sizes of the work, comma-separated (default: the workload's)")->delimiter(',');
   cmd->add_option("--repeat", o->repeat, "runs of each point, in shuffled order")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the run order (default: from the clock; reported)");
-  cmd->add_option("--report", o->report_dir, "write DIR/results.json and DIR/results.csv (each whole or absent)");
+  cmd->add_option("--report", o->report_dir,
+                  "write DIR/results.json, results.csv and report.html (each whole or absent)");
   cmd->add_flag("--require-idle", o->require_idle,
                 "refuse to measure when other programs are using the CPU (default: measure and warn)");
   cmd->callback([o] { run_job("scale", [o](core::observer& obs) { return scale::run_sweep(*o, obs); }); });

@@ -230,6 +230,7 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
     if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
     if (auto st = write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok()) return st;
     if (auto st = write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;
+    if (auto st = write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
   }
   return rep;
 }

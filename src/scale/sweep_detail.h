@@ -77,6 +77,8 @@ void analyse(sweep_results& r);
 std::string text_table(const sweep_results& r);
 /// results.csv: a header, then one row per run in the order they ran.
 std::string csv_rows(const sweep_results& r);
+/// report.html: one self-contained page, charts in inline SVG (sweep_html.cc).
+std::string html_report(const sweep_results& r);
 /// The report's fields (sweep.h lists them).
 void add_fields(core::report& rep, const sweep_results& r);
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli_helpers.h"
 
@@ -75,7 +76,38 @@ TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
   EXPECT_EQ(csv.rfind("order,executor,workers,size,repeat,wall_s,items,unit,throughput,", 0), 0u) << csv;
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(report)) ++files;
-  EXPECT_EQ(files, 2u);
+  EXPECT_EQ(files, 3u);
+
+  // report.html: self-contained (nothing to fetch), a marker per point on the
+  // throughput chart, and each table row's exact values are results.json's.
+  const std::string html = slurp(report + "/report.html");
+  EXPECT_EQ(html.rfind("<!doctype html>", 0), 0u);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  std::size_t markers = 0;
+  for (auto at = html.find("class=\"point\""); at != std::string::npos; at = html.find("class=\"point\"", at + 1))
+    ++markers;
+  EXPECT_EQ(markers, j["points"].size());
+  for (const auto& p : j["points"]) {
+    const std::string row_start = "<tr data-executor=\"" + p["executor"].get<std::string>() + "\" data-workers=\"" +
+                                  std::to_string(p["workers"].get<int>()) + "\"";
+    const auto row = html.find(row_start);
+    ASSERT_NE(row, std::string::npos) << row_start;
+    const std::string tr = html.substr(row, html.find("</tr>", row) - row);
+    std::vector<double> values;
+    for (auto at = tr.find("data-value=\""); at != std::string::npos; at = tr.find("data-value=\"", at + 1)) {
+      const auto from = at + 12;
+      values.push_back(std::stod(tr.substr(from, tr.find('"', from) - from)));  // "NaN" reads as nan
+    }
+    ASSERT_EQ(values.size(), 12u) << tr;
+    EXPECT_DOUBLE_EQ(values[0], p["throughput"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[1], p["throughput_min"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[2], p["throughput_max"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[3], p["wall_s"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[9], p["speedup"].get<double>()) << tr;
+  }
+  EXPECT_NE(html.find("thin data: speedup, efficiency and Karp-Flatt only"), std::string::npos);
 }
 
 TEST(CliScaleSweep, TableOnStdoutWithTheThinDataVerdict) {

@@ -28,7 +28,8 @@ struct sweep_options {
   std::vector<std::uint64_t> sizes;    ///< empty: the workload's default size
   int repeat = 3;                      ///< runs of each point, 1..1000
   std::uint64_t seed = 0;              ///< of the run order; 0: from the clock (reported)
-  /// Write DIR/results.json (the report) and DIR/results.csv (one row per run),
+  /// Write DIR/results.json (the report), DIR/results.csv (one row per run) and
+  /// DIR/report.html (charts and tables, self-contained),
   /// each whole or not at all; empty: no files.
   std::string report_dir;
   /// Refuse to run (task_failed) when other load shows before the sweep;
