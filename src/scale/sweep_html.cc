@@ -65,8 +65,8 @@ struct chart {
     std::string d;
     for (const auto& [n, v] : pts)
       if (std::isfinite(v)) d += fmt::format("{:.1f},{:.1f} ", x(n), y(std::min(v, y_max)));
-    body += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" {} points=\"{}\"/>\n", stroke, extra,
-                        d);
+    body +=
+        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" {} points=\"{}\"/>\n", stroke, extra, d);
   }
 
   [[nodiscard]] std::string svg() const {
@@ -118,7 +118,8 @@ std::string throughput_chart(const sweep_results& r, std::uint64_t size, const s
     n_max = std::max(n_max, static_cast<double>(s.point.workers));
     x_top = std::max(x_top, s.throughput.max);
   }
-  const bool any_fit = std::any_of(r.models.begin(), r.models.end(), [&](const auto& m) { return m.size == size && m.fitted(); });
+  const bool any_fit =
+      std::any_of(r.models.begin(), r.models.end(), [&](const auto& m) { return m.size == size && m.fitted(); });
   c.x_max = any_fit ? 2 * n_max : n_max + 1;
   for (const auto& m : r.models)
     if (m.size == size && m.fitted() && std::isfinite(m.predict_high)) x_top = std::max(x_top, m.predict_high);
@@ -133,8 +134,8 @@ std::string throughput_chart(const sweep_results& r, std::uint64_t size, const s
       if (s.point.workers == 1) x1 = s.throughput.median;
       measured.emplace_back(n, s.throughput.median);
       c.body += fmt::format(
-          "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" class=\"spread\"/>\n", c.x(n),
-          c.y(s.throughput.min), c.y(s.throughput.max), hue);
+          "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" class=\"spread\"/>\n",
+          c.x(n), c.y(s.throughput.min), c.y(s.throughput.max), hue);
       c.body += fmt::format(
           "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\" class=\"point\" data-executor=\"{}\" "
           "data-workers=\"{}\" data-value=\"{}\"><title>{} N={}: {} {}/s</title></circle>\n",
@@ -196,9 +197,10 @@ std::string per_point_chart(const sweep_results& r, std::uint64_t size, const st
       if (s.point.size != size || s.point.executor != k || !std::isfinite(value(s))) continue;
       const double n = static_cast<double>(s.point.workers);
       pts.emplace_back(n, value(s));
-      c.body += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{} N={}: {}</title></circle>\n",
-                            c.x(n), c.y(std::min(value(s), c.y_max)), colour(k), kind_name(k), s.point.workers,
-                            shown(value(s)));
+      c.body +=
+          fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{} N={}: {}</title></circle>\n",
+                      c.x(n), c.y(std::min(value(s), c.y_max)), colour(k), kind_name(k), s.point.workers,
+                      shown(value(s)));
     }
     c.polyline(pts, colour(k), "");
   }
@@ -208,9 +210,10 @@ std::string per_point_chart(const sweep_results& r, std::uint64_t size, const st
 std::string legend(const sweep_results& r) {
   std::string out = "<p class=\"legend\">";
   for (const auto k : r.executors)
-    out += fmt::format("<span><svg width=\"14\" height=\"14\" aria-hidden=\"true\"><circle cx=\"7\" cy=\"7\" r=\"5\" "
-                       "fill=\"{}\"/></svg> {}</span> ",
-                       colour(k), kind_name(k));
+    out += fmt::format(
+        "<span><svg width=\"14\" height=\"14\" aria-hidden=\"true\"><circle cx=\"7\" cy=\"7\" r=\"5\" "
+        "fill=\"{}\"/></svg> {}</span> ",
+        colour(k), kind_name(k));
   return out +
          "· dotted: N × one worker (linear) · solid: the USL fitted · dashed with a band: its extrapolation and 95% "
          "band · sparse dots: Amdahl's ceiling · vertical bars: min–max of the runs</p>\n";
@@ -222,13 +225,13 @@ std::string points_table(const sweep_results& r) {
       "<th>max /s</th><th>wall s</th><th>user s</th><th>sys s</th><th>vcsw</th><th>ivcsw</th><th>PSS KiB</th>"
       "<th>speedup</th><th>efficiency</th><th>Karp–Flatt</th></tr></thead><tbody>\n";
   for (const auto& s : r.summaries) {
-    out += fmt::format("<tr data-executor=\"{}\" data-workers=\"{}\" data-size=\"{}\"{}><td>{}</td><td>{}{}</td><td>{}</td>",
-                       kind_name(s.point.executor), s.point.workers, s.point.size,
-                       s.oversubscribed ? " class=\"over\"" : "", kind_name(s.point.executor), s.point.workers,
-                       s.oversubscribed ? "*" : "", s.point.size);
-    for (const double v : {s.throughput.median, s.throughput.min, s.throughput.max, s.wall_s.median, s.user_s, s.sys_s,
-                           s.voluntary_switches, s.involuntary_switches, s.peak_pss_kib, s.speedup, s.efficiency,
-                           s.karp_flatt})
+    out += fmt::format(
+        "<tr data-executor=\"{}\" data-workers=\"{}\" data-size=\"{}\"{}><td>{}</td><td>{}{}</td><td>{}</td>",
+        kind_name(s.point.executor), s.point.workers, s.point.size, s.oversubscribed ? " class=\"over\"" : "",
+        kind_name(s.point.executor), s.point.workers, s.oversubscribed ? "*" : "", s.point.size);
+    for (const double v :
+         {s.throughput.median, s.throughput.min, s.throughput.max, s.wall_s.median, s.user_s, s.sys_s,
+          s.voluntary_switches, s.involuntary_switches, s.peak_pss_kib, s.speedup, s.efficiency, s.karp_flatt})
       out += cell(v);
     out += "</tr>\n";
   }
@@ -241,8 +244,8 @@ std::string models_table(const sweep_results& r) {
       "<th>σ</th><th>κ</th><th>R²</th><th>peak N*</th><th>Amdahl ceiling</th><th>X(2·N<sub>max</sub>), 95% band</th>"
       "</tr></thead><tbody>\n";
   for (const auto& m : r.models) {
-    out += fmt::format("<tr data-executor=\"{}\" data-size=\"{}\"><td>{}</td><td>{}</td><td>{}</td>", kind_name(m.executor),
-                       m.size, kind_name(m.executor), m.size, m.distinct_n);
+    out += fmt::format("<tr data-executor=\"{}\" data-size=\"{}\"><td>{}</td><td>{}</td><td>{}</td>",
+                       kind_name(m.executor), m.size, kind_name(m.executor), m.size, m.distinct_n);
     if (!m.fitted()) {
       out += fmt::format("<td colspan=\"8\">{}</td></tr>\n",
                          escape(enough_for_model(m.distinct_n)
@@ -256,9 +259,9 @@ std::string models_table(const sweep_results& r) {
            "</td>";
     out += cell(u.lambda.value) + cell(m.sigma) + cell(u.kappa.value) + cell(u.r2);
     out += m.peak_n ? fmt::format("<td data-value=\"{}\">{}{}</td>", exact(*m.peak_n), shown(*m.peak_n),
-                                  m.peak_too_far()        ? " (beyond 2·N<sub>max</sub>: no throughput predicted)"
+                                  m.peak_too_far()      ? " (beyond 2·N<sub>max</sub>: no throughput predicted)"
                                   : *m.peak_n > m.max_n ? " (extrapolation)"
-                                                          : "")
+                                                        : "")
                     : "<td>none</td>";
     out += cell(m.ceiling);
     out += fmt::format("<td data-value=\"{}\">{} [{}, {}] at N={} (extrapolation)</td></tr>\n", exact(m.predict_x),
@@ -278,9 +281,10 @@ std::vector<std::string> warnings(const sweep_results& r) {
   if (std::any_of(r.summaries.begin(), r.summaries.end(), [](const auto& s) { return s.oversubscribed; }))
     out.push_back(fmt::format("Points marked * have more workers than the {} cores: oversubscribed.", r.machine.cores));
   if (std::any_of(r.models.begin(), r.models.end(), [](const auto& m) { return !enough_for_model(m.distinct_n); }))
-    out.push_back(fmt::format("Thin data: with fewer than {} distinct N only speedup, efficiency and Karp–Flatt are "
-                              "reported, and no model is fitted.",
-                              min_distinct_for_model));
+    out.push_back(
+        fmt::format("Thin data: with fewer than {} distinct N only speedup, efficiency and Karp–Flatt are "
+                    "reported, and no model is fitted.",
+                    min_distinct_for_model));
   if (std::any_of(r.models.begin(), r.models.end(), [](const auto& m) { return m.fitted() && m.usl->superlinear; }))
     out.push_back("A fit wants σ < 0 (superlinear scaling): shown as found, not clamped.");
   if (r.w->weak) out.push_back("Weak scaling: each worker does the same work, so the work grows with N.");
@@ -297,7 +301,8 @@ std::string html_report(const sweep_results& r) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>scalekit scale {0}</title>\n<style>\n"
       "body{{font:15px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em;color:#111}}\n"
-      "svg{{max-width:100%;height:auto;display:block;margin:.5em 0}} .legend svg{{display:inline;margin:0}} .axis{{stroke:#444}}\n"
+      "svg{{max-width:100%;height:auto;display:block;margin:.5em 0}} .legend svg{{display:inline;margin:0}} "
+      ".axis{{stroke:#444}}\n"
       ".t{{font-weight:600;font-size:14px}} .xt{{font-size:11px;text-anchor:middle}} "
       ".yt{{font-size:11px;text-anchor:end}} .yl{{font-size:11px;text-anchor:middle}}\n"
       ".spread{{stroke-width:1.5}} table{{border-collapse:collapse;font-size:13px;margin:.5em 0;display:block;"
@@ -335,12 +340,14 @@ std::string html_report(const sweep_results& r) {
         r, size, "CPU seconds per run (user + system)" + of, "CPU s", 0,
         [](const point_summary& s) { return s.user_s + s.sys_s; }, false);
   }
-  out += "</div>\n<h2>Points</h2>\n<p>Medians of the runs (min and max for throughput); PSS is the largest of the "
-         "runs; speedup, efficiency and Karp–Flatt against the same executor with one worker.</p>\n";
+  out +=
+      "</div>\n<h2>Points</h2>\n<p>Medians of the runs (min and max for throughput); PSS is the largest of the "
+      "runs; speedup, efficiency and Karp–Flatt against the same executor with one worker.</p>\n";
   out += points_table(r);
   out += "<h2>Models</h2>\n" + models_table(r);
-  out += "<p>Also written beside this page: <a href=\"results.json\">results.json</a> (every figure here, and each "
-         "run) and <a href=\"results.csv\">results.csv</a> (one row per run).</p>\n</main>\n</body>\n</html>\n";
+  out +=
+      "<p>Also written beside this page: <a href=\"results.json\">results.json</a> (every figure here, and each "
+      "run) and <a href=\"results.csv\">results.csv</a> (one row per run).</p>\n</main>\n</body>\n</html>\n";
   return out;
 }
 

@@ -236,11 +236,8 @@ std::string status_json(const scoreboard& board) {
   std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
-                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": {";
-  for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
-    out += std::string(c ? ", " : "") + "\"" + std::string(to_string(static_cast<restart_cause>(c))) +
-           "\": " + std::to_string(h.restarts[c].load());
-  out += "}, \"workers\": [";
+                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
+  out += restarts_json(h) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);

@@ -10,34 +10,12 @@
 // Screenshots of both pages at desktop and phone sizes go to DIR.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
-const chromium = process.env.SCALEKIT_CHROMIUM || '/usr/bin/chromium';
-const skip = (why) => { console.log(`SKIP: ${why}`); process.exit(77); };
-if (!existsSync(chromium)) skip(`no ${chromium} (Debian's chromium: scripts/setup installs it)`);
-let playwright;
-try {
-  playwright = createRequire(path.join(here, '..', 'package.json'))('playwright-core');
-} catch {
-  skip('web/node_modules has no playwright-core (scripts/setup runs npm ci in web/)');
-}
-const scalekit = args.scalekit;
-const artefacts = args.artefacts || path.join(tmpdir(), 'scalekit-web-artefacts');
-if (!scalekit || !existsSync(scalekit)) { console.error('usage: pages.test.mjs --scalekit PATH [--artefacts DIR]'); process.exit(2); }
-mkdirSync(artefacts, { recursive: true });
+import { artefacts, check, failures, launch, requireWeb, scalekit } from './harness.mjs';
 
-const failures = [];
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok' : 'FAILED'}: ${what}`);
-  if (!ok) failures.push(what);
-};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // serve with two workers on a port of its choosing; resolves when both accept.
@@ -64,7 +42,7 @@ const tileWindow = (z, x, y) => {
 
 // axe-core's WCAG 2.1 A and AA rules (labels, contrast, keyboard access, ...), run in the page.
 async function accessible(page, what) {
-  await page.addScriptTag({ path: createRequire(path.join(here, '..', 'package.json')).resolve('axe-core/axe.min.js') });
+  await page.addScriptTag({ path: requireWeb.resolve('axe-core/axe.min.js') });
   const found = await page.evaluate(async () => {
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return r.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -229,11 +207,7 @@ async function fleet(browser, base) {
 }
 
 const serve = await startServe();
-const browser = await playwright.chromium.launch({
-  executablePath: chromium,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   await explorer(browser, serve.base);
   await fleet(browser, serve.base);

@@ -10,34 +10,12 @@
 // 77: skipped, because chromium or web/node_modules is missing.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
-const chromium = process.env.SCALEKIT_CHROMIUM || '/usr/bin/chromium';
-const skip = (why) => { console.log(`SKIP: ${why}`); process.exit(77); };
-if (!existsSync(chromium)) skip(`no ${chromium} (Debian's chromium: scripts/setup installs it)`);
-let playwright;
-try {
-  playwright = createRequire(path.join(here, '..', 'package.json'))('playwright-core');
-} catch {
-  skip('web/node_modules has no playwright-core (scripts/setup runs npm ci in web/)');
-}
-const scalekit = args.scalekit;
-const artefacts = args.artefacts || path.join(tmpdir(), 'scalekit-web-artefacts');
-if (!scalekit || !existsSync(scalekit)) { console.error('usage: report.test.mjs --scalekit PATH [--artefacts DIR]'); process.exit(2); }
-mkdirSync(artefacts, { recursive: true });
-
-const failures = [];
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok' : 'FAILED'}: ${what}`);
-  if (!ok) failures.push(what);
-};
+import { artefacts, check, failures, launch, scalekit } from './harness.mjs';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'scalekit-report-'));
 const sweep = spawnSync(scalekit, ['-q', 'scale', 'primes', '--executors', 'threads,processes', '--workers', '1,2,3,4,5,6',
@@ -48,11 +26,7 @@ if (sweep.status !== 0) {
 }
 const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
 
-const browser = await playwright.chromium.launch({
-  executablePath: chromium,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   for (const width of [1280, 375]) {
     const page = await browser.newPage({ viewport: { width, height: 900 } });

@@ -107,11 +107,8 @@ std::string fleet_json(const scoreboard& board, std::int64_t now_ns, int served_
                     ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) +
                     ", \"requests\": " + std::to_string(t.responses()) + ", \"shed\": " + std::to_string(t.shed) +
                     ", \"cache_hits\": " + std::to_string(t.cache_hits) +
-                    ", \"cache_misses\": " + std::to_string(t.cache_misses) + ", \"restarts\": {";
-  for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
-    out += std::string(c ? ", " : "") + "\"" + std::string(to_string(static_cast<restart_cause>(c))) +
-           "\": " + std::to_string(h.restarts[c].load());
-  out += "}, \"workers\": [";
+                    ", \"cache_misses\": " + std::to_string(t.cache_misses) + ", \"restarts\": ";
+  out += restarts_json(h) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
