@@ -121,8 +121,6 @@ void add_command(CLI::App& command) {
   cmd->add_option("-l,--loglevel", f->loglevel, "info: one line per task received and finished")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->capture_default_str();
-  cmd->add_flag("-E,--task-events", f->w.task_events,
-                "send Celery's task events (task-received, -started, -succeeded, -failed, -revoked)");
   cmd->add_flag("--status", f->status,
                 "show live workers, queue depth and the oldest waiting task instead; exit 1 when not consuming");
   cmd->add_option("--stall-after", f->stall_s,

@@ -1,5 +1,6 @@
-// `scalekit worker`'s per-task policies, as Celery's task options: time
-// limits, automatic retries, rate limits.
+// `scalekit worker`'s per-task policies, as Celery's task options (time
+// limits, automatic retries, rate limits), and Celery's switches for events
+// and mingle.
 
 #include <string>
 
@@ -38,6 +39,11 @@ void add_task_policy_flags(CLI::App& command, worker_flags& flags) {
   cmd->add_option("--retry-delay", f->w.retry_delay, "seconds before a retry (Celery's default_retry_delay)")
       ->check(CLI::Range(0.0, 86400.0 * 365))
       ->capture_default_str();
+  cmd->add_flag("-E,--task-events", f->w.task_events,
+                "send Celery's task events (task-received, -started, -succeeded, -failed, -revoked)");
+  cmd->add_flag_callback(
+      "--without-mingle", [f] { f->w.mingle = false; },
+      "do not ask the running workers for their revoked task ids at start (Celery's mingle)");
 }
 
 }  // namespace scalekit::cli

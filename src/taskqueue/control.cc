@@ -72,6 +72,47 @@ result<control_request> parse_control(std::string_view envelope) {
   return r;
 }
 
+std::string make_control_request(std::string_view method, std::string_view arguments_json, std::string_view ticket,
+                                 std::string_view reply_oid, double expires, unsigned long long clock) {
+  // The body by hand: the arguments are embedded as they are.
+  const std::string body =
+      "{\"method\": " + json(std::string(method)).dump() + ", \"arguments\": " + std::string(arguments_json) +
+      ", \"destination\": null, \"pattern\": null, \"matcher\": null, \"ticket\": " + json(std::string(ticket)).dump() +
+      ", \"reply_to\": {\"exchange\": \"reply.celery.pidbox\", \"routing_key\": " +
+      json(std::string(reply_oid)).dump() + "}}";
+  json env{{"body", base64_encode(body)},
+           {"content-encoding", "utf-8"},
+           {"content-type", "application/json"},
+           {"headers", {{"clock", clock}, {"expires", expires}}},
+           {"properties",
+            {{"delivery_mode", 2},
+             {"delivery_info", {{"exchange", "celery.pidbox"}, {"routing_key", ""}}},
+             {"priority", 0},
+             {"body_encoding", "base64"},
+             {"delivery_tag", new_uuid()}}}};
+  return env.dump();
+}
+
+std::string reply_queue_of(std::string_view oid) { return std::string(oid) + ".reply.celery.pidbox"; }
+
+std::string reply_binding_member(std::string_view oid) {
+  return std::string(oid) + std::string(sep) + std::string(sep) + reply_queue_of(oid);
+}
+
+result<control_reply> parse_control_reply(std::string_view envelope) {
+  const json env = json::parse(envelope, nullptr, false);
+  if (!env.is_object()) return status::corruption("a reply that is not a JSON object");
+  control_reply out;
+  if (const auto h = env.find("headers"); h != env.end() && h->is_object()) out.ticket = string_or_empty(*h, "ticket");
+  auto body = base64_decode(string_or_empty(env, "body"));
+  if (!body.ok()) return status::corruption("a reply whose body is not base64");
+  const json b = json::parse(body.value(), nullptr, false);
+  if (!b.is_object() || b.size() != 1) return status::corruption("a reply body that is not {hostname: reply}");
+  out.hostname = b.begin().key();
+  out.reply_json = b.begin().value().dump();
+  return out;
+}
+
 std::optional<int> signal_number(std::string_view name) {
   int n = 0;
   const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);

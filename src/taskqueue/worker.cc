@@ -8,6 +8,7 @@
 //   restorer         puts stale reservations back; requeues at shutdown         worker/restorer.h
 //   heartbeat        the status key and Celery's event; query_status reads it   worker/heartbeat.h
 //   controller       Celery's remote control (inspect, revoke, shutdown, pool)  worker/controller.h
+//   mingle           at start, the running workers' revoked ids                 worker/mingle.h
 //
 // Here: start (bindings, the stop), run the roles, and stop (grace, requeue,
 // join, goodbye); and run_worker(), the service's entry, with its report.
@@ -29,6 +30,7 @@
 #include "worker/fetcher.h"
 #include "worker/handler.h"
 #include "worker/heartbeat.h"
+#include "worker/mingle.h"
 #include "worker/refresher.h"
 #include "worker/restorer.h"
 
@@ -62,6 +64,7 @@ class worker_impl {
       });
     });
     w_.started = celery::unix_now();
+    if (w_.options.mingle) co_await detail::mingle(w_);  // before the controller listens and the fetcher takes
     w_.log("worker " + w_.name + " consuming " + queue_list() + " from " + w_.endpoint.to_string() + " with " +
            std::to_string(w_.concurrency) + " slots (" + std::string(core::to_string(w_.executor.kind())) + ")");
     co_await declare_queues();

@@ -594,7 +594,8 @@ TEST(CliDist, TerminateEndsTheWorkerProcessOfTheCall) {
 
 // Mingle: a Celery worker that starts beside scalekit workers asks them for
 // the ids they were told to revoke (hello), and they answer with theirs and
-// take its; scalekit's answer is one Celery's LimitedSet reads.
+// take its; scalekit's answer is one Celery's LimitedSet reads. A scalekit
+// worker that starts asks the same of every worker already running.
 TEST(CliDist, MingleSharesRevokedIdsWithCeleryWorkers) {
   celery_env env;
   auto worker = env.scalekit_worker("-c 1 --pool threads -n sk@test");
@@ -611,9 +612,24 @@ TEST(CliDist, MingleSharesRevokedIdsWithCeleryWorkers) {
   EXPECT_NE(py.log().find("mingle: sync with 1 nodes"), std::string::npos) << py.log();
   const auto revoked = run_command("cd " + fixtures + " && " +
                                    env.python_cmd("-m celery -A mandelbrot_tasks inspect revoked -j -d py@test"));
-  const std::string log = worker->stop();
   EXPECT_EQ(std::count(revoked.out.begin(), revoked.out.end(), '-'), 8) << revoked.out;  // two uuids
+  // And the other way: a scalekit worker that starts now learns them from
+  // both (the Python worker's LimitedSet data, the scalekit worker's), and
+  // a task revoked before it started is not run.
+  auto late = env.scalekit_worker("-c 1 --pool threads -n sk-late@test");
+  ASSERT_TRUE(late->wait_for_log("mingle: ")) << late->log();
+  EXPECT_NE(late->log().find("mingle: sync with 2 nodes (4 revoked ids)"), std::string::npos) << late->log();
+  const auto late_revoked = run_command(
+      "cd " + fixtures + " && " + env.python_cmd("-m celery -A mandelbrot_tasks inspect revoked -j -d sk-late@test"));
+  EXPECT_EQ(std::count(late_revoked.out.begin(), late_revoked.out.end(), '-'), 9)
+      << late_revoked.out;  // sk-late, two uuids
+  const std::string log = worker->stop();
   EXPECT_NE(log.find("sync with py@test (0 revoked ids received)"), std::string::npos) << log;
+  // Alone, a worker does not wait for replies.
+  celery_env alone;
+  auto first = alone.scalekit_worker("-c 1 --pool threads");
+  ASSERT_TRUE(first->wait_for_log("mingle: ")) << first->log();
+  EXPECT_NE(first->log().find("mingle: all alone"), std::string::npos) << first->log();
 }
 
 // Celery's own event receiver (app.events.Receiver) sees a scalekit task's

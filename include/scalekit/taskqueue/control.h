@@ -50,6 +50,24 @@ result<control_request> parse_control(std::string_view envelope);
 std::string make_control_reply(const control_request& request, std::string_view hostname, std::string_view reply_json,
                                unsigned long long clock);
 
+/// A request envelope as kombu's Mailbox publishes it, for every worker
+/// (no destination), asking for replies on routing key `reply_oid` (its
+/// queue: reply_queue_of(reply_oid)) with `ticket`; it expires at unix time
+/// `expires`. REQUIRES: arguments_json is a JSON object.
+std::string make_control_request(std::string_view method, std::string_view arguments_json, std::string_view ticket,
+                                 std::string_view reply_oid, double expires, unsigned long long clock);
+
+/// kombu's reply queue for routing key `oid`, and the member of
+/// `_kombu.binding.reply.celery.pidbox` that binds it.
+std::string reply_queue_of(std::string_view oid);
+std::string reply_binding_member(std::string_view oid);
+
+/// A reply envelope: its ticket, and the one worker's name and reply.
+struct control_reply {
+  std::string ticket, hostname, reply_json;
+};
+result<control_reply> parse_control_reply(std::string_view envelope);
+
 /// The queue that kombu's direct exchange routes `routing_key` to, from the
 /// members of its binding set ("<key> SEP <pattern> SEP <queue>"); "" when
 /// none (the client has gone: no reply is sent).

@@ -68,8 +68,11 @@ struct worker_options {
   /// (kombu.exceptions.LimitExceeded) stored for their id. Bounds the memory a
   /// client can make a worker spend on one message (a few times this).
   std::size_t max_message_bytes = 16 << 20;
-  std::string hostname;         ///< empty: "scalekit@<host>"
-  bool log_tasks = false;       ///< one message per task received / succeeded / failed
+  std::string hostname;    ///< empty: "scalekit@<host>"
+  bool log_tasks = false;  ///< one message per task received / succeeded / failed
+  /// Before the first fetch, take the revoked ids of the workers already
+  /// running (Celery's mingle; --without-mingle turns it off).
+  bool mingle = true;
   bool log_timestamps = false;  ///< messages start with the local time, "[2024-05-01 12:00:00] "
   /// Stop by itself once this many tasks have finished (tests and benchmarks); 0: no limit.
   std::uint64_t stop_after = 0;

@@ -1,0 +1,16 @@
+#pragma once
+// Internal: mingle, as a starting Celery worker does it (spec section 12.2):
+// before the first fetch, ask the workers already listening on the pidbox
+// channel for the task ids they were told to revoke (`hello`), and take them.
+// It waits at most a second, and not at all when nobody listens; it stops
+// waiting as soon as every listener has replied.
+
+#include "context.h"
+
+namespace scalekit::taskqueue::detail {
+
+/// Sync with the other workers; logs what it got. Never fails the worker: a
+/// broker that does not answer is a line in the log.
+core::task<void> mingle(worker_context& w);
+
+}  // namespace scalekit::taskqueue::detail
