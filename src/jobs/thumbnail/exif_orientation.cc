@@ -13,12 +13,8 @@ int exif_orientation(std::string_view app1) {
   const bool little = tiff.substr(0, 2) == "II";
   if (!little && tiff.substr(0, 2) != "MM") return 1;
   const auto byte = [&](std::size_t at) { return static_cast<std::uint32_t>(static_cast<unsigned char>(tiff[at])); };
-  const auto u16 = [&](std::size_t at) {
-    return little ? byte(at) | byte(at + 1) << 8 : byte(at) << 8 | byte(at + 1);
-  };
-  const auto u32 = [&](std::size_t at) {
-    return little ? u16(at) | u16(at + 2) << 16 : u16(at) << 16 | u16(at + 2);
-  };
+  const auto u16 = [&](std::size_t at) { return little ? byte(at) | byte(at + 1) << 8 : byte(at) << 8 | byte(at + 1); };
+  const auto u32 = [&](std::size_t at) { return little ? u16(at) | u16(at + 2) << 16 : u16(at) << 16 | u16(at + 2); };
   if (u16(2) != 42) return 1;
   const std::size_t ifd = u32(4);
   if (ifd > tiff.size() || tiff.size() - ifd < 2) return 1;

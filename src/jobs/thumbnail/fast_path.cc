@@ -89,8 +89,8 @@ std::optional<report> fast_from_buffer(std::string_view data, const std::string&
   }
   const bool swap = orientation >= 5;
   const size2 upright = fit_in_box(swap ? height : width, swap ? width : height, o.width, o.height);
-  raster thumb = orient(resize(pixels, swap ? upright.height : upright.width, swap ? upright.width : upright.height),
-                        orientation);
+  raster thumb =
+      orient(resize(pixels, swap ? upright.height : upright.width, swap ? upright.width : upright.height), orientation);
   const std::string png = encode_png(thumb);
   if (png.empty()) return std::nullopt;
   report r;

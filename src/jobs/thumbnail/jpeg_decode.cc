@@ -25,9 +25,7 @@ struct error_manager {
   std::jmp_buf jump;
 };
 
-[[noreturn]] void on_error(j_common_ptr cinfo) {
-  std::longjmp(reinterpret_cast<error_manager*>(cinfo->err)->jump, 1);
-}
+[[noreturn]] void on_error(j_common_ptr cinfo) { std::longjmp(reinterpret_cast<error_manager*>(cinfo->err)->jump, 1); }
 
 void on_message(j_common_ptr cinfo, int level) {
   if (level < 0) on_error(cinfo);  // a warning: corrupt or cut-short data

@@ -10,9 +10,9 @@
 namespace scalekit::jobs::thumbnail::detail {
 
 struct jpeg_image {
-  raster pixels;                             ///< scaled, in stored (not upright) orientation
-  std::uint32_t width = 0, height = 0;       ///< the full stored size, from the header
-  int orientation = 1;                       ///< EXIF orientation, 1..8
+  raster pixels;                        ///< scaled, in stored (not upright) orientation
+  std::uint32_t width = 0, height = 0;  ///< the full stored size, from the header
+  int orientation = 1;                  ///< EXIF orientation, 1..8
 };
 
 /// Decodes the JPEG `data` for a thumbnail that fits `box_w` x `box_h`: scaled

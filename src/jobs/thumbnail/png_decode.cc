@@ -52,9 +52,7 @@ bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* pre
   const std::uint8_t filter = in[0];
   const std::uint8_t* x = in + 1;
   switch (filter) {
-    case 0:
-      std::memcpy(row, x, n);
-      return true;
+    case 0: std::memcpy(row, x, n); return true;
     case 1:
       for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<std::uint8_t>(x[i] + (i >= bpp ? row[i - bpp] : 0));
       return true;
@@ -73,10 +71,10 @@ bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* pre
         return true;
       }
       for (std::size_t i = 0; i < bpp; ++i) row[i] = static_cast<std::uint8_t>(x[i] + prev[i]);
-      for (std::size_t i = bpp; i < n; ++i) row[i] = static_cast<std::uint8_t>(x[i] + paeth(row[i - bpp], prev[i], prev[i - bpp]));
+      for (std::size_t i = bpp; i < n; ++i)
+        row[i] = static_cast<std::uint8_t>(x[i] + paeth(row[i - bpp], prev[i], prev[i - bpp]));
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 

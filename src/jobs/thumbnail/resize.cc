@@ -79,7 +79,8 @@ taps make_taps(std::uint32_t in, std::uint32_t out) {
       t.weight[o * t.per + k] = static_cast<float>(w);
       total += w;
     }
-    for (std::size_t k = 0; k < t.per; ++k) t.weight[o * t.per + k] = static_cast<float>(t.weight[o * t.per + k] / total);
+    for (std::size_t k = 0; k < t.per; ++k)
+      t.weight[o * t.per + k] = static_cast<float>(t.weight[o * t.per + k] / total);
   }
   return t;
 }
@@ -110,8 +111,9 @@ raster lanczos(const raster& in, std::uint32_t width, std::uint32_t height) {
     std::uint8_t* dst = out.data.data() + y * stride;
     for (std::size_t i = 0; i < stride; ++i) {
       float s = 0;
-      for (std::size_t k = 0; k < ty.per; ++k) s += ty.weight[y * ty.per + k] * across[ty.index[y * ty.per + k] * stride + i];
-      dst[i] = static_cast<std::uint8_t>(std::clamp(std::lround(s), 0L, 255L));
+      for (std::size_t k = 0; k < ty.per; ++k)
+        s += ty.weight[y * ty.per + k] * across[ty.index[y * ty.per + k] * stride + i];
+      dst[i] = s <= 0 ? 0 : s >= 255 ? 255 : static_cast<std::uint8_t>(s + 0.5f);
     }
   }
   return out;
@@ -142,12 +144,27 @@ raster orient(raster in, int orientation) {
       std::uint32_t sx = x, sy = y;  // where the upright pixel (x, y) is stored
       switch (orientation) {
         case 2: sx = w - 1 - x; break;
-        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;
         case 4: sy = h - 1 - y; break;
-        case 5: sx = y; sy = x; break;
-        case 6: sx = y; sy = h - 1 - x; break;
-        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-        case 8: sx = w - 1 - y; sy = x; break;
+        case 5:
+          sx = y;
+          sy = x;
+          break;
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;
+        case 8:
+          sx = w - 1 - y;
+          sy = x;
+          break;
       }
       const std::uint8_t* src = in.data.data() + (std::size_t{sy} * w + sx) * c;
       std::copy(src, src + c, out.data.data() + (std::size_t{y} * out.width + x) * c);
