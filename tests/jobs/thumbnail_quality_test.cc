@@ -54,9 +54,8 @@ double psnr(const pixels& a, const pixels& b) {
 struct images {
   temp_dir dir{"thumb-quality"};
   images() {
-    const auto r = scalekit::testing::run_command("/usr/bin/python3 " SCALEKIT_FIXTURES_DIR
-                                                  "/thumb_quality_images.py " +
-                                                  dir.path.string());
+    const auto r = scalekit::testing::run_command(
+        "/usr/bin/python3 " SCALEKIT_FIXTURES_DIR "/thumb_quality_images.py " + dir.path.string());
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
   std::vector<fs::path> under(const char* sub) const {
@@ -98,8 +97,8 @@ TEST(ThumbnailFastPath, MatchesLibvipsWithinThePsnrBound) {
     }
   }
   // The aspect ratio kept, orientation applied: 1200x800 turned is 64x43 or 43x64.
-  const auto rot6 = th::detail::fast_from_file((im.dir.path / "take/jrot6.jpg").string(),
-                                               (out.path / "r6.png").string(), {});
+  const auto rot6 =
+      th::detail::fast_from_file((im.dir.path / "take/jrot6.jpg").string(), (out.path / "r6.png").string(), {});
   ASSERT_TRUE(rot6 && rot6->what == th::outcome::made);
   EXPECT_EQ(rot6->width, 64u);
   EXPECT_EQ(rot6->height, 43u);
