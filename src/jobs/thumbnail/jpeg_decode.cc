@@ -60,7 +60,7 @@ unsigned dct_denominator(double shrink) {
 // The libjpeg part, apart so that nothing with a destructor lives in the
 // frame longjmp leaves. Returns false when the image goes to libvips.
 bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view data, std::uint32_t box_w,
-            std::uint32_t box_h, std::uint64_t max_pixels, jpeg_image& out) {
+            std::uint32_t box_h, std::uint64_t max_pixels, jpeg_header& out, raster& r) {
   if (setjmp(err.jump) != 0) return false;
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(data.data()), static_cast<unsigned long>(data.size()));
   jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
@@ -83,7 +83,6 @@ bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view 
   cinfo.scale_denom = dct_denominator(shrink);
   cinfo.out_color_space = cinfo.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&cinfo);
-  raster& r = out.pixels;
   r.width = cinfo.output_width;
   r.height = cinfo.output_height;
   r.channels = static_cast<std::uint32_t>(cinfo.output_components);
@@ -99,8 +98,8 @@ bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view 
 
 }  // namespace
 
-std::optional<jpeg_image> decode_jpeg(std::string_view data, std::uint32_t box_w, std::uint32_t box_h,
-                                      std::uint64_t max_pixels) {
+std::optional<jpeg_header> decode_jpeg(std::string_view data, std::uint32_t box_w, std::uint32_t box_h,
+                                       std::uint64_t max_pixels, raster& pixels) {
   if (data.size() < 4 || data.substr(0, 3) != "\xFF\xD8\xFF") return std::nullopt;
   jpeg_decompress_struct cinfo;
   error_manager err;
@@ -109,8 +108,8 @@ std::optional<jpeg_image> decode_jpeg(std::string_view data, std::uint32_t box_w
   err.pub.emit_message = on_message;
   err.pub.output_message = on_output;
   jpeg_create_decompress(&cinfo);
-  jpeg_image out;
-  const bool ok = decode(cinfo, err, data, box_w, box_h, max_pixels, out);
+  jpeg_header out;
+  const bool ok = decode(cinfo, err, data, box_w, box_h, max_pixels, out, pixels);
   jpeg_destroy_decompress(&cinfo);
   if (!ok) return std::nullopt;
   return out;

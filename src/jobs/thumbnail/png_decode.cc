@@ -80,17 +80,17 @@ bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* pre
 
 }  // namespace
 
-std::optional<raster> decode_png(std::string_view data, std::uint64_t max_pixels) {
+bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   const std::size_t size = data.size();
-  if (size < 8 + 25 || data.substr(0, 8) != "\x89PNG\r\n\x1A\n") return std::nullopt;
-  if (be32(p + 8) != 13 || std::memcmp(p + 12, "IHDR", 4) != 0) return std::nullopt;
+  if (size < 8 + 25 || data.substr(0, 8) != "\x89PNG\r\n\x1A\n") return false;
+  if (be32(p + 8) != 13 || std::memcmp(p + 12, "IHDR", 4) != 0) return false;
   const std::uint32_t width = be32(p + 16), height = be32(p + 20);
   const unsigned depth = p[24], colour = p[25], method = p[26], filtering = p[27], interlace = p[28];
   if (width == 0 || height == 0 || depth != 8 || (colour != 0 && colour != 2) || method != 0 || filtering != 0 ||
       interlace != 0)
-    return std::nullopt;
-  if (std::uint64_t{width} * height > max_pixels) return std::nullopt;
+    return false;
+  if (std::uint64_t{width} * height > max_pixels) return false;
   const std::size_t channels = colour == 2 ? 3 : 1;
 
   // The chunks: each CRC checked, the IDATs joined, IEND required.
@@ -98,21 +98,21 @@ std::optional<raster> decode_png(std::string_view data, std::uint64_t max_pixels
   bool ended = false;
   for (std::size_t at = 8; at + 12 <= size;) {
     const std::uint32_t length = be32(p + at);
-    if (length > size - at - 12) return std::nullopt;  // cut short
+    if (length > size - at - 12) return false;  // cut short
     const std::string_view type(data.data() + at + 4, 4);
     const std::uint32_t crc = be32(p + at + 8 + length);
-    if (libdeflate_crc32(0, p + at + 4, length + 4) != crc) return std::nullopt;
+    if (libdeflate_crc32(0, p + at + 4, length + 4) != crc) return false;
     if (type == "IDAT") {
       idat.append(data.data() + at + 8, length);
     } else if (type == "IEND") {
       ended = true;
       break;
     } else if (type == "tRNS" || type == "iCCP" || (type != "IHDR" && type != "PLTE" && (type[0] & 0x20) == 0)) {
-      return std::nullopt;  // transparency, a profile, or a critical chunk not known here
+      return false;  // transparency, a profile, or a critical chunk not known here
     }
     at += 12 + length;
   }
-  if (!ended || idat.empty()) return std::nullopt;
+  if (!ended || idat.empty()) return false;
 
   const std::size_t stride = width * channels;
   const std::size_t raw_size = (stride + 1) * height;
@@ -126,9 +126,8 @@ std::optional<raster> decode_png(std::string_view data, std::uint64_t max_pixels
   if (libdeflate_zlib_decompress(decompressor(), idat.data(), idat.size(), raw.data(), raw_size, &got) !=
           LIBDEFLATE_SUCCESS ||
       got != raw_size)
-    return std::nullopt;
+    return false;
 
-  raster r;
   r.width = width;
   r.height = height;
   r.channels = static_cast<std::uint32_t>(channels);
@@ -136,9 +135,9 @@ std::optional<raster> decode_png(std::string_view data, std::uint64_t max_pixels
   for (std::size_t y = 0; y < height; ++y) {
     std::uint8_t* row = r.data.data() + y * stride;
     if (!unfilter(raw.data() + y * (stride + 1), row, y > 0 ? row - stride : nullptr, stride, channels))
-      return std::nullopt;
+      return false;
   }
-  return r;
+  return true;
 }
 
 }  // namespace scalekit::jobs::thumbnail::detail
