@@ -46,6 +46,26 @@ inline std::uint8_t paeth(int a, int b, int c) {
   return static_cast<std::uint8_t>(threshold <= lo ? hi : t);
 }
 
+// Paeth on RGB rows with the left and upper-left pixels kept in registers:
+// each byte waits for the one three to its left, and reading it back from
+// memory would add a store-to-load delay to that chain.
+void paeth_rgb(const std::uint8_t* __restrict x, std::uint8_t* __restrict row, const std::uint8_t* __restrict prev,
+               std::size_t n) {
+  int a0 = 0, a1 = 0, a2 = 0, c0 = 0, c1 = 0, c2 = 0;
+  for (std::size_t i = 0; i + 3 <= n; i += 3) {
+    const int b0 = prev[i], b1 = prev[i + 1], b2 = prev[i + 2];
+    a0 = (x[i] + paeth(a0, b0, c0)) & 0xFF;
+    a1 = (x[i + 1] + paeth(a1, b1, c1)) & 0xFF;
+    a2 = (x[i + 2] + paeth(a2, b2, c2)) & 0xFF;
+    row[i] = static_cast<std::uint8_t>(a0);
+    row[i + 1] = static_cast<std::uint8_t>(a1);
+    row[i + 2] = static_cast<std::uint8_t>(a2);
+    c0 = b0;
+    c1 = b1;
+    c2 = b2;
+  }
+}
+
 // One row's filter undone: `in` (filter byte first) into `row`, with the row
 // above `prev` (nullptr for the first row). False for an unknown filter.
 bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* prev, std::size_t n, std::size_t bpp) {
@@ -68,6 +88,10 @@ bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* pre
     case 4:
       if (prev == nullptr) {  // Paeth with no row above is Sub
         for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<std::uint8_t>(x[i] + (i >= bpp ? row[i - bpp] : 0));
+        return true;
+      }
+      if (bpp == 3) {
+        paeth_rgb(x, row, prev, n);
         return true;
       }
       for (std::size_t i = 0; i < bpp; ++i) row[i] = static_cast<std::uint8_t>(x[i] + prev[i]);
