@@ -36,19 +36,24 @@ import json, statistics, sys
 out, rounds, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rest = sys.argv[4:]
 labels, cmds = rest[:rest.index("--")], rest[rest.index("--") + 1:]
-means = {c: [] for c in cmds}  # per round
+means = {c: [] for c in cmds}  # per round: wall time
+cpus = {c: [] for c in cmds}  # per round: user + system time of the command and its children
 for k in range(rounds):
     for r in json.load(open(f"{out}/th{k}.json"))["results"]:
         means[r["command"]].append(r["mean"])
+        cpus[r["command"]].append(r["user"] + r["system"])
 seed, vips = means[cmds[2]], means[cmds[3]]
 def ratios(xs, base):  # how many times the base's time, per round: the range
     rs = sorted(b / x for x, b in zip(xs, base))
     return "%.2f-%.2fx" % (rs[0], rs[-1])
-print("| command | time (median of rounds) | images/s | vs the seed, per round | vs vipsthumbnail, per round |")
-print("|---|---:|---:|---:|---:|")
+# CPU time is the steadier figure on a shared machine: another load slows the wall clock of
+# whichever command it overlaps, but not the CPU a command uses.
+print("| command | time (median of rounds) | images/s | vs the seed, per round | vs vipsthumbnail, per round | CPU time | CPU vs the seed |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for label, c in zip(labels, cmds):
-    t = statistics.median(means[c])
-    print("| %s | %.2f s | %.0f | %s | %s |" % (label, t, count / t, ratios(means[c], seed), ratios(means[c], vips)))
+    t, cpu = statistics.median(means[c]), statistics.median(cpus[c])
+    print("| %s | %.2f s | %.0f | %s | %s | %.2f s | %s |" % (label, t, count / t, ratios(means[c], seed),
+          ratios(means[c], vips), cpu, ratios(cpus[c], cpus[cmds[2]])))
 PY
 echo
 
