@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: builds
-# about: this build beside another (SCALEKIT_BASELINE=/path/to/old/scalekit): mandelbrot, primes, numbers, thumbnail, dns; interleaved rounds, the range of new/old
+# about: this build beside another (SCALEKIT_BASELINE=/path/to/old/scalekit): mandelbrot, primes, numbers, thumbnail, dns, worker; interleaved rounds, the range of new/old
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
@@ -83,4 +83,41 @@ echo "|---|---:|---:|---|"
 printf '| 4 clients x 200 in flight | %.0f | %.0f | %s |\n' \
   "$(printf '%s\n' "${q_old[@]}" | bench_median)" "$(printf '%s\n' "${q_new[@]}" | bench_median)" \
   "$(printf '%s\n' "${q_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')"
+echo
+
+# worker: tasks per second end to end (bench/taskqueue/task_throughput.cc, a group of bench_tasks.add)
+# through each build's worker on one private Redis, rounds alternating, and Redis's CPU per task.
+tasks=$(bench_pick 20000 500)
+redis_port=$(bench_free_port)
+broker="redis://127.0.0.1:$redis_port/0"
+bench_start redis redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$out"
+bench_wait_redis redis "$redis_port"
+tt="$bench_bin/task_throughput"
+_answers() { timeout 5 "$tt" "$broker" --tasks 1; }
+tasks_per_s() {  # binary prefetch-multiplier -> "rate redis-µs-per-task"
+  redis-cli -p "$redis_port" flushall > /dev/null
+  bench_start w "$1" -q worker --broker "$broker" -c 2 --pool threads --prefetch-multiplier "$2"
+  bench_wait w "the answer to a task" 120 _answers
+  local c0 c1 rate
+  c0=$(bench_cpu_ticks "$(bench_pid redis)")
+  rate=$("$tt" "$broker" --tasks "$tasks" | sed 's/.*: \([0-9]*\) tasks\/s.*/\1/')
+  c1=$(bench_cpu_ticks "$(bench_pid redis)")
+  bench_stop w
+  awk -v r="$rate" -v t=$((c1 - c0)) -v us="$bench_tick_us" -v n="$tasks" 'BEGIN {printf "%s %.1f\n", r, t * us / n}'
+}
+echo "| worker -c 2 --pool threads, $tasks tasks | old tasks/s | new tasks/s | new/old, per round | Redis µs per task, old .. new |"
+echo "|---|---:|---:|---|---|"
+for pm in 1 4; do
+  r_old=() r_new=() r_ratio=() u_old=() u_new=()
+  for ((round = 1; round <= rounds; round++)); do
+    if ((round % 2 == 0)); then read -r n un < <(tasks_per_s "$sk" "$pm"); read -r o uo < <(tasks_per_s "$old" "$pm")
+    else read -r o uo < <(tasks_per_s "$old" "$pm"); read -r n un < <(tasks_per_s "$sk" "$pm"); fi
+    r_old+=("$o") r_new+=("$n") u_old+=("$uo") u_new+=("$un")
+    r_ratio+=("$(awk -v o="$o" -v n="$n" 'BEGIN {printf "%.2f", n / o}')")
+  done
+  printf '| --prefetch-multiplier %s | %.0f | %.0f | %s | %s .. %s |\n' "$pm" \
+    "$(printf '%s\n' "${r_old[@]}" | bench_median)" "$(printf '%s\n' "${r_new[@]}" | bench_median)" \
+    "$(printf '%s\n' "${r_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')" \
+    "$(printf '%s\n' "${u_old[@]}" | bench_median)" "$(printf '%s\n' "${u_new[@]}" | bench_median)"
+done
 echo

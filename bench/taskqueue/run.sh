@@ -110,29 +110,48 @@ print("| %s | %.3f s | %.3f s (+%.0f%%) | %.3f s (+%.0f%%) |" % (sys.argv[2], r[
 done
 echo
 
+canvas_rounds=$(bench_pick 3 1)
 echo "## taskqueue: the canvas, a chain and a chord of $canvas_n add tasks from the Python client, concurrency 2 on each side"
-echo "(tests/fixtures/celery/bench_canvas.py: the client's call to its result; Redis CPU from /proc per task of the canvas)"
+echo "(tests/fixtures/celery/bench_canvas.py: the client's call to its result; Redis CPU from /proc per task of the canvas;"
+echo "$canvas_rounds interleaved rounds: medians, and the range of Celery's time over scalekit's per round)"
 echo
-echo "| workers | chain of $canvas_n | Redis CPU per chain task | chord of $canvas_n | Redis CPU per chord task |"
-echo "|---|---:|---:|---:|---:|"
-canvas_row() {  # label
-  local cells="" kind c0 c1 t
+declare -A canvas_t canvas_u  # "label kind" -> one value per round, space separated
+canvas_measure() {  # label
+  local kind c0 c1 t
   for kind in chain chord; do
     c0=$(bench_cpu_ticks "$(bench_pid redis)")
     t=$(env SCALEKIT_BROKER="$broker" PYTHONPATH="$fixtures" /usr/bin/python3 "$fixtures/bench_canvas.py" "$kind" "$canvas_n" | awk '{print $3}')
     c1=$(bench_cpu_ticks "$(bench_pid redis)")
-    cells+=" $t s | $(redis_us_per_task $((c1 - c0)) "$canvas_n") |"
+    canvas_t["$1 $kind"]+="$t " canvas_u["$1 $kind"]+="$(awk -v t=$((c1 - c0)) -v us="$bench_tick_us" -v n="$canvas_n" 'BEGIN {printf "%.0f", t * us / n}') "
   done
-  echo "| $1 |$cells"
 }
-for pool in threads processes; do
+celery_label="Celery 5.2 prefork --concurrency=2"
+for ((round = 1; round <= canvas_rounds; round++)); do
+  for pool in threads processes; do
+    rcli flushall > /dev/null
+    start_worker w --pool "$pool"
+    canvas_measure "scalekit worker -c 2 --pool $pool"
+    bench_stop w
+  done
   rcli flushall > /dev/null
-  start_worker w --pool "$pool"
-  canvas_row "scalekit worker -c 2 --pool $pool"
-  bench_stop w
+  start_celery
+  canvas_measure "$celery_label"
+  bench_stop celery
 done
-rcli flushall > /dev/null
-start_celery
-canvas_row "Celery 5.2 prefork --concurrency=2"
-bench_stop celery
+median_of() { tr ' ' '\n' | grep . | bench_median; }
+ratio_range() {  # "celery times" "scalekit times": min..max of celery/scalekit per round
+  paste <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) | awk '{print $1 / $2}' | sort -g |
+    sed -n '1p;$p' | paste -sd' ' | awk '{printf "%.1f-%.1f", $1, ($2 == "" ? $1 : $2)}'
+}
+echo "| workers | chain of $canvas_n | Redis CPU per chain task | chord of $canvas_n | Redis CPU per chord task |"
+echo "|---|---:|---:|---:|---:|"
+for label in "scalekit worker -c 2 --pool threads" "scalekit worker -c 2 --pool processes" "$celery_label"; do
+  row="| $label |"
+  for kind in chain chord; do
+    row+=" $(median_of <<<"${canvas_t[$label $kind]}") s"
+    [[ $label == "$celery_label" ]] || row+=" (Celery ×$(ratio_range "${canvas_t[$celery_label $kind]}" "${canvas_t[$label $kind]}"))"
+    row+=" | $(median_of <<<"${canvas_u[$label $kind]}") µs |"
+  done
+  echo "$row"
+done
 echo

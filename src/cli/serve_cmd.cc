@@ -62,8 +62,9 @@ void add_command(CLI::App& command) {
       ->capture_default_str();
   cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable)");
   cmd->add_option("--mount", f->mounts, "the URL prefix of the --wsgi app before it (default /)");
-  cmd->add_option("--chdir", f->o.chdir, "the applications' working directory");
-  cmd->add_option("--pythonpath", f->o.pythonpath, "a directory to import the applications from");
+  cmd->add_option("--chdir", f->o.chdir, "the applications' working directory")->check(CLI::ExistingDirectory);
+  cmd->add_option("--pythonpath", f->o.pythonpath, "a directory to import the applications from")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--timeout", f->timeout_s,
                   "seconds a request may run: then 504, and its worker is replaced (0: no limit)")
       ->check(CLI::Range(0.0, 86400.0))

@@ -213,7 +213,7 @@ TEST(CliServe, QuitStopsAtOnce) {
 
 TEST(CliServe, BadUsageIsOneLineAndStatus2) {
   for (const std::string args : {"--listen nohost", "--listen 127.0.0.1:99999", "--executor distributed", "--threads 0",
-                                 "--bogus", "--mount /x"}) {
+                                 "--bogus", "--mount /x", "--chdir /missing", "--pythonpath /missing"}) {
     const command_result r = run_scalekit("serve " + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;

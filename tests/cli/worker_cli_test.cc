@@ -576,6 +576,30 @@ TEST(CliDist, RevokeReachesHeldQueuedAndRunningTasks) {
   EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
 }
 
+// Mingle: a Celery worker that starts beside scalekit workers asks them for
+// the ids they were told to revoke (hello), and they answer with theirs and
+// take its; scalekit's answer is one Celery's LimitedSet reads.
+TEST(CliDist, MingleSharesRevokedIdsWithCeleryWorkers) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool threads -n sk@test");
+  const auto out = env.python("control_calls.py revoke_queued hello");
+  EXPECT_EQ(out.out,
+            "revoke_queued raised celery.exceptions.TaskRevokedError: revoked\n"
+            "hello 1 replies, all listed\n")
+      << out.err << worker->log();
+  // A real Celery worker with mingle on (the default) learns the revoked ids.
+  background_process py(env.python_cmd("-m celery -A mandelbrot_tasks worker -n py@test --concurrency=1 "
+                                       "--loglevel=INFO --without-gossip"),
+                        "py-worker");
+  ASSERT_TRUE(py.wait_for_log("ready.", 60s)) << py.log();
+  EXPECT_NE(py.log().find("mingle: sync with 1 nodes"), std::string::npos) << py.log();
+  const auto revoked = run_command("cd " + fixtures + " && " +
+                                   env.python_cmd("-m celery -A mandelbrot_tasks inspect revoked -j -d py@test"));
+  const std::string log = worker->stop();
+  EXPECT_EQ(std::count(revoked.out.begin(), revoked.out.end(), '-'), 8) << revoked.out;  // two uuids
+  EXPECT_NE(log.find("sync with py@test (0 revoked ids received)"), std::string::npos) << log;
+}
+
 // Celery's own event receiver (app.events.Receiver) sees a scalekit task's
 // whole life as a Python worker's (-E: the lines below are what a Python
 // worker with -E gives), and the worker's heartbeats; without -E, a remote

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -139,6 +140,7 @@ std::string controller::answer(const celery::control_request& r) {
     return found.dump();
   }
   if (r.method == "revoked") return json(w_.revoked.list(now)).dump();
+  if (r.method == "hello") return hello(r);
   if (r.method == "clock") return json{{"clock", clock_}}.dump();
   if (r.method == "rate_limit") {
     const auto rate = celery::parse_rate(r.rate_limit);
@@ -172,6 +174,41 @@ std::string controller::answer(const celery::control_request& r) {
   }
   w_.log("remote control: no such command: " + r.method);
   return celery::error_reply("KeyError('" + r.method + "')");
+}
+
+// Celery's hello: {"from_node": name, "revoked": {id: [time, id] or time}}
+// (a LimitedSet's _data; a list of ids is taken too). The times are the
+// sender's time.monotonic(): ours count from now. Ours go out the same way,
+// on this machine's monotonic clock, as Celery's do.
+std::string controller::hello(const celery::control_request& r) {
+  const double now = celery::unix_now();
+  json args = json::parse(r.arguments_json, nullptr, false);
+  if (!args.is_object()) args = json::object();
+  const auto from = args.find("from_node");
+  const std::string from_node = from != args.end() && from->is_string() ? from->get<std::string>() : "";
+  if (from_node == w_.name) return "null";  // our own request: Celery answers None
+  std::size_t added = 0;
+  if (const auto revoked = args.find("revoked"); revoked != args.end()) {
+    if (revoked->is_object()) {
+      for (const auto& [id, when] : revoked->items()) {
+        (void)when;
+        w_.revoked.add(id, now);
+        ++added;
+      }
+    } else if (revoked->is_array()) {
+      for (const auto& id : *revoked)
+        if (id.is_string()) {
+          w_.revoked.add(id.get<std::string>(), now);
+          ++added;
+        }
+    }
+  }
+  w_.log("sync with " + (from_node.empty() ? std::string("a worker") : from_node) + " (" + std::to_string(added) +
+         " revoked ids received)");
+  const double mono_now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  json ours = json::object();
+  for (const auto& [id, when] : w_.revoked.entries(now)) ours[id] = json::array({mono_now - (now - when), id});
+  return json{{"revoked", std::move(ours)}, {"clock", clock_}}.dump();
 }
 
 core::task<std::string> controller::revoke(const celery::control_request& r) {

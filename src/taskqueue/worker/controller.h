@@ -10,6 +10,9 @@
 //                        woken and stored REVOKED; terminate: a running task's
 //                        REVOKED "terminated" is stored and acknowledged at
 //                        once and whatever it returns is dropped
+//   hello                mingle, which a Celery worker sends as it starts: the
+//                        sender's revoked ids are added to ours, and ours go
+//                        back with the clock (a reply of null to ourselves)
 //   pool_grow, pool_shrink  more or fewer slots
 //   shutdown             the worker stops as on SIGTERM (no reply, as Celery)
 //   anything else        {"error": "KeyError('<method>')"}, as kombu replies
@@ -38,6 +41,7 @@ class controller {
   core::task<bool> terminate(std::string tag);
   core::task<void> reply(const celery::control_request& r, std::string reply_json);
   [[nodiscard]] std::string answer(const celery::control_request& r);
+  [[nodiscard]] std::string hello(const celery::control_request& r);
   [[nodiscard]] std::string stats() const;
   [[nodiscard]] std::string requests(const char* which) const;
 

@@ -18,6 +18,7 @@
 // stop are put back where they were and their reservations undone, so the
 // shutdown's requeue never races a last take.
 
+#include <string>
 #include <vector>
 
 #include "context.h"
@@ -49,6 +50,7 @@ class fetcher {
 
   worker_context& w_;
   message_handler& handler_;
+  std::string script_sha_;  ///< the take script's, once Redis has loaded it
 };
 
 }  // namespace scalekit::taskqueue::detail

@@ -14,12 +14,18 @@ bool revoked_ids::contains(const std::string& id, double now) {
 }
 
 std::vector<std::string> revoked_ids::list(double now) {
-  purge(now);
   std::vector<std::string> out;
+  for (auto& e : entries(now)) out.push_back(std::move(e.first));
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> revoked_ids::entries(double now) {
+  purge(now);
+  std::vector<std::pair<std::string, double>> out;
   out.reserve(when_.size());
   for (const auto& [id, t] : order_) {
     const auto it = when_.find(id);
-    if (it != when_.end() && it->second == t) out.push_back(id);
+    if (it != when_.end() && it->second == t) out.emplace_back(id, t);
   }
   return out;
 }

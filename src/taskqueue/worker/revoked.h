@@ -24,6 +24,8 @@ class revoked_ids {
   [[nodiscard]] bool contains(const std::string& id, double now);
   /// The ids remembered at `now`, oldest first.
   [[nodiscard]] std::vector<std::string> list(double now);
+  /// The ids remembered at `now` with the unix time each was last revoked, oldest first.
+  [[nodiscard]] std::vector<std::pair<std::string, double>> entries(double now);
   [[nodiscard]] std::size_t size() const noexcept { return when_.size(); }
 
  private:
