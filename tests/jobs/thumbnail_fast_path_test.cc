@@ -29,11 +29,13 @@ std::string exif(bool little, std::uint16_t tag, std::uint16_t type, std::uint16
     return little ? std::string{static_cast<char>(v), static_cast<char>(v >> 8)}
                   : std::string{static_cast<char>(v >> 8), static_cast<char>(v)};
   };
-  const auto u32 = [&](std::uint32_t v) { return little ? u16(v & 0xFFFF) + u16(v >> 16) : u16(v >> 16) + u16(v & 0xFFFF); };
+  const auto u32 = [&](std::uint32_t v) {
+    return little ? u16(v & 0xFFFF) + u16(v >> 16) : u16(v >> 16) + u16(v & 0xFFFF);
+  };
   std::string s("Exif\0\0", 6);
   s += little ? "II" : "MM";
-  s += u16(42) + u32(8) + u16(2);                   // IFD0 at 8, two entries
-  s += u16(0x010F) + u16(2) + u32(4) + u32(0);      // Make, ignored
+  s += u16(42) + u32(8) + u16(2);               // IFD0 at 8, two entries
+  s += u16(0x010F) + u16(2) + u32(4) + u32(0);  // Make, ignored
   s += u16(tag) + u16(type) + u32(1) + u16(value) + u16(0);
   return s + u32(0);
 }
@@ -118,7 +120,7 @@ TEST(ThumbnailPngDecode, UndoesEveryFilterInGreyAndRgb) {
 TEST(ThumbnailResize, FitsTheBoxAsLibvipsAndTurnsUpright) {
   EXPECT_EQ(d::fit_in_box(2400, 1600, 64, 64).height, 43u);
   EXPECT_EQ(d::fit_in_box(100, 400, 64, 64).width, 16u);
-  EXPECT_EQ(d::fit_in_box(30, 20, 64, 64).width, 30u);  // never enlarged
+  EXPECT_EQ(d::fit_in_box(30, 20, 64, 64).width, 30u);    // never enlarged
   EXPECT_EQ(d::fit_in_box(3000, 10, 64, 64).height, 1u);  // at least one pixel
   // 2x1 RGB: red, blue. Orientation 6 turns it to 1x2 (red on top); 2 mirrors it.
   d::raster r{2, 1, 3, {255, 0, 0, 0, 0, 255}};

@@ -158,8 +158,7 @@ bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
   r.data.resize(stride * height);
   for (std::size_t y = 0; y < height; ++y) {
     std::uint8_t* row = r.data.data() + y * stride;
-    if (!unfilter(raw.data() + y * (stride + 1), row, y > 0 ? row - stride : nullptr, stride, channels))
-      return false;
+    if (!unfilter(raw.data() + y * (stride + 1), row, y > 0 ? row - stride : nullptr, stride, channels)) return false;
   }
   return true;
 }
