@@ -106,7 +106,7 @@ TEST(ThumbnailFastPath, MatchesLibvipsWithinThePsnrBound) {
   EXPECT_EQ(rot6->source_height, 1200u);
 }
 
-// CMYK, an ICC profile, a palette, transparency, 16 bits, GIF and every file
+// CMYK, an ICC profile, transparency, 16 bits, GIF and every file
 // cut short go to libvips: nothing is written by the fast path, and the job
 // still makes (or refuses) them as before.
 TEST(ThumbnailFastPath, LeavesTheRestToLibvips) {

@@ -2,7 +2,7 @@
 // that is most of a large PNG's cost. libdeflate inflates the whole stream
 // in one call, about twice as fast (docs/BENCHMARKS.md); what it needs is the
 // output size, which IHDR gives. Only the plain cases are taken (8-bit grey
-// or RGB, no interlace); the rest go to libvips.
+// RGB or palette, no interlace); the rest go to libvips.
 
 #include "png_decode.h"
 
@@ -102,6 +102,26 @@ bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* pre
   }
 }
 
+// A palette image's rows unfiltered (a byte per pixel) and looked up into
+// RGB, as libvips loads it; false for an index past the palette's end.
+bool expand_palette(const std::uint8_t* raw, std::string_view palette, raster& r) {
+  const std::size_t w = r.width, entries = palette.size() / 3;
+  const auto* rgb = reinterpret_cast<const std::uint8_t*>(palette.data());
+  std::vector<std::uint8_t> index(w), above(w);
+  r.channels = 3;
+  r.data.resize(w * 3 * r.height);
+  for (std::size_t y = 0; y < r.height; ++y) {
+    if (!unfilter(raw + y * (w + 1), index.data(), y > 0 ? above.data() : nullptr, w, 1)) return false;
+    std::uint8_t* out = r.data.data() + y * w * 3;
+    for (std::size_t x = 0; x < w; ++x) {
+      if (index[x] >= entries) return false;
+      std::memcpy(out + 3 * x, rgb + 3 * index[x], 3);
+    }
+    index.swap(above);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
@@ -111,14 +131,16 @@ bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
   if (be32(p + 8) != 13 || std::memcmp(p + 12, "IHDR", 4) != 0) return false;
   const std::uint32_t width = be32(p + 16), height = be32(p + 20);
   const unsigned depth = p[24], colour = p[25], method = p[26], filtering = p[27], interlace = p[28];
-  if (width == 0 || height == 0 || depth != 8 || (colour != 0 && colour != 2) || method != 0 || filtering != 0 ||
-      interlace != 0)
+  if (width == 0 || height == 0 || depth != 8 || (colour != 0 && colour != 2 && colour != 3) || method != 0 ||
+      filtering != 0 || interlace != 0)
     return false;
   if (std::uint64_t{width} * height > max_pixels) return false;
-  const std::size_t channels = colour == 2 ? 3 : 1;
+  const bool indexed = colour == 3;
+  const std::size_t channels = colour == 2 ? 3 : 1;  // in the data: a palette index is one byte
 
   // The chunks: each CRC checked, the IDATs joined, IEND required.
   std::string idat;
+  std::string_view palette;  // PLTE: RGB triples
   bool ended = false;
   for (std::size_t at = 8; at + 12 <= size;) {
     const std::uint32_t length = be32(p + at);
@@ -128,6 +150,8 @@ bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
     if (libdeflate_crc32(0, p + at + 4, length + 4) != crc) return false;
     if (type == "IDAT") {
       idat.append(data.data() + at + 8, length);
+    } else if (type == "PLTE") {
+      palette = data.substr(at + 8, length);
     } else if (type == "IEND") {
       ended = true;
       break;
@@ -137,6 +161,7 @@ bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
     at += 12 + length;
   }
   if (!ended || idat.empty()) return false;
+  if (indexed && (palette.empty() || palette.size() % 3 != 0 || palette.size() > 3 * 256)) return false;
 
   const std::size_t stride = width * channels;
   const std::size_t raw_size = (stride + 1) * height;
@@ -154,6 +179,7 @@ bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
 
   r.width = width;
   r.height = height;
+  if (indexed) return expand_palette(raw.data(), palette, r);
   r.channels = static_cast<std::uint32_t>(channels);
   r.data.resize(stride * height);
   for (std::size_t y = 0; y < height; ++y) {
