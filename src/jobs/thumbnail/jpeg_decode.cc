@@ -39,12 +39,40 @@ struct markers {
   bool icc = false;
 };
 
+// Whether the ICC profile `icc` is sRGB by its description (the 'desc' tag,
+// ASCII in version 2 profiles, UTF-16 in version 4), as the usual ones are
+// named: "sRGB IEC61966-2.1", "sRGB built-in", "sRGB v4 ICC preference".
+// An RGB profile only; every offset is checked against the profile's bytes.
+bool is_srgb_profile(std::string_view icc) {
+  const auto u32 = [&](std::size_t at) {
+    const auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(icc[at + i])); };
+    return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+  };
+  if (icc.size() < 132 || icc.substr(16, 4) != "RGB ") return false;
+  const std::size_t tags = u32(128);
+  for (std::size_t i = 0; i < tags && 132 + 12 * (i + 1) <= icc.size(); ++i) {
+    const std::size_t entry = 132 + 12 * i;
+    if (icc.substr(entry, 4) != "desc") continue;
+    const std::size_t offset = u32(entry + 4), size = u32(entry + 8);
+    if (offset > icc.size() || size > icc.size() - offset) return false;
+    const std::string_view desc = icc.substr(offset, size);
+    return desc.find("sRGB") != std::string_view::npos ||
+           desc.find(std::string_view("\0s\0R\0G\0B", 8)) != std::string_view::npos;
+  }
+  return false;
+}
+
 markers read_markers(j_decompress_ptr cinfo) {
   markers m;
   for (jpeg_saved_marker_ptr p = cinfo->marker_list; p != nullptr; p = p->next) {
     const std::string_view body(reinterpret_cast<const char*>(p->data), p->data_length);
     if (p->marker == JPEG_APP0 + 1 && m.orientation == 1) m.orientation = exif_orientation(body);
-    if (p->marker == JPEG_APP0 + 2 && body.substr(0, 12) == std::string_view("ICC_PROFILE\0", 12)) m.icc = true;
+    if (p->marker == JPEG_APP0 + 2 && body.substr(0, 12) == std::string_view("ICC_PROFILE\0", 12)) {
+      // An sRGB profile in one marker (sequence 1 of 1) changes nothing for
+      // an sRGB thumbnail; any other goes to libvips, which converts it.
+      const bool whole = body.size() > 14 && body[12] == 1 && body[13] == 1;
+      m.icc = m.icc || !whole || !is_srgb_profile(body.substr(14));
+    }
   }
   return m;
 }
@@ -64,7 +92,7 @@ bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view 
   if (setjmp(err.jump) != 0) return false;
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(data.data()), static_cast<unsigned long>(data.size()));
   jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-  jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 16);  // the signature is enough
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF);  // ICC profiles
   if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) return false;
   out.width = cinfo.image_width;
   out.height = cinfo.image_height;

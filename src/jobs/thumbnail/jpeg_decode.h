@@ -21,7 +21,7 @@ struct jpeg_header {
 /// does), to RGB or grey.
 ///
 /// nullopt, `out` then unspecified, for anything the fast path leaves to
-/// libvips: not a JPEG, CMYK or YCCK, an ICC profile, more than `max_pixels`,
+/// libvips: not a JPEG, CMYK or YCCK, an ICC profile not named sRGB, more than `max_pixels`,
 /// and every error or warning of the decoder (a file cut short, corrupt
 /// data), so that libvips reports those in its words. Thread-safe.
 std::optional<jpeg_header> decode_jpeg(std::string_view data, std::uint32_t box_w, std::uint32_t box_h,
