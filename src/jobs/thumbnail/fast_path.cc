@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cmyk.h"
 #include "jpeg_decode.h"
 #include "png_decode.h"
 #include "resize.h"
@@ -96,8 +97,9 @@ std::optional<report> fast_from_buffer(std::string_view data, const std::string&
   }
   const bool swap = orientation >= 5;
   const size2 upright = fit_in_box(swap ? height : width, swap ? width : height, o.width, o.height);
-  raster thumb =
-      orient(resize(pixels, swap ? upright.height : upright.width, swap ? upright.width : upright.height), orientation);
+  raster thumb = resize(pixels, swap ? upright.height : upright.width, swap ? upright.width : upright.height);
+  if (thumb.channels == 4 && !cmyk_to_srgb(thumb, thumb)) return std::nullopt;  // CMYK: small, then converted
+  thumb = orient(std::move(thumb), orientation);
   const std::string png = encode_png(thumb);
   if (png.empty()) return std::nullopt;
   report r;

@@ -36,7 +36,8 @@ void on_output(j_common_ptr) {}
 // The markers read for the fast path's decisions.
 struct markers {
   int orientation = 1;
-  bool icc = false;
+  bool icc = false;        // a profile
+  bool icc_other = false;  // one not known to be sRGB
 };
 
 // Whether the ICC profile `icc` is sRGB by its description (the 'desc' tag,
@@ -71,7 +72,8 @@ markers read_markers(j_decompress_ptr cinfo) {
       // An sRGB profile in one marker (sequence 1 of 1) changes nothing for
       // an sRGB thumbnail; any other goes to libvips, which converts it.
       const bool whole = body.size() > 14 && body[12] == 1 && body[13] == 1;
-      m.icc = m.icc || !whole || !is_srgb_profile(body.substr(14));
+      m.icc = true;
+      m.icc_other = m.icc_other || !whole || !is_srgb_profile(body.substr(14));
     }
   }
   return m;
@@ -97,11 +99,12 @@ bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view 
   out.width = cinfo.image_width;
   out.height = cinfo.image_height;
   if (std::uint64_t{out.width} * out.height > max_pixels) return false;
-  if (cinfo.jpeg_color_space != JCS_YCbCr && cinfo.jpeg_color_space != JCS_GRAYSCALE &&
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  if (!cmyk && cinfo.jpeg_color_space != JCS_YCbCr && cinfo.jpeg_color_space != JCS_GRAYSCALE &&
       cinfo.jpeg_color_space != JCS_RGB)
-    return false;  // CMYK, YCCK: libvips converts them with a CMYK profile
+    return false;
   const markers m = read_markers(&cinfo);
-  if (m.icc) return false;
+  if (m.icc && (cmyk || m.icc_other)) return false;  // a profile to apply: libvips does
   out.orientation = m.orientation;
   const bool swap = out.orientation >= 5;
   const size2 t = fit_in_box(swap ? out.height : out.width, swap ? out.width : out.height, box_w, box_h);
@@ -109,7 +112,7 @@ bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view 
                                  static_cast<double>(swap ? out.width : out.height) / t.height);
   cinfo.scale_num = 1;
   cinfo.scale_denom = dct_denominator(shrink);
-  cinfo.out_color_space = cinfo.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : cinfo.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&cinfo);
   r.width = cinfo.output_width;
   r.height = cinfo.output_height;
@@ -121,6 +124,9 @@ bool decode(jpeg_decompress_struct& cinfo, error_manager& err, std::string_view 
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
+  // Adobe's CMYK JPEGs store 255 for no ink (libvips reads them so too).
+  if (cmyk && cinfo.saw_Adobe_marker)
+    for (auto& v : r.data) v = static_cast<std::uint8_t>(255 - v);
   return true;
 }
 
