@@ -1,7 +1,7 @@
 // One lcms2 transform for the process: building it (parsing libvips' 1 MB
 // CMYK profile, optimizing the pipeline) costs far more than converting a
-// thumbnail, and it is what made an untagged CMYK JPEG cost 27 ms through
-// vips_thumbnail, which builds it per image.
+// thumbnail. vips_thumbnail builds it per image: an untagged CMYK JPEG cost
+// 27 ms there, half of it in lcms2.
 
 #include "cmyk.h"
 
