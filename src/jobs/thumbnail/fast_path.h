@@ -1,7 +1,7 @@
 #pragma once
 // Internal: thumbnails without libvips for the common cases, JPEG and plain
 // PNG, chosen by the first bytes. Whatever it does not cover (other formats,
-// CMYK, ICC profiles but sRGB, transparency, 16 bits, interlace, every damaged file)
+// ICC profiles but sRGB, transparency, interlace, every damaged file)
 // it declines, and thumbnail.cc's libvips path makes or refuses the image
 // with the messages it always had.
 

@@ -8,8 +8,9 @@
 
 namespace scalekit::jobs::thumbnail::detail {
 
-/// Decodes the PNG `data` into `out` (its buffer reused) when it is 8-bit
-/// grey, RGB or palette (looked up into RGB), not interlaced, with no transparency chunk and no ICC
+/// Decodes the PNG `data` into `out` (its buffer reused, 8 bits a sample)
+/// when it is 8-bit grey, RGB or palette (looked up into RGB), or 16-bit grey
+/// or RGB (their high bytes kept), not interlaced, with no transparency chunk and no ICC
 /// profile, and declares at most `max_pixels`. False otherwise, `out` then
 /// unspecified, and for any flaw (a bad CRC, data cut short or left over, a
 /// missing IEND): the caller hands those to libvips, whose messages the jobs
