@@ -3,11 +3,10 @@
 
 #include "fast_path.h"
 
-#include <fcntl.h>
 #include <spng.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -115,22 +114,22 @@ std::optional<report> fast_from_buffer(std::string_view data, const std::string&
   return r;
 }
 
-std::optional<report> fast_from_file(const std::string& in, const std::string& out, const options& o) {
-  const int fd = ::open(in.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct stat st;
-  const bool readable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-                        static_cast<std::size_t>(st.st_size) <= max_read;
-  const std::size_t size = readable ? static_cast<std::size_t>(st.st_size) : 0;
+std::optional<report> fast_from_file(const core::input_file& in, const std::string& out, const options& o) {
+  if (in.size() == 0 || in.size() > max_read) return std::nullopt;
+  const auto size = static_cast<std::size_t>(in.size());
   // The bytes go to a buffer each thread keeps for files up to keep_bytes: a
   // fresh one costs page faults on every image.
   thread_local std::string kept;
   std::string own;
   std::string& data = size <= keep_bytes ? kept : own;
   data.resize(size);
-  const bool whole = readable && ::read(fd, data.data(), size) == static_cast<ssize_t>(size);
-  ::close(fd);
-  if (!whole) return std::nullopt;  // libvips reads it again and says what is wrong
+  std::size_t got = 0;  // one read, unless the kernel splits it
+  while (got < size) {
+    const ssize_t n = ::read(in.fd(), data.data() + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;  // libvips reads it again and says what is wrong
+    got += static_cast<std::size_t>(n);
+  }
   return fast_from_buffer(data, out, o);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "scalekit/core/input_file.h"
 #include "scalekit/jobs/thumbnail/thumbnail.h"
 
 namespace scalekit::jobs::thumbnail::detail {
@@ -18,9 +19,10 @@ namespace scalekit::jobs::thumbnail::detail {
 /// image is not one the fast path takes. A failure to write is a report.
 std::optional<report> fast_from_buffer(std::string_view data, const std::string& out, const options& o);
 
-/// The same for the file `in`, read with one open and one read; nullopt too
-/// when it cannot be read (libvips then says why).
-std::optional<report> fast_from_file(const std::string& in, const std::string& out, const options& o);
+/// The same for the file `in`, opened by the caller (open_input: a regular
+/// file), read whole with one read from where it stands; nullopt too when it
+/// cannot be read (libvips then says why).
+std::optional<report> fast_from_file(const core::input_file& in, const std::string& out, const options& o);
 
 /// Writes `size` bytes to `out` whole or not at all, making its parent
 /// directories; the failure reads "cannot write: <why>".

@@ -160,14 +160,16 @@ result<std::pair<std::uint32_t, std::uint32_t>> parse_size(std::string_view text
 }
 
 report from_file(const std::string& in, const std::string& out, const options& o) {
-  // A FIFO or a device (a link to /dev/zero) is refused before libvips reads
-  // it: reading one blocks, or never ends.
-  if (status s = core::check_input(in); !s.ok()) {
+  // A FIFO or a device (a link to /dev/zero) is refused before anything reads
+  // it: reading one blocks, or never ends. The file opened here is the one
+  // the fast path reads: one open, one read.
+  auto file = core::open_input(in);
+  if (!file.ok()) {
     const std::string prefix = "cannot read '" + in + "': ";
-    const std::string& m = s.message();
+    const std::string& m = file.error().message();
     return failed("cannot read: " + (m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : m));
   }
-  if (auto fast = detail::fast_from_file(in, out, o)) return *fast;
+  if (auto fast = detail::fast_from_file(*file, out, o)) return *fast;
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load(in.c_str());
   if (loader == nullptr || is_text_loader(loader)) {
