@@ -1,6 +1,7 @@
 // scalekit serve: flags -> serve::options -> the master (or, in a process the
 // master started, a worker).
 
+#include <filesystem>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -49,6 +50,21 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   return serve::serve(f.o, obs);
 }
 
+// Each ':'-separated part of a path list names a directory that exists.
+CLI::Validator existing_directories() {
+  return CLI::Validator(
+      [](std::string& list) -> std::string {
+        for (std::size_t at = 0; at <= list.size();) {
+          const std::size_t end = std::min(list.find(':', at), list.size());
+          const std::string part = list.substr(at, end - at);
+          if (!part.empty() && !std::filesystem::is_directory(part)) return "Directory does not exist: " + part;
+          at = end + 1;
+        }
+        return "";
+      },
+      "DIR[:DIR...]");
+}
+
 void add_command(CLI::App& command) {
   auto f = std::make_shared<serve_flags>();
   auto* cmd = &command;
@@ -63,8 +79,8 @@ void add_command(CLI::App& command) {
   cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable)");
   cmd->add_option("--mount", f->mounts, "the URL prefix of the --wsgi app before it (default /)");
   cmd->add_option("--chdir", f->o.chdir, "the applications' working directory")->check(CLI::ExistingDirectory);
-  cmd->add_option("--pythonpath", f->o.pythonpath, "a directory to import the applications from")
-      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--pythonpath", f->o.pythonpath, "directories to import the applications from, ':' between them")
+      ->check(existing_directories());
   cmd->add_option("--timeout", f->timeout_s,
                   "seconds a request may run: then 504, and its worker is replaced (0: no limit)")
       ->check(CLI::Range(0.0, 86400.0))

@@ -139,6 +139,11 @@ struct process_pool::call_group {
   completion_fn done;
 };
 
+bool process_pool::stopped_call(const item& it) {
+  const auto& stop = it.group->calls[it.index].stop;
+  return stop && stop->signal.load() != 0;
+}
+
 struct process_pool::worker {
   pid_t pid = -1;
   int fd = -1;
@@ -342,12 +347,18 @@ void process_pool::fail_everything(const std::string& why) {
 }
 
 void process_pool::assign_batches() {
+  std::vector<item> stopped;
   for (std::size_t slot = 0; slot < workers_.size(); ++slot) {
     worker& w = *workers_[slot];
     if (w.fd < 0 || !w.ready || !w.batch.empty()) continue;
     {
       std::scoped_lock lock(mutex_);
-      if (broken_) return;
+      if (broken_) break;
+      for (auto* q : {&pinned_[slot], &pending_})
+        while (!q->empty() && stopped_call(q->front())) {
+          stopped.push_back(std::move(q->front()));
+          q->pop_front();
+        }
       // The slot's pinned calls first: only this worker can run them.
       std::deque<item>& queue = pinned_[slot].empty() ? pending_ : pinned_[slot];
       if (queue.empty()) continue;
@@ -388,6 +399,11 @@ void process_pool::assign_batches() {
                      ? std::chrono::steady_clock::now() + options_.task_timeout * static_cast<long>(w.batch.size())
                      : std::chrono::steady_clock::time_point::max();
   }
+  for (auto& it : stopped) {
+    const auto& call = it.group->calls[it.index];
+    it.group->done(it.index, status::cancelled("task '" + call.name + "' not run: stopped"));
+  }
+  if (!stopped.empty()) idle_cv_.notify_all();
 }
 
 bool process_pool::handle_readable(worker& w) {
@@ -492,6 +508,8 @@ void process_pool::handle_death(worker& w, const std::string& why) {
     --ready_workers_;
   }
   std::vector<item> batch = std::move(w.batch);
+  // Ended to stop one of its calls: the others in its batch did nothing wrong.
+  const bool ended_for_a_stop = w.kill_reason.rfind("ended by signal", 0) == 0;
   w = worker{};
   bool cancelled;
   {
@@ -502,10 +520,14 @@ void process_pool::handle_death(worker& w, const std::string& why) {
   std::vector<item> retry;
   std::size_t failed = 0;
   for (auto& it : batch) {
-    if (cancelled) {
+    if (cancelled || stopped_call(it)) {
       const auto& call = it.group->calls[it.index];
       ++failed;  // not a failure of the task, but it wakes close() the same way
-      it.group->done(it.index, status::cancelled("task '" + call.name + "' stopped: cancelled"));
+      it.group->done(it.index, status::cancelled("task '" + call.name +
+                                                 "' stopped: " + (cancelled ? "cancelled" : "its worker was ended")));
+    } else if (ended_for_a_stop) {
+      it.solo = true;
+      retry.push_back(std::move(it));
     } else if (++it.attempts >= options_.max_attempts) {
       const auto& call = it.group->calls[it.index];
       stats_.failed.fetch_add(1, std::memory_order_relaxed);
@@ -607,6 +629,19 @@ void process_pool::supervise() {
           ::kill(w->pid, SIGKILL);
           w->deadline = std::chrono::steady_clock::time_point::max();
         }
+        continue;
+      }
+      const auto stopped = std::find_if(w->batch.begin(), w->batch.end(), stopped_call);
+      if (w->fd >= 0 && stopped != w->batch.end() && w->kill_reason.empty()) {
+        const int sig = stopped->group->calls[stopped->index].stop->signal.load();
+        w->kill_reason = "ended by signal " + std::to_string(sig) + ": its call was stopped";
+        w->deadline = sig == SIGKILL ? std::chrono::steady_clock::time_point::max() : now + std::chrono::seconds(1);
+        ::kill(w->pid, sig);
+        continue;
+      }
+      if (w->fd >= 0 && stopped != w->batch.end() && now >= w->deadline) {
+        ::kill(w->pid, SIGKILL);  // it outlived the signal it was stopped with
+        w->deadline = std::chrono::steady_clock::time_point::max();
         continue;
       }
       if (w->fd >= 0 && !w->batch.empty() && now >= w->deadline && w->kill_reason.empty()) {

@@ -127,6 +127,7 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
   if (with_kappa) f.free.push_back(p_kappa);
   fit_result r;
   auto p = minimize(f);
+  r.sigma_free = p[p_sigma];
   // Clamp and refit: at most once per bounded parameter.
   for (int round = 0; round < 2; ++round) {
     const bool kappa_out =
@@ -163,13 +164,27 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
   for (int j = 0; j < f.inputs(); ++j) x[j] = p[f.free[static_cast<std::size_t>(j)]];
   Eigen::MatrixXd jac(f.values(), f.inputs());
   f.df(x, jac);
-  const Eigen::MatrixXd jtj = jac.transpose() * jac;
+  // Columns scaled to unit length first: λ is in items/s (10^7 for pixels)
+  // and σ, κ are fractions, so JᵀJ unscaled spans so many orders of magnitude
+  // that the LU's rank test calls it singular. cov = D (J'ᵀJ')⁻¹ D, J' = J D.
+  Eigen::VectorXd scale(f.inputs());
+  for (int j = 0; j < f.inputs(); ++j) {
+    const double norm = jac.col(j).norm();
+    scale[j] = norm > 0 ? 1 / norm : 1;
+  }
+  const Eigen::MatrixXd scaled = jac * scale.asDiagonal();
+  const Eigen::MatrixXd jtj = scaled.transpose() * scaled;
   Eigen::FullPivLU<Eigen::MatrixXd> lu(jtj);
   std::array<double, 3> half{nan, nan, nan};
   if (r.dof > 0 && lu.isInvertible()) {
-    const Eigen::MatrixXd cov = lu.inverse() * (r.rss / r.dof);
+    const Eigen::MatrixXd cov = scale.asDiagonal() * lu.inverse() * scale.asDiagonal() * (r.rss / r.dof);
     const double t = t_quantile_95(r.dof);
     for (int j = 0; j < f.inputs(); ++j) half[f.free[static_cast<std::size_t>(j)]] = t * std::sqrt(cov(j, j));
+    for (auto& row : r.covariance) row.fill(0);  // a held parameter varies with nothing
+    for (int a = 0; a < f.inputs(); ++a)
+      for (int b = 0; b < f.inputs(); ++b)
+        r.covariance[static_cast<std::size_t>(f.free[static_cast<std::size_t>(a)])]
+                    [static_cast<std::size_t>(f.free[static_cast<std::size_t>(b)])] = cov(a, b);
   }
   auto est = [&](int k) {
     const bool held = std::count(f.free.begin(), f.free.end(), k) == 0;
@@ -186,6 +201,20 @@ result<fit_result> fit(std::span<const measurement> pts, bool with_kappa) {
 
 double usl_throughput(const usl_params& p, double n) {
   return p.lambda * n / (1 + p.sigma * (n - 1) + p.kappa * n * (n - 1));
+}
+
+std::pair<double, double> throughput_band(const fit_result& f, double n) {
+  const auto p = f.params();
+  const double d = 1 + p.sigma * (n - 1) + p.kappa * n * (n - 1);
+  const double x = usl_throughput(p, n);
+  // ∂X/∂λ, ∂X/∂σ, ∂X/∂κ at n.
+  const std::array<double, 3> g{n / d, -p.lambda * n * (n - 1) / (d * d), -p.lambda * n * n * (n - 1) / (d * d)};
+  double var = 0;
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t b = 0; b < 3; ++b) var += g[a] * f.covariance[a][b] * g[b];
+  const double half = t_quantile_95(f.dof) * std::sqrt(std::max(0.0, var));
+  if (!std::isfinite(half)) return {nan, nan};
+  return {x - half, x + half};
 }
 
 result<fit_result> fit_usl(std::span<const measurement> points) { return fit(points, true); }

@@ -13,6 +13,7 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/serve/web/tile.h"
 #include "worker_detail.h"
 
 namespace scalekit::serve {
@@ -69,8 +70,29 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+// The explorer's form, z=&x=&y= (web/tile.h): a 256-px tile of the map,
+// instead of w, h and the region.
+std::optional<net::http_response> tile_region(std::string_view query, mb::params& p) {
+  const auto z = query_value(query, "z");
+  if (!z) return std::nullopt;
+  int zoom = 0;
+  std::int64_t x = 0, y = 0;
+  const auto tx = query_value(query, "x"), ty = query_value(query, "y");
+  if (!parse_number(*z, zoom) || !tx || !parse_number(*tx, x) || !ty || !parse_number(*ty, y))
+    return reply(400, "z, x, y: whole numbers (a tile's zoom, column and row)\n");
+  auto w = web::tile_window(zoom, x, y);
+  if (!w.ok()) return reply(400, w.error().message() + "\n");
+  p.width = p.height = web::tile_pixels;
+  p.x0 = w->x0;
+  p.y0 = w->y0;
+  p.x1 = w->x1;
+  p.y1 = w->y1;
+  return std::nullopt;
+}
+
 net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
   mb::params p;  // the defaults draw exactly `scalekit mandelbrot`'s image
+  if (auto refused = tile_region(query, p)) return std::move(*refused);
   const struct {
     const char* key;
     std::uint32_t* value;
@@ -94,7 +116,9 @@ net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
   if (!img.ok()) return reply(500, img.error().message() + "\n");
   auto png = mb::encode_png(*img);
   if (!png.ok()) return reply(500, png.error().message() + "\n");
-  return reply(200, std::move(png).value(), "image/png");
+  auto r = reply(200, std::move(png).value(), "image/png");
+  r.headers.push_back({"X-Worker-Pid", std::to_string(::getpid())});  // the explorer shows who computed it
+  return r;
 }
 
 net::http_response primes_answer(std::string_view query) {
@@ -153,6 +177,29 @@ status native_endpoints::start() {
 
 void native_endpoints::stop() {
   if (jobs_) jobs_->close();
+  std::scoped_lock lock(others_mutex_);
+  for (auto& [kind, ex] : others_) ex->close();
+}
+
+core::executor* native_endpoints::tile_executor(std::string_view name) {
+  const auto kind = core::parse_executor_kind(name);
+  if (!kind) return nullptr;
+  if (name == o_.executor) return jobs_.get();
+  // In-process executors only: a pool of processes (or the broker) per request is the server's choice, not a URL's.
+  if (*kind != core::executor_kind::serial && *kind != core::executor_kind::threads &&
+      *kind != core::executor_kind::openmp)
+    return nullptr;
+  std::scoped_lock lock(others_mutex_);
+  for (auto& [k, ex] : others_)
+    if (k == *kind) return ex.get();
+  core::executor_options eo;
+  eo.jobs = o_.jobs;
+  try {
+    others_.emplace_back(*kind, core::make_executor(*kind, eo));
+  } catch (const std::exception&) {
+    return nullptr;  // not in this build (OpenMP)
+  }
+  return others_.back().second.get();
 }
 
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
@@ -165,7 +212,15 @@ std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_v
 net::http_response native_endpoints::answer(std::string_view method, std::string_view path, std::string_view query,
                                             std::string_view body) {
   try {
-    if (path == "/mandelbrot.png") return mandelbrot_tile(query, *jobs_);
+    if (path == "/mandelbrot.png") {
+      const std::string_view name = query_value(query, "executor").value_or(o_.executor);
+      core::executor* ex = tile_executor(name);
+      if (ex == nullptr)
+        return reply(400, "executor: serial, threads, openmp or the server's own (" + o_.executor + ")\n");
+      auto r = mandelbrot_tile(query, *ex);
+      if (r.status == 200) r.headers.push_back({"X-Executor", std::string(name)});  // where the rows ran
+      return r;
+    }
     if (path == "/primes") return primes_answer(query);
     if (path == "/sleep") return sleep_answer(query);
     if (path == "/sort") return sort_answer(method, body, *jobs_);
@@ -181,11 +236,8 @@ std::string status_json(const scoreboard& board) {
   std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
-                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": {";
-  for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
-    out += std::string(c ? ", " : "") + "\"" + std::string(to_string(static_cast<restart_cause>(c))) +
-           "\": " + std::to_string(h.restarts[c].load());
-  out += "}, \"workers\": [";
+                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
+  out += restarts_json(h) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);

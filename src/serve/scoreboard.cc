@@ -64,6 +64,14 @@ std::string_view to_string(restart_cause c) noexcept {
   return "?";
 }
 
+std::string restarts_json(const scoreboard_header& h) {
+  std::string out = "{";
+  for (int c = 0; c < static_cast<int>(restart_cause::count); ++c)
+    out += std::string(c ? ", " : "") + "\"" + std::string(to_string(static_cast<restart_cause>(c))) +
+           "\": " + std::to_string(h.restarts[c].load());
+  return out + "}";
+}
+
 int worker_slot::begin_request(std::uint64_t id, std::string_view method, std::string_view path) noexcept {
   for (int i = 0; i < max_requests_shown; ++i) {
     request_record& r = running[i];

@@ -30,7 +30,10 @@
 #include "scalekit/net/http_server.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
+#include "scalekit/serve/web/assets.h"
+#include "scalekit/serve/web/fleet.h"
 #include "serve_detail.h"
+#include "web/events.h"
 #include "worker_detail.h"
 
 namespace scalekit::serve {
@@ -87,6 +90,7 @@ class worker {
                                                 std::string path, std::string query, std::string cache_key,
                                                 std::shared_ptr<request_record> record);
   core::task<void> heartbeat();
+  core::task<void> sample_fleet();
   static net::http_response not_modified_or(const net::http_request& req, net::http_response r);
 
   const options& o_;
@@ -100,7 +104,20 @@ class worker {
   response_cache cache_{o_.cache_mb << 20};
   std::uint64_t next_id_ = 1;              // the loop's thread only
   std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
+  web::fleet_history fleet_;               // the whole server's rates, for /fleet (the loop's thread only)
 };
+
+// An embedded page or its script (/, /fleet, /web/...); nullopt when `path` names none.
+std::optional<net::http_response> embedded_page(std::string_view path) {
+  const web::asset* a = web::find_asset(path);
+  if (a == nullptr) return std::nullopt;
+  net::http_response r;
+  r.content_type = std::string(a->content_type);
+  r.body = std::string(a->body);
+  r.headers.push_back({"ETag", std::string(a->etag)});
+  r.headers.push_back({"Cache-Control", "no-cache"});  // revalidated (304) at each load: a new build shows at once
+  return r;
+}
 
 net::http_response plain(int status, std::string body) {
   net::http_response r;
@@ -142,6 +159,11 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
   }
   const std::optional<std::size_t> app = apps_ ? apps_->find(path) : std::nullopt;
+  // The pages, where no WSGI app is mounted over them; their live feed stays on the loop.
+  if (!app && reading) {
+    if (path == "/fleet/events") co_return web::fleet_events(board_, fleet_, obs_.stop_token(), 500ms);
+    if (auto page = embedded_page(path)) co_return not_modified_or(req, std::move(*page));
+  }
   if (!app && !reading && !(req.method == "POST" && path == "/sort")) {
     auto r = plain(405, "only GET and HEAD here\n");
     r.headers.push_back({"Allow", "GET, HEAD"});
@@ -153,6 +175,7 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     cache_key = path + "?" + query;
     if (auto hit = cache_.get(cache_key)) {
       slot_.cache_hits.fetch_add(1);
+      hit->headers.push_back({"X-Cache", "hit"});
       co_return not_modified_or(req, std::move(*hit));
     }
     slot_.cache_misses.fetch_add(1);
@@ -198,6 +221,7 @@ std::function<net::http_response()> worker::on_thread(std::optional<std::size_t>
       out.headers.push_back({"ETag", entity_tag(out.body)});
       out.headers.push_back({"Cache-Control", "public, max-age=86400"});
       cache_.put(key, out);
+      out.headers.push_back({"X-Cache", "miss"});
     }
     return out;
   };
@@ -225,6 +249,16 @@ core::task<void> worker::heartbeat() {
   }
 }
 
+// Once a second, the whole server's rates over the last second (/fleet's charts).
+core::task<void> worker::sample_fleet() {
+  for (;;) {
+    const auto wall =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    fleet_.sample(board_, monotonic_ns(), wall.count());
+    co_await core::sleep_for(1s);
+  }
+}
+
 result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
   if (auto s = endpoints_.start(); !s.ok()) return s;
@@ -241,6 +275,7 @@ result<core::report> worker::run() {
   h.grace = o_.grace;
   h.on_start = [this](asio::io_context& loop) {
     asio::co_spawn(loop, heartbeat(), asio::detached);
+    asio::co_spawn(loop, sample_fleet(), asio::detached);
     slot_.heartbeat_ns.store(monotonic_ns());
     slot_.state.store(static_cast<std::uint32_t>(worker_state::ready));
   };

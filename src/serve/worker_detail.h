@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
@@ -113,14 +115,21 @@ class native_endpoints {
   /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
   /// Any other request, on an application thread: /mandelbrot.png, /primes,
-  /// /sleep, POST /sort, or 404.
+  /// /sleep, POST /sort, or 404. A tile may name its executor
+  /// (&executor=serial|threads|openmp, or the server's own --executor), so the
+  /// explorer can compare them on the same view.
   net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
                             std::string_view body);
 
  private:
+  /// The executor a tile asks for (made at its first use), or nullptr when it may not choose that one.
+  core::executor* tile_executor(std::string_view name);
+
   const scoreboard& board_;
   const options& o_;
   std::unique_ptr<core::executor> jobs_;
+  std::mutex others_mutex_;
+  std::vector<std::pair<core::executor_kind, std::unique_ptr<core::executor>>> others_;  // guarded by others_mutex_
 };
 
 /// The scoreboard as JSON (/status) and as Prometheus text (/metrics).

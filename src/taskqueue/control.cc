@@ -1,6 +1,8 @@
 #include "scalekit/taskqueue/control.h"
 
 #include <algorithm>
+#include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -52,6 +54,8 @@ result<control_request> parse_control(std::string_view envelope) {
           if (e.is_string()) r.task_ids.push_back(e.get<std::string>());
     }
     if (const auto t = a->find("terminate"); t != a->end() && t->is_boolean()) r.terminate = t->get<bool>();
+    if (const auto sig = a->find("signal"); sig != a->end() && !sig->is_null())
+      r.signal = sig->is_string() ? sig->get<std::string>() : sig->dump();
     if (const auto n = a->find("n"); n != a->end() && n->is_number_integer()) r.n = n->get<long long>();
     r.task_name = string_or_empty(*a, "task_name");
     if (const auto rl = a->find("rate_limit"); rl != a->end())
@@ -66,6 +70,20 @@ result<control_request> parse_control(std::string_view envelope) {
   }
   r.ticket = string_or_empty(body, "ticket");
   return r;
+}
+
+std::optional<int> signal_number(std::string_view name) {
+  int n = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+  if (ec == std::errc() && end == name.data() + name.size())
+    return n >= 1 && n <= 64 ? std::optional<int>(n) : std::nullopt;
+  if (name.rfind("SIG", 0) == 0) name.remove_prefix(3);
+  static constexpr std::pair<std::string_view, int> names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+                                                               {"ABRT", SIGABRT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+                                                               {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}};
+  for (const auto& [text, number] : names)
+    if (name == text) return number;
+  return std::nullopt;
 }
 
 std::string make_control_reply(const control_request& request, std::string_view hostname, std::string_view reply_json,

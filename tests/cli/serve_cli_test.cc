@@ -374,3 +374,45 @@ TEST(CliServe, SpeaksSystemdSocketActivationAndNotify) {
   const auto r = run_command("timeout 60 /usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../systemd_like.py " + bin);
   EXPECT_EQ(r.out, "ready\nGET /healthz -> 200\nreloading, ready\nstopping, exit 0\n") << r.err;
 }
+
+// The pages (/, /fleet and their scripts), the explorer's tiles by z/x/y with
+// who computed them, and the dashboard's feed: Server-Sent Events twice a second.
+TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
+  serve_server server;
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("2 workers ready")) << server.log();
+  const std::string home = server.get("/");
+  EXPECT_EQ(home.substr(0, 4), "200\n");
+  EXPECT_NE(home.find("/web/explorer.js"), std::string::npos) << home;
+  EXPECT_NE(server.get("/fleet").find("/web/fleet.js"), std::string::npos);
+  EXPECT_NE(server.get("/web/fleet.js").find("/fleet/events"), std::string::npos);
+  EXPECT_EQ(server.get("/web/nothing.js").substr(0, 4), "404\n");
+
+  // Tile 1/1/0 is the window re [-0.75, 1], im [-1.75, 0] (web/tile.h), 256 px.
+  const std::string tile = server.get("/mandelbrot.png?z=1&x=1&y=0&n=200");
+  EXPECT_EQ(tile.substr(0, 8), "200\n\x89PNG");
+  EXPECT_EQ(tile, server.get("/mandelbrot.png?w=256&h=256&n=200&x0=-0.75&y0=-1.75&x1=1&y1=0"));
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=serial"), tile);
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=processes").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=fast").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=4&y=0").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=1").substr(0, 4), "400\n");
+  const std::string head =
+      run_command(server.client_command("headers " + server.port() + " '/mandelbrot.png?z=3&x=2&y=2'")).out;
+  EXPECT_EQ(head.substr(0, 4), "200\n") << head;
+  EXPECT_NE(head.find("X-Cache: miss\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Executor: threads\n"), std::string::npos) << head;
+  const auto pid_at = head.find("X-Worker-Pid: ");
+  ASSERT_NE(pid_at, std::string::npos) << head;
+  const std::string pid = head.substr(pid_at + 14, head.find('\n', pid_at) - pid_at - 14);
+  EXPECT_NE(pids(server.status()).find(pid + " "), std::string::npos) << pid;
+
+  const auto events = run_command(server.client_command("events " + server.port() + " 1.8"));
+  const std::string& out = events.out;
+  EXPECT_EQ(out.substr(0, out.find('\n')), "text/event-stream") << out << events.err;
+  EXPECT_NE(out.find("\nretry 300\nhistory\nfleet\nfleet\nfleet\n"), std::string::npos) << out;
+  const json last = json::parse(out.substr(out.rfind("\n{") + 1));
+  EXPECT_EQ(last["workers"].size(), 2u) << last.dump();
+  EXPECT_NE(pids(server.status()).find(std::to_string(last["served_by"].get<int>()) + " "), std::string::npos);
+  EXPECT_EQ(last["restarts"]["crash"], 0);
+}

@@ -576,6 +576,22 @@ TEST(CliDist, RevokeReachesHeldQueuedAndRunningTasks) {
   EXPECT_EQ(env.cli("HLEN unacked"), "0\n");
 }
 
+// With worker processes, terminate=True ends the process that runs the call
+// (as Celery's prefork pool does): with one slot, the next task runs at once
+// instead of after the 30 s the terminated sleep had left.
+TEST(CliDist, TerminateEndsTheWorkerProcessOfTheCall) {
+  celery_env env;
+  auto worker = env.scalekit_worker("-c 1 --pool processes");
+  const auto out = env.python("control_calls.py terminate after_revoke");
+  EXPECT_EQ(out.out,
+            "terminate raised celery.exceptions.TaskRevokedError: terminated (within 5 s)\n"
+            "after_revoke 42\n")
+      << out.err << worker->log();
+  const std::string log = worker->stop();
+  EXPECT_NE(log.find("revoked with terminate=True, signal 15"), std::string::npos) << log;
+  EXPECT_EQ(worker->exit_code(), 0) << log;
+}
+
 // Mingle: a Celery worker that starts beside scalekit workers asks them for
 // the ids they were told to revoke (hello), and they answer with theirs and
 // take its; scalekit's answer is one Celery's LimitedSet reads.

@@ -5,12 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -19,6 +21,7 @@
 using namespace scalekit::core;
 using scalekit::result;
 using scalekit::status;
+using scalekit::status_code;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -171,6 +174,42 @@ TEST(ProcessPool, TimeoutKillsAHungCall) {
   ASSERT_FALSE(r[0].ok());
   EXPECT_NE(r[0].error().message().find("timeout"), std::string::npos) << r[0].error().message();
   ASSERT_TRUE(r[1].ok()) << r[1].error().to_string();
+}
+
+// A call with a stop runs alone in its worker; stopping it ends that worker
+// with the signal given and completes the call as cancelled, never run again,
+// while a call beside it finishes; a queued call that is stopped never runs.
+TEST(ProcessPool, AStoppedCallEndsItsWorkerAndNothingElse) {
+  process_pool pool({.workers = 2});
+  pool.wait_ready();
+  auto running = std::make_shared<call_stop>(), queued = std::make_shared<call_stop>();
+  std::vector<task_call> calls;
+  calls.push_back(task_call{"test.sleep_ms", "30000", no_affinity, running});
+  calls.push_back(task_call{"test.sleep_ms", "300", no_affinity, nullptr});
+  calls.push_back(task_call{"test.sleep_ms", "30000", no_affinity, queued});
+  queued->signal = SIGKILL;  // before it starts: it never does
+  completion_stream stream(calls.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  pool.dispatch(std::move(calls), stream.sink());
+  std::this_thread::sleep_for(200ms);  // both workers run a call
+  const auto pids = pool.get_worker_pids();
+  running->signal = SIGTERM;
+  std::vector<std::optional<result<bytes>>> got(3);
+  while (auto c = stream.next()) got[c->index] = std::move(c->value);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);  // not the 30 s of the stopped call
+  ASSERT_FALSE(got[0]->ok());
+  EXPECT_EQ(got[0]->error().code(), status_code::cancelled) << got[0]->error().message();
+  ASSERT_TRUE(got[1]->ok()) << got[1]->error().to_string();
+  ASSERT_FALSE(got[2]->ok());
+  EXPECT_EQ(got[2]->error().code(), status_code::cancelled) << got[2]->error().message();
+  // One worker was replaced, and the pool runs calls as before.
+  auto after = pool.map("test.echo", {"x"});
+  ASSERT_TRUE(after[0].ok());
+  const auto now_pids = pool.get_worker_pids();
+  EXPECT_EQ(now_pids.size(), 2u);
+  std::size_t kept = 0;
+  for (int p : pids) kept += std::count(now_pids.begin(), now_pids.end(), p);
+  EXPECT_EQ(kept, 1u);
 }
 
 TEST(ProcessPool, BatchesAMillionTinyCalls) {

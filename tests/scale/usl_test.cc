@@ -207,3 +207,20 @@ TEST(Usl, AgreesWithBruteForceSearch) {
   EXPECT_NEAR(f->lambda.value, best_lambda, 1e-3 * best_lambda);
   EXPECT_LE(f->rss, best_rss * (1 + 1e-9));  // LM is at least as good as the grid
 }
+
+// The band of the fitted mean: it holds the truth where the data are, is
+// wider beyond them, and is NaN without the degrees of freedom for it.
+TEST(Usl, ThroughputBandWidensBeyondTheData) {
+  const sc::usl_params truth{1000, 0.05, 0.001};
+  auto fit = sc::fit_usl(noisy(truth, 11));
+  ASSERT_TRUE(fit.ok());
+  const auto [lo16, hi16] = sc::throughput_band(*fit, 16);
+  EXPECT_LE(lo16, sc::usl_throughput(truth, 16));
+  EXPECT_GE(hi16, sc::usl_throughput(truth, 16));
+  const auto [lo128, hi128] = sc::throughput_band(*fit, 128);
+  EXPECT_GT((hi128 - lo128) / sc::usl_throughput(fit->params(), 128),
+            (hi16 - lo16) / sc::usl_throughput(fit->params(), 16));
+  auto exact3 = sc::fit_usl(exact(truth, {1, 2, 4}));  // three points, three parameters: no dof
+  ASSERT_TRUE(exact3.ok());
+  EXPECT_TRUE(std::isnan(sc::throughput_band(*exact3, 8).first));
+}

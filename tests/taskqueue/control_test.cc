@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -30,7 +31,7 @@ std::string request(const json& body) {
 TEST(Control, ParsesARevokeWithAReply) {
   const auto r =
       celery::parse_control(request({{"method", "revoke"},
-                                     {"arguments", {{"task_id", {"a", "b"}}, {"terminate", true}}},
+                                     {"arguments", {{"task_id", {"a", "b"}}, {"terminate", true}, {"signal", "KILL"}}},
                                      {"destination", {"w1@h"}},
                                      {"pattern", nullptr},
                                      {"matcher", nullptr},
@@ -40,9 +41,23 @@ TEST(Control, ParsesARevokeWithAReply) {
   EXPECT_EQ(r->method, "revoke");
   EXPECT_EQ(r->task_ids, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(r->terminate);
+  EXPECT_EQ(r->signal, "KILL");
   EXPECT_TRUE(r->wants_reply());
   EXPECT_TRUE(r->is_for("w1@h"));
   EXPECT_FALSE(r->is_for("w2@h"));
+}
+
+// Celery's signum(): numbers, and upper-case names with or without SIG.
+TEST(Control, SignalsAreReadAsCeleryReadsThem) {
+  EXPECT_EQ(celery::signal_number("SIGTERM"), SIGTERM);
+  EXPECT_EQ(celery::signal_number("KILL"), SIGKILL);
+  EXPECT_EQ(celery::signal_number("SIGUSR1"), SIGUSR1);
+  EXPECT_EQ(celery::signal_number("9"), 9);
+  EXPECT_FALSE(celery::signal_number("sigterm"));  // Celery wants upper case
+  EXPECT_FALSE(celery::signal_number("NOPE"));
+  EXPECT_FALSE(celery::signal_number("0"));
+  EXPECT_FALSE(celery::signal_number("65"));
+  EXPECT_FALSE(celery::signal_number(""));
 }
 
 TEST(Control, ABroadcastWithoutReplyIsForEveryone) {

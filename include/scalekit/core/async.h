@@ -99,10 +99,14 @@ class outstanding_calls : public asio::execution_context::service {
 /// calling task with its result on its own loop: the seed's run_in_executor.
 /// The loop thread never runs the call. A loop that may be stopped with calls
 /// still running must wait_for_calls() before it is destroyed.
-inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payload) {
+/// `stop`, when given, can stop the call where the executor can (task_call::stop).
+inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payload,
+                                      std::shared_ptr<call_stop> stop = nullptr) {
   auto loop = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<bytes>)>(
-      [&ex, loop](auto handler, std::string n, bytes p) {
+      // (stop is an argument, not an init-capture: GCC 12 destroys an
+      // init-capture made from a coroutine's parameter twice.)
+      [&ex, loop](auto handler, std::string n, bytes p, std::shared_ptr<call_stop> st) {
         // The completion runs on some executor thread: hand the result back to the loop.
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         // Outstanding work keeps the loop running until post() has fully
@@ -113,7 +117,7 @@ inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payl
         auto& calls = asio::use_service<detail::outstanding_calls>(asio::query(loop, asio::execution::context));
         calls.begin();
         std::vector<task_call> batch;
-        batch.push_back(task_call{std::move(n), std::move(p)});
+        batch.push_back(task_call{std::move(n), std::move(p), no_affinity, std::move(st)});
         ex.dispatch(std::move(batch), [h, loop, guard, &calls](std::size_t, result<bytes> r) mutable {
           // The handler (the suspended task) now lives only in the posted
           // function, which the loop runs or, stopped, destroys with itself.
@@ -122,7 +126,7 @@ inline task<result<bytes>> async_call(executor& ex, std::string name, bytes payl
           calls.end();  // last: the loop may be destroyed from here on
         });
       },
-      asio::use_awaitable, std::move(name), std::move(payload));
+      asio::use_awaitable, std::move(name), std::move(payload), std::move(stop));
 }
 
 /// Block until every async_call started on `ctx` has handed its result back

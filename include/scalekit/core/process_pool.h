@@ -92,6 +92,7 @@ class process_pool final : public executor {
   struct worker;
 
   bool nothing_queued() const;                 // REQUIRES mutex_ held
+  static bool stopped_call(const item& it);    // its task_call::stop was set
   std::deque<item>& queue_of(const item& it);  // REQUIRES mutex_ held
   void supervise();
   void spawn_worker(worker& w);

@@ -8,9 +8,11 @@
 // Registration happens at program start, before any executor exists, and the
 // registry is read-only afterwards, so lookups need no lock.
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +28,12 @@ using task_fn = std::function<bytes(std::string_view payload)>;
 /// A task_call::affinity that lets the call run anywhere.
 inline constexpr std::size_t no_affinity = static_cast<std::size_t>(-1);
 
+/// A request to stop one call that may be running (Celery's revoke with
+/// terminate=True): see task_call::stop. Set `signal` from any thread.
+struct call_stop {
+  std::atomic<int> signal{0};  ///< 0: let it run; else the signal that ends it
+};
+
 /// One invocation of a registered task.
 struct task_call {
   std::string name;
@@ -38,6 +46,13 @@ struct task_call {
   /// and runs again the calls whose results were not delivered. Executors whose
   /// workers share memory ignore it.
   std::size_t affinity = no_affinity;
+  /// When set, a call that can be stopped is: once `stop->signal` is set, the
+  /// process pool sends that signal to the worker running it (SIGKILL a
+  /// second later), or drops it if still queued; it then completes as
+  /// `cancelled` and is not run again (calls batched with it run again, each
+  /// alone). Executors whose calls share the process cannot stop one that
+  /// runs: it runs to its end.
+  std::shared_ptr<call_stop> stop = nullptr;
 };
 
 class task_registry {

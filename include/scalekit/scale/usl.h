@@ -7,8 +7,11 @@
 //
 // All functions are pure and thread-safe.
 
+#include <array>
+#include <limits>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "scalekit/core/status.h"
@@ -43,6 +46,8 @@ struct usl_params {
 /// The throughput the model predicts at concurrency `n`.
 double usl_throughput(const usl_params& p, double n);
 
+inline constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+
 struct fit_result {
   estimate lambda, sigma, kappa;  ///< kappa is 0 (at_bound) for Amdahl's law
   double r2 = 0;                  ///< 1 − RSS/TSS
@@ -51,6 +56,13 @@ struct fit_result {
   /// The free fit wanted σ < 0: throughput grows faster than linearly
   /// (superlinear speedup). σ is then reported as 0, at its bound.
   bool superlinear = false;
+  /// σ of the first, unconstrained fit: below 0 when superlinear (reported
+  /// as such by the sweeps, which do not clamp it).
+  double sigma_free = 0;
+  /// Covariance of (λ, σ, κ), in that order: s²(JᵀJ)⁻¹ of the free
+  /// parameters, 0 for a held one; NaN when the intervals are NaN.
+  std::array<std::array<double, 3>, 3> covariance{
+      {{nan_value, nan_value, nan_value}, {nan_value, nan_value, nan_value}, {nan_value, nan_value, nan_value}}};
   [[nodiscard]] usl_params params() const { return {lambda.value, sigma.value, kappa.value}; }
 };
 
@@ -61,6 +73,13 @@ result<fit_result> fit_usl(std::span<const measurement> points);
 
 /// Fit Amdahl's law (λ, σ free; σ ≥ 0; κ = 0). Same requirements.
 result<fit_result> fit_amdahl(std::span<const measurement> points);
+
+/// The 95% confidence band of the fitted mean throughput at `n` (delta
+/// method: gᵀ·cov·g with g the gradient of X(n) in λ, σ, κ, times Student's
+/// t); NaN when the fit has no covariance. Outside the measured range it is
+/// the band of an extrapolation: it says how far the parameters' uncertainty
+/// carries, not whether the model still holds there.
+std::pair<double, double> throughput_band(const fit_result& f, double n);
 
 /// The USL's peak: N* = √((1−σ)/κ); nullopt when κ = 0 or σ ≥ 1 (no
 /// interior maximum).

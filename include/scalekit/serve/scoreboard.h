@@ -106,6 +106,9 @@ struct scoreboard_header {
   std::atomic<std::uint64_t> accept_queue{0};  ///< connections waiting in the listening socket (master's reading)
 };
 
+/// The restarts by cause as a JSON object: {"crash": 0, "timeout": 0, ...}.
+std::string restarts_json(const scoreboard_header& h);
+
 /// A mapping of the scoreboard. Move-only; unmaps on destruction.
 class scoreboard {
  public:

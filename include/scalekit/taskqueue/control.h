@@ -33,6 +33,7 @@ struct control_request {
   // The arguments the worker's commands read (absent: their defaults).
   std::vector<std::string> task_ids;  ///< revoke: task_id, one id or a list (query_task: ids)
   bool terminate = false;             ///< revoke
+  std::string signal = "SIGTERM";     ///< revoke: how to end a terminated task, as given (signal_number() reads it)
   long long n = 1;                    ///< pool_grow, pool_shrink
   std::string task_name, rate_limit;  ///< rate_limit: the task, and its rate as given ("" for none)
   [[nodiscard]] bool wants_reply() const { return !reply_routing_key.empty(); }
@@ -53,6 +54,10 @@ std::string make_control_reply(const control_request& request, std::string_view 
 /// members of its binding set ("<key> SEP <pattern> SEP <queue>"); "" when
 /// none (the client has gone: no reply is sent).
 std::string reply_queue(const std::vector<std::string>& binding_members, std::string_view routing_key);
+
+/// Celery's signum(): a signal number, or an upper-case name with or
+/// without "SIG" ("SIGKILL", "KILL", "9"); nullopt for anything else.
+std::optional<int> signal_number(std::string_view name);
 
 /// Celery's rate(): "10/s", "100/m", "2/h" or "5" (per second) as tasks per
 /// second; 0 for "" or "0" (no limit); nullopt when it is not a rate.

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,12 +44,13 @@ std::string seconds_text(double s);
 
 /// A message this worker has reserved (it is in `unacked`), by delivery tag.
 struct reservation {
-  std::string raw;            ///< the envelope as popped
-  std::string list_key;       ///< where it goes back to if requeued
-  std::string id;             ///< the task id
-  bool finished = false;      ///< its result is computed (being stored): never requeue it
-  bool abandoned = false;     ///< requeued at shutdown: drop whatever the run returns
-  bool terminated = false;    ///< revoked with terminate=True while it ran: REVOKED is stored, the run is dropped
+  std::string raw;          ///< the envelope as popped
+  std::string list_key;     ///< where it goes back to if requeued
+  std::string id;           ///< the task id
+  bool finished = false;    ///< its result is computed (being stored): never requeue it
+  bool abandoned = false;   ///< requeued at shutdown: drop whatever the run returns
+  bool terminated = false;  ///< revoked with terminate=True while it ran: REVOKED is stored, the run is dropped
+  std::shared_ptr<core::call_stop> stop = std::make_shared<core::call_stop>();  ///< ends its call (terminate)
   std::optional<double> eta;  ///< unix time: waiting for its eta or countdown, outside the slots
   // What `celery inspect active|reserved|scheduled` shows of it (Celery's Request.info()).
   std::string task, args_json = "[]", kwargs_json = "{}", exchange, routing_key, eta_text;

@@ -232,11 +232,16 @@ core::task<std::string> controller::revoke(const celery::control_request& r) {
     w_.log("Tasks flagged as revoked: " + ids);
     co_return celery::ok_reply("tasks " + ids + " flagged as revoked");
   }
+  const auto signal = celery::signal_number(r.signal);
+  if (!signal) {  // Celery's signum() raises after the ids are revoked
+    w_.log("Tasks flagged as revoked: " + ids + " (not terminated: no signal '" + r.signal + "')");
+    co_return celery::error_reply("TypeError('signal name must be uppercase string.')");
+  }
   std::string terminated;
   for (auto& tag : running) {
     const auto it = w_.running.find(tag);
     const std::string id = it == w_.running.end() ? "" : it->second.id;
-    if (co_await terminate(std::move(tag))) terminated += (terminated.empty() ? "" : ", ") + id;
+    if (co_await terminate(std::move(tag), *signal)) terminated += (terminated.empty() ? "" : ", ") + id;
   }
   co_return celery::ok_reply(terminated.empty() ? "terminate: tasks unknown" : "terminate: " + terminated);
 }
@@ -244,10 +249,12 @@ core::task<std::string> controller::revoke(const celery::control_request& r) {
 // A running task's REVOKED ("terminated"), stored and acknowledged now; the
 // run goes on in the executor (a call cannot be stopped one by one) holding
 // its slot, and what it returns is dropped (spec 12.2).
-core::task<bool> controller::terminate(std::string tag) {
+core::task<bool> controller::terminate(std::string tag, int signal) {
   const auto it = w_.running.find(tag);
   if (it == w_.running.end()) co_return false;
-  w_.log("Terminating " + it->second.id + " (revoked with terminate=True)");
+  // Worker processes end the call with the signal; threads cannot stop one.
+  if (it->second.stop) it->second.stop->signal = signal;
+  w_.log("Terminating " + it->second.id + " (revoked with terminate=True, signal " + std::to_string(signal) + ")");
   co_return co_await finisher_.finish_early(std::move(tag),
                                             failed("REVOKED", "TaskRevokedError", "celery.exceptions", "terminated"));
 }

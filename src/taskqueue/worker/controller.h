@@ -9,7 +9,9 @@
 //   revoke [terminate]   remember the ids (revoked_ids); a waiting eta task is
 //                        woken and stored REVOKED; terminate: a running task's
 //                        REVOKED "terminated" is stored and acknowledged at
-//                        once and whatever it returns is dropped
+//                        once; with --pool processes its worker process gets
+//                        the signal (SIGTERM by default) and is replaced, with
+//                        threads the call runs on and its result is dropped
 //   hello                mingle, which a Celery worker sends as it starts: the
 //                        sender's revoked ids are added to ours, and ours go
 //                        back with the clock (a reply of null to ourselves)
@@ -38,7 +40,7 @@ class controller {
  private:
   core::task<void> handle(std::string envelope);
   core::task<std::string> revoke(const celery::control_request& r);
-  core::task<bool> terminate(std::string tag);
+  core::task<bool> terminate(std::string tag, int signal);
   core::task<void> reply(const celery::control_request& r, std::string reply_json);
   [[nodiscard]] std::string answer(const celery::control_request& r);
   [[nodiscard]] std::string hello(const celery::control_request& r);

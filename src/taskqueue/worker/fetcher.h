@@ -10,10 +10,11 @@
 // atomic call, so a worker killed at any moment holds nothing that is not in
 // `unacked`, where the restorer finds it (kombu's BRPOP-then-MULTI loses a
 // message popped by a worker that dies before its MULTI). Scripts cannot
-// block, so when every list is empty the fetcher waits with a BLMOVE of the
-// first queue's first list onto its own tail, which moves nothing and wakes
-// as soon as a message arrives; the other lists are looked at again within
-// 0.5 s (0.1 s with several queues). A stop is noticed as fast; a broker that
+// block, so after a take that found nothing the next one is pipelined behind
+// a BLMOVE of the first queue's first list onto its own tail, which moves
+// nothing and returns as soon as a message arrives (one round trip, as a
+// blocking pop); the other lists are looked at again within 0.5 s (0.1 s
+// with several queues). A stop is noticed as fast; a broker that
 // fails is retried with a back-off (50 ms to 2 s). Messages taken after the
 // stop are put back where they were and their reservations undone, so the
 // shutdown's requeue never races a last take.
@@ -35,22 +36,21 @@ class fetcher {
   core::task<void> run();
 
   /// Take and reserve at most `want` messages from `lists` (highest priority
-  /// first), without waiting. A failed connection is an error; an error reply
-  /// (a list of the wrong type) is an error too, with the reply's text.
-  core::task<result<std::vector<fetched>>> take(const std::vector<std::string>& lists, std::size_t want);
+  /// first). With `wait` (seconds, as text), first wait that long at most for
+  /// the first list to have a message. A failed connection is an error; an
+  /// error reply (a list of the wrong type) is an error too, with its text.
+  core::task<result<std::vector<fetched>>> take(const std::vector<std::string>& lists, std::size_t want,
+                                                const char* wait = nullptr);
 
   /// Messages taken after the stop: back to their lists' consuming ends, in
   /// their order, reservations and delivery counts undone.
   core::task<void> put_back(std::vector<fetched> taken);
 
  private:
-  // Wait until `list` has a message, at most `timeout` seconds; false when
-  // the server cannot (before Redis 6.2), and the caller naps instead.
-  core::task<bool> wait_for(const std::string& list, const char* timeout);
-
   worker_context& w_;
   message_handler& handler_;
   std::string script_sha_;  ///< the take script's, once Redis has loaded it
+  bool can_wait_ = true;    ///< false: the server has no BLMOVE (before Redis 6.2)
 };
 
 }  // namespace scalekit::taskqueue::detail

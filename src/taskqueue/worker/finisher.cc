@@ -175,8 +175,10 @@ core::task<void> finisher::announce(const celery::task_message& m, const outcome
     type = "task-revoked";
     const bool terminated = o.message == "terminated";
     f["terminated"] = terminated;
-    f["signum"] =
-        terminated ? nlohmann::ordered_json(15) : nlohmann::ordered_json(nullptr);  // SIGTERM, Celery's default
+    int signum = 15;  // SIGTERM, Celery's default
+    if (const auto it = w_.running.find(m.delivery_tag); it != w_.running.end() && it->second.stop->signal != 0)
+      signum = it->second.stop->signal;
+    f["signum"] = terminated ? nlohmann::ordered_json(signum) : nlohmann::ordered_json(nullptr);
     f["expired"] = o.message == "expired";
   } else {
     type = "task-failed";

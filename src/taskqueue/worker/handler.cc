@@ -252,8 +252,10 @@ core::task<message_handler::verdict> message_handler::run(const celery::task_mes
     core::spawn(co_await core::this_executor(),
                 watchdog(m.delivery_tag, m.task, m.id, start + (soft_first ? *soft : *hard), soft_first,
                          soft_first ? soft_text : hard_text));
+  std::shared_ptr<core::call_stop> stop;
+  if (const auto res = w_.running.find(m.delivery_tag); res != w_.running.end()) stop = res->second.stop;
   auto r = co_await core::async_call(w_.executor, celery::core_task_name(m.task),
-                                     celery::encode_call(m.args_json, m.kwargs_json));
+                                     celery::encode_call(m.args_json, m.kwargs_json), std::move(stop));
   const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
   slot.release();  // the slot is free for the next message while this result is stored
   w_.wake(watch_tag);

@@ -1,0 +1,85 @@
+#pragma once
+// The sweep's results between measuring (sweep.cc) and reporting them
+// (sweep_report.cc: the summary table, results.csv and the report's fields).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "point_runner.h"
+#include "scalekit/core/job.h"
+#include "scalekit/scale/machine.h"
+#include "scalekit/scale/sweep_plan.h"
+#include "scalekit/scale/usl.h"
+#include "workloads.h"
+
+namespace scalekit::scale {
+
+struct run_record {
+  std::size_t point = 0;
+  int repeat = 0;
+  point_sample sample;
+  double throughput = 0;  ///< items / wall_s
+};
+
+struct point_summary {
+  sweep_point point;
+  std::size_t runs = 0;
+  std::string unit;
+  spread throughput, wall_s;
+  double user_s = 0, sys_s = 0, voluntary_switches = 0, involuntary_switches = 0;  ///< medians
+  double peak_pss_kib = 0, max_rss_kib = 0;                                        ///< the largest of the runs
+  double speedup = 0, efficiency = 0, karp_flatt = 0;  ///< against the same executor at N = 1
+  double vs_serial = 0;                                ///< median throughput / serial's at this size
+  bool oversubscribed = false;                         ///< more workers than cores
+};
+
+/// The models of one executor at one size.
+struct model_summary {
+  core::executor_kind executor = core::executor_kind::threads;
+  std::uint64_t size = 0;
+  std::size_t distinct_n = 0;
+  double max_n = 1;
+  std::optional<fit_result> usl, amdahl;  ///< set when enough_for_model(distinct_n)
+  std::string fit_error;                  ///< when a fit was tried and failed
+  double sigma = 0;                       ///< the USL's σ, the free fit's when superlinear (not clamped)
+  std::optional<double> peak_n;           ///< the USL's peak concurrency
+  double peak_x = 0;
+  double ceiling = 0;                        ///< Amdahl's λ/σ; NaN when σ = 0
+  double predict_n = 0;                      ///< 2 × max_n: an extrapolation
+  double predict_x = 0;                      ///< the USL's throughput there
+  double predict_low = 0, predict_high = 0;  ///< its 95% band (throughput_band)
+  /// N* lies beyond twice the largest N measured: no throughput is predicted there.
+  [[nodiscard]] bool peak_too_far() const { return peak_n && *peak_n > 2 * max_n; }
+  [[nodiscard]] bool fitted() const { return usl.has_value(); }
+};
+
+struct sweep_results {
+  const workload* w = nullptr;
+  machine_info machine;
+  load_sample before;
+  double background_cpu_s = 0, background_share = 0;
+  std::uint64_t seed = 0;
+  int repeat = 0;
+  std::vector<std::uint64_t> sizes;
+  std::vector<core::executor_kind> executors;
+  std::vector<std::size_t> workers;
+  std::vector<sweep_point> points;
+  std::vector<run_record> runs;  ///< in the order they ran
+  std::vector<point_summary> summaries;
+  std::vector<model_summary> models;
+};
+
+/// The per-point summaries and per-executor models from r.runs.
+void analyse(sweep_results& r);
+/// The summary table (stdout).
+std::string text_table(const sweep_results& r);
+/// results.csv: a header, then one row per run in the order they ran.
+std::string csv_rows(const sweep_results& r);
+/// report.html: one self-contained page, charts in inline SVG (sweep_html.cc).
+std::string html_report(const sweep_results& r);
+/// The report's fields (sweep.h lists them).
+void add_fields(core::report& rep, const sweep_results& r);
+
+}  // namespace scalekit::scale

@@ -1,0 +1,210 @@
+// The sweepable workloads (workloads.h). Each run's output goes to the sweep's
+// scratch directory: mandelbrot as raw RGB (no PNG compression, which is
+// serial work of its own), numbers sort as its usual text file.
+
+#include "workloads.h"
+
+#include <fmt/format.h>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "scalekit/core/atomic_file.h"
+#include "scalekit/jobs/burn/burn.h"
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
+#include "scalekit/jobs/numbers/numbers.h"
+#include "scalekit/jobs/primes/primes.h"
+
+namespace scalekit::scale {
+
+namespace {
+
+using core::executor_kind;
+namespace mb = jobs::mandelbrot;
+
+constexpr std::uint64_t max_width = 16384;
+
+result<core::report> run_mandelbrot(std::uint64_t size, const std::string& dir, core::executor& ex,
+                                    core::observer& obs) {
+  mb::options o;
+  o.image.width = static_cast<std::uint32_t>(size);
+  o.image.height = static_cast<std::uint32_t>(size * 3 / 4);
+  o.image.max_iterations = 1000;
+  o.image.shortcut = false;  // every pixel iterated to the end, as the seed does: more work per pixel
+  o.output = dir + "/mandelbrot.rgb";
+  return mb::run(o, ex, obs);
+}
+
+result<core::report> run_primes(std::uint64_t size, const std::string&, core::executor& ex, core::observer& obs) {
+  jobs::primes::options o;
+  o.random_count = size;
+  o.random_min = 1'000'000'000'000;  // 10^12..10^13: a prime costs ~1.5 million trial divisions
+  o.random_max = 10'000'000'000'000;
+  o.random_seed = 1;
+  o.alg = jobs::primes::algorithm::trial;
+  return jobs::primes::check(o, ex, obs);
+}
+
+result<core::report> run_burn(std::uint64_t size, const std::string&, core::executor& ex, core::observer& obs) {
+  if (size < 1 || size > jobs::burn::max_iterations)
+    return status::invalid_argument(
+        fmt::format("burn: {} iterations is outside 1..{}", size, jobs::burn::max_iterations));
+  return jobs::burn::run({size}, ex, obs);
+}
+
+status prepare_numbers(std::uint64_t size, const std::string& dir) {
+  jobs::numbers::gen_options g;
+  g.dir = dir + "/numbers";
+  g.files = size;
+  g.per_file = 100;
+  g.max = 10000;
+  g.seed = 1;
+  auto ex = core::make_executor(executor_kind::serial);
+  core::observer quiet;
+  auto r = jobs::numbers::generate(g, *ex, quiet);
+  return r.ok() ? status{} : r.error();
+}
+
+result<core::report> run_numbers(std::uint64_t size, const std::string& dir, core::executor& ex, core::observer& obs) {
+  jobs::numbers::sort_options o;
+  o.dir = dir + "/numbers";
+  o.files = size;
+  o.output = dir + "/sorted_nums.txt";
+  return jobs::numbers::sort(o, ex, obs);
+}
+
+// A square 1-bit image of concentric rings, (x² + y²) >> 14 odd is white,
+// written as an RLE file (MISSION.md's format, encoded here because the rle
+// job is in scalekit-heavy): runs of every length, so that compressing it
+// is real work.
+status write_rings_rle(const std::string& path, std::uint32_t side) {
+  auto f = core::atomic_file::create(path);
+  if (!f.ok()) return f.error();
+  std::string out;
+  out.reserve(std::size_t{side} * side / 16 + 4);
+  for (const auto v : {side, side}) {
+    out += static_cast<char>(v & 0xff);
+    out += static_cast<char>(v >> 8);
+  }
+  std::vector<std::uint8_t> bits(side);
+  for (std::uint64_t y = 0; y < side; ++y) {
+    for (std::uint64_t x = 0; x < side; ++x) bits[x] = static_cast<std::uint8_t>(((x * x + y * y) >> 14) & 1);
+    for (std::uint32_t chunk = 0; chunk < side; chunk += 127) {
+      const std::uint32_t end = std::min(side, chunk + 127);
+      for (std::uint32_t i = chunk; i < end;) {
+        std::uint32_t j = i;
+        while (j < end && bits[j] == bits[i]) ++j;
+        out += static_cast<char>((bits[i] << 7) | (j - i));
+        i = j;
+      }
+    }
+  }
+  if (auto st = f->write(out.data(), out.size()); !st.ok()) return st;
+  return f->commit();
+}
+
+// `scalekit ARGS...` run to its end: what prepare() needs of another executable.
+status run_scalekit(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  args.insert(args.begin(), {"scalekit", "-q"});
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int e = ::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ); e != 0)
+    return status::io_error(fmt::format("cannot run scalekit {}: {}", args[2], std::strerror(e)));
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return status::task_failed(fmt::format("scalekit {} failed (status {})", args[2], st));
+  return {};
+}
+
+status prepare_rle(std::uint64_t size, const std::string& dir) {
+  if (auto st = write_rings_rle(dir + "/rings.rle", static_cast<std::uint32_t>(size)); !st.ok()) return st;
+  return run_scalekit({"rle", "decompress", dir + "/rings.rle", dir + "/rings.bmp"});
+}
+
+std::vector<std::string> rle_command(std::uint64_t, const std::string& dir, const sweep_point& p) {
+  return {"rle",
+          "compress",
+          dir + "/rings.bmp",
+          dir + "/out.rle",
+          "--row-executor",
+          std::string(core::to_string(p.executor)),
+          "-j",
+          std::to_string(p.workers)};
+}
+
+const std::vector<workload>& table() {
+  static const std::vector<workload> all = [] {
+    const std::vector<executor_kind> local{executor_kind::serial, executor_kind::threads, executor_kind::processes,
+                                           executor_kind::openmp};
+    std::vector<workload> w(5);
+    w[0] = {.name = "mandelbrot",
+            .size_name = "width",
+            .about = "the seed's image, width x 3/4 width, n=1000, no shortcut, SIMD kernel, raw RGB out",
+            .default_sizes = {3072},
+            .min_size = 4,
+            .max_size = max_width,
+            .executors = local,
+            .prepare = nullptr,
+            .run = run_mandelbrot};
+    w[1] = {.name = "primes",
+            .size_name = "numbers",
+            .about = "primes check --algorithm trial of random numbers in 10^12..10^13 (seed 1)",
+            .default_sizes = {50000},
+            .max_size = 100'000'000,
+            .executors = local,
+            .prepare = nullptr,
+            .run = run_primes};
+    w[2] = {.name = "burn",
+            .size_name = "iterations per worker",
+            .about = "the seed's MuchCPU busy loop, one loop per worker (weak scaling)",
+            .default_sizes = {1'500'000'000},
+            .max_size = jobs::burn::max_iterations,
+            .executors = local,
+            .weak = true,
+            .prepare = nullptr,
+            .run = run_burn};
+    w[3] = {.name = "numbers",
+            .size_name = "files",
+            .about = "numbers sort --method counter of files of 100 numbers (made before the sweep)",
+            .default_sizes = {20000},
+            .max_size = 10'000'000,
+            .executors = local,
+            .prepare = prepare_numbers,
+            .run = run_numbers};
+    w[4] = {.name = "rle",
+            .size_name = "side",
+            .about =
+                "rle compress of a square 1-bit BMP of rings, rows on the executor (scalekit-heavy, run as a "
+                "command: its CPU includes its start)",
+            .default_sizes = {8192},
+            .min_size = 1,
+            .max_size = 65535,
+            .executors = {executor_kind::serial, executor_kind::threads, executor_kind::processes},
+            .prepare = prepare_rle,
+            .run = nullptr,
+            .command = rle_command};
+    return w;
+  }();
+  return all;
+}
+
+}  // namespace
+
+std::span<const workload> workloads() { return table(); }
+
+const workload* find_workload(std::string_view name) {
+  const auto& all = table();
+  const auto it = std::find_if(all.begin(), all.end(), [&](const workload& w) { return w.name == name; });
+  return it == all.end() ? nullptr : &*it;
+}
+
+}  // namespace scalekit::scale

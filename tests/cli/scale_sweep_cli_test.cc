@@ -1,0 +1,185 @@
+// Integration tests of `scalekit scale WORKLOAD`: tiny real sweeps of the
+// primes job, their JSON, the table, and the report files. No timing is
+// asserted: only that every figure is there and sane.
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_helpers.h"
+
+using scalekit::testing::bin;
+using scalekit::testing::lines;
+using scalekit::testing::run_scalekit;
+using scalekit::testing::slurp;
+using scalekit::testing::temp_dir;
+
+TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
+  temp_dir dir("sweep");
+  const std::string report = dir / "report";
+  auto r = run_scalekit(
+      "--json scale primes --executors serial,threads,processes --workers 1,2 --repeat 2 "
+      "--sizes 2000 --seed 5 --report " +
+      report);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["job"], "scale");
+  EXPECT_EQ(j["workload"], "primes");
+  EXPECT_EQ(j["seed"], 5);
+  EXPECT_EQ(j["repeat"], 2);
+  EXPECT_GE(j["cores"].get<int>(), 1);
+  EXPECT_FALSE(j["kernel"].get<std::string>().empty());
+  ASSERT_EQ(j["points"].size(), 5u);  // serial 1, threads 1 and 2, processes 1 and 2
+  const bool have_pss = std::filesystem::exists("/proc/self/smaps_rollup");
+  for (const auto& p : j["points"]) {
+    EXPECT_EQ(p["runs"], 2) << p;
+    EXPECT_EQ(p["unit"], "numbers") << p;
+    EXPECT_GT(p["throughput"].get<double>(), 0) << p;
+    EXPECT_LE(p["throughput_min"].get<double>(), p["throughput"].get<double>()) << p;
+    EXPECT_GE(p["throughput_max"].get<double>(), p["throughput"].get<double>()) << p;
+    EXPECT_GT(p["wall_s"].get<double>(), 0) << p;
+    EXPECT_GE(p["user_s"].get<double>() + p["sys_s"].get<double>(), 0) << p;
+    EXPECT_GE(p["voluntary_switches"].get<double>(), 0) << p;
+    if (have_pss) {
+      EXPECT_GT(p["peak_pss_kib"].get<double>(), 0) << p;
+    }
+    EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
+    if (p["workers"] == 1) {
+      EXPECT_DOUBLE_EQ(p["speedup"].get<double>(), 1) << p;
+    }
+  }
+  EXPECT_EQ(j["points"][0]["executor"], "serial");
+  ASSERT_EQ(j["models"].size(), 2u);  // threads and processes; serial is the baseline
+  for (const auto& m : j["models"]) {
+    EXPECT_EQ(m["verdict"], "thin data: speedup, efficiency and Karp-Flatt only") << m;
+    EXPECT_EQ(m["distinct_n"], 2);
+    EXPECT_FALSE(m.contains("sigma"));
+  }
+  ASSERT_EQ(j["runs"].size(), 10u);
+  EXPECT_NE(r.err.find("scale: primes: 5 points x 2 runs"), std::string::npos) << r.err;
+
+  // The report files: the same report, and one CSV row per run; nothing else left in DIR.
+  const auto saved = nlohmann::json::parse(slurp(report + "/results.json"));
+  EXPECT_EQ(saved["points"], j["points"]);
+  EXPECT_EQ(saved["runs"], j["runs"]);
+  const std::string csv = slurp(report + "/results.csv");
+  EXPECT_EQ(lines(csv), 11u);
+  EXPECT_EQ(csv.rfind("order,executor,workers,size,repeat,wall_s,items,unit,throughput,", 0), 0u) << csv;
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(report)) ++files;
+  EXPECT_EQ(files, 3u);
+
+  // report.html: self-contained (nothing to fetch), a marker per point on the
+  // throughput chart, and each table row's exact values are results.json's.
+  const std::string html = slurp(report + "/report.html");
+  EXPECT_EQ(html.rfind("<!doctype html>", 0), 0u);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  std::size_t markers = 0;
+  for (auto at = html.find("class=\"point\""); at != std::string::npos; at = html.find("class=\"point\"", at + 1))
+    ++markers;
+  EXPECT_EQ(markers, j["points"].size());
+  for (const auto& p : j["points"]) {
+    const std::string row_start = "<tr data-executor=\"" + p["executor"].get<std::string>() + "\" data-workers=\"" +
+                                  std::to_string(p["workers"].get<int>()) + "\"";
+    const auto row = html.find(row_start);
+    ASSERT_NE(row, std::string::npos) << row_start;
+    const std::string tr = html.substr(row, html.find("</tr>", row) - row);
+    std::vector<double> values;
+    for (auto at = tr.find("data-value=\""); at != std::string::npos; at = tr.find("data-value=\"", at + 1)) {
+      const auto from = at + 12;
+      values.push_back(std::stod(tr.substr(from, tr.find('"', from) - from)));  // "NaN" reads as nan
+    }
+    ASSERT_EQ(values.size(), 12u) << tr;
+    EXPECT_DOUBLE_EQ(values[0], p["throughput"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[1], p["throughput_min"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[2], p["throughput_max"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[3], p["wall_s"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[9], p["speedup"].get<double>()) << tr;
+  }
+  EXPECT_NE(html.find("thin data: speedup, efficiency and Karp-Flatt only"), std::string::npos);
+}
+
+TEST(CliScaleSweep, TableOnStdoutWithTheThinDataVerdict) {
+  auto r = run_scalekit("scale primes --executors threads --workers 1,2 --repeat 1 --sizes 500");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("scale primes: numbers 500; 2 points x 1 runs in shuffled order"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("machine: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("numbers/s median [min, max]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("model threads (numbers 500): thin data: speedup, efficiency and Karp-Flatt only"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliScaleSweep, PointsBeyondTheCoresAreMarkedOversubscribed) {
+  auto r = run_scalekit("--json scale primes --executors threads --workers 64 --repeat 1 --sizes 200");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_LT(j["cores"].get<int>(), 64) << "a machine with 64 cores or more: nothing to test";
+  EXPECT_EQ(j["oversubscribed"], true);
+  EXPECT_EQ(j["points"][0]["oversubscribed"], true);
+  EXPECT_NE(r.err.find("oversubscribed"), std::string::npos) << r.err;
+}
+
+TEST(CliScaleSweep, BadUsageIsOneLineAndStatus2) {
+  auto r = run_scalekit("scale primes --executors distributed --repeat 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "scalekit scale: 'distributed' is not an executor a primes sweep runs on (serial, threads, processes, "
+            "openmp)\n");
+  EXPECT_EQ(run_scalekit("scale primes --repeat 0").exit_code, 2);
+  EXPECT_EQ(run_scalekit("scale primes --workers 0 --repeat 1").exit_code, 2);
+  EXPECT_EQ(run_scalekit("scale mandelbrot --sizes 2 --repeat 1 --workers 1 --executors serial").exit_code, 2);
+  EXPECT_EQ(run_scalekit("scale nosuchjob").exit_code, 2);
+}
+
+// rle's job is in scalekit-heavy: each run is that command, its figures from its --json report.
+TEST(CliScaleSweep, RleRunsAsACommandOfTheOtherExecutable) {
+  auto r = run_scalekit("--json scale rle --executors serial,threads --workers 1,2 --repeat 1 --sizes 600");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["points"].size(), 3u);
+  for (const auto& p : j["points"]) {
+    EXPECT_EQ(p["unit"], "pixels") << p;
+    EXPECT_GT(p["throughput"].get<double>(), 0) << p;
+    EXPECT_GT(p["wall_s"].get<double>(), 0) << p;
+    EXPECT_GT(p["user_s"].get<double>() + p["sys_s"].get<double>(), 0) << p;  // a whole process's start at least
+    EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
+  }
+  EXPECT_EQ(run_scalekit("scale rle --executors openmp --repeat 1").exit_code, 2);  // rows: serial, threads, processes
+}
+
+// Two busy loops of our own keep the machine busy (whatever else runs on it;
+// bounded to some 10 s, should the test die before it kills them):
+// --require-idle refuses, and without it the sweep measures and warns.
+TEST(CliScaleSweep, RequireIdleRefusesABusyMachine) {
+  const pid_t burner = ::fork();
+  ASSERT_GE(burner, 0);
+  if (burner == 0) {
+    ::execl(bin.c_str(), bin.c_str(), "-q", "burn", "--executor", "threads", "-j", "2", "--iterations", "20000000000",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto refused = run_scalekit("scale primes --executors serial --repeat 1 --sizes 100 --require-idle");
+  auto warned = run_scalekit("--json scale primes --executors serial --repeat 1 --sizes 100");
+  ::kill(burner, SIGKILL);
+  ::waitpid(burner, nullptr, 0);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("the machine is busy"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--require-idle refuses to measure"), std::string::npos) << refused.err;
+  EXPECT_TRUE(refused.out.empty()) << refused.out;
+  ASSERT_EQ(warned.exit_code, 0) << warned.err;
+  EXPECT_NE(warned.err.find("warning: the machine is busy"), std::string::npos) << warned.err;
+  EXPECT_GT(nlohmann::json::parse(warned.out)["busy_cores_before"].get<double>(), 0.25);
+}

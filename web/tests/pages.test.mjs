@@ -1,0 +1,226 @@
+// The pages of `scalekit serve` in a real browser: Debian's chromium, driven
+// headless by playwright-core (web/package-lock.json). Started by CTest
+// (tests/CMakeLists.txt: web_pages):
+//
+//   node web/tests/pages.test.mjs --scalekit BUILD/scalekit --artefacts DIR
+//
+// It starts its own `scalekit serve` on a free loopback port and stops it.
+// Exit 0: passed; 1: failed (the reason on stderr); 77: skipped, because
+// chromium or web/node_modules is missing (scripts/setup installs both).
+// Screenshots of both pages at desktop and phone sizes go to DIR.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { artefacts, check, failures, launch, requireWeb, scalekit } from './harness.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// serve with two workers on a port of its choosing; resolves when both accept.
+function startServe() {
+  const child = spawn(scalekit, ['serve', '--listen', '127.0.0.1:0', '--workers', '2', '--threads', '2', '--grace', '2'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${log}`)), 20000);
+    child.stderr.on('data', (d) => {
+      log += d;
+      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
+      if (port && /2 workers ready/.test(log)) { clearTimeout(timer); resolve({ child, base: `http://127.0.0.1:${port[1]}`, log: () => log }); }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}):\n${log}`)));
+  });
+}
+
+// The window of tile (z, x, y), computed as include/scalekit/serve/web/tile.h does.
+const tileWindow = (z, x, y) => {
+  const side = 3.5 / 2 ** z;
+  return [-2.5 + side * x, -1.75 + side * y, -2.5 + side * (x + 1), -1.75 + side * (y + 1)];
+};
+
+// axe-core's WCAG 2.1 A and AA rules (labels, contrast, keyboard access, ...), run in the page.
+async function accessible(page, what) {
+  await page.addScriptTag({ path: requireWeb.resolve('axe-core/axe.min.js') });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  check(found.length === 0, `${what} passes axe-core's WCAG 2.1 A/AA checks${found.length ? `:\n  ${found.join('\n  ')}` : ''}`);
+}
+
+async function explorer(browser, base) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  const tiles = [];
+  page.on('request', (r) => { if (r.url().includes('/mandelbrot.png?')) tiles.push(new URL(r.url()).searchParams); });
+
+  const t0 = Date.now();
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.querySelectorAll('img.leaflet-tile-loaded').length >= 1);
+  console.log(`measured: the explorer's first (coarse) tile drawn ${Date.now() - t0} ms after navigation`);
+  await page.waitForFunction(() => {
+    const tiles = [...document.querySelectorAll('img.leaflet-tile')];
+    return tiles.length > 0 && tiles.every((i) => i.dataset.full === '1');
+  });
+  console.log(`measured: every tile of the first view at full resolution ${Date.now() - t0} ms after navigation`);
+  const drawn = await page.$$eval('img.leaflet-tile-loaded', (imgs) => imgs.map((i) => [i.naturalWidth, i.naturalHeight]));
+  check(drawn.length >= 1 && drawn.every(([w, h]) => w === 256 && h === 256), `tiles drawn, 256 × 256 each (${drawn.length})`);
+  const coarseFirst = tiles.findIndex((p) => p.get('w') === '64');
+  check(coarseFirst >= 0, 'a coarse tile (64 px) is asked for besides the full ones');
+  const panel = await page.textContent('#workers-seen');
+  check(/^\d+: \d+/.test(panel), `the panel names the worker pids that computed the tiles ("${panel}")`);
+  const executor = await page.textContent('#executor');
+  check(executor.startsWith('threads: '), `the panel names the executor and its median ("${executor}")`);
+
+  // A tile's pixels equal what `scalekit mandelbrot` writes for the same region.
+  const [z, x, y, n] = [1, 1, 0, 200];
+  const w = tileWindow(z, x, y);
+  const dir = mkdtempSync(path.join(tmpdir(), 'scalekit-web-'));
+  const file = path.join(dir, 'tile.png');
+  const made = spawnSync(scalekit, ['mandelbrot', '-W', '256', '-H', '256', '-n', String(n), '--region', w.join(','), '-o', file]);
+  check(made.status === 0, `scalekit mandelbrot --region ${w.join(',')} ran${made.status ? `: ${made.stderr}` : ''}`);
+  const expected = `data:image/png;base64,${readFileSync(file).toString('base64')}`;
+  rmSync(dir, { recursive: true, force: true });
+  const differing = await page.evaluate(async ([url, expectedUrl]) => {
+    const pixels = async (src) => {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      return g.getImageData(0, 0, c.width, c.height).data;
+    };
+    const blob = await (await fetch(url)).blob();
+    const a = await pixels(URL.createObjectURL(blob)), b = await pixels(expectedUrl);
+    if (a.length !== b.length) return -1;
+    let diff = 0;
+    for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) diff += 1;
+    return diff;
+  }, [`/mandelbrot.png?z=${z}&x=${x}&y=${y}&n=${n}`, expected]);
+  check(differing === 0, `tile ${z}/${x}/${y} (n=${n}) has the pixels of scalekit mandelbrot (${differing} bytes differ)`);
+
+  // The executor switch: the same view again, computed serially.
+  await page.selectOption('#executor-choice', 'serial');
+  await page.waitForFunction(() => /serial: \d+ ms/.test(document.getElementById('executor').textContent));
+  await page.waitForLoadState('networkidle');
+  const both = await page.textContent('#executor');
+  check(/threads: \d+ ms \(\d+\), serial: \d+ ms \(\d+\)/.test(both) && /ex=serial/.test(page.url()) &&
+        tiles.some((p) => p.get('executor') === 'serial'), `the executor switch compares them on the same view ("${both}")`);
+  await page.selectOption('#executor-choice', '');
+
+  // Dragging and the arrow keys pan: the centre moves and the URL follows.
+  const centreOf = () => page.evaluate(() => window.scalekitExplorer.map.getCenter());
+  const first = page.url(), start = await centreOf();
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.move(box.x + box.width / 3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 3 + 120, box.y + box.height / 2 + 40, { steps: 8 });
+  await page.mouse.up();
+  await page.waitForFunction((u) => location.href !== u, first);
+  const dragged = await centreOf();
+  check(dragged.lng < start.lng - 1 && /re=/.test(page.url()), `dragging pans the view and changes the URL (${page.url()})`);
+  const beforeKey = page.url();
+  await page.focus('#map');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((u) => location.href !== u, beforeKey);
+  check((await centreOf()).lng > dragged.lng, `the arrow keys pan (${page.url()})`);
+  const zoomBefore = await page.evaluate(() => window.scalekitExplorer.map.getZoom());
+  await page.keyboard.press('+');
+  await page.waitForFunction((z0) => new URLSearchParams(location.search).get('z') === String(z0 + 1), zoomBefore);
+  await page.waitForFunction(() => document.querySelectorAll('img.leaflet-tile-loaded').length >= 1);
+  await page.waitForLoadState('networkidle');
+  const deeper = tiles.filter((p) => Number(p.get('z')) === zoomBefore + 1).length;
+  check(deeper > 0, `zooming in fetches tiles of zoom ${zoomBefore + 1} (${deeper})`);
+  const zoomedUrl = page.url();
+  const centre = await page.evaluate(() => window.scalekitExplorer.map.getCenter());
+
+  // Reloading that URL shows the same view; back returns to the one before.
+  await page.reload();
+  await page.waitForFunction(() => window.scalekitExplorer && window.scalekitExplorer.map.getZoom() !== undefined);
+  const again = await page.evaluate(() => ({ z: window.scalekitExplorer.map.getZoom(), c: window.scalekitExplorer.map.getCenter() }));
+  check(page.url() === zoomedUrl && again.z === zoomBefore + 1 && Math.abs(again.c.lng - centre.lng) < 1e-3 &&
+        Math.abs(again.c.lat - centre.lat) < 1e-3, `reloading ${zoomedUrl} shows the same view`);
+  await page.goBack();
+  await page.waitForFunction((z0) => window.scalekitExplorer.map.getZoom() === z0, zoomBefore);
+  check(true, 'back returns to the view before the zoom');
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: path.join(artefacts, 'explorer-desktop.png') });
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.waitForLoadState('networkidle');
+  await sleep(300);
+  await page.screenshot({ path: path.join(artefacts, 'explorer-phone.png') });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `at 375 px nothing overflows sideways (${overflow} px)`);
+  await accessible(page, 'the explorer at 375 px');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await accessible(page, 'the explorer at 1280 px');
+  check(problems.length === 0, `the explorer logs no console errors or warnings${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`);
+  await page.close();
+}
+
+async function fleet(browser, base) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  await page.goto(`${base}/fleet`);
+  await page.waitForFunction(() => document.querySelectorAll('#workers tbody tr').length === 2);
+  const rows = await page.$$eval('#workers tbody tr', (trs) => trs.map((tr) => ({ pid: Number(tr.dataset.pid), text: tr.textContent })));
+  check(rows.length === 2 && rows.every((r) => r.pid > 0), `the dashboard lists the 2 workers (${rows.map((r) => r.pid).join(', ')})`);
+  // Some traffic for the charts, then a screenshot.
+  for (let i = 0; i < 40; i += 1) await page.evaluate((u) => fetch(u).then((r) => r.blob()), `/mandelbrot.png?z=3&x=${i % 8}&y=${Math.floor(i / 8)}&n=100`);
+  await sleep(2200);
+  await page.screenshot({ path: path.join(artefacts, 'fleet-desktop.png'), fullPage: true });
+  await accessible(page, 'the dashboard at 1280 px');
+  check(problems.length === 0, `the dashboard logs no console errors or warnings${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`);
+
+  // A worker killed with SIGKILL shows as restarted within two seconds. The
+  // one not feeding this page: the feed's own end would be the browser's
+  // network error, not the page's.
+  const feed = Number(/pid (\d+)/.exec(await page.textContent('#live'))[1]);
+  const victim = rows.map((r) => r.pid).find((p) => p !== feed);
+  const killedAt = Date.now();
+  process.kill(victim, 'SIGKILL');
+  let shown = true;
+  try {
+    await page.waitForFunction((pid) => document.getElementById('restart-log').textContent.includes(`pid ${pid} gone (crash)`), victim, { timeout: 2000 });
+  } catch { shown = false; }
+  console.log(`measured: the SIGKILL of pid ${victim} shown ${Date.now() - killedAt} ms later`);
+  check(shown, `the restart of pid ${victim} (SIGKILL) shows within 2 s: "${await page.textContent('#restart-log')}"`);
+  await page.waitForFunction((pid) => {
+    const pids = [...document.querySelectorAll('#workers tbody tr')].map((tr) => Number(tr.dataset.pid));
+    return pids.length === 2 && !pids.includes(pid);
+  }, victim, { timeout: 10000 });
+  check(/crash 1/.test(await page.textContent('#restarts')), 'the restarts card counts the crash');
+  await page.setViewportSize({ width: 375, height: 740 });
+  await sleep(600);
+  await page.screenshot({ path: path.join(artefacts, 'fleet-phone.png'), fullPage: true });
+  await accessible(page, 'the dashboard at 375 px');
+  await page.close();
+}
+
+const serve = await startServe();
+const browser = await launch();
+try {
+  await explorer(browser, serve.base);
+  await fleet(browser, serve.base);
+} catch (e) {
+  failures.push(String(e.stack || e));
+  console.error(e);
+} finally {
+  await browser.close();
+  serve.child.kill('SIGTERM');
+  await new Promise((r) => { serve.child.on('exit', r); setTimeout(() => { serve.child.kill('SIGKILL'); r(); }, 5000); });
+}
+console.log(`screenshots: ${artefacts}`);
+if (failures.length) {
+  console.error(`${failures.length} failed:\n- ${failures.join('\n- ')}\nserve's log:\n${serve.log()}`);
+  process.exit(1);
+}

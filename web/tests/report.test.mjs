@@ -1,0 +1,84 @@
+// `scalekit scale`'s report.html in a real browser: Debian's chromium, driven
+// headless by playwright-core (web/package-lock.json). Started by CTest
+// (tests/CMakeLists.txt: scale_report_page):
+//
+//   node web/tests/report.test.mjs --scalekit BUILD/scalekit --artefacts DIR
+//
+// It runs a small sweep with enough worker counts for the model to be fitted,
+// opens DIR/report.html from the disk (a self-contained page: nothing is
+// fetched), and holds its tables to results.json. Exit 0: passed; 1: failed;
+// 77: skipped, because chromium or web/node_modules is missing.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { artefacts, check, failures, launch, scalekit } from './harness.mjs';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'scalekit-report-'));
+const sweep = spawnSync(scalekit, ['-q', 'scale', 'primes', '--executors', 'threads,processes', '--workers', '1,2,3,4,5,6',
+  '--repeat', '1', '--sizes', '2000', '--seed', '3', '--report', dir], { encoding: 'utf8' });
+if (sweep.status !== 0) {
+  console.error(`the sweep failed (${sweep.status}):\n${sweep.stderr}`);
+  process.exit(1);
+}
+const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
+
+const browser = await launch();
+try {
+  for (const width of [1280, 375]) {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    const problems = [], requests = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    await page.goto(pathToFileURL(path.join(dir, 'report.html')).href);
+    check(problems.length === 0, `${width} px: no console errors or warnings${problems.length ? `: ${problems.join('; ')}` : ''}`);
+    check(requests.length === 0, `${width} px: nothing fetched${requests.length ? `: ${requests.join(', ')}` : ''}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `${width} px: the page fits the width (tables scroll inside; overflow ${overflow} px)`);
+    await page.screenshot({ path: path.join(artefacts, `report-${width}.png`), fullPage: true });
+    if (width !== 1280) { await page.close(); continue; }
+
+    const markers = await page.locator('circle.point').count();
+    check(markers === results.points.length, `a marker per point on the throughput chart (${markers} of ${results.points.length})`);
+    const rows = await page.evaluate(() => [...document.querySelectorAll('#points tbody tr')].map((tr) => ({
+      executor: tr.dataset.executor, workers: Number(tr.dataset.workers),
+      values: [...tr.querySelectorAll('td[data-value]')].map((td) => Number(td.dataset.value)),
+    })));
+    const fields = ['throughput', 'throughput_min', 'throughput_max', 'wall_s', 'user_s', 'sys_s', 'voluntary_switches',
+      'involuntary_switches', 'peak_pss_kib', 'speedup', 'efficiency', 'karp_flatt'];
+    let same = rows.length === results.points.length;
+    for (const p of results.points) {
+      const row = rows.find((r) => r.executor === p.executor && r.workers === p.workers);
+      if (!row) { same = false; continue; }
+      fields.forEach((f, i) => {
+        const want = p[f] === null || p[f] === undefined ? NaN : p[f];
+        if (!(Object.is(row.values[i], want) || row.values[i] === want)) {
+          same = false;
+          console.log(`  ${p.executor} N=${p.workers} ${f}: page ${row.values[i]}, results.json ${want}`);
+        }
+      });
+    }
+    check(same, 'the points table holds exactly the values of results.json');
+    const fitted = results.models.filter((m) => m.verdict === 'fitted');
+    const lambdas = await page.evaluate(() => [...document.querySelectorAll('#models tbody tr')].map((tr) => {
+      const cells = [...tr.querySelectorAll('td[data-value]')];
+      return cells.length ? Number(cells[0].dataset.value) : null;
+    }).filter((v) => v !== null));
+    check(fitted.length > 0 && fitted.every((m) => lambdas.includes(m.lambda)),
+      `each fitted model's λ is on the page (${fitted.length} fitted of ${results.models.length})`);
+    const curves = await page.locator('polyline.usl').count();
+    check(curves >= fitted.length, `a USL curve for each fitted model (${curves})`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+if (failures.length) {
+  console.error(`${failures.length} check(s) failed`);
+  process.exit(1);
+}
