@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: thumbnail
-# about: 300 photos beside vipsthumbnail, ImageMagick and the seed; random URLs from dummyimage, 1/2/4/8 consumers, lock vs semaphore
+# about: 300 photos, and 120 of mixed kinds, beside the seed (Pillow), vipsthumbnail and ImageMagick, interleaved; random URLs from dummyimage, 1/2/4/8 consumers, lock vs semaphore
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
@@ -11,29 +11,77 @@ if ! compgen -G "$corpus/img$(printf %04d $((count - 1))).*" > /dev/null; then
   echo "(making the corpus: $count photos, 800x600 to 2400x1600)" >&2
   /usr/bin/python3 "$root/bench/thumbnail/make_corpus.py" "$corpus" "$count"
 fi
-echo "## thumbnail: $count photos ($((count - count / 3)) JPEG, $((count / 3)) PNG, 800x600 to 2400x1600, $(du -sm "$corpus" | cut -f1) MB), 64x64 PNG thumbnails, 2 at a time"
+rounds=$(bench_pick 3 1)
+# compare CORPUS COUNT TAG [PEERS...]: scalekit (processes, threads), the seed and the peers
+# named (vipsthumbnail, magick) on CORPUS; prints the table.
+compare() {
+  local corpus=$1 count=$2 tag=$3 labels cmds ordered round k peer
+  shift 3
+  # The peers in one run: each round runs every command (hyperfine, 2 runs after a warm-up), the
+  # order turned by one each round so that none always follows the same neighbour. Not -N: the
+  # peers are pipelines.
+  labels=("scalekit thumbnail -j 2 --executor processes" "scalekit thumbnail -j 2 --executor threads"
+          "the seed (Pillow, ProcessPoolExecutor(2))")
+  cmds=("$sk -q thumbnail $corpus -o $out/th -j 2 --executor processes"
+        "$sk -q thumbnail $corpus -o $out/th -j 2 --executor threads"
+        "/usr/bin/python3 $seed/thumbnail_disk.py $corpus $out/th --process 2")
+  for peer in "$@"; do
+    case $peer in
+      vipsthumbnail)
+        labels+=("vipsthumbnail -s 64x64 via xargs -P 2 -n 25")
+        cmds+=("ls $corpus/* | xargs -P 2 -n 25 vipsthumbnail -s 64x64 -o $out/th/%s_thumb.png") ;;
+      magick)
+        labels+=("ImageMagick mogrify -thumbnail 64x64 via xargs -P 2 -n 25")
+        cmds+=("ls $corpus/* | xargs -P 2 -n 25 /usr/bin/mogrify -path $out/th -format png -thumbnail 64x64") ;;
+    esac
+  done
+  for ((round = 0; round < rounds; round++)); do
+    ordered=()
+    for ((k = 0; k < ${#cmds[@]}; k++)); do ordered+=("${cmds[$(((k + round) % ${#cmds[@]}))]}"); done
+    bench_hyperfine --runs 2 --warmup 1 --prepare "rm -rf $out/th; mkdir -p $out/th" \
+      --export-json "$out/th$tag$round.json" "${ordered[@]}"
+  done
+  /usr/bin/python3 - "$out/th$tag" "$rounds" "$count" "${labels[@]}" -- "${cmds[@]}" <<'PY'
+import json, statistics, sys
+out, rounds, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rest = sys.argv[4:]
+labels, cmds = rest[:rest.index("--")], rest[rest.index("--") + 1:]
+means = {c: [] for c in cmds}  # per round: wall time
+cpus = {c: [] for c in cmds}  # per round: user + system time of the command and its children
+for k in range(rounds):
+    for r in json.load(open(f"{out}{k}.json"))["results"]:
+        means[r["command"]].append(r["mean"])
+        cpus[r["command"]].append(r["user"] + r["system"])
+seed, vips = means[cmds[2]], means[cmds[3]]
+def ratios(xs, base):  # how many times the base's time, per round: the range
+    rs = sorted(b / x for x, b in zip(xs, base))
+    return "%.2f-%.2fx" % (rs[0], rs[-1])
+# CPU time is the steadier figure on a shared machine: another load slows the wall clock of
+# whichever command it overlaps, but not the CPU a command uses.
+print("| command | time (median of rounds) | images/s | vs the seed, per round | vs vipsthumbnail, per round | CPU time | CPU vs the seed |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for label, c in zip(labels, cmds):
+    t, cpu = statistics.median(means[c]), statistics.median(cpus[c])
+    print("| %s | %.2f s | %.0f | %s | %s | %.2f s | %s |" % (label, t, count / t, ratios(means[c], seed),
+          ratios(means[c], vips), cpu, ratios(cpus[c], cpus[cmds[2]])))
+PY
+  echo
+}
+
+echo "## thumbnail: $count photos ($((count - count / 3)) JPEG, $((count / 3)) PNG, 800x600 to 2400x1600, $(du -sm "$corpus" | cut -f1) MB), 64x64 PNG thumbnails, 2 at a time; $rounds interleaved rounds"
 echo
-# Not -N: the peers are pipelines.
-bench_hyperfine --runs 3 --warmup 1 --prepare "rm -rf $out/th; mkdir -p $out/th" --export-json "$out/th.json" \
-  "$sk -q thumbnail $corpus -o $out/th -j 2 --executor threads" \
-  "$sk -q thumbnail $corpus -o $out/th -j 2 --executor processes" \
-  "ls $corpus/* | xargs -P 2 -n 25 vipsthumbnail -s 64x64 -o $out/th/%s_thumb.png" \
-  "ls $corpus/* | xargs -P 2 -n 25 /usr/bin/mogrify -path $out/th -format png -thumbnail 64x64" \
-  "/usr/bin/python3 $seed/thumbnail_disk.py $corpus $out/th --process 2"
-/usr/bin/python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-count = int(sys.argv[2])
-names = ["scalekit thumbnail -j 2 (threads)", "scalekit thumbnail -j 2 --executor processes",
-         "vipsthumbnail -s 64x64 via xargs -P 2 -n 25", "ImageMagick mogrify -thumbnail 64x64 via xargs -P 2 -n 25",
-         "the seed (Pillow, ProcessPoolExecutor(2))"]
-vt = r[2]["mean"]
-print("| command | time | images/s | vs vipsthumbnail |")
-print("|---|---:|---:|---:|")
-for n, x in zip(names, r):
-    print("| %s | %.2f s ± %.2f | %.0f | %.2fx |" % (n, x["mean"], x["stddev"], count / x["mean"], vt / x["mean"]))
-' "$out/th.json" "$count"
+compare "$corpus" "$count" plain vipsthumbnail magick
+
+# The second corpus: every variant the fast path declines as well as those it takes.
+mixed_count=$(bench_pick 120 12)
+mixed=$(bench_pick "$bench_dir/thumbs_mixed" "$out/thumbs_mixed")
+if ! compgen -G "$mixed/img$(printf %04d $((mixed_count - 1))).*" > /dev/null; then
+  echo "(making the mixed corpus: $mixed_count photos)" >&2
+  /usr/bin/python3 "$root/bench/thumbnail/make_mixed_corpus.py" "$mixed" "$mixed_count"
+fi
+echo "## thumbnail, mixed corpus: $mixed_count photos ($(du -sm "$mixed" | cut -f1) MB; JPEG 4:2:0, 4:4:4, progressive, grey, EXIF-rotated, CMYK, ICC-tagged; PNG RGB, grey, palette, 16-bit; WebP), 64x64, 2 at a time; $rounds interleaved rounds"
 echo
+compare "$mixed" "$mixed_count" mixed vipsthumbnail
 
 limit=$(bench_pick 300 20)
 echo "## thumbnail --random-urls against dummyimage serve (-j 2, same machine): $limit thumbnails, 2 producers"

@@ -1,5 +1,6 @@
-// Thumbnails with libvips: header first (the pixel limit), then
-// vips_thumbnail's shrink-on-load, then PNG into an atomic file.
+// Thumbnails: JPEG and plain PNG on the fast path (fast_path.h); the rest
+// with libvips: header first (the pixel limit), then vips_thumbnail's
+// shrink-on-load, then PNG into an atomic file.
 
 #include "scalekit/jobs/thumbnail/thumbnail.h"
 
@@ -15,8 +16,8 @@
 #include <functional>
 #include <vips/vips8>
 
+#include "fast_path.h"
 #include "imaging/vips_support.h"
-#include "scalekit/core/atomic_file.h"
 #include "scalekit/core/input_file.h"
 
 namespace scalekit::jobs::thumbnail {
@@ -121,13 +122,7 @@ report make(const std::string& out, const options& o, const std::function<vips::
       void* p;
       ~free_png() { g_free(p); }
     } guard{png};
-    std::error_code ec;
-    const auto parent = std::filesystem::path(out).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    auto file = core::atomic_file::create(out);
-    if (!file.ok()) return failed("cannot write: " + file.error().message());
-    if (status s = file->write(png, size); !s.ok()) return failed("cannot write: " + s.message());
-    if (status s = file->commit(); !s.ok()) return failed("cannot write: " + s.message());
+    if (status s = detail::write_whole(out, png, size); !s.ok()) return failed(s.message());
     r.what = outcome::made;
     r.width = static_cast<std::uint32_t>(thumb.width());
     r.height = static_cast<std::uint32_t>(thumb.height());
@@ -165,13 +160,16 @@ result<std::pair<std::uint32_t, std::uint32_t>> parse_size(std::string_view text
 }
 
 report from_file(const std::string& in, const std::string& out, const options& o) {
-  // A FIFO or a device (a link to /dev/zero) is refused before libvips reads
-  // it: reading one blocks, or never ends.
-  if (status s = core::check_input(in); !s.ok()) {
+  // A FIFO or a device (a link to /dev/zero) is refused before anything reads
+  // it: reading one blocks, or never ends. The file opened here is the one
+  // the fast path reads: one open, one read.
+  auto file = core::open_input(in);
+  if (!file.ok()) {
     const std::string prefix = "cannot read '" + in + "': ";
-    const std::string& m = s.message();
+    const std::string& m = file.error().message();
     return failed("cannot read: " + (m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : m));
   }
+  if (auto fast = detail::fast_from_file(*file, out, o)) return *fast;
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load(in.c_str());
   if (loader == nullptr || is_text_loader(loader)) {
@@ -190,6 +188,7 @@ report from_file(const std::string& in, const std::string& out, const options& o
 }
 
 report from_buffer(std::string_view data, const std::string& out, const options& o) {
+  if (auto fast = detail::fast_from_buffer(data, out, o)) return *fast;
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
   if (loader == nullptr || is_text_loader(loader)) {

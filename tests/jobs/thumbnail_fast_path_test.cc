@@ -1,0 +1,135 @@
+// The fast path's own parsers on made-up bytes: the EXIF orientation reader
+// (both byte orders, every cut), and the PNG decoder's unfiltering (every
+// filter type, grey and RGB) and its refusals (every prefix of a file).
+
+#include "thumbnail/png_decode.h"
+
+#include <gtest/gtest.h>
+#include <libdeflate.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "thumbnail/exif_orientation.h"
+#include "thumbnail/resize.h"
+
+namespace d = scalekit::jobs::thumbnail::detail;
+
+namespace {
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// APP1 bytes holding one IFD0 entry: tag, type, count 1, value.
+std::string exif(bool little, std::uint16_t tag, std::uint16_t type, std::uint16_t value) {
+  const auto u16 = [&](std::uint16_t v) {
+    return little ? std::string{static_cast<char>(v), static_cast<char>(v >> 8)}
+                  : std::string{static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  const auto u32 = [&](std::uint32_t v) {
+    return little ? u16(v & 0xFFFF) + u16(v >> 16) : u16(v >> 16) + u16(v & 0xFFFF);
+  };
+  std::string s("Exif\0\0", 6);
+  s += little ? "II" : "MM";
+  s += u16(42) + u32(8) + u16(2);               // IFD0 at 8, two entries
+  s += u16(0x010F) + u16(2) + u32(4) + u32(0);  // Make, ignored
+  s += u16(tag) + u16(type) + u32(1) + u16(value) + u16(0);
+  return s + u32(0);
+}
+
+int paeth(int a, int b, int c) {
+  const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+// A PNG of `pixels` (w x h, `channels` 1 or 3), row y filtered with type y % 5
+// by the specification's reference formulas.
+std::string png_of(const std::vector<std::uint8_t>& pixels, std::uint32_t w, std::uint32_t h, int channels) {
+  const std::size_t stride = std::size_t{w} * channels;
+  std::string raw;
+  for (std::uint32_t y = 0; y < h; ++y) {
+    const int type = static_cast<int>(y % 5);
+    raw += static_cast<char>(type);
+    for (std::size_t i = 0; i < stride; ++i) {
+      const int x = pixels[y * stride + i];
+      const int a = i >= static_cast<std::size_t>(channels) ? pixels[y * stride + i - channels] : 0;
+      const int b = y > 0 ? pixels[(y - 1) * stride + i] : 0;
+      const int c = y > 0 && i >= static_cast<std::size_t>(channels) ? pixels[(y - 1) * stride + i - channels] : 0;
+      const int pred = type == 0 ? 0 : type == 1 ? a : type == 2 ? b : type == 3 ? (a + b) / 2 : paeth(a, b, c);
+      raw += static_cast<char>((x - pred) & 0xFF);
+    }
+  }
+  libdeflate_compressor* z = libdeflate_alloc_compressor(6);
+  std::string zdata(libdeflate_zlib_compress_bound(z, raw.size()), '\0');
+  zdata.resize(libdeflate_zlib_compress(z, raw.data(), raw.size(), zdata.data(), zdata.size()));
+  libdeflate_free_compressor(z);
+  const auto chunk = [](const std::string& type, const std::string& body) {
+    const std::string tb = type + body;
+    return be32(static_cast<std::uint32_t>(body.size())) + tb + be32(libdeflate_crc32(0, tb.data(), tb.size()));
+  };
+  const std::string ihdr = be32(w) + be32(h) + std::string{8, static_cast<char>(channels == 3 ? 2 : 0), 0, 0, 0};
+  const std::size_t half = zdata.size() / 2;  // two IDATs, as encoders write
+  return std::string("\x89PNG\r\n\x1A\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", zdata.substr(0, half)) +
+         chunk("IDAT", zdata.substr(half)) + chunk("IEND", "");
+}
+
+}  // namespace
+
+TEST(ThumbnailExifOrientation, ReadsBothByteOrdersAndRefusesWhatIsNotIt) {
+  EXPECT_EQ(d::exif_orientation(exif(true, 0x0112, 3, 6)), 6);
+  EXPECT_EQ(d::exif_orientation(exif(false, 0x0112, 3, 8)), 8);
+  EXPECT_EQ(d::exif_orientation(exif(true, 0x0112, 3, 9)), 1);  // out of range
+  EXPECT_EQ(d::exif_orientation(exif(true, 0x0112, 4, 6)), 1);  // not a SHORT
+  EXPECT_EQ(d::exif_orientation(exif(true, 0x0110, 3, 6)), 1);  // another tag
+  EXPECT_EQ(d::exif_orientation("JFIF"), 1);
+  // Every cut: never read past the end (ASan would say), 1 once the tag is gone.
+  const std::string whole = exif(false, 0x0112, 3, 3);
+  for (std::size_t n = 0; n < whole.size(); ++n) {
+    const int o = d::exif_orientation(std::string_view(whole).substr(0, n));
+    EXPECT_TRUE(o == 1 || o == 3) << n;
+  }
+}
+
+TEST(ThumbnailPngDecode, UndoesEveryFilterInGreyAndRgb) {
+  std::mt19937 rng(15);
+  for (const int channels : {1, 3}) {
+    const std::uint32_t w = 37, h = 23;
+    std::vector<std::uint8_t> pixels(std::size_t{w} * h * channels);
+    for (std::size_t i = 0; i < pixels.size(); ++i)  // smooth plus noise: every predictor gets exercised
+      pixels[i] = static_cast<std::uint8_t>((i * 7 / channels) % 200 + rng() % 40);
+    const std::string png = png_of(pixels, w, h, channels);
+    d::raster r;
+    ASSERT_TRUE(d::decode_png(png, 1'000'000, r)) << channels;
+    EXPECT_EQ(r.width, w);
+    EXPECT_EQ(r.height, h);
+    EXPECT_EQ(r.channels, static_cast<std::uint32_t>(channels));
+    EXPECT_EQ(r.data, pixels) << channels;
+    EXPECT_FALSE(d::decode_png(png, std::uint64_t{w} * h - 1, r));  // over the pixel limit
+    // Every prefix is refused (a file cut short goes to libvips), never read past.
+    for (std::size_t n = 0; n < png.size(); n += 7)
+      EXPECT_FALSE(d::decode_png(std::string_view(png).substr(0, n), 1'000'000, r)) << n;
+    std::string bad = png;
+    bad[bad.size() / 2] ^= 0x40;  // a flipped bit: the CRC or the checksum says so
+    EXPECT_FALSE(d::decode_png(bad, 1'000'000, r));
+  }
+}
+
+TEST(ThumbnailResize, FitsTheBoxAsLibvipsAndTurnsUpright) {
+  EXPECT_EQ(d::fit_in_box(2400, 1600, 64, 64).height, 43u);
+  EXPECT_EQ(d::fit_in_box(100, 400, 64, 64).width, 16u);
+  EXPECT_EQ(d::fit_in_box(30, 20, 64, 64).width, 30u);    // never enlarged
+  EXPECT_EQ(d::fit_in_box(3000, 10, 64, 64).height, 1u);  // at least one pixel
+  // 2x1 RGB: red, blue. Orientation 6 turns it to 1x2 (red on top); 2 mirrors it.
+  d::raster r{2, 1, 3, {255, 0, 0, 0, 0, 255}};
+  const d::raster six = d::orient(r, 6);
+  EXPECT_EQ(six.width, 1u);
+  EXPECT_EQ(six.height, 2u);
+  EXPECT_EQ(six.data, (std::vector<std::uint8_t>{255, 0, 0, 0, 0, 255}));
+  EXPECT_EQ(d::orient(r, 2).data, (std::vector<std::uint8_t>{0, 0, 255, 255, 0, 0}));
+  const d::raster flat{40, 30, 1, std::vector<std::uint8_t>(1200, 77)};
+  const d::raster small = d::resize(flat, 8, 6);
+  EXPECT_EQ(small.data, std::vector<std::uint8_t>(48, 77));  // a flat image stays flat
+}
