@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "mingle.h"
 #include "scalekit/taskqueue/envelope.h"
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
@@ -187,22 +188,8 @@ std::string controller::hello(const celery::control_request& r) {
   const auto from = args.find("from_node");
   const std::string from_node = from != args.end() && from->is_string() ? from->get<std::string>() : "";
   if (from_node == w_.name) return "null";  // our own request: Celery answers None
-  std::size_t added = 0;
-  if (const auto revoked = args.find("revoked"); revoked != args.end()) {
-    if (revoked->is_object()) {
-      for (const auto& [id, when] : revoked->items()) {
-        (void)when;
-        w_.revoked.add(id, now);
-        ++added;
-      }
-    } else if (revoked->is_array()) {
-      for (const auto& id : *revoked)
-        if (id.is_string()) {
-          w_.revoked.add(id.get<std::string>(), now);
-          ++added;
-        }
-    }
-  }
+  const auto revoked = args.find("revoked");
+  const std::size_t added = revoked == args.end() ? 0 : take_revoked(w_, *revoked, now);
   w_.log("sync with " + (from_node.empty() ? std::string("a worker") : from_node) + " (" + std::to_string(added) +
          " revoked ids received)");
   const double mono_now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

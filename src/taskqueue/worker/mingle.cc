@@ -14,18 +14,17 @@ namespace {
 constexpr double wait_s = 1.0;  // Celery's mingle waits a second for replies
 const char* const reply_binding = "_kombu.binding.reply.celery.pidbox";
 
-// The ids of a hello reply's "revoked": Celery's LimitedSet data {id: [t, id]}, or a list.
-std::size_t take_revoked(worker_context& w, const nlohmann::json& reply, double now) {
-  const auto revoked = reply.is_object() ? reply.find("revoked") : reply.end();
-  if (!reply.is_object() || revoked == reply.end()) return 0;
+}  // namespace
+
+std::size_t take_revoked(worker_context& w, const nlohmann::json& revoked, double now) {
   std::size_t n = 0;
-  if (revoked->is_object()) {
-    for (const auto& item : revoked->items()) {
+  if (revoked.is_object()) {
+    for (const auto& item : revoked.items()) {
       w.revoked.add(item.key(), now);
       ++n;
     }
-  } else if (revoked->is_array()) {
-    for (const auto& id : *revoked)
+  } else if (revoked.is_array()) {
+    for (const auto& id : revoked)
       if (id.is_string()) {
         w.revoked.add(id.get<std::string>(), now);
         ++n;
@@ -33,8 +32,6 @@ std::size_t take_revoked(worker_context& w, const nlohmann::json& reply, double 
   }
   return n;
 }
-
-}  // namespace
 
 core::task<void> mingle(worker_context& w) {
   const std::string channel = celery::pidbox_channel(w.endpoint.db);
@@ -61,7 +58,8 @@ core::task<void> mingle(worker_context& w) {
   const std::string arguments = nlohmann::json{{"from_node", w.name}, {"revoked", nlohmann::json::object()}}.dump();
   std::vector<std::vector<std::string>> setup;
   setup.push_back(words("SADD", reply_binding, celery::reply_binding_member(oid)));
-  setup.push_back(words("PUBLISH", channel, celery::make_control_request("hello", arguments, ticket, oid, now + wait_s, 1)));
+  setup.push_back(
+      words("PUBLISH", channel, celery::make_control_request("hello", arguments, ticket, oid, now + wait_s, 1)));
   auto sent = co_await w.cmd.pipeline(std::move(setup));
   std::set<std::string> nodes;
   std::size_t ids = 0;
@@ -77,15 +75,16 @@ core::task<void> mingle(worker_context& w) {
       continue;
     }
     nodes.insert(reply->hostname);
-    ids += take_revoked(w, nlohmann::json::parse(reply->reply_json, nullptr, false), celery::unix_now());
+    const auto body = nlohmann::json::parse(reply->reply_json, nullptr, false);
+    if (body.is_object() && body.contains("revoked")) ids += take_revoked(w, body["revoked"], celery::unix_now());
   }
   std::vector<std::vector<std::string>> cleanup;
   cleanup.push_back(words("SREM", reply_binding, celery::reply_binding_member(oid)));
   cleanup.push_back(words("DEL", queue));
   co_await w.cmd.pipeline(std::move(cleanup));
-  w.log(nodes.empty() ? std::string("mingle: all alone (no replies)")
-                      : "mingle: sync with " + std::to_string(nodes.size()) + " nodes (" + std::to_string(ids) +
-                            " revoked ids)");
+  w.log(nodes.empty()
+            ? std::string("mingle: all alone (no replies)")
+            : "mingle: sync with " + std::to_string(nodes.size()) + " nodes (" + std::to_string(ids) + " revoked ids)");
 }
 
 }  // namespace scalekit::taskqueue::detail
