@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: builds
-# about: this build beside another (SCALEKIT_BASELINE=/path/to/old/scalekit): mandelbrot, primes, numbers, thumbnail, dns, worker; interleaved rounds, the range of new/old
+# about: this build beside another (SCALEKIT_BASELINE=/path/to/old/scalekit): mandelbrot, primes, numbers, thumbnail, dns, worker tasks/s and a chain; interleaved rounds, the range of new/old
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
@@ -120,4 +120,28 @@ for pm in 1 4; do
     "$(printf '%s\n' "${r_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')" \
     "$(printf '%s\n' "${u_old[@]}" | bench_median)" "$(printf '%s\n' "${u_new[@]}" | bench_median)"
 done
+echo
+
+# worker: a chain of add tasks from the Python client (each step waits for the one before: the
+# worker's wake-up latency), each build's worker in turn, rounds alternating.
+chain=$(bench_pick 500 20)
+fixtures="$root/tests/fixtures/celery"
+chain_s() {  # binary -> seconds
+  redis-cli -p "$redis_port" flushall > /dev/null
+  bench_start w "$1" -q worker --broker "$broker" -c 2 --pool threads
+  bench_wait w "the answer to a task" 120 _answers
+  env SCALEKIT_BROKER="$broker" PYTHONPATH="$fixtures" /usr/bin/python3 "$fixtures/bench_canvas.py" chain "$chain" |
+    awk '{print $3}'
+  bench_stop w
+}
+c_old=() c_new=() c_ratio=()
+for ((round = 1; round <= rounds; round++)); do
+  if ((round % 2 == 0)); then n=$(chain_s "$sk"); o=$(chain_s "$old"); else o=$(chain_s "$old"); n=$(chain_s "$sk"); fi
+  c_old+=("$o") c_new+=("$n") c_ratio+=("$(awk -v o="$o" -v n="$n" 'BEGIN {printf "%.2f", n / o}')")
+done
+echo "| worker -c 2 --pool threads, a chain of $chain adds | old s | new s | new/old, per round |"
+echo "|---|---:|---:|---|"
+printf '| bench_canvas.py chain %s | %.3f | %.3f | %s |\n' "$chain" \
+  "$(printf '%s\n' "${c_old[@]}" | bench_median)" "$(printf '%s\n' "${c_new[@]}" | bench_median)" \
+  "$(printf '%s\n' "${c_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')"
 echo
