@@ -124,24 +124,31 @@ echo
 
 # worker: a chain of add tasks from the Python client (each step waits for the one before: the
 # worker's wake-up latency), each build's worker in turn, rounds alternating.
-chain=$(bench_pick 500 20)
+chain=$(bench_pick 1000 20)
 fixtures="$root/tests/fixtures/celery"
-chain_s() {  # binary -> seconds
+chain_s() {  # binary -> "seconds redis-µs-per-step"
   redis-cli -p "$redis_port" flushall > /dev/null
   bench_start w "$1" -q worker --broker "$broker" -c 2 --pool threads
   bench_wait w "the answer to a task" 120 _answers
-  env SCALEKIT_BROKER="$broker" PYTHONPATH="$fixtures" /usr/bin/python3 "$fixtures/bench_canvas.py" chain "$chain" |
-    awk '{print $3}'
+  local c0 c1 t
+  c0=$(bench_cpu_ticks "$(bench_pid redis)")
+  t=$(env SCALEKIT_BROKER="$broker" PYTHONPATH="$fixtures" /usr/bin/python3 "$fixtures/bench_canvas.py" chain "$chain" |
+    awk '{print $3}')
+  c1=$(bench_cpu_ticks "$(bench_pid redis)")
   bench_stop w
+  awk -v s="$t" -v t=$((c1 - c0)) -v us="$bench_tick_us" -v n="$chain" 'BEGIN {printf "%s %.0f\n", s, t * us / n}'
 }
-c_old=() c_new=() c_ratio=()
+c_old=() c_new=() c_ratio=() cu_old=() cu_new=()
 for ((round = 1; round <= rounds; round++)); do
-  if ((round % 2 == 0)); then n=$(chain_s "$sk"); o=$(chain_s "$old"); else o=$(chain_s "$old"); n=$(chain_s "$sk"); fi
-  c_old+=("$o") c_new+=("$n") c_ratio+=("$(awk -v o="$o" -v n="$n" 'BEGIN {printf "%.2f", n / o}')")
+  if ((round % 2 == 0)); then read -r n un < <(chain_s "$sk"); read -r o uo < <(chain_s "$old")
+  else read -r o uo < <(chain_s "$old"); read -r n un < <(chain_s "$sk"); fi
+  c_old+=("$o") c_new+=("$n") cu_old+=("$uo") cu_new+=("$un")
+  c_ratio+=("$(awk -v o="$o" -v n="$n" 'BEGIN {printf "%.2f", n / o}')")
 done
-echo "| worker -c 2 --pool threads, a chain of $chain adds | old s | new s | new/old, per round |"
-echo "|---|---:|---:|---|"
-printf '| bench_canvas.py chain %s | %.3f | %.3f | %s |\n' "$chain" \
+echo "| worker -c 2 --pool threads, a chain of $chain adds | old s | new s | new/old, per round | Redis µs per step, old .. new |"
+echo "|---|---:|---:|---|---|"
+printf '| bench_canvas.py chain %s | %.3f | %.3f | %s | %s .. %s |\n' "$chain" \
   "$(printf '%s\n' "${c_old[@]}" | bench_median)" "$(printf '%s\n' "${c_new[@]}" | bench_median)" \
-  "$(printf '%s\n' "${c_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')"
+  "$(printf '%s\n' "${c_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')" \
+  "$(printf '%s\n' "${cu_old[@]}" | bench_median)" "$(printf '%s\n' "${cu_new[@]}" | bench_median)"
 echo
