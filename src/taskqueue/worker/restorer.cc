@@ -30,7 +30,10 @@ core::task<void> restorer::run() {
 core::task<void> restorer::restore_stale() {
   redis_client& db = w_.restore;
   const std::string token = celery::new_uuid();
-  auto locked = co_await db.command(words("SET", celery::unacked_mutex_key, token, "PX", "300000", "NX"));
+  // Held 10 s at most, not kombu's 300: a worker killed while it holds the
+  // lock would stop every restore for that long. The lock only saves work;
+  // WATCH/MULTI per message keeps two restorers from moving one message twice.
+  auto locked = co_await db.command(words("SET", celery::unacked_mutex_key, token, "PX", "10000", "NX"));
   if (!locked.ok() || locked->is_nil() || locked->is_error()) co_return;
   const std::string ceiling =
       seconds_text(celery::unix_now() - static_cast<double>(w_.options.visibility_timeout.count()));
