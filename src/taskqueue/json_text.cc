@@ -446,10 +446,33 @@ std::optional<std::string> string_value(std::string_view value) {
   return out;
 }
 
-std::string quote(std::string_view text) {
+namespace {
+
+// The bytes `c` takes inside a quoted string.
+std::size_t quoted_width(char c) {
+  switch (c) {
+    case '"':
+    case '\\':
+    case '\n':
+    case '\r':
+    case '\t':
+    case '\b':
+    case '\f': return 2;
+    default: return static_cast<unsigned char>(c) < 0x20 ? 6 : 1;
+  }
+}
+
+}  // namespace
+
+std::size_t quoted_size(std::string_view text) {
+  std::size_t size = 2;
+  for (const char c : text) size += quoted_width(c);
+  return size;
+}
+
+void append_quoted(std::string& out, std::string_view text) {
   static const char* const hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size() + 2);
+  out.reserve(out.size() + quoted_size(text));
   out += '"';
   for (const char c : text) {
     switch (c) {
@@ -471,6 +494,11 @@ std::string quote(std::string_view text) {
     }
   }
   out += '"';
+}
+
+std::string quote(std::string_view text) {
+  std::string out;
+  append_quoted(out, text);
   return out;
 }
 

@@ -68,6 +68,10 @@ std::optional<std::string> string_value(std::string_view value);
 /// `text` as a JSON string literal, with its quotes; non-ASCII bytes are
 /// copied as they are (UTF-8), control characters escaped.
 std::string quote(std::string_view text);
+/// The same, appended to `out` (which grows at most once, to the exact size).
+void append_quoted(std::string& out, std::string_view text);
+/// The bytes quote(text) has.
+std::size_t quoted_size(std::string_view text);
 
 /// `value` without insignificant whitespace. REQUIRES: valid.
 std::string minify(std::string_view value);

@@ -375,11 +375,17 @@ core::task<void> message_handler::store(const std::string& id, const std::string
 
 core::task<void> message_handler::dead_letter(const std::string& queue, std::string raw, const std::string& why,
                                               const std::string& unreserve_tag) {
-  // Written by hand, in nlohmann's key order: the message may be large, and is copied once.
-  std::string entry = "{\"message\":" + json_text::quote(raw);
+  // Written by hand, in nlohmann's key order: the message may be large, so
+  // it is escaped once, into an entry that is allocated once, and its raw
+  // copy is freed before the entry goes to Redis.
+  const std::string tail = ",\"reason\":" + json_text::quote(why) + ",\"time\":" + seconds_text(celery::unix_now()) +
+                           ",\"worker\":" + json_text::quote(w_.name) + "}";
+  std::string entry;
+  entry.reserve(11 + json_text::quoted_size(raw) + tail.size());
+  entry += "{\"message\":";
+  json_text::append_quoted(entry, raw);
   raw = std::string();
-  entry += ",\"reason\":" + json_text::quote(why) + ",\"time\":" + seconds_text(celery::unix_now()) +
-           ",\"worker\":" + json_text::quote(w_.name) + "}";
+  entry += tail;
   const std::string key = celery::dead_letter_key(queue);
   std::vector<std::vector<std::string>> cmds;
   cmds.push_back(words("LPUSH", key, std::move(entry)));
