@@ -119,11 +119,9 @@ std::optional<int> signal_number(std::string_view name) {
   if (ec == std::errc() && end == name.data() + name.size())
     return n >= 1 && n <= 64 ? std::optional<int>(n) : std::nullopt;
   if (name.rfind("SIG", 0) == 0) name.remove_prefix(3);
-  static constexpr std::pair<std::string_view, int> names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
-                                                               {"ABRT", SIGABRT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-                                                               {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}};
-  for (const auto& [text, number] : names)
-    if (name == text) return number;
+  if (name.empty()) return std::nullopt;
+  for (int sig = 1; sig < NSIG; ++sig)  // glibc's own table of signal names ("TERM", "KILL", ...)
+    if (const char* abbrev = ::sigabbrev_np(sig); abbrev != nullptr && name == abbrev) return sig;
   return std::nullopt;
 }
 
