@@ -69,9 +69,10 @@ struct requests {
 
 class master {
  public:
-  master(const options& o, core::observer& obs, scoreboard board, std::vector<bound_socket> sockets, int ready_fd)
+  master(const options& o, core::observer& obs, scoreboard board, std::vector<bound_socket> sockets,
+         std::size_t workers, int ready_fd)
       : o_(o), obs_(obs), board_(std::move(board)), sockets_(std::move(sockets)), ready_fd_(ready_fd) {
-    wanted_ = o.workers == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.workers;
+    wanted_ = workers;
     procs_.resize(board_.capacity());
   }
 
@@ -448,7 +449,7 @@ void master::start_upgrade() {
   }
   std::vector<std::string> argv = o_.self_argv;
   argv[0] = exe_;
-  auto started = spawn_successor(exe_, argv, sockets_);
+  auto started = spawn_successor(exe_, argv, sockets_, wanted_);
   if (!started.ok()) {
     log("USR2: " + started.error().message() + ": this master keeps serving");
     return;
@@ -621,11 +622,14 @@ result<core::report> serve(const options& o, core::observer& obs) {
   if (!o.pid_file.empty() && !from_old) {
     if (auto s = write_pid_file(o.pid_file); !s.ok()) return s;
   }
-  const std::size_t workers = o.workers == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.workers;
+  // After USR2, as many as the old master had (TTIN and TTOU included), whatever the command line says.
+  const std::size_t workers = from_old         ? from_old->workers
+                              : o.workers == 0 ? std::max(1u, std::thread::hardware_concurrency())
+                                               : o.workers;
   // Room for every worker twice (each may have a successor starting), and for TTIN.
   auto board = scoreboard::create(static_cast<std::uint32_t>(std::min<std::size_t>(1024, workers * 2 + 16)));
   if (!board.ok()) return board.error();
-  master m(o, obs, std::move(board).value(), std::move(sockets).value(), from_old ? from_old->ready_fd : -1);
+  master m(o, obs, std::move(board).value(), std::move(sockets).value(), workers, from_old ? from_old->ready_fd : -1);
   auto r = m.run();
   if (!o.pid_file.empty()) remove_pid_file(o.pid_file);
   return r;

@@ -30,9 +30,11 @@ result<std::optional<handoff>> adopt_handoff() {
   if (v == nullptr) return std::optional<handoff>();
   handoff h;
   int sockets = 0;
-  const bool parsed = std::sscanf(v, "%d:%d", &sockets, &h.old_master) == 2 && sockets > 0 && sockets < high_fd - 4;
+  const bool parsed = std::sscanf(v, "%d:%d:%zu", &sockets, &h.old_master, &h.workers) == 3 && sockets > 0 &&
+                      sockets < high_fd - 4 && h.workers > 0 && h.workers <= 1024;
   ::unsetenv(upgrade_env_name);  // not for the workers, nor for a later upgrade's environment
-  if (!parsed) return status::invalid_argument(std::string(upgrade_env_name) + "='" + v + "': not <sockets>:<pid>");
+  if (!parsed)
+    return status::invalid_argument(std::string(upgrade_env_name) + "='" + v + "': not <sockets>:<pid>:<workers>");
   for (int i = 0; i < sockets; ++i) {
     bound_socket s = adopt_socket(3 + i);
     if (s.fd < 0) {
@@ -47,7 +49,7 @@ result<std::optional<handoff>> adopt_handoff() {
 }
 
 result<successor> spawn_successor(const std::string& exe, const std::vector<std::string>& argv,
-                                  const std::vector<bound_socket>& sockets) {
+                                  const std::vector<bound_socket>& sockets, std::size_t workers) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
     return status::io_error(std::string("pipe: ") + std::strerror(errno));
@@ -67,7 +69,7 @@ result<successor> spawn_successor(const std::string& exe, const std::vector<std:
   for (char** e = environ; *e != nullptr; ++e)
     if (std::strncmp(*e, upgrade_env_name, std::strlen(upgrade_env_name)) != 0) env.emplace_back(*e);
   env.push_back(std::string(upgrade_env_name) + "=" + std::to_string(sockets.size()) + ":" +
-                std::to_string(::getpid()));
+                std::to_string(::getpid()) + ":" + std::to_string(workers));
   std::vector<char*> envp, args;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

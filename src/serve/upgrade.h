@@ -13,6 +13,7 @@
 // The listening sockets never close: the kernel keeps queueing connections
 // while both masters' workers accept, so no client is refused during the switch.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,8 +23,9 @@
 
 namespace scalekit::serve {
 
-/// "<listening sockets>:<old master pid>": this master was started by an old
-/// one's USR2. The sockets are at 3, 4, ..., the readiness pipe right after.
+/// "<listening sockets>:<old master pid>:<workers>": this master was started by
+/// an old one's USR2, which had <workers> (TTIN and TTOU included). The sockets
+/// are at 3, 4, ..., the readiness pipe right after.
 inline constexpr const char* upgrade_env_name = "SCALEKIT_SERVE_UPGRADE";
 
 /// What an old master handed to this one.
@@ -31,6 +33,7 @@ struct handoff {
   std::vector<bound_socket> sockets;
   int ready_fd = -1;  ///< write one byte, then close, when every worker accepts
   int old_master = 0;
+  std::size_t workers = 0;  ///< as many as the old master had
 };
 
 /// In a master started by USR2: the sockets and the pipe the old master
@@ -46,9 +49,10 @@ struct successor {
 };
 
 /// Start the new master: `exe` with `argv`, this process's environment plus
-/// upgrade_env_name, `sockets` at 3, 4, ... io_error when it cannot be started.
+/// upgrade_env_name, `sockets` at 3, 4, ..., to run `workers` workers. io_error
+/// when it cannot be started.
 result<successor> spawn_successor(const std::string& exe, const std::vector<std::string>& argv,
-                                  const std::vector<bound_socket>& sockets);
+                                  const std::vector<bound_socket>& sockets, std::size_t workers);
 
 enum class successor_news { none, ready, failed };
 /// What the pipe says now: a byte (ready), end of file (it exited before it

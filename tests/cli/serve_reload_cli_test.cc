@@ -98,9 +98,10 @@ TEST(CliServeReload, TwentyHupReloadsUnderWrkFailNoRequest) {
   EXPECT_EQ(s["restarts"]["crash"], 0) << s.dump();
 }
 
-// USR2: a new master from the binary on disk takes over the listening socket;
-// the old one stops once the new workers accept. Under wrk's load, no request
-// fails and no connection is refused; /status and the pidfile name the new master.
+// USR2: a new master from the binary on disk takes over the listening socket,
+// with as many workers as the old one had (a TTIN included); the old one stops
+// once the new workers accept. Under wrk's load, no request fails and no
+// connection is refused; /status and the pidfile name the new master.
 TEST(CliServeReload, Usr2HandsTheSocketToANewMasterWithoutAFailedRequest) {
   if (::access(wrk, X_OK) != 0) GTEST_SKIP() << "wrk is not installed (scripts/setup installs it)";
   // The new master is orphaned when the old one leaves: we become its parent, to reap it.
@@ -117,6 +118,8 @@ TEST(CliServeReload, Usr2HandsTheSocketToANewMasterWithoutAFailedRequest) {
   ASSERT_TRUE(server.wait_for_log("2 workers ready")) << server.log();
   const int old_master = server.pid();
   EXPECT_EQ(pid_in(pid_file), old_master);
+  ::kill(old_master, SIGTTIN);
+  ASSERT_TRUE(server.wait_until([](const json& s) { return ready_workers(s) == 3; })) << server.log();
   const json before = server.status();
   EXPECT_EQ(before["master_pid"], old_master) << before.dump();
 
@@ -141,7 +144,8 @@ TEST(CliServeReload, Usr2HandsTheSocketToANewMasterWithoutAFailedRequest) {
 
   const json after = server.status();  // the same port, served by the new master's workers
   EXPECT_EQ(after["master_pid"], new_master) << after.dump();
-  EXPECT_EQ(ready_workers(after), 2u) << after.dump();
+  EXPECT_EQ(ready_workers(after), 3u) << after.dump();
+  EXPECT_EQ(after["workers_wanted"], 3) << after.dump();
   for (const auto& w : after["workers"])
     EXPECT_EQ(pids(before).find(std::to_string(w["pid"].get<int>()) + " "), std::string::npos) << before.dump();
 
