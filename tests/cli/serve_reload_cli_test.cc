@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "sanitizers.h"
 #include "serve_helpers.h"
 
 using scalekit::testing::background_process;
@@ -35,7 +36,8 @@ const std::string wsgi_fixtures = SCALEKIT_SEEDS_DIR "/../wsgi";
 
 // wrk against `path` until it is stopped (SIGINT: it prints its summary then).
 std::string wrk_command(const serve_server& server, const std::string& path) {
-  return std::string(wrk) + " -t 2 -c 16 -d 60s http://127.0.0.1:" + server.port() + path;
+  const int seconds = 60 * scalekit::testing::sanitizer_slowdown;
+  return std::string(wrk) + " -t 2 -c 16 -d " + std::to_string(seconds) + "s http://127.0.0.1:" + server.port() + path;
 }
 
 // What a wrk summary says went wrong: its "Non-2xx" and "Socket errors" lines
@@ -81,7 +83,7 @@ TEST(CliServeReload, TwentyHupReloadsUnderWrkFailNoRequest) {
   std::this_thread::sleep_for(300ms);
   for (std::size_t i = 1; i <= 20; ++i) {
     ::kill(server.pid(), SIGHUP);
-    const auto end = std::chrono::steady_clock::now() + 10s;
+    const auto end = std::chrono::steady_clock::now() + 10s * scalekit::testing::sanitizer_slowdown;
     while (count(server.log(), "reload done") < i && std::chrono::steady_clock::now() < end)
       std::this_thread::sleep_for(20ms);
     ASSERT_EQ(count(server.log(), "reload done"), i) << server.log();
