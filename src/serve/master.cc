@@ -134,7 +134,8 @@ class master {
   bool ever_ready_ = false;  // some worker has accepted: until then, dying workers mean a broken start
   int ready_fd_ = -1;        // started by an old master's USR2: tell it here once every worker accepts
   std::string exe_ = own_binary_path();
-  std::optional<successor> successor_;  // USR2: the new master, until it is ready or gone
+  std::optional<successor> successor_;  // USR2: the new master, from its start until this one exits or it is reaped
+  std::string successor_end_;           // how it ended, when reaped before its pipe was read
   int check_pid_ = 0;                   // HUP with --preload: the process importing the apps
 };
 
@@ -239,8 +240,13 @@ void master::reap() {
     if (pid <= 0) return;
     const auto it = std::find_if(procs_.begin(), procs_.end(), [&](const proc& p) { return p.pid == pid; });
     if (successor_ && pid == successor_->pid) {
-      log("upgrade: the new master (pid " + std::to_string(pid) + ") " + describe_wait_status(st));
-      continue;  // its pipe says the rest
+      if (successor_->ready_fd >= 0) {  // its pipe, read next, says the rest
+        successor_end_ = describe_wait_status(st);
+      } else {
+        log("upgrade: the new master (pid " + std::to_string(pid) + ") " + describe_wait_status(st));
+        successor_.reset();
+      }
+      continue;
     }
     if (pid == check_pid_) {
       check_pid_ = 0;
@@ -460,18 +466,20 @@ void master::start_upgrade() {
 }
 
 bool master::upgrade_done() {
-  if (!successor_) return false;
+  if (!successor_ || successor_->ready_fd < 0) return false;
   const successor_news news = poll_successor(*successor_);
   if (news == successor_news::none) return false;
   ::close(successor_->ready_fd);
+  successor_->ready_fd = -1;
   const int pid = successor_->pid;
   if (news == successor_news::failed) {
-    successor_.reset();  // reap() logs how it ended
-    log("upgrade failed: the new master (pid " + std::to_string(pid) +
-        ") ended before its workers accepted; this master keeps serving");
+    log("upgrade failed: the new master (pid " + std::to_string(pid) + ") " +
+        (successor_end_.empty() ? std::string("ended") : successor_end_) +
+        " before its workers accepted; this master keeps serving");
+    if (!successor_end_.empty()) successor_.reset();  // else reap() logs its end, and forgets it
+    successor_end_.clear();
     return false;
   }
-  successor_->ready_fd = -1;
   log("upgrade: the new master (pid " + std::to_string(pid) + ") is ready: this one stops");
   // systemd follows the new master (NotifyAccess=main accepts this from us, the main pid).
   sd_notifyf(0, "MAINPID=%d", pid);
