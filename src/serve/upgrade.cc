@@ -64,7 +64,7 @@ result<successor> spawn_successor(const std::string& exe, const std::vector<std:
   posix_spawn_file_actions_addclosefrom_np(&fa, fd);
   // The signal mask is inherited on purpose: the claimed signals stay blocked
   // until the new master's own stop_signals wait for them, so a HUP in between
-  // is kept for it rather than killing it. Ignored signals stay ignored (nohup).
+  // stays pending rather than killing it. Ignored signals stay ignored (nohup).
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e)
     if (std::strncmp(*e, upgrade_env_name, std::strlen(upgrade_env_name)) != 0) env.emplace_back(*e);
