@@ -195,6 +195,12 @@ class distributed_executor final : public core::executor {
         tasks_[id] = task_ref{c, part, tasks[part].first, tasks[part].second, clock::now()};
       }
     }
+    if (o_.task_timeout.count() > 0) {
+      std::vector<std::string> ids;
+      ids.reserve(channels.size());
+      for (const auto& c : channels) ids.push_back(c.substr(celery::meta_key_prefix.size()));
+      asio::co_spawn(ctx_, expire(std::move(ids)), asio::detached);
+    }
     // Subscribe first, so that no result can be published unseen.
     co_await sub_->subscribe(channels);
     co_await push(o_.queue, std::move(envelopes));
@@ -217,6 +223,22 @@ class distributed_executor final : public core::executor {
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
       }
     }
+  }
+
+  // o_.task_timeout after a dispatch: its calls still without a result complete as timed out.
+  core::task<void> expire(std::vector<std::string> ids) {
+    co_await core::sleep_for(o_.task_timeout);
+    std::vector<std::string> channels;
+    for (const auto& id : ids) {
+      auto it = tasks_.find(id);
+      if (it == tasks_.end()) continue;
+      task_ref ref = std::move(it->second);
+      tasks_.erase(it);
+      channels.push_back(celery::meta_key(id));
+      complete(*ref.call, status::timeout("task " + ref.name + "[" + id + "]: no result within " +
+                                          std::to_string(o_.task_timeout.count()) + " ms"));
+    }
+    if (!channels.empty() && sub_) sub_->unsubscribe(channels);
   }
 
   void on_message(const std::string& channel, const std::string& payload) {
