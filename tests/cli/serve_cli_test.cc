@@ -393,7 +393,8 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
   EXPECT_EQ(tile.substr(0, 8), "200\n\x89PNG");
   EXPECT_EQ(tile, server.get("/mandelbrot.png?w=256&h=256&n=200&x0=-0.75&y0=-1.75&x1=1&y1=0"));
   EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=serial"), tile);
-  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=processes").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=processes"), tile);
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=distributed").substr(0, 4), "400\n");  // no broker
   EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=fast").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=4&y=0").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=1").substr(0, 4), "400\n");
@@ -406,6 +407,7 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
   ASSERT_NE(pid_at, std::string::npos) << head;
   const std::string pid = head.substr(pid_at + 14, head.find('\n', pid_at) - pid_at - 14);
   EXPECT_NE(pids(server.status()).find(pid + " "), std::string::npos) << pid;
+  EXPECT_NE(head.find("X-Computed-By: pid " + pid + "\n"), std::string::npos) << head;  // its threads
 
   const auto events = run_command(server.client_command("events " + server.port() + " 1.8"));
   const std::string& out = events.out;
