@@ -1,7 +1,8 @@
 // The live dashboard: Server-Sent Events from /fleet/events (a snapshot of
 // serve's scoreboard every 500 ms, the history of the last minutes when it
 // connects), drawn as cards, a table of workers, uPlot charts and a log of
-// the workers the master replaced.
+// the workers the master replaced. With `serve --broker`, each snapshot has
+// the distributed workers too (what `scalekit worker --status` knows).
 'use strict';
 
 (() => {
@@ -96,6 +97,31 @@
       if (w.pid === snap.served_by) row.cells[1].textContent += ' (this feed)';
     }
     $('live').textContent = `live from pid ${snap.served_by}`;
+    if (snap.broker) showBroker(snap.broker);
+  };
+
+  // The distributed workers, their queue and their pace.
+  const showBroker = (b) => {
+    $('broker').hidden = false;
+    $('broker-url').textContent = `${b.broker || '?'} (${b.queue || '?'})`;
+    if (!b.ok) {
+      $('broker-verdict').textContent = b.error || 'no answer';
+      return;
+    }
+    $('broker-verdict').textContent = b.verdict;
+    $('broker-waiting').textContent = String(b.waiting);
+    $('broker-unacked').textContent = String(b.unacked);
+    $('broker-rate').textContent = b.tasks_per_s.toFixed(1);
+    $('broker-dead').textContent = String(b.dead_letters);
+    const body = $('broker-workers').tBodies[0];
+    body.replaceChildren();
+    for (const w of b.workers) {
+      const row = body.insertRow();
+      row.dataset.name = w.name;
+      const fetched = w.last_fetch_age_s < 0 ? 'never' : `${w.last_fetch_age_s.toFixed(1)} s ago`;
+      for (const text of [w.name, `${w.pool} × ${w.concurrency}`, w.active, w.processed, w.failed, fetched])
+        row.insertCell().textContent = String(text);
+    }
   };
 
   const connect = () => {
