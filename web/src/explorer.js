@@ -193,7 +193,7 @@
   fetch('/executors').then((r) => (r.ok ? r.json() : null)).then((offer) => {
     if (!offer) return;
     const select = $('executor-choice');
-    select.options[0].textContent = `the server's own (${offer.default})`;
+    select.options[0].textContent = `${offer.default} (the server's own)`;
     const listed = new Set([...select.options].map((o) => o.value));
     for (const name of offer.choices) {
       if (listed.has(name)) continue;
