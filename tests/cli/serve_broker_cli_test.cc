@@ -83,7 +83,8 @@ TEST(CliServeBroker, TilesRunOnTheDistributedWorkersPixelExact) {
   const std::string tile = server.get(path);
   EXPECT_TRUE(tile == "200\n" + slurp(file)) << tile.substr(0, 80);
   EXPECT_EQ(server.get(path + "&executor=threads"), tile);
-  EXPECT_EQ(server.get("/mandelbrot.png?w=640&h=480&n=1000"), server.get("/mandelbrot.png?w=640&h=480&executor=serial"));
+  EXPECT_EQ(server.get("/mandelbrot.png?w=640&h=480&n=1000"),
+            server.get("/mandelbrot.png?w=640&h=480&executor=serial"));
 
   EXPECT_EQ(server.get("/primes?n=91"), "200\n{\"n\": 91, \"prime\": false, \"factors\": [7, 13]}\n");
   EXPECT_EQ(server.get("/primes?n=18446744073709551557"),  // the largest 64-bit prime
@@ -141,7 +142,8 @@ TEST(CliServeBroker, TheFleetFeedShowsTheDistributedWorkers) {
   broker_serve server(redis, "");
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=" + std::to_string(i) + "&y=1").substr(0, 4), "200\n");
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=" + std::to_string(i) + "&y=1").substr(0, 4), "200\n");
   json broker;
   for (int attempt = 0; attempt < 5; ++attempt) {  // the first reading of a feed may still be on its way
     const auto events = run_command(client + "events " + server.port() + " 2.5");

@@ -44,7 +44,7 @@ TEST(TaskRate, CountsEachWorkersProgressAndNotNewcomersTotals) {
   rate.add(t0 + 2s, workers({{"a", 20}, {"b", 5}, {"c", 1000}}));  // c just joined: its 1000 are older
   EXPECT_DOUBLE_EQ(rate.get_per_second(), 5.0);
   rate.add(t0 + 4s, workers({{"b", 9}, {"c", 1010}}));  // a left
-  EXPECT_DOUBLE_EQ(rate.get_per_second(), 1.0);       // b's 4 over 4 s; c was not in the first reading
+  EXPECT_DOUBLE_EQ(rate.get_per_second(), 1.0);         // b's 4 over 4 s; c was not in the first reading
 }
 
 TEST(TaskRate, KeepsOnlyItsWindow) {
