@@ -134,6 +134,26 @@ TEST(CliServeBroker, ATileWaitsAtMostTheTimeoutThenSaysWhy) {
   EXPECT_EQ(tile.substr(0, 8), "200\n\x89PNG") << tile.substr(0, 200);
 }
 
+// A broker that does not answer: 503 within the timeout, saying so, and the
+// server goes on serving (the tasks it could not publish are dropped with their calls).
+TEST(CliServeBroker, AnUnreachableBrokerIs503WithinTheTimeout) {
+  redis_server redis;
+  redis.stop();  // its port is closed now
+  broker_serve server(redis, "--broker-timeout 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string r = server.get("/mandelbrot.png?z=0&x=0&y=0&n=" + std::to_string(50 + i));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+    EXPECT_EQ(r.substr(0, 4), "503\n") << r;
+    EXPECT_NE(r.find("does not answer"), std::string::npos) << r;
+  }
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?w=8&h=8&executor=threads").substr(0, 8), "200\n\x89PNG");
+  EXPECT_TRUE(server.wait_for_log("tasks dropped: their calls timed out", 10s)) << server.log();
+}
+
 // /fleet/events carries what `scalekit worker --status` knows: the live
 // workers, the queue and the tasks they finish.
 TEST(CliServeBroker, TheFleetFeedShowsTheDistributedWorkers) {
