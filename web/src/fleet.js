@@ -44,6 +44,23 @@
     charts[0].plot.setData([series.t, series.rps]);
     charts[1].plot.setData([series.t, series.p50, series.p99]);
   };
+  // The distributed workers' pace (serve --broker), one point a second from the live readings.
+  const tasks = { t: [], rate: [] };
+  let tasksChart = null;
+  const addTasks = (rate) => {
+    const now = Date.now() / 1000;
+    if (tasks.t.length && now - tasks.t[tasks.t.length - 1] < 1) return;
+    tasks.t.push(now);
+    tasks.rate.push(rate);
+    while (tasks.t.length && tasks.t[0] < now - keepSeconds) { tasks.t.shift(); tasks.rate.shift(); }
+    if (typeof uPlot === 'undefined') return;
+    if (!tasksChart) {
+      $('tasks-figure').hidden = false;
+      makeChart('chart-tasks', [['tasks/s', '#d2a8ff']]);
+      tasksChart = charts[charts.length - 1];
+    }
+    tasksChart.plot.setData([tasks.t, tasks.rate]);
+  };
   new ResizeObserver(() => {
     for (const c of charts) c.plot.setSize({ width: c.el.clientWidth || 320, height: 180 });
   }).observe(document.body);
@@ -112,6 +129,7 @@
     $('broker-waiting').textContent = String(b.waiting);
     $('broker-unacked').textContent = String(b.unacked);
     $('broker-rate').textContent = b.tasks_per_s.toFixed(1);
+    addTasks(b.tasks_per_s);
     $('broker-dead').textContent = String(b.dead_letters);
     const body = $('broker-workers').tBodies[0];
     body.replaceChildren();

@@ -90,6 +90,7 @@ async function fleet(browser, base, workerLabel) {
   const rate = await page.textContent('#broker-rate');
   check(paced && /^\d+\.\d$/.test(rate), `it shows the tasks the workers finish per second (${rate})`);
   await busy;
+  check(await page.isVisible('#tasks-figure .uplot'), 'a chart draws the tasks per second');
   await page.screenshot({ path: path.join(artefacts, 'fleet-broker-desktop.png'), fullPage: true });
   await page.setViewportSize({ width: 375, height: 740 });
   await page.screenshot({ path: path.join(artefacts, 'fleet-broker-phone.png'), fullPage: true });
