@@ -131,6 +131,9 @@ void add_command(CLI::App& command) {
                   "seconds a request waits for the distributed workers: then 504 (503 when none is alive)")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
+  cmd->add_option("--pid", f->o.pid_file, "write the master's pid to FILE (a new master's after USR2)");
+  cmd->add_flag("--preload", f->o.preload,
+                "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");
   cmd->add_option("-j,--jobs", f->o.jobs, "the jobs executor's workers, in each worker (default: one per core)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   cmd->callback([f] {
