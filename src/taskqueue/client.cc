@@ -221,13 +221,23 @@ class distributed_executor final : public core::executor {
       auto backoff = 50ms;
       for (;;) {
         auto r = co_await db_->pipeline(cmds);
-        if (r.ok()) break;
+        if (r.ok()) {
+          if (publish_failing_)
+            log("publishing to " + ep_.to_string() + " again (" + std::to_string(dropped_) +
+                " tasks dropped meanwhile: their calls had timed out)");
+          publish_failing_ = false;
+          dropped_ = 0;
+          break;
+        }
+        // One line when publishing starts to fail, not one per retry of every dispatch.
+        if (!publish_failing_)
+          log("cannot publish to " + ep_.to_string() + " (" + r.error().message() + "); retrying" +
+              (o_.task_timeout.count() > 0 ? ", and dropping the tasks of calls that time out meanwhile" : ""));
+        publish_failing_ = true;
         if (!still_wanted(ids)) {
-          log("cannot publish to " + ep_.to_string() + " (" + r.error().message() + "); " +
-              std::to_string(envelopes.size() - start) + " tasks dropped: their calls timed out");
+          dropped_ += envelopes.size() - start;
           co_return;
         }
-        log("cannot publish to " + ep_.to_string() + " (" + r.error().message() + "); retrying");
         co_await core::sleep_for(backoff);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
       }
@@ -386,6 +396,8 @@ class distributed_executor final : public core::executor {
   std::unique_ptr<redis_subscriber> sub_;
   std::unordered_map<std::string, task_ref> tasks_;
   std::string run_id_;
+  bool publish_failing_ = false;  // since the last publish that failed; said once
+  std::size_t dropped_ = 0;       // tasks not published meanwhile: their calls had timed out
 };
 
 }  // namespace
