@@ -269,6 +269,14 @@ std::string free_port() {
   return std::to_string(ntohs(a.sin_port));
 }
 
+// The value of header `name` in serve_client.py's "headers" output ("" when absent).
+std::string header_value(const std::string& head, const std::string& name) {
+  const auto at = head.find("\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const auto from = at + name.size() + 3;
+  return head.substr(from, head.find('\n', from) - from);
+}
+
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
     s.replace(at, from.size(), to);
@@ -361,6 +369,14 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
   const std::string pid = head.substr(pid_at + 14, head.find('\n', pid_at) - pid_at - 14);
   EXPECT_NE(pids(server.status()).find(pid + " "), std::string::npos) << pid;
   EXPECT_NE(head.find("X-Computed-By: pid " + pid + "\n"), std::string::npos) << head;  // its threads
+  // On the processes executor, the rows are computed by the worker's pool, not by the worker.
+  const std::string pooled = run_command(server.client_command("headers " + server.port() +
+                                                               " '/mandelbrot.png?z=3&x=2&y=2&executor=processes'"))
+                                 .out;
+  const auto by = pooled.find("X-Computed-By: pid ");
+  ASSERT_NE(by, std::string::npos) << pooled;
+  EXPECT_EQ(pooled.find("X-Computed-By: pid " + header_value(pooled, "X-Worker-Pid") + "\n"), std::string::npos)
+      << pooled;
 
   const auto events = run_command(server.client_command("events " + server.port() + " 1.8"));
   const std::string& out = events.out;
