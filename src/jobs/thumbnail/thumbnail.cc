@@ -97,8 +97,8 @@ report failure(const char* vips_message, const std::function<bool()>& is_cut_sho
 bool is_text_loader(std::string_view loader) { return contains(loader, "Csv") || contains(loader, "Matrix"); }
 
 // The part shared by files and buffers: `header` opens the image lazily (no
-// pixels decoded), `shrink` makes the thumbnail.
-report make(const std::string& out, const options& o, const std::function<vips::VImage()>& header,
+// pixels decoded), `shrink` makes the thumbnail, `sink` takes its PNG.
+report make(const detail::png_sink& sink, const options& o, const std::function<vips::VImage()>& header,
             const std::function<vips::VImage(bool)>& shrink, const std::function<bool()>& is_cut_short) {
   report r;
   try {
@@ -122,7 +122,7 @@ report make(const std::string& out, const options& o, const std::function<vips::
       void* p;
       ~free_png() { g_free(p); }
     } guard{png};
-    if (status s = detail::write_whole(out, png, size); !s.ok()) return failed(s.message());
+    if (status s = sink(png, size); !s.ok()) return failed(s.message());
     r.what = outcome::made;
     r.width = static_cast<std::uint32_t>(thumb.width());
     r.height = static_cast<std::uint32_t>(thumb.height());
@@ -176,19 +176,22 @@ report from_file(const std::string& in, const std::string& out, const options& o
     imaging::take_vips_error();
     return skipped();
   }
-  return make(
-      out, o,
-      [&] {
-        return vips::VImage::new_from_file(in.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
-      },
-      [&](bool to_srgb) {
-        return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
-      },
-      [&] { return file_cut_short(in); });
+  return make([&](const void* png, std::size_t size) { return detail::write_whole(out, png, size); }, o,
+              [&] {
+                return vips::VImage::new_from_file(in.c_str(),
+                                                   vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+              },
+              [&](bool to_srgb) {
+                return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
+              },
+              [&] { return file_cut_short(in); });
 }
 
-report from_buffer(std::string_view data, const std::string& out, const options& o) {
-  if (auto fast = detail::fast_from_buffer(data, out, o)) return *fast;
+namespace {
+
+// An image in memory, its thumbnail's PNG to `sink`: the fast path, else libvips.
+report thumbnail_buffer(std::string_view data, const options& o, const detail::png_sink& sink) {
+  if (auto fast = detail::fast_thumbnail(data, o, sink)) return *fast;
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
   if (loader == nullptr || is_text_loader(loader)) {
@@ -196,7 +199,7 @@ report from_buffer(std::string_view data, const std::string& out, const options&
     return skipped();
   }
   return make(
-      out, o,
+      sink, o,
       [&] {
         return vips::VImage::new_from_buffer(data.data(), data.size(), "",
                                              vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
@@ -210,6 +213,20 @@ report from_buffer(std::string_view data, const std::string& out, const options&
         return vips::VImage::thumbnail_buffer(blob, static_cast<int>(o.width), thumbnail_options(o, to_srgb));
       },
       [&] { return cut_short(data.substr(0, 8), data.substr(data.size() - std::min<std::size_t>(data.size(), 16))); });
+}
+
+}  // namespace
+
+report from_buffer(std::string_view data, const std::string& out, const options& o) {
+  return thumbnail_buffer(data, o,
+                          [&](const void* png, std::size_t size) { return detail::write_whole(out, png, size); });
+}
+
+report to_png(std::string_view data, const options& o, std::string& png) {
+  return thumbnail_buffer(data, o, [&](const void* bytes, std::size_t size) {
+    png.assign(static_cast<const char*>(bytes), size);
+    return status{};
+  });
 }
 
 }  // namespace scalekit::jobs::thumbnail
