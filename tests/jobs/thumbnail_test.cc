@@ -269,8 +269,16 @@ TEST(Thumbnail, ToPngIsFromBufferInMemory) {
   EXPECT_EQ(from_jpeg.substr(1, 3), "PNG");
   std::string untouched = "kept";
   EXPECT_EQ(th::to_png("plain words, not an image", {}, untouched).what, th::outcome::skipped);
-  const std::string jpeg_cut = image(300, 100, false).substr(0, 300);
-  EXPECT_EQ(th::to_png(jpeg_cut, {}, untouched).what, th::outcome::failed);
+  const std::string whole_jpeg = image(300, 100, false), jpeg_cut = whole_jpeg.substr(0, whole_jpeg.size() / 2);
+  const auto cut = th::to_png(jpeg_cut, {}, untouched);
+  EXPECT_EQ(cut.what, th::outcome::failed);
+  EXPECT_EQ(cut.reason.rfind("truncated: ", 0), 0u) << cut.reason;
+  // libvips' buffer loaders, unlike its file loaders, made a thumbnail of a cut PNG until told to fail_on.
+  const auto png_cut = th::to_png(png.substr(0, png.size() / 2), {}, untouched);
+  EXPECT_EQ(png_cut.what, th::outcome::failed);
+  EXPECT_EQ(png_cut.reason, "corrupt: vipspng: libpng read error");
+  write_file(d / "cut.png", png.substr(0, png.size() / 2));
+  EXPECT_EQ(th::from_file(d / "cut.png", d / "cut_thumb.png", {}).reason, png_cut.reason);
   EXPECT_EQ(th::to_png(std::string("\x89PNG\r\n\x1A\n", 8) + "then nothing a PNG has", {}, untouched).what,
             th::outcome::failed);
   EXPECT_EQ(untouched, "kept");

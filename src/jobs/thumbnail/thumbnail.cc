@@ -210,7 +210,9 @@ report thumbnail_buffer(std::string_view data, const options& o, const detail::p
           VipsBlob* b;
           ~unref() { vips_area_unref(VIPS_AREA(b)); }
         } guard{blob};
-        return vips::VImage::thumbnail_buffer(blob, static_cast<int>(o.width), thumbnail_options(o, to_srgb));
+        return vips::VImage::thumbnail_buffer(
+            blob, static_cast<int>(o.width),
+            thumbnail_options(o, to_srgb)->set("option_string", "[fail_on=truncated]"));
       },
       [&] { return cut_short(data.substr(0, 8), data.substr(data.size() - std::min<std::size_t>(data.size(), 16))); });
 }
