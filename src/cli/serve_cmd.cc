@@ -14,6 +14,7 @@
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/serve/serve.h"
+#include "scalekit/taskqueue/redis.h"
 
 namespace scalekit::cli {
 
@@ -97,6 +98,17 @@ void add_command(CLI::App& command) {
   cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")
       ->capture_default_str();
+  cmd->add_option("--cache", f->o.cache, "redis://HOST:PORT[/DB]: a Redis cache of job answers all workers share")
+      ->check(CLI::Validator(
+          [](std::string& url) {
+            auto e = taskqueue::redis_endpoint::parse(url);
+            return e.ok() ? std::string() : e.error().message();
+          },
+          "URL"));
+  cmd->add_option("--cache-ttl", f->o.cache_ttl, "seconds an answer stays in --cache")
+      ->check(CLI::Range(1u, 30u * 86400))
+      ->capture_default_str();
+  cmd->add_flag("--degrade", f->o.degrade, "past --queue, serve a cached or coarser tile instead of 503");
   cmd->add_option("--queue", f->o.queue, "requests a worker holds for its threads; past that, 503")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();

@@ -21,6 +21,10 @@
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
 
+namespace scalekit::jobs::mandelbrot {
+struct params;
+}
+
 namespace scalekit::serve {
 
 /// Run `fn` on one of `pool`'s threads and resume the calling task on its loop
@@ -115,7 +119,7 @@ class native_endpoints {
   /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
   /// Any other request, on an application thread: /mandelbrot.png, /primes,
-  /// /sleep, POST /sort, or 404. A tile may name its executor
+  /// /sleep, POST /sort, POST /thumbnail, or 404. A tile may name its executor
   /// (&executor=serial|threads|openmp, or the server's own --executor), so the
   /// explorer can compare them on the same view.
   net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
@@ -131,6 +135,19 @@ class native_endpoints {
   std::mutex others_mutex_;
   std::vector<std::pair<core::executor_kind, std::unique_ptr<core::executor>>> others_;  // guarded by others_mutex_
 };
+
+/// The tile a /mandelbrot.png query asks for (w, h, n, x0, y0, x1, y1, or the
+/// explorer's z, x, y) into `p`, checked as the endpoint checks it; or the
+/// refusal to answer (400, 413).
+std::optional<net::http_response> tile_params(std::string_view query, jobs::mandelbrot::params& p);
+
+/// --degrade: the tile `query` asks for, made cheaply: at most coarse_side
+/// pixels a side, scaled up to the size asked in blocks, iterations capped at
+/// coarse_iterations (points still inside then get the colour of the
+/// iterations asked, so the set keeps its colour); marked "X-Degraded:
+/// coarse" and never cached. The refusal the full tile would get for a bad query.
+inline constexpr std::uint32_t coarse_side = 64, coarse_iterations = 256;
+net::http_response coarse_tile(std::string_view query);
 
 /// The scoreboard as JSON (/status) and as Prometheus text (/metrics).
 std::string status_json(const scoreboard& board);
