@@ -34,6 +34,8 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.o.max_lifetime = std::chrono::seconds(static_cast<long>(f.max_lifetime_s));
   f.o.self_argv = program_arguments();
+  std::error_code ec;  // scalekit-heavy is beside scalekit-serve, built or installed
+  f.o.thumbnailer = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-heavy").string();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
     globals().quiet = true;

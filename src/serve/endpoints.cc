@@ -12,10 +12,11 @@
 
 #include <fmt/format.h>
 
+#include "scalekit/core/process_pool.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
-#include "scalekit/jobs/thumbnail/thumbnail.h"
+#include "scalekit/jobs/thumbnail/png_call.h"
 #include "scalekit/serve/web/tile.h"
 #include "worker_detail.h"
 
@@ -31,6 +32,7 @@ constexpr std::uint64_t max_tile_pixels = std::uint64_t{4096} * 4096;
 // POST /thumbnail: images declaring more pixels are refused (413) from their
 // header; below it, a PNG decoded whole holds at most 75 MB on a thread.
 constexpr std::uint64_t max_thumbnail_pixels = 25'000'000;
+constexpr std::size_t thumbnail_processes = 2;  // each worker's, for POST /thumbnail
 
 net::http_response reply(int status, std::string body, const char* type = text_type) {
   net::http_response r;
@@ -163,35 +165,6 @@ net::http_response sort_answer(std::string_view method, std::string_view body, c
   return reply(200, std::move(sorted).value() + "\n", json_type);
 }
 
-// POST /thumbnail?w=&h=: an image in, its PNG thumbnail out (the thumbnail
-// job's code), fitting in the box; one side given, the box is square; none,
-// the command's 64x64.
-net::http_response thumbnail_answer(std::string_view method, std::string_view query, std::string_view body) {
-  namespace th = jobs::thumbnail;
-  if (method != "POST") {
-    auto r = reply(405, "POST an image to /thumbnail\n");
-    r.headers.push_back({"Allow", "POST"});
-    return r;
-  }
-  th::options o;
-  o.max_pixels = max_thumbnail_pixels;
-  const auto w = query_value(query, "w"), h = query_value(query, "h");
-  if (w || h) {
-    const std::string_view width = w ? *w : *h, height = h ? *h : *w;
-    auto box = th::parse_size(std::string(width) + "x" + std::string(height));
-    if (!box.ok()) return reply(400, "w, h: " + box.error().message() + "\n");
-    o.width = box->first;
-    o.height = box->second;
-  }
-  std::string png;
-  const th::report made = th::to_png(body, o, png);
-  if (made.what == th::outcome::made) return reply(200, std::move(png), "image/png");
-  std::string why = made.reason;
-  for (char& c : why)
-    if (c == '\n' || c == '\r') c = ' ';
-  return reply(why.rfind("too large", 0) == 0 ? 413 : 400, "the body: " + why + "\n");
-}
-
 // A request that waits, as an application waiting on a database or another
 // service would: holds an application thread, not the CPU.
 net::http_response sleep_answer(std::string_view query) {
@@ -224,6 +197,7 @@ void native_endpoints::stop() {
   if (jobs_) jobs_->close();
   std::scoped_lock lock(others_mutex_);
   for (auto& [kind, ex] : others_) ex->close();
+  if (thumbnails_) thumbnails_->close();
 }
 
 core::executor* native_endpoints::tile_executor(std::string_view name) {
@@ -245,6 +219,56 @@ core::executor* native_endpoints::tile_executor(std::string_view name) {
     return nullptr;  // not in this build (OpenMP)
   }
   return others_.back().second.get();
+}
+
+// POST /thumbnail?w=&h=: an image in, its PNG thumbnail out, fitting in the
+// box (one side given, the box is square; none, the command's 64x64). The
+// thumbnail job's code makes it in a pool of scalekit-heavy processes, made at
+// the first request: libvips never loads here, and a decoder that crashes or
+// hangs (past --timeout) on a hostile image costs a pool process.
+net::http_response native_endpoints::thumbnail_answer(std::string_view method, std::string_view query,
+                                                      std::string_view body) {
+  namespace th = jobs::thumbnail;
+  if (method != "POST") {
+    auto r = reply(405, "POST an image to /thumbnail\n");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
+  }
+  th::options o;
+  o.max_pixels = max_thumbnail_pixels;
+  const auto w = query_value(query, "w"), h = query_value(query, "h");
+  if (w || h) {
+    const std::string_view width = w ? *w : *h, height = h ? *h : *w;
+    auto box = th::parse_size(std::string(width) + "x" + std::string(height));
+    if (!box.ok()) return reply(400, "w, h: " + box.error().message() + "\n");
+    o.width = box->first;
+    o.height = box->second;
+  }
+  core::executor* pool = nullptr;
+  {
+    std::scoped_lock lock(others_mutex_);
+    if (!thumbnails_) {
+      core::process_pool_options po;
+      po.workers = thumbnail_processes;
+      po.executable = o_.thumbnailer;
+      po.task_timeout = o_.timeout;
+      thumbnails_ = std::make_unique<core::process_pool>(po);
+    }
+    pool = thumbnails_.get();
+  }
+  result<std::string> call = status::internal("no call");
+  try {
+    call = pool->submit(th::png_task, th::encode_png_call(body, o)).get();
+  } catch (const std::exception& e) {
+    call = status::internal(e.what());
+  }
+  th::png_answer made = th::png_answer_of(call);
+  if (made.what.what == th::outcome::made) return reply(200, std::move(made.png), "image/png");
+  std::string why = made.what.reason;
+  for (char& c : why)
+    if (c == '\n' || c == '\r') c = ' ';
+  const int code = why.rfind("too large", 0) == 0 ? 413 : why.rfind("the decoder failed", 0) == 0 ? 500 : 400;
+  return reply(code, "the body: " + why + "\n");
 }
 
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {

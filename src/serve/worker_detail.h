@@ -128,12 +128,15 @@ class native_endpoints {
  private:
   /// The executor a tile asks for (made at its first use), or nullptr when it may not choose that one.
   core::executor* tile_executor(std::string_view name);
+  /// POST /thumbnail: an image to a PNG thumbnail, in o_.thumbnailer's processes.
+  net::http_response thumbnail_answer(std::string_view method, std::string_view query, std::string_view body);
 
   const scoreboard& board_;
   const options& o_;
   std::unique_ptr<core::executor> jobs_;
   std::mutex others_mutex_;
   std::vector<std::pair<core::executor_kind, std::unique_ptr<core::executor>>> others_;  // guarded by others_mutex_
+  std::unique_ptr<core::executor> thumbnails_;  // made at the first POST /thumbnail (guarded by others_mutex_)
 };
 
 /// The tile a /mandelbrot.png query asks for (w, h, n, x0, y0, x1, y1, or the

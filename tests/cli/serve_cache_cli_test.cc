@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -233,4 +234,10 @@ TEST(CliServeThumbnail, PostedImagesBecomePngThumbnails) {
   EXPECT_EQ(server.get("/thumbnail").substr(0, 4), "405\n");
   std::tie(head, body) = post("/thumbnail", "photo.jpg");  // still serving
   EXPECT_EQ(png_size(body), "64x48");
+  // The thumbnails were made in scalekit-heavy's processes: libvips is not in the worker.
+  const int worker = server.status()["workers"][0]["pid"].get<int>();
+  std::ifstream maps("/proc/" + std::to_string(worker) + "/maps");
+  const std::string mapped((std::istreambuf_iterator<char>(maps)), {});
+  EXPECT_NE(mapped.find("scalekit-serve"), std::string::npos);
+  EXPECT_EQ(mapped.find("libvips"), std::string::npos);
 }

@@ -59,6 +59,9 @@ struct options {
   std::uint32_t cache_ttl = 300;
   /// Past the queue, answer from a cache or with a coarser tile (X-Degraded) instead of 503.
   bool degrade = false;
+  /// POST /thumbnail: the program whose worker processes make the thumbnails
+  /// (scalekit-heavy: libvips stays out of serve); set by the command line.
+  std::string thumbnailer;
   /// Native jobs' executor in each worker: "threads" (default), "serial" or "processes".
   std::string executor = "threads";
   std::size_t jobs = 0;  ///< its workers (0: one per core)

@@ -24,8 +24,6 @@ namespace scalekit::jobs::thumbnail {
 
 namespace {
 
-constexpr std::uint32_t max_side = 10000;
-
 report failed(std::string reason) { return report{outcome::failed, std::move(reason)}; }
 report skipped() { return report{outcome::skipped, "not an image"}; }
 
@@ -143,21 +141,6 @@ vips::VOption* thumbnail_options(const options& o, bool to_srgb) {
 }
 
 }  // namespace
-
-result<std::pair<std::uint32_t, std::uint32_t>> parse_size(std::string_view text) {
-  const auto number = [](std::string_view s, std::uint32_t& v) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && p == s.data() + s.size() && v >= 1 && v <= max_side;
-  };
-  std::uint32_t w = 0, h = 0;
-  const auto x = text.find('x');
-  const bool ok = x == std::string_view::npos ? number(text, w) && number(text, h)
-                                              : number(text.substr(0, x), w) && number(text.substr(x + 1), h);
-  if (!ok)
-    return status::invalid_argument("size '" + std::string(text) + "' is not WxH or N with sides from 1 to " +
-                                    std::to_string(max_side));
-  return std::pair{w, h};
-}
 
 report from_file(const std::string& in, const std::string& out, const options& o) {
   // A FIFO or a device (a link to /dev/zero) is refused before anything reads
