@@ -85,7 +85,10 @@ shared_cache::shared_cache(asio::any_io_executor loop, settings s, std::function
 
 void shared_cache::connect() {
   db_ = std::make_unique<taskqueue::redis_client>(loop_, s_.where);  // connects at its first command
-  db_->set_connect_timeout(s_.lookup_timeout);
+  // Half the lookup's time: a connection is made or refused before any lookup waiting on it
+  // times out, so a client is only ever dropped with its connection made (a client dropped
+  // while connecting never completes its waiters).
+  db_->set_connect_timeout(s_.lookup_timeout / 2);
 }
 
 core::task<void> shared_cache::send(std::shared_ptr<race> r, taskqueue::redis_client& db,
