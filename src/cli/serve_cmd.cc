@@ -40,6 +40,8 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
     throw usage_error("--executor distributed needs --broker URL");
   f.o.broker_timeout = std::chrono::milliseconds(static_cast<long>(f.broker_timeout_s * 1000));
   f.o.self_argv = program_arguments();
+  std::error_code ec;  // scalekit-heavy is beside scalekit-serve, built or installed
+  f.o.thumbnailer = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-heavy").string();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
     globals().quiet = true;
@@ -114,6 +116,17 @@ void add_command(CLI::App& command) {
   cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")
       ->capture_default_str();
+  cmd->add_option("--cache", f->o.cache, "redis://HOST:PORT[/DB]: a Redis cache of job answers all workers share")
+      ->check(CLI::Validator(
+          [](std::string& url) {
+            auto e = taskqueue::redis_endpoint::parse(url);
+            return e.ok() ? std::string() : e.error().message();
+          },
+          "URL"));
+  cmd->add_option("--cache-ttl", f->o.cache_ttl, "seconds an answer stays in --cache")
+      ->check(CLI::Range(1u, 30u * 86400))
+      ->capture_default_str();
+  cmd->add_flag("--degrade", f->o.degrade, "past --queue, serve a cached or coarser tile instead of 503");
   cmd->add_option("--queue", f->o.queue, "requests a worker holds for its threads; past that, 503")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();

@@ -11,9 +11,13 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include "scalekit/core/process_pool.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/jobs/thumbnail/png_call.h"
 #include "scalekit/serve/web/tile.h"
 #include "worker_detail.h"
 
@@ -26,6 +30,10 @@ namespace mb = jobs::mandelbrot;
 constexpr const char* text_type = "text/plain; charset=utf-8";
 constexpr const char* json_type = "application/json";
 constexpr std::uint64_t max_tile_pixels = std::uint64_t{4096} * 4096;
+// POST /thumbnail: images declaring more pixels are refused (413) from their
+// header; below it, a PNG decoded whole holds at most 75 MB on a thread.
+constexpr std::uint64_t max_thumbnail_pixels = 25'000'000;
+constexpr std::size_t thumbnail_processes = 2;  // each worker's, for POST /thumbnail
 
 net::http_response reply(int status, std::string body, const char* type = text_type) {
   net::http_response r;
@@ -91,10 +99,11 @@ std::optional<net::http_response> tile_region(std::string_view query, mb::params
   return std::nullopt;
 }
 
-// A tile, and the processes that computed it (X-Computed-By); nullopt when the render failed (`failed` says why).
-std::optional<net::http_response> mandelbrot_tile(std::string_view query, core::executor& ex, status& failed) {
-  mb::params p;  // the defaults draw exactly `scalekit mandelbrot`'s image
-  if (auto refused = tile_region(query, p)) return std::move(*refused);
+}  // namespace
+
+std::optional<net::http_response> tile_params(std::string_view query, mb::params& p) {
+  p = mb::params{};  // the defaults draw exactly `scalekit mandelbrot`'s image
+  if (auto refused = tile_region(query, p)) return refused;
   const struct {
     const char* key;
     std::uint32_t* value;
@@ -114,6 +123,15 @@ std::optional<net::http_response> mandelbrot_tile(std::string_view query, core::
   if (std::uint64_t{p.width} * p.height > max_tile_pixels)
     return reply(413, "a tile has at most " + std::to_string(max_tile_pixels) + " pixels\n");
   if (auto s = mb::validate(p); !s.ok()) return reply(400, s.message() + "\n");
+  return std::nullopt;
+}
+
+namespace {
+
+// A tile, and the processes that computed it (X-Computed-By); nullopt when the render failed (`failed` says why).
+std::optional<net::http_response> mandelbrot_tile(std::string_view query, core::executor& ex, status& failed) {
+  mb::params p;
+  if (auto refused = tile_params(query, p)) return std::move(*refused);
   mb::render_options ro;
   std::string runners;  // ","-separated, each once
   ro.on_runner = [&runners](std::string_view runner) {
@@ -212,6 +230,57 @@ void native_endpoints::stop() {
   if (jobs_) jobs_->close();
   std::scoped_lock lock(others_mutex_);
   for (auto& [kind, ex] : others_) ex->close();
+  if (thumbnails_) thumbnails_->close();
+}
+
+// POST /thumbnail?w=&h=: an image in, its PNG thumbnail out, fitting in the
+// box (one side given, the box is square; none, the command's 64x64). The
+// thumbnail job's code makes it in a pool of scalekit-heavy processes, made at
+// the first request: libvips never loads here, and a decoder that crashes or
+// hangs (past --timeout) on a hostile image costs a pool process.
+net::http_response native_endpoints::thumbnail_answer(std::string_view method, std::string_view query,
+                                                      std::string_view body) {
+  namespace th = jobs::thumbnail;
+  if (method != "POST") {
+    auto r = reply(405, "POST an image to /thumbnail\n");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
+  }
+  th::options o;
+  o.max_pixels = max_thumbnail_pixels;
+  const auto w = query_value(query, "w"), h = query_value(query, "h");
+  if (w || h) {
+    const std::string_view width = w ? *w : *h, height = h ? *h : *w;
+    auto box = th::parse_size(std::string(width) + "x" + std::string(height));
+    if (!box.ok()) return reply(400, "w, h: " + box.error().message() + "\n");
+    o.width = box->first;
+    o.height = box->second;
+  }
+  core::executor* pool = nullptr;
+  {
+    std::scoped_lock lock(others_mutex_);
+    if (!thumbnails_) {
+      core::process_pool_options po;
+      po.workers = thumbnail_processes;
+      po.executable = o_.thumbnailer;
+      po.task_timeout = o_.timeout;
+      thumbnails_ = std::make_unique<core::process_pool>(po);
+    }
+    pool = thumbnails_.get();
+  }
+  result<std::string> call = status::internal("no call");
+  try {
+    call = pool->submit(th::png_task, th::encode_png_call(body, o)).get();
+  } catch (const std::exception& e) {
+    call = status::internal(e.what());
+  }
+  th::png_answer made = th::png_answer_of(call);
+  if (made.what.what == th::outcome::made) return reply(200, std::move(made.png), "image/png");
+  std::string why = made.what.reason;
+  for (char& c : why)
+    if (c == '\n' || c == '\r') c = ' ';
+  const int code = why.rfind("too large", 0) == 0 ? 413 : why.rfind("the decoder failed", 0) == 0 ? 500 : 400;
+  return reply(code, "the body: " + why + "\n");
 }
 
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
@@ -248,11 +317,48 @@ net::http_response native_endpoints::answer(std::string_view method, std::string
     if (path == "/primes") return primes_answer(query, distributed ? jobs_.get() : nullptr, fail);
     if (path == "/sleep") return sleep_answer(query);
     if (path == "/sort") return sort_answer(method, body, *jobs_, fail);
+    if (path == "/thumbnail") return thumbnail_answer(method, query, body);
   } catch (const std::exception& e) {
     return reply(500, std::string(e.what()) + "\n");
   }
   return reply(404, "no such page: " + std::string(path) + "\n");
 }
+
+namespace {
+
+// Both cache levels' lookups, summed over the live workers.
+struct cache_totals {
+  std::uint64_t hits = 0, misses = 0, shared_hits = 0, shared_misses = 0, shared_errors = 0;
+  explicit cache_totals(const scoreboard& board) {
+    for (std::uint32_t i = 0; i < board.capacity(); ++i) {
+      const worker_slot& s = board.slot(i);
+      if (s.state.load() == static_cast<std::uint32_t>(worker_state::empty)) continue;
+      hits += s.cache_hits.load();
+      misses += s.cache_misses.load();
+      shared_hits += s.shared_hits.load();
+      shared_misses += s.shared_misses.load();
+      shared_errors += s.shared_errors.load();
+    }
+  }
+};
+
+// hits / lookups, 0 before the first lookup.
+std::string hit_rate(std::uint64_t hits, std::uint64_t lookups) {
+  return fmt::format("{:.4f}", lookups == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(lookups));
+}
+
+// {"lru": {"hits", "misses", "hit_rate"}, "redis": {... "errors"}}: the whole server's.
+std::string cache_json(const scoreboard& board) {
+  const cache_totals t(board);
+  const std::uint64_t shared = t.shared_hits + t.shared_misses + t.shared_errors;
+  return fmt::format(
+      "{{\"lru\": {{\"hits\": {}, \"misses\": {}, \"hit_rate\": {}}}, \"redis\": {{\"hits\": {}, "
+      "\"misses\": {}, \"errors\": {}, \"hit_rate\": {}}}}}",
+      t.hits, t.misses, hit_rate(t.hits, t.hits + t.misses), t.shared_hits, t.shared_misses, t.shared_errors,
+      hit_rate(t.shared_hits, shared));
+}
+
+}  // namespace
 
 std::string status_json(const scoreboard& board) {
   const std::int64_t now = monotonic_ns();
@@ -261,7 +367,7 @@ std::string status_json(const scoreboard& board) {
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
                     ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
-  out += restarts_json(h) + ", \"workers\": [";
+  out += restarts_json(h) + ", \"cache\": " + cache_json(board) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
@@ -277,7 +383,11 @@ std::string status_json(const scoreboard& board) {
            ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
            ", \"timeouts\": " + std::to_string(s.timeouts.load()) +
            ", \"cache_hits\": " + std::to_string(s.cache_hits.load()) +
-           ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) + ", \"running\": [";
+           ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) +
+           ", \"redis_cache_hits\": " + std::to_string(s.shared_hits.load()) +
+           ", \"redis_cache_misses\": " + std::to_string(s.shared_misses.load()) +
+           ", \"redis_cache_errors\": " + std::to_string(s.shared_errors.load()) +
+           ", \"degraded\": " + std::to_string(s.degraded.load()) + ", \"running\": [";
     first = false;
     bool first_request = true;
     for (int r = 0; r < worker_slot::max_requests_shown; ++r) {
@@ -344,6 +454,23 @@ std::string metrics_text(const scoreboard& board) {
   metric("scalekit_serve_cache_misses_total", "counter", "Cacheable job answers computed afresh.");
   for (const row& r : live)
     out += "scalekit_serve_cache_misses_total{" + label(r) + "} " + std::to_string(r.s->cache_misses.load()) + "\n";
+  metric("scalekit_serve_redis_cache_lookups_total", "counter",
+         "Lookups in the shared Redis cache (--cache), by result (error: failed, or skipped while unreachable).");
+  for (const row& r : live)
+    for (const auto& [result, n] : {std::pair{"hit", &r.s->shared_hits}, std::pair{"miss", &r.s->shared_misses},
+                                    std::pair{"error", &r.s->shared_errors}})
+      out += "scalekit_serve_redis_cache_lookups_total{" + label(r) + ",result=\"" + result + "\"} " +
+             std::to_string(n->load()) + "\n";
+  metric("scalekit_serve_cache_hit_ratio", "gauge",
+         "Lookups answered by each cache level since the workers started, all workers together.");
+  const cache_totals totals(board);
+  out += "scalekit_serve_cache_hit_ratio{level=\"lru\"} " + hit_rate(totals.hits, totals.hits + totals.misses) +
+         "\nscalekit_serve_cache_hit_ratio{level=\"redis\"} " +
+         hit_rate(totals.shared_hits, totals.shared_hits + totals.shared_misses + totals.shared_errors) + "\n";
+  metric("scalekit_serve_degraded_total", "counter",
+         "Requests answered from a cache or with a coarser tile instead of 503 (--degrade).");
+  for (const row& r : live)
+    out += "scalekit_serve_degraded_total{" + label(r) + "} " + std::to_string(r.s->degraded.load()) + "\n";
   metric("scalekit_serve_heartbeat_age_seconds", "gauge", "Time since the worker's event loop last beat.");
   for (const row& r : live) {
     char v[32];

@@ -22,6 +22,10 @@
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
 
+namespace scalekit::jobs::mandelbrot {
+struct params;
+}
+
 namespace scalekit::serve {
 
 /// Run `fn` on one of `pool`'s threads and resume the calling task on its loop
@@ -117,7 +121,7 @@ class native_endpoints {
   /// /executors: the executors a tile may ask for); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
   /// Any other request, on an application thread: /mandelbrot.png, /primes,
-  /// /sleep, POST /sort, or 404. A tile may name its executor
+  /// /sleep, POST /sort, POST /thumbnail, or 404. A tile may name its executor
   /// (&executor=serial|threads|processes|openmp, distributed with --broker, or
   /// the server's own --executor), so the explorer can compare them on the
   /// same view; X-Computed-By names the processes (distributed workers) that
@@ -134,6 +138,8 @@ class native_endpoints {
   std::unique_ptr<core::executor> make_executor(core::executor_kind kind) const;
   /// A job's failure as the reply: the distributed workers' trouble (503/504) or a 500.
   net::http_response failure(const status& why) const;
+  /// POST /thumbnail: an image to a PNG thumbnail, in o_.thumbnailer's processes.
+  net::http_response thumbnail_answer(std::string_view method, std::string_view query, std::string_view body);
 
   const scoreboard& board_;
   const options& o_;
@@ -141,7 +147,21 @@ class native_endpoints {
   std::unique_ptr<core::executor> jobs_;
   std::mutex others_mutex_;
   std::vector<std::pair<core::executor_kind, std::unique_ptr<core::executor>>> others_;  // guarded by others_mutex_
+  std::unique_ptr<core::executor> thumbnails_;  // made at the first POST /thumbnail (guarded by others_mutex_)
 };
+
+/// The tile a /mandelbrot.png query asks for (w, h, n, x0, y0, x1, y1, or the
+/// explorer's z, x, y) into `p`, checked as the endpoint checks it; or the
+/// refusal to answer (400, 413).
+std::optional<net::http_response> tile_params(std::string_view query, jobs::mandelbrot::params& p);
+
+/// --degrade: the tile `query` asks for, made cheaply: at most coarse_side
+/// pixels a side, scaled up to the size asked in blocks, iterations capped at
+/// coarse_iterations (points still inside then get the colour of the
+/// iterations asked, so the set keeps its colour); marked "X-Degraded:
+/// coarse" and never cached. The refusal the full tile would get for a bad query.
+inline constexpr std::uint32_t coarse_side = 64, coarse_iterations = 256;
+net::http_response coarse_tile(std::string_view query);
 
 /// The scoreboard as JSON (/status) and as Prometheus text (/metrics).
 std::string status_json(const scoreboard& board);
