@@ -2,7 +2,6 @@
 // the apps), USR2 upgrades to a new master on the same sockets, and the
 // moment every worker is ready.
 
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -29,13 +28,12 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "master_detail.h"
 #include "scalekit/core/signals.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
-#include "master_detail.h"
 
 extern char** environ;
-
 
 namespace scalekit::serve::detail {
 

@@ -2,7 +2,6 @@
 // (heartbeats, --timeout, --max-rss, --max-lifetime), recycled and replaced
 // one at a time, the replacement accepting before the old one leaves.
 
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -29,13 +28,12 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "master_detail.h"
 #include "scalekit/core/signals.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
-#include "master_detail.h"
 
 extern char** environ;
-
 
 namespace scalekit::serve::detail {
 

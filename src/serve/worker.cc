@@ -33,8 +33,8 @@
 #include "scalekit/serve/web/assets.h"
 #include "scalekit/serve/web/fleet.h"
 #include "serve_detail.h"
-#include "web/broker_watch.h"
 #include "shared_cache.h"
+#include "web/broker_watch.h"
 #include "web/events.h"
 #include "worker_detail.h"
 
