@@ -38,7 +38,8 @@ void setup_app(CLI::App& app) {
   app.description(
       "scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
       "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage,\n"
-      "128+N after signal N (SIGINT, SIGTERM, SIGHUP: a clean stop; a second one stops at once).");
+      "128+N after signal N (SIGINT, SIGTERM, SIGHUP: a clean stop; a second one stops at once),\n"
+      "141 when stdout is a closed pipe (the job stops at the first failed write).");
   app.name("scalekit");
   app.set_version_flag("--version", "scalekit " SCALEKIT_VERSION);
   app.require_subcommand(1);
