@@ -151,6 +151,7 @@ result<core::report> decompress(const decompress_options& o, core::observer& obs
 result<core::report> compress_dir(const compress_dir_options& o, core::executor& images, core::observer& obs) {
   if (o.row_executor == core::executor_kind::distributed)
     return status::invalid_argument("rows cannot be encoded on the distributed executor inside an image's call");
+  if (status s = core::check_output_dir(o.output_dir); !s.ok()) return s;
   const auto t0 = clock::now();
   auto files = list_bmp_files(o.input_dir);
   if (!files.ok()) return files.error();
