@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -90,7 +91,8 @@ std::optional<net::http_response> tile_region(std::string_view query, mb::params
   return std::nullopt;
 }
 
-net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
+// A tile, and the processes that computed it (X-Computed-By); nullopt when the render failed (`failed` says why).
+std::optional<net::http_response> mandelbrot_tile(std::string_view query, core::executor& ex, status& failed) {
   mb::params p;  // the defaults draw exactly `scalekit mandelbrot`'s image
   if (auto refused = tile_region(query, p)) return std::move(*refused);
   const struct {
@@ -112,38 +114,67 @@ net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
   if (std::uint64_t{p.width} * p.height > max_tile_pixels)
     return reply(413, "a tile has at most " + std::to_string(max_tile_pixels) + " pixels\n");
   if (auto s = mb::validate(p); !s.ok()) return reply(400, s.message() + "\n");
-  auto img = mb::render(p, ex);
-  if (!img.ok()) return reply(500, img.error().message() + "\n");
+  mb::render_options ro;
+  std::string runners;  // ","-separated, each once
+  ro.on_runner = [&runners](std::string_view runner) {
+    if (("," + runners + ",").find("," + std::string(runner) + ",") != std::string::npos) return;
+    runners += (runners.empty() ? "" : ",") + std::string(runner);
+  };
+  if (ex.kind() == core::executor_kind::distributed) {
+    // A few large tasks: each costs a round trip through Redis.
+    const auto tasks = static_cast<std::uint32_t>(std::clamp<std::size_t>(ex.concurrency() * 2, 1, 16));
+    ro.rows_per_task = (p.height + tasks - 1) / tasks;
+  }
+  auto img = mb::render(p, ex, ro);
+  if (!img.ok()) {
+    failed = img.error();
+    return std::nullopt;
+  }
   auto png = mb::encode_png(*img);
   if (!png.ok()) return reply(500, png.error().message() + "\n");
   auto r = reply(200, std::move(png).value(), "image/png");
-  r.headers.push_back({"X-Worker-Pid", std::to_string(::getpid())});  // the explorer shows who computed it
+  // The explorer shows who computed it: the serve worker, and the processes or distributed workers that ran its rows.
+  r.headers.push_back({"X-Worker-Pid", std::to_string(::getpid())});
+  r.headers.push_back({"X-Computed-By", runners});
   return r;
 }
 
-net::http_response primes_answer(std::string_view query) {
+// Check and factor n: here, or as one task on `ex` (the distributed workers).
+net::http_response primes_answer(std::string_view query, core::executor* ex,
+                                 const std::function<net::http_response(const status&)>& failure) {
   const auto v = query_value(query, "n");
   std::uint64_t n = 0;
   if (!v || !parse_number(*v, n)) return reply(400, "n: a whole number from 0 to 18446744073709551615\n");
-  const bool prime = jobs::primes::is_prime_fast(n);
+  std::vector<std::uint64_t> factors;
+  bool prime = false;
+  if (ex != nullptr) {
+    auto f = jobs::primes::factor_on(*ex, n);
+    if (!f.ok()) return failure(f.error());
+    factors = std::move(f).value();
+    prime = n >= 2 && factors.size() == 1 && factors[0] == n;  // factor(0) is {0}, factor(1) is {1}
+  } else {
+    prime = jobs::primes::is_prime_fast(n);
+    factors = jobs::primes::factor_fast(n);
+  }
   std::string body = "{\"n\": " + std::to_string(n) + ", \"prime\": " + (prime ? "true" : "false") + ", \"factors\": [";
-  const auto factors = jobs::primes::factor_fast(n);
   for (std::size_t i = 0; i < factors.size(); ++i) body += (i ? ", " : "") + std::to_string(factors[i]);
   body += "]}\n";
   return reply(200, std::move(body), json_type);
 }
 
 // POST /sort: a JSON array of integers in, sorted out (the sort service's job over HTTP).
-net::http_response sort_answer(std::string_view method, std::string_view body, core::executor& ex) {
+net::http_response sort_answer(std::string_view method, std::string_view body, core::executor& ex,
+                               const std::function<net::http_response(const status&)>& failure) {
   if (method != "POST") {
     auto r = reply(405, "POST a JSON array of integers to /sort\n");
     r.headers.push_back({"Allow", "POST"});
     return r;
   }
   auto sorted = jobs::sort_service::sort_body(ex, std::string(body));
-  if (!sorted.ok())
-    return reply(sorted.error().code() == status_code::invalid_argument ? 400 : 500, sorted.error().message() + "\n",
-                 json_type);
+  if (!sorted.ok()) {
+    if (sorted.error().code() != status_code::invalid_argument) return failure(sorted.error());
+    return reply(400, sorted.error().message() + "\n", json_type);
+  }
   return reply(200, std::move(sorted).value() + "\n", json_type);
 }
 
@@ -161,14 +192,16 @@ net::http_response sleep_answer(std::string_view query) {
 
 }  // namespace
 
-status native_endpoints::start() {
-  core::executor_options eo;
-  eo.jobs = o_.jobs;
+status native_endpoints::start(std::function<void(const std::string&)> log) {
+  log_ = std::move(log);
   const auto kind = core::parse_executor_kind(o_.executor);
-  if (!kind || *kind == core::executor_kind::distributed)
-    return status::invalid_argument("--executor: serial, threads, processes or openmp, not '" + o_.executor + "'");
+  if (!kind)
+    return status::invalid_argument("--executor: serial, threads, processes, openmp or distributed, not '" +
+                                    o_.executor + "'");
+  if (*kind == core::executor_kind::distributed && o_.broker.empty())
+    return status::invalid_argument("--executor distributed needs --broker URL");
   try {
-    jobs_ = core::make_executor(*kind, eo);
+    jobs_ = make_executor(*kind);
   } catch (const std::exception& e) {
     return status::invalid_argument(e.what());
   }
@@ -181,49 +214,40 @@ void native_endpoints::stop() {
   for (auto& [kind, ex] : others_) ex->close();
 }
 
-core::executor* native_endpoints::tile_executor(std::string_view name) {
-  const auto kind = core::parse_executor_kind(name);
-  if (!kind) return nullptr;
-  if (name == o_.executor) return jobs_.get();
-  // In-process executors only: a pool of processes (or the broker) per request is the server's choice, not a URL's.
-  if (*kind != core::executor_kind::serial && *kind != core::executor_kind::threads &&
-      *kind != core::executor_kind::openmp)
-    return nullptr;
-  std::scoped_lock lock(others_mutex_);
-  for (auto& [k, ex] : others_)
-    if (k == *kind) return ex.get();
-  core::executor_options eo;
-  eo.jobs = o_.jobs;
-  try {
-    others_.emplace_back(*kind, core::make_executor(*kind, eo));
-  } catch (const std::exception&) {
-    return nullptr;  // not in this build (OpenMP)
-  }
-  return others_.back().second.get();
-}
-
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
   if (path == "/healthz") return reply(200, "ok\n");
   if (path == "/status") return reply(200, status_json(board_), json_type);
   if (path == "/metrics") return reply(200, metrics_text(board_), "text/plain; version=0.0.4; charset=utf-8");
+  if (path == "/executors") {
+    std::string choices = R"(["serial", "threads", "processes", "openmp")";
+    if (!o_.broker.empty()) choices += R"(, "distributed")";
+    return reply(200, "{\"default\": \"" + json_escape(o_.executor) + "\", \"choices\": " + choices + "]}\n",
+                 json_type);
+  }
   return std::nullopt;
 }
 
 net::http_response native_endpoints::answer(std::string_view method, std::string_view path, std::string_view query,
                                             std::string_view body) {
   try {
+    const auto fail = [this](const status& why) { return failure(why); };
     if (path == "/mandelbrot.png") {
       const std::string_view name = query_value(query, "executor").value_or(o_.executor);
-      core::executor* ex = tile_executor(name);
+      core::executor* ex = executor_named(name);
       if (ex == nullptr)
-        return reply(400, "executor: serial, threads, openmp or the server's own (" + o_.executor + ")\n");
-      auto r = mandelbrot_tile(query, *ex);
-      if (r.status == 200) r.headers.push_back({"X-Executor", std::string(name)});  // where the rows ran
-      return r;
+        return reply(400, "executor: serial, threads, processes, openmp" +
+                              std::string(o_.broker.empty() ? "" : ", distributed") + " or the server's own (" +
+                              o_.executor + ")\n");
+      status failed;
+      auto r = mandelbrot_tile(query, *ex, failed);
+      if (!r) return failure(failed);
+      if (r->status == 200) r->headers.push_back({"X-Executor", std::string(name)});  // where the rows ran
+      return std::move(*r);
     }
-    if (path == "/primes") return primes_answer(query);
+    const bool distributed = jobs_->kind() == core::executor_kind::distributed;
+    if (path == "/primes") return primes_answer(query, distributed ? jobs_.get() : nullptr, fail);
     if (path == "/sleep") return sleep_answer(query);
-    if (path == "/sort") return sort_answer(method, body, *jobs_);
+    if (path == "/sort") return sort_answer(method, body, *jobs_, fail);
   } catch (const std::exception& e) {
     return reply(500, std::string(e.what()) + "\n");
   }

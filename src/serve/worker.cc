@@ -33,6 +33,7 @@
 #include "scalekit/serve/web/assets.h"
 #include "scalekit/serve/web/fleet.h"
 #include "serve_detail.h"
+#include "web/broker_watch.h"
 #include "web/events.h"
 #include "worker_detail.h"
 
@@ -102,9 +103,10 @@ class worker {
   native_endpoints endpoints_;
   std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
   response_cache cache_{o_.cache_mb << 20};
-  std::uint64_t next_id_ = 1;              // the loop's thread only
-  std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
-  web::fleet_history fleet_;               // the whole server's rates, for /fleet (the loop's thread only)
+  std::uint64_t next_id_ = 1;                  // the loop's thread only
+  std::atomic<std::uint32_t> waiting_{0};      // requests waiting for an application thread
+  web::fleet_history fleet_;                   // the whole server's rates, for /fleet (the loop's thread only)
+  std::unique_ptr<web::broker_watch> broker_;  // --broker: its workers, for /fleet
 };
 
 // An embedded page or its script (/, /fleet, /web/...); nullopt when `path` names none.
@@ -161,7 +163,7 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   const std::optional<std::size_t> app = apps_ ? apps_->find(path) : std::nullopt;
   // The pages, where no WSGI app is mounted over them; their live feed stays on the loop.
   if (!app && reading) {
-    if (path == "/fleet/events") co_return web::fleet_events(board_, fleet_, obs_.stop_token(), 500ms);
+    if (path == "/fleet/events") co_return web::fleet_events(board_, fleet_, broker_.get(), obs_.stop_token(), 500ms);
     if (auto page = embedded_page(path)) co_return not_modified_or(req, std::move(*page));
   }
   if (!app && !reading && !(req.method == "POST" && path == "/sort")) {
@@ -261,7 +263,9 @@ core::task<void> worker::sample_fleet() {
 
 result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
-  if (auto s = endpoints_.start(); !s.ok()) return s;
+  if (auto s = endpoints_.start([this](const std::string& line) { obs_.message("distributed: " + line); }); !s.ok())
+    return s;
+  if (!o_.broker.empty()) broker_ = std::make_unique<web::broker_watch>(o_.broker, o_.broker_queue);
   if (!o_.apps.empty()) {
     auto apps = wsgi_apps::start(o_, obs_, &slot_.gil_wait_ns);
     if (!apps.ok()) return apps.error();
