@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
 #include "sweep_detail.h"
 
 namespace scalekit::scale {
@@ -62,6 +63,7 @@ status write_whole(const std::string& path, const std::string& text) {
 status check_options(const sweep_options& o, const workload& w, sweep_results& r) {
   if (o.repeat < 1 || o.repeat > 1000)
     return status::invalid_argument(fmt::format("--repeat {} is outside 1..1000", o.repeat));
+  if (auto st = o.report_dir.empty() ? status() : core::check_output_dir(o.report_dir); !st.ok()) return st;
   std::string allowed;
   for (const auto k : w.executors) allowed += (allowed.empty() ? "" : ", ") + std::string(core::to_string(k));
   if (o.executors.empty()) r.executors = w.executors;
