@@ -17,6 +17,7 @@
 #include "hosts_run.h"
 #include "hosts_testbed.h"
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/scale/machine.h"
 #include "scalekit/scale/usl.h"
 
 namespace scalekit::scale {
@@ -72,12 +73,11 @@ result<std::string> reference_image(const std::string& exe, const std::string& d
   return read_bytes(out);
 }
 
-// The broker in its namespace, ready when it says so.
-status start_broker(testbed& tb, const std::string& dir, const core::observer& obs) {
-  const char* path = nullptr;
-  for (const char* p : {"/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"})
-    if (::access(p, X_OK) == 0) path = p;
-  if (path == nullptr) return status::not_found("scale hosts needs redis-server (Debian's redis-server package)");
+// The broker in its namespace, ready when it says so; its pid.
+result<pid_t> start_broker(testbed& tb, const std::string& dir, const core::observer& obs) {
+  const auto path = find_program("redis-server");
+  if (path.empty() || find_program("redis-cli").empty())
+    return status::not_found("scale hosts needs redis-server and redis-cli (Debian's redis-server package)");
   const auto log = dir + "/broker.log";
   auto pid = tb.spawn(tb.broker(),
                       {path, "--bind", tb.broker().ip, "--port", "6379", "--save", "", "--appendonly", "no",
@@ -91,7 +91,7 @@ status start_broker(testbed& tb, const std::string& dir, const core::observer& o
       return status::io_error("redis-server did not start: " + read_bytes(log));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return {};
+  return *pid;
 }
 
 // Two hosts are too few to fit three parameters (or two with any left to
@@ -165,7 +165,8 @@ std::pair<std::string, core::report_record> analyse(const workload_result& w, co
                      p.broker_cpu_s, p.client_cpu_s, p.image_exact ? "exact" : "WRONG", per);
     points.push_back(point_record(p));
   }
-  core::report_record rec{field("name", w.spec.name), field("unit", std::string("tasks")), field("points", std::move(points))};
+  core::report_record rec{field("name", w.spec.name), field("unit", std::string("tasks")),
+                          field("points", std::move(points))};
   if (!w.fit) {
     t += "  no fit: " + w.fit_error + "\n";
     rec.push_back(field("fit_error", w.fit_error));
@@ -173,15 +174,13 @@ std::pair<std::string, core::report_record> analyse(const workload_result& w, co
   }
   const auto& f = *w.fit;
   t += fmt::format("  {} on 1..{} hosts: λ={:.4g} tasks/s, σ={:.4g}, κ={:.4g}, R²={:.3f}{}\n",
-                   o.fit_hosts >= 3 ? "USL fitted" : "Amdahl through the points", o.fit_hosts,
-                   f.lambda.value, f.sigma.value, f.kappa.value, f.r2,
-                   f.superlinear ? " (superlinear: σ wanted < 0)" : "");
-  rec.push_back(field("fit", std::vector<core::report_record>{{field("model", std::string(o.fit_hosts >= 3 ? "usl" : "amdahl")),
-                                                              field("lambda", f.lambda.value),
-                                                          field("sigma", f.sigma.value),
-                                                          field("kappa", f.kappa.value),
-                                                          field("r2", f.r2),
-                                                          field("superlinear", f.superlinear)}}));
+                   o.fit_hosts >= 3 ? "USL fitted" : "Amdahl through the points", o.fit_hosts, f.lambda.value,
+                   f.sigma.value, f.kappa.value, f.r2, f.superlinear ? " (superlinear: σ wanted < 0)" : "");
+  rec.push_back(
+      field("fit", std::vector<core::report_record>{{field("model", std::string(o.fit_hosts >= 3 ? "usl" : "amdahl")),
+                                                     field("lambda", f.lambda.value), field("sigma", f.sigma.value),
+                                                     field("kappa", f.kappa.value), field("r2", f.r2),
+                                                     field("superlinear", f.superlinear)}}));
   t += fmt::format("  {:>5} {:>10} {:>21} {:>10} {:>7}  within ±{:.0f}%\n", "hosts", "predicted", "95% band",
                    "measured", "error", percent(o.tolerance));
   std::vector<core::report_record> preds;
@@ -193,12 +192,8 @@ std::pair<std::string, core::report_record> analyse(const workload_result& w, co
     const bool within = err <= o.tolerance;
     t += fmt::format("  {:>5} {:>10.1f} {:>10.1f}..{:<10.1f} {:>10.1f} {:>6.1f}%  {}\n", p.hosts, pred, lo, hi,
                      p.throughput, percent(err), within ? "yes" : "NO");
-    preds.push_back({field("hosts", static_cast<std::int64_t>(p.hosts)),
-                     field("predicted", pred),
-                     field("low", lo),
-                     field("high", hi),
-                     field("measured", p.throughput),
-                     field("error", err),
+    preds.push_back({field("hosts", static_cast<std::int64_t>(p.hosts)), field("predicted", pred), field("low", lo),
+                     field("high", hi), field("measured", p.throughput), field("error", err),
                      field("within_tolerance", within)});
   }
   rec.push_back(field("predictions", std::move(preds)));
@@ -239,12 +234,15 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   auto tb = testbed::create(o.max_hosts, {o.host_cpu, o.broker_cpu, o.client_cpu, o.memory_mib << 20});
   if (!tb.ok()) return tb.error();
   testbed& bed = **tb;
-  if (auto st = start_broker(bed, dir.path, obs); !st.ok()) return st;
+  const auto cpu0 = read_cpu_times();
+  const auto measure_start = clock::now();
+  auto broker = start_broker(bed, dir.path, obs);
+  if (!broker.ok()) return broker.error();
   if (!o.report_dir.empty()) {
     fs::create_directories(o.report_dir, ec);
     if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
   }
-  runner run(bed, dir.path, exe, "redis://" + bed.broker().ip + ":6379/0", o.visibility_s, o.report_dir, obs);
+  runner run(bed, dir.path, exe, *broker, o.visibility_s, o.report_dir, obs);
 
   const std::uint64_t total =
       2 * static_cast<std::uint64_t>(o.max_hosts) * static_cast<std::uint64_t>(o.repeat) + (o.partition ? 1 : 0);
@@ -281,6 +279,23 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
     ++done;
   }
   obs.progress(done, total, "runs");
+  // What the rest of the machine used meanwhile: all CPUs' busy time less the
+  // emulation's (its cgroups' CPU, from their start).
+  double ours = 0;
+  for (const auto* n : bed.nodes()) ours += bed.cpu_seconds(*n);
+  const auto cpu1 = read_cpu_times();
+  double background_share = nan_value;
+  if (cpu0 && cpu1) {
+    const double busy = static_cast<double>(cpu1->busy - cpu0->busy) / ticks_per_second();
+    const double capacity =
+        std::chrono::duration<double>(clock::now() - measure_start).count() * describe_machine().cores;
+    background_share = capacity > 0 ? std::max(0.0, busy - ours) / capacity : nan_value;
+    if (background_share > 0.1)
+      obs.message(fmt::format(
+          "warning: other programs used {:.0f}% of the machine's CPU during the runs: hosts were time-sliced with "
+          "them and the figures are suspect",
+          percent(background_share)));
+  }
   const auto torn = bed.teardown();
   const auto left = bed.leftovers();
 
@@ -298,6 +313,8 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   rep.add("run_id", bed.run_id(), "");
   rep.add("cgroup", bed.cgroup_kind(), "cgroup {}");
   rep.add("host_cpu", o.host_cpu, "");
+  rep.add("emulation_cpu_s", ours, "");
+  rep.add("background_share", background_share, "");
   rep.add("tolerance", o.tolerance, "");
   rep.add("fit_hosts", static_cast<std::int64_t>(o.fit_hosts), "");
   rep.add("link_delay", std::string("not modelled (no netem on this kernel)"), "");
@@ -320,19 +337,13 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
     else
       table += fmt::format("partition: h{} received no task before the job ended: no link was cut\n", part->hosts);
     rep.add("partition",
-            std::vector<core::report_record>{{field("hosts", static_cast<std::int64_t>(part->hosts)),
-                                              field("down_host", "h" + std::to_string(part->hosts)),
-                                              field("link_cut", cut),
-                                              field("down_at_s", part->down_at_s),
-                                              field("recovery_s", recovery),
-                                              field("wall_s", part->wall_s),
-                                              field("baseline_wall_s", base.wall_s),
-                                              field("extra_s", extra),
-                                              field("completed", true),
-                                              field("image_exact", part->image_exact),
-                                              field("restored", part->restored),
-                                              field("down_host_tasks", part->down_host_tasks),
-                                              field("visibility_s", o.visibility_s)}},
+            std::vector<core::report_record>{
+                {field("hosts", static_cast<std::int64_t>(part->hosts)),
+                 field("down_host", "h" + std::to_string(part->hosts)), field("link_cut", cut),
+                 field("down_at_s", part->down_at_s), field("recovery_s", recovery), field("wall_s", part->wall_s),
+                 field("baseline_wall_s", base.wall_s), field("extra_s", extra), field("completed", true),
+                 field("image_exact", part->image_exact), field("restored", part->restored),
+                 field("down_host_tasks", part->down_host_tasks), field("visibility_s", o.visibility_s)}},
             "");
     ok = ok && part->image_exact && cut;
   }

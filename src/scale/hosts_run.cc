@@ -99,6 +99,17 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> runner::stop_workers(const 
   return counts;
 }
 
+status runner::flush_broker() {
+  auto pid = tb_.spawn(tb_.client(), {find_program("redis-cli"), "-h", tb_.broker().ip, "-p", "6379", "flushall"},
+                       file("flush.out"), file("flush.err"));
+  if (!pid.ok()) return pid.error();
+  const int st = wait_child(*pid, 30);
+  if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+      read_bytes(file("flush.out")).find("OK") == std::string::npos)
+    return status::task_failed("cannot empty the broker: " + read_bytes(file("flush.err")));
+  return {};
+}
+
 result<run_result> runner::run(const workload_spec& w, int hosts, bool partition) {
   ++seq_;
   if (obs_.stop_requested()) return status::cancelled("stopped");
@@ -109,11 +120,11 @@ result<run_result> runner::run(const workload_spec& w, int hosts, bool partition
   const double broker0 = tb_.cpu_seconds(tb_.broker()), client0 = tb_.cpu_seconds(tb_.client());
   const auto image = file(w.name + ".png");
   const auto start = clock::now();
-  auto client = tb_.spawn(tb_.client(),
-                          {exe_, "--json", "mandelbrot", "-W", std::to_string(w.width), "-H", std::to_string(w.height),
-                           "-n", std::to_string(w.iterations), "--executor", "distributed", "--broker", url_, "-o",
-                           image},
-                          file("client.out"), file("client.err"));
+  auto client =
+      tb_.spawn(tb_.client(),
+                {exe_, "--json", "mandelbrot", "-W", std::to_string(w.width), "-H", std::to_string(w.height), "-n",
+                 std::to_string(w.iterations), "--executor", "distributed", "--broker", url_, "-o", image},
+                file("client.out"), file("client.err"));
   if (!client.ok()) {
     (void)stop_workers(*workers);
     return client.error();
@@ -121,8 +132,18 @@ result<run_result> runner::run(const workload_spec& w, int hosts, bool partition
   int st = -1;
   bool down = false;
   // Polled every 5 ms: the partition's trigger is a line in a log.
+  status failed;
   while ((st = wait_child(*client, 0.005)) == -1) {
     if (obs_.stop_requested()) break;
+    if (::kill(broker_, 0) != 0 || wait_child(broker_, 0) != -1) {
+      failed = status::task_failed(fmt::format("{} on {} hosts: the broker died (out of its {}? see the kernel's log)",
+                                               w.name, hosts, "memory limit"));
+      break;
+    }
+    if (since(start) > 1800) {
+      failed = status::task_failed(fmt::format("{} on {} hosts: no end after 30 minutes", w.name, hosts));
+      break;
+    }
     if (partition && !down && read_bytes(file(tb_.host(hosts).name + ".err")).find(" received") != std::string::npos) {
       if (auto s = tb_.set_link(tb_.host(hosts), false); !s.ok()) {
         ::kill(*client, SIGKILL);
@@ -147,10 +168,12 @@ result<run_result> runner::run(const workload_spec& w, int hosts, bool partition
     r.restored += restored;
   }
   if (down) r.down_host_tasks = r.tasks_per_host.back();
+  if (!failed.ok()) return failed;
   if (st == -1) return status::cancelled("stopped");
+  if (auto f = flush_broker(); !f.ok()) return f;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    return status::task_failed(fmt::format("{} on {} hosts: the client failed (wait status {}): {}", w.name, hosts,
-                                           st, read_bytes(file("client.err"))));
+    return status::task_failed(fmt::format("{} on {} hosts: the client failed (wait status {}): {}", w.name, hosts, st,
+                                           read_bytes(file("client.err"))));
   const auto j = last_json(file("client.out"));
   r.job_s = j.value("elapsed_s", r.wall_s);
   r.throughput = r.job_s > 0 ? w.height / r.job_s : 0;

@@ -25,27 +25,34 @@ struct workload_spec {
 /// What one run measured.
 struct run_result {
   int hosts = 0;
-  double wall_s = 0;      ///< the client's process, from start to exit
-  double job_s = 0;       ///< the client's own elapsed_s: its job, start-up excluded
-  double throughput = 0;  ///< tasks (rows) per second of job_s
+  double wall_s = 0;                              ///< the client's process, from start to exit
+  double job_s = 0;                               ///< the client's own elapsed_s: its job, start-up excluded
+  double throughput = 0;                          ///< tasks (rows) per second of job_s
   double throughput_min = 0, throughput_max = 0;  ///< of the repeated runs this one is the median of
-  std::vector<std::uint64_t> tasks_per_host;  ///< tasks each host's worker succeeded in
-  std::uint64_t restored = 0;                 ///< reservations of a lost worker put back by the others
+  std::vector<std::uint64_t> tasks_per_host;      ///< tasks each host's worker succeeded in
+  std::uint64_t restored = 0;                     ///< reservations of a lost worker put back by the others
   bool image_exact = false;
   double broker_cpu_s = 0, client_cpu_s = 0;  ///< CPU of those namespaces during the run
   double down_at_s = -1;                      ///< partition: when the link went down, after the start
   std::uint64_t down_host_tasks = 0;          ///< partition: what the cut host's worker finished
 };
 
-/// Runs workloads on a testbed with a broker at `broker_url`. Not thread-safe.
+/// Runs workloads on a testbed whose broker is running. Not thread-safe.
 class runner {
  public:
   /// `keep_dir`: where each workload's image is left as NAME.png (the last
   /// run's); empty: images are removed.
-  runner(testbed& tb, std::string dir, std::string exe, std::string broker_url, double visibility_s,
-         std::string keep_dir, const core::observer& obs)
-      : tb_(tb), dir_(std::move(dir)), exe_(std::move(exe)), url_(std::move(broker_url)),
-        keep_dir_(std::move(keep_dir)), visibility_s_(visibility_s), obs_(obs) {}
+  /// `broker` is the broker's process: a run fails when it dies.
+  runner(testbed& tb, std::string dir, std::string exe, pid_t broker, double visibility_s, std::string keep_dir,
+         const core::observer& obs)
+      : tb_(tb),
+        dir_(std::move(dir)),
+        exe_(std::move(exe)),
+        url_("redis://" + tb.broker().ip + ":6379/0"),
+        keep_dir_(std::move(keep_dir)),
+        broker_(broker),
+        visibility_s_(visibility_s),
+        obs_(obs) {}
 
   /// Run `w` on hosts 1..hosts. With `partition`, host `hosts`'s link goes
   /// down as soon as its worker has received a task (so it holds one when it
@@ -59,8 +66,13 @@ class runner {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> stop_workers(const std::vector<pid_t>& pids);
   std::string file(const std::string& what) const { return dir_ + "/" + std::to_string(seq_) + "-" + what; }
 
+  /// Empty the broker: each run's results (the client has read them) would
+  /// otherwise pile up against its memory limit.
+  status flush_broker();
+
   testbed& tb_;
   std::string dir_, exe_, url_, keep_dir_;
+  pid_t broker_;
   double visibility_s_;
   const core::observer& obs_;
   int seq_ = 0;

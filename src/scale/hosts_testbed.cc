@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
@@ -55,6 +56,18 @@ void child_fail(int err_fd, const char* what) {
 }
 
 }  // namespace
+
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = std::string(path != nullptr ? path : "") + ":/usr/sbin:/usr/bin:/usr/local/bin";
+  for (std::size_t pos = 0; pos <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', pos), dirs.size());
+    const std::string candidate = dirs.substr(pos, end - pos) + "/" + name;
+    if (end > pos && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    pos = end + 1;
+  }
+  return "";
+}
 
 status run_tool(const std::vector<std::string>& argv) {
   int pipe_fds[2];

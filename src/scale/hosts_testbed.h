@@ -21,10 +21,10 @@ namespace scalekit::scale::hosts_detail {
 
 /// One emulated machine: its namespace, address and cgroup.
 struct node {
-  std::string name;   ///< "broker", "client", "h1".."hN": also its port's name on the switch
-  std::string ns;     ///< the network namespace
-  std::string ip;     ///< its address on the switch's 10.87.0.0/24
-  std::string cgroup; ///< its cgroup's name under the run's directory
+  std::string name;    ///< "broker", "client", "h1".."hN": also its port's name on the switch
+  std::string ns;      ///< the network namespace
+  std::string ip;      ///< its address on the switch's 10.87.0.0/24
+  std::string cgroup;  ///< its cgroup's name under the run's directory
 };
 
 // Cgroups (hosts_cgroup.cc). `kind` is cgroup_version()'s; a node's cgroup is
@@ -64,6 +64,12 @@ class testbed {
   /// Host i, 1-based.
   [[nodiscard]] const node& host(int i) const { return nodes_[static_cast<std::size_t>(i) + 1]; }
   [[nodiscard]] const std::string& cgroup_kind() const { return kind_; }
+  /// Every node: broker, client, the hosts.
+  [[nodiscard]] std::vector<const node*> nodes() const {
+    std::vector<const node*> all;
+    for (const auto& n : nodes_) all.push_back(&n);
+    return all;
+  }
   /// "sk<pid>": the prefix of the namespaces' names and the workers' hostnames.
   [[nodiscard]] const std::string& run_id() const { return prefix_; }
 
@@ -86,14 +92,17 @@ class testbed {
   testbed() = default;
   status make(int hosts, const limits& l);
 
-  std::string prefix_;    // "sk1234"
-  std::string cg_root_;   // "scalekit-hosts-1234"
-  std::string kind_;      // "v1" or "v2"
+  std::string prefix_;   // "sk1234"
+  std::string cg_root_;  // "scalekit-hosts-1234"
+  std::string kind_;     // "v1" or "v2"
   std::string switch_ns_;
   std::vector<node> nodes_;  // broker, client, h1..hN
   std::vector<pid_t> spawned_;
   bool made_ns_ = false;
 };
+
+/// The path of a program found in PATH (then /usr/sbin, /usr/bin), or "".
+std::string find_program(const std::string& name);
 
 /// Run a program (PATH searched) and wait; its stderr is the error's text.
 status run_tool(const std::vector<std::string>& argv);

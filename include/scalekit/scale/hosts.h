@@ -36,19 +36,22 @@
 namespace scalekit::scale {
 
 struct hosts_options {
-  int max_hosts = 8;     ///< hosts measured: 1..max_hosts (2..16)
-  int fit_hosts = 5;     ///< the USL is fitted on 1..fit_hosts (3..max_hosts-1); the rest are predicted
-  double host_cpu = 0.2;  ///< CPU quota of each host, in CPUs (0.01..4)
-  double broker_cpu = 1;  ///< of the broker's namespace
-  double client_cpu = 1;  ///< of the client's (the job's publisher and result reader)
+  int max_hosts = 8;               ///< hosts measured: 1..max_hosts (2..16)
+  int fit_hosts = 5;               ///< the USL is fitted on 1..fit_hosts (3..max_hosts-1); the rest are predicted
+  double host_cpu = 0.2;           ///< CPU quota of each host, in CPUs (0.01..4)
+  double broker_cpu = 1;           ///< of the broker's namespace
+  double client_cpu = 1;           ///< of the client's (the job's publisher and result reader)
   std::uint64_t memory_mib = 256;  ///< memory limit of each namespace's cgroup
   /// Largest relative error |measured − predicted| / measured that counts as a
   /// good prediction; stated in the output before the run.
   double tolerance = 0.25;
-  int width = 640, height = 480, iterations = 2000;  ///< the Mandelbrot image
-  int tiny_tasks = 4000;                             ///< tasks of the trivial-task workload
-  int repeat = 3;  ///< runs of each host count; the median's throughput counts (1..100)
-  bool partition = true;                             ///< run the partition experiment
+  /// The Mandelbrot image: larger and deeper than the seed's 640x480 n=1000, so that a
+  /// row costs a host some milliseconds (against the queue's cost per task and
+  /// the quota's 10 ms period) and one host takes seconds.
+  int width = 1280, height = 960, iterations = 20000;
+  int tiny_tasks = 4000;    ///< tasks of the trivial-task workload
+  int repeat = 3;           ///< runs of each host count; the median's throughput counts (1..100)
+  bool partition = true;    ///< run the partition experiment
   double visibility_s = 2;  ///< the workers' visibility timeout: how soon a lost host's tasks come back
   /// DIR/results.json, and the last image of each workload (DIR/mandelbrot.png,
   /// DIR/tiny-tasks.png); empty: no files.
@@ -59,7 +62,9 @@ struct hosts_options {
 /// runs.
 ///
 /// Report fields: run_id ("sk<pid>": the namespaces' prefix), cgroup ("v1"
-/// or "v2"), host_cpu, tolerance, fit_hosts, link_delay, workloads (each:
+/// or "v2"), host_cpu, emulation_cpu_s (all the cgroups' CPU), background_share
+/// (the rest of the machine's CPU use during the runs, of all its cores),
+/// tolerance, fit_hosts, link_delay, workloads (each:
 /// name, unit, points [hosts, wall_s, job_s, throughput (the median run's),
 /// throughput_min, throughput_max, tasks_per_host [host, tasks], image_exact,
 /// broker_cpu_s, client_cpu_s], fit [model, lambda, sigma, kappa, r2,
