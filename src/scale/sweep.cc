@@ -232,6 +232,7 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
     if (auto st = write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok()) return st;
     if (auto st = write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;
     if (auto st = write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
+    if (auto st = write_chart_files(r, o.report_dir, obs); !st.ok()) return st;
   }
   return rep;
 }

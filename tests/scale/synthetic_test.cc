@@ -36,7 +36,7 @@ TEST(Synthetic, ARunTakesTheTimeTheLawGivesAtLeast) {
     auto r = run_synthetic(o, *ex, quiet);
     ASSERT_TRUE(r.ok()) << r.error().message();
     const double w = 0.120, law = w * 0.1 + w * 0.9 / static_cast<double>(n) + w * 0.02 * static_cast<double>(n - 1);
-    EXPECT_GE(seconds(r->elapsed), law * 0.99) << n;  // the deadlines make the law a lower bound
+    EXPECT_GE(seconds(r->elapsed), law * 0.99) << n;   // the deadlines make the law a lower bound
     EXPECT_LT(seconds(r->elapsed), law * 5 + 1) << n;  // and the run does not hang
     EXPECT_EQ(r->failures, 0u);
     EXPECT_EQ(r->items, 1);
