@@ -58,8 +58,7 @@ status check(const hosts_options& o) {
   if (!(o.visibility_s >= 1 && o.visibility_s <= 3600))
     return status::invalid_argument("--visibility-timeout must be in 1..3600 s");
   if (::geteuid() != 0)
-    return status::invalid_argument(
-        "scale hosts needs root: it makes network namespaces and cgroups (run it with sudo)");
+    return status::invalid_argument("needs root: it makes network namespaces and cgroups (run it with sudo)");
   return {};
 }
 
@@ -77,7 +76,7 @@ result<std::string> reference_image(const std::string& exe, const std::string& d
 result<pid_t> start_broker(testbed& tb, const std::string& dir, const core::observer& obs) {
   const auto path = find_program("redis-server");
   if (path.empty() || find_program("redis-cli").empty())
-    return status::not_found("scale hosts needs redis-server and redis-cli (Debian's redis-server package)");
+    return status::not_found("needs redis-server and redis-cli (Debian's redis-server package)");
   const auto log = dir + "/broker.log";
   auto pid = tb.spawn(tb.broker(),
                       {path, "--bind", tb.broker().ip, "--port", "6379", "--save", "", "--appendonly", "no",

@@ -58,9 +58,10 @@ TEST(CliScaleHosts, ThreeHostsServeExactImagesAndLeaveNothing) {
   temp_dir dir("hosts");
   const std::string report = dir / "report";
   // 0.5 CPU a host, so that three fit beside the broker and client on a small machine.
-  auto r = run_scalekit("--json scale hosts --hosts 3 --fit-hosts 2 --repeat 1 --host-cpu 0.5 -W 160 -H 120 -n 500 "
-                        "--tiny-tasks 300 --report " +
-                        report);
+  auto r = run_scalekit(
+      "--json scale hosts --hosts 3 --fit-hosts 2 --repeat 1 --host-cpu 0.5 -W 160 -H 120 -n 500 "
+      "--tiny-tasks 300 --report " +
+      report);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["job"], "scale hosts");
@@ -120,4 +121,18 @@ TEST(CliScaleHosts, AnInterruptedRunLeavesNothing) {
   ASSERT_TRUE(p.wait_exit(std::chrono::seconds(30))) << p.log();
   EXPECT_EQ(p.exit_code(), 128 + SIGINT) << p.log();  // stopped, not finished
   EXPECT_EQ(leftovers(run_id), "") << p.log();
+}
+
+TEST(CliScaleHosts, WithoutRootItIsOneLineAndStatus2) {
+  if (::geteuid() != 0) {
+    auto r = run_scalekit("scale hosts");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("needs root"), std::string::npos) << r.err;
+    return;
+  }
+  if (run_command("setpriv --help >/dev/null 2>&1").exit_code != 0) GTEST_SKIP() << "no setpriv to drop root";
+  auto r = run_command("setpriv --reuid=65534 --regid=65534 --clear-groups " + scalekit::testing::bin + " scale hosts");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "scalekit scale hosts: needs root: it makes network namespaces and cgroups (run it with sudo)\n");
+  EXPECT_EQ(r.out, "");
 }

@@ -36,8 +36,10 @@
 namespace scalekit::scale {
 
 struct hosts_options {
-  int max_hosts = 8;               ///< hosts measured: 1..max_hosts (2..16)
-  int fit_hosts = 5;               ///< the USL is fitted on 1..fit_hosts (3..max_hosts-1); the rest are predicted
+  int max_hosts = 8;  ///< hosts measured: 1..max_hosts (3..16)
+  /// The model is fitted on 1..fit_hosts (2..max_hosts-1) and predicts the
+  /// rest: the USL from 3 hosts up; with 2, Amdahl's law through both points.
+  int fit_hosts = 5;
   double host_cpu = 0.2;           ///< CPU quota of each host, in CPUs (0.01..4)
   double broker_cpu = 1;           ///< of the broker's namespace
   double client_cpu = 1;           ///< of the client's (the job's publisher and result reader)
