@@ -189,11 +189,14 @@ std::pair<std::string, core::report_record> analyse(const workload_result& w, co
     const auto [lo, hi] = throughput_band(f, p.hosts);
     const double err = p.throughput > 0 ? std::abs(p.throughput - pred) / p.throughput : nan_value;
     const bool within = err <= o.tolerance;
-    t += fmt::format("  {:>5} {:>10.1f} {:>10.1f}..{:<10.1f} {:>10.1f} {:>6.1f}%  {}\n", p.hosts, pred, lo, hi,
-                     p.throughput, percent(err), within ? "yes" : "NO");
+    // Past twice the fitted range with no band to say how far off it may be.
+    const bool unbounded = p.hosts > 2 * o.fit_hosts && !std::isfinite(lo);
+    t += fmt::format("  {:>5} {:>10.1f} {:>10.1f}..{:<10.1f} {:>10.1f} {:>6.1f}%  {}{}\n", p.hosts, pred, lo, hi,
+                     p.throughput, percent(err), within ? "yes" : "NO",
+                     unbounded ? " (extrapolated past 2x the fitted hosts, no band: a guess)" : "");
     preds.push_back({field("hosts", static_cast<std::int64_t>(p.hosts)), field("predicted", pred), field("low", lo),
                      field("high", hi), field("measured", p.throughput), field("error", err),
-                     field("within_tolerance", within)});
+                     field("within_tolerance", within), field("unbounded_extrapolation", unbounded)});
   }
   rec.push_back(field("predictions", std::move(preds)));
   return {t, rec};

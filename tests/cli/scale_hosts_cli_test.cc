@@ -57,9 +57,10 @@ TEST(CliScaleHosts, ThreeHostsServeExactImagesAndLeaveNothing) {
   if (const auto why = cannot_emulate(); !why.empty()) GTEST_SKIP() << why;
   temp_dir dir("hosts");
   const std::string report = dir / "report";
-  // 0.5 CPU a host, so that three fit beside the broker and client on a small machine.
+  // 0.5 CPU a host, so that three fit beside the broker and client on a small machine; 1 GiB,
+  // so that a sanitizer build's quarantine and shadow fit too.
   auto r = run_scalekit(
-      "--json scale hosts --hosts 3 --fit-hosts 2 --repeat 1 --host-cpu 0.5 -W 160 -H 120 -n 500 "
+      "--json scale hosts --hosts 3 --fit-hosts 2 --repeat 1 --host-cpu 0.5 --memory 1024 -W 160 -H 120 -n 500 "
       "--tiny-tasks 300 --report " +
       report);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -107,7 +108,8 @@ TEST(CliScaleHosts, ThreeHostsServeExactImagesAndLeaveNothing) {
 
 TEST(CliScaleHosts, AnInterruptedRunLeavesNothing) {
   if (const auto why = cannot_emulate(); !why.empty()) GTEST_SKIP() << why;
-  background_process p(scalekit::testing::bin + " scale hosts --hosts 3 --fit-hosts 2 --host-cpu 0.5 -W 160 -H 120",
+  background_process p(scalekit::testing::bin +
+                           " scale hosts --hosts 3 --fit-hosts 2 --host-cpu 0.5 --memory 1024 -W 160 -H 120",
                        "hosts-int");
   const std::string run_id = "sk" + std::to_string(p.pid());
   // Interrupted once its hosts are up and a run has started.

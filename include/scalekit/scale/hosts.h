@@ -71,7 +71,8 @@ struct hosts_options {
 /// throughput_min, throughput_max, tasks_per_host [host, tasks], image_exact,
 /// broker_cpu_s, client_cpu_s], fit [model, lambda, sigma, kappa, r2,
 /// superlinear] or fit_error, predictions [hosts, predicted, low, high,
-/// measured, error, within_tolerance]), partition [hosts, down_host,
+/// measured, error, within_tolerance, unbounded_extrapolation (past twice the
+/// fitted hosts with no band)]), partition [hosts, down_host,
 /// link_cut, down_at_s, recovery_s, wall_s, baseline_wall_s, extra_s,
 /// completed, image_exact, restored, down_host_tasks, visibility_s],
 /// leftovers (what teardown could not remove: "" when all went).
