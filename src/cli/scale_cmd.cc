@@ -11,6 +11,8 @@
 
 namespace scalekit::cli {
 
+void add_scale_hosts(CLI::App& scale);  // scale_hosts_cmd.cc
+
 namespace {
 
 void add_sweep(CLI::App& scale, const scale::sweep_workload_info& w) {
@@ -39,6 +41,7 @@ void add_command(CLI::App& command) {
   scale->footer("Subcommand to come: scale tables (the chapters' timing tables).");
 
   for (const auto& w : scale::sweep_workloads()) add_sweep(*scale, w);
+  add_scale_hosts(*scale);
 
   auto o = std::make_shared<scale::fit_options>();
   auto* fit = scale->add_subcommand(
