@@ -1,0 +1,389 @@
+// The `scale tables` job (tables.h): each chapter table's runs, measured one
+// at a time as sweep points (point_runner.h), with the seed's Python beside
+// them on request, then laid out with the chapter's rows and columns
+// (chapter_tables.h).
+
+#include "scalekit/scale/tables.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "chapter_tables.h"
+#include "point_runner.h"
+#include "scalekit/core/atomic_file.h"
+#include "scalekit/jobs/mandelbrot/mandelbrot.h"
+#include "scalekit/jobs/numbers/numbers.h"
+#include "scalekit/jobs/primes/primes.h"
+#include "scalekit/scale/machine.h"
+#include "scratch_dir.h"
+#include "workloads.h"
+
+#ifndef SCALEKIT_SEED_DIR
+#define SCALEKIT_SEED_DIR ""
+#endif
+
+namespace scalekit::scale {
+
+namespace {
+
+namespace fs = std::filesystem;
+using clock = std::chrono::steady_clock;
+using core::executor_kind;
+
+constexpr std::uint64_t rle_dir_images = 8;
+std::uint32_t rle_height(std::uint64_t width) { return static_cast<std::uint32_t>(width * 7 / 9); }
+
+std::string kind_name(executor_kind k) { return std::string(core::to_string(k)); }
+
+// The input a run needs, named so that runs of the same input share it.
+std::string input_key(const table_run& r, std::uint64_t size) {
+  switch (r.job) {
+    case table_job::sort_memory:
+    case table_job::sort_counter: return fmt::format("numbers-{}", size);
+    case table_job::rle_image: return fmt::format("rings-{}", size);
+    case table_job::rle_dir: return fmt::format("rings-dir-{}", size);
+    default: return "none";
+  }
+}
+
+status prepare_input(const table_run& r, std::uint64_t size, const std::string& dir) {
+  switch (r.job) {
+    case table_job::sort_memory:
+    case table_job::sort_counter: return find_workload("numbers")->prepare(size, dir);  // dir/numbers/
+    case table_job::rle_image:
+      return write_rings_bmp(static_cast<std::uint32_t>(size), rle_height(size), dir + "/rings.bmp");
+    case table_job::rle_dir: {
+      std::error_code ec;
+      fs::create_directories(dir + "/images", ec);
+      if (ec) return status::io_error(fmt::format("cannot make '{}/images': {}", dir, ec.message()));
+      const std::string first = dir + "/images/image_0.bmp";
+      if (auto st = write_rings_bmp(static_cast<std::uint32_t>(size), rle_height(size), first); !st.ok()) return st;
+      for (std::uint64_t i = 1; i < rle_dir_images; ++i)
+        if (!fs::copy_file(first, fmt::format("{}/images/image_{}.bmp", dir, i), ec))
+          return status::io_error(fmt::format("cannot copy '{}': {}", first, ec.message()));
+      return {};
+    }
+    default: return {};
+  }
+}
+
+// The run as a sweep workload: its job through its library entry (or, for
+// rle, its command in scalekit-heavy).
+workload workload_of(const table_run& r) {
+  workload w;
+  w.name = "table";
+  const std::uint64_t param = r.param;
+  switch (r.job) {
+    case table_job::sort_counter: w.run = find_workload("numbers")->run; break;
+    case table_job::sort_memory:
+      w.run = [](std::uint64_t size, const std::string& dir, core::executor& ex, core::observer& obs) {
+        jobs::numbers::sort_options o;
+        o.dir = dir + "/numbers";
+        o.files = size;
+        o.output = dir + "/sorted_memory.txt";
+        o.method = jobs::numbers::sort_method::memory;
+        return jobs::numbers::sort(o, ex, obs);
+      };
+      break;
+    case table_job::primes:
+      w.run = [](std::uint64_t size, const std::string&, core::executor& ex, core::observer& obs) {
+        jobs::primes::options o;
+        const auto seed = jobs::primes::seed_list();  // the ten numbers, 100 times over
+        for (std::uint64_t i = 0; i < size; ++i) o.numbers.push_back(std::to_string(seed[i % seed.size()]));
+        o.alg = jobs::primes::algorithm::trial;
+        return jobs::primes::check(o, ex, obs);
+      };
+      break;
+    case table_job::mandelbrot:
+      w.run = [param](std::uint64_t size, const std::string& dir, core::executor& ex, core::observer& obs) {
+        jobs::mandelbrot::options o;
+        o.image.width = static_cast<std::uint32_t>(size);
+        o.image.height = static_cast<std::uint32_t>(size * 3 / 4);
+        o.image.max_iterations = static_cast<std::uint32_t>(param);
+        o.image.shortcut = false;  // every pixel iterated to the end, as the seed does
+        o.output = dir + "/mandelbrot.rgb";
+        return jobs::mandelbrot::run(o, ex, obs);
+      };
+      break;
+    case table_job::burn: w.run = find_workload("burn")->run; break;
+    case table_job::rle_image:
+      w.command = [](std::uint64_t, const std::string& dir, const sweep_point& p) {
+        return std::vector<std::string>{"rle", "compress", dir + "/rings.bmp", dir + "/out.rle", "--row-executor",
+                                        kind_name(p.executor), "-j", std::to_string(p.workers)};
+      };
+      break;
+    case table_job::rle_dir:
+      w.command = [param](std::uint64_t, const std::string& dir, const sweep_point& p) {
+        return std::vector<std::string>{"rle",
+                                        "compress-dir",
+                                        dir + "/images",
+                                        dir + "/out",
+                                        "--image-executor",
+                                        param == 1 ? "processes" : "threads",
+                                        "-j",
+                                        "4",
+                                        "--row-executor",
+                                        kind_name(p.executor),
+                                        "--row-jobs",
+                                        std::to_string(p.workers)};
+      };
+      break;
+  }
+  return w;
+}
+
+struct seed_outcome {
+  double wall_s = std::nan(""), user_s = std::nan("");
+  std::string text;  // when there is no figure
+};
+
+// The seed program of `r`, in `dir`, stopped after the timeout. Its output
+// goes to /dev/null.
+seed_outcome run_seed(const tables_options& o, const std::string& seed_dir, const table_run& r, std::uint64_t size,
+                      const std::string& dir, core::observer& obs) {
+  seed_outcome out;
+  if (r.seed.empty()) return {.text = "-"};
+  if (r.seed_only_at != 0 && size != r.seed_only_at) return {.text = fmt::format("only at {}", r.seed_only_at)};
+  std::vector<std::string> args{o.python, seed_dir + "/" + std::string(r.seed[0])};
+  for (std::size_t i = 1; i < r.seed.size(); ++i) {
+    std::string a(r.seed[i]);
+    if (a == "{size}") a = std::to_string(size);
+    if (a == "{height}") a = std::to_string(size * 3 / 4);
+    if (a == "{param}") a = std::to_string(r.param);
+    if (a == "{in}") a = dir + "/rings.bmp";
+    args.push_back(std::move(a));
+  }
+  if (::access(args[1].c_str(), R_OK) != 0) return {.text = "no seed"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const auto t0 = clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) return {.text = "failed"};
+  if (pid == 0) {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_UNBLOCK, &all, nullptr);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::setpgid(0, 0);  // its own group: a pool's workers are stopped with it
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int st = 0;
+  rusage ru{};
+  bool timed_out = false;
+  for (;;) {
+    const pid_t got = ::wait4(pid, &st, WNOHANG, &ru);
+    if (got == pid) break;
+    if (got < 0 && errno != EINTR) return {.text = "failed"};
+    const double took = std::chrono::duration<double>(clock::now() - t0).count();
+    if (!timed_out && (took > o.seed_timeout_s || obs.stop_requested())) {
+      timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (timed_out) {
+    if (obs.stop_requested()) return {.text = "stopped"};
+    return {.text = fmt::format("> {:.0f}", o.seed_timeout_s)};
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    obs.message(fmt::format("seed {}: {} failed (status {})", args[1], args.size() > 2 ? args[2] : "", st));
+    return {.text = "failed"};
+  }
+  out.wall_s = std::chrono::duration<double>(clock::now() - t0).count();
+  out.user_s = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+  return out;
+}
+
+status write_whole(const std::string& path, const std::string& text) {
+  auto f = core::atomic_file::create(path);
+  if (!f.ok()) return f.error();
+  if (auto st = f->write(text.data(), text.size()); !st.ok()) return st;
+  return f->commit();
+}
+
+std::string_view size_name(table_size s) {
+  return s == table_size::quick ? "quick" : s == table_size::full ? "full" : "normal";
+}
+
+// What one table's runs measured: per run, scalekit's sample and the seed's.
+struct table_measures {
+  std::vector<point_sample> samples;
+  std::vector<seed_outcome> seeds;
+};
+
+std::vector<std::vector<cell_figures>> figures_of(const chapter_table& t, const table_measures& m) {
+  std::vector<std::vector<cell_figures>> out;
+  for (const auto& row : t.rows) {
+    auto& line = out.emplace_back();
+    for (const auto& cell : row.cells) {
+      const auto& s = m.samples.at(cell.run);
+      const auto& seed = m.seeds.at(cell.run);
+      const bool wall = cell.metric == table_metric::wall_s;
+      line.push_back({.scalekit = wall ? s.wall_s : s.user_s,
+                      .seed = wall ? seed.wall_s : seed.user_s,
+                      .seed_text = seed.text});
+    }
+  }
+  return out;
+}
+
+core::report_record table_record(const chapter_table& t, table_size size, const table_measures& m) {
+  const auto figures = figures_of(t, m);
+  std::vector<core::report_record> columns, rows;
+  for (const auto c : t.label_columns) columns.push_back({{"name", std::string(c), ""}, {"kind", "label", ""}});
+  for (const auto c : t.value_columns) columns.push_back({{"name", std::string(c), ""}, {"kind", "value", ""}});
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const auto& row = t.rows[r];
+    std::vector<core::report_record> labels, cells;
+    for (std::size_t i = 0; i < row.labels.size(); ++i)
+      labels.push_back({{"column", std::string(t.label_columns[i]), ""}, {"value", std::string(row.labels[i]), ""}});
+    for (std::size_t c = 0; c < row.cells.size(); ++c) {
+      const auto& cell = row.cells[c];
+      const auto& run = t.runs[cell.run];
+      const auto& f = figures[r][c];
+      cells.push_back({{"column", std::string(t.value_columns[c]), ""},
+                       {"metric", cell.metric == table_metric::wall_s ? "wall_s" : "user_s", ""},
+                       {"chapter_s", cell.chapter, ""},
+                       {"chapter_text", std::string(cell.chapter_text), ""},
+                       {"scalekit_s", f.scalekit, ""},
+                       {"seed_s", f.seed, ""},
+                       {"seed_text", f.seed_text, ""},
+                       {"executor", kind_name(run.executor), ""},
+                       {"workers", static_cast<std::uint64_t>(run.workers), ""}});
+    }
+    rows.push_back({{"labels", std::move(labels), ""},
+                    {"run_at", row_size(t, row, size), ""},
+                    {"cells", std::move(cells), ""}});
+  }
+  return {{"id", std::string(t.id), ""},         {"title", std::string(t.title), ""},
+          {"source", std::string(t.source), ""}, {"note", std::string(t.note), ""},
+          {"size_name", std::string(t.size_name), ""}, {"columns", std::move(columns), ""},
+          {"rows", std::move(rows), ""}};
+}
+
+}  // namespace
+
+std::string chapter_table_ids() {
+  std::string out;
+  for (const auto& t : chapter_tables()) out += (out.empty() ? "" : ", ") + std::string(t.id);
+  return out;
+}
+
+result<core::report> run_tables(const tables_options& o, core::observer& obs) {
+  const auto start = clock::now();
+  std::vector<const chapter_table*> chosen;
+  for (const auto& id : o.only) {
+    const auto& all = chapter_tables();
+    const auto it = std::find_if(all.begin(), all.end(), [&](const chapter_table& t) { return t.id == id; });
+    if (it == all.end())
+      return status::invalid_argument(fmt::format("'{}' is not a chapter table ({})", id, chapter_table_ids()));
+    if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
+  }
+  if (o.only.empty())
+    for (const auto& t : chapter_tables()) chosen.push_back(&t);
+  if (!(o.seed_timeout_s >= 1 && o.seed_timeout_s <= 3600))
+    return status::invalid_argument(fmt::format("--seed-timeout {} is outside 1..3600 s", o.seed_timeout_s));
+  const std::string seed_dir = o.seed_dir.empty() ? std::string(SCALEKIT_SEED_DIR) : o.seed_dir;
+  if (o.with_seed && ::access(o.python.c_str(), X_OK) != 0)
+    return status::invalid_argument(fmt::format("--with-seed: cannot run '{}'", o.python));
+
+  scratch_dir scratch;
+  if (scratch.path().empty()) return status::io_error("cannot make a scratch directory in $TMPDIR or /tmp");
+  const auto machine = describe_machine();
+  const auto si = static_cast<std::size_t>(o.size);
+  std::size_t total = 0, done = 0;
+  for (const auto* t : chosen) total += t->runs.size();
+  std::map<std::string, std::string> inputs;  // input_key -> its directory, made once
+  const std::string head = fmt::format("scale tables ({} sizes): the chapters' timings beside scalekit's{} on {}, {} cores\n",
+                                 size_name(o.size), o.with_seed ? " and the seed's Python" : "",
+                                 machine.cpu_model.empty() ? "an unknown CPU" : machine.cpu_model, machine.cores);
+  std::string text = head;
+  obs.output(text);
+  std::vector<core::report_record> records;
+  std::vector<measured_table> measured;
+  for (const auto* t : chosen) {
+    table_measures m;
+    for (const auto& run : t->runs) {
+      const std::uint64_t size = run.size[si];
+      const std::string key = input_key(run, size);
+      auto [it, fresh] = inputs.try_emplace(key, scratch.path() + "/" + key);
+      const std::string& dir = it->second;
+      if (fresh) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) return status::io_error(fmt::format("cannot make '{}': {}", dir, ec.message()));
+        if (auto st = prepare_input(run, size, dir); !st.ok()) return st;
+      }
+      const auto progress = [&] {
+        obs.progress(done, total, fmt::format("runs ({})", t->id));
+        return obs.stop_requested();
+      };
+      if (progress()) return status::cancelled("the tables were stopped");
+      const sweep_point p{.executor = run.executor, .workers = run.workers, .size = size};
+      auto s = measure_point(workload_of(run), p, dir, progress);
+      if (!s.ok()) {
+        if (s.error().code() != status_code::cancelled)
+          obs.message(fmt::format("{}: {} -j {} at {} {}: the run failed", t->id, kind_name(run.executor),
+                                  run.workers, t->size_name, size));
+        return s.error();
+      }
+      m.samples.push_back(std::move(*s));
+      m.seeds.push_back(o.with_seed ? run_seed(o, seed_dir, run, size, dir, obs) : seed_outcome{.text = "-"});
+      if (obs.stop_requested()) return status::cancelled("the tables were stopped");
+      ++done;
+    }
+    measured.push_back({t, figures_of(*t, m)});
+    const std::string block = fmt::format("\n{}: {}\n  {}\n  {}\n", t->id, t->title, t->source, t->note) +
+                              grid_text(table_grid(*t, o.size, measured.back().figures, o.with_seed));
+    obs.output(block);
+    text += block;
+    records.push_back(table_record(*t, o.size, m));
+  }
+  obs.progress(total, total, "runs");
+
+  core::report rep("scale tables");
+  rep.work = fmt::format("{} tables, {} runs", chosen.size(), total);
+  rep.items = static_cast<double>(total);
+  rep.unit = "runs";
+  rep.add("size", std::string(size_name(o.size)), "{} sizes");
+  rep.add("with_seed", o.with_seed, o.with_seed ? "with the seed's Python" : "");
+  rep.add("cpu_model", machine.cpu_model, "");
+  rep.add("cores", static_cast<std::uint64_t>(machine.cores), "");
+  rep.add("tables", std::move(records), "");
+  if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
+  rep.elapsed = clock::now() - start;
+  if (!o.report_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(o.report_dir, ec);
+    if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
+    if (auto st = write_whole(o.report_dir + "/tables.json", rep.to_json() + "\n"); !st.ok()) return st;
+    if (auto st = write_whole(o.report_dir + "/tables.txt", text); !st.ok()) return st;
+    const std::string about = head.substr(0, head.size() - 1) + fmt::format(", {}, {}", machine.kernel, machine.build);
+    if (auto st = write_whole(o.report_dir + "/tables.html", tables_html(measured, o.size, o.with_seed, about));
+        !st.ok())
+      return st;
+  }
+  return rep;
+}
+
+}  // namespace scalekit::scale
