@@ -38,19 +38,103 @@ chapter_table sort_table(std::string_view id, std::string_view title, std::strin
                   .label_columns = {"files (n)"},
                   .value_columns = {"time to sort"}};
   for (std::size_t i = 0; i < sort_sizes.size(); ++i) {
-    t.runs.push_back({.job = job, .executor = executor_kind::serial, .workers = 1, .size = sort_sizes[i], .seed = seed});
+    t.runs.push_back(
+        {.job = job, .executor = executor_kind::serial, .workers = 1, .size = sort_sizes[i], .seed = seed});
     t.rows.push_back({{sort_labels[i]}, {{.run = i, .chapter = chapter[i]}}});
   }
   return t;
 }
 
+chapter_table primes_table() {
+  chapter_table t{.id = "primes",
+                  .title = "checking 1000 large numbers for primality, 4 threads vs a pool of 4 processes",
+                  .source = "chapter 5, 'A prime checker' (000_26c256b85d190f29.txt, lines 1113-1149)",
+                  .size_name = "numbers",
+                  .label_columns = {"version"},
+                  .value_columns = {"real", "user"},
+                  .note =
+                      "scalekit: primes check --algorithm trial of the seed's ten numbers cycled, --executor "
+                      "threads -j 4 and processes -j 4; the seed's programs have their 1000 numbers built "
+                      "in, so they run only at that size"};
+  constexpr std::array<std::uint64_t, 3> numbers{100, 1000, 1000};
+  t.runs.push_back({.job = table_job::primes,
+                    .executor = executor_kind::threads,
+                    .workers = 4,
+                    .size = numbers,
+                    .seed = {"prime_thread.py"},
+                    .seed_only_at = 1000});
+  t.runs.push_back({.job = table_job::primes,
+                    .executor = executor_kind::processes,
+                    .workers = 4,
+                    .size = numbers,
+                    .seed = {"prime_pool.py", "4"},
+                    .seed_only_at = 1000});
+  t.rows.push_back({{"4 threads"},
+                    {{.run = 0, .metric = table_metric::wall_s, .chapter = 132},
+                     {.run = 0, .metric = table_metric::user_s, .chapter = 132}}});
+  t.rows.push_back({{"Pool(4) processes"},
+                    {{.run = 1, .metric = table_metric::wall_s, .chapter = 69.6},
+                     {.run = 1, .metric = table_metric::user_s, .chapter = 262}}});
+  return t;
+}
+
 std::vector<chapter_table> make_tables() {
   std::vector<chapter_table> all;
+  {
+    chapter_table t{.id = "thumbnails",
+                    .title = "thumbnails of five dummyimage.com URLs, one after another vs a thread per URL",
+                    .source = "chapter 5, 'The thumbnail generator' (000_26c256b85d190f29.txt, lines 255-288)",
+                    .size_name = "URLs",
+                    .label_columns = {"version"},
+                    .value_columns = {"time"},
+                    .note =
+                        "the chapter fetched dummyimage.com over the internet (about 1.7 s a URL); scalekit "
+                        "fetches the same five URLs from its own dummyimage serve on loopback: thumbnail "
+                        "URL... --executor threads -j 1 and -j 5"};
+    constexpr std::array<std::uint64_t, 3> urls{5, 5, 5};
+    t.runs.push_back(
+        {.job = table_job::thumbnail_urls, .executor = executor_kind::threads, .workers = 1, .size = urls});
+    t.runs.push_back(
+        {.job = table_job::thumbnail_urls, .executor = executor_kind::threads, .workers = 5, .size = urls});
+    t.rows.push_back({{"serial"}, {{.run = 0, .chapter_text = "1.7 a URL"}}});
+    t.rows.push_back({{"a thread per URL"}, {{.run = 1, .chapter = 1.76}}});
+    all.push_back(std::move(t));
+  }
+  {
+    chapter_table t{.id = "limits",
+                    .title = "producer/consumer thumbnails stopped at a limit by a lock vs a semaphore",
+                    .source =
+                        "chapter 5, 'Using a lock' and 'Using a semaphore' (000_26c256b85d190f29.txt, lines "
+                        "626-737)",
+                    .size_name = "limit",
+                    .label_columns = {"limiter"},
+                    .value_columns = {"thumbnails saved"},
+                    .note =
+                        "the chapter times none of it: its figure is the count, 'exactly the number, neither "
+                        "more nor less'. scalekit: thumbnail --random-urls (its dummyimage serve) --producers 3 "
+                        "--consumers 5 --limit N --limiter lock|semaphore",
+                    .unit = ""};
+    t.runs.push_back({.job = table_job::thumbnail_limit,
+                      .executor = executor_kind::threads,
+                      .workers = 5,
+                      .size = {100, 100, 100},
+                      .param = 0});
+    t.runs.push_back({.job = table_job::thumbnail_limit,
+                      .executor = executor_kind::threads,
+                      .workers = 5,
+                      .size = {200, 200, 200},
+                      .param = 1});
+    t.rows.push_back({{"Lock"}, {{.run = 0, .metric = table_metric::files, .chapter = 100}}});
+    t.rows.push_back({{"BoundedSemaphore"}, {{.run = 1, .metric = table_metric::files, .chapter = 200}}});
+    all.push_back(std::move(t));
+  }
+  all.push_back(primes_table());
   all.push_back(sort_table("sort-memory", "sorting number files in memory (sort_in_memory.py)",
                            "chapter 5, 'Sorting disk files' (000_26c256b85d190f29.txt, lines 1200-1207)",
                            table_job::sort_memory, {17.4, 101, 138, nan}, {}));
   all.back().rows[3].cells[0].chapter_text = "n/a (hung)";
-  all.back().note = "scalekit: numbers sort --method memory, serial; the chapter's 1,000,000 files hung its 8 GB laptop";
+  all.back().note =
+      "scalekit: numbers sort --method memory, serial; the chapter's 1,000,000 files hung its 8 GB laptop";
   all.push_back(sort_table("sort-counter", "sorting number files with a counter (sort_counter.py)",
                            "chapter 5, 'Sorting disk files - using a counter' (000_26c256b85d190f29.txt, lines "
                            "1257-1264)",
@@ -60,8 +144,9 @@ std::vector<chapter_table> make_tables() {
   {
     chapter_table t{.id = "sort-pool",
                     .title = "sorting number files with a counter on a process pool (sort_counter_mp.py)",
-                    .source = "chapter 5, 'Sorting disk files - using multiprocessing' (000_26c256b85d190f29.txt, "
-                              "lines 1363-1374)",
+                    .source =
+                        "chapter 5, 'Sorting disk files - using multiprocessing' (000_26c256b85d190f29.txt, "
+                        "lines 1363-1374)",
                     .size_name = "files",
                     .label_columns = {"files (n)", "pool size"},
                     .value_columns = {"time to sort"},
@@ -70,71 +155,50 @@ std::vector<chapter_table> make_tables() {
     for (std::size_t i = 0; i < sort_sizes.size(); ++i)
       for (std::size_t k = 0; k < 2; ++k) {
         const std::size_t pool = k == 0 ? 2 : 4;
-        t.runs.push_back(
-            {.job = table_job::sort_counter, .executor = executor_kind::processes, .workers = pool, .size = sort_sizes[i]});
-        t.rows.push_back({{sort_labels[i], k == 0 ? "2" : "4"}, {{.run = t.runs.size() - 1, .chapter = chapter[i][k]}}});
+        t.runs.push_back({.job = table_job::sort_counter,
+                          .executor = executor_kind::processes,
+                          .workers = pool,
+                          .size = sort_sizes[i]});
+        t.rows.push_back(
+            {{sort_labels[i], k == 0 ? "2" : "4"}, {{.run = t.runs.size() - 1, .chapter = chapter[i][k]}}});
       }
-    all.push_back(std::move(t));
-  }
-
-  {
-    chapter_table t{.id = "primes",
-                    .title = "checking 1000 large numbers for primality, 4 threads vs a pool of 4 processes",
-                    .source = "chapter 5, 'A prime checker' (000_26c256b85d190f29.txt, lines 1113-1149)",
-                    .size_name = "numbers",
-                    .label_columns = {"version"},
-                    .value_columns = {"real", "user"},
-                    .note = "scalekit: primes check --algorithm trial of the seed's ten numbers cycled, --executor "
-                            "threads -j 4 and processes -j 4; the seed's programs have their 1000 numbers built "
-                            "in, so they run only at that size"};
-    constexpr std::array<std::uint64_t, 3> numbers{100, 1000, 1000};
-    t.runs.push_back({.job = table_job::primes,
-                      .executor = executor_kind::threads,
-                      .workers = 4,
-                      .size = numbers,
-                      .seed = {"prime_thread.py"},
-                      .seed_only_at = 1000});
-    t.runs.push_back({.job = table_job::primes,
-                      .executor = executor_kind::processes,
-                      .workers = 4,
-                      .size = numbers,
-                      .seed = {"prime_pool.py", "4"},
-                      .seed_only_at = 1000});
-    t.rows.push_back({{"4 threads"},
-                      {{.run = 0, .metric = table_metric::wall_s, .chapter = 132},
-                       {.run = 0, .metric = table_metric::user_s, .chapter = 132}}});
-    t.rows.push_back({{"Pool(4) processes"},
-                      {{.run = 1, .metric = table_metric::wall_s, .chapter = 69.6},
-                       {.run = 1, .metric = table_metric::user_s, .chapter = 262}}});
     all.push_back(std::move(t));
   }
 
   {
     chapter_table t{.id = "mandelbrot",
                     .title = "the Mandelbrot set, 640 x 480: serial, PyMP with 4 processes, Celery with 4 workers",
-                    .source = "chapter 5, 'Fractals - the Mandelbrot set' to 'Mandelbrot set with Celery' "
-                              "(000_26c256b85d190f29.txt, lines 2070-2139 and 2311-2319)",
+                    .source =
+                        "chapter 5, 'Fractals - the Mandelbrot set' to 'Mandelbrot set with Celery' "
+                        "(000_26c256b85d190f29.txt, lines 2070-2139 and 2311-2319)",
                     .size_name = "width",
                     .label_columns = {"version", "iterations"},
                     .value_columns = {"time"},
-                    .note = "the chapter prints only the Celery time at n=1000 (15 s, 'twice as fast as the "
-                            "single-process and PyMP versions'); the rest are screenshots: PyMP 'about 33% faster' "
-                            "than serial at n=10000, Celery 'about 20 s faster' than PyMP. scalekit: mandelbrot "
-                            "--executor serial, openmp -j 4 (PyMP's fork-per-team), processes -j 4 standing in "
-                            "for Celery's 4 worker processes (no broker: the distributed executor is not measured "
-                            "here)"};
+                    .note =
+                        "the chapter prints only the Celery time at n=1000 (15 s, 'twice as fast as the "
+                        "single-process and PyMP versions'); the rest are screenshots: PyMP 'about 33% faster' "
+                        "than serial at n=10000, Celery 'about 20 s faster' than PyMP. scalekit: mandelbrot "
+                        "--executor serial, openmp -j 4 (PyMP's fork-per-team), processes -j 4 standing in "
+                        "for Celery's 4 worker processes (no broker: the distributed executor is not measured "
+                        "here)"};
     constexpr std::array<std::uint64_t, 3> width{160, 640, 640};
-    const std::vector<std::string_view> seed{"mandelbrot.py", "-W", "{size}", "-H", "{height}", "-n", "{param}",
-                                             "-o", "seed.rgb"};
+    const std::vector<std::string_view> seed{"mandelbrot.py", "-W", "{size}",  "-H", "{height}", "-n",
+                                             "{param}",       "-o", "seed.rgb"};
     t.runs.push_back(
         {.job = table_job::mandelbrot, .executor = executor_kind::serial, .size = width, .param = 1000, .seed = seed});
     t.runs.push_back(
         {.job = table_job::mandelbrot, .executor = executor_kind::serial, .size = width, .param = 10000, .seed = seed});
-    t.runs.push_back({.job = table_job::mandelbrot, .executor = executor_kind::openmp, .workers = 4, .size = width,
-                      .param = 10000});
-    t.runs.push_back({.job = table_job::mandelbrot, .executor = executor_kind::processes, .workers = 4, .size = width,
+    t.runs.push_back(
+        {.job = table_job::mandelbrot, .executor = executor_kind::openmp, .workers = 4, .size = width, .param = 10000});
+    t.runs.push_back({.job = table_job::mandelbrot,
+                      .executor = executor_kind::processes,
+                      .workers = 4,
+                      .size = width,
                       .param = 1000});
-    t.runs.push_back({.job = table_job::mandelbrot, .executor = executor_kind::processes, .workers = 4, .size = width,
+    t.runs.push_back({.job = table_job::mandelbrot,
+                      .executor = executor_kind::processes,
+                      .workers = 4,
+                      .size = width,
                       .param = 10000});
     t.rows.push_back({{"serial", "1000"}, {{.run = 0, .chapter_text = "screenshot"}}});
     t.rows.push_back({{"serial", "10000"}, {{.run = 1, .chapter_text = "screenshot"}}});
@@ -191,9 +255,10 @@ std::vector<chapter_table> make_tables() {
                     .size_name = "width",
                     .label_columns = {"per row"},
                     .value_columns = {"process pool per image", "thread pool per image"},
-                    .note = "the chapter does not say which images; scalekit compresses 8 images of rings, 7/9 as "
-                            "high as wide: rle compress-dir --image-executor processes|threads -j 4 --row-executor "
-                            "processes|threads --row-jobs 4"};
+                    .note =
+                        "the chapter does not say which images; scalekit compresses 8 images of rings, 7/9 as "
+                        "high as wide: rle compress-dir --image-executor processes|threads -j 4 --row-executor "
+                        "processes|threads --row-jobs 4"};
     constexpr std::array<std::uint64_t, 3> width{360, 7200, 7200};
     for (const auto rows : {executor_kind::processes, executor_kind::threads})
       for (const std::uint64_t images_on_processes : {1, 0})
@@ -228,10 +293,11 @@ std::vector<std::vector<std::string>> table_grid(const chapter_table& t, table_s
   std::vector<std::vector<std::string>> grid;
   std::vector<std::string> head(t.label_columns.begin(), t.label_columns.end());
   head.push_back(fmt::format("run at ({})", t.size_name));
+  const std::string unit = t.unit.empty() ? "" : " " + std::string(t.unit);
   for (const auto c : t.value_columns) {
-    head.push_back(fmt::format("{}: chapter s", c));
-    head.push_back("scalekit s");
-    if (with_seed) head.push_back("seed py s");
+    head.push_back(fmt::format("{}: chapter{}", c, unit));
+    head.push_back("scalekit" + unit);
+    if (with_seed) head.push_back("seed py" + unit);
   }
   grid.push_back(std::move(head));
   for (std::size_t r = 0; r < t.rows.size(); ++r) {
@@ -242,7 +308,7 @@ std::vector<std::vector<std::string>> table_grid(const chapter_table& t, table_s
       const auto& cell = row.cells[c];
       const auto& f = figures.at(r).at(c);
       line.push_back(std::isfinite(cell.chapter) || cell.chapter_text.empty() ? figure_text(cell.chapter)
-                                                                               : std::string(cell.chapter_text));
+                                                                              : std::string(cell.chapter_text));
       line.push_back(figure_text(f.scalekit));
       if (with_seed) line.push_back(std::isfinite(f.seed) || f.seed_text.empty() ? figure_text(f.seed) : f.seed_text);
     }

@@ -22,13 +22,15 @@ namespace scalekit::scale {
 
 /// What a run measures: the jobs of scalekit the tables use.
 enum class table_job {
-  sort_memory,   ///< numbers sort --method memory of `size` files of 100 numbers
-  sort_counter,  ///< numbers sort --method counter of `size` files
-  primes,        ///< primes check --algorithm trial of the seed's ten numbers, `size` times over
-  mandelbrot,    ///< the seed's image, `size` pixels wide, 3/4 as high, n = param
-  burn,          ///< the MuchCPU busy loop, `size` iterations per worker
-  rle_image,     ///< rle compress of one 1-bit BMP `size` wide, 7/9 as high (the chapter's 7200 x 5600)
-  rle_dir,       ///< rle compress-dir of 8 such BMPs; param: the image executor (0 threads, 1 processes)
+  sort_memory,      ///< numbers sort --method memory of `size` files of 100 numbers
+  sort_counter,     ///< numbers sort --method counter of `size` files
+  primes,           ///< primes check --algorithm trial of the seed's ten numbers, `size` times over
+  mandelbrot,       ///< the seed's image, `size` pixels wide, 3/4 as high, n = param
+  burn,             ///< the MuchCPU busy loop, `size` iterations per worker
+  rle_image,        ///< rle compress of one 1-bit BMP `size` wide, 7/9 as high (the chapter's 7200 x 5600)
+  rle_dir,          ///< rle compress-dir of 8 such BMPs; param: the image executor (0 threads, 1 processes)
+  thumbnail_urls,   ///< thumbnail of the chapter's `size` dummyimage URLs, served by `dummyimage serve`
+  thumbnail_limit,  ///< thumbnail --random-urls --limit `size`; param: the limiter (0 lock, 1 semaphore)
 };
 
 /// One measured run.
@@ -49,7 +51,11 @@ struct table_run {
 };
 
 /// What a cell reports of its run.
-enum class table_metric { wall_s, user_s };
+enum class table_metric {
+  wall_s,  ///< the job's wall time
+  user_s,  ///< user CPU of the run's processes
+  files,   ///< the files the run wrote (thumbnails saved)
+};
 
 /// One figure of the chapter's table, with scalekit's and the seed's beside it.
 struct table_cell {
@@ -65,15 +71,16 @@ struct table_row {
 };
 
 struct chapter_table {
-  std::string_view id;      ///< "sort-memory"
-  std::string_view title;   ///< what the table times
-  std::string_view source;  ///< the chapter and place that prints it
+  std::string_view id;         ///< "sort-memory"
+  std::string_view title;      ///< what the table times
+  std::string_view source;     ///< the chapter and place that prints it
   std::string_view size_name;  ///< what a run's size counts ("files")
   std::vector<std::string_view> label_columns{};
   std::vector<std::string_view> value_columns{};
   std::vector<table_run> runs{};
   std::vector<table_row> rows{};
-  std::string_view note{};  ///< what differs from the chapter's setting
+  std::string_view note{};      ///< what differs from the chapter's setting
+  std::string_view unit = "s";  ///< of the figures, in the header ("chapter s"); empty: a count
 };
 
 /// Every table, in the chapters' order.
@@ -88,11 +95,11 @@ struct cell_figures {
 
 /// A table as a grid of text: a header row, then one row per chapter row.
 /// Columns: the label columns, "run at (<size_name>)", then per value column
-/// "<column>: chapter s", "scalekit s" and, with `with_seed`, "seed py s".
+/// "<column>: chapter s", "scalekit s" and, with `with_seed`, "seed py s"
+/// (" s" being the table's unit).
 /// `figures[r][c]` is row r's cell c (REQUIRES the table's shape).
 std::vector<std::vector<std::string>> table_grid(const chapter_table& t, table_size size,
-                                                 const std::vector<std::vector<cell_figures>>& figures,
-                                                 bool with_seed);
+                                                 const std::vector<std::vector<cell_figures>>& figures, bool with_seed);
 
 /// The grid as aligned text, columns two spaces apart, one line per row.
 std::string grid_text(const std::vector<std::vector<std::string>>& grid);

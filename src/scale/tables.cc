@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "chapter_tables.h"
+#include "image_server.h"
 #include "point_runner.h"
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -55,6 +56,8 @@ std::string input_key(const table_run& r, std::uint64_t size) {
     case table_job::sort_counter: return fmt::format("numbers-{}", size);
     case table_job::rle_image: return fmt::format("rings-{}", size);
     case table_job::rle_dir: return fmt::format("rings-dir-{}", size);
+    case table_job::thumbnail_urls: return fmt::format("thumbnail-urls-{}-{}", size, r.workers);
+    case table_job::thumbnail_limit: return fmt::format("thumbnail-limit-{}-{}", size, r.param);
     default: return "none";
   }
 }
@@ -82,7 +85,16 @@ status prepare_input(const table_run& r, std::uint64_t size, const std::string& 
 
 // The run as a sweep workload: its job through its library entry (or, for
 // rle, its command in scalekit-heavy).
-workload workload_of(const table_run& r) {
+// The chapter's five dummyimage.com URLs (its '320x240/fff/00' mended), on `base`.
+std::vector<std::string> chapter_urls(const std::string& base, std::uint64_t count) {
+  std::vector<std::string> urls;
+  for (const auto path : {"/256x256/000/fff.jpg", "/320x240/fff/000.jpg", "/640x480/ccc/aaa.jpg",
+                          "/128x128/ddd/eee.jpg", "/720x720/111/222.jpg"})
+    if (urls.size() < count) urls.push_back(base + path);
+  return urls;
+}
+
+workload workload_of(const table_run& r, const std::string& image_base) {
   workload w;
   w.name = "table";
   const std::uint64_t param = r.param;
@@ -121,8 +133,14 @@ workload workload_of(const table_run& r) {
     case table_job::burn: w.run = find_workload("burn")->run; break;
     case table_job::rle_image:
       w.command = [](std::uint64_t, const std::string& dir, const sweep_point& p) {
-        return std::vector<std::string>{"rle", "compress", dir + "/rings.bmp", dir + "/out.rle", "--row-executor",
-                                        kind_name(p.executor), "-j", std::to_string(p.workers)};
+        return std::vector<std::string>{"rle",
+                                        "compress",
+                                        dir + "/rings.bmp",
+                                        dir + "/out.rle",
+                                        "--row-executor",
+                                        kind_name(p.executor),
+                                        "-j",
+                                        std::to_string(p.workers)};
       };
       break;
     case table_job::rle_dir:
@@ -139,6 +157,31 @@ workload workload_of(const table_run& r) {
                                         kind_name(p.executor),
                                         "--row-jobs",
                                         std::to_string(p.workers)};
+      };
+      break;
+    case table_job::thumbnail_urls:
+      w.command = [image_base](std::uint64_t size, const std::string& dir, const sweep_point& p) {
+        std::vector<std::string> args{"thumbnail"};
+        for (auto& u : chapter_urls(image_base, size)) args.push_back(std::move(u));
+        args.insert(args.end(), {"-o", dir + "/thumbs", "--executor", "threads", "-j", std::to_string(p.workers)});
+        return args;
+      };
+      break;
+    case table_job::thumbnail_limit:
+      w.command = [image_base, param](std::uint64_t size, const std::string& dir, const sweep_point& p) {
+        return std::vector<std::string>{"thumbnail",
+                                        "--random-urls",
+                                        image_base,
+                                        "--limit",
+                                        std::to_string(size),
+                                        "--limiter",
+                                        param == 1 ? "semaphore" : "lock",
+                                        "--producers",
+                                        "3",
+                                        "--consumers",
+                                        std::to_string(p.workers),
+                                        "-o",
+                                        dir + "/thumbs"};
       };
       break;
   }
@@ -225,11 +268,22 @@ std::string_view size_name(table_size s) {
   return s == table_size::quick ? "quick" : s == table_size::full ? "full" : "normal";
 }
 
-// What one table's runs measured: per run, scalekit's sample and the seed's.
+// What one table's runs measured: per run, scalekit's sample, the files it
+// wrote and the seed's outcome.
 struct table_measures {
   std::vector<point_sample> samples;
+  std::vector<double> files;
   std::vector<seed_outcome> seeds;
 };
+
+// The regular files in `dir` (none when it is missing).
+double files_in(const std::string& dir) {
+  std::error_code ec;
+  double n = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec)) ++n;
+  return n;
+}
 
 std::vector<std::vector<cell_figures>> figures_of(const chapter_table& t, const table_measures& m) {
   std::vector<std::vector<cell_figures>> out;
@@ -238,13 +292,23 @@ std::vector<std::vector<cell_figures>> figures_of(const chapter_table& t, const 
     for (const auto& cell : row.cells) {
       const auto& s = m.samples.at(cell.run);
       const auto& seed = m.seeds.at(cell.run);
-      const bool wall = cell.metric == table_metric::wall_s;
-      line.push_back({.scalekit = wall ? s.wall_s : s.user_s,
-                      .seed = wall ? seed.wall_s : seed.user_s,
-                      .seed_text = seed.text});
+      switch (cell.metric) {
+        case table_metric::wall_s: line.push_back({s.wall_s, seed.wall_s, seed.text}); break;
+        case table_metric::user_s: line.push_back({s.user_s, seed.user_s, seed.text}); break;
+        case table_metric::files: line.push_back({m.files.at(cell.run), std::nan(""), seed.text}); break;
+      }
     }
   }
   return out;
+}
+
+std::string metric_name(table_metric m) {
+  switch (m) {
+    case table_metric::wall_s: return "wall_s";
+    case table_metric::user_s: return "user_s";
+    case table_metric::files: return "files";
+  }
+  return "";
 }
 
 core::report_record table_record(const chapter_table& t, table_size size, const table_measures& m) {
@@ -262,7 +326,7 @@ core::report_record table_record(const chapter_table& t, table_size size, const 
       const auto& run = t.runs[cell.run];
       const auto& f = figures[r][c];
       cells.push_back({{"column", std::string(t.value_columns[c]), ""},
-                       {"metric", cell.metric == table_metric::wall_s ? "wall_s" : "user_s", ""},
+                       {"metric", metric_name(cell.metric), ""},
                        {"chapter_s", cell.chapter, ""},
                        {"chapter_text", std::string(cell.chapter_text), ""},
                        {"scalekit_s", f.scalekit, ""},
@@ -271,13 +335,15 @@ core::report_record table_record(const chapter_table& t, table_size size, const 
                        {"executor", kind_name(run.executor), ""},
                        {"workers", static_cast<std::uint64_t>(run.workers), ""}});
     }
-    rows.push_back({{"labels", std::move(labels), ""},
-                    {"run_at", row_size(t, row, size), ""},
-                    {"cells", std::move(cells), ""}});
+    rows.push_back(
+        {{"labels", std::move(labels), ""}, {"run_at", row_size(t, row, size), ""}, {"cells", std::move(cells), ""}});
   }
-  return {{"id", std::string(t.id), ""},         {"title", std::string(t.title), ""},
-          {"source", std::string(t.source), ""}, {"note", std::string(t.note), ""},
-          {"size_name", std::string(t.size_name), ""}, {"columns", std::move(columns), ""},
+  return {{"id", std::string(t.id), ""},
+          {"title", std::string(t.title), ""},
+          {"source", std::string(t.source), ""},
+          {"note", std::string(t.note), ""},
+          {"size_name", std::string(t.size_name), ""},
+          {"columns", std::move(columns), ""},
           {"rows", std::move(rows), ""}};
 }
 
@@ -314,9 +380,11 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
   std::size_t total = 0, done = 0;
   for (const auto* t : chosen) total += t->runs.size();
   std::map<std::string, std::string> inputs;  // input_key -> its directory, made once
-  const std::string head = fmt::format("scale tables ({} sizes): the chapters' timings beside scalekit's{} on {}, {} cores\n",
-                                 size_name(o.size), o.with_seed ? " and the seed's Python" : "",
-                                 machine.cpu_model.empty() ? "an unknown CPU" : machine.cpu_model, machine.cores);
+  image_server images;                        // started for the first run that fetches images
+  const std::string head =
+      fmt::format("scale tables ({} sizes): the chapters' timings beside scalekit's{} on {}, {} cores\n",
+                  size_name(o.size), o.with_seed ? " and the seed's Python" : "",
+                  machine.cpu_model.empty() ? "an unknown CPU" : machine.cpu_model, machine.cores);
   std::string text = head;
   obs.output(text);
   std::vector<core::report_record> records;
@@ -340,14 +408,18 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
       };
       if (progress()) return status::cancelled("the tables were stopped");
       const sweep_point p{.executor = run.executor, .workers = run.workers, .size = size};
-      auto s = measure_point(workload_of(run), p, dir, progress);
+      const bool fetches = run.job == table_job::thumbnail_urls || run.job == table_job::thumbnail_limit;
+      if (fetches && images.base().empty())
+        if (auto st = images.start(scratch.path() + "/dummyimage.log"); !st.ok()) return st;
+      auto s = measure_point(workload_of(run, images.base()), p, dir, progress);
       if (!s.ok()) {
         if (s.error().code() != status_code::cancelled)
-          obs.message(fmt::format("{}: {} -j {} at {} {}: the run failed", t->id, kind_name(run.executor),
-                                  run.workers, t->size_name, size));
+          obs.message(fmt::format("{}: {} -j {} at {} {}: the run failed", t->id, kind_name(run.executor), run.workers,
+                                  t->size_name, size));
         return s.error();
       }
       m.samples.push_back(std::move(*s));
+      m.files.push_back(files_in(dir + "/thumbs"));
       m.seeds.push_back(o.with_seed ? run_seed(o, seed_dir, run, size, dir, obs) : seed_outcome{.text = "-"});
       if (obs.stop_requested()) return status::cancelled("the tables were stopped");
       ++done;

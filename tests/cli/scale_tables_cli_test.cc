@@ -1,6 +1,7 @@
 // Integration tests of `scalekit scale tables`: the real binary at --quick
 // sizes. Every chapter table is there with the chapter's rows and columns
-// and a positive figure of scalekit's in every cell. No timing is asserted.
+// and a positive figure of scalekit's in every cell (the thumbnails fetched
+// from scalekit's own dummyimage server on loopback). No timing is asserted.
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,9 @@ struct expected_table {
 
 const std::vector<expected_table>& chapters() {
   static const std::vector<expected_table> all{
+      {"thumbnails", {"version"}, {"time"}, {{"serial"}, {"a thread per URL"}}},
+      {"limits", {"limiter"}, {"thumbnails saved"}, {{"Lock"}, {"BoundedSemaphore"}}},
+      {"primes", {"version"}, {"real", "user"}, {{"4 threads"}, {"Pool(4) processes"}}},
       {"sort-memory", {"files (n)"}, {"time to sort"}, {{"1000"}, {"10000"}, {"100000"}, {"1000000"}}},
       {"sort-counter", {"files (n)"}, {"time to sort"}, {{"1000"}, {"10000"}, {"100000"}, {"1000000"}}},
       {"sort-pool",
@@ -40,7 +44,6 @@ const std::vector<expected_table>& chapters() {
         {"100000", "4"},
         {"1000000", "2"},
         {"1000000", "4"}}},
-      {"primes", {"version"}, {"real", "user"}, {{"4 threads"}, {"Pool(4) processes"}}},
       {"mandelbrot",
        {"version", "iterations"},
        {"time"},
@@ -95,6 +98,10 @@ TEST(CliScaleTables, QuickTablesHaveTheChaptersRowsAndColumnsAndPositiveFigures)
         // The chapter's figure, or its words for why there is none.
         EXPECT_TRUE(cell["chapter_s"].is_number() || !cell["chapter_text"].get<std::string>().empty()) << cell;
         EXPECT_EQ(cell["seed_text"], "-");  // no --with-seed
+        // A limit is kept exactly: the thumbnails saved are the limit, neither more nor less.
+        if (cell["metric"] == "files") {
+          EXPECT_EQ(cell["scalekit_s"], row["run_at"]) << cell;
+        }
       }
     }
   }
@@ -137,7 +144,8 @@ TEST(CliScaleTables, TheSeedsPythonRunsBesideWithATimeout) {
 TEST(CliScaleTables, AnUnknownTableIsBadUsage) {
   auto r = run_scalekit("scale tables --quick --only sort-memory,nope");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("'nope' is not a chapter table (sort-memory, sort-counter"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'nope' is not a chapter table (thumbnails, limits, primes, sort-memory"), std::string::npos)
+      << r.err;
   EXPECT_EQ(run_scalekit("scale tables --quick --full").exit_code, 2);
   EXPECT_EQ(run_scalekit("scale tables --seed-timeout 0").exit_code, 2);
 }

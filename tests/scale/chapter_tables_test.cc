@@ -22,16 +22,15 @@ const chapter_table& table(std::string_view id) {
 
 std::vector<std::vector<cell_figures>> filled(const chapter_table& t, double scalekit, double seed) {
   std::vector<std::vector<cell_figures>> out;
-  for (const auto& row : t.rows)
-    out.emplace_back(row.cells.size(), cell_figures{.scalekit = scalekit, .seed = seed});
+  for (const auto& row : t.rows) out.emplace_back(row.cells.size(), cell_figures{.scalekit = scalekit, .seed = seed});
   return out;
 }
 
 TEST(ChapterTables, EveryTableOfBothChaptersIsThereOnce) {
   std::vector<std::string> ids;
   for (const auto& t : chapter_tables()) ids.emplace_back(t.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{"sort-memory", "sort-counter", "sort-pool", "primes", "mandelbrot",
-                                           "muchcpu", "rle-image", "rle-dir"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"thumbnails", "limits", "primes", "sort-memory", "sort-counter", "sort-pool",
+                                           "mandelbrot", "muchcpu", "rle-image", "rle-dir"}));
 }
 
 TEST(ChapterTables, EveryRowHasALabelPerLabelColumnAndACellPerValueColumn) {
@@ -123,8 +122,18 @@ TEST(ChapterTables, WithTheSeedEachFigureHasThreeColumns) {
   const auto grid = table_grid(t, table_size::normal, f, true);
   EXPECT_EQ(grid[0].back(), "seed py s");
   EXPECT_EQ(grid[1].back(), "> 60");
-  EXPECT_EQ(grid[2].back(), "-");                   // NaN, no words
-  EXPECT_EQ(grid[4][2], "n/a (hung)");             // the chapter's words where it has no figure
+  EXPECT_EQ(grid[2].back(), "-");       // NaN, no words
+  EXPECT_EQ(grid[4][2], "n/a (hung)");  // the chapter's words where it has no figure
+}
+
+TEST(ChapterTables, ACountHasNoUnitInItsHeader) {
+  const auto& t = table("limits");
+  EXPECT_EQ(t.rows[1].cells[0].chapter, 200);
+  EXPECT_EQ(t.rows[1].cells[0].metric, table_metric::files);
+  const auto grid = table_grid(t, table_size::normal, filled(t, 200, std::nan("")), true);
+  EXPECT_EQ(grid[0], (std::vector<std::string>{"limiter", "run at (limit)", "thumbnails saved: chapter", "scalekit",
+                                               "seed py"}));
+  EXPECT_EQ(grid[2], (std::vector<std::string>{"BoundedSemaphore", "200", "200", "200", "-"}));
 }
 
 TEST(ChapterTables, FiguresHaveThreeSignificantDigits) {
