@@ -22,7 +22,6 @@
 #include <thread>
 
 #include "chapter_tables.h"
-#include "image_server.h"
 #include "point_runner.h"
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
@@ -30,6 +29,7 @@
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/scale/machine.h"
 #include "scratch_dir.h"
+#include "service_process.h"
 #include "workloads.h"
 
 #ifndef SCALEKIT_SEED_DIR
@@ -94,7 +94,45 @@ std::vector<std::string> chapter_urls(const std::string& base, std::uint64_t cou
   return urls;
 }
 
-workload workload_of(const table_run& r, const std::string& image_base) {
+// The servers the runs need, each started for the first run that needs it
+// and stopped (by pid) when the tables are done.
+struct services {
+  std::string dir;  // their logs
+  service_process images, redis, worker;
+  std::string image_base, broker;
+
+  status need_images() {
+    if (!image_base.empty()) return {};
+    if (auto st = images.start({"/proc/self/exe", "dummyimage", "serve", "--listen", "127.0.0.1:0"},
+                               dir + "/dummyimage.log", "listening on 127.0.0.1:");
+        !st.ok())
+      return st;
+    image_base = fmt::format("http://127.0.0.1:{}", logged_port(images.log()));
+    return {};
+  }
+  // The chapter's Celery fleet: a broker and one worker of 4 processes
+  // (`celery worker --concurrency 4`), here a scalekit worker.
+  status need_fleet() {
+    if (!broker.empty()) return {};
+    const int port = free_loopback_port();
+    if (auto st = redis.start({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", dir},
+                              dir + "/redis.log", "Ready to accept connections");
+        !st.ok())
+      return st;
+    const std::string url = fmt::format("redis://127.0.0.1:{}/0", port);
+    if (auto st =
+            worker.start({"/proc/self/exe", "worker", "--broker", url, "--concurrency", "4", "--loglevel", "info"},
+                         dir + "/worker.log", "consuming");
+        !st.ok())
+      return st;
+    broker = url;
+    return {};
+  }
+};
+
+workload workload_of(const table_run& r, const services& sv) {
+  const std::string& image_base = sv.image_base;
   workload w;
   w.name = "table";
   const std::uint64_t param = r.param;
@@ -120,6 +158,24 @@ workload workload_of(const table_run& r, const std::string& image_base) {
       };
       break;
     case table_job::mandelbrot:
+      if (r.executor == executor_kind::distributed) {  // the worker is in another process: a command
+        w.command = [param, broker = sv.broker](std::uint64_t size, const std::string& dir, const sweep_point&) {
+          return std::vector<std::string>{"mandelbrot",
+                                          "--executor",
+                                          "distributed",
+                                          "--broker",
+                                          broker,
+                                          "-W",
+                                          std::to_string(size),
+                                          "-H",
+                                          std::to_string(size * 3 / 4),
+                                          "-n",
+                                          std::to_string(param),
+                                          "-o",
+                                          dir + "/celery.rgb"};
+        };
+        break;
+      }
       w.run = [param](std::uint64_t size, const std::string& dir, core::executor& ex, core::observer& obs) {
         jobs::mandelbrot::options o;
         o.image.width = static_cast<std::uint32_t>(size);
@@ -380,7 +436,8 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
   std::size_t total = 0, done = 0;
   for (const auto* t : chosen) total += t->runs.size();
   std::map<std::string, std::string> inputs;  // input_key -> its directory, made once
-  image_server images;                        // started for the first run that fetches images
+  services sv;
+  sv.dir = scratch.path();
   const std::string head =
       fmt::format("scale tables ({} sizes): the chapters' timings beside scalekit's{} on {}, {} cores\n",
                   size_name(o.size), o.with_seed ? " and the seed's Python" : "",
@@ -408,10 +465,11 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
       };
       if (progress()) return status::cancelled("the tables were stopped");
       const sweep_point p{.executor = run.executor, .workers = run.workers, .size = size};
-      const bool fetches = run.job == table_job::thumbnail_urls || run.job == table_job::thumbnail_limit;
-      if (fetches && images.base().empty())
-        if (auto st = images.start(scratch.path() + "/dummyimage.log"); !st.ok()) return st;
-      auto s = measure_point(workload_of(run, images.base()), p, dir, progress);
+      if (run.job == table_job::thumbnail_urls || run.job == table_job::thumbnail_limit)
+        if (auto st = sv.need_images(); !st.ok()) return st;
+      if (run.executor == executor_kind::distributed)
+        if (auto st = sv.need_fleet(); !st.ok()) return st;
+      auto s = measure_point(workload_of(run, sv), p, dir, progress);
       if (!s.ok()) {
         if (s.error().code() != status_code::cancelled)
           obs.message(fmt::format("{}: {} -j {} at {} {}: the run failed", t->id, kind_name(run.executor), run.workers,

@@ -87,7 +87,12 @@ TEST(ChapterTables, TheChaptersFiguresAreTypedInWithTheirRowsAndColumns) {
   EXPECT_EQ(thread_thread.executor, core::executor_kind::threads);
   EXPECT_EQ(thread_thread.param, 0u);  // images on threads
 
-  EXPECT_EQ(table("mandelbrot").rows[3].cells[0].chapter, 15);
+  const auto& mandelbrot = table("mandelbrot");
+  EXPECT_EQ(mandelbrot.rows[3].cells[0].chapter, 15);
+  const auto& celery = mandelbrot.runs[mandelbrot.rows[3].cells[0].run];  // a broker and a worker of 4 processes
+  EXPECT_EQ(celery.executor, core::executor_kind::distributed);
+  EXPECT_EQ(celery.workers, 4u);
+  EXPECT_EQ(celery.param, 1000u);
   EXPECT_NEAR(table("muchcpu").rows[0].cells[0].chapter, 12.97, 0.01);
 }
 
