@@ -438,10 +438,17 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
   std::map<std::string, std::string> inputs;  // input_key -> its directory, made once
   services sv;
   sv.dir = scratch.path();
-  const std::string head =
-      fmt::format("scale tables ({} sizes): the chapters' timings beside scalekit's{} on {}, {} cores\n",
-                  size_name(o.size), o.with_seed ? " and the seed's Python" : "",
-                  machine.cpu_model.empty() ? "an unknown CPU" : machine.cpu_model, machine.cores);
+  const auto load = sample_load(std::chrono::milliseconds(500));  // others' load, while this does nothing
+  const bool busy = load.busy_cores > idle_busy_cores;
+  const std::string head = fmt::format(
+      "scale tables ({} sizes): the chapters' timings beside scalekit's{} on {}, {} cores\n"
+      "load: {:.2f} busy cores before the runs (load average {:.2f}){}\n",
+      size_name(o.size), o.with_seed ? " and the seed's Python" : "",
+      machine.cpu_model.empty() ? "an unknown CPU" : machine.cpu_model, machine.cores, load.busy_cores, load.load1,
+      busy ? ": scalekit's figures are slower than an idle machine's" : "");
+  if (busy)
+    obs.message(fmt::format("warning: the machine is busy: {:.2f} cores in use by other programs (load average {:.2f})",
+                            load.busy_cores, load.load1));
   std::string text = head;
   obs.output(text);
   std::vector<core::report_record> records;
@@ -499,6 +506,8 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
   rep.add("with_seed", o.with_seed, o.with_seed ? "with the seed's Python" : "");
   rep.add("cpu_model", machine.cpu_model, "");
   rep.add("cores", static_cast<std::uint64_t>(machine.cores), "");
+  rep.add("busy_cores_before", load.busy_cores, "");
+  rep.add("load1_before", load.load1, "");
   rep.add("tables", std::move(records), "");
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;

@@ -38,7 +38,9 @@ std::string chapter_table_ids();
 /// Run every table's runs in order and print each table as it completes
 /// (obs.output()); progress in runs.
 ///
-/// Report fields: size, with_seed, cpu_model, cores, tables (id, title,
+/// Report fields: size, with_seed, cpu_model, cores, busy_cores_before,
+/// load1_before (others' load, sampled for half a second first: a warning
+/// above machine.h's idle_busy_cores), tables (id, title,
 /// source, note, size_name, columns (name, kind "label" or "value"), rows
 /// (labels, run_at, cells (column, metric, chapter_s, chapter_text,
 /// scalekit_s, seed_s, seed_text, executor, workers))).
