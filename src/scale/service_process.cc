@@ -44,8 +44,8 @@ std::string service_process::log() const {
   return text.str();
 }
 
-status service_process::start(const std::vector<std::string>& argv, const std::string& log_path,
-                              std::string_view ready, std::chrono::seconds timeout) {
+status service_process::start(const std::vector<std::string>& argv, const std::string& log_path, std::string_view ready,
+                              std::chrono::seconds timeout) {
   log_path_ = log_path;
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log_fd < 0) return status::io_error("cannot write '" + log_path + "': " + std::strerror(errno));
