@@ -96,9 +96,8 @@ status table_services::need_fleet() {
       !st.ok())
     return st;
   const std::string url = fmt::format("redis://127.0.0.1:{}/0", port);
-  if (auto st =
-          worker.start({"/proc/self/exe", "worker", "--broker", url, "--concurrency", "4", "--loglevel", "info"},
-                       dir + "/worker.log", "consuming");
+  if (auto st = worker.start({"/proc/self/exe", "worker", "--broker", url, "--concurrency", "4", "--loglevel", "info"},
+                             dir + "/worker.log", "consuming");
       !st.ok())
     return st;
   broker = url;
