@@ -17,6 +17,7 @@
 
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/core/input_file.h"
+#include "scratch_dir.h"
 #include "sweep_detail.h"
 
 namespace scalekit::scale {
@@ -27,26 +28,6 @@ using clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// A scratch directory for the runs' inputs and outputs, removed with its contents.
-class scratch_dir {
- public:
-  scratch_dir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/scalekit-scale-XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 double cpu_seconds(const rusage& u) {
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
