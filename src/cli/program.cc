@@ -96,6 +96,7 @@ int run_program(binary self, int argc, char** argv) {
     if (auto rc = hand_over_command(argc, argv)) return *rc;
   }
   for (int i = 0; i < argc; ++i) arguments().emplace_back(argv[i]);
+  remember_signal_mask();
   // Before any thread starts. serve's master gives more signals meanings
   // (HUP reloads, TTIN adds a worker...), and its workers ignore the
   // terminal's Ctrl-C: the master decides.
@@ -117,7 +118,7 @@ int run_program(binary self, int argc, char** argv) {
   setup_app(app);
   for (const auto& c : command_table) {
     auto* cmd = app.add_subcommand(std::string(c.name), std::string(c.description));
-    if (c.where != self) continue;  // listed here, run by the other executable
+    if (c.where != self && !(c.heavy_too && self == binary::heavy)) continue;  // run by the other executable
     const auto impl = std::find_if(implementations().begin(), implementations().end(),
                                    [&](const command_impl& i) { return i.name == c.name; });
     if (impl == implementations().end()) {

@@ -66,24 +66,23 @@ file_stats decode_file_result(std::string_view bytes) {
   return st;
 }
 
-// The .bmp files of `dir` (any case, not recursive), in name order.
-result<std::vector<fs::path>> list_bmp_files(const std::string& dir) {
+status stopped() { return status::cancelled("stopped before the end"); }
+
+}  // namespace
+
+result<std::vector<std::string>> dir_images(const std::string& dir) {
   std::error_code ec;
-  std::vector<fs::path> files;
+  std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string ext = e.path().extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path());
+    if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path().string());
   }
   if (ec) return status::io_error("cannot read '" + dir + "': " + core::path_error_words(ec.value()));
   std::sort(files.begin(), files.end());
   return files;
 }
-
-status stopped() { return status::cancelled("stopped before the end"); }
-
-}  // namespace
 
 result<core::report> compress(const compress_options& o, core::executor& rows, core::observer& obs) {
   const core::cancel_on_stop stop_guard(rows, obs);
@@ -133,7 +132,7 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   if (o.row_executor == core::executor_kind::distributed)
     return status::invalid_argument("rows cannot be encoded on the distributed executor inside an image's call");
   const auto t0 = clock::now();
-  auto files = list_bmp_files(o.input_dir);
+  auto files = dir_images(o.input_dir);
   if (!files.ok()) return files.error();
   std::error_code ec;
   fs::create_directories(o.output_dir, ec);
@@ -143,7 +142,8 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   std::vector<core::bytes> payloads;
   payloads.reserve(files->size());
   for (const auto& f : *files) {
-    const std::string in = f.string(), out = (fs::path(o.output_dir) / f.stem()).string() + ".rle";
+    const std::string& in = f;
+    const std::string out = (fs::path(o.output_dir) / fs::path(f).stem()).string() + ".rle";
     // An output that is an image of the input directory (a link to it) is
     // refused before any image is written.
     const std::string inputs[] = {in};
@@ -153,7 +153,7 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   const core::cancel_on_stop stop_guard(images, obs);
   std::uint64_t done = 0, failed = 0, in_bytes = 0, out_bytes = 0, pixels = 0;
   images.map_streaming(detail::file_task, std::move(payloads), [&](std::size_t i, result<core::bytes>& r) {
-    const std::string path = (*files)[i].string();
+    const std::string& path = (*files)[i];
     if (!r.ok()) {
       if (obs.stop_requested()) return;  // cancelled, not failed
       ++failed;
