@@ -12,6 +12,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "command.h"
@@ -116,6 +117,12 @@ int run_program(binary self, int argc, char** argv) {
   }
   CLI::App app;
   setup_app(app);
+  // Only the command named on the command line gets its flags: a list of
+  // commands (--help) needs their names and descriptions only, and building
+  // every command's options was most of what this program did before main's
+  // work began.
+  const int named = command_argument(argc, argv);
+  const std::string_view invoked = named < argc ? argv[named] : "";
   for (const auto& c : command_table) {
     auto* cmd = app.add_subcommand(std::string(c.name), std::string(c.description));
     if (c.where != self && !(c.heavy_too && self == binary::heavy)) continue;  // run by the other executable
@@ -126,7 +133,7 @@ int run_program(binary self, int argc, char** argv) {
                    static_cast<int>(c.name.size()), c.name.data());
       return exit_failed;
     }
-    impl->add(*cmd);
+    if (c.name == invoked) impl->add(*cmd);
   }
   refuse_bad_unsigned(app);
   if (!is_known_command(argc, argv)) return exit_usage;
