@@ -54,7 +54,7 @@ void add_command(CLI::App& command) {
   fit->callback([o] { run_job("scale fit", [o](core::observer& obs) { return scale::run_fit(*o, obs); }); });
 }
 
-const command_registration registered{{"scale", add_command}};
+const command_registration registered{{"scale", add_command, scale::register_sweep_tasks}};
 
 }  // namespace
 

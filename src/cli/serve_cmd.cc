@@ -104,6 +104,9 @@ void add_command(CLI::App& command) {
                   "where a worker runs scalekit's jobs: serial, threads, processes or openmp")
       ->check(CLI::IsMember({"serial", "threads", "processes", "openmp"}))
       ->capture_default_str();
+  cmd->add_option("--pid", f->o.pid_file, "write the master's pid to FILE (a new master's after USR2)");
+  cmd->add_flag("--preload", f->o.preload,
+                "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");
   cmd->add_option("-j,--jobs", f->o.jobs, "the jobs executor's workers, in each worker (default: one per core)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   cmd->callback([f] {

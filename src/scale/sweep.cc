@@ -73,6 +73,7 @@ status check_options(const sweep_options& o, const workload& w, sweep_results& r
     if (std::find(r.executors.begin(), r.executors.end(), *k) == r.executors.end()) r.executors.push_back(*k);
   }
   r.workers = o.workers;
+  if (r.workers.empty() && !w.default_workers.empty()) r.workers = w.default_workers;
   if (r.workers.empty())
     for (std::size_t n = 1; n <= r.machine.cores; ++n) r.workers.push_back(n);
   for (const auto n : r.workers)
@@ -134,7 +135,7 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
     if (o.require_idle) return status::task_failed(busy + "; --require-idle refuses to measure");
     obs.message("warning: " + busy + "; throughput may be low and spread wide (--require-idle refuses)");
   }
-  if (std::any_of(r.workers.begin(), r.workers.end(), [&](std::size_t n) { return n > r.machine.cores; }))
+  if (!w->waits && std::any_of(r.workers.begin(), r.workers.end(), [&](std::size_t n) { return n > r.machine.cores; }))
     obs.message(fmt::format("note: points with more than {} workers are oversubscribed (this machine has {} cores)",
                             r.machine.cores, r.machine.cores));
 
@@ -231,6 +232,7 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
     if (auto st = write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok()) return st;
     if (auto st = write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;
     if (auto st = write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
+    if (auto st = write_chart_files(r, o.report_dir, obs); !st.ok()) return st;
   }
   return rep;
 }

@@ -39,7 +39,7 @@ point_summary summarize(const sweep_results& r, std::size_t index) {
   s.sys_s = spread_of(sys).median;
   s.voluntary_switches = spread_of(vcsw).median;
   s.involuntary_switches = spread_of(ivcsw).median;
-  s.oversubscribed = s.point.workers > r.machine.cores;
+  s.oversubscribed = s.point.workers > r.machine.cores && (r.w == nullptr || !r.w->waits);
   return s;
 }
 

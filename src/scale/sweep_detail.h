@@ -79,6 +79,10 @@ std::string text_table(const sweep_results& r);
 std::string csv_rows(const sweep_results& r);
 /// report.html: one self-contained page, charts in inline SVG (sweep_html.cc).
 std::string html_report(const sweep_results& r);
+/// The report's charts as files of their own: DIR/charts/NAME.svg, and
+/// NAME.png drawn by rsvg-convert (Debian's librsvg2-bin) when it can run
+/// (a note otherwise); each whole or absent (sweep_charts.cc).
+status write_chart_files(const sweep_results& r, const std::string& dir, core::observer& obs);
 /// The report's fields (sweep.h lists them).
 void add_fields(core::report& rep, const sweep_results& r);
 

@@ -8,204 +8,22 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "scalekit/scale/fit.h"
 #include "scalekit/scale/sweep_plan.h"
+#include "sweep_charts.h"
 #include "sweep_detail.h"
 
 namespace scalekit::scale {
 
 namespace {
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string shown(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "–"; }
-std::string exact(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : "NaN"; }
-
 // A table cell whose text is rounded and whose data-value is exact.
 std::string cell(double v) { return fmt::format("<td data-value=\"{}\">{}</td>", exact(v), shown(v)); }
-
-// Colour-blind-safe hues (Okabe–Ito), one per executor.
-const char* colour(core::executor_kind k) {
-  switch (k) {
-    case core::executor_kind::serial: return "#000000";
-    case core::executor_kind::threads: return "#0072B2";
-    case core::executor_kind::processes: return "#D55E00";
-    case core::executor_kind::openmp: return "#009E73";
-    default: return "#CC79A7";
-  }
-}
-
-std::string kind_name(core::executor_kind k) { return std::string(core::to_string(k)); }
-
-// One chart: x is N (linear, from 0 to x_max), y from 0 to y_max. Callers
-// add marks in data coordinates through `x()` and `y()`.
-struct chart {
-  static constexpr double width = 640, height = 360, left = 64, right = 16, top = 28, bottom = 44;
-  double x_max = 1, y_max = 1;
-  std::string title, y_label, body;
-
-  [[nodiscard]] double x(double n) const { return left + (width - left - right) * n / x_max; }
-  [[nodiscard]] double y(double v) const { return height - bottom - (height - top - bottom) * v / y_max; }
-
-  void polyline(const std::vector<std::pair<double, double>>& pts, const char* stroke, const char* extra) {
-    if (pts.size() < 2) return;
-    std::string d;
-    for (const auto& [n, v] : pts)
-      if (std::isfinite(v)) d += fmt::format("{:.1f},{:.1f} ", x(n), y(std::min(v, y_max)));
-    body +=
-        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" {} points=\"{}\"/>\n", stroke, extra, d);
-  }
-
-  [[nodiscard]] std::string svg() const {
-    std::string out = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\n"
-        "<title>{}</title>\n<text x=\"{}\" y=\"18\" class=\"t\">{}</text>\n",
-        width, height, escape(title), escape(title), left, escape(title));
-    out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" class=\"axis\"/>\n", left, y(0), x(x_max));
-    out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" class=\"axis\"/>\n", left, y(0), y(y_max));
-    for (int i = 0; i <= 4; ++i) {  // y ticks
-      const double v = y_max * i / 4;
-      out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"yt\">{}</text>\n", left - 6, y(v) + 4, shown(v));
-    }
-    const double step = std::max(1.0, std::ceil(x_max / 8));
-    for (double n = 0; n <= x_max + 1e-9; n += step)
-      out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"xt\">{}</text>\n", x(n), height - bottom + 16, n);
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" class=\"xt\">workers N</text>\n", (left + width - right) / 2,
-                       height - 6);
-    out += fmt::format("<text x=\"14\" y=\"{:.1f}\" class=\"yl\" transform=\"rotate(-90 14 {:.1f})\">{}</text>\n",
-                       (top + height - bottom) / 2, (top + height - bottom) / 2, escape(y_label));
-    return out + body + "</svg>\n";
-  }
-};
-
-double nice_max(double v) {
-  if (!(v > 0) || !std::isfinite(v)) return 1;
-  const double p = std::pow(10, std::floor(std::log10(v)));
-  for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (v <= m * p) return m * p;
-  return 10 * p;
-}
-
-const model_summary* model_of(const sweep_results& r, core::executor_kind k, std::uint64_t size) {
-  for (const auto& m : r.models)
-    if (m.executor == k && m.size == size) return &m;
-  return nullptr;
-}
-
-// Throughput against N for one size: the points with their spread, the
-// linear bound, and where fitted the USL (dashed past the largest N
-// measured, with its 95% band) and Amdahl's ceiling.
-std::string throughput_chart(const sweep_results& r, std::uint64_t size, const std::string& unit) {
-  chart c;
-  c.title = fmt::format("{} per second against workers ({} {})", unit, r.w->size_name, size);
-  c.y_label = unit + "/s";
-  double n_max = 1, x_top = 0;
-  for (const auto& s : r.summaries) {
-    if (s.point.size != size) continue;
-    n_max = std::max(n_max, static_cast<double>(s.point.workers));
-    x_top = std::max(x_top, s.throughput.max);
-  }
-  const bool any_fit =
-      std::any_of(r.models.begin(), r.models.end(), [&](const auto& m) { return m.size == size && m.fitted(); });
-  c.x_max = any_fit ? 2 * n_max : n_max + 1;
-  for (const auto& m : r.models)
-    if (m.size == size && m.fitted() && std::isfinite(m.predict_high)) x_top = std::max(x_top, m.predict_high);
-  c.y_max = nice_max(x_top * 1.1);
-  for (const auto k : r.executors) {
-    const char* hue = colour(k);
-    std::vector<std::pair<double, double>> measured;
-    double x1 = 0;
-    for (const auto& s : r.summaries) {
-      if (s.point.size != size || s.point.executor != k) continue;
-      const double n = static_cast<double>(s.point.workers);
-      if (s.point.workers == 1) x1 = s.throughput.median;
-      measured.emplace_back(n, s.throughput.median);
-      c.body += fmt::format(
-          "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" class=\"spread\"/>\n",
-          c.x(n), c.y(s.throughput.min), c.y(s.throughput.max), hue);
-      c.body += fmt::format(
-          "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\" class=\"point\" data-executor=\"{}\" "
-          "data-workers=\"{}\" data-value=\"{}\"><title>{} N={}: {} {}/s</title></circle>\n",
-          c.x(n), c.y(s.throughput.median), hue, kind_name(k), s.point.workers, exact(s.throughput.median),
-          kind_name(k), s.point.workers, shown(s.throughput.median), escape(unit));
-    }
-    if (x1 > 0 && k != core::executor_kind::serial)  // the linear bound: N times one worker
-      c.polyline({{1, x1}, {c.x_max, x1 * c.x_max}}, hue, "stroke-dasharray=\"2 4\" opacity=\"0.5\" class=\"linear\"");
-    const auto* m = model_of(r, k, size);
-    if (m == nullptr || !m->fitted()) continue;
-    std::vector<std::pair<double, double>> inside, beyond, low, high;
-    for (double n = 1; n <= c.x_max + 1e-9; n += c.x_max / 100) {
-      const double v = usl_throughput(m->usl->params(), n);
-      (n <= m->max_n ? inside : beyond).emplace_back(n, v);
-      if (n >= m->max_n) {
-        const auto [lo, hi] = throughput_band(*m->usl, n);
-        low.emplace_back(n, lo);
-        high.emplace_back(n, hi);
-      }
-    }
-    if (!inside.empty()) beyond.insert(beyond.begin(), inside.back());
-    c.polyline(inside, hue, "class=\"usl\"");
-    c.polyline(beyond, hue, "stroke-dasharray=\"6 4\" class=\"usl extrapolation\"");
-    if (!low.empty() && std::all_of(low.begin(), low.end(), [](const auto& p) { return std::isfinite(p.second); })) {
-      std::string d;
-      for (const auto& [n, v] : high) d += fmt::format("{:.1f},{:.1f} ", c.x(n), c.y(std::min(v, c.y_max)));
-      for (auto it = low.rbegin(); it != low.rend(); ++it)
-        d += fmt::format("{:.1f},{:.1f} ", c.x(it->first), c.y(std::clamp(it->second, 0.0, c.y_max)));
-      c.body += fmt::format("<polygon points=\"{}\" fill=\"{}\" opacity=\"0.12\" class=\"band\"/>\n", d, hue);
-    }
-    if (std::isfinite(m->ceiling) && m->ceiling <= c.y_max)
-      c.body += fmt::format(
-          "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-dasharray=\"1 3\" "
-          "class=\"ceiling\"/>\n",
-          c.x(0), c.y(m->ceiling), c.x(c.x_max), c.y(m->ceiling), hue);
-  }
-  return c.svg();
-}
-
-// Speedup or efficiency (or CPU seconds per run) against N, per executor.
-template <typename Value>
-std::string per_point_chart(const sweep_results& r, std::uint64_t size, const std::string& title,
-                            const std::string& y_label, double y_floor, Value value, bool ideal_line) {
-  chart c;
-  c.title = title;
-  c.y_label = y_label;
-  double n_max = 1, top = y_floor;
-  for (const auto& s : r.summaries) {
-    if (s.point.size != size) continue;
-    n_max = std::max(n_max, static_cast<double>(s.point.workers));
-    if (std::isfinite(value(s))) top = std::max(top, value(s));
-  }
-  c.x_max = n_max + 1;
-  c.y_max = nice_max(std::max(top, ideal_line ? n_max : 0.0) * 1.1);
-  if (ideal_line) c.polyline({{0, 0}, {c.x_max, c.x_max}}, "#999999", "stroke-dasharray=\"2 4\" class=\"linear\"");
-  for (const auto k : r.executors) {
-    std::vector<std::pair<double, double>> pts;
-    for (const auto& s : r.summaries) {
-      if (s.point.size != size || s.point.executor != k || !std::isfinite(value(s))) continue;
-      const double n = static_cast<double>(s.point.workers);
-      pts.emplace_back(n, value(s));
-      c.body +=
-          fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{} N={}: {}</title></circle>\n",
-                      c.x(n), c.y(std::min(value(s), c.y_max)), colour(k), kind_name(k), s.point.workers,
-                      shown(value(s)));
-    }
-    c.polyline(pts, colour(k), "");
-  }
-  return c.svg();
-}
 
 std::string legend(const sweep_results& r) {
   std::string out = "<p class=\"legend\">";
@@ -295,7 +113,6 @@ std::vector<std::string> warnings(const sweep_results& r) {
 
 std::string html_report(const sweep_results& r) {
   const auto& mc = r.machine;
-  const std::string unit = r.summaries.empty() ? "items" : r.summaries.front().unit;
   std::string out = fmt::format(
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -326,20 +143,19 @@ std::string html_report(const sweep_results& r) {
     for (const auto& w : warns) out += "<li>" + escape(w) + "</li>\n";
     out += "</ul></div>\n";
   }
-  out += "<h2>Throughput</h2>\n" + legend(r);
-  for (const auto size : r.sizes) out += throughput_chart(r, size, unit);
-  out += "<h2>Speedup, efficiency and CPU</h2>\n<div class=\"grid\">\n";
-  for (const auto size : r.sizes) {
-    const std::string of = fmt::format(" ({} {})", r.w->size_name, size);
-    out += per_point_chart(
-        r, size, "speedup against workers" + of, "speedup", 1, [](const point_summary& s) { return s.speedup; }, true);
-    out += per_point_chart(
-        r, size, "efficiency against workers" + of, "efficiency", 1,
-        [](const point_summary& s) { return s.efficiency; }, false);
-    out += per_point_chart(
-        r, size, "CPU seconds per run (user + system)" + of, "CPU s", 0,
-        [](const point_summary& s) { return s.user_s + s.sys_s; }, false);
-  }
+  // The charts by kind: throughput, then the per-point ones in a grid, then residuals.
+  const auto charts = all_charts(r);
+  const auto section = [&](std::string_view prefix) {
+    std::string html;
+    for (const auto& [name, c] : charts)
+      if (name.rfind(prefix, 0) == 0) html += c.svg();
+    return html;
+  };
+  out += "<h2>Throughput</h2>\n" + legend(r) + section("throughput-");
+  out += "<h2>Speedup, efficiency and CPU</h2>\n<div class=\"grid\">\n" + section("speedup-") + section("efficiency-") +
+         section("cpu-");
+  if (const std::string residuals = section("residuals-"); !residuals.empty())
+    out += "</div>\n<h2>Residuals of the fit</h2>\n<div class=\"grid\">\n" + residuals;
   out +=
       "</div>\n<h2>Points</h2>\n<p>Medians of the runs (min and max for throughput); PSS is the largest of the "
       "runs; speedup, efficiency and Karp–Flatt against the same executor with one worker.</p>\n";
@@ -347,7 +163,8 @@ std::string html_report(const sweep_results& r) {
   out += "<h2>Models</h2>\n" + models_table(r);
   out +=
       "<p>Also written beside this page: <a href=\"results.json\">results.json</a> (every figure here, and each "
-      "run) and <a href=\"results.csv\">results.csv</a> (one row per run).</p>\n</main>\n</body>\n</html>\n";
+      "run), <a href=\"results.csv\">results.csv</a> (one row per run) and each chart as SVG and PNG in "
+      "<a href=\"charts/\">charts/</a>.</p>\n</main>\n</body>\n</html>\n";
   return out;
 }
 

@@ -19,6 +19,8 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/numbers/numbers.h"
 #include "scalekit/jobs/primes/primes.h"
+#include "scalekit/scale/sweep.h"
+#include "synthetic.h"
 
 namespace scalekit::scale {
 
@@ -130,6 +132,14 @@ status prepare_rle(std::uint64_t size, const std::string& dir) {
   return run_scalekit({"rle", "decompress", dir + "/rings.rle", dir + "/rings.bmp"});
 }
 
+// The injected parameters: σ and κ a fit of a synthetic sweep must find.
+constexpr double synthetic_sigma = 0.05, synthetic_kappa = 0.01;
+
+result<core::report> run_synthetic_work(std::uint64_t size, const std::string&, core::executor& ex,
+                                        core::observer& obs) {
+  return run_synthetic({std::chrono::milliseconds(size), synthetic_sigma, synthetic_kappa}, ex, obs);
+}
+
 std::vector<std::string> rle_command(std::uint64_t, const std::string& dir, const sweep_point& p) {
   return {"rle",
           "compress",
@@ -145,7 +155,7 @@ const std::vector<workload>& table() {
   static const std::vector<workload> all = [] {
     const std::vector<executor_kind> local{executor_kind::serial, executor_kind::threads, executor_kind::processes,
                                            executor_kind::openmp};
-    std::vector<workload> w(5);
+    std::vector<workload> w(6);
     w[0] = {.name = "mandelbrot",
             .size_name = "width",
             .about = "the seed's image, width x 3/4 width, n=1000, no shortcut, SIMD kernel, raw RGB out",
@@ -192,6 +202,19 @@ const std::vector<workload>& table() {
             .prepare = prepare_rle,
             .run = nullptr,
             .command = rle_command};
+    w[5] = {.name = "synthetic",
+            .size_name = "milliseconds of work",
+            .about =
+                "a job with known scaling, to check the fit: a global lock for σ=0.05 of the work, an "
+                "all-to-all exchange costing κ=0.01 of it per message (waits, not CPU: docs/scale.md)",
+            .default_sizes = {300},
+            .min_size = 1,
+            .max_size = 600'000,
+            .executors = {executor_kind::serial, executor_kind::threads},
+            .default_workers = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16},
+            .waits = true,
+            .prepare = nullptr,
+            .run = run_synthetic_work};
     return w;
   }();
   return all;
@@ -200,6 +223,8 @@ const std::vector<workload>& table() {
 }  // namespace
 
 std::span<const workload> workloads() { return table(); }
+
+void register_sweep_tasks() { register_synthetic_tasks(); }
 
 const workload* find_workload(std::string_view name) {
   const auto& all = table();

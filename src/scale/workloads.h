@@ -27,6 +27,12 @@ struct workload {
   /// Weak scaling: the work of a run grows with the workers (burn gives each
   /// worker the same loop), so throughput, not run time, shows the scaling.
   bool weak = false;
+  /// The workers a sweep runs when --workers is not given (empty: 1 to the
+  /// number of cores).
+  std::vector<std::size_t> default_workers{};
+  /// The work is waiting, not computing: more workers than cores is not
+  /// oversubscription (the synthetic workload).
+  bool waits = false;
   /// Make the run's inputs in `dir` (empty: none needed). Runs in the sweep's
   /// own process, serially, before any measurement.
   std::function<status(std::uint64_t size, const std::string& dir)> prepare{};

@@ -31,6 +31,7 @@
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
 #include "serve_detail.h"
+#include "upgrade.h"
 
 extern char** environ;
 
@@ -62,15 +63,16 @@ struct requests {
   std::mutex mutex;
   std::condition_variable wake;
   // State below is protected by mutex.
-  int reloads = 0, grow = 0, shrink = 0;
+  int reloads = 0, grow = 0, shrink = 0, upgrades = 0;
   bool quit = false, stop = false;
 };
 
 class master {
  public:
-  master(const options& o, core::observer& obs, scoreboard board, std::vector<bound_socket> sockets)
-      : o_(o), obs_(obs), board_(std::move(board)), sockets_(std::move(sockets)) {
-    wanted_ = o.workers == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.workers;
+  master(const options& o, core::observer& obs, scoreboard board, std::vector<bound_socket> sockets,
+         std::size_t workers, int ready_fd)
+      : o_(o), obs_(obs), board_(std::move(board)), sockets_(std::move(sockets)), ready_fd_(ready_fd) {
+    wanted_ = workers;
     procs_.resize(board_.capacity());
   }
 
@@ -103,6 +105,11 @@ class master {
   void start_replacement(std::uint32_t slot, restart_cause cause);
   void advance_replacement();
   void keep_count();
+  void start_upgrade();
+  void ask_reload();  // HUP: at once, or after --preload's check of the apps
+  void begin_reload();
+  bool upgrade_done();  // the successor is ready: this master stops
+  void on_all_ready();
   std::size_t live_workers() const;  // not stopping
   std::size_t all_workers() const;
   bool ready(std::uint32_t slot) const {
@@ -125,6 +132,11 @@ class master {
   requests req_;
   bool all_ready_logged_ = false;
   bool ever_ready_ = false;  // some worker has accepted: until then, dying workers mean a broken start
+  int ready_fd_ = -1;        // started by an old master's USR2: tell it here once every worker accepts
+  std::string exe_ = own_binary_path();
+  std::optional<successor> successor_;  // USR2: the new master, from its start until this one exits or it is reaped
+  std::string successor_end_;           // how it ended, when reaped before its pipe was read
+  int check_pid_ = 0;                   // HUP with --preload: the process importing the apps
 };
 
 std::optional<std::uint32_t> master::free_slot() const {
@@ -227,6 +239,25 @@ void master::reap() {
     const pid_t pid = ::waitpid(-1, &st, WNOHANG);
     if (pid <= 0) return;
     const auto it = std::find_if(procs_.begin(), procs_.end(), [&](const proc& p) { return p.pid == pid; });
+    if (successor_ && pid == successor_->pid) {
+      if (successor_->ready_fd >= 0) {  // its pipe, read next, says the rest
+        successor_end_ = describe_wait_status(st);
+      } else {
+        log("upgrade: the new master (pid " + std::to_string(pid) + ") " + describe_wait_status(st));
+        successor_.reset();
+      }
+      continue;
+    }
+    if (pid == check_pid_) {
+      check_pid_ = 0;
+      if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        begin_reload();
+      } else {
+        log("reload refused: the WSGI apps cannot be loaded (the error is above); the workers keep their code");
+        sd_notify(0, "READY=1\nSTATUS=reload refused");
+      }
+      continue;
+    }
     if (it == procs_.end()) continue;  // not a worker of ours
     const auto slot = static_cast<std::uint32_t>(it - procs_.begin());
     worker_slot& s = board_.slot(slot);
@@ -392,6 +423,86 @@ void master::keep_count() {
   }
 }
 
+void master::ask_reload() {
+  sd_notify(0, "RELOADING=1\nSTATUS=reloading");
+  if (!o_.preload || o_.apps.empty()) return begin_reload();
+  if (check_pid_ != 0) {
+    log("reload: the apps are being checked already");
+    return;
+  }
+  auto pid = spawn_app_check(o_);
+  if (!pid.ok()) {
+    log("reload refused: " + pid.error().message());
+    sd_notify(0, "READY=1\nSTATUS=reload refused");
+    return;
+  }
+  check_pid_ = *pid;
+  log("reload: checking that the WSGI apps load (--preload)");
+}
+
+void master::begin_reload() {
+  log("reload: starting new workers, the old ones leave once each successor accepts");
+  std::erase_if(to_replace_, [](const replacement& q) { return q.cause == restart_cause::reload; });
+  for (std::uint32_t i = 0; i < procs_.size(); ++i)
+    if (procs_[i].pid != 0 && !procs_[i].stopping && !(replacing_ && replacing_->new_slot == i))
+      to_replace_.push_back(replacement{i, i, restart_cause::reload});
+}
+
+void master::start_upgrade() {
+  if (successor_) {
+    log("USR2: an upgrade is under way already (new master pid " + std::to_string(successor_->pid) + ")");
+    return;
+  }
+  std::vector<std::string> argv = o_.self_argv;
+  argv[0] = exe_;
+  auto started = spawn_successor(exe_, argv, sockets_, wanted_);
+  if (!started.ok()) {
+    log("USR2: " + started.error().message() + ": this master keeps serving");
+    return;
+  }
+  successor_ = *started;
+  log("USR2: new master pid " + std::to_string(successor_->pid) + " started from " + exe_ +
+      " on the same sockets; this one leaves once every new worker accepts");
+}
+
+bool master::upgrade_done() {
+  if (!successor_ || successor_->ready_fd < 0) return false;
+  const successor_news news = poll_successor(*successor_);
+  if (news == successor_news::none) return false;
+  ::close(successor_->ready_fd);
+  successor_->ready_fd = -1;
+  const int pid = successor_->pid;
+  if (news == successor_news::failed) {
+    log("upgrade failed: the new master (pid " + std::to_string(pid) + ") " +
+        (successor_end_.empty() ? std::string("ended") : successor_end_) +
+        " before its workers accepted; this master keeps serving");
+    if (!successor_end_.empty()) successor_.reset();  // else reap() logs its end, and forgets it
+    successor_end_.clear();
+    return false;
+  }
+  log("upgrade: the new master (pid " + std::to_string(pid) + ") is ready: this one stops");
+  // systemd follows the new master (NotifyAccess=main accepts this from us, the main pid).
+  sd_notifyf(0, "MAINPID=%d", pid);
+  return true;
+}
+
+// Every worker accepts, the first time: systemd, the pidfile, the old master.
+void master::on_all_ready() {
+  log(std::to_string(wanted_) + " workers ready");
+  // systemd (Type=notify): ready once every worker accepts; nothing without NOTIFY_SOCKET.
+  sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%zu workers ready", static_cast<int>(::getpid()), wanted_);
+  if (ready_fd_ < 0) return;
+  if (!o_.pid_file.empty()) {
+    if (auto s = write_pid_file(o_.pid_file); !s.ok()) log(s.message());
+  }
+  const char byte = 1;
+  if (::write(ready_fd_, &byte, 1) != 1)
+    log("upgrade: cannot tell the old master: " + std::string(std::strerror(errno)));
+  ::close(ready_fd_);
+  ready_fd_ = -1;
+  log("upgrade: ready; the old master leaves");
+}
+
 result<core::report> master::run() {
   const auto t0 = std::chrono::steady_clock::now();
   auto& signals = core::stop_signals::install();
@@ -407,6 +518,7 @@ result<core::report> master::run() {
   signals.on(SIGTTIN, [&] { ask([&] { ++req_.grow; }); });
   signals.on(SIGTTOU, [&] { ask([&] { ++req_.shrink; }); });
   signals.on(SIGQUIT, [&] { ask([&] { req_.quit = true; }); });
+  signals.on(SIGUSR2, [&] { ask([&] { ++req_.upgrades; }); });
   const std::stop_callback on_stop(obs_.stop_token(), [&] { ask([&] { req_.stop = true; }); });
 
   board_.header().workers_wanted.store(static_cast<std::uint32_t>(wanted_));
@@ -433,21 +545,25 @@ result<core::report> master::run() {
       if (!stopping && !quitting) {
         if (req_.reloads > 0) {
           req_.reloads = 0;
-          log("reload: starting new workers, the old ones leave once each successor accepts");
-          sd_notify(0, "RELOADING=1\nSTATUS=reloading");
-          std::erase_if(to_replace_, [](const replacement& q) { return q.cause == restart_cause::reload; });
-          for (std::uint32_t i = 0; i < procs_.size(); ++i)
-            if (procs_[i].pid != 0 && !procs_[i].stopping && !(replacing_ && replacing_->new_slot == i))
-              to_replace_.push_back(replacement{i, i, restart_cause::reload});
+          ask_reload();
         }
         wanted_ += static_cast<std::size_t>(req_.grow);
         for (; req_.shrink > 0; --req_.shrink)
           if (wanted_ > 1) --wanted_;
         req_.grow = 0;
         board_.header().workers_wanted.store(static_cast<std::uint32_t>(wanted_));
+        if (req_.upgrades > 0) {
+          req_.upgrades = 0;
+          start_upgrade();
+        }
       }
     }
     reap();
+    if (!stopping && !quitting && upgrade_done()) {
+      stopping = true;  // as TERM does: the workers finish their requests, the sockets stay with the new master
+      stop_deadline = monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(o_.grace).count();
+      sd_notify(0, "STATUS=upgraded: the old master stops");
+    }
     if (stopping || quitting) {
       for (std::uint32_t i = 0; i < procs_.size(); ++i)
         if (procs_[i].pid != 0 && !procs_[i].stopping) tell_to_stop(i, o_.grace);
@@ -470,9 +586,7 @@ result<core::report> master::run() {
           return p.pid == 0 || p.stopping || ready(static_cast<std::uint32_t>(&p - procs_.data()));
         })) {
       all_ready_logged_ = true;
-      log(std::to_string(wanted_) + " workers ready");
-      // systemd (Type=notify): ready once every worker accepts; nothing without NOTIFY_SOCKET.
-      sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%zu workers ready", static_cast<int>(::getpid()), wanted_);
+      on_all_ready();
     }
   }
 
@@ -500,15 +614,33 @@ result<core::report> master::run() {
 result<core::report> serve(const options& o, core::observer& obs) {
   if (o.self_argv.empty()) return status::invalid_argument("serve: the worker command line is missing");
   if (o.threads == 0) return status::invalid_argument("--threads must be at least 1");
-  auto sockets = bind_all(o.listen);
+  auto handed = adopt_handoff();
+  if (!handed.ok()) return handed.error();
+  std::optional<handoff> from_old = std::move(handed).value();
+  if (o.preload && !o.apps.empty()) {
+    if (auto s = check_apps(o); !s.ok()) return s;  // after USR2: the old master sees this one end, and stays
+    obs.message("--preload: the WSGI apps load");
+  }
+  auto sockets = from_old ? result<std::vector<bound_socket>>(std::move(from_old->sockets)) : bind_all(o.listen);
   if (!sockets.ok()) return sockets.error();
-  for (const auto& s : *sockets) obs.message("listening on " + s.name);
-  const std::size_t workers = o.workers == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.workers;
+  for (const auto& s : *sockets)
+    obs.message("listening on " + s.name +
+                (from_old ? " (from the old master, pid " + std::to_string(from_old->old_master) + ")" : ""));
+  // A fresh start names itself at once; a new master after USR2 once it is ready (master::on_all_ready).
+  if (!o.pid_file.empty() && !from_old) {
+    if (auto s = write_pid_file(o.pid_file); !s.ok()) return s;
+  }
+  // After USR2, as many as the old master had (TTIN and TTOU included), whatever the command line says.
+  const std::size_t workers = from_old         ? from_old->workers
+                              : o.workers == 0 ? std::max(1u, std::thread::hardware_concurrency())
+                                               : o.workers;
   // Room for every worker twice (each may have a successor starting), and for TTIN.
   auto board = scoreboard::create(static_cast<std::uint32_t>(std::min<std::size_t>(1024, workers * 2 + 16)));
   if (!board.ok()) return board.error();
-  master m(o, obs, std::move(board).value(), std::move(sockets).value());
-  return m.run();
+  master m(o, obs, std::move(board).value(), std::move(sockets).value(), workers, from_old ? from_old->ready_fd : -1);
+  auto r = m.run();
+  if (!o.pid_file.empty()) remove_pid_file(o.pid_file);
+  return r;
 }
 
 }  // namespace scalekit::serve

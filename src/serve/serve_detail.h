@@ -2,10 +2,13 @@
 // What serve's master and workers share besides the scoreboard: how a worker
 // learns who it is, and the listening sockets.
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
+#include "scalekit/serve/serve.h"
 
 namespace scalekit::serve {
 
@@ -19,10 +22,23 @@ struct bound_socket {
   std::string name;  ///< "HOST:PORT" as bound (the real port when 0 was asked)
 };
 
+/// Take over the listening socket inherited at `fd`: moved above the workers'
+/// descriptors, close-on-exec, named. fd is -1 in the result when it cannot be.
+bound_socket adopt_socket(int fd);
+
 /// Listen on every HOST:PORT (backlog 1024, or the system's somaxconn if
 /// smaller), or adopt the sockets systemd passed (LISTEN_FDS for this pid).
 /// invalid_argument for a malformed address, io_error when one cannot be bound
 /// (the others are closed then).
 result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs);
+
+/// --preload (preload.cc): start a process that imports every --wsgi app and
+/// exits 0 when they all load (else non-zero, the error on stderr). Returns its pid.
+result<int> spawn_app_check(const options& o);
+/// The same, waited for: invalid_argument when an app cannot be loaded.
+status check_apps(const options& o);
+/// In the process spawn_app_check started: import the apps, and return the
+/// outcome; nullopt in any other process.
+std::optional<result<core::report>> run_app_check_if_started(const options& o, core::observer& obs);
 
 }  // namespace scalekit::serve

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "serve_detail.h"
 
@@ -46,6 +47,12 @@ std::string name_of(int fd) {
 
 }  // namespace
 
+bound_socket adopt_socket(int fd) {
+  const int high = move_high(fd);
+  if (high < 0) return {};
+  return {high, name_of(high)};
+}
+
 result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs) {
   std::vector<bound_socket> out;
   // systemd socket activation: the sockets are ours when LISTEN_PID names us.
@@ -54,9 +61,9 @@ result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs
   if (pid != nullptr && fds != nullptr && std::atol(pid) == ::getpid()) {
     const int n = std::atoi(fds);
     for (int i = 0; i < n; ++i) {
-      const int fd = move_high(3 + i);
-      if (fd < 0) return status::io_error("cannot take socket " + std::to_string(3 + i) + " from systemd");
-      out.push_back({fd, name_of(fd)});
+      bound_socket taken = adopt_socket(3 + i);
+      if (taken.fd < 0) return status::io_error("cannot take socket " + std::to_string(3 + i) + " from systemd");
+      out.push_back(std::move(taken));
     }
     ::unsetenv("LISTEN_PID");
     ::unsetenv("LISTEN_FDS");

@@ -297,6 +297,7 @@ result<core::report> worker::run() {
 }  // namespace
 
 std::optional<result<core::report>> run_worker_if_started(const options& o, core::observer& obs) {
+  if (auto checked = run_app_check_if_started(o, obs)) return checked;
   const auto id = identity_from_environment();
   if (!id) return std::nullopt;
   ::unsetenv(worker_env_name);  // not for the processes this one starts

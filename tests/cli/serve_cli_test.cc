@@ -17,66 +17,19 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "serve_helpers.h"
 
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
 using scalekit::testing::command_result;
+using scalekit::testing::pids;
+using scalekit::testing::ready_workers;
 using scalekit::testing::run_command;
 using scalekit::testing::run_scalekit;
-using scalekit::testing::server_process;
+using scalekit::testing::running;
+using scalekit::testing::serve_server;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct serve_server : server_process {
-  explicit serve_server(const std::string& extra = "-w 2") : server_process(bin, "serve " + extra, "cli-serve") {}
-  [[nodiscard]] std::string client_command(const std::string& args) const {
-    return "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py " + args;
-  }
-  // "STATUS\nBODY" of one request.
-  [[nodiscard]] std::string get(const std::string& path, const std::string& method = "GET",
-                                const std::string& body = "") const {
-    return run_command(client_command("get " + port() + " '" + path + "' " + method + " '" + body + "'")).out;
-  }
-  [[nodiscard]] json status() const {
-    const auto r = run_command(client_command("status " + port()));
-    return json::parse(r.out.empty() ? "{}" : r.out);
-  }
-  // Poll /status until `ready` workers are ready and `pred` holds (true), or the time runs out.
-  template <typename Pred>
-  bool wait_until(Pred pred, std::chrono::milliseconds timeout = 5s) const {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (pred(status())) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-};
-
-std::size_t ready_workers(const json& s) {
-  std::size_t n = 0;
-  for (const auto& w : s.value("workers", json::array()))
-    if (w["state"] == "ready") ++n;
-  return n;
-}
-
-// Whether a request for `path` is running (/status counts itself: not in_flight).
-bool running(const json& s, const std::string& path) {
-  for (const auto& w : s.value("workers", json::array()))
-    for (const auto& r : w["running"])
-      if (r["path"] == path) return true;
-  return false;
-}
-
-std::string pids(const json& s) {
-  std::string out;
-  for (const auto& w : s.value("workers", json::array())) out += std::to_string(w["pid"].get<int>()) + " ";
-  return out;
-}
-
-}  // namespace
 
 TEST(CliServe, AnswersHealthStatusMetricsAndJobs) {
   serve_server server;

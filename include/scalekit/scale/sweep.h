@@ -48,6 +48,9 @@ struct sweep_workload_info {
 };
 /// Every workload a sweep can run, in --help's order.
 std::vector<sweep_workload_info> sweep_workloads();
+/// Registers the tasks of the workloads that are not jobs of their own (the
+/// synthetic one), before any executor starts.
+void register_sweep_tasks();
 
 /// Run the sweep. Progress in runs, with the time left in the unit
 /// ("runs, ~12 s left"); the summary table goes to obs.output(); warnings

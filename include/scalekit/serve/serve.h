@@ -14,7 +14,9 @@
 // recycled — one at a time, the replacement accepting before the old one stops.
 // Signals to the master: TERM/INT stop gracefully within --grace; QUIT stops
 // at once; HUP reloads (new workers, then the old ones leave); TTIN/TTOU add or
-// remove a worker.
+// remove a worker; USR2 starts a new master from the binary on disk on the same
+// listening sockets, and this one stops gracefully once every new worker
+// accepts (or keeps serving when the new one fails: src/serve/upgrade.h).
 //
 // Thread safety: serve() runs the master in the calling thread; one call per process.
 
@@ -54,6 +56,13 @@ struct options {
   /// Native jobs' executor in each worker: "threads" (default), "serial" or "processes".
   std::string executor = "threads";
   std::size_t jobs = 0;  ///< its workers (0: one per core)
+  /// Where the master writes its pid ("": nowhere); removed at the end while
+  /// it names this master. After USR2 the new master writes its own once ready.
+  std::string pid_file;
+  /// Import the --wsgi apps once, in a process of their own, before any worker
+  /// starts: an app that cannot be loaded stops the start with invalid_argument
+  /// (exit status 2) instead of workers dying one after another.
+  bool preload = false;
   /// How to start a worker: this program's own command line (the worker
   /// re-parses it); set by the command line.
   std::vector<std::string> self_argv;
