@@ -65,21 +65,26 @@ bool bitmap::operator==(const bitmap& o) const {
 // A run ends where a pixel differs from the one before it, or where a chunk
 // starts. Both kinds of boundary are bits of one word per 64 pixels, visited
 // with count-trailing-zeros: the work is per run and per word, not per
-// pixel, and branches follow words rather than runs.
+// pixel. Each boundary at x writes the byte of the run that ends there,
+// head + x, where head = (colour << 7) - start was set where the run began
+// (from the pixel at x itself): no state but the word's bits carries from
+// one run to the next.
 void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, bool invert) {
   if (width == 0) return;
   // Runs go to a local buffer first (a row has at most `width` runs): one
   // append per row instead of a capacity check per byte.
   char buf[max_side];
   char* p = buf;
+  const std::uint64_t flip = invert ? ~std::uint64_t{0} : 0;
   std::uint64_t carry = row[0] >> 7;  // "the pixel before x = 0" is pixel 0: no boundary there
-  std::uint32_t colour = static_cast<std::uint32_t>(carry) ^ (invert ? 1 : 0);
-  std::uint32_t start = 0, next_chunk = chunk_bits;
+  std::uint32_t head = static_cast<std::uint32_t>((carry ^ (flip & 1)) << 7);
+  std::uint32_t next_chunk = chunk_bits;
   const std::uint32_t words = (width + 63) / 64;
   for (std::uint32_t i = 0; i < words; ++i) {
     const std::uint64_t w = pixels_lsb_first(row + std::size_t{8} * i);
     const std::uint64_t changes = w ^ ((w << 1) | carry);  // bit k: pixel 64i+k differs from the one before
     carry = w >> 63;
+    const std::uint64_t colours = w ^ flip;  // bit k: 1 where pixel 64i+k is white
     const std::uint32_t base = 64 * i;
     std::uint64_t ends = changes;
     if (next_chunk < base + 64) {  // chunks are longer than a word: one start at most
@@ -89,13 +94,12 @@ void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, 
     if (width - base < 64) ends &= (std::uint64_t{1} << (width - base)) - 1;  // bits past the row
     while (ends != 0) {
       const auto k = static_cast<std::uint32_t>(__builtin_ctzll(ends));
-      *p++ = static_cast<char>(colour << 7 | (base + k - start));
-      colour ^= static_cast<std::uint32_t>(changes >> k) & 1;
-      start = base + k;
+      *p++ = static_cast<char>(head + base + k);
+      head = static_cast<std::uint32_t>((colours >> k) & 1) * 128 - (base + k);
       ends &= ends - 1;
     }
   }
-  *p++ = static_cast<char>(colour << 7 | (width - start));
+  *p++ = static_cast<char>(head + width);
   out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
