@@ -185,6 +185,10 @@ status encode_file_rows(const core::input_file& f, const bmp_info& info, std::ui
   const std::uint64_t stride = info.stride;
   const auto piece = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (std::uint64_t{1} << 16) / stride));
   thread_local std::vector<std::uint8_t> buffer;
+  // A row has at most `width` runs: with room for all of them reserved, the
+  // runs are written once, never copied to a grown buffer (pages past what
+  // is written are never touched, so never made).
+  out.reserve(out.size() + std::size_t{y1 - y0} * info.width);
   const bool up = info.row_step < 0, invert = info.palette == bmp_info::colours::inverted;
   for (std::uint32_t y = y0; y < y1; y += piece) {
     const std::uint32_t k = std::min(piece, y1 - y);
@@ -233,6 +237,7 @@ core::bytes rows_task_body(std::string_view payload) {
     throw core::wire_error("rle.rows: rows do not match their size");
   const auto* bits = reinterpret_cast<const std::uint8_t*>(payload.data() + (payload.size() - in.remaining()));
   std::string out;
+  out.reserve(std::size_t{rows} * width);  // at most a byte a pixel: never grown (see encode_file_rows)
   for (std::uint32_t r = 0; r < rows; ++r) encode_row(bits + r * stride, width, out);
   return out;
 }
