@@ -27,8 +27,6 @@ constexpr const char* chart_style =
     ".axis{stroke:#444} .t{font:600 14px sans-serif} .xt{font:11px sans-serif;text-anchor:middle} "
     ".yt{font:11px sans-serif;text-anchor:end} .yl{font:11px sans-serif;text-anchor:middle} .spread{stroke-width:1.5}";
 
-
-
 double nice_max(double v) {
   if (!(v > 0) || !std::isfinite(v)) return 1;
   const double p = std::pow(10, std::floor(std::log10(v)));
@@ -228,8 +226,7 @@ std::string chart::svg(bool standalone) const {
   out += fmt::format("<text x=\"{}\" y=\"18\" class=\"t\">{}</text>\n", left, escape(title));
   const double base = y(std::max(y_min, 0.0));
   out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" class=\"axis\"/>\n", left, base, x(x_max));
-  out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" class=\"axis\"/>\n", left, y(y_min),
-                     y(y_max));
+  out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" class=\"axis\"/>\n", left, y(y_min), y(y_max));
   for (int i = 0; i <= 4; ++i) {  // y ticks
     const double v = y_min + (y_max - y_min) * i / 4;
     out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"yt\">{}</text>\n", left - 6, y(v) + 4, shown(v));

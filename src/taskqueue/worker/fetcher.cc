@@ -13,23 +13,39 @@ using namespace std::chrono_literals;
 
 // KEYS: the lists, highest priority first, then unacked and unacked_index.
 // ARGV: how many to take, now (seconds), the largest message it reserves,
-// the deliveries counters' prefix and their expiry (seconds).
-// Returns key, message, tag, id, deliveries for each message taken; tag ""
-// when it was not reserved (not a task message the script can read, or too
-// large to decode inside Redis: the handler reserves or refuses it).
-// The unacked value is the envelope as popped, as in kombu (spec 5.2).
+// the deliveries counters' prefix and their expiry (seconds), the largest
+// message the worker accepts (--max-message-size), the worker's name, the
+// dead letters' expiry (seconds), then each list's dead-letter key.
+// Returns key, message, tag, id, deliveries, refused for each message taken;
+// tag "" when it was not reserved (not a task message the script can read,
+// or too large to decode inside Redis: the handler reserves or refuses it).
+// A message over --max-message-size never leaves Redis: the script
+// dead-letters it (the entry the worker would write, spec 9) and returns its
+// size as `refused`, "" for the message and the id found near its end (the
+// envelope's headers follow its body), so the worker's memory does not grow
+// with what a producer sends. The unacked value is the envelope as popped,
+// as in kombu (spec 5.2).
 const char* const take_script = R"lua(
 local nlists = #KEYS - 2
 local unacked, index = KEYS[nlists + 1], KEYS[nlists + 2]
-local want, limit = tonumber(ARGV[1]), tonumber(ARGV[3])
+local want, limit, hard = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local out, taken = {}, 0
 for i = 1, nlists do
   while taken < want do
     local raw = redis.call('RPOP', KEYS[i])
     if not raw then break end
     taken = taken + 1
-    local tag, id, deliveries = '', '', 0
-    if #raw <= limit then
+    local tag, id, deliveries, refused = '', '', 0, 0
+    if #raw > hard then
+      refused = #raw
+      local why = 'message of ' .. #raw .. ' bytes is larger than the limit of ' .. hard .. ' bytes'
+      local dead = ARGV[8 + i]
+      redis.call('LPUSH', dead, '{"message":' .. cjson.encode(raw) .. ',"reason":' .. cjson.encode(why) ..
+                 ',"time":' .. ARGV[2] .. ',"worker":' .. cjson.encode(ARGV[7]) .. '}')
+      redis.call('EXPIRE', dead, ARGV[8])
+      id = string.match(string.sub(raw, -65536), '"headers"%s*:%s*{.-[{,]%s*"id"%s*:%s*"([^"\\]*)"') or ''
+      raw = ''
+    elseif #raw <= limit then
       local ok, env = pcall(cjson.decode, raw)
       if ok and type(env) == 'table' and type(env.headers) == 'table' and type(env.properties) == 'table' then
         local h, p = env.headers, env.properties
@@ -54,6 +70,7 @@ for i = 1, nlists do
     out[#out + 1] = tag
     out[#out + 1] = id
     out[#out + 1] = deliveries
+    out[#out + 1] = refused
   end
 end
 return out
@@ -77,6 +94,10 @@ core::task<result<std::vector<fetched>>> fetcher::take(const std::vector<std::st
   args.push_back(std::to_string(std::min(o.max_message_bytes, script_reserve_limit)));
   args.push_back(celery::deliveries_key(""));
   args.push_back(std::to_string(o.visibility_timeout.count() * (o.max_deliveries + 1) + 86400));
+  args.push_back(std::to_string(o.max_message_bytes));
+  args.push_back(w_.name);
+  args.push_back(std::to_string(std::chrono::seconds(dead_letter_expiry).count()));
+  for (const auto& list : lists) args.push_back(celery::dead_letter_key(celery::queue_of_key(list)));
   // By its SHA once loaded: Redis then neither receives nor hashes the text
   // again (a quarter of the call's cost). A restarted server forgets it.
   result<redis_reply> r = status::internal("not sent");
@@ -110,13 +131,14 @@ core::task<result<std::vector<fetched>>> fetcher::take(const std::vector<std::st
   std::vector<fetched> out;
   if (r->type != redis_reply::kind::array) co_return out;
   auto& e = r->elements;
-  for (std::size_t i = 0; i + 5 <= e.size(); i += 5) {
+  for (std::size_t i = 0; i + 6 <= e.size(); i += 6) {
     fetched f;
     f.list_key = std::move(e[i].str);
     f.raw = std::move(e[i + 1].str);
     f.reserved_tag = std::move(e[i + 2].str);
     f.id = std::move(e[i + 3].str);
     f.deliveries = e[i + 4].integer;
+    f.refused_bytes = static_cast<std::size_t>(std::max<long long>(0, e[i + 5].integer));
     out.push_back(std::move(f));
   }
   co_return out;
@@ -169,6 +191,7 @@ core::task<void> fetcher::put_back(std::vector<fetched> taken) {
   std::vector<std::vector<std::string>> cmds;
   // Taken from the right in this order: the first goes back last.
   for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+    if (it->refused_bytes > 0) continue;  // dead-lettered already, in Redis: there is nothing to put back
     if (it->reserved_tag.empty()) {
       cmds.push_back(words("RPUSH", it->list_key, std::move(it->raw)));
       continue;

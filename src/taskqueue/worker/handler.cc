@@ -13,8 +13,6 @@ namespace scalekit::taskqueue::detail {
 
 namespace {
 
-constexpr auto dead_letter_expiry = std::chrono::hours(24 * 7);
-
 std::string preview(const std::string& s) { return s.size() <= 80 ? s : s.substr(0, 77) + "..."; }
 
 // Python's repr() of a float: the shortest text that reads back, with ".0" when integral.
@@ -47,6 +45,13 @@ core::task<void> message_handler::handle(fetched f) {
   ++w_.stats.received;
   std::string id;
   const std::string queue = celery::queue_of_key(f.list_key);
+  if (f.refused_bytes > 0) {  // dead-lettered by the take script: its FAILURE is left to store
+    const std::string why = "message of " + std::to_string(f.refused_bytes) + " bytes is larger than the limit of " +
+                            std::to_string(w_.options.max_message_bytes) + " bytes";
+    const std::string oversized_id = f.id;
+    co_await refuse(std::move(f), oversized_id, why, "LimitExceeded");
+    co_return;
+  }
   if (f.raw.size() > w_.options.max_message_bytes) {
     // Not parsed: only its id is looked for, by a scan that allocates nothing.
     const std::string why = "message of " + std::to_string(f.raw.size()) + " bytes is larger than the limit of " +
@@ -98,7 +103,11 @@ core::task<void> message_handler::refuse(fetched f, const std::string& id, const
   const std::string queue = celery::queue_of_key(f.list_key);
   w_.log("bad message in queue '" + queue + "'" + (id.empty() ? "" : " (task " + id + ")") + ": " + why +
          "; moved to " + celery::dead_letter_key(queue));
-  co_await dead_letter(queue, std::move(f.raw), why, f.reserved_tag);
+  if (f.refused_bytes == 0) {
+    co_await dead_letter(queue, std::move(f.raw), why, f.reserved_tag);
+  } else {
+    ++w_.stats.dead_lettered;  // the take script did it, in Redis
+  }
   if (!id.empty()) {
     const std::string meta = celery::failure_meta(id, exc_type, "kombu.exceptions", why, "", "");
     co_await store(id, meta);

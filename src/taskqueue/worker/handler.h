@@ -40,7 +40,13 @@ namespace scalekit::taskqueue::detail {
 struct fetched {
   std::string list_key, raw, reserved_tag, id;
   long long deliveries = 0;
+  /// Not 0: the message was this many bytes, over --max-message-size, and the
+  /// take script dead-lettered it in Redis (raw is empty; id is what it found).
+  std::size_t refused_bytes = 0;
 };
+
+/// How long a dead-letter list lives after its last entry.
+inline constexpr auto dead_letter_expiry = std::chrono::hours(24 * 7);
 
 class message_handler {
  public:
