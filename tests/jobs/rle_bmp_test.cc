@@ -37,12 +37,12 @@ void put(std::string& s, std::size_t at, std::uint64_t v, int bytes) {
 
 // How to write a test BMP: the header's size, the row order, the palette.
 struct bmp_shape {
-  std::uint32_t dib = 40;        // 12 (OS/2 core), 40, 108, 124...
-  bool top_down = false;         // a negative height
-  bool white_first = false;      // palette entry 0 white: stored bits are inverted
-  std::uint32_t entry0 = 0;      // 0xRRGGBB of entry 0 (with white_first: of entry 1)
+  std::uint32_t dib = 40;    // 12 (OS/2 core), 40, 108, 124...
+  bool top_down = false;     // a negative height
+  bool white_first = false;  // palette entry 0 white: stored bits are inverted
+  std::uint32_t entry0 = 0;  // 0xRRGGBB of entry 0 (with white_first: of entry 1)
   std::uint32_t entry1 = 0xFFFFFF;
-  bool short_last_row = false;   // the last stored row without its padding
+  bool short_last_row = false;  // the last stored row without its padding
   std::uint32_t bpp = 1;
 };
 
@@ -97,8 +97,13 @@ TEST(RleBmp, ReadsEveryHeaderRowOrderAndPalette) {
   temp_dir d("rle-bmp-read");
   const auto b = noise(301, 13, 7);  // 301 bits: 38 bytes a row, 40 stored
   const bmp_shape shapes[] = {
-      {.dib = 40},  {.dib = 40, .top_down = true}, {.dib = 12}, {.dib = 108, .white_first = true},
-      {.dib = 124, .top_down = true, .white_first = true}, {.dib = 52}, {.dib = 56},
+      {.dib = 40},
+      {.dib = 40, .top_down = true},
+      {.dib = 12},
+      {.dib = 108, .white_first = true},
+      {.dib = 124, .top_down = true, .white_first = true},
+      {.dib = 52},
+      {.dib = 56},
       {.dib = 40, .entry0 = 0x102030, .entry1 = 0xF0E0D0},  // dark and light, not black and white
       {.dib = 40, .short_last_row = true},
   };
