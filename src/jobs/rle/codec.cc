@@ -18,6 +18,7 @@ constexpr std::size_t spare = 8;  // readable bytes past the last row, for word 
 std::uint64_t pixels_lsb_first(const std::uint8_t* at) {
   std::uint64_t v;
   std::memcpy(&v, at, 8);
+  if (v == 0 || v == ~std::uint64_t{0}) return v;  // one colour (a page's background): the same reversed
   v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
   v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
   return ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
