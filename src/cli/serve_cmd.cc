@@ -14,6 +14,7 @@
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/serve/serve.h"
+#include "scalekit/taskqueue/redis.h"
 
 namespace scalekit::cli {
 
@@ -22,7 +23,8 @@ namespace {
 struct serve_flags {
   serve::options o;
   std::vector<std::string> wsgi, mounts;
-  double timeout_s = 30, grace_s = 30, max_lifetime_s = 0;
+  double timeout_s = 30, grace_s = 30, max_lifetime_s = 0, broker_timeout_s = 10;
+  bool executor_given = false;
 };
 
 result<core::report> run(serve_flags& f, core::observer& obs) {
@@ -32,7 +34,14 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
   f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.o.max_lifetime = std::chrono::seconds(static_cast<long>(f.max_lifetime_s));
+  // With a broker, the jobs run on its workers unless --executor says otherwise.
+  if (!f.o.broker.empty() && !f.executor_given) f.o.executor = "distributed";
+  if (f.o.executor == "distributed" && f.o.broker.empty())
+    throw usage_error("--executor distributed needs --broker URL");
+  f.o.broker_timeout = std::chrono::milliseconds(static_cast<long>(f.broker_timeout_s * 1000));
   f.o.self_argv = program_arguments();
+  std::error_code ec;  // scalekit-heavy is beside scalekit-serve, built or installed
+  f.o.thumbnailer = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-heavy").string();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
     globals().quiet = true;
@@ -63,6 +72,16 @@ CLI::Validator existing_directories() {
         return "";
       },
       "DIR[:DIR...]");
+}
+
+// A URL the distributed executor accepts.
+CLI::Validator broker_url() {
+  return CLI::Validator(
+      [](std::string& url) -> std::string {
+        auto ep = taskqueue::redis_endpoint::parse(url);
+        return ep.ok() ? "" : ep.error().message();
+      },
+      "URL");
 }
 
 void add_command(CLI::App& command) {
@@ -97,12 +116,33 @@ void add_command(CLI::App& command) {
   cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")
       ->capture_default_str();
+  cmd->add_option("--cache", f->o.cache, "redis://HOST:PORT[/DB]: a Redis cache of job answers all workers share")
+      ->check(CLI::Validator(
+          [](std::string& url) {
+            auto e = taskqueue::redis_endpoint::parse(url);
+            return e.ok() ? std::string() : e.error().message();
+          },
+          "URL"));
+  cmd->add_option("--cache-ttl", f->o.cache_ttl, "seconds an answer stays in --cache")
+      ->check(CLI::Range(1u, 30u * 86400))
+      ->capture_default_str();
+  cmd->add_flag("--degrade", f->o.degrade, "past --queue, serve a cached or coarser tile instead of 503");
   cmd->add_option("--queue", f->o.queue, "requests a worker holds for its threads; past that, 503")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--executor", f->o.executor,
-                  "where a worker runs scalekit's jobs: serial, threads, processes or openmp")
-      ->check(CLI::IsMember({"serial", "threads", "processes", "openmp"}))
+                  "where a worker runs scalekit's jobs: serial, threads, processes, openmp or distributed "
+                  "(default with --broker)")
+      ->check(CLI::IsMember({"serial", "threads", "processes", "openmp", "distributed"}))
+      ->capture_default_str()
+      ->each([f](const std::string&) { f->executor_given = true; });
+  cmd->add_option("--broker", f->o.broker, "redis://[:PASSWORD@]HOST[:PORT][/DB]: run the jobs on its scalekit workers")
+      ->check(broker_url());
+  cmd->add_option("--broker-queue", f->o.broker_queue, "the queue the distributed workers consume")
+      ->capture_default_str();
+  cmd->add_option("--broker-timeout", f->broker_timeout_s,
+                  "seconds a request waits for the distributed workers: then 504 (503 when none is alive)")
+      ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   cmd->add_option("--pid", f->o.pid_file, "write the master's pid to FILE (a new master's after USR2)");
   cmd->add_flag("--preload", f->o.preload,

@@ -1,5 +1,7 @@
 // scalekit worker: flags -> taskqueue::worker_options -> the worker; --status.
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +10,7 @@
 #include "command.h"
 #include "executor_flags.h"
 #include "runner.h"
+#include "scalekit/core/task.h"
 #include "scalekit/taskqueue/builtin_tasks.h"
 #include "scalekit/taskqueue/control.h"
 #include "scalekit/taskqueue/worker.h"
@@ -50,6 +53,8 @@ result<core::report> run_worker(worker_flags& f, std::unique_ptr<core::executor>
   f.w.log_tasks = f.loglevel == "info" || f.loglevel == "debug";
   f.w.log_timestamps = true;
   f.w.TEST_task_delay = std::chrono::milliseconds(f.test_delay_ms);
+  // Tasks can say which worker ran them (core::runner_name): this process and its pool's, started next.
+  ::setenv(core::runner_env, tq::worker_label(tq::worker_name(f.w), ::getpid()).c_str(), 1);
   executor_flags exec;
   exec.executor = f.pool;
   exec.jobs = f.concurrency;

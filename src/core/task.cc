@@ -1,5 +1,8 @@
 #include "scalekit/core/task.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <exception>
 
 namespace scalekit::core {
@@ -38,6 +41,11 @@ bool run_task_inline(std::string_view name, std::string_view payload, bytes& out
     out = "unknown exception";
     return false;
   }
+}
+
+std::string runner_name() {
+  if (const char* v = std::getenv(runner_env); v != nullptr && *v != '\0') return v;
+  return "pid " + std::to_string(::getpid());
 }
 
 }  // namespace scalekit::core

@@ -231,6 +231,7 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
   t.grace = o.grace;
   t.listen_fds = o.listen_fds;
   t.on_start = o.on_start;
+  t.on_stop = o.on_stop;
   auto served = run_tcp_server(
       t, [&st](tcp_connection& conn) { return handle_connection(conn, st); }, log);
   if (!served.ok()) return served.error();

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -10,9 +11,13 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include "scalekit/core/process_pool.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
+#include "scalekit/jobs/thumbnail/png_call.h"
 #include "scalekit/serve/web/tile.h"
 #include "worker_detail.h"
 
@@ -25,6 +30,10 @@ namespace mb = jobs::mandelbrot;
 constexpr const char* text_type = "text/plain; charset=utf-8";
 constexpr const char* json_type = "application/json";
 constexpr std::uint64_t max_tile_pixels = std::uint64_t{4096} * 4096;
+// POST /thumbnail: images declaring more pixels are refused (413) from their
+// header; below it, a PNG decoded whole holds at most 75 MB on a thread.
+constexpr std::uint64_t max_thumbnail_pixels = 25'000'000;
+constexpr std::size_t thumbnail_processes = 2;  // each worker's, for POST /thumbnail
 
 net::http_response reply(int status, std::string body, const char* type = text_type) {
   net::http_response r;
@@ -90,9 +99,11 @@ std::optional<net::http_response> tile_region(std::string_view query, mb::params
   return std::nullopt;
 }
 
-net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
-  mb::params p;  // the defaults draw exactly `scalekit mandelbrot`'s image
-  if (auto refused = tile_region(query, p)) return std::move(*refused);
+}  // namespace
+
+std::optional<net::http_response> tile_params(std::string_view query, mb::params& p) {
+  p = mb::params{};  // the defaults draw exactly `scalekit mandelbrot`'s image
+  if (auto refused = tile_region(query, p)) return refused;
   const struct {
     const char* key;
     std::uint32_t* value;
@@ -112,38 +123,76 @@ net::http_response mandelbrot_tile(std::string_view query, core::executor& ex) {
   if (std::uint64_t{p.width} * p.height > max_tile_pixels)
     return reply(413, "a tile has at most " + std::to_string(max_tile_pixels) + " pixels\n");
   if (auto s = mb::validate(p); !s.ok()) return reply(400, s.message() + "\n");
-  auto img = mb::render(p, ex);
-  if (!img.ok()) return reply(500, img.error().message() + "\n");
+  return std::nullopt;
+}
+
+namespace {
+
+// A tile, and the processes that computed it (X-Computed-By); nullopt when the render failed (`failed` says why).
+std::optional<net::http_response> mandelbrot_tile(std::string_view query, core::executor& ex, status& failed) {
+  mb::params p;
+  if (auto refused = tile_params(query, p)) return std::move(*refused);
+  mb::render_options ro;
+  std::string runners;  // ","-separated, each once
+  ro.on_runner = [&runners](std::string_view runner) {
+    if (("," + runners + ",").find("," + std::string(runner) + ",") != std::string::npos) return;
+    runners += (runners.empty() ? "" : ",") + std::string(runner);
+  };
+  if (ex.kind() == core::executor_kind::distributed) {
+    // A few large tasks: each costs a round trip through Redis.
+    const auto tasks = static_cast<std::uint32_t>(std::clamp<std::size_t>(ex.concurrency() * 2, 1, 16));
+    ro.rows_per_task = (p.height + tasks - 1) / tasks;
+  }
+  auto img = mb::render(p, ex, ro);
+  if (!img.ok()) {
+    failed = img.error();
+    return std::nullopt;
+  }
   auto png = mb::encode_png(*img);
   if (!png.ok()) return reply(500, png.error().message() + "\n");
   auto r = reply(200, std::move(png).value(), "image/png");
-  r.headers.push_back({"X-Worker-Pid", std::to_string(::getpid())});  // the explorer shows who computed it
+  // The explorer shows who computed it: the serve worker, and the processes or distributed workers that ran its rows.
+  r.headers.push_back({"X-Worker-Pid", std::to_string(::getpid())});
+  r.headers.push_back({"X-Computed-By", runners});
   return r;
 }
 
-net::http_response primes_answer(std::string_view query) {
+// Check and factor n: here, or as one task on `ex` (the distributed workers).
+net::http_response primes_answer(std::string_view query, core::executor* ex,
+                                 const std::function<net::http_response(const status&)>& failure) {
   const auto v = query_value(query, "n");
   std::uint64_t n = 0;
   if (!v || !parse_number(*v, n)) return reply(400, "n: a whole number from 0 to 18446744073709551615\n");
-  const bool prime = jobs::primes::is_prime_fast(n);
+  std::vector<std::uint64_t> factors;
+  bool prime = false;
+  if (ex != nullptr) {
+    auto f = jobs::primes::factor_on(*ex, n);
+    if (!f.ok()) return failure(f.error());
+    factors = std::move(f).value();
+    prime = n >= 2 && factors.size() == 1 && factors[0] == n;  // factor(0) is {0}, factor(1) is {1}
+  } else {
+    prime = jobs::primes::is_prime_fast(n);
+    factors = jobs::primes::factor_fast(n);
+  }
   std::string body = "{\"n\": " + std::to_string(n) + ", \"prime\": " + (prime ? "true" : "false") + ", \"factors\": [";
-  const auto factors = jobs::primes::factor_fast(n);
   for (std::size_t i = 0; i < factors.size(); ++i) body += (i ? ", " : "") + std::to_string(factors[i]);
   body += "]}\n";
   return reply(200, std::move(body), json_type);
 }
 
 // POST /sort: a JSON array of integers in, sorted out (the sort service's job over HTTP).
-net::http_response sort_answer(std::string_view method, std::string_view body, core::executor& ex) {
+net::http_response sort_answer(std::string_view method, std::string_view body, core::executor& ex,
+                               const std::function<net::http_response(const status&)>& failure) {
   if (method != "POST") {
     auto r = reply(405, "POST a JSON array of integers to /sort\n");
     r.headers.push_back({"Allow", "POST"});
     return r;
   }
   auto sorted = jobs::sort_service::sort_body(ex, std::string(body));
-  if (!sorted.ok())
-    return reply(sorted.error().code() == status_code::invalid_argument ? 400 : 500, sorted.error().message() + "\n",
-                 json_type);
+  if (!sorted.ok()) {
+    if (sorted.error().code() != status_code::invalid_argument) return failure(sorted.error());
+    return reply(400, sorted.error().message() + "\n", json_type);
+  }
   return reply(200, std::move(sorted).value() + "\n", json_type);
 }
 
@@ -161,14 +210,16 @@ net::http_response sleep_answer(std::string_view query) {
 
 }  // namespace
 
-status native_endpoints::start() {
-  core::executor_options eo;
-  eo.jobs = o_.jobs;
+status native_endpoints::start(std::function<void(const std::string&)> log) {
+  log_ = std::move(log);
   const auto kind = core::parse_executor_kind(o_.executor);
-  if (!kind || *kind == core::executor_kind::distributed)
-    return status::invalid_argument("--executor: serial, threads, processes or openmp, not '" + o_.executor + "'");
+  if (!kind)
+    return status::invalid_argument("--executor: serial, threads, processes, openmp or distributed, not '" +
+                                    o_.executor + "'");
+  if (*kind == core::executor_kind::distributed && o_.broker.empty())
+    return status::invalid_argument("--executor distributed needs --broker URL");
   try {
-    jobs_ = core::make_executor(*kind, eo);
+    jobs_ = make_executor(*kind);
   } catch (const std::exception& e) {
     return status::invalid_argument(e.what());
   }
@@ -179,56 +230,135 @@ void native_endpoints::stop() {
   if (jobs_) jobs_->close();
   std::scoped_lock lock(others_mutex_);
   for (auto& [kind, ex] : others_) ex->close();
+  if (thumbnails_) thumbnails_->close();
 }
 
-core::executor* native_endpoints::tile_executor(std::string_view name) {
-  const auto kind = core::parse_executor_kind(name);
-  if (!kind) return nullptr;
-  if (name == o_.executor) return jobs_.get();
-  // In-process executors only: a pool of processes (or the broker) per request is the server's choice, not a URL's.
-  if (*kind != core::executor_kind::serial && *kind != core::executor_kind::threads &&
-      *kind != core::executor_kind::openmp)
-    return nullptr;
-  std::scoped_lock lock(others_mutex_);
-  for (auto& [k, ex] : others_)
-    if (k == *kind) return ex.get();
-  core::executor_options eo;
-  eo.jobs = o_.jobs;
-  try {
-    others_.emplace_back(*kind, core::make_executor(*kind, eo));
-  } catch (const std::exception&) {
-    return nullptr;  // not in this build (OpenMP)
+// POST /thumbnail?w=&h=: an image in, its PNG thumbnail out, fitting in the
+// box (one side given, the box is square; none, the command's 64x64). The
+// thumbnail job's code makes it in a pool of scalekit-heavy processes, made at
+// the first request: libvips never loads here, and a decoder that crashes or
+// hangs (past --timeout) on a hostile image costs a pool process.
+net::http_response native_endpoints::thumbnail_answer(std::string_view method, std::string_view query,
+                                                      std::string_view body) {
+  namespace th = jobs::thumbnail;
+  if (method != "POST") {
+    auto r = reply(405, "POST an image to /thumbnail\n");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
   }
-  return others_.back().second.get();
+  th::options o;
+  o.max_pixels = max_thumbnail_pixels;
+  const auto w = query_value(query, "w"), h = query_value(query, "h");
+  if (w || h) {
+    const std::string_view width = w ? *w : *h, height = h ? *h : *w;
+    auto box = th::parse_size(std::string(width) + "x" + std::string(height));
+    if (!box.ok()) return reply(400, "w, h: " + box.error().message() + "\n");
+    o.width = box->first;
+    o.height = box->second;
+  }
+  core::executor* pool = nullptr;
+  {
+    std::scoped_lock lock(others_mutex_);
+    if (!thumbnails_) {
+      core::process_pool_options po;
+      po.workers = thumbnail_processes;
+      po.executable = o_.thumbnailer;
+      po.task_timeout = o_.timeout;
+      thumbnails_ = std::make_unique<core::process_pool>(po);
+    }
+    pool = thumbnails_.get();
+  }
+  result<std::string> call = status::internal("no call");
+  try {
+    call = pool->submit(th::png_task, th::encode_png_call(body, o)).get();
+  } catch (const std::exception& e) {
+    call = status::internal(e.what());
+  }
+  th::png_answer made = th::png_answer_of(call);
+  if (made.what.what == th::outcome::made) return reply(200, std::move(made.png), "image/png");
+  std::string why = made.what.reason;
+  for (char& c : why)
+    if (c == '\n' || c == '\r') c = ' ';
+  const int code = why.rfind("too large", 0) == 0 ? 413 : why.rfind("the decoder failed", 0) == 0 ? 500 : 400;
+  return reply(code, "the body: " + why + "\n");
 }
 
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
   if (path == "/healthz") return reply(200, "ok\n");
   if (path == "/status") return reply(200, status_json(board_), json_type);
   if (path == "/metrics") return reply(200, metrics_text(board_), "text/plain; version=0.0.4; charset=utf-8");
+  if (path == "/executors") {
+    std::string choices = R"(["serial", "threads", "processes", "openmp")";
+    if (!o_.broker.empty()) choices += R"(, "distributed")";
+    return reply(200, "{\"default\": \"" + json_escape(o_.executor) + "\", \"choices\": " + choices + "]}\n",
+                 json_type);
+  }
   return std::nullopt;
 }
 
 net::http_response native_endpoints::answer(std::string_view method, std::string_view path, std::string_view query,
                                             std::string_view body) {
   try {
+    const auto fail = [this](const status& why) { return failure(why); };
     if (path == "/mandelbrot.png") {
       const std::string_view name = query_value(query, "executor").value_or(o_.executor);
-      core::executor* ex = tile_executor(name);
+      core::executor* ex = executor_named(name);
       if (ex == nullptr)
-        return reply(400, "executor: serial, threads, openmp or the server's own (" + o_.executor + ")\n");
-      auto r = mandelbrot_tile(query, *ex);
-      if (r.status == 200) r.headers.push_back({"X-Executor", std::string(name)});  // where the rows ran
-      return r;
+        return reply(400, "executor: serial, threads, processes, openmp" +
+                              std::string(o_.broker.empty() ? "" : ", distributed") + " or the server's own (" +
+                              o_.executor + ")\n");
+      status failed;
+      auto r = mandelbrot_tile(query, *ex, failed);
+      if (!r) return failure(failed);
+      if (r->status == 200) r->headers.push_back({"X-Executor", std::string(name)});  // where the rows ran
+      return std::move(*r);
     }
-    if (path == "/primes") return primes_answer(query);
+    const bool distributed = jobs_->kind() == core::executor_kind::distributed;
+    if (path == "/primes") return primes_answer(query, distributed ? jobs_.get() : nullptr, fail);
     if (path == "/sleep") return sleep_answer(query);
-    if (path == "/sort") return sort_answer(method, body, *jobs_);
+    if (path == "/sort") return sort_answer(method, body, *jobs_, fail);
+    if (path == "/thumbnail") return thumbnail_answer(method, query, body);
   } catch (const std::exception& e) {
     return reply(500, std::string(e.what()) + "\n");
   }
   return reply(404, "no such page: " + std::string(path) + "\n");
 }
+
+namespace {
+
+// Both cache levels' lookups, summed over the live workers.
+struct cache_totals {
+  std::uint64_t hits = 0, misses = 0, shared_hits = 0, shared_misses = 0, shared_errors = 0;
+  explicit cache_totals(const scoreboard& board) {
+    for (std::uint32_t i = 0; i < board.capacity(); ++i) {
+      const worker_slot& s = board.slot(i);
+      if (s.state.load() == static_cast<std::uint32_t>(worker_state::empty)) continue;
+      hits += s.cache_hits.load();
+      misses += s.cache_misses.load();
+      shared_hits += s.shared_hits.load();
+      shared_misses += s.shared_misses.load();
+      shared_errors += s.shared_errors.load();
+    }
+  }
+};
+
+// hits / lookups, 0 before the first lookup.
+std::string hit_rate(std::uint64_t hits, std::uint64_t lookups) {
+  return fmt::format("{:.4f}", lookups == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(lookups));
+}
+
+// {"lru": {"hits", "misses", "hit_rate"}, "redis": {... "errors"}}: the whole server's.
+std::string cache_json(const scoreboard& board) {
+  const cache_totals t(board);
+  const std::uint64_t shared = t.shared_hits + t.shared_misses + t.shared_errors;
+  return fmt::format(
+      "{{\"lru\": {{\"hits\": {}, \"misses\": {}, \"hit_rate\": {}}}, \"redis\": {{\"hits\": {}, "
+      "\"misses\": {}, \"errors\": {}, \"hit_rate\": {}}}}}",
+      t.hits, t.misses, hit_rate(t.hits, t.hits + t.misses), t.shared_hits, t.shared_misses, t.shared_errors,
+      hit_rate(t.shared_hits, shared));
+}
+
+}  // namespace
 
 std::string status_json(const scoreboard& board) {
   const std::int64_t now = monotonic_ns();
@@ -237,7 +367,7 @@ std::string status_json(const scoreboard& board) {
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
                     ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
-  out += restarts_json(h) + ", \"workers\": [";
+  out += restarts_json(h) + ", \"cache\": " + cache_json(board) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
@@ -253,7 +383,11 @@ std::string status_json(const scoreboard& board) {
            ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
            ", \"timeouts\": " + std::to_string(s.timeouts.load()) +
            ", \"cache_hits\": " + std::to_string(s.cache_hits.load()) +
-           ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) + ", \"running\": [";
+           ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) +
+           ", \"redis_cache_hits\": " + std::to_string(s.shared_hits.load()) +
+           ", \"redis_cache_misses\": " + std::to_string(s.shared_misses.load()) +
+           ", \"redis_cache_errors\": " + std::to_string(s.shared_errors.load()) +
+           ", \"degraded\": " + std::to_string(s.degraded.load()) + ", \"running\": [";
     first = false;
     bool first_request = true;
     for (int r = 0; r < worker_slot::max_requests_shown; ++r) {
@@ -320,6 +454,23 @@ std::string metrics_text(const scoreboard& board) {
   metric("scalekit_serve_cache_misses_total", "counter", "Cacheable job answers computed afresh.");
   for (const row& r : live)
     out += "scalekit_serve_cache_misses_total{" + label(r) + "} " + std::to_string(r.s->cache_misses.load()) + "\n";
+  metric("scalekit_serve_redis_cache_lookups_total", "counter",
+         "Lookups in the shared Redis cache (--cache), by result (error: failed, or skipped while unreachable).");
+  for (const row& r : live)
+    for (const auto& [result, n] : {std::pair{"hit", &r.s->shared_hits}, std::pair{"miss", &r.s->shared_misses},
+                                    std::pair{"error", &r.s->shared_errors}})
+      out += "scalekit_serve_redis_cache_lookups_total{" + label(r) + ",result=\"" + result + "\"} " +
+             std::to_string(n->load()) + "\n";
+  metric("scalekit_serve_cache_hit_ratio", "gauge",
+         "Lookups answered by each cache level since the workers started, all workers together.");
+  const cache_totals totals(board);
+  out += "scalekit_serve_cache_hit_ratio{level=\"lru\"} " + hit_rate(totals.hits, totals.hits + totals.misses) +
+         "\nscalekit_serve_cache_hit_ratio{level=\"redis\"} " +
+         hit_rate(totals.shared_hits, totals.shared_hits + totals.shared_misses + totals.shared_errors) + "\n";
+  metric("scalekit_serve_degraded_total", "counter",
+         "Requests answered from a cache or with a coarser tile instead of 503 (--degrade).");
+  for (const row& r : live)
+    out += "scalekit_serve_degraded_total{" + label(r) + "} " + std::to_string(r.s->degraded.load()) + "\n";
   metric("scalekit_serve_heartbeat_age_seconds", "gauge", "Time since the worker's event loop last beat.");
   for (const row& r : live) {
     char v[32];

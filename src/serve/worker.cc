@@ -33,6 +33,8 @@
 #include "scalekit/serve/web/assets.h"
 #include "scalekit/serve/web/fleet.h"
 #include "serve_detail.h"
+#include "shared_cache.h"
+#include "web/broker_watch.h"
 #include "web/events.h"
 #include "worker_detail.h"
 
@@ -89,6 +91,9 @@ class worker {
   std::function<net::http_response()> on_thread(std::optional<std::size_t> app, const net::http_request& req,
                                                 std::string path, std::string query, std::string cache_key,
                                                 std::shared_ptr<request_record> record);
+  core::task<std::optional<net::http_response>> cached(const std::string& key, bool degraded);
+  core::task<std::optional<net::http_response>> degraded(const net::http_request& req, const std::string& path,
+                                                         const std::string& query);
   core::task<void> heartbeat();
   core::task<void> sample_fleet();
   static net::http_response not_modified_or(const net::http_request& req, net::http_response r);
@@ -102,9 +107,13 @@ class worker {
   native_endpoints endpoints_;
   std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
   response_cache cache_{o_.cache_mb << 20};
-  std::uint64_t next_id_ = 1;              // the loop's thread only
-  std::atomic<std::uint32_t> waiting_{0};  // requests waiting for an application thread
-  web::fleet_history fleet_;               // the whole server's rates, for /fleet (the loop's thread only)
+  std::unique_ptr<shared_cache> shared_;            // --cache: made on the loop, gone before it (on_stop)
+  std::optional<core::thread_pool> coarse_thread_;  // --degrade: draws coarse tiles
+  std::atomic<std::uint32_t> coarse_waiting_{0};
+  std::uint64_t next_id_ = 1;                  // the loop's thread only
+  std::atomic<std::uint32_t> waiting_{0};      // requests waiting for an application thread
+  web::fleet_history fleet_;                   // the whole server's rates, for /fleet (the loop's thread only)
+  std::unique_ptr<web::broker_watch> broker_;  // --broker: its workers, for /fleet
 };
 
 // An embedded page or its script (/, /fleet, /web/...); nullopt when `path` names none.
@@ -117,6 +126,19 @@ std::optional<net::http_response> embedded_page(std::string_view path) {
   r.headers.push_back({"ETag", std::string(a->etag)});
   r.headers.push_back({"Cache-Control", "no-cache"});  // revalidated (304) at each load: a new build shows at once
   return r;
+}
+
+// A cached answer, with the level it came from (X-Cache: hit, redis) and, for
+// an overloaded worker, "X-Degraded: cached".
+net::http_response mark_cached(net::http_response r, const char* level, bool degraded) {
+  r.headers.push_back({"X-Cache", level});
+  if (degraded) r.headers.push_back({"X-Degraded", "cached"});
+  return r;
+}
+
+// Made outside the coroutines (see worker::on_thread).
+std::function<net::http_response()> coarse_work(std::string query) {
+  return [q = std::move(query)] { return coarse_tile(q); };
 }
 
 net::http_response plain(int status, std::string body) {
@@ -140,9 +162,17 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   slot_.in_flight.fetch_add(1);
   net::http_response resp;
   if (waiting_.load() >= o_.queue) {
-    // Graceful degradation: a full queue answers at once instead of piling up.
-    slot_.shed.fetch_add(1);
-    resp = plain(503, "overloaded: try again in a moment\n");
+    // Graceful degradation: a full queue answers at once instead of piling
+    // up; with --degrade, from a cache or coarser when it can.
+    std::optional<net::http_response> cheaper;
+    if (o_.degrade) cheaper = co_await degraded(req, path, query);
+    if (cheaper) {
+      slot_.degraded.fetch_add(1);
+      resp = std::move(*cheaper);
+    } else {
+      slot_.shed.fetch_add(1);
+      resp = plain(503, "overloaded: try again in a moment\n");
+    }
   } else {
     resp = co_await answer(req, std::move(path), std::move(query), std::move(record), id);
   }
@@ -161,31 +191,26 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   const std::optional<std::size_t> app = apps_ ? apps_->find(path) : std::nullopt;
   // The pages, where no WSGI app is mounted over them; their live feed stays on the loop.
   if (!app && reading) {
-    if (path == "/fleet/events") co_return web::fleet_events(board_, fleet_, obs_.stop_token(), 500ms);
+    if (path == "/fleet/events") co_return web::fleet_events(board_, fleet_, broker_.get(), obs_.stop_token(), 500ms);
     if (auto page = embedded_page(path)) co_return not_modified_or(req, std::move(*page));
   }
-  if (!app && !reading && !(req.method == "POST" && path == "/sort")) {
+  if (!app && !reading && !(req.method == "POST" && (path == "/sort" || path == "/thumbnail"))) {
     auto r = plain(405, "only GET and HEAD here\n");
     r.headers.push_back({"Allow", "GET, HEAD"});
     co_return r;
   }
   // Jobs' answers that depend on the URL alone come from the cache when they can.
   std::string cache_key;
-  if (!app && reading && o_.cache_mb > 0 && native_endpoints::cacheable(path)) {
+  if (!app && reading && (o_.cache_mb > 0 || shared_) && native_endpoints::cacheable(path)) {
     cache_key = path + "?" + query;
-    if (auto hit = cache_.get(cache_key)) {
-      slot_.cache_hits.fetch_add(1);
-      hit->headers.push_back({"X-Cache", "hit"});
-      co_return not_modified_or(req, std::move(*hit));
-    }
-    slot_.cache_misses.fetch_add(1);
+    if (auto hit = co_await cached(cache_key, false)) co_return not_modified_or(req, std::move(*hit));
   }
   // The rest on an application thread, so the loop never computes and a slow
   // request never holds another one up; raced with --timeout (the loop's own
   // answers above need no timer).
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  auto work = on_thread(app, req, path, std::move(query), std::move(cache_key), std::move(record));
+  auto work = on_thread(app, req, path, std::move(query), cache_key, std::move(record));
   std::optional<net::http_response> r;
   if (o_.timeout.count() > 0) {
     using core::operator||;
@@ -202,7 +227,47 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     r = co_await offload<net::http_response>(app_threads_, std::move(work));
   }
   if (!r) co_return plain(500, "the request failed\n");
+  if (shared_ && !cache_key.empty() && r->status == 200) shared_->put(cache_key, *r);
   co_return not_modified_or(req, std::move(*r));
+}
+
+// A job's answer from the worker's cache, else from the shared one (then kept
+// in the worker's too), counted per level; nullopt when neither has it.
+// `degraded`: for an overloaded worker (marked so, and not counted as lookups).
+core::task<std::optional<net::http_response>> worker::cached(const std::string& key, bool degraded) {
+  if (o_.cache_mb > 0) {
+    if (auto hit = cache_.get(key)) {
+      if (!degraded) slot_.cache_hits.fetch_add(1);
+      co_return mark_cached(std::move(*hit), "hit", degraded);
+    }
+    if (!degraded) slot_.cache_misses.fetch_add(1);
+  }
+  if (!shared_) co_return std::nullopt;
+  auto got = co_await shared_->get(key);
+  if (!degraded) {
+    using outcome = shared_cache::outcome;
+    (got.what == outcome::hit    ? slot_.shared_hits
+     : got.what == outcome::miss ? slot_.shared_misses
+                                 : slot_.shared_errors)
+        .fetch_add(1);
+  }
+  if (got.what != shared_cache::outcome::hit) co_return std::nullopt;
+  cache_.put(key, got.response);
+  co_return mark_cached(std::move(got.response), "redis", degraded);
+}
+
+// --degrade, the queue full: a tile or a prime from a cache, or a tile drawn
+// coarser on a thread of its own (itself bounded by --queue); nullopt: 503.
+core::task<std::optional<net::http_response>> worker::degraded(const net::http_request& req, const std::string& path,
+                                                               const std::string& query) {
+  const bool reading = req.method == "GET" || req.method == "HEAD";
+  if (!reading || !native_endpoints::cacheable(path) || (apps_ && apps_->find(path))) co_return std::nullopt;
+  if (auto hit = co_await cached(path + "?" + query, true)) co_return not_modified_or(req, std::move(*hit));
+  if (path != "/mandelbrot.png" || coarse_waiting_.load() >= o_.queue) co_return std::nullopt;
+  coarse_waiting_.fetch_add(1);
+  auto r = co_await offload<net::http_response>(*coarse_thread_, coarse_work(query));
+  coarse_waiting_.fetch_sub(1);
+  co_return r;
 }
 
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
@@ -261,7 +326,9 @@ core::task<void> worker::sample_fleet() {
 
 result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
-  if (auto s = endpoints_.start(); !s.ok()) return s;
+  if (auto s = endpoints_.start([this](const std::string& line) { obs_.message("distributed: " + line); }); !s.ok())
+    return s;
+  if (!o_.broker.empty()) broker_ = std::make_unique<web::broker_watch>(o_.broker, o_.broker_queue);
   if (!o_.apps.empty()) {
     auto apps = wsgi_apps::start(o_, obs_, &slot_.gil_wait_ns);
     if (!apps.ok()) return apps.error();
@@ -273,18 +340,27 @@ result<core::report> worker::run() {
   // The master's SIGTERM drains; the master kills what is left after --grace.
   h.stop = obs_.stop_token();
   h.grace = o_.grace;
+  if (o_.degrade) coarse_thread_.emplace(1);
   h.on_start = [this](asio::io_context& loop) {
+    if (!o_.cache.empty())
+      shared_ = std::make_unique<shared_cache>(
+          loop.get_executor(),
+          shared_cache::settings{.where = taskqueue::redis_endpoint::parse(o_.cache).value(),
+                                 .ttl = std::chrono::seconds(o_.cache_ttl)},
+          [this](const std::string& line) { obs_.message(line); });
     asio::co_spawn(loop, heartbeat(), asio::detached);
     asio::co_spawn(loop, sample_fleet(), asio::detached);
     slot_.heartbeat_ns.store(monotonic_ns());
     slot_.state.store(static_cast<std::uint32_t>(worker_state::ready));
   };
+  h.on_stop = [this](asio::io_context&) { shared_.reset(); };  // its Redis connection is the loop's
   const std::stop_callback stopping(obs_.stop_token(),
                                     [this] { slot_.state.store(static_cast<std::uint32_t>(worker_state::stopping)); });
   auto served = net::serve_http(
       h, [this](const net::http_request& req) { return handle(req); },
       [this](const std::string& line) { obs_.message(line); });
   app_threads_.close();
+  if (coarse_thread_) coarse_thread_->close();
   endpoints_.stop();
   if (!served.ok()) return served.error();
   core::report r("serve worker");

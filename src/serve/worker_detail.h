@@ -6,6 +6,7 @@
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,10 @@
 #include "scalekit/net/http.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
+
+namespace scalekit::jobs::mandelbrot {
+struct params;
+}
 
 namespace scalekit::serve {
 
@@ -106,31 +111,57 @@ void dump_application_tracebacks();
 class native_endpoints {
  public:
   native_endpoints(const scoreboard& board, const options& o) : board_(board), o_(o) {}
-  /// Makes the jobs' executor.
-  status start();
+  /// Makes the jobs' executor (the distributed one logs broker trouble to `log`).
+  status start(std::function<void(const std::string&)> log = {});
   void stop();
   /// Whether the GET answer of `path` depends on its URL alone (tiles,
   /// primes): the worker's cache may keep it.
   static bool cacheable(std::string_view path) { return path == "/mandelbrot.png" || path == "/primes"; }
-  /// The answers cheap enough for the loop (/healthz, /status, /metrics); nullopt: not one of them.
+  /// The answers cheap enough for the loop (/healthz, /status, /metrics,
+  /// /executors: the executors a tile may ask for); nullopt: not one of them.
   std::optional<net::http_response> answer_on_loop(std::string_view path, std::string_view query) const;
   /// Any other request, on an application thread: /mandelbrot.png, /primes,
-  /// /sleep, POST /sort, or 404. A tile may name its executor
-  /// (&executor=serial|threads|openmp, or the server's own --executor), so the
-  /// explorer can compare them on the same view.
+  /// /sleep, POST /sort, POST /thumbnail, or 404. A tile may name its executor
+  /// (&executor=serial|threads|processes|openmp, distributed with --broker, or
+  /// the server's own --executor), so the explorer can compare them on the
+  /// same view; X-Computed-By names the processes (distributed workers) that
+  /// computed its rows. On the distributed executor, /primes and /sort run
+  /// there too, and a request whose results do not come within
+  /// --broker-timeout is answered 504 (503 when no worker is alive or the
+  /// broker does not answer), with a body that says so.
   net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
                             std::string_view body);
 
  private:
-  /// The executor a tile asks for (made at its first use), or nullptr when it may not choose that one.
-  core::executor* tile_executor(std::string_view name);
+  /// The executor a request asks for (made at its first use), or nullptr when it may not choose that one.
+  core::executor* executor_named(std::string_view name);
+  std::unique_ptr<core::executor> make_executor(core::executor_kind kind) const;
+  /// A job's failure as the reply: the distributed workers' trouble (503/504) or a 500.
+  net::http_response failure(const status& why) const;
+  /// POST /thumbnail: an image to a PNG thumbnail, in o_.thumbnailer's processes.
+  net::http_response thumbnail_answer(std::string_view method, std::string_view query, std::string_view body);
 
   const scoreboard& board_;
   const options& o_;
+  std::function<void(const std::string&)> log_;
   std::unique_ptr<core::executor> jobs_;
   std::mutex others_mutex_;
   std::vector<std::pair<core::executor_kind, std::unique_ptr<core::executor>>> others_;  // guarded by others_mutex_
+  std::unique_ptr<core::executor> thumbnails_;  // made at the first POST /thumbnail (guarded by others_mutex_)
 };
+
+/// The tile a /mandelbrot.png query asks for (w, h, n, x0, y0, x1, y1, or the
+/// explorer's z, x, y) into `p`, checked as the endpoint checks it; or the
+/// refusal to answer (400, 413).
+std::optional<net::http_response> tile_params(std::string_view query, jobs::mandelbrot::params& p);
+
+/// --degrade: the tile `query` asks for, made cheaply: at most coarse_side
+/// pixels a side, scaled up to the size asked in blocks, iterations capped at
+/// coarse_iterations (points still inside then get the colour of the
+/// iterations asked, so the set keeps its colour); marked "X-Degraded:
+/// coarse" and never cached. The refusal the full tile would get for a bad query.
+inline constexpr std::uint32_t coarse_side = 64, coarse_iterations = 256;
+net::http_response coarse_tile(std::string_view query);
 
 /// The scoreboard as JSON (/status) and as Prometheus text (/metrics).
 std::string status_json(const scoreboard& board);

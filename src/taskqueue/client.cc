@@ -5,6 +5,7 @@
 
 #include "scalekit/taskqueue/client.h"
 
+#include <algorithm>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <atomic>
@@ -164,7 +165,7 @@ class distributed_executor final : public core::executor {
     co_await ensure_clients();
     auto done = std::make_shared<core::completion_fn>(std::move(done_fn));
     const std::string group = celery::new_uuid();
-    std::vector<std::string> channels, envelopes;
+    std::vector<std::string> ids, channels, envelopes;
     for (std::size_t i = 0; i < calls.size(); ++i) {
       auto c = std::make_shared<call_state>();
       c->index = i;
@@ -193,15 +194,24 @@ class distributed_executor final : public core::executor {
         envelopes.push_back(celery::make_envelope(tasks[part].first, tasks[part].second, "{}", po, &id));
         channels.push_back(celery::meta_key(id));
         tasks_[id] = task_ref{c, part, tasks[part].first, tasks[part].second, clock::now()};
+        ids.push_back(std::move(id));
       }
     }
+    if (o_.task_timeout.count() > 0) asio::co_spawn(ctx_, expire(ids), asio::detached);
     // Subscribe first, so that no result can be published unseen.
     co_await sub_->subscribe(channels);
-    co_await push(o_.queue, std::move(envelopes));
+    co_await push(o_.queue, std::move(envelopes), std::move(ids));
   }
 
-  // LPUSH envelopes, in pipelines, until the broker takes them all.
-  core::task<void> push(const std::string& queue, std::vector<std::string> envelopes) {
+  // Whether a call still waits for one of these tasks (none: they all timed out meanwhile).
+  [[nodiscard]] bool still_wanted(const std::vector<std::string>& ids) const {
+    return std::any_of(ids.begin(), ids.end(), [this](const std::string& id) { return tasks_.count(id) != 0; });
+  }
+
+  // LPUSH envelopes (of the tasks `ids`), in pipelines, until the broker takes
+  // them all, or until no call waits for them any more: an unreachable broker
+  // holds only the tasks of calls that have not timed out.
+  core::task<void> push(const std::string& queue, std::vector<std::string> envelopes, std::vector<std::string> ids) {
     const std::string key = celery::queue_key(queue);
     for (std::size_t start = 0; start < envelopes.size(); start += publish_chunk) {
       std::vector<std::vector<std::string>> cmds;
@@ -211,12 +221,43 @@ class distributed_executor final : public core::executor {
       auto backoff = 50ms;
       for (;;) {
         auto r = co_await db_->pipeline(cmds);
-        if (r.ok()) break;
-        log("cannot publish to " + ep_.to_string() + " (" + r.error().message() + "); retrying");
+        if (r.ok()) {
+          if (publish_failing_)
+            log("publishing to " + ep_.to_string() + " again (" + std::to_string(dropped_) +
+                " tasks dropped meanwhile: their calls had timed out)");
+          publish_failing_ = false;
+          dropped_ = 0;
+          break;
+        }
+        // One line when publishing starts to fail, not one per retry of every dispatch.
+        if (!publish_failing_)
+          log("cannot publish to " + ep_.to_string() + " (" + r.error().message() + "); retrying" +
+              (o_.task_timeout.count() > 0 ? ", and dropping the tasks of calls that time out meanwhile" : ""));
+        publish_failing_ = true;
+        if (!still_wanted(ids)) {
+          dropped_ += envelopes.size() - start;
+          co_return;
+        }
         co_await core::sleep_for(backoff);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
       }
     }
+  }
+
+  // o_.task_timeout after a dispatch: its calls still without a result complete as timed out.
+  core::task<void> expire(std::vector<std::string> ids) {
+    co_await core::sleep_for(o_.task_timeout);
+    std::vector<std::string> channels;
+    for (const auto& id : ids) {
+      auto it = tasks_.find(id);
+      if (it == tasks_.end()) continue;
+      task_ref ref = std::move(it->second);
+      tasks_.erase(it);
+      channels.push_back(celery::meta_key(id));
+      complete(*ref.call, status::timeout("task " + ref.name + "[" + id + "]: no result within " +
+                                          std::to_string(o_.task_timeout.count()) + " ms"));
+    }
+    if (!channels.empty() && sub_) sub_->unsubscribe(channels);
   }
 
   void on_message(const std::string& channel, const std::string& payload) {
@@ -307,18 +348,19 @@ class distributed_executor final : public core::executor {
 
   // Publish again (same task id, new delivery tag) what was sent before `older_than` and has no result.
   core::task<void> resend(clock::time_point older_than) {
-    std::vector<std::string> envelopes;
+    std::vector<std::string> ids, envelopes;
     for (auto& [id, ref] : tasks_) {
       if (ref.sent > older_than) continue;
       celery::publish_options po;
       po.queue = o_.queue;
       po.id = id;
       envelopes.push_back(celery::make_envelope(ref.name, ref.args, "{}", po));
+      ids.push_back(id);
       ref.sent = clock::now();
     }
     if (envelopes.empty()) co_return;
     log("republishing " + std::to_string(envelopes.size()) + " tasks without a result");
-    co_await push(o_.queue, std::move(envelopes));
+    co_await push(o_.queue, std::move(envelopes), std::move(ids));
   }
 
   // The subscriber came back: collect what was published meanwhile; if the
@@ -354,6 +396,8 @@ class distributed_executor final : public core::executor {
   std::unique_ptr<redis_subscriber> sub_;
   std::unordered_map<std::string, task_ref> tasks_;
   std::string run_id_;
+  bool publish_failing_ = false;  // since the last publish that failed; said once
+  std::size_t dropped_ = 0;       // tasks not published meanwhile: their calls had timed out
 };
 
 }  // namespace

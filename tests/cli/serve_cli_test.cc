@@ -269,6 +269,14 @@ std::string free_port() {
   return std::to_string(ntohs(a.sin_port));
 }
 
+// The value of header `name` in serve_client.py's "headers" output ("" when absent).
+std::string header_value(const std::string& head, const std::string& name) {
+  const auto at = head.find("\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const auto from = at + name.size() + 3;
+  return head.substr(from, head.find('\n', from) - from);
+}
+
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
     s.replace(at, from.size(), to);
@@ -346,7 +354,8 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
   EXPECT_EQ(tile.substr(0, 8), "200\n\x89PNG");
   EXPECT_EQ(tile, server.get("/mandelbrot.png?w=256&h=256&n=200&x0=-0.75&y0=-1.75&x1=1&y1=0"));
   EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=serial"), tile);
-  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=processes").substr(0, 4), "400\n");
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=processes"), tile);
+  EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=distributed").substr(0, 4), "400\n");  // no broker
   EXPECT_EQ(server.get("/mandelbrot.png?z=1&x=1&y=0&n=200&executor=fast").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=4&y=0").substr(0, 4), "400\n");
   EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=1").substr(0, 4), "400\n");
@@ -359,6 +368,15 @@ TEST(CliServe, ServesItsPagesTilesByZxyAndTheFleetAsEvents) {
   ASSERT_NE(pid_at, std::string::npos) << head;
   const std::string pid = head.substr(pid_at + 14, head.find('\n', pid_at) - pid_at - 14);
   EXPECT_NE(pids(server.status()).find(pid + " "), std::string::npos) << pid;
+  EXPECT_NE(head.find("X-Computed-By: pid " + pid + "\n"), std::string::npos) << head;  // its threads
+  // On the processes executor, the rows are computed by the worker's pool, not by the worker.
+  const std::string pooled = run_command(server.client_command("headers " + server.port() +
+                                                               " '/mandelbrot.png?z=3&x=2&y=2&executor=processes'"))
+                                 .out;
+  const auto by = pooled.find("X-Computed-By: pid ");
+  ASSERT_NE(by, std::string::npos) << pooled;
+  EXPECT_EQ(pooled.find("X-Computed-By: pid " + header_value(pooled, "X-Worker-Pid") + "\n"), std::string::npos)
+      << pooled;
 
   const auto events = run_command(server.client_command("events " + server.port() + " 1.8"));
   const std::string& out = events.out;

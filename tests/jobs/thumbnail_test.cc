@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -246,6 +247,41 @@ TEST(Thumbnail, FromBufferAndFromFile) {
   EXPECT_EQ(small_limit.what, th::outcome::failed);
   EXPECT_EQ(small_limit.reason.rfind("too large: 300x100 = 30000 pixels", 0), 0u) << small_limit.reason;
   EXPECT_EQ(th::from_file(d / "missing.png", d / "z.png", {}).reason.rfind("cannot read", 0), 0u);
+}
+
+// to_png (serve's POST /thumbnail): the same thumbnail as from_buffer writes,
+// in memory; a JPEG too; a body that is no image leaves the output alone.
+TEST(Thumbnail, ToPngIsFromBufferInMemory) {
+  temp_dir d("thumb-to-png");
+  const std::string png = image(300, 100, true);
+  std::string out;
+  const auto made = th::to_png(png, {.width = 50, .height = 50}, out);
+  ASSERT_EQ(made.what, th::outcome::made) << made.reason;
+  EXPECT_EQ(made.width, 50u);
+  EXPECT_EQ(made.height, 17u);
+  ASSERT_EQ(th::from_buffer(png, d / "t.png", {.width = 50, .height = 50}).what, th::outcome::made);
+  std::ifstream written(d / "t.png", std::ios::binary);
+  EXPECT_EQ(out, std::string(std::istreambuf_iterator<char>(written), {}));
+  std::string from_jpeg;
+  const auto jpeg = th::to_png(image(120, 240, false), {}, from_jpeg);
+  ASSERT_EQ(jpeg.what, th::outcome::made) << jpeg.reason;
+  EXPECT_EQ(jpeg.height, 64u);
+  EXPECT_EQ(from_jpeg.substr(1, 3), "PNG");
+  std::string untouched = "kept";
+  EXPECT_EQ(th::to_png("plain words, not an image", {}, untouched).what, th::outcome::skipped);
+  const std::string whole_jpeg = image(300, 100, false), jpeg_cut = whole_jpeg.substr(0, whole_jpeg.size() / 2);
+  const auto cut = th::to_png(jpeg_cut, {}, untouched);
+  EXPECT_EQ(cut.what, th::outcome::failed);
+  EXPECT_EQ(cut.reason.rfind("truncated: ", 0), 0u) << cut.reason;
+  // libvips' buffer loaders, unlike its file loaders, made a thumbnail of a cut PNG until told to fail_on.
+  const auto png_cut = th::to_png(png.substr(0, png.size() / 2), {}, untouched);
+  EXPECT_EQ(png_cut.what, th::outcome::failed);
+  EXPECT_EQ(png_cut.reason, "corrupt: vipspng: libpng read error");
+  write_file(d / "cut.png", png.substr(0, png.size() / 2));
+  EXPECT_EQ(th::from_file(d / "cut.png", d / "cut_thumb.png", {}).reason, png_cut.reason);
+  EXPECT_EQ(th::to_png(std::string("\x89PNG\r\n\x1A\n", 8) + "then nothing a PNG has", {}, untouched).what,
+            th::outcome::failed);
+  EXPECT_EQ(untouched, "kept");
 }
 
 // The seed's generator: its sizes, three distinct hex digits per colour, the

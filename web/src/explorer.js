@@ -2,7 +2,11 @@
 // are serve's /mandelbrot.png?z=&x=&y=&n=. At zoom 0 the one tile is the
 // square re [-2.5, 1] × im [-1.75, 1.75]; map units are that tile's pixels
 // (lng = x, lat = −y). The view lives in the URL (?re=&im=&z=[&n=][&ex=]);
-// ex names the executor the tiles ask for, to compare them on the same view.
+// ex names the executor the tiles ask for, to compare them on the same view
+// (the choices come from /executors: distributed when serve has --broker).
+// Each tile says which serve worker answered it (X-Worker-Pid) and which
+// processes computed its rows (X-Computed-By: "pid N", or a distributed
+// worker's "NAME (pid N)").
 'use strict';
 
 (() => {
@@ -41,15 +45,17 @@
   const iterations = () => fixedIterations ?? autoIterations(map.getZoom());
 
   // Every tile: fetched (so its headers say who computed it), timed, shown.
-  const stats = { count: 0, hits: 0, times: [], byWorker: new Map(), byExecutor: new Map() };
+  const stats = { count: 0, hits: 0, times: [], byWorker: new Map(), byRunner: new Map(), byExecutor: new Map() };
   const recent = $('recent').tBodies[0];
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const record = (coords, ms, pid, cache, executor) => {
+  const record = (coords, ms, pid, cache, executor, computedBy) => {
     stats.count += 1;
     if (cache === 'hit') stats.hits += 1;
     stats.times.push(ms);
     if (stats.times.length > 200) stats.times.shift();
     if (pid) stats.byWorker.set(pid, (stats.byWorker.get(pid) || 0) + 1);
+    const runners = (computedBy || '').split(',').filter((r) => r);
+    for (const r of runners) stats.byRunner.set(r, (stats.byRunner.get(r) || 0) + 1);
     if (executor && cache !== 'hit') {  // a cached tile says nothing of its executor's speed
       const times = stats.byExecutor.get(executor) || [];
       times.push(ms);
@@ -57,13 +63,14 @@
       stats.byExecutor.set(executor, times);
     }
     const row = recent.insertRow(0);
-    for (const text of [`${coords.z}/${coords.x}/${coords.y}`, ms.toFixed(0), pid || '?', cache || '–'])
+    for (const text of [`${coords.z}/${coords.x}/${coords.y}`, ms.toFixed(0), runners.join(', ') || pid || '?', cache || '–'])
       row.insertCell().textContent = text;
     while (recent.rows.length > 8) recent.deleteRow(-1);
     $('tile-count').textContent = String(stats.count);
     $('cache-hits').textContent = `${stats.hits} (${Math.round((100 * stats.hits) / stats.count)}%)`;
     $('median-ms').textContent = `${median(stats.times).toFixed(0)} ms`;
     $('workers-seen').textContent = [...stats.byWorker].map(([p, n]) => `${p}: ${n}`).join(', ');
+    $('computed-by').textContent = [...stats.byRunner].map(([r, n]) => `${r}: ${n}`).join(', ') || '–';
     $('executor').textContent = [...stats.byExecutor]
       .map(([name, times]) => `${name}: ${median(times).toFixed(0)} ms (${times.length})`).join(', ');
   };
@@ -77,7 +84,10 @@
     if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
     const blob = await r.blob();
     const h = (name) => r.headers.get(name);
-    return { blob, ms: performance.now() - t0, pid: h('X-Worker-Pid'), cache: h('X-Cache'), executor: h('X-Executor') };
+    return {
+      blob, ms: performance.now() - t0, pid: h('X-Worker-Pid'), cache: h('X-Cache'), executor: h('X-Executor'),
+      computedBy: h('X-Computed-By'),
+    };
   };
   const show = (img, blob) => new Promise((resolve, reject) => {
     const url = URL.createObjectURL(blob);
@@ -101,7 +111,7 @@
         .then(async (f) => {
           await show(img, f.blob);
           img.dataset.full = '1';
-          record(coords, f.ms, f.pid, f.cache, f.executor);
+          record(coords, f.ms, f.pid, f.cache, f.executor, f.computedBy);
           if (!img.classList.contains('leaflet-tile-loaded')) done(null, img);
         })
         .catch((e) => { message(String(e.message || e)); done(e, img); });
@@ -179,6 +189,19 @@
     history.pushState(null, '', viewQuery());
     showView();
   });
+  // The executors this server offers: its own first, distributed when it has a broker.
+  fetch('/executors').then((r) => (r.ok ? r.json() : null)).then((offer) => {
+    if (!offer) return;
+    const select = $('executor-choice');
+    select.options[0].textContent = `${offer.default} (the server's own)`;
+    const listed = new Set([...select.options].map((o) => o.value));
+    for (const name of offer.choices) {
+      if (listed.has(name)) continue;
+      select.add(new Option(name, name));
+    }
+    for (const o of [...select.options]) if (o.value && !offer.choices.includes(o.value)) o.remove();
+    select.value = executorChoice;
+  }).catch(() => {});
   map.getContainer().focus({ preventScroll: true });
   window.scalekitExplorer = { map, stats };  // for the browser tests
 })();

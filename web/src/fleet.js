@@ -1,7 +1,8 @@
 // The live dashboard: Server-Sent Events from /fleet/events (a snapshot of
 // serve's scoreboard every 500 ms, the history of the last minutes when it
 // connects), drawn as cards, a table of workers, uPlot charts and a log of
-// the workers the master replaced.
+// the workers the master replaced. With `serve --broker`, each snapshot has
+// the distributed workers too (what `scalekit worker --status` knows).
 'use strict';
 
 (() => {
@@ -42,6 +43,23 @@
     if (charts.length < 2) return;
     charts[0].plot.setData([series.t, series.rps]);
     charts[1].plot.setData([series.t, series.p50, series.p99]);
+  };
+  // The distributed workers' pace (serve --broker), one point a second from the live readings.
+  const tasks = { t: [], rate: [] };
+  let tasksChart = null;
+  const addTasks = (rate) => {
+    const now = Date.now() / 1000;
+    if (tasks.t.length && now - tasks.t[tasks.t.length - 1] < 1) return;
+    tasks.t.push(now);
+    tasks.rate.push(rate);
+    while (tasks.t.length && tasks.t[0] < now - keepSeconds) { tasks.t.shift(); tasks.rate.shift(); }
+    if (typeof uPlot === 'undefined') return;
+    if (!tasksChart) {
+      $('tasks-figure').hidden = false;
+      makeChart('chart-tasks', [['tasks/s', '#d2a8ff']]);
+      tasksChart = charts[charts.length - 1];
+    }
+    tasksChart.plot.setData([tasks.t, tasks.rate]);
   };
   new ResizeObserver(() => {
     for (const c of charts) c.plot.setSize({ width: c.el.clientWidth || 320, height: 180 });
@@ -96,6 +114,32 @@
       if (w.pid === snap.served_by) row.cells[1].textContent += ' (this feed)';
     }
     $('live').textContent = `live from pid ${snap.served_by}`;
+    if (snap.broker) showBroker(snap.broker);
+  };
+
+  // The distributed workers, their queue and their pace.
+  const showBroker = (b) => {
+    $('broker').hidden = false;
+    $('broker-url').textContent = `${b.broker || '?'} (${b.queue || '?'})`;
+    if (!b.ok) {
+      $('broker-verdict').textContent = b.error || 'no answer';
+      return;
+    }
+    $('broker-verdict').textContent = b.verdict;
+    $('broker-waiting').textContent = String(b.waiting);
+    $('broker-unacked').textContent = String(b.unacked);
+    $('broker-rate').textContent = b.tasks_per_s.toFixed(1);
+    addTasks(b.tasks_per_s);
+    $('broker-dead').textContent = String(b.dead_letters);
+    const body = $('broker-workers').tBodies[0];
+    body.replaceChildren();
+    for (const w of b.workers) {
+      const row = body.insertRow();
+      row.dataset.name = w.name;
+      const fetched = w.last_fetch_age_s < 0 ? 'never' : `${w.last_fetch_age_s.toFixed(1)} s ago`;
+      for (const text of [w.name, `${w.pool} × ${w.concurrency}`, w.active, w.processed, w.failed, fetched])
+        row.insertCell().textContent = String(text);
+    }
   };
 
   const connect = () => {

@@ -9,30 +9,14 @@
 // chromium or web/node_modules is missing (scripts/setup installs both).
 // Screenshots of both pages at desktop and phone sizes go to DIR.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { artefacts, check, failures, launch, requireWeb, scalekit } from './harness.mjs';
+import { artefacts, check, failures, launch, requireWeb, scalekit, startServe, stopProcess } from './harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// serve with two workers on a port of its choosing; resolves when both accept.
-function startServe() {
-  const child = spawn(scalekit, ['serve', '--listen', '127.0.0.1:0', '--workers', '2', '--threads', '2', '--grace', '2'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${log}`)), 20000);
-    child.stderr.on('data', (d) => {
-      log += d;
-      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-      if (port && /2 workers ready/.test(log)) { clearTimeout(timer); resolve({ child, base: `http://127.0.0.1:${port[1]}`, log: () => log }); }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited (${code}):\n${log}`)));
-  });
-}
 
 // The window of tile (z, x, y), computed as include/scalekit/serve/web/tile.h does.
 const tileWindow = (z, x, y) => {
@@ -165,6 +149,43 @@ async function explorer(browser, base) {
   await page.close();
 }
 
+// A pinch on a touch screen zooms, as Leaflet's touch zoom should: two
+// touch points (Chromium's own touch events, through the DevTools protocol)
+// move apart, and the zoom and the URL follow.
+async function pinch(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  await page.goto(`${base}/?re=-0.75&im=0.1&z=2`);
+  await page.waitForFunction(() => document.querySelectorAll('img.leaflet-tile-loaded').length >= 1);
+  const z0 = await page.evaluate(() => window.scalekitExplorer.map.getZoom());
+  const box = await page.locator('#map').boundingBox();
+  const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 4];  // above the panel, which covers the bottom
+  const cdp = await context.newCDPSession(page);
+  const touch = (type, spread) => cdp.send('Input.dispatchTouchEvent', {
+    type,
+    touchPoints: spread === null ? [] : [{ x: cx - spread, y: cy, id: 1 }, { x: cx + spread, y: cy, id: 2 }],
+  });
+  await touch('touchStart', 20);
+  for (let step = 1; step <= 12; step += 1) {
+    await touch('touchMove', 20 + step * 6);  // 40 px apart to 184 px: about 4.6 times closer
+    await sleep(20);
+  }
+  await touch('touchEnd', null);
+  let zoomed = true;
+  try {
+    await page.waitForFunction((z) => Number(new URLSearchParams(location.search).get('z')) > z, z0, { timeout: 5000 });
+  } catch { zoomed = false; }
+  const z1 = await page.evaluate(() => window.scalekitExplorer.map.getZoom());
+  check(zoomed && z1 >= z0 + 2, `a pinch zooms in (zoom ${z0} → ${z1}, ${page.url()})`);
+  await page.waitForFunction((z) => document.querySelectorAll(`img.leaflet-tile-loaded`).length >= 1 &&
+    window.scalekitExplorer.map.getZoom() === z, z1);
+  check(problems.length === 0, `the pinch logs no console errors or warnings${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`);
+  await context.close();
+}
+
 async function fleet(browser, base) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = [];
@@ -210,14 +231,14 @@ const serve = await startServe();
 const browser = await launch();
 try {
   await explorer(browser, serve.base);
+  await pinch(browser, serve.base);
   await fleet(browser, serve.base);
 } catch (e) {
   failures.push(String(e.stack || e));
   console.error(e);
 } finally {
   await browser.close();
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => { serve.child.on('exit', r); setTimeout(() => { serve.child.kill('SIGKILL'); r(); }, 5000); });
+  await stopProcess(serve.child);
 }
 console.log(`screenshots: ${artefacts}`);
 if (failures.length) {

@@ -78,4 +78,14 @@ class task_registry {
 /// the reason in `out`.
 bool run_task_inline(std::string_view name, std::string_view payload, bytes& out) noexcept;
 
+/// The environment variable in which a process says whose tasks it runs:
+/// `scalekit worker` sets it to "NAME (pid N)", the name `worker --status`
+/// shows, for itself and the processes of its pool, so that a task can report
+/// which distributed worker ran it.
+inline constexpr const char* runner_env = "SCALEKIT_RUNNER";
+
+/// Who runs this process's tasks: $SCALEKIT_RUNNER when set, else "pid N"
+/// (this process). Thread-safe.
+std::string runner_name();
+
 }  // namespace scalekit::core

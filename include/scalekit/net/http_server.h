@@ -91,6 +91,8 @@ struct http_server_options {
   std::vector<int> listen_fds;
   /// Called on the loop's thread before the first accept (tcp_server_options).
   std::function<void(asio::io_context&)> on_start;
+  /// Called on the loop's thread once it has stopped, before it is destroyed (tcp_server_options).
+  std::function<void(asio::io_context&)> on_stop;
 };
 
 struct http_server_stats {

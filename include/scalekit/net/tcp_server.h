@@ -99,6 +99,9 @@ struct tcp_server_options {
   /// Called on the loop's thread before the first accept: a service starts
   /// its own coroutines (timers, heartbeats) on the loop here.
   std::function<void(asio::io_context&)> on_start;
+  /// Called on the loop's thread once the loop has stopped, before it is
+  /// destroyed: a service releases here what holds I/O objects of the loop.
+  std::function<void(asio::io_context&)> on_stop;
 };
 
 struct tcp_server_stats {

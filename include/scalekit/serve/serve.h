@@ -53,9 +53,26 @@ struct options {
   std::uint64_t max_body = std::uint64_t{16} << 20;  ///< larger request bodies: 413
   std::size_t cache_mb = 64;  ///< each worker's cache of job answers (tiles, primes), in MiB (0: none)
   std::size_t queue = 64;     ///< requests a worker holds waiting for a thread; past that, 503
-  /// Native jobs' executor in each worker: "threads" (default), "serial" or "processes".
+  /// --cache redis://HOST:PORT[/DB]: job answers shared in Redis behind each worker's cache (empty: none),
+  /// each kept cache_ttl seconds. An unreachable Redis costs a miss, never a request.
+  std::string cache;
+  std::uint32_t cache_ttl = 300;
+  /// Past the queue, answer from a cache or with a coarser tile (X-Degraded) instead of 503.
+  bool degrade = false;
+  /// POST /thumbnail: the program whose worker processes make the thumbnails
+  /// (scalekit-heavy: libvips stays out of serve); set by the command line.
+  std::string thumbnailer;
+  /// Native jobs' executor in each worker: "threads" (default), "serial",
+  /// "processes", "openmp", or "distributed": the Celery workers of `broker`.
   std::string executor = "threads";
-  std::size_t jobs = 0;  ///< its workers (0: one per core)
+  std::size_t jobs = 0;  ///< its workers (0: one per core; distributed: the live workers' slots)
+  /// redis://... of the distributed workers (`scalekit worker`); empty: none.
+  /// With it, /fleet shows them and a tile may ask for &executor=distributed.
+  std::string broker;
+  std::string broker_queue = "celery";  ///< the queue they consume
+  /// How long a request waits for the distributed workers' results: then 504
+  /// (503 when none is alive or the broker does not answer).
+  std::chrono::milliseconds broker_timeout{10000};
   /// Where the master writes its pid ("": nowhere); removed at the end while
   /// it names this master. After USR2 the new master writes its own once ready.
   std::string pid_file;

@@ -51,6 +51,11 @@ struct distributed_options {
   /// Republish a task with no result after this long (0: never). Results
   /// are idempotent: a duplicate costs time, not correctness.
   std::chrono::milliseconds resend_after{0};
+  /// A call with no result this long after its dispatch completes with a
+  /// `timeout` status (0: it waits as long as it takes). Its tasks may still
+  /// run on the workers; their results are ignored. Bounds a caller's wait
+  /// when the workers are slow or gone, or the broker is unreachable.
+  std::chrono::milliseconds task_timeout{0};
   std::function<void(const std::string&)> log;  ///< broker trouble, one line each
 };
 

@@ -80,6 +80,12 @@ struct worker_options {
   std::chrono::milliseconds TEST_task_delay{0};
 };
 
+/// The name a worker with these options goes by: o.hostname, or "scalekit@<host>".
+std::string worker_name(const worker_options& o);
+/// How `worker --status` lists a live worker: "NAME (pid N)". A worker's tasks
+/// see it as core::runner_name() when the command line sets core::runner_env.
+std::string worker_label(const std::string& name, int pid);
+
 struct worker_stats {
   std::uint64_t received = 0, succeeded = 0, failed = 0;
   std::uint64_t restored = 0;       ///< stale reservations (of dead workers) put back in their queue

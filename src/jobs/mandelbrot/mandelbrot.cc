@@ -85,9 +85,17 @@ core::bytes rows_task_body(std::string_view payload) {
   return render_rows(b.p, b.y0, b.y1, b.kernel);
 }
 
+core::bytes traced_rows_task_body(std::string_view payload) {
+  const band b = decode_band(payload);
+  return core::wire_writer().put_string(core::runner_name()).put_string(render_rows(b.p, b.y0, b.y1, b.kernel)).take();
+}
+
 }  // namespace
 
-void register_tasks() { core::task_registry::global().add(rows_task, rows_task_body); }
+void register_tasks() {
+  core::task_registry::global().add(rows_task, rows_task_body);
+  core::task_registry::global().add(traced_rows_task, traced_rows_task_body);
+}
 
 status render_to(const params& p, core::executor& ex, const row_sink& sink, const render_options& options) {
   if (status s = validate(p); !s.ok()) return s;
@@ -110,22 +118,39 @@ status render_to(const params& p, core::executor& ex, const row_sink& sink, cons
   // memory holds only the bands that finished out of order, not the image.
   std::uint32_t rows_done = 0;
   status first_error;
-  ex.map_streaming(rows_task, std::move(payloads), [&](std::size_t i, result<core::bytes>& band) {
-    const std::uint32_t y0 = first_row[i];
-    const std::uint32_t rows = std::min(per_task, p.height - y0);
-    if (!band.ok()) {
-      if (first_error.ok()) first_error = band.error();
-      return;  // the rest still complete: none is abandoned
-    }
-    if (band.value().size() != rows * row_bytes) {
-      if (first_error.ok())
-        first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
-      return;
-    }
-    rows_done += rows;
-    if (options.progress) options.progress(rows_done, p.height);
-    if (first_error.ok()) first_error = sink(y0, reinterpret_cast<const std::uint8_t*>(band.value().data()), rows);
-  });
+  const bool traced = static_cast<bool>(options.on_runner);
+  ex.map_streaming(traced ? traced_rows_task : rows_task, std::move(payloads),
+                   [&](std::size_t i, result<core::bytes>& band) {
+                     const std::uint32_t y0 = first_row[i];
+                     const std::uint32_t rows = std::min(per_task, p.height - y0);
+                     if (!band.ok()) {
+                       if (first_error.ok()) first_error = band.error();
+                       return;  // the rest still complete: none is abandoned
+                     }
+                     std::string_view rgb = band.value();
+                     if (traced) {
+                       try {
+                         core::wire_reader in(rgb);
+                         const std::string_view runner = in.get_string();
+                         rgb = in.get_string();
+                         in.expect_end();
+                         if (first_error.ok()) options.on_runner(runner);
+                       } catch (const std::exception& e) {
+                         if (first_error.ok())
+                           first_error = status::corruption("band at row " + std::to_string(y0) + ": " + e.what());
+                         return;
+                       }
+                     }
+                     if (rgb.size() != rows * row_bytes) {
+                       if (first_error.ok())
+                         first_error = status::corruption("band at row " + std::to_string(y0) + " has the wrong size");
+                       return;
+                     }
+                     rows_done += rows;
+                     if (options.progress) options.progress(rows_done, p.height);
+                     if (first_error.ok())
+                       first_error = sink(y0, reinterpret_cast<const std::uint8_t*>(rgb.data()), rows);
+                   });
   return first_error;
 }
 

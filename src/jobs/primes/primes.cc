@@ -111,6 +111,18 @@ std::vector<std::vector<std::uint64_t>> decode_factors(std::string_view result, 
   return out;
 }
 
+result<std::vector<std::uint64_t>> factor_on(core::executor& ex, std::uint64_t n, algorithm a) {
+  std::vector<core::task_call> call;
+  call.push_back(core::task_call{factor_task, encode_batch(a, &n, 1)});
+  auto r = std::move(ex.run_calls(std::move(call)).at(0));
+  if (!r.ok()) return r.error();
+  try {
+    return std::move(decode_factors(r.value(), 1).at(0));
+  } catch (const std::exception& e) {
+    return status::corruption(std::string(factor_task) + ": " + e.what());
+  }
+}
+
 void register_tasks() {
   auto& r = core::task_registry::global();
   r.add(check_task, check_body);

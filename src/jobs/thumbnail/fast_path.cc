@@ -68,6 +68,10 @@ status write_whole(const std::string& out, const void* data, std::size_t size) {
 }
 
 std::optional<report> fast_from_buffer(std::string_view data, const std::string& out, const options& o) {
+  return fast_thumbnail(data, o, [&](const void* png, std::size_t size) { return write_whole(out, png, size); });
+}
+
+std::optional<report> fast_thumbnail(std::string_view data, const options& o, const png_sink& sink) {
   // The decoded pixels, in a buffer each thread keeps (up to keep_bytes): a
   // fresh one costs a page fault per 4 KiB, and under threads each munmap
   // stops the other cores to flush their TLBs.
@@ -104,7 +108,7 @@ std::optional<report> fast_from_buffer(std::string_view data, const std::string&
   report r;
   r.source_width = width;
   r.source_height = height;
-  if (status s = write_whole(out, png.data(), png.size()); !s.ok()) {
+  if (status s = sink(png.data(), png.size()); !s.ok()) {
     r.reason = s.message();
     return r;
   }

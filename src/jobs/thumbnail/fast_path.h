@@ -5,6 +5,7 @@
 // it declines, and thumbnail.cc's libvips path makes or refuses the image
 // with the messages it always had.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,9 +15,16 @@
 
 namespace scalekit::jobs::thumbnail::detail {
 
-/// The thumbnail of the image `data` written whole to `out` (PNG, the parent
-/// directories made), and its report; or nullopt, nothing written, when the
-/// image is not one the fast path takes. A failure to write is a report.
+/// Where a thumbnail's PNG bytes go: a file (write_whole) or memory. A
+/// non-OK status fails the thumbnail with its message.
+using png_sink = std::function<status(const void* png, std::size_t size)>;
+
+/// The thumbnail of the image `data`, its PNG handed to `sink`, and its
+/// report; or nullopt, nothing handed, when the image is not one the fast
+/// path takes. A failing sink is a report.
+std::optional<report> fast_thumbnail(std::string_view data, const options& o, const png_sink& sink);
+
+/// fast_thumbnail written whole to `out` (PNG, the parent directories made).
 std::optional<report> fast_from_buffer(std::string_view data, const std::string& out, const options& o);
 
 /// The same for the file `in`, opened by the caller (open_input: a regular

@@ -9,21 +9,13 @@
 
 #include "scalekit/core/task.h"
 #include "scalekit/core/wire.h"
+#include "scalekit/jobs/thumbnail/png_call.h"
 
 namespace scalekit::jobs::thumbnail {
 
 namespace detail {
 
 namespace {
-
-void put_options(core::wire_writer& w, const options& o) { w.put(o.width).put(o.height).put(o.max_pixels); }
-options get_options(core::wire_reader& in) {
-  options o;
-  o.width = in.get<std::uint32_t>();
-  o.height = in.get<std::uint32_t>();
-  o.max_pixels = in.get<std::uint64_t>();
-  return o;
-}
 
 // Fault injection for tests: SCALEKIT_THUMBNAIL_FAULT=crash:<file name> or
 // hang:<file name> makes the task die or hang on that file, as a broken
@@ -55,6 +47,17 @@ core::bytes buffer_task_body(std::string_view payload) {
   return encode_report(from_buffer(data, dst, o));
 }
 
+// An image in, its report and its thumbnail's PNG out (png_call.h).
+core::bytes png_task_body(std::string_view payload) {
+  core::wire_reader in(payload);
+  const std::string_view data = in.get_string();
+  const options o = get_options(in);
+  in.expect_end();
+  std::string png;
+  const report r = to_png(data, o, png);
+  return core::wire_writer().put_string(encode_report(r)).put_string(png).take();
+}
+
 }  // namespace
 
 std::string encode_file_call(const std::string& in, const std::string& out, const options& o) {
@@ -71,44 +74,12 @@ std::string encode_buffer_call(std::string_view data, const std::string& out, co
   return w.take();
 }
 
-std::string encode_report(const report& r) {
-  return core::wire_writer()
-      .put(static_cast<std::uint8_t>(r.what))
-      .put_string(r.reason)
-      .put(r.width)
-      .put(r.height)
-      .put(r.source_width)
-      .put(r.source_height)
-      .take();
-}
-
-report decode_report(std::string_view bytes) {
-  core::wire_reader in(bytes);
-  report r;
-  r.what = static_cast<outcome>(in.get<std::uint8_t>());
-  r.reason = std::string(in.get_string());
-  r.width = in.get<std::uint32_t>();
-  r.height = in.get<std::uint32_t>();
-  r.source_width = in.get<std::uint32_t>();
-  r.source_height = in.get<std::uint32_t>();
-  in.expect_end();
-  return r;
-}
-
-report report_of(const result<std::string>& call_result) {
-  if (!call_result.ok()) return report{outcome::failed, "the decoder failed: " + call_result.error().message()};
-  try {
-    return decode_report(call_result.value());
-  } catch (const std::exception& e) {
-    return report{outcome::failed, std::string("the decoder failed: ") + e.what()};
-  }
-}
-
 }  // namespace detail
 
 void register_tasks() {
   core::task_registry::global().add(detail::file_task, detail::file_task_body);
   core::task_registry::global().add(detail::buffer_task, detail::buffer_task_body);
+  core::task_registry::global().add(png_task, detail::png_task_body);
 }
 
 }  // namespace scalekit::jobs::thumbnail

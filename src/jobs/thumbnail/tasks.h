@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "scalekit/core/wire.h"
 #include "scalekit/jobs/thumbnail/thumbnail.h"
 
 namespace scalekit::jobs::thumbnail::detail {
@@ -15,6 +16,9 @@ inline constexpr const char* buffer_task = "thumbnail.buffer";
 
 std::string encode_file_call(const std::string& in, const std::string& out, const options& o);
 std::string encode_buffer_call(std::string_view data, const std::string& out, const options& o);
+/// The options' and the report's wire forms (calls.cc, with png_call.h's).
+void put_options(core::wire_writer& w, const options& o);
+options get_options(core::wire_reader& in);
 std::string encode_report(const report& r);
 /// @throws core::wire_error for bytes that are not a report.
 report decode_report(std::string_view bytes);

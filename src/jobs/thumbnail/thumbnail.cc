@@ -24,8 +24,6 @@ namespace scalekit::jobs::thumbnail {
 
 namespace {
 
-constexpr std::uint32_t max_side = 10000;
-
 report failed(std::string reason) { return report{outcome::failed, std::move(reason)}; }
 report skipped() { return report{outcome::skipped, "not an image"}; }
 
@@ -97,8 +95,8 @@ report failure(const char* vips_message, const std::function<bool()>& is_cut_sho
 bool is_text_loader(std::string_view loader) { return contains(loader, "Csv") || contains(loader, "Matrix"); }
 
 // The part shared by files and buffers: `header` opens the image lazily (no
-// pixels decoded), `shrink` makes the thumbnail.
-report make(const std::string& out, const options& o, const std::function<vips::VImage()>& header,
+// pixels decoded), `shrink` makes the thumbnail, `sink` takes its PNG.
+report make(const detail::png_sink& sink, const options& o, const std::function<vips::VImage()>& header,
             const std::function<vips::VImage(bool)>& shrink, const std::function<bool()>& is_cut_short) {
   report r;
   try {
@@ -122,7 +120,7 @@ report make(const std::string& out, const options& o, const std::function<vips::
       void* p;
       ~free_png() { g_free(p); }
     } guard{png};
-    if (status s = detail::write_whole(out, png, size); !s.ok()) return failed(s.message());
+    if (status s = sink(png, size); !s.ok()) return failed(s.message());
     r.what = outcome::made;
     r.width = static_cast<std::uint32_t>(thumb.width());
     r.height = static_cast<std::uint32_t>(thumb.height());
@@ -144,21 +142,6 @@ vips::VOption* thumbnail_options(const options& o, bool to_srgb) {
 
 }  // namespace
 
-result<std::pair<std::uint32_t, std::uint32_t>> parse_size(std::string_view text) {
-  const auto number = [](std::string_view s, std::uint32_t& v) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && p == s.data() + s.size() && v >= 1 && v <= max_side;
-  };
-  std::uint32_t w = 0, h = 0;
-  const auto x = text.find('x');
-  const bool ok = x == std::string_view::npos ? number(text, w) && number(text, h)
-                                              : number(text.substr(0, x), w) && number(text.substr(x + 1), h);
-  if (!ok)
-    return status::invalid_argument("size '" + std::string(text) + "' is not WxH or N with sides from 1 to " +
-                                    std::to_string(max_side));
-  return std::pair{w, h};
-}
-
 report from_file(const std::string& in, const std::string& out, const options& o) {
   // A FIFO or a device (a link to /dev/zero) is refused before anything reads
   // it: reading one blocks, or never ends. The file opened here is the one
@@ -176,19 +159,22 @@ report from_file(const std::string& in, const std::string& out, const options& o
     imaging::take_vips_error();
     return skipped();
   }
-  return make(
-      out, o,
-      [&] {
-        return vips::VImage::new_from_file(in.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
-      },
-      [&](bool to_srgb) {
-        return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
-      },
-      [&] { return file_cut_short(in); });
+  return make([&](const void* png, std::size_t size) { return detail::write_whole(out, png, size); }, o,
+              [&] {
+                return vips::VImage::new_from_file(in.c_str(),
+                                                   vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+              },
+              [&](bool to_srgb) {
+                return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
+              },
+              [&] { return file_cut_short(in); });
 }
 
-report from_buffer(std::string_view data, const std::string& out, const options& o) {
-  if (auto fast = detail::fast_from_buffer(data, out, o)) return *fast;
+namespace {
+
+// An image in memory, its thumbnail's PNG to `sink`: the fast path, else libvips.
+report thumbnail_buffer(std::string_view data, const options& o, const detail::png_sink& sink) {
+  if (auto fast = detail::fast_thumbnail(data, o, sink)) return *fast;
   imaging::ensure_vips();
   const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
   if (loader == nullptr || is_text_loader(loader)) {
@@ -196,7 +182,7 @@ report from_buffer(std::string_view data, const std::string& out, const options&
     return skipped();
   }
   return make(
-      out, o,
+      sink, o,
       [&] {
         return vips::VImage::new_from_buffer(data.data(), data.size(), "",
                                              vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
@@ -207,9 +193,25 @@ report from_buffer(std::string_view data, const std::string& out, const options&
           VipsBlob* b;
           ~unref() { vips_area_unref(VIPS_AREA(b)); }
         } guard{blob};
-        return vips::VImage::thumbnail_buffer(blob, static_cast<int>(o.width), thumbnail_options(o, to_srgb));
+        return vips::VImage::thumbnail_buffer(
+            blob, static_cast<int>(o.width),
+            thumbnail_options(o, to_srgb)->set("option_string", "[fail_on=truncated]"));
       },
       [&] { return cut_short(data.substr(0, 8), data.substr(data.size() - std::min<std::size_t>(data.size(), 16))); });
+}
+
+}  // namespace
+
+report from_buffer(std::string_view data, const std::string& out, const options& o) {
+  return thumbnail_buffer(data, o,
+                          [&](const void* png, std::size_t size) { return detail::write_whole(out, png, size); });
+}
+
+report to_png(std::string_view data, const options& o, std::string& png) {
+  return thumbnail_buffer(data, o, [&](const void* bytes, std::size_t size) {
+    png.assign(static_cast<const char*>(bytes), size);
+    return status{};
+  });
 }
 
 }  // namespace scalekit::jobs::thumbnail

@@ -18,9 +18,9 @@ constexpr std::chrono::milliseconds reconnect_after{300};
 
 class fleet_stream final : public net::http_body_source {
  public:
-  fleet_stream(const scoreboard& board, const fleet_history& history, std::stop_token stop,
+  fleet_stream(const scoreboard& board, const fleet_history& history, broker_watch* broker, std::stop_token stop,
                std::chrono::milliseconds period)
-      : board_(board), history_(history), stop_(std::move(stop)), period_(period) {}
+      : board_(board), history_(history), broker_(broker), stop_(std::move(stop)), period_(period) {}
 
   core::task<std::optional<std::string>> next() override {
     if (started_) {
@@ -36,10 +36,10 @@ class fleet_stream final : public net::http_body_source {
       out += sse_message("history", all + "]");
     }
     std::string snapshot = fleet_json(board_, monotonic_ns(), ::getpid());
-    if (!history_.samples().empty()) {
-      snapshot.pop_back();  // the closing brace: the newest sample goes in too
-      snapshot += ", \"sample\": " + sample_json(history_.samples().back()) + "}";
-    }
+    snapshot.pop_back();  // the closing brace: the newest sample and the broker's reading go in too
+    if (!history_.samples().empty()) snapshot += ", \"sample\": " + sample_json(history_.samples().back());
+    if (broker_ != nullptr) snapshot += ", \"broker\": " + broker_->get_json();
+    snapshot += "}";
     out += sse_message("fleet", snapshot);
     co_return out;
   }
@@ -47,6 +47,7 @@ class fleet_stream final : public net::http_body_source {
  private:
   const scoreboard& board_;
   const fleet_history& history_;
+  broker_watch* broker_;
   std::stop_token stop_;
   std::chrono::milliseconds period_;
   bool started_ = false;
@@ -54,12 +55,12 @@ class fleet_stream final : public net::http_body_source {
 
 }  // namespace
 
-net::http_response fleet_events(const scoreboard& board, const fleet_history& history, std::stop_token stop,
-                                std::chrono::milliseconds period) {
+net::http_response fleet_events(const scoreboard& board, const fleet_history& history, broker_watch* broker,
+                                std::stop_token stop, std::chrono::milliseconds period) {
   net::http_response r;
   r.content_type = "text/event-stream";
   r.headers.push_back({"Cache-Control", "no-store"});
-  r.stream = std::make_shared<fleet_stream>(board, history, std::move(stop), period);
+  r.stream = std::make_shared<fleet_stream>(board, history, broker, std::move(stop), period);
   return r;
 }
 

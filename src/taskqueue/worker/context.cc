@@ -23,7 +23,7 @@ worker_context::worker_context(const worker_options& o, redis_endpoint ep, core:
       endpoint(std::move(ep)),
       executor(ex),
       concurrency(std::max<std::size_t>(1, ex.concurrency())),
-      name(o.hostname.empty() ? "scalekit@" + celery::host_name() : o.hostname),
+      name(worker_name(o)),
       pop(loop, endpoint),
       cmd(loop, endpoint),
       restore(loop, endpoint),

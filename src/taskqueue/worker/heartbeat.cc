@@ -78,6 +78,12 @@ core::task<void> heartbeat::goodbye() { co_await w_.cmd.command(words("DEL", key
 
 // ---- status ----
 
+std::string worker_name(const worker_options& o) {
+  return o.hostname.empty() ? "scalekit@" + celery::host_name() : o.hostname;
+}
+
+std::string worker_label(const std::string& name, int pid) { return name + " (pid " + std::to_string(pid) + ")"; }
+
 result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
                                    std::chrono::seconds stall_after) {
   auto ep = redis_endpoint::parse(broker);
@@ -108,7 +114,7 @@ result<status_report> query_status(const std::string& broker, const std::vector<
       try {
         const auto j = nlohmann::json::parse(v->str);
         status_report::worker_info w;
-        w.name = j.value("name", k) + " (pid " + std::to_string(j.value("pid", 0)) + ")";
+        w.name = worker_label(j.value("name", k), j.value("pid", 0));
         w.active = j.value("active", 0ull);
         w.processed = j.value("processed", 0ull);
         w.failed = j.value("failed", 0ull);

@@ -74,6 +74,10 @@ std::string render_rows(const params& p, std::uint32_t y0, std::uint32_t y1, ker
 
 /// Name of the registered task that renders a band of rows.
 inline constexpr const char* rows_task = "mandelbrot.rows";
+/// Name of the task that renders a band and says where it ran: its result is
+/// two wire strings (core/wire.h), core::runner_name() of the process that ran
+/// it, then the band's RGB bytes.
+inline constexpr const char* traced_rows_task = "mandelbrot.traced_rows";
 /// Register the job's tasks in core::task_registry::global(). Call once, at start.
 void register_tasks();
 
@@ -100,6 +104,10 @@ struct render_options {
   std::uint32_t rows_per_task = 0;
   /// Called after each finished band with (rows done, rows total); may be empty.
   std::function<void(std::uint32_t, std::uint32_t)> progress;
+  /// When set, the bands run as traced_rows_task and this is called with each
+  /// band's runner (a distributed worker's "NAME (pid N)", or "pid N"), from
+  /// the calling thread, in row order.
+  std::function<void(std::string_view runner)> on_runner;
 };
 
 /// Render on `ex`, streaming rows to `sink` in order as soon as the finished

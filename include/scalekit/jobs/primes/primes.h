@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scalekit/core/executor.h"
 #include "scalekit/core/job.h"
 #include "scalekit/core/simd_target.h"
 #include "scalekit/core/status.h"
@@ -61,6 +62,11 @@ std::vector<std::uint64_t> seed_list();
 std::string check_line(std::uint64_t n, bool prime);
 /// "The factors of N are [a, b, ...]" (no newline).
 std::string factor_line(std::uint64_t n, const std::vector<std::uint64_t>& factors);
+
+/// factor(n, a) as one primes.factor call on `ex`, for a service answering one
+/// number at a time on a shared executor (serve's /primes on the distributed
+/// workers). The call's error when it failed. Thread-safe as `ex` is.
+result<std::vector<std::uint64_t>> factor_on(core::executor& ex, std::uint64_t n, algorithm a = algorithm::fast);
 
 /// Register the job's tasks (primes.check, primes.factor) in
 /// core::task_registry::global(): in every process that may run them.

@@ -55,6 +55,9 @@ struct report {
 report from_file(const std::string& in, const std::string& out, const options& o);
 /// Thumbnail of an image held in memory (a download).
 report from_buffer(std::string_view data, const std::string& out, const options& o);
+/// Thumbnail of an image held in memory, its PNG bytes into `png` (a server's
+/// answer); `png` is untouched unless the report says made. Thread-safe.
+report to_png(std::string_view data, const options& o, std::string& png);
 
 /// Registers the tasks the jobs below send to their executor (one image from
 /// a file, one from a buffer), so that images run on threads or in isolated
