@@ -62,7 +62,8 @@ inline constexpr command_info command_table[] = {
      "Load DIR's text files into worker processes once, then print the lines containing each query"},
     {"worker", binary::light, "A Celery-compatible worker: runs the tasks Celery clients send through Redis"},
     {"scale", binary::light,
-     "Scalability: sweep a job over executors and workers (scale WORKLOAD), fit the USL and Amdahl's law (fit FILE)"},
+     "Scalability: sweep a job over executors and workers (scale WORKLOAD), fit the USL and Amdahl's law (fit FILE), "
+     "the chapters' timing tables with scalekit's figures (scale tables)"},
     {"fetch", binary::heavy,
      "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'"},
     {"rle", binary::light, "Run-length compression of 1-bit images (the seed's case study)", true},

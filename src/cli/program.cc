@@ -18,6 +18,7 @@
 #include "command.h"
 #include "program_detail.h"
 #include "runner.h"
+#include "scalekit/core/job.h"
 #include "scalekit/core/process_pool.h"
 #include "scalekit/core/signals.h"
 
@@ -39,7 +40,8 @@ void setup_app(CLI::App& app) {
   app.description(
       "scalekit: the scalable programs of the seed chapters, built for real and measured.\n"
       "Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 failed job, 2 bad usage,\n"
-      "128+N after signal N (SIGINT, SIGTERM, SIGHUP: a clean stop; a second one stops at once).");
+      "128+N after signal N (SIGINT, SIGTERM, SIGHUP: a clean stop; a second one stops at once),\n"
+      "141 when stdout is a closed pipe (the job stops at the first failed write).");
   app.name("scalekit");
   app.set_version_flag("--version", "scalekit " SCALEKIT_VERSION);
   app.require_subcommand(1);
@@ -50,6 +52,21 @@ void setup_app(CLI::App& app) {
   app.fallthrough();  // global flags work after the subcommand too
 }
 
+// A usage error found before any job ran: one line on stderr and, when
+// --json was asked for (before or after the command), the document a job's
+// error gives, so that a script reading stdout always gets JSON.
+void usage_error_line(int argc, char** argv, const std::string& message) {
+  std::fprintf(stderr, "scalekit: %s\n", message.c_str());
+  bool json = false;
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
+    json = json || std::string_view(argv[i]) == "--json";
+  if (!json) return;
+  std::string doc = "{\"lines\":[],\"error\":";
+  core::append_json_string(doc, message);
+  std::printf("%s}\n", doc.c_str());
+  std::fflush(stdout);
+}
+
 // The first argument that is not a global flag names the command: one that
 // does not exist is said so (CLI11 would say "A subcommand is required").
 bool is_known_command(int argc, char** argv) {
@@ -58,8 +75,9 @@ bool is_known_command(int argc, char** argv) {
   if (find_command(argv[i]) != nullptr) return true;
   std::string names;
   for (const auto& c : command_table) names += (names.empty() ? "" : ", ") + std::string(c.name);
-  std::fprintf(stderr, "scalekit: '%s' is not a command; the commands are %s (see scalekit --help)\n", argv[i],
-               names.c_str());
+  usage_error_line(argc, argv,
+                   "'" + std::string(argv[i]) + "' is not a command; the commands are " + names +
+                       " (see scalekit --help)");
   return false;
 }
 
@@ -73,7 +91,7 @@ int parse_and_run(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "scalekit: %s (see --help)\n", e.what());
+    usage_error_line(argc, argv, std::string(e.what()) + " (see --help)");
     return exit_usage;
   }
   return globals().exit_code;

@@ -77,8 +77,9 @@ void add_decompress(CLI::App& cmd) {
 
 void add_compress_dir(CLI::App& cmd) {
   auto f = std::make_shared<compress_dir_flags>();
-  auto* sub =
-      cmd.add_subcommand("compress-dir", "Compress every .bmp of IN_DIR into OUT_DIR/<name>.rle (nested pools)");
+  auto* sub = cmd.add_subcommand("compress-dir",
+                                 "Compress every .bmp of IN_DIR into OUT_DIR/<name>.rle (nested pools); when two names "
+                                 "clash (a.bmp, a.BMP) the second keeps its whole name, a.bmp.rle, as thumbnail does");
   sub->add_option("in", f->job.input_dir, "directory of .bmp images")->required();
   sub->add_option("out", f->job.output_dir, "output directory (created)")->required();
   f->images.executor = "processes";

@@ -1,6 +1,8 @@
 #include "runner.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 #include <optional>
 
@@ -38,6 +40,18 @@ std::string error_object(const std::string& job, std::string_view message) {
   return out;
 }
 
+// stdout failed: the job was stopped, its results lost. A closed pipe is
+// how a reader says it has seen enough (`| head -1`): quiet, as Unix tools.
+void fail_on_write_error(const std::string& job, int error) {
+  globals().stopped_by_signal = false;  // the program stopped it, not a signal
+  if (error == EPIPE) {
+    globals().exit_code = exit_broken_pipe;
+    return;
+  }
+  print_error(job, std::string("cannot write to standard output: ") + std::strerror(error));
+  globals().exit_code = exit_failed;
+}
+
 }  // namespace
 
 void run_job(const std::string& job, const job_body& body) {
@@ -53,6 +67,7 @@ void run_job(const std::string& job, const job_body& body) {
     obs.emplace(job);
     result<core::report> r = body(*obs);
     obs->finish();
+    if (const int error = obs->write_error(); error != 0) return fail_on_write_error(job, error);
     if (!r.ok()) {
       const status& s = r.error();
       if (s.code() == status_code::cancelled && obs->stop_requested()) {
@@ -67,8 +82,9 @@ void run_job(const std::string& job, const job_body& body) {
     const core::report& rep = r.value();
     if (!globals().quiet) std::fprintf(stderr, "%s\n", rep.summary_line().c_str());
     if (globals().json) obs->close_json(rep.to_json());
-    std::fflush(stdout);
+    obs->finish();
     exit_code = rep.failures > 0 ? exit_failed : exit_ok;
+    if (const int error = obs->write_error(); error != 0) fail_on_write_error(job, error);
   } catch (const usage_error& e) {
     fail(e.what(), exit_usage);
   } catch (const std::exception& e) {

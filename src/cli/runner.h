@@ -4,6 +4,7 @@
 // (the summary line on stderr, the --json object on stdout) and turns the
 // outcome into the exit status of the command-line contract.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,10 @@ namespace scalekit::cli {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failed = 1;  ///< the job ran and failed, or some of its items did
 inline constexpr int exit_usage = 2;   ///< bad arguments
+/// Standard output was a closed pipe (`scalekit ... | head -1`): the job
+/// stopped quietly, with the status a shell reports for a tool that SIGPIPE
+/// killed (128 + 13), as Unix tools end there.
+inline constexpr int exit_broken_pipe = 141;
 
 /// Thrown by a command for bad usage that CLI11 cannot see (a value out of
 /// range, a combination of flags): printed as one line, exit status 2.
@@ -72,6 +77,10 @@ class progress_line {
 /// stderr, progress as a progress_line. Stops when the process's stop signals
 /// ask. Thread-safe.
 ///
+/// The first write to stdout that fails (EPIPE, ENOSPC, EIO...) stops the job
+/// as a stop signal would (stop_signals::request_stop), and nothing more is
+/// written there; write_error() then says why, and run_job() reports it.
+///
 /// Under --json stdout holds one JSON document and nothing else, streamed so
 /// that memory stays flat however many results come:
 ///   {"lines":["<result line>", ...], <the report's fields>}
@@ -91,9 +100,13 @@ class terminal_observer final : public core::observer {
   /// --json: end the document: `object` is a JSON object ("{...}") whose
   /// fields follow "lines". Once; output() must not be called after it.
   void close_json(const std::string& object);
+  /// The errno of the first failed write to stdout; 0 while none failed.
+  [[nodiscard]] int write_error() const noexcept { return write_error_.load(); }
 
  private:
-  void open_json();  // REQUIRES out_mutex_ held
+  void open_json();                    // REQUIRES out_mutex_ held
+  void write_out(std::string_view s);  // REQUIRES out_mutex_ held: fwrite + fflush, errors recorded
+  std::atomic<int> write_error_{0};
   std::string job_;
   std::mutex mutex_;
   progress_line progress_;  // guarded by mutex_
@@ -114,7 +127,11 @@ using job_body = std::function<result<core::report>(core::observer&)>;
 /// - a usage_error thrown, or an invalid_argument status: one line, status 2;
 /// - a cancelled status after a stop signal: nothing printed, and the
 ///   program then ends as the signal does (globals().stopped_by_signal);
-/// - any other status or exception: one line, status 1.
+/// - any other status or exception: one line, status 1;
+/// - stdout could not be written (the observer's write_error()): the job was
+///   stopped; "cannot write to standard output: <reason>", status 1, or for
+///   a closed pipe nothing printed and status exit_broken_pipe (141). This
+///   wins over the job's own outcome: its results were lost.
 /// Under --json stdout gets one JSON document in every case:
 /// {"lines":[...], <the report's fields>} or, when the job did not give a
 /// report, {"lines":[...], "job": ..., "error": "<the one-line message>"}.

@@ -1,6 +1,7 @@
 // scalekit scale: a group of jobs. `scale WORKLOAD` (one subcommand per
 // workload: flags -> scale::sweep_options -> the sweep) and `scale fit FILE`
-// (the file -> scale::fit_options -> the fit). `scale tables` will sit beside them.
+// (the file -> scale::fit_options -> the fit) and `scale tables` (the
+// chapters' timing tables -> scale::tables_options -> the runs).
 
 #include <CLI/CLI.hpp>
 
@@ -8,8 +9,11 @@
 #include "runner.h"
 #include "scalekit/scale/fit.h"
 #include "scalekit/scale/sweep.h"
+#include "scalekit/scale/tables.h"
 
 namespace scalekit::cli {
+
+void add_scale_hosts(CLI::App& scale);  // scale_hosts_cmd.cc
 
 namespace {
 
@@ -33,12 +37,37 @@ void add_sweep(CLI::App& scale, const scale::sweep_workload_info& w) {
   cmd->callback([o] { run_job("scale", [o](core::observer& obs) { return scale::run_sweep(*o, obs); }); });
 }
 
+void add_tables(CLI::App& scale) {
+  auto o = std::make_shared<scale::tables_options>();
+  auto* cmd = scale.add_subcommand(
+      "tables",
+      "The chapters' timing tables (sorting number files three ways, primes on threads vs processes, "
+      "Mandelbrot serial vs PyMP vs Celery, MuchCPU, RLE with nested pools) with scalekit's figures beside "
+      "the chapters', same rows and columns");
+  auto* quick = cmd->add_flag_callback(
+      "--quick", [o] { o->size = scale::table_size::quick; }, "CI-sized runs: seconds in all");
+  cmd->add_flag_callback(
+         "--full", [o] { o->size = scale::table_size::full; },
+         "the chapters' sizes (a million number files, 7200x5600 images: hours)")
+      ->excludes(quick);
+  cmd->add_option("--only", o->only, "these tables only, comma-separated: " + scale::chapter_table_ids())
+      ->delimiter(',');
+  cmd->add_flag("--with-seed", o->with_seed,
+                "also run the seed's Python programs (where the seed has them), each stopped after --seed-timeout");
+  cmd->add_option("--seed-timeout", o->seed_timeout_s, "seconds a seed program may run")->capture_default_str();
+  cmd->add_option("--seed-dir", o->seed_dir, "the seed's programs (default: the source tree's tests/fixtures/seed)");
+  cmd->add_option("--python", o->python, "the Python that runs them")->capture_default_str();
+  cmd->add_option("--report", o->report_dir,
+                  "write DIR/tables.json, tables.txt and tables.html (each whole or absent)");
+  cmd->callback([o] { run_job("scale tables", [o](core::observer& obs) { return scale::run_tables(*o, obs); }); });
+}
+
 void add_command(CLI::App& command) {
   auto* scale = &command;
   scale->require_subcommand(1);
-  scale->footer("Subcommand to come: scale tables (the chapters' timing tables).");
-
   for (const auto& w : scale::sweep_workloads()) add_sweep(*scale, w);
+  add_scale_hosts(*scale);
+  add_tables(*scale);
 
   auto o = std::make_shared<scale::fit_options>();
   auto* fit = scale->add_subcommand(

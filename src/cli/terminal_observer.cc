@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
@@ -53,11 +54,22 @@ void terminal_observer::progress(std::uint64_t done, std::uint64_t total, std::s
   progress_.update(done, total, unit);
 }
 
+// Results appear as they come, through a pipe too: flushed at each write.
+// The first failure (a closed pipe, a full disk) is kept, and stops the job:
+// going on would compute results nobody can receive.
+void terminal_observer::write_out(std::string_view s) {
+  if (write_error_.load() != 0) return;
+  errno = 0;
+  const bool written = std::fwrite(s.data(), 1, s.size(), stdout) == s.size();
+  if (written && std::fflush(stdout) == 0) return;
+  write_error_.store(errno != 0 ? errno : EIO);
+  core::stop_signals::install().request_stop(0);
+}
+
 void terminal_observer::output(std::string_view lines) {
   std::scoped_lock lock(out_mutex_);
   if (!globals().json) {
-    std::fwrite(lines.data(), 1, lines.size(), stdout);
-    std::fflush(stdout);  // results appear as they come, through a pipe too
+    write_out(lines);
     return;
   }
   open_json();
@@ -70,28 +82,20 @@ void terminal_observer::output(std::string_view lines) {
     core::append_json_string(text, lines.substr(at, end - at));
     at = end + 1;
   }
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  write_out(text);
 }
 
 void terminal_observer::open_json() {
   if (json_open_) return;
-  std::fputs("{\"lines\":[", stdout);
+  write_out("{\"lines\":[");
   json_open_ = true;
 }
 
 void terminal_observer::close_json(const std::string& object) {
   std::scoped_lock lock(out_mutex_);
   open_json();
-  std::fputs("]", stdout);
-  if (object.size() > 2) {  // fields after "lines"
-    std::fputc(',', stdout);
-    std::fwrite(object.data() + 1, 1, object.size() - 1, stdout);
-  } else {
-    std::fputc('}', stdout);
-  }
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  // fields after "lines"
+  write_out(object.size() > 2 ? "]," + object.substr(1) + "\n" : std::string("]}\n"));
 }
 
 void terminal_observer::message(std::string_view line) {
@@ -101,7 +105,10 @@ void terminal_observer::message(std::string_view line) {
 }
 
 void terminal_observer::finish() {
-  std::fflush(stdout);
+  {
+    std::scoped_lock lock(out_mutex_);
+    write_out("");  // what is still buffered, and its error
+  }
   std::scoped_lock lock(mutex_);
   progress_.finish();
 }

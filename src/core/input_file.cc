@@ -13,8 +13,10 @@ namespace scalekit::core {
 
 namespace {
 
-// What a file that is not regular is, for "not a regular file (a FIFO)".
+// What a file is, for "not a regular file (a FIFO)" or "not a directory (a
+// regular file)".
 const char* kind_of(mode_t m) {
+  if (S_ISREG(m)) return "a regular file";
   if (S_ISDIR(m)) return "a directory";
   if (S_ISFIFO(m)) return "a FIFO";
   if (S_ISCHR(m)) return "a character device";
@@ -131,6 +133,27 @@ status check_output(const std::string& output, std::span<const std::string> inpu
     if (identify(in) == out)
       return status::invalid_argument("'" + output + "' is the input '" + in +
                                       "' (the same file): writing it would destroy the input; choose another output");
+  }
+  return {};
+}
+
+status check_output_dir(const std::string& dir) {
+  // The nearest part of the path that exists must be a directory: below it
+  // everything is made afresh.
+  std::string at = dir;
+  while (at.size() > 1 && at.back() == '/') at.pop_back();
+  while (!at.empty()) {
+    struct stat st;
+    if (::stat(at.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) return {};
+      std::string message = "'" + at + "' exists and is not a directory (" + kind_of(st.st_mode) + ")";
+      if (at != dir) message += ", so '" + dir + "' cannot be made";
+      return status::invalid_argument(message + "; choose a directory to write in");
+    }
+    if (errno != ENOENT && errno != ENOTDIR) return {};  // unreadable: making it says why
+    const auto slash = at.rfind('/');
+    if (slash == std::string::npos) break;
+    at.resize(slash == 0 ? 1 : slash);
   }
   return {};
 }

@@ -169,7 +169,8 @@ void zone::add(std::string_view name, ipv4 address) {
     } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '*') {
       if (++label > 63) throw std::invalid_argument("'" + core::printable(name) + "': label longer than 63 bytes");
     } else {
-      throw std::invalid_argument("'" + core::printable(name) + "': bad character '" + std::string(1, c) + "'");
+      throw std::invalid_argument("'" + core::printable(name) + "': bad character '" +
+                                  core::printable(std::string_view(&c, 1)) + "'");
     }
     key.push_back(ascii_lower(c));
   }

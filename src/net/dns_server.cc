@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "scalekit/core/async.h"
+#include "scalekit/core/line_reader.h"
 #include "scalekit/net/dns.h"
 #include "scalekit/net/socket_io.h"
 
@@ -98,7 +99,7 @@ struct loop_state {
       ++stats.other_errors;
     if (out.truncated) ++stats.truncated;
     if (o.log_queries) {
-      log("query from " + peer + ": " + (out.name.empty() ? "(unparsed)" : out.name) + " type " +
+      log("query from " + peer + ": " + (out.name.empty() ? "(unparsed)" : core::printable(out.name, 255)) + " type " +
           std::to_string(out.qtype) + " -> " + rcode_name(out.code) + ", " + std::to_string(out.answers) + " answers" +
           (out.truncated ? ", truncated" : ""));
     }

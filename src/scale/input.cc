@@ -166,6 +166,15 @@ result<std::vector<measurement>> parse_json(std::string_view text, std::string_v
     // e.byte is 1-based: the byte at which parsing stopped.
     const int line = line_at(text, e.byte > 0 ? e.byte - 1 : 0);
     return error_at(name, line, "not valid JSON");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number past a double (1e400): the library names it, not its place.
+    const std::string what = e.what();
+    const auto quote = what.find("parsing '");
+    std::string number = quote == std::string::npos ? "" : what.substr(quote + 9);
+    number = number.substr(0, number.find('\''));
+    const auto at = number.empty() ? std::string_view::npos : text.find(number);
+    return error_at(name, at == std::string_view::npos ? 1 : line_at(text, at),
+                    number.empty() ? "a number out of range" : "'" + number + "' is out of range");
   }
   if (!doc.is_array()) return error_at(name, 1, "expected an array of objects");
   const auto lines = element_lines(text);

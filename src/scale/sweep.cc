@@ -16,6 +16,8 @@
 #include <system_error>
 
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
+#include "scratch_dir.h"
 #include "sweep_detail.h"
 
 namespace scalekit::scale {
@@ -26,26 +28,6 @@ using clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// A scratch directory for the runs' inputs and outputs, removed with its contents.
-class scratch_dir {
- public:
-  scratch_dir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/scalekit-scale-XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 double cpu_seconds(const rusage& u) {
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
@@ -62,6 +44,7 @@ status write_whole(const std::string& path, const std::string& text) {
 status check_options(const sweep_options& o, const workload& w, sweep_results& r) {
   if (o.repeat < 1 || o.repeat > 1000)
     return status::invalid_argument(fmt::format("--repeat {} is outside 1..1000", o.repeat));
+  if (auto st = o.report_dir.empty() ? status() : core::check_output_dir(o.report_dir); !st.ok()) return st;
   std::string allowed;
   for (const auto k : w.executors) allowed += (allowed.empty() ? "" : ", ") + std::string(core::to_string(k));
   if (o.executors.empty()) r.executors = w.executors;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "scalekit/core/atomic_file.h"
@@ -80,24 +81,23 @@ result<core::report> run_numbers(std::uint64_t size, const std::string& dir, cor
   return jobs::numbers::sort(o, ex, obs);
 }
 
-// A square 1-bit image of concentric rings, (x² + y²) >> 14 odd is white,
-// written as an RLE file (MISSION.md's format, encoded here because the rle
-// job is run as a command): runs of every length, so that compressing it
-// is real work.
-status write_rings_rle(const std::string& path, std::uint32_t side) {
+// A 1-bit image of concentric rings, (x² + y²) >> 14 odd is white, written
+// as an RLE file (MISSION.md's format, encoded here because the rle job is run
+// as a command): runs of every length, so that compressing it is real work.
+status write_rings_rle(const std::string& path, std::uint32_t width, std::uint32_t height) {
   auto f = core::atomic_file::create(path);
   if (!f.ok()) return f.error();
   std::string out;
-  out.reserve(std::size_t{side} * side / 16 + 4);
-  for (const auto v : {side, side}) {
+  out.reserve(std::size_t{width} * height / 16 + 4);
+  for (const auto v : {width, height}) {
     out += static_cast<char>(v & 0xff);
     out += static_cast<char>(v >> 8);
   }
-  std::vector<std::uint8_t> bits(side);
-  for (std::uint64_t y = 0; y < side; ++y) {
-    for (std::uint64_t x = 0; x < side; ++x) bits[x] = static_cast<std::uint8_t>(((x * x + y * y) >> 14) & 1);
-    for (std::uint32_t chunk = 0; chunk < side; chunk += 127) {
-      const std::uint32_t end = std::min(side, chunk + 127);
+  std::vector<std::uint8_t> bits(width);
+  for (std::uint64_t y = 0; y < height; ++y) {
+    for (std::uint64_t x = 0; x < width; ++x) bits[x] = static_cast<std::uint8_t>(((x * x + y * y) >> 14) & 1);
+    for (std::uint32_t chunk = 0; chunk < width; chunk += 127) {
+      const std::uint32_t end = std::min(width, chunk + 127);
       for (std::uint32_t i = chunk; i < end;) {
         std::uint32_t j = i;
         while (j < end && bits[j] == bits[i]) ++j;
@@ -128,8 +128,7 @@ status run_scalekit(std::vector<std::string> args) {
 }
 
 status prepare_rle(std::uint64_t size, const std::string& dir) {
-  if (auto st = write_rings_rle(dir + "/rings.rle", static_cast<std::uint32_t>(size)); !st.ok()) return st;
-  return run_scalekit({"rle", "decompress", dir + "/rings.rle", dir + "/rings.bmp"});
+  return write_rings_bmp(static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(size), dir + "/rings.bmp");
 }
 
 // The injected parameters: σ and κ a fit of a synthetic sweep must find.
@@ -221,6 +220,14 @@ const std::vector<workload>& table() {
 }
 
 }  // namespace
+
+status write_rings_bmp(std::uint32_t width, std::uint32_t height, const std::string& path) {
+  const std::string rle = path + ".rle";
+  if (auto st = write_rings_rle(rle, width, height); !st.ok()) return st;
+  auto st = run_scalekit({"rle", "decompress", rle, path});
+  std::remove(rle.c_str());
+  return st;
+}
 
 std::span<const workload> workloads() { return table(); }
 

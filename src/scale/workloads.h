@@ -48,6 +48,12 @@ struct workload {
   std::function<std::vector<std::string>(std::uint64_t size, const std::string& dir, const sweep_point& p)> command{};
 };
 
+/// Write a 1-bit BMP of concentric rings, width x height (1..65535 each), to
+/// `path`, through an RLE file beside it and `scalekit rle decompress` (the
+/// BMP writer is in scalekit-heavy). Errors: the file's, or task_failed when
+/// the decompress fails.
+status write_rings_bmp(std::uint32_t width, std::uint32_t height, const std::string& path);
+
 /// Every workload, in the order --help lists them.
 std::span<const workload> workloads();
 /// The workload named `name`, or nullptr.

@@ -127,7 +127,8 @@ constexpr std::chrono::milliseconds min_backoff{50}, max_backoff{2000};
 // ---- endpoint ----
 
 std::string redis_endpoint::to_string() const {
-  return "redis://" + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;  // IPv6
+  return "redis://" + shown + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
 result<redis_endpoint> redis_endpoint::parse(const std::string& url) {
@@ -153,16 +154,37 @@ result<redis_endpoint> redis_endpoint::parse(const std::string& url) {
       e.db = v;
     }
   }
-  if (const auto colon = hostport.rfind(':'); colon != std::string::npos) {
-    const std::string port = hostport.substr(colon + 1);
+  // HOST, HOST:PORT, [IPv6] or [IPv6]:PORT: anything else is refused here,
+  // not retried forever as a broker that does not answer.
+  std::string host = hostport, port;
+  bool has_port = false;
+  if (hostport.starts_with('[')) {
+    const auto close = hostport.find(']');
+    if (close == std::string::npos) return status::invalid_argument("'" + url + "': '[' without ']'");
+    host = hostport.substr(1, close - 1);
+    const std::string after = hostport.substr(close + 1);
+    if (!after.empty() && after[0] != ':') return status::invalid_argument("'" + url + "': text after ']'");
+    has_port = !after.empty();
+    if (has_port) port = after.substr(1);
+    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos)
+      return status::invalid_argument("'" + url + "': '" + host + "' is not an IPv6 address");
+  } else if (const auto colon = hostport.find(':'); colon != std::string::npos) {
+    host = hostport.substr(0, colon);
+    port = hostport.substr(colon + 1);
+    has_port = true;
+    if (port.find(':') != std::string::npos)
+      return status::invalid_argument("'" + url + "': an IPv6 address goes in brackets, [::1]");
+  }
+  if (host.find_first_of("[]/?#@ \t") != std::string::npos)
+    return status::invalid_argument("'" + url + "': '" + host + "' is not a host name");
+  if (has_port) {
     int v = -1;
     const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
     if (ec != std::errc() || p != port.data() + port.size() || v < 1 || v > 65535)
       return status::invalid_argument("'" + url + "': bad port '" + port + "'");
     e.port = static_cast<std::uint16_t>(v);
-    hostport = hostport.substr(0, colon);
   }
-  if (!hostport.empty()) e.host = hostport;
+  if (!host.empty()) e.host = host;
   if (e.host == "localhost") e.host = "127.0.0.1";  // hiredis connects by address
   return e;
 }

@@ -22,6 +22,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "scalekit/core/line_reader.h"
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
 #include "worker/context.h"
@@ -184,8 +185,11 @@ result<core::report> run_worker(const worker_options& o, core::executor& ex, cor
   auto ep = redis_endpoint::parse(o.broker);
   if (!ep.ok()) return status::invalid_argument(ep.error().message());
   if (o.queues.empty()) return status::invalid_argument("no queue to consume");
+  // Log lines carry what peers sent (task names, ids, exception texts):
+  // control characters are shown escaped, never sent to the terminal.
   const detail::log_fn log = [&o, &obs](const std::string& line) {
-    obs.message(o.log_timestamps ? timestamp() + line : line);
+    const std::string shown = core::printable(line, line.size());
+    obs.message(o.log_timestamps ? timestamp() + shown : shown);
   };
   const auto t0 = std::chrono::steady_clock::now();
   // Heap-held: when tasks were abandoned at shutdown the executor may still

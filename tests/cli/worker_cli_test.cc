@@ -507,7 +507,8 @@ TEST(CliDist, AnOversizedMessageIsRefusedWithAFailure) {
   ASSERT_NE(at, std::string::npos);
   const long peak_kb = std::stol(status.substr(at + 6));
   // ASan's shadow memory and quarantine: the bound is the plain build's.
-  EXPECT_LT(peak_kb, 4 * 26 * 1024 * (scalekit::testing::sanitized ? 4 : 1)) << status;
+  // ASan's quarantine keeps freed blocks (256 MB of them by default): its bound is the old one.
+  EXPECT_LT(peak_kb, scalekit::testing::sanitized ? 800 * 1024 : 4 * 26 * 1024) << status;
 }
 
 // Celery's own tools list and steer scalekit workers (remote control, spec

@@ -34,6 +34,15 @@ TEST(RedisEndpoint, ParsesUrls) {
   EXPECT_FALSE(redis_endpoint::parse("redis://h:99999/0").ok());
   EXPECT_FALSE(redis_endpoint::parse("redis://h:1/16").ok());
   EXPECT_FALSE(redis_endpoint::parse("redis://h:1/x").ok());
+  // IPv6 in brackets; a malformed host is refused, not retried forever (issue 16).
+  auto v6 = redis_endpoint::parse("redis://[::1]:6390/2").value();
+  EXPECT_EQ(v6.host, "::1");
+  EXPECT_EQ(v6.port, 6390);
+  EXPECT_EQ(v6.to_string(), "redis://[::1]:6390/2");
+  EXPECT_EQ(redis_endpoint::parse("redis://[::1]").value().port, 6379);
+  for (const char* bad :
+       {"redis://[::1/0", "redis://::1/0", "redis://[::1]x/0", "redis://[nothex]/0", "redis://h:/0", "redis://h]:1/0"})
+    EXPECT_FALSE(redis_endpoint::parse(bad).ok()) << bad;
 }
 
 TEST(RedisClient, CommandsPipelinesAndErrorReplies) {

@@ -95,4 +95,11 @@ result<input_file> open_input(const std::string& path);
 /// not a regular file (a directory)". Inputs that do not exist are ignored.
 status check_output(const std::string& output, std::span<const std::string> inputs = {});
 
+/// OK when `dir` may be written in: it is a directory, or it does not exist
+/// and the nearest part of its path that exists is a directory (so that it
+/// can be made). Otherwise invalid_argument (bad usage): "'<path>' exists and
+/// is not a directory (a regular file); choose a directory to write in".
+/// For jobs that write into a directory, before they do any work.
+status check_output_dir(const std::string& dir);
+
 }  // namespace scalekit::core

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -13,11 +14,42 @@
 #include <mutex>
 
 #include "scalekit/core/input_file.h"
+#include "scalekit/core/line_reader.h"
 #include "scalekit/core/thread_pool.h"
 
 namespace scalekit::jobs::find {
 
 namespace {
+
+// opendir(), also of a path longer than PATH_MAX (ENAMETOOLONG), which is
+// opened a component at a time with openat(): a deep tree is walked whole.
+DIR* open_directory(const std::string& dir) {
+  if (DIR* d = ::opendir(dir.c_str()); d != nullptr || errno != ENAMETOOLONG) return d;
+  int fd = ::open(dir.front() == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (std::size_t at = 0; fd >= 0 && at < dir.size();) {
+    const std::size_t slash = std::min(dir.find('/', at), dir.size());
+    if (slash > at) {
+      const int next = ::openat(fd, dir.substr(at, slash - at).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      const int err = errno;
+      ::close(fd);
+      errno = err;
+      fd = next;
+    }
+    at = slash + 1;
+  }
+  if (fd < 0) return nullptr;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+  }
+  return d;
+}
+
+// A path in a message: escaped, and cut when long (a deep tree's paths run
+// to thousands of bytes).
+constexpr std::size_t shown_path_chars = 300;
 
 struct walker {
   std::string query;
@@ -49,10 +81,11 @@ struct walker {
 
   void list(const std::string& dir) {
     if (stop.stop_requested()) return;  // the walk ends: the listings queued drain at once
-    DIR* d = ::opendir(dir.c_str());
+    DIR* d = open_directory(dir);
     if (d == nullptr) {
       errors.fetch_add(1, std::memory_order_relaxed);
-      const std::string msg = "cannot read '" + dir + "': " + core::path_error_words(errno);
+      const std::string msg =
+          "cannot read '" + core::printable(dir, shown_path_chars) + "': " + core::path_error_words(errno);
       std::scoped_lock lock(out_mutex);
       on_error(msg);
       return;

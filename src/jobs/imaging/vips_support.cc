@@ -4,6 +4,8 @@
 
 #include <vips/vector.h>  // vips_vector_set_enabled (needs vips.h first)
 
+#include <algorithm>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -47,6 +49,24 @@ std::string one_line(std::string text) {
     if (c == '\n') c = ' ';
   while (!text.empty() && text.back() == ' ') text.pop_back();
   return text;
+}
+
+bool cut_short(std::string_view head, std::string_view tail) {
+  if (head.substr(0, 2) == "\xFF\xD8") return tail.size() < 2 || tail.substr(tail.size() - 2) != "\xFF\xD9";
+  if (head.substr(0, 8) == "\x89PNG\r\n\x1A\n") return tail.find("IEND") == std::string_view::npos;
+  return false;
+}
+
+bool file_cut_short(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char head[8] = {}, tail[16] = {};
+  if (!f.read(head, sizeof head)) return false;
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<std::streamoff>(f.tellg());
+  const std::streamoff want = std::min<std::streamoff>(size, sizeof tail);
+  f.seekg(size - want);
+  if (!f.read(tail, want)) return false;
+  return cut_short({head, sizeof head}, {tail, static_cast<std::size_t>(want)});
 }
 
 }  // namespace scalekit::jobs::imaging

@@ -4,6 +4,7 @@
 // processes start it when their first image task arrives).
 
 #include <string>
+#include <string_view>
 
 namespace scalekit::jobs::imaging {
 
@@ -17,5 +18,14 @@ std::string take_vips_error();
 
 /// A libvips message (several lines, a trailing newline) as one line.
 std::string one_line(std::string text);
+
+/// Whether a JPEG or PNG stops before its end marker (JPEG's EOI, PNG's
+/// IEND), from its first bytes (`head`, 8 or more) and its last (`tail`).
+/// libvips' error buffer is one for the whole process, and for a file cut
+/// early it may hold no words at all: the file itself says what happened.
+/// Other formats: false.
+bool cut_short(std::string_view head, std::string_view tail);
+/// cut_short() of the file `path`; false when it cannot be read.
+bool file_cut_short(const std::string& path);
 
 }  // namespace scalekit::jobs::imaging

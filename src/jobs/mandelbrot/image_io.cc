@@ -28,6 +28,12 @@ struct image_writer::state {
     if (png != nullptr) spng_ctx_free(png);  // before `out` closes the file it writes to
   }
   status io_error(const std::string& what) const { return status::io_error("cannot write '" + path + "': " + what); }
+  // spng's error `rc`; `err` is errno right after it: spng says only "stream
+  // error" when the file's write failed, errno says why (a full disk).
+  status encoder_error(int rc, int err) const {
+    if (rc == SPNG_IO_ERROR && err != 0) return io_error(std::strerror(err));
+    return io_error(std::string("PNG encoder: ") + spng_strerror(rc));
+  }
 };
 
 image_writer::image_writer(std::unique_ptr<state> s) : s_(std::move(s)) {}
@@ -68,9 +74,10 @@ result<std::unique_ptr<image_writer>> image_writer::open(const std::string& path
     // than adaptive filtering, at a third of the cost (docs/BENCHMARKS.md).
     if (rc == 0) rc = spng_set_option(st->png, SPNG_IMG_COMPRESSION_LEVEL, std::clamp(png_level, 0, 9));
     if (rc == 0) rc = spng_set_option(st->png, SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_NONE);
+    errno = 0;
     if (rc == 0)
       rc = spng_encode_image(st->png, nullptr, 0, SPNG_FMT_PNG, SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
-    if (rc != 0) return st->io_error(std::string("PNG encoder: ") + spng_strerror(rc));
+    if (rc != 0) return st->encoder_error(rc, errno);
   }
   return std::unique_ptr<image_writer>(new image_writer(std::move(st)));
 }
@@ -83,8 +90,9 @@ status image_writer::write_rows(const std::uint8_t* rgb, std::uint32_t rows) {
     if (status s = st.out->write(rgb, row_bytes * rows); !s.ok()) return s;
   } else {
     for (std::uint32_t r = 0; r < rows; ++r) {
+      errno = 0;
       const int rc = spng_encode_row(st.png, rgb + r * row_bytes, row_bytes);
-      if (rc != 0 && rc != SPNG_EOI) return st.io_error(std::string("PNG encoder: ") + spng_strerror(rc));
+      if (rc != 0 && rc != SPNG_EOI) return st.encoder_error(rc, errno);
     }
   }
   st.rows_written += rows;

@@ -78,12 +78,13 @@ core::bytes gen_body(std::string_view payload) {
     if (!s.ok()) {
       ++bad_count;
       if (bad.size() < max_messages_per_task) bad.push_back({s.message()});
+      continue;
     }
-    bytes += text.size();
+    bytes += text.size();  // only what was written: a full disk writes nothing
   }
   core::wire_writer w;
   w.put(bytes);
-  put_head(w, p.count * p.per_file, bad_count, bad);
+  put_head(w, (p.count - bad_count) * p.per_file, bad_count, bad);
   return w.take();
 }
 

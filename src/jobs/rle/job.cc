@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "rle/tasks.h"
@@ -67,6 +68,25 @@ file_stats decode_file_result(std::string_view bytes) {
 }
 
 status stopped() { return status::cancelled("stopped before the end"); }
+
+// Each image's output, named as thumbnail names its own: "a.bmp" -> "a.rle",
+// and when that is taken (a.BMP and a.bmp) the whole name, "a.bmp.rle".
+// Empty when even that is taken: the image is refused, not written over
+// another's output.
+std::vector<std::string> output_names(const std::vector<std::string>& files, const std::string& out_dir) {
+  std::vector<std::string> names;
+  std::set<std::string> taken;
+  for (const auto& file : files) {
+    const fs::path f(file);
+    std::string out = (fs::path(out_dir) / f.stem()).string() + ".rle";
+    if (!taken.insert(out).second) {
+      out = (fs::path(out_dir) / f.filename()).string() + ".rle";
+      if (!taken.insert(out).second) out.clear();
+    }
+    names.push_back(std::move(out));
+  }
+  return names;
+}
 
 }  // namespace
 
@@ -131,6 +151,7 @@ result<core::report> decompress(const decompress_options& o, core::observer& obs
 result<core::report> compress_dir(const compress_dir_options& o, core::executor& images, core::observer& obs) {
   if (o.row_executor == core::executor_kind::distributed)
     return status::invalid_argument("rows cannot be encoded on the distributed executor inside an image's call");
+  if (status s = core::check_output_dir(o.output_dir); !s.ok()) return s;
   const auto t0 = clock::now();
   auto files = dir_images(o.input_dir);
   if (!files.ok()) return files.error();
@@ -138,12 +159,21 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   fs::create_directories(o.output_dir, ec);
   if (ec) return status::io_error("cannot create '" + o.output_dir + "': " + ec.message());
 
-  const std::size_t row_jobs = o.row_jobs == 0 ? core::default_jobs() : o.row_jobs;
+  const bool serial_rows = o.row_executor == core::executor_kind::serial;
+  const std::size_t row_jobs = serial_rows ? 1 : o.row_jobs == 0 ? core::default_jobs() : o.row_jobs;
   std::vector<core::bytes> payloads;
   payloads.reserve(files->size());
-  for (const auto& f : *files) {
-    const std::string& in = f;
-    const std::string out = (fs::path(o.output_dir) / fs::path(f).stem()).string() + ".rle";
+  const auto outs = output_names(*files, o.output_dir);
+  std::uint64_t failed = 0;
+  std::vector<std::string> kept;  // the images that have an output of their own, in payload order
+  for (std::size_t i = 0; i < files->size(); ++i) {
+    const std::string &in = (*files)[i], &out = outs[i];
+    if (out.empty()) {
+      ++failed;
+      obs.message(in + ": its output names are taken by other images of '" + o.input_dir + "'; not compressed");
+      continue;
+    }
+    kept.push_back(in);
     // An output that is an image of the input directory (a link to it) is
     // refused before any image is written.
     const std::string inputs[] = {in};
@@ -151,9 +181,9 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
     payloads.push_back(encode_file_call(in, out, o.row_executor, row_jobs));
   }
   const core::cancel_on_stop stop_guard(images, obs);
-  std::uint64_t done = 0, failed = 0, in_bytes = 0, out_bytes = 0, pixels = 0;
+  std::uint64_t done = 0, in_bytes = 0, out_bytes = 0, pixels = 0;
   images.map_streaming(detail::file_task, std::move(payloads), [&](std::size_t i, result<core::bytes>& r) {
-    const std::string& path = (*files)[i];
+    const std::string& path = kept[i];
     if (!r.ok()) {
       if (obs.stop_requested()) return;  // cancelled, not failed
       ++failed;
@@ -186,7 +216,7 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   core::add_executor_fields(rep, images);
   rep.add("executor", std::string(core::to_string(images.kind())), "images on {}");
   rep.add("row_executor", std::string(core::to_string(o.row_executor)), "rows on {}");
-  rep.add("row_jobs", std::uint64_t{row_jobs}, "-j {}");
+  rep.add("row_jobs", std::uint64_t{row_jobs}, serial_rows ? "" : "-j {}");  // serial: one thread, said
   return rep;
 }
 

@@ -48,7 +48,13 @@ result<bitmap> load_converted(const std::string& path) {
     g_free(mem);
     return out;
   } catch (const vips::VError& e) {
-    return status::corruption("cannot read '" + path + "': " + imaging::one_line(e.what()));
+    // libvips may give no words (a PNG cut inside its first chunks).
+    std::string why = imaging::one_line(e.what());
+    if (imaging::file_cut_short(path))
+      why = "truncated: the file ends before its image does" + (why.empty() ? "" : " (" + why + ")");
+    else if (why.empty())
+      why = "the image decoder gave no reason";
+    return status::corruption("cannot read '" + path + "': " + why);
   }
 }
 

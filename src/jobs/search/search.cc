@@ -76,12 +76,44 @@ struct load_counts {
   }
 };
 
+// What the first block of a file says: a NUL there means binary (as grep),
+// and a binary file is never read further. `size` gets the file's size.
+enum class sniffed { text, binary, failed };
+sniffed sniff(const std::string& path, std::uint64_t& size, load_counts& c) {
+  auto f = core::open_input(path);
+  if (!f.ok()) {
+    c.fail(f.error().message());
+    return sniffed::failed;
+  }
+  size = f->size();
+  char block[binary_probe];
+  std::size_t got = 0;
+  while (got < sizeof block) {
+    const ssize_t n = ::read(f->fd(), block + got, sizeof block - got);
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      c.fail("cannot read '" + path + "': " + core::path_error_words(errno));
+      return sniffed::failed;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return std::memchr(block, 0, got) != nullptr ? sniffed::binary : sniffed::text;
+}
+
 // Read one file whole. false (with a message) when it cannot be read or is
 // not a regular file (the walk lists regular files, but one may be swapped
-// for a FIFO before it is read).
+// for a FIFO before it is read), or when it does not fit in memory.
 bool read_file(const std::string& path, std::string& out, load_counts& c) {
   auto f = core::open_input(path);
-  status s = f.ok() ? f->read_all(out, std::numeric_limits<std::uint64_t>::max()) : f.error();
+  status s = f.ok() ? status() : f.error();
+  try {
+    if (s.ok()) s = f->read_all(out, std::numeric_limits<std::uint64_t>::max());
+  } catch (const std::bad_alloc&) {
+    out = std::string();
+    s = status::io_error("cannot read '" + path + "': " + std::to_string(f->size()) +
+                         " bytes do not fit in this process's memory");
+  }
   if (!s.ok()) c.fail(s.message());
   return s.ok();
 }
@@ -102,23 +134,42 @@ core::bytes load(std::string_view payload) {
   paths.reserve(count);
   std::uint64_t expected = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    paths.emplace_back(in.get_string());
-    struct stat st;
-    if (::stat(paths.back().c_str(), &st) == 0) expected += static_cast<std::uint64_t>(st.st_size);
+    std::string path(in.get_string());
+    std::uint64_t size = 0;
+    switch (sniff(path, size, c)) {
+      case sniffed::text:
+        paths.push_back(std::move(path));
+        expected += size;
+        break;
+      case sniffed::binary: ++c.binary; break;
+      case sniffed::failed: break;
+    }
   }
   in.expect_end();
   // One allocation for the whole share: growing by doubling would peak at
-  // twice the corpus.
-  share->text.reserve(expected + expected / 64);
+  // twice the corpus. Files that are not text are not counted: they are
+  // never held. Past this process's memory, the files say so one by one.
+  try {
+    share->text.reserve(expected + expected / 64);
+  } catch (const std::bad_alloc&) {
+  }
   for (auto& path : paths) {
     if (!read_file(path, data, c)) continue;
     if (std::memchr(data.data(), 0, std::min(data.size(), binary_probe)) != nullptr) {
       ++c.binary;
       continue;
     }
-    share->file_start.push_back(share->text.size());
+    const std::size_t start = share->text.size();
+    try {
+      c.lines += append_stripped_lines(data, share->text);
+    } catch (const std::bad_alloc&) {  // the share outgrew memory: this file is left out, named
+      share->text.resize(start);
+      c.fail("cannot load '" + path + "': " + std::to_string(data.size()) +
+             " more bytes do not fit in this process's memory");
+      continue;
+    }
+    share->file_start.push_back(start);
     share->paths.push_back(std::move(path));
-    c.lines += append_stripped_lines(data, share->text);
     c.bytes += data.size();
     ++c.files;
   }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "scalekit/core/executor.h"
+#include "scalekit/core/input_file.h"
 
 namespace scalekit::jobs::thumbnail::detail {
 
@@ -14,6 +15,7 @@ status validate(const options& image, const std::string& out_dir) {
                                     " has a side outside 1.." + std::to_string(max_side));
   if (image.max_pixels < 1) return status::invalid_argument("max pixels must be at least 1");
   if (out_dir.empty()) return status::invalid_argument("-o OUTDIR is required");
+  if (status s = core::check_output_dir(out_dir); !s.ok()) return s;  // before any image is read
   return status{};
 }
 

@@ -60,34 +60,16 @@ std::string classify(const char* vips_message) {
   return (truncated ? "truncated: " : "corrupt: ") + message;
 }
 
-// Whether a JPEG or PNG stops before its end marker (JPEG's EOI, PNG's IEND),
-// from its first and last bytes. libvips' error buffer is one for the whole
-// process: on several threads, another image's clear can take a decode error
-// away and leave only "unable to write", so the file itself says what happened.
-bool cut_short(std::string_view head, std::string_view tail) {
-  if (head.substr(0, 2) == "\xFF\xD8") return tail.size() < 2 || tail.substr(tail.size() - 2) != "\xFF\xD9";
-  if (head.substr(0, 8) == "\x89PNG\r\n\x1A\n") return tail.find("IEND") == std::string_view::npos;
-  return false;
-}
-
-bool file_cut_short(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  char head[8] = {}, tail[16] = {};
-  if (!f.read(head, sizeof head)) return false;
-  f.seekg(0, std::ios::end);
-  const auto size = static_cast<std::streamoff>(f.tellg());
-  const std::streamoff want = std::min<std::streamoff>(size, sizeof tail);
-  f.seekg(size - want);
-  if (!f.read(tail, want)) return false;
-  return cut_short({head, sizeof head}, {tail, static_cast<std::size_t>(want)});
-}
-
-// A failure's reason; "corrupt" that only says a write failed is "truncated"
-// when the file is cut short.
+// A failure's reason. A "corrupt" file that is cut short is "truncated", whatever libvips' words
+// ("unable to write", "libpng read error", or none at all for a PNG cut
+// inside its first chunks); with no words the reason says there were none.
 report failure(const char* vips_message, const std::function<bool()>& is_cut_short) {
   std::string reason = classify(vips_message);
-  if (reason.rfind("corrupt: ", 0) == 0 && contains(reason, "unable to write to") && is_cut_short())
-    reason = "truncated: " + reason.substr(9);
+  const bool wordless = reason == "corrupt: ";
+  if (reason.rfind("corrupt: ", 0) == 0 && is_cut_short())
+    reason = "truncated: " + (wordless ? std::string("the file ends before its image does") : reason.substr(9));
+  else if (wordless)
+    reason += "the image decoder gave no reason";
   return failed(std::move(reason));
 }
 
@@ -167,7 +149,7 @@ report from_file(const std::string& in, const std::string& out, const options& o
               [&](bool to_srgb) {
                 return vips::VImage::thumbnail(in.c_str(), static_cast<int>(o.width), thumbnail_options(o, to_srgb));
               },
-              [&] { return file_cut_short(in); });
+              [&] { return imaging::file_cut_short(in); });
 }
 
 namespace {
@@ -197,7 +179,9 @@ report thumbnail_buffer(std::string_view data, const options& o, const detail::p
             blob, static_cast<int>(o.width),
             thumbnail_options(o, to_srgb)->set("option_string", "[fail_on=truncated]"));
       },
-      [&] { return cut_short(data.substr(0, 8), data.substr(data.size() - std::min<std::size_t>(data.size(), 16))); });
+      [&] {
+        return imaging::cut_short(data.substr(0, 8), data.substr(data.size() - std::min<std::size_t>(data.size(), 16)));
+      });
 }
 
 }  // namespace
