@@ -166,7 +166,7 @@ TEST(HostileRound2, AnOutputDirectoryThatIsAFileIsBadUsageBeforeAnyWork) {
   ASSERT_EQ(run_command(bin + " mandelbrot -W 16 -H 16 -o " + d / "full.png").exit_code, 0);
   fs::create_directories(d / "in");
   ASSERT_EQ(run_command("/usr/bin/convert -size 16x16 xc:white BMP3:" + d / "in/a.bmp").exit_code, 0);
-  for (const std::string args : {
+  for (const std::string& args : {
            "scale mandelbrot --executors serial --sizes 16 --workers 1 --repeat 1 --report " + d / "a.bmp",
            "thumbnail -o " + d / "a.bmp " + d / "full.png",
            "rle compress-dir " + d / "in " + d / "a.bmp/sub",
