@@ -22,29 +22,39 @@ sed 's/^/  seed /; s/$/ s/' "$out/seed_times"
 best=$(awk '{print $2}' "$out/seed_times" | sort -g | head -1)
 for ex in serial threads processes; do
   for ((i = 0; i < runs; i++)); do
-    "$heavy" -q --json rle compress "$img" "$out/sk.rle" --row-executor "$ex"
+    "$sk" -q --json rle compress "$img" "$out/sk.rle" --row-executor "$ex"
   done | bench_json elapsed_s | bench_median |
     awk -v ex="$ex" -v best="$best" -v pixels=$((W * H)) '{printf "  scalekit --row-executor %-9s %.4f s  (%.0fx the seed'"'"'s best, %.3g pixels/s)\n", ex, $1, best / $1, pixels / $1}'
 done
 if cmp -s "$out/sk.rle" "$out/py.rle"; then echo "  (output byte-identical to the seed's)"; else echo "  OUTPUT DIFFERS FROM THE SEED'S"; fi
 echo
 
-echo "### whole commands (hyperfine)"
-bench_hyperfine -N --warmup 2 --runs 10 --export-json "$out/sk.json" \
-  "$sk -q rle compress $img $out/sk.rle --row-executor threads" "$sk -q rle decompress $out/page.rle $out/sk.bmp" \
-  "$heavy --version"
-bench_hyperfine -N --runs 3 --export-json "$out/pyc.json" "/usr/bin/python3 $seed/rle_compress.py $img $out/py.rle processes"
-bench_hyperfine -N --runs 2 --export-json "$out/pyd.json" "/usr/bin/python3 $seed/rle_decompress.py $out/page.rle $out/py.bmp"
+rounds=$(bench_pick 3 1)
+echo "### whole commands (hyperfine, $rounds interleaved rounds: scalekit's commands, then the seed's, in each)"
+for ((r = 1; r <= rounds; r++)); do
+  bench_hyperfine -N --warmup 2 --runs 10 --export-json "$out/sk$r.json" \
+    "$sk -q rle compress $img $out/sk.rle --row-executor threads" "$sk -q rle decompress $out/page.rle $out/sk.bmp" \
+    "$sk --version" "$heavy --version"
+  bench_hyperfine -N --runs 2 --export-json "$out/pyc$r.json" "/usr/bin/python3 $seed/rle_compress.py $img $out/py.rle processes"
+  bench_hyperfine -N --runs 1 --export-json "$out/pyd$r.json" "/usr/bin/python3 $seed/rle_decompress.py $out/page.rle $out/py.bmp"
+done
 /usr/bin/python3 -c '
 import json, sys
-sk, pyc, pyd = (json.load(open(f))["results"] for f in sys.argv[1:4])
-rows = [("scalekit rle compress (rows on threads)", sk[0], pyc[0]), ("scalekit rle decompress", sk[1], pyd[0])]
-print("| command | scalekit | seed Python | ratio |")
-print("|---|---:|---:|---:|")
-for name, s, p in rows:
-    print("| %s | %.1f ms ± %.1f | %.2f s | %.0fx |" % (name, s["mean"] * 1e3, s["stddev"] * 1e3, p["mean"], p["mean"] / s["mean"]))
-print("| scalekit-heavy --version (its start: libvips and FreeImage loading) | %.1f ms | | |" % (sk[2]["mean"] * 1e3))
-' "$out/sk.json" "$out/pyc.json" "$out/pyd.json"
+rounds = int(sys.argv[1])
+load = lambda name, r: json.load(open("%s/%s%d.json" % (sys.argv[2], name, r)))["results"]
+sk = [load("sk", r) for r in range(1, rounds + 1)]
+pyc = [load("pyc", r)[0] for r in range(1, rounds + 1)]
+pyd = [load("pyd", r)[0] for r in range(1, rounds + 1)]
+print("| command | scalekit (mean ± sd per round) | seed Python | ratio per round | ratio range |")
+print("|---|---:|---:|---:|---:|")
+for name, k, py in (("rle compress (rows on threads)", 0, pyc), ("rle decompress", 1, pyd)):
+    ratios = [p["mean"] / s[k]["mean"] for s, p in zip(sk, py)]
+    print("| %s | %s | %s | %s | %.0f-%.0fx |" % (name,
+          ", ".join("%.1f ± %.1f ms" % (s[k]["mean"] * 1e3, s[k]["stddev"] * 1e3) for s in sk),
+          ", ".join("%.2f s" % p["mean"] for p in py), ", ".join("%.0fx" % x for x in ratios), min(ratios), max(ratios)))
+for k, what in ((2, "scalekit --version (the light executable: rle runs here)"), (3, "scalekit-heavy --version (libvips loading)")):
+    print("| %s | %s | | | |" % (what, ", ".join("%.1f ms" % (s[k]["mean"] * 1e3) for s in sk)))
+' "$rounds" "$out"
 if /usr/bin/python3 "$root/tests/fixtures/rle_images.py" same "$img" "$out/sk.bmp"; then echo "(round trip exact)"; fi
 echo
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: thumbnail
-# about: 300 photos, and 120 of mixed kinds, beside the seed (Pillow), vipsthumbnail and ImageMagick, interleaved; random URLs from dummyimage, 1/2/4/8 consumers, lock vs semaphore
+# about: 300 photos, and 120 of mixed kinds, beside the seed (Pillow), vipsthumbnail and ImageMagick, interleaved; one image's whole command; random URLs from dummyimage, 1/2/4/8 consumers, lock vs semaphore
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
@@ -82,6 +82,19 @@ fi
 echo "## thumbnail, mixed corpus: $mixed_count photos ($(du -sm "$mixed" | cut -f1) MB; JPEG 4:2:0, 4:4:4, progressive, grey, EXIF-rotated, CMYK, ICC-tagged; PNG RGB, grey, palette, 16-bit; WebP), 64x64, 2 at a time; $rounds interleaved rounds"
 echo
 compare "$mixed" "$mixed_count" mixed vipsthumbnail
+
+# One image, the whole command: start-up is most of it (with the default process pool, one
+# image file is made in scalekit's own process: a worker would load libvips again first).
+one=$(compgen -G "$corpus/img0000.*" | head -n 1)
+echo "## thumbnail, one image ($(basename "$one")), the whole command: $rounds interleaved rounds"
+echo
+for ((r = 1; r <= rounds; r++)); do
+  bench_hyperfine -N --warmup 3 --runs 15 --prepare "rm -rf $out/one" --export-markdown "$out/one$r.md" \
+    "vipsthumbnail $one -s 64x64 -o $out/vt_%s.png" "$sk -q thumbnail $one -o $out/one" \
+    "$sk -q thumbnail $one -o $out/one --executor threads"
+  bench_md "$out/one$r.md" "s|$corpus/||g"
+  echo
+done
 
 limit=$(bench_pick 300 20)
 echo "## thumbnail --random-urls against dummyimage serve (-j 2, same machine): $limit thumbnails, 2 producers"

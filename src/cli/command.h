@@ -39,6 +39,10 @@ struct command_info {
   std::string_view name;
   binary where;
   std::string_view description;
+  /// Built into scalekit-heavy too, for the inputs the light executable
+  /// hands over to it at run time (hand_over_to): rle's images other than
+  /// 1-bit BMPs, which it reads with libvips.
+  bool heavy_too = false;
 };
 
 /// Every command, in the order --help lists them.
@@ -62,7 +66,7 @@ inline constexpr command_info command_table[] = {
      "the chapters' timing tables with scalekit's figures (scale tables)"},
     {"fetch", binary::heavy,
      "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'"},
-    {"rle", binary::heavy, "Run-length compression of 1-bit images (the seed's case study)"},
+    {"rle", binary::light, "Run-length compression of 1-bit images (the seed's case study)", true},
     {"thumbnail", binary::heavy,
      "PNG thumbnails of a directory's images, of URLs, or of the seed's random-URL producer/consumer"},
     {"dummyimage", binary::heavy, "An offline image-URL server: GET /<W>x<H>/<bg>/<fg>.<jpg|png>"},
@@ -98,6 +102,14 @@ std::span<const command_impl> registered_commands();
 
 /// This process's command line, as run_program() got it (argv[0] first).
 const std::vector<std::string>& program_arguments();
+
+/// Replace this process with `where` (scalekit-heavy), running the same
+/// command line: for a command of the light executable that meets an input
+/// only the heavy one reads (command_info::heavy_too). The signals the
+/// program blocked are unblocked first, as they were at start; after a stop
+/// request nothing is started. Returns only when it does not run: the exit
+/// status (the error printed, or the stop recorded in globals()).
+int hand_over_to(binary where);
 
 /// The program shared by both executables: registers every task, serves as a
 /// worker process when asked to, hands heavy commands over (light only), owns

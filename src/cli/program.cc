@@ -115,6 +115,7 @@ int run_program(binary self, int argc, char** argv) {
     if (auto rc = hand_over_command(argc, argv)) return *rc;
   }
   for (int i = 0; i < argc; ++i) arguments().emplace_back(argv[i]);
+  remember_signal_mask();
   // Before any thread starts. serve's master gives more signals meanings
   // (HUP reloads, TTIN adds a worker...), and its workers ignore the
   // terminal's Ctrl-C: the master decides.
@@ -134,9 +135,15 @@ int run_program(binary self, int argc, char** argv) {
   }
   CLI::App app;
   setup_app(app);
+  // Only the command named on the command line gets its flags: a list of
+  // commands (--help) needs their names and descriptions only, and building
+  // every command's options was most of what this program did before main's
+  // work began.
+  const int named = command_argument(argc, argv);
+  const std::string_view invoked = named < argc ? argv[named] : "";
   for (const auto& c : command_table) {
     auto* cmd = app.add_subcommand(std::string(c.name), std::string(c.description));
-    if (c.where != self) continue;  // listed here, run by the other executable
+    if (c.where != self && !(c.heavy_too && self == binary::heavy)) continue;  // run by the other executable
     const auto impl = std::find_if(implementations().begin(), implementations().end(),
                                    [&](const command_impl& i) { return i.name == c.name; });
     if (impl == implementations().end()) {
@@ -144,7 +151,7 @@ int run_program(binary self, int argc, char** argv) {
                    static_cast<int>(c.name.size()), c.name.data());
       return exit_failed;
     }
-    impl->add(*cmd);
+    if (c.name == invoked) impl->add(*cmd);
   }
   refuse_bad_unsigned(app);
   if (!is_known_command(argc, argv)) return exit_usage;

@@ -15,6 +15,10 @@ int command_argument(int argc, char** argv);
 /// when it does not, or when the exec failed (the exit status). hand_over.cc
 std::optional<int> hand_over_command(int argc, char** argv);
 
+/// Keep the signal mask the process started with, for hand_over_to() to
+/// restore. Before stop_signals are installed. hand_over.cc
+void remember_signal_mask();
+
 /// Every unsigned option of `app` and its subcommands first takes only
 /// decimal digits that fit in 64 bits, before its own checks. option_checks.cc
 void refuse_bad_unsigned(CLI::App& app);

@@ -1,6 +1,12 @@
 // scalekit rle compress | decompress | compress-dir: flags -> rle options -> the job.
+// Built into both executables: scalekit reads 1-bit BMPs itself and hands a
+// command whose images include any other kind over to scalekit-heavy, whose
+// converter (libvips) reads them.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "command.h"
 #include "executor_flags.h"
@@ -28,6 +34,12 @@ struct compress_dir_flags {
   executor_flags rows;    // --row-executor (its kind only: each image makes its own)
 };
 
+// Whether this executable lacks the converter that one of `images` needs.
+bool needs_heavy(const std::vector<std::string>& images) {
+  if (rle::has_converter()) return false;
+  return std::any_of(images.begin(), images.end(), [](const std::string& p) { return rle::needs_converter(p); });
+}
+
 void add_row_executor(CLI::App& cmd, executor_flags& rows) {
   rows.executor = "threads";
   cmd.add_option("--row-executor", rows.executor, "where rows are encoded: serial, threads or processes")
@@ -44,6 +56,10 @@ void add_compress(CLI::App& cmd) {
   sub->add_option("-j,--jobs", f->rows.jobs, "row workers (default: number of cores)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   sub->callback([f] {
+    if (needs_heavy({f->job.input})) {
+      globals().exit_code = hand_over_to(binary::heavy);
+      return;
+    }
     run_job("rle compress", [f](core::observer& obs) {
       auto rows = f->rows.make();
       return rle::compress(f->job, *rows, obs);
@@ -76,6 +92,10 @@ void add_compress_dir(CLI::App& cmd) {
   sub->add_option("--row-jobs", f->job.row_jobs, "row workers inside each image (default: number of cores)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   sub->callback([f] {
+    if (auto images = rle::dir_images(f->job.input_dir); images.ok() && needs_heavy(*images)) {
+      globals().exit_code = hand_over_to(binary::heavy);
+      return;
+    }
     run_job("rle compress-dir", [f](core::observer& obs) {
       f->job.row_executor = f->rows.kind();
       auto images = f->images.make();
@@ -89,7 +109,7 @@ void add_command(CLI::App& command) {
   command.footer(
       "Format: 2-byte little-endian width and height, then each row's 127-bit chunks as runs "
       "(bit << 7) | length; 1 = white. 1-bit BMPs are taken as they are; other images are made grey "
-      "and thresholded at 128.");
+      "and thresholded at 128 (by scalekit-heavy, which libvips' start makes slower).");
   add_compress(command);
   add_decompress(command);
   add_compress_dir(command);

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 
 #include "command.h"
 #include "executor_flags.h"
@@ -24,6 +25,7 @@ struct thumbnail_flags {
   std::string limiter = "semaphore";
   th::random_options random;  // --random-urls and its flags
   executor_flags exec;
+  const CLI::Option* task_timeout = nullptr;  // given on the command line: the worker's guard is wanted
 };
 
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
@@ -52,7 +54,14 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   if (urls > 0 && urls != static_cast<long>(f.inputs.size()))
     throw usage_error("give either URLs or files and directories, not both");
   if (f.random.limit > 0 || !f.random.rate.empty()) throw usage_error("--limit and --rate belong to --random-urls");
-  auto ex = f.exec.make();
+  // One image file needs no process pool: a worker process loads libvips
+  // again before it can start (some 20 ms each, more than a thumbnail), so
+  // the image is made here, as with threads. --task-timeout given keeps the
+  // worker that enforces it; a directory keeps the pool (it may hold many).
+  std::error_code ec;
+  const bool one_file = urls == 0 && f.inputs.size() == 1 && std::filesystem::is_regular_file(f.inputs[0], ec);
+  const bool here = one_file && f.exec.kind() == core::executor_kind::processes && f.task_timeout->count() == 0;
+  auto ex = here ? core::make_executor(core::executor_kind::serial) : f.exec.make();
   if (urls > 0)
     return th::run_urls({.urls = f.inputs, .out_dir = f.out_dir, .image = image, .timeout = timeout}, *ex, obs);
   return th::run_files({.inputs = f.inputs, .out_dir = f.out_dir, .image = image}, *ex, obs);
@@ -66,10 +75,12 @@ void add_command(CLI::App& command) {
   cmd->add_option("--size", f->size, "fit the thumbnail in WxH, keeping the aspect ratio (never enlarged)")
       ->capture_default_str();
   f->exec.add_to(*cmd, "threads,processes", "processes");  // isolated decoders, and measured faster
-  cmd->add_option("--task-timeout", f->exec.task_timeout_s,
-                  "processes: a decode running longer than this many seconds kills its worker and fails")
-      ->check(CLI::Range(0.0, 86400.0))
-      ->default_val(60);
+  f->task_timeout =
+      cmd->add_option("--task-timeout", f->exec.task_timeout_s,
+                      "processes: a decode running longer than this many seconds kills its worker and fails (one "
+                      "image file runs in this process, with no worker, unless this is given)")
+          ->check(CLI::Range(0.0, 86400.0))
+          ->default_val(60);
   cmd->add_option("--max-pixels", f->max_pixels, "refuse images that declare more pixels (read from the header)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();

@@ -2,19 +2,52 @@
 
 #include <cstdlib>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace scalekit::core {
+
+#if defined(__x86_64__)
+namespace {
+
+// The CPU's features and the OS's support for their registers, read here
+// rather than with __builtin_cpu_supports: that builtin links libgcc's
+// __cpu_indicator_init, a constructor that runs its CPUID queries at every
+// start of every program (each one an exit to the hypervisor in a virtual
+// machine), though only mandelbrot's SIMD kernels ask.
+struct cpu_features {
+  bool sse4 = false, avx2 = false, avx3 = false;
+};
+
+cpu_features read_cpu_features() {
+  cpu_features f;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool sse42 = c & bit_SSE4_2, pclmul = c & bit_PCLMUL, fma = c & bit_FMA;
+  const bool osxsave = c & bit_OSXSAVE, avx = c & bit_AVX;
+  f.sse4 = sse42 && pclmul;
+  if (!osxsave || !avx) return f;
+  unsigned lo = 0, hi = 0;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  const bool ymm = (lo & 0x6) == 0x6, zmm = (lo & 0xE6) == 0xE6;  // SSE+AVX state; and opmask, ZMM
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
+  f.avx2 = ymm && fma && (b & bit_AVX2) && (b & bit_BMI2);
+  f.avx3 = zmm && (b & bit_AVX512F) && (b & bit_AVX512VL) && (b & bit_AVX512DQ) && (b & bit_AVX512BW);
+  return f;
+}
+
+}  // namespace
+#endif
 
 const std::vector<simd_target>& usable_simd_targets() {
   static const std::vector<simd_target> targets = [] {
     std::vector<simd_target> out;
 #if defined(__x86_64__)
-    __builtin_cpu_init();  // the checks include the OS's support for the registers (XGETBV)
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bw"))
-      out.push_back(simd_target::avx3);
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
-      out.push_back(simd_target::avx2);
-    if (__builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul")) out.push_back(simd_target::sse4);
+    const cpu_features f = read_cpu_features();
+    if (f.avx3) out.push_back(simd_target::avx3);
+    if (f.avx2) out.push_back(simd_target::avx2);
+    if (f.sse4) out.push_back(simd_target::sse4);
 #endif
     out.push_back(simd_target::baseline);
     return out;

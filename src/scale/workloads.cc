@@ -82,8 +82,8 @@ result<core::report> run_numbers(std::uint64_t size, const std::string& dir, cor
 }
 
 // A 1-bit image of concentric rings, (x² + y²) >> 14 odd is white, written
-// as an RLE file (MISSION.md's format, encoded here because the rle job is in
-// scalekit-heavy): runs of every length, so that compressing it is real work.
+// as an RLE file (MISSION.md's format, encoded here because the rle job is run
+// as a command): runs of every length, so that compressing it is real work.
 status write_rings_rle(const std::string& path, std::uint32_t width, std::uint32_t height) {
   auto f = core::atomic_file::create(path);
   if (!f.ok()) return f.error();
@@ -192,8 +192,8 @@ const std::vector<workload>& table() {
     w[4] = {.name = "rle",
             .size_name = "side",
             .about =
-                "rle compress of a square 1-bit BMP of rings, rows on the executor (scalekit-heavy, run as a "
-                "command: its CPU includes its start)",
+                "rle compress of a square 1-bit BMP of rings, rows on the executor (run as a command: its CPU "
+                "includes its start)",
             .default_sizes = {8192},
             .min_size = 1,
             .max_size = 65535,

@@ -155,13 +155,44 @@ TEST(CliRle, BadFilesAreErrorsNamingFileAndOffset) {
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
 }
 
-// scalekit hands rle to scalekit-heavy; without it beside, a clear error.
-TEST(CliRle, HandOverNeedsTheHeavyBinaryBeside) {
+// scalekit reads 1-bit BMPs itself: with no scalekit-heavy beside it,
+// compress, compress-dir (on worker processes too) and decompress work. Any
+// other image is handed over to scalekit-heavy; without it, a clear error and
+// nothing written.
+TEST(CliRle, OneBitBmpsNeedNoHeavyBinaryOtherImagesDo) {
   temp_dir d("cli-rle-alone");
-  std::filesystem::copy_file(bin, d / "scalekit");
-  std::filesystem::permissions(d / "scalekit", std::filesystem::perms::owner_exec, std::filesystem::perm_options::add);
-  auto r = run_command(d / "scalekit" + " -q rle compress a.bmp b.rle");
+  make_images(d);
+  const std::filesystem::path alone = d.path / "alone", pages = d.path / "pages";
+  std::filesystem::create_directories(alone);
+  std::filesystem::create_directories(pages);
+  std::filesystem::copy_file(bin, alone / "scalekit");
+  std::filesystem::permissions(alone / "scalekit", std::filesystem::perms::owner_exec,
+                               std::filesystem::perm_options::add);
+  const std::string sk = (alone / "scalekit").string();
+
+  auto r = run_command(sk + " -q rle compress " + d / "w1000x33.bmp " + d / "a.rle --row-executor processes -j 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_command(seed_compress + d / "w1000x33.bmp " + d / "py.rle threads").exit_code, 0);
+  EXPECT_TRUE(slurp(d / "a.rle") == slurp(d / "py.rle"));
+  ASSERT_EQ(run_command(sk + " -q rle decompress " + d / "a.rle " + d / "back.bmp").exit_code, 0);
+  EXPECT_TRUE(same_pixels(d / "w1000x33.bmp", d / "back.bmp"));
+
+  for (const char* name : {"w127x5", "w300x17", "w1000x33"})
+    std::filesystem::copy_file(d / (std::string(name) + ".bmp"), pages / (std::string(name) + ".bmp"));
+  r = run_command(sk + " --json rle compress-dir " + pages.string() + " " + (pages / "out").string() + " -j 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["images"], 3);
+  EXPECT_TRUE(slurp(pages / "out" / "w1000x33.rle") == slurp(d / "py.rle"));
+
+  r = run_command(sk + " -q rle compress " + d / "colour.bmp " + d / "b.rle");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("scalekit rle: cannot run '" + d / "scalekit-heavy'"), std::string::npos) << r.err;
-  EXPECT_EQ(run_command(d / "scalekit" + " -q --version").exit_code, 0);  // the rest works alone
+  EXPECT_NE(r.err.find("scalekit rle: cannot run '" + (alone / "scalekit-heavy").string() + "'"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "b.rle"));
+  std::filesystem::copy_file(d / "colour.bmp", pages / "colour.bmp");  // one image needs scalekit-heavy: all go
+  r = run_command(sk + " -q rle compress-dir " + pages.string() + " " + (pages / "out2").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot run '" + (alone / "scalekit-heavy").string() + "'"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(pages / "out2"));
+  EXPECT_EQ(run_command(sk + " -q --version").exit_code, 0);  // the rest works alone
 }

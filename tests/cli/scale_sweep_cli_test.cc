@@ -163,7 +163,7 @@ TEST(CliScaleSweep, BadUsageIsOneLineAndStatus2) {
   EXPECT_EQ(run_scalekit("scale nosuchjob").exit_code, 2);
 }
 
-// rle's job is in scalekit-heavy: each run is that command, its figures from its --json report.
+// rle's workload is a command: each run is that command, its figures from its --json report.
 TEST(CliScaleSweep, RleRunsAsACommandOfTheOtherExecutable) {
   auto r = run_scalekit("--json scale rle --executors serial,threads --workers 1,2 --repeat 1 --sizes 600");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -107,6 +107,31 @@ TEST(CliThumbnail, ACrashingOrHangingDecoderCostsOneItem) {
   }
 }
 
+// One image file needs no worker process (each loads libvips again before
+// it starts): by default it is made in this process; --task-timeout given
+// keeps the worker that enforces it, and contains a decoder that crashes.
+TEST(CliThumbnail, OneImageFileRunsWithoutWorkersUnlessATimeoutIsAsked) {
+  temp_dir d("cli-thumb-one");
+  ASSERT_EQ(run_command(images_py + "make " + d.path.string()).exit_code, 0);
+  temp_dir out("cli-thumb-one-out");
+  auto r = run_command(bin + " --json thumbnail " + d / "photo.jpg" + " -o " + out.path.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["made"], 1);
+  EXPECT_EQ(j["executor"], "serial");
+  EXPECT_TRUE(fs::exists(out / "photo_thumb.png"));
+  r = run_command(std::string("SCALEKIT_THUMBNAIL_FAULT=crash:photo.jpg ") + bin + " --json thumbnail " +
+                  d / "photo.jpg" + " -o " + (out / "guarded") + " --task-timeout 5");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["executor"], "processes");
+  EXPECT_EQ(j["failed"], 1);
+  EXPECT_NE(r.err.find("photo.jpg: the decoder failed: "), std::string::npos) << r.err;
+  r = run_command(bin + " --json thumbnail " + (d / "sub") + " -o " + (out / "dir"));  // a directory keeps the pool
+  ASSERT_FALSE(r.out.empty()) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["executor"], "processes");
+}
+
 TEST(CliThumbnail, UrlsFromTheDummyimageServer) {
   dummyimage_server images;
   ASSERT_FALSE(images.port().empty()) << images.log();

@@ -10,28 +10,18 @@ namespace scalekit::jobs::rle {
 namespace {
 
 constexpr std::uint32_t chunk_bits = 127;
-constexpr std::size_t spare = 8;  // readable bytes past the last row, for word loads
+constexpr std::size_t spare = 8;  // readable bytes past the last row, for word loads and stores
 
-// 64 bits starting at bit `x` of `row` (MSB first); bits past the row are garbage.
-std::uint64_t load_bits(const std::uint8_t* row, std::uint32_t x) {
-  std::uint64_t w;
-  std::memcpy(&w, row + (x >> 3), 8);
-  return __builtin_bswap64(w) << (x & 7);
-}
-
-// The first position in [x, end) whose pixel differs from `bit`, or `end`.
-std::uint32_t next_change(const std::uint8_t* row, std::uint32_t x, std::uint32_t end, bool bit) {
-  while (x < end) {
-    const std::uint64_t w = load_bits(row, x);
-    const std::uint64_t diff = bit ? ~w : w;
-    const std::uint32_t valid = 64 - (x & 7);
-    if (diff != 0) {
-      const auto lz = static_cast<std::uint32_t>(__builtin_clzll(diff));
-      if (lz < valid) return std::min(end, x + lz);
-    }
-    x += valid;
-  }
-  return end;
+// Pixels 64i..64i+63 of a row as the bits 0..63 of one word (pixel x at bit
+// x % 64): the bytes as stored, each byte's bits reversed (pixel 0 is a
+// byte's most significant bit). Reads 8 bytes from `at`.
+std::uint64_t pixels_lsb_first(const std::uint8_t* at) {
+  std::uint64_t v;
+  std::memcpy(&v, at, 8);
+  if (v == 0 || v == ~std::uint64_t{0}) return v;  // one colour (a page's background): the same reversed
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+  v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+  return ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
 }
 
 // Set bits [x, x + len) of `row` to 1, at most 57 at a time through one
@@ -73,20 +63,44 @@ bool bitmap::operator==(const bitmap& o) const {
   return true;
 }
 
-void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out) {
+// A run ends where a pixel differs from the one before it, or where a chunk
+// starts. Both kinds of boundary are bits of one word per 64 pixels, visited
+// with count-trailing-zeros: the work is per run and per word, not per
+// pixel. Each boundary at x writes the byte of the run that ends there,
+// head + x, where head = (colour << 7) - start was set where the run began
+// (from the pixel at x itself): no state but the word's bits carries from
+// one run to the next.
+void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, bool invert) {
+  if (width == 0) return;
   // Runs go to a local buffer first (a row has at most `width` runs): one
   // append per row instead of a capacity check per byte.
   char buf[max_side];
   char* p = buf;
-  for (std::uint32_t chunk = 0; chunk < width; chunk += chunk_bits) {
-    const std::uint32_t end = std::min(width, chunk + chunk_bits);
-    for (std::uint32_t x = chunk; x < end;) {
-      const bool bit = (row[x >> 3] >> (7 - (x & 7))) & 1;
-      const std::uint32_t next = next_change(row, x, end, bit);
-      *p++ = static_cast<char>((bit ? 0x80 : 0) | (next - x));
-      x = next;
+  const std::uint64_t flip = invert ? ~std::uint64_t{0} : 0;
+  std::uint64_t carry = row[0] >> 7;  // "the pixel before x = 0" is pixel 0: no boundary there
+  std::uint32_t head = static_cast<std::uint32_t>((carry ^ (flip & 1)) << 7);
+  std::uint32_t next_chunk = chunk_bits;
+  const std::uint32_t words = (width + 63) / 64;
+  for (std::uint32_t i = 0; i < words; ++i) {
+    const std::uint64_t w = pixels_lsb_first(row + std::size_t{8} * i);
+    const std::uint64_t changes = w ^ ((w << 1) | carry);  // bit k: pixel 64i+k differs from the one before
+    carry = w >> 63;
+    const std::uint64_t colours = w ^ flip;  // bit k: 1 where pixel 64i+k is white
+    const std::uint32_t base = 64 * i;
+    std::uint64_t ends = changes;
+    if (next_chunk < base + 64) {  // chunks are longer than a word: one start at most
+      ends |= std::uint64_t{1} << (next_chunk - base);
+      next_chunk += chunk_bits;
+    }
+    if (width - base < 64) ends &= (std::uint64_t{1} << (width - base)) - 1;  // bits past the row
+    while (ends != 0) {
+      const auto k = static_cast<std::uint32_t>(__builtin_ctzll(ends));
+      *p++ = static_cast<char>(head + base + k);
+      head = static_cast<std::uint32_t>((colours >> k) & 1) * 128 - (base + k);
+      ends &= ends - 1;
     }
   }
+  *p++ = static_cast<char>(head + width);
   out.append(buf, static_cast<std::size_t>(p - buf));
 }
 

@@ -67,31 +67,17 @@ file_stats decode_file_result(std::string_view bytes) {
   return st;
 }
 
-// The .bmp files of `dir` (any case, not recursive), in name order.
-result<std::vector<fs::path>> list_bmp_files(const std::string& dir) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path());
-  }
-  if (ec) return status::io_error("cannot read '" + dir + "': " + core::path_error_words(ec.value()));
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 status stopped() { return status::cancelled("stopped before the end"); }
 
 // Each image's output, named as thumbnail names its own: "a.bmp" -> "a.rle",
 // and when that is taken (a.BMP and a.bmp) the whole name, "a.bmp.rle".
 // Empty when even that is taken: the image is refused, not written over
 // another's output.
-std::vector<std::string> output_names(const std::vector<fs::path>& files, const std::string& out_dir) {
+std::vector<std::string> output_names(const std::vector<std::string>& files, const std::string& out_dir) {
   std::vector<std::string> names;
   std::set<std::string> taken;
-  for (const auto& f : files) {
+  for (const auto& file : files) {
+    const fs::path f(file);
     std::string out = (fs::path(out_dir) / f.stem()).string() + ".rle";
     if (!taken.insert(out).second) {
       out = (fs::path(out_dir) / f.filename()).string() + ".rle";
@@ -103,6 +89,20 @@ std::vector<std::string> output_names(const std::vector<fs::path>& files, const 
 }
 
 }  // namespace
+
+result<std::vector<std::string>> dir_images(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (e.is_regular_file() && ext == ".bmp") files.push_back(e.path().string());
+  }
+  if (ec) return status::io_error("cannot read '" + dir + "': " + core::path_error_words(ec.value()));
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
 result<core::report> compress(const compress_options& o, core::executor& rows, core::observer& obs) {
   const core::cancel_on_stop stop_guard(rows, obs);
@@ -153,7 +153,7 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
     return status::invalid_argument("rows cannot be encoded on the distributed executor inside an image's call");
   if (status s = core::check_output_dir(o.output_dir); !s.ok()) return s;
   const auto t0 = clock::now();
-  auto files = list_bmp_files(o.input_dir);
+  auto files = dir_images(o.input_dir);
   if (!files.ok()) return files.error();
   std::error_code ec;
   fs::create_directories(o.output_dir, ec);
@@ -165,15 +165,15 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   payloads.reserve(files->size());
   const auto outs = output_names(*files, o.output_dir);
   std::uint64_t failed = 0;
-  std::vector<fs::path> kept;  // the images that have an output of their own, in payload order
+  std::vector<std::string> kept;  // the images that have an output of their own, in payload order
   for (std::size_t i = 0; i < files->size(); ++i) {
-    const std::string in = (*files)[i].string(), &out = outs[i];
+    const std::string &in = (*files)[i], &out = outs[i];
     if (out.empty()) {
       ++failed;
       obs.message(in + ": its output names are taken by other images of '" + o.input_dir + "'; not compressed");
       continue;
     }
-    kept.push_back((*files)[i]);
+    kept.push_back(in);
     // An output that is an image of the input directory (a link to it) is
     // refused before any image is written.
     const std::string inputs[] = {in};
@@ -183,7 +183,7 @@ result<core::report> compress_dir(const compress_dir_options& o, core::executor&
   const core::cancel_on_stop stop_guard(images, obs);
   std::uint64_t done = 0, in_bytes = 0, out_bytes = 0, pixels = 0;
   images.map_streaming(detail::file_task, std::move(payloads), [&](std::size_t i, result<core::bytes>& r) {
-    const std::string path = kept[i].string();
+    const std::string& path = kept[i];
     if (!r.ok()) {
       if (obs.stop_requested()) return;  // cancelled, not failed
       ++failed;

@@ -8,8 +8,10 @@
 // inside a chunk is one byte (bit << 7) | length. A bit is 1 where the pixel
 // is white.
 //
-// encode/decode are pure functions (the fuzzer drives decode); load/save go
-// through image libraries; compress_file spreads rows over an executor. The
+// encode/decode are pure functions (the fuzzer drives decode); load/save read
+// and write 1-bit BMPs by hand (bmp.h), and other images through a converter
+// that scalekit-heavy installs (libvips); compress_file spreads rows over an
+// executor. The
 // job's three entries (compress, decompress, compress_dir, at the end) are what
 // the command line runs; compress_dir spreads files over one executor and the
 // rows of each file over another inside it, as the seed's nested pools do.
@@ -53,7 +55,9 @@ class bitmap {
 };
 
 /// Append the runs of one row of `width` bits to `out` (the seed's compress_row).
-void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out);
+/// With `invert`, a 0 bit is white (a BMP whose palette has white first).
+/// Reads up to 7 bytes past the row's last byte (their bits are ignored).
+void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, bool invert = false);
 /// The whole file. REQUIRES sides <= max_side.
 std::string encode(const bitmap& image);
 
@@ -67,14 +71,28 @@ result<bitmap> decode(std::string_view data);
 /// How a file became 1-bit, for the user.
 enum class source_kind { one_bit, converted };
 
-/// Read an image as 1 bit. 1-bit BMPs are read as they are (FreeImage, which
-/// keeps the rows packed): a bit is white when its palette colour is light.
-/// Anything else libvips reads is turned to greyscale and thresholded at 128
-/// (no dithering: Pillow's convert('1') dithers, so only 1-bit input is
-/// byte-identical to the seed). Fails, naming the file: io_error when it
-/// cannot be read, corruption when it is not an image (or a broken one),
-/// too_large when a side is over max_side.
+/// Reads an image that is not a 1-bit BMP as 1 bit (scalekit-heavy's is
+/// libvips: grey, thresholded at 128). Errors as load()'s, naming the file.
+using converter = result<bitmap> (*)(const std::string& path);
+/// Install the converter load() uses for images other than 1-bit BMPs (once,
+/// at start: a static initializer in scalekit-heavy and the tests). Not
+/// thread-safe against running loads.
+void set_converter(converter c);
+/// Whether a converter is installed.
+bool has_converter();
+
+/// Read an image as 1 bit. 1-bit BMPs (bmp.h) are read by hand: a pixel is
+/// white when its palette colour is light. Anything else goes to the
+/// converter; without one, it is an io_error "cannot read '<path>': not a
+/// 1-bit BMP, and ...". Fails, naming the file:
+/// io_error when it cannot be read, corruption when it is not an image (or a
+/// broken one), too_large when a side is over max_side (from the header,
+/// before the pixels are read).
 result<bitmap> load(const std::string& path, source_kind* how = nullptr);
+/// Whether load() would hand `path` to the converter: a readable regular file
+/// that is not a 1-bit BMP. A file that cannot be opened is not (load() says
+/// why without one).
+bool needs_converter(const std::string& path);
 /// Write a 1-bit BMP (black/white palette) atomically.
 status save_bmp(const bitmap& image, const std::string& path);
 
@@ -86,9 +104,10 @@ struct file_stats {
 };
 
 /// Compress `in` (any image, see load) into `out` with rows encoded on
-/// `rows` (the seed's compress_in_executor). `out` is written whole or not at
-/// all. Errors: load's, the output's, or the first failed band's status
-/// (`cancelled` when `rows` was cancelled).
+/// `rows` (the seed's compress_in_executor). A 1-bit BMP's rows go from the
+/// file straight into the calls' payloads, never copied into a bitmap. `out`
+/// is written whole or not at all. Errors: load's, the output's, or the first
+/// failed band's status (`cancelled` when `rows` was cancelled).
 result<file_stats> compress_file(const std::string& in, const std::string& out, core::executor& rows);
 /// Decompress `in` into a BMP at `out` (written whole or not at all). Errors
 /// name the file (and, for bad data, the offset).
@@ -132,6 +151,11 @@ struct decompress_options {
 /// cancelled when a stop was requested before the BMP was written. The report: width, height,
 /// input_bytes, the pixel rate.
 result<core::report> decompress(const decompress_options& o, core::observer& obs);
+
+/// The images compress_dir reads from `dir`: its *.bmp files (any case; not
+/// recursive), in name order. io_error "cannot read '<dir>': ..." when the
+/// directory cannot be read.
+result<std::vector<std::string>> dir_images(const std::string& dir);
 
 /// `rle compress-dir IN_DIR OUT_DIR`.
 struct compress_dir_options {
