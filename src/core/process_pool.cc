@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "scalekit/core/signals.h"
+#include "scalekit/core/spawn.h"
 #include "scalekit/core/wire.h"
 
 extern char** environ;
@@ -293,23 +294,15 @@ void process_pool::spawn_worker(worker& w) {
   // socket would keep them open after the master closed them.
   posix_spawn_file_actions_addclosefrom_np(&fa, worker_fd + 1);
   posix_spawn_file_actions_adddup2(&fa, 2, 1);  // a task's stray prints must not reach our stdout
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  const spawn_attributes attr;                  // no signal blocked, each one's default action
 
   const std::string fd_arg = std::to_string(worker_fd), master_arg = std::to_string(::getpid());
   std::string exe = options_.executable;
   char* argv[] = {exe.data(), const_cast<char*>(worker_flag), const_cast<char*>(fd_arg.c_str()),
                   const_cast<char*>(master_arg.c_str()), nullptr};
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, argv, environ);
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &fa, attr.get(), argv, environ);
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   ::close(sv[1]);
   if (rc != 0) {
     ::close(sv[0]);

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <thread>
+#include "scalekit/core/spawn.h"
 
 extern char** environ;
 
@@ -76,17 +77,11 @@ status run_tool(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], 2);
-  posix_spawnattr_t attr;  // with no signal blocked (spawn() says why)
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  const core::spawn_attributes attr;  // no signal blocked (spawn() says why)
   pid_t pid = 0;
   auto args = c_argv(argv);
-  const int e = ::posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  const int e = ::posix_spawnp(&pid, args[0], &fa, attr.get(), args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   ::close(pipe_fds[1]);
   if (e != 0) {
     ::close(pipe_fds[0]);

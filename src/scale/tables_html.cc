@@ -6,26 +6,11 @@
 #include <cmath>
 
 #include "chapter_tables.h"
+#include "sweep_charts.h"  // escape(), exact(): the same as the sweep's report
 
 namespace scalekit::scale {
 
 namespace {
-
-std::string escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string exact(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : "NaN"; }
 
 // A figure's cell: rounded text (or the words standing for it), exact data-value.
 std::string figure(const char* source, double v, std::string_view text) {

@@ -30,6 +30,7 @@
 
 #include "master_detail.h"
 #include "scalekit/core/signals.h"
+#include "scalekit/core/spawn.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
 
@@ -85,14 +86,7 @@ bool master::spawn(std::uint32_t slot) {
   posix_spawn_file_actions_adddup2(&fa, board_.fd(), fd++);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addclosefrom_np(&fa, fd);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  const core::spawn_attributes attr;  // no signal blocked, each one's default action
 
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e)
@@ -108,9 +102,8 @@ bool master::spawn(std::uint32_t slot) {
   argv.push_back(nullptr);
 
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv.data(), envp.data());
+  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, attr.get(), argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     s.state.store(static_cast<std::uint32_t>(worker_state::empty));
     p = proc{};

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "scalekit/core/spawn.h"
 #include "serve_detail.h"
 #include "worker_detail.h"
 
@@ -36,14 +37,7 @@ result<int> spawn_app_check(const options& o) {
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // stderr stays: the app's error goes there
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  const core::spawn_attributes attr;  // no signal blocked, each one's default action
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   env.push_back(std::string(check_env_name) + "=1");
@@ -54,9 +48,8 @@ result<int> spawn_app_check(const options& o) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv.data(), envp.data());
+  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, attr.get(), argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) return status::io_error(std::string("--preload: cannot start the check: ") + std::strerror(rc));
   return static_cast<int>(pid);
 }
