@@ -128,8 +128,13 @@ TEST(FleetHistory, SamplesTheBoardAcrossItsSlots) {
   board->slot(0).count_response(200, 3'000'000, 10);
   board->slot(3).count_response(503, 1'000, 10);
   board->slot(3).shed.fetch_add(1);
+  board->slot(0).cache_hits.fetch_add(5);    // from the worker's LRU
+  board->slot(0).cache_misses.fetch_add(4);  // of which 3 from Redis (--cache): hits all the same
+  board->slot(0).shared_hits.fetch_add(3);
   h.sample(*board, 1'500'000'000, 2);
   ASSERT_EQ(h.samples().size(), 1u);
+  EXPECT_EQ(h.samples().back().cache_hits, 8u);
+  EXPECT_EQ(h.samples().back().cache_misses, 1u);
   EXPECT_DOUBLE_EQ(h.samples().back().requests_per_s, 4);  // 2 in half a second
   EXPECT_DOUBLE_EQ(h.samples().back().shed_per_s, 2);
   EXPECT_DOUBLE_EQ(h.samples().back().errors_per_s, 2);

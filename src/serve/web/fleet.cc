@@ -39,8 +39,11 @@ fleet_totals read_totals(const scoreboard& board) noexcept {
     const worker_slot& s = board.slot(i);
     for (int b = 0; b < latency_buckets; ++b) t.latency[b] += s.latency[b].load(std::memory_order_relaxed);
     t.shed += s.shed.load(std::memory_order_relaxed);
-    t.cache_hits += s.cache_hits.load(std::memory_order_relaxed);
-    t.cache_misses += s.cache_misses.load(std::memory_order_relaxed);
+    // Both levels: an answer from the shared Redis cache (--cache) was an LRU miss, and is a hit.
+    const auto lru_misses = s.cache_misses.load(std::memory_order_relaxed);
+    const auto shared_hits = std::min(s.shared_hits.load(std::memory_order_relaxed), lru_misses);
+    t.cache_hits += s.cache_hits.load(std::memory_order_relaxed) + shared_hits;
+    t.cache_misses += lru_misses - shared_hits;
     t.server_errors += s.status_class[5].load(std::memory_order_relaxed);
   }
   return t;
