@@ -110,7 +110,7 @@ status write_rings_rle(const std::string& path, std::uint32_t width, std::uint32
   return f->commit();
 }
 
-// `scalekit ARGS...` run to its end: what prepare() needs of another executable.
+// `scalekit ARGS...` run to its end: what prepare() needs of another command.
 status run_scalekit(std::vector<std::string> args) {
   std::vector<char*> argv;
   args.insert(args.begin(), {"scalekit", "-q"});

@@ -40,8 +40,8 @@ struct workload {
   std::function<result<core::report>(std::uint64_t size, const std::string& dir, core::executor& ex,
                                      core::observer& obs)>
       run;
-  /// Instead of `run`, for a job built into another executable (rle is in
-  /// scalekit-heavy): the arguments of the scalekit command that does one run
+  /// Instead of `run`, for a job measured as a whole command (rle, as the
+  /// seed's is: start-up included): the arguments of the scalekit command that does one run
   /// (after "scalekit -q --json"). The run's figures are then its JSON
   /// report's (the job's own elapsed time and rate) and the rusage of its
   /// process, whose start-up (exec, loading its libraries) they include.
@@ -50,7 +50,7 @@ struct workload {
 
 /// Write a 1-bit BMP of concentric rings, width x height (1..65535 each), to
 /// `path`, through an RLE file beside it and `scalekit rle decompress` (the
-/// BMP writer is in scalekit-heavy). Errors: the file's, or task_failed when
+/// BMP writer is the rle job's). Errors: the file's, or task_failed when
 /// the decompress fails.
 status write_rings_bmp(std::uint32_t width, std::uint32_t height, const std::string& path);
 

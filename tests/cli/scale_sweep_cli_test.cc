@@ -164,7 +164,7 @@ TEST(CliScaleSweep, BadUsageIsOneLineAndStatus2) {
 }
 
 // rle's workload is a command: each run is that command, its figures from its --json report.
-TEST(CliScaleSweep, RleRunsAsACommandOfTheOtherExecutable) {
+TEST(CliScaleSweep, RleRunsAsAWholeCommand) {
   auto r = run_scalekit("--json scale rle --executors serial,threads --workers 1,2 --repeat 1 --sizes 600");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
