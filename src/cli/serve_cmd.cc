@@ -14,7 +14,7 @@
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/serve/serve.h"
-#include "scalekit/taskqueue/redis.h"
+#include "serve_checks.h"
 
 namespace scalekit::cli {
 
@@ -59,31 +59,6 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   return serve::serve(f.o, obs);
 }
 
-// Each ':'-separated part of a path list names a directory that exists.
-CLI::Validator existing_directories() {
-  return CLI::Validator(
-      [](std::string& list) -> std::string {
-        for (std::size_t at = 0; at <= list.size();) {
-          const std::size_t end = std::min(list.find(':', at), list.size());
-          const std::string part = list.substr(at, end - at);
-          if (!part.empty() && !std::filesystem::is_directory(part)) return "Directory does not exist: " + part;
-          at = end + 1;
-        }
-        return "";
-      },
-      "DIR[:DIR...]");
-}
-
-// A URL the distributed executor accepts.
-CLI::Validator broker_url() {
-  return CLI::Validator(
-      [](std::string& url) -> std::string {
-        auto ep = taskqueue::redis_endpoint::parse(url);
-        return ep.ok() ? "" : ep.error().message();
-      },
-      "URL");
-}
-
 void add_command(CLI::App& command) {
   auto f = std::make_shared<serve_flags>();
   auto* cmd = &command;
@@ -117,12 +92,7 @@ void add_command(CLI::App& command) {
   cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")
       ->capture_default_str();
   cmd->add_option("--cache", f->o.cache, "redis://HOST:PORT[/DB]: a Redis cache of job answers all workers share")
-      ->check(CLI::Validator(
-          [](std::string& url) {
-            auto e = taskqueue::redis_endpoint::parse(url);
-            return e.ok() ? std::string() : e.error().message();
-          },
-          "URL"));
+      ->check(redis_url());
   cmd->add_option("--cache-ttl", f->o.cache_ttl, "seconds an answer stays in --cache")
       ->check(CLI::Range(1u, 30u * 86400))
       ->capture_default_str();
@@ -137,7 +107,7 @@ void add_command(CLI::App& command) {
       ->capture_default_str()
       ->each([f](const std::string&) { f->executor_given = true; });
   cmd->add_option("--broker", f->o.broker, "redis://[:PASSWORD@]HOST[:PORT][/DB]: run the jobs on its scalekit workers")
-      ->check(broker_url());
+      ->check(redis_url());
   cmd->add_option("--broker-queue", f->o.broker_queue, "the queue the distributed workers consume")
       ->capture_default_str();
   cmd->add_option("--broker-timeout", f->broker_timeout_s,
