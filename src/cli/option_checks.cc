@@ -1,10 +1,15 @@
-// Checks every command's options get before their own.
+// Checks every command's options get before their own, and the one-line
+// usage errors found before any job ran.
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "command.h"
 #include "program_detail.h"
+#include "scalekit/core/job.h"
 
 namespace scalekit::cli {
 
@@ -47,6 +52,35 @@ void refuse_bad_unsigned(CLI::App& app) {
     for (auto& v : own) opt->check(v);
   }
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_bad_unsigned(*sub);
+}
+
+// A usage error found before any job ran: one line on stderr and, when
+// --json was asked for (before or after the command), the document a job's
+// error gives, so that a script reading stdout always gets JSON.
+void usage_error_line(int argc, char** argv, const std::string& message) {
+  std::fprintf(stderr, "scalekit: %s\n", message.c_str());
+  bool json = false;
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
+    json = json || std::string_view(argv[i]) == "--json";
+  if (!json) return;
+  std::string doc = "{\"lines\":[],\"error\":";
+  core::append_json_string(doc, message);
+  std::printf("%s}\n", doc.c_str());
+  std::fflush(stdout);
+}
+
+// The first argument that is not a global flag names the command: one that
+// does not exist is said so (CLI11 would say "A subcommand is required").
+bool is_known_command(int argc, char** argv) {
+  const int i = command_argument(argc, argv);
+  if (i == argc) return true;  // none: CLI11 says one is required
+  if (find_command(argv[i]) != nullptr) return true;
+  std::string names;
+  for (const auto& c : command_table) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  usage_error_line(argc, argv,
+                   "'" + std::string(argv[i]) + "' is not a command; the commands are " + names +
+                       " (see scalekit --help)");
+  return false;
 }
 
 }  // namespace scalekit::cli

@@ -1,6 +1,7 @@
 // The program both executables run: tasks, worker mode, the hand-over to
 // scalekit-heavy or scalekit-serve (hand_over.cc), the stop signals, the
-// command line (its unsigned options checked by option_checks.cc).
+// command line (its unsigned options, unknown commands and usage errors in
+// option_checks.cc).
 
 #include <signal.h>
 #include <unistd.h>
@@ -50,35 +51,6 @@ void setup_app(CLI::App& app) {
   app.add_flag_callback(
       "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging on stderr");
   app.fallthrough();  // global flags work after the subcommand too
-}
-
-// A usage error found before any job ran: one line on stderr and, when
-// --json was asked for (before or after the command), the document a job's
-// error gives, so that a script reading stdout always gets JSON.
-void usage_error_line(int argc, char** argv, const std::string& message) {
-  std::fprintf(stderr, "scalekit: %s\n", message.c_str());
-  bool json = false;
-  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
-    json = json || std::string_view(argv[i]) == "--json";
-  if (!json) return;
-  std::string doc = "{\"lines\":[],\"error\":";
-  core::append_json_string(doc, message);
-  std::printf("%s}\n", doc.c_str());
-  std::fflush(stdout);
-}
-
-// The first argument that is not a global flag names the command: one that
-// does not exist is said so (CLI11 would say "A subcommand is required").
-bool is_known_command(int argc, char** argv) {
-  const int i = command_argument(argc, argv);
-  if (i == argc) return true;  // none: CLI11 says one is required
-  if (find_command(argv[i]) != nullptr) return true;
-  std::string names;
-  for (const auto& c : command_table) names += (names.empty() ? "" : ", ") + std::string(c.name);
-  usage_error_line(argc, argv,
-                   "'" + std::string(argv[i]) + "' is not a command; the commands are " + names +
-                       " (see scalekit --help)");
-  return false;
 }
 
 int parse_and_run(CLI::App& app, int argc, char** argv) {

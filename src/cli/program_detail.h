@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <optional>
+#include <string>
 
 namespace scalekit::cli {
 
@@ -22,5 +23,13 @@ void remember_signal_mask();
 /// Every unsigned option of `app` and its subcommands first takes only
 /// decimal digits that fit in 64 bits, before its own checks. option_checks.cc
 void refuse_bad_unsigned(CLI::App& app);
+
+/// A usage error found before any job ran: one line on stderr and, when
+/// --json was asked for, {"lines":[],"error":...} on stdout (option_checks.cc).
+void usage_error_line(int argc, char** argv, const std::string& message);
+
+/// Whether the first argument that is not a global flag names a command (or
+/// there is none); otherwise says so, listing the commands (option_checks.cc).
+bool is_known_command(int argc, char** argv);
 
 }  // namespace scalekit::cli
