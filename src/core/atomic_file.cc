@@ -55,6 +55,13 @@ mode_t process_umask() {
 }
 }  // namespace
 
+status atomic_file::write_whole(const std::string& path, std::string_view text) {
+  auto f = create(path);
+  if (!f.ok()) return f.error();
+  if (auto st = f->write(text.data(), text.size()); !st.ok()) return st;
+  return f->commit();
+}
+
 result<atomic_file> atomic_file::create(const std::string& path, mode m) {
   namespace fs = std::filesystem;
   std::string temp = path;

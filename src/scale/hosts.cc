@@ -202,13 +202,6 @@ std::pair<std::string, core::report_record> analyse(const workload_result& w, co
   return {t, rec};
 }
 
-status write_whole(const std::string& path, const std::string& text) {
-  auto f = core::atomic_file::create(path);
-  if (!f.ok()) return f.error();
-  if (auto st = f->write(text.data(), text.size()); !st.ok()) return st;
-  return f->commit();
-}
-
 }  // namespace
 
 result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
@@ -362,7 +355,8 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
   if (!o.report_dir.empty()) {
-    if (auto st = write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok()) return st;
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok())
+      return st;
   }
   return rep;
 }

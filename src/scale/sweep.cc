@@ -34,13 +34,6 @@ double cpu_seconds(const rusage& u) {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-status write_whole(const std::string& path, const std::string& text) {
-  auto f = core::atomic_file::create(path);
-  if (!f.ok()) return f.error();
-  if (auto st = f->write(text.data(), text.size()); !st.ok()) return st;
-  return f->commit();
-}
-
 status check_options(const sweep_options& o, const workload& w, sweep_results& r) {
   if (o.repeat < 1 || o.repeat > 1000)
     return status::invalid_argument(fmt::format("--repeat {} is outside 1..1000", o.repeat));
@@ -212,9 +205,10 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
     std::error_code ec;
     fs::create_directories(o.report_dir, ec);
     if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
-    if (auto st = write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok()) return st;
-    if (auto st = write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;
-    if (auto st = write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok())
+      return st;
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
     if (auto st = write_chart_files(r, o.report_dir, obs); !st.ok()) return st;
   }
   return rep;

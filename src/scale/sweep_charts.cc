@@ -269,11 +269,7 @@ status write_chart_files(const sweep_results& r, const std::string& dir, core::o
   bool can_draw = true;
   for (const auto& [name, c] : all_charts(r)) {
     const std::string svg = charts + "/" + name + ".svg", png = charts + "/" + name + ".png";
-    auto f = core::atomic_file::create(svg);
-    if (!f.ok()) return f.error();
-    const std::string text = c.svg(true);
-    if (auto st = f->write(text.data(), text.size()); !st.ok()) return st;
-    if (auto st = f->commit(); !st.ok()) return st;
+    if (auto st = core::atomic_file::write_whole(svg, c.svg(true)); !st.ok()) return st;
     if (!can_draw) continue;
     // The PNG through a temporary name, renamed once rsvg-convert has succeeded: whole or absent.
     const std::string partial = png + ".partial";

@@ -37,13 +37,6 @@ using core::executor_kind;
 
 std::string kind_name(executor_kind k) { return std::string(core::to_string(k)); }
 
-status write_whole(const std::string& path, const std::string& text) {
-  auto f = core::atomic_file::create(path);
-  if (!f.ok()) return f.error();
-  if (auto st = f->write(text.data(), text.size()); !st.ok()) return st;
-  return f->commit();
-}
-
 std::string_view size_name(table_size s) {
   return s == table_size::quick ? "quick" : s == table_size::full ? "full" : "normal";
 }
@@ -239,10 +232,12 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
     std::error_code ec;
     fs::create_directories(o.report_dir, ec);
     if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
-    if (auto st = write_whole(o.report_dir + "/tables.json", rep.to_json() + "\n"); !st.ok()) return st;
-    if (auto st = write_whole(o.report_dir + "/tables.txt", text); !st.ok()) return st;
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/tables.json", rep.to_json() + "\n"); !st.ok())
+      return st;
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/tables.txt", text); !st.ok()) return st;
     const std::string about = head.substr(0, head.size() - 1) + fmt::format(", {}, {}", machine.kernel, machine.build);
-    if (auto st = write_whole(o.report_dir + "/tables.html", tables_html(measured, o.size, o.with_seed, about));
+    if (auto st = core::atomic_file::write_whole(o.report_dir + "/tables.html",
+                                                 tables_html(measured, o.size, o.with_seed, about));
         !st.ok())
       return st;
   }

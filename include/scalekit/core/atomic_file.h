@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "scalekit/core/status.h"
 
@@ -33,6 +34,8 @@ class atomic_file {
   /// Creates the temporary (or, in place, the target). The error reads
   /// "cannot write '<path>': <reason>".
   static result<atomic_file> create(const std::string& path, mode m = mode::replace);
+  /// `text` as the whole of `path`: create, write, commit (whole or absent).
+  static status write_whole(const std::string& path, std::string_view text);
 
   atomic_file(atomic_file&& other) noexcept;
   atomic_file& operator=(atomic_file&&) = delete;
