@@ -161,7 +161,14 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   auto record = std::make_shared<request_record>(slot_, slot_.begin_request(id, req.method, path));
   slot_.in_flight.fetch_add(1);
   net::http_response resp;
-  if (waiting_.load() >= o_.queue) {
+  // The server's own state (/healthz, /status, /metrics) is answered on the
+  // loop even when the threads are behind: a health check must see an
+  // overloaded worker as alive, and the metrics must show the overload.
+  std::optional<net::http_response> own;
+  if (req.method == "GET" || req.method == "HEAD") own = endpoints_.answer_on_loop(path, query);
+  if (own) {
+    resp = std::move(*own);
+  } else if (waiting_.load() >= o_.queue) {
     // Graceful degradation: a full queue answers at once instead of piling
     // up; with --degrade, from a cache or coarser when it can.
     std::optional<net::http_response> cheaper;
@@ -183,11 +190,8 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
 
 core::task<net::http_response> worker::answer(const net::http_request& req, std::string path, std::string query,
                                               std::shared_ptr<request_record> record, std::uint64_t id) {
-  // The server's own pages first; then the WSGI app mounted over the path; then scalekit's jobs.
+  // The WSGI app mounted over the path, then the pages, then scalekit's jobs (the server's own state: handle).
   const bool reading = req.method == "GET" || req.method == "HEAD";
-  if (reading) {
-    if (auto quick = endpoints_.answer_on_loop(path, query)) co_return std::move(*quick);
-  }
   const std::optional<std::size_t> app = apps_ ? apps_->find(path) : std::nullopt;
   // The pages, where no WSGI app is mounted over them; their live feed stays on the loop.
   if (!app && reading) {
