@@ -145,7 +145,15 @@ status check_output_dir(const std::string& dir) {
   while (!at.empty()) {
     struct stat st;
     if (::stat(at.c_str(), &st) == 0) {
-      if (S_ISDIR(st.st_mode)) return {};
+      if (S_ISDIR(st.st_mode)) {
+        // Writing in it (or making the rest below it) needs write and search
+        // permission: asked here, with no side effect, so that a user who
+        // cannot write gets one error before the work instead of one per output.
+        if (::access(at.c_str(), W_OK | X_OK) == 0 || (errno != EACCES && errno != EROFS)) return {};
+        const std::string why = errno == EROFS ? "a read-only file system" : "permission denied";
+        if (at == dir) return status::invalid_argument("cannot write in '" + dir + "' (" + why + ")");
+        return status::invalid_argument("cannot make '" + dir + "': '" + at + "' cannot be written in (" + why + ")");
+      }
       std::string message = "'" + at + "' exists and is not a directory (" + kind_of(st.st_mode) + ")";
       if (at != dir) message += ", so '" + dir + "' cannot be made";
       return status::invalid_argument(message + "; choose a directory to write in");

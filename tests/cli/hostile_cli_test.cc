@@ -406,6 +406,8 @@ TEST(HostileOutput, AnOutputThatIsAnInputIsRefusedAndTheInputKept) {
   ok = run_hostile({"numbers", "gen", "--dir", (d.path / "n").string(), "--files", "2"});
   ASSERT_EQ(ok.status, 0) << ok.err;
   fs::create_directories(d.path / "thumbs");
+  fs::permissions(d.path / "thumbs",
+                  fs::perms::all);  // the commands run as nobody: writable, so the same-file check decides
   fs::copy_file(d.path / "img.png", d.path / "thumbs" / "a.png");
   fs::copy_file(d.path / "img.png", d.path / "thumbs" / "a_thumb.png");  // a's thumbnail would land here
 

@@ -180,6 +180,28 @@ TEST(HostileRound2, AnOutputDirectoryThatIsAFileIsBadUsageBeforeAnyWork) {
   EXPECT_EQ(slurp(d / "a.bmp"), "x");
 }
 
+// A user who may not write where the output directory would be made gets one
+// line saying so before any work, not one "No such file" per image.
+TEST(HostileRound2, AnOutputDirectoryTheUserCannotMakeIsBadUsageBeforeAnyWork) {
+  temp_dir d("h2-outdir-perm");
+  fs::permissions(d.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  ASSERT_EQ(run_command(bin + " mandelbrot -W 16 -H 16 -o " + d / "a.png").exit_code, 0);
+  ASSERT_EQ(run_command(bin + " mandelbrot -W 16 -H 16 -o " + d / "b.png").exit_code, 0);
+  const std::string as_nobody = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  for (const std::string& out : {d / "new", d / "new/deeper"}) {
+    const auto r = run_command(as_nobody + bin + " thumbnail -o " + out + " " + d / "a.png " + d / "b.png");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, "scalekit thumbnail: cannot make '" + out + "': '" + d.path.string() +
+                         "' cannot be written in (permission denied)\n");
+  }
+  const auto here = run_command(as_nobody + bin + " thumbnail -o " + d.path.string() + " " + d / "a.png");
+  EXPECT_EQ(here.exit_code, 2) << here.err;
+  EXPECT_NE(here.err.find("cannot write in '" + d.path.string() + "' (permission denied)"), std::string::npos)
+      << here.err;
+  EXPECT_FALSE(fs::exists(d / "new"));
+}
+
 // ---- bad input files and URLs are bad usage -----------------------------------------
 
 TEST(HostileRound2, ScaleFitNamesANumberOutOfRangeWithItsLine) {

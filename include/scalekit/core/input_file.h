@@ -98,8 +98,11 @@ status check_output(const std::string& output, std::span<const std::string> inpu
 /// OK when `dir` may be written in: it is a directory, or it does not exist
 /// and the nearest part of its path that exists is a directory (so that it
 /// can be made). Otherwise invalid_argument (bad usage): "'<path>' exists and
-/// is not a directory (a regular file); choose a directory to write in".
-/// For jobs that write into a directory, before they do any work.
+/// is not a directory (a regular file); choose a directory to write in", or
+/// when the user may not write there (access(2): permission, a read-only
+/// file system) "cannot make '<dir>': '<parent>' cannot be written in
+/// (permission denied)". For jobs that write into a directory, before they
+/// do any work.
 status check_output_dir(const std::string& dir);
 
 }  // namespace scalekit::core
