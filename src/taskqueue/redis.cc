@@ -9,6 +9,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <asio/posix/stream_descriptor.hpp>
 #include <charconv>
 #include <unordered_set>
@@ -398,6 +399,8 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
   std::shared_ptr<watcher> w;
   bool closing = false, reconnect_scheduled = false, ever_connected = false;
   std::chrono::milliseconds backoff = min_backoff;
+  std::vector<std::string> tracked;              // key prefixes announced on tracking_channel
+  std::string tracking_error;                    // the server's refusal of CLIENT TRACKING
   std::unordered_set<std::string> channels;      // wanted
   std::unordered_set<std::string> confirm_wait;  // sent, not yet confirmed
   std::vector<std::function<void(status)>> confirm_waiters;
@@ -411,16 +414,46 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
     const std::string kind(reply->element[0]->str, reply->element[0]->len);
     const std::string channel(reply->element[1]->str ? reply->element[1]->str : "",
                               reply->element[1]->str ? reply->element[1]->len : 0);
-    if (kind == "message" && reply->element[2]->type == REDIS_REPLY_STRING) {
-      const std::string payload(reply->element[2]->str, reply->element[2]->len);
-      // Hand over through the loop: the callback may subscribe or unsubscribe.
-      asio::post(self->ex, [s = self->shared_from_this(), channel, payload] {
-        if (!s->closing) s->on_message(channel, payload);
-      });
+    const redisReply* body = reply->element[2];
+    // A tracking announcement's payload is an array of key names: a message each.
+    const bool keys = kind == "message" && body->type == REDIS_REPLY_ARRAY;
+    for (std::size_t i = 0; keys && i < body->elements; ++i) self->deliver(channel, body->element[i]);
+    if (kind == "message" && !keys) {
+      self->deliver(channel, body);
     } else if (kind == "subscribe") {
       self->confirm_wait.erase(channel);
-      if (self->confirm_wait.empty()) self->confirmed(status{});
+      if (self->confirm_wait.empty())
+        self->confirmed(self->tracking_error.empty() ? status{} : status::internal(self->tracking_error));
     }
+  }
+
+  // Tracking is redirected to this connection itself, so it needs its id
+  // first; SUBSCRIBE follows the CLIENT TRACKING (a subscribed RESP2
+  // connection takes no other command).
+  static void on_client_id(redisAsyncContext* a, void* r, void*) {
+    auto* self = static_cast<state*>(a->data);
+    if (self == nullptr || r == nullptr) return;
+    const auto* reply = static_cast<redisReply*>(r);
+    std::vector<std::string> argv{"CLIENT", "TRACKING", "on", "REDIRECT", std::to_string(reply->integer), "BCAST"};
+    for (const auto& p : self->tracked) argv.insert(argv.end(), {"PREFIX", p});
+    if (reply->type == REDIS_REPLY_INTEGER) send_argv(a, on_tracking, nullptr, argv);
+    if (reply->type != REDIS_REPLY_INTEGER) self->tracking_error = "no CLIENT ID";
+    self->send_subscribe(std::vector<std::string>(self->channels.begin(), self->channels.end()));
+  }
+  static void on_tracking(redisAsyncContext* a, void* r, void*) {
+    auto* self = static_cast<state*>(a->data);
+    if (self == nullptr || r == nullptr) return;
+    const auto* reply = static_cast<redisReply*>(r);
+    self->tracking_error =
+        reply->type == REDIS_REPLY_ERROR ? "client tracking refused: " + std::string(reply->str, reply->len) : "";
+  }
+
+  void deliver(const std::string& channel, const redisReply* body) {
+    if (body->type != REDIS_REPLY_STRING) return;
+    // Handed over through the loop: the callback may subscribe or unsubscribe.
+    asio::post(ex, [s = shared_from_this(), channel, payload = std::string(body->str, body->len)] {
+      if (!s->closing) s->on_message(channel, payload);
+    });
   }
 
   void confirmed(const status& s) {
@@ -452,7 +485,12 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
     if (!endpoint.password.empty()) setup.push_back({"AUTH", endpoint.password});
     if (endpoint.db != 0) setup.push_back({"SELECT", std::to_string(endpoint.db)});
     for (auto& cmd : setup) send_argv(c, nullptr, nullptr, cmd);
-    if (!channels.empty()) send_subscribe(std::vector<std::string>(channels.begin(), channels.end()));
+    if (!tracked.empty()) {
+      send_argv(c, on_client_id, nullptr, {"CLIENT", "ID"});  // it subscribes after the tracking
+      for (const auto& ch : channels) confirm_wait.insert(ch);
+    } else if (!channels.empty()) {
+      send_subscribe(std::vector<std::string>(channels.begin(), channels.end()));
+    }
     if (ever_connected && on_resubscribed) {
       // After the subscriptions are confirmed the owner fetches what it may have missed.
       confirm_waiters.push_back([s = shared_from_this()](const status& st) {
@@ -524,6 +562,13 @@ core::task<status> redis_subscriber::subscribe(std::vector<std::string> channels
   };
   status confirmed = co_await wait_for<status>(s->ex, std::move(start));
   co_return confirmed;
+}
+
+void redis_subscriber::track_prefixes(std::vector<std::string> prefixes) {
+  std::sort(prefixes.begin(), prefixes.end());  // a prefix sorts before the keys it starts
+  auto& kept = st_->tracked;
+  for (auto& p : prefixes)
+    if (kept.empty() || p.rfind(kept.back(), 0) != 0) kept.push_back(std::move(p));
 }
 
 void redis_subscriber::unsubscribe(const std::vector<std::string>& channels) {

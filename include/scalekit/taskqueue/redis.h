@@ -123,6 +123,15 @@ class redis_subscriber {
   core::task<status> subscribe(std::vector<std::string> channels);
   /// Stop receiving these channels.
   void unsubscribe(const std::vector<std::string>& channels);
+  /// Before the first subscribe: have Redis announce every write to a key
+  /// that starts with one of `prefixes` (client tracking, BCAST mode,
+  /// redirected to this connection: Redis 6 and later) as a message on
+  /// channel "__redis__:invalidate" whose payload is the key written (a
+  /// message per key).
+  /// The announcement carries key names only, never values. subscribe() then
+  /// fails (internal, the server's reply) when the server refuses tracking. Prefixes that
+  /// start with another one are dropped (Redis refuses overlaps).
+  void track_prefixes(std::vector<std::string> prefixes);
   [[nodiscard]] std::size_t get_channel_count() const noexcept;
 
  private:

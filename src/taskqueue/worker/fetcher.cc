@@ -1,6 +1,8 @@
 #include "fetcher.h"
 
 #include <algorithm>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "scalekit/taskqueue/ids.h"
 #include "scalekit/taskqueue/keys.h"
@@ -144,11 +146,45 @@ core::task<result<std::vector<fetched>>> fetcher::take(const std::vector<std::st
   co_return out;
 }
 
+core::task<bool> fetcher::watch(const std::vector<std::string>& lists) {
+  const auto loop = co_await core::this_executor();
+  watched_.insert(lists.begin(), lists.end());
+  written_timer_ = std::make_unique<asio::steady_timer>(loop);
+  auto written = [this] {
+    written_ = true;
+    written_timer_->cancel();
+  };
+  // Other keys share the prefixes (results are "celery-task-meta-…"): only the lists' own wake.
+  watch_ = std::make_unique<redis_subscriber>(
+      loop, w_.endpoint,
+      [this, written](const std::string&, const std::string& key) {
+        if (watched_.contains(key)) written();
+      },
+      written);  // after a lost connection: writes may have gone unannounced
+  watch_->track_prefixes(lists);
+  std::vector<std::string> channel{"__redis__:invalidate"};
+  const status s = co_await watch_->subscribe(std::move(channel));
+  if (s.ok() || s.code() != status_code::internal) co_return true;  // (a broker down: it resubscribes)
+  w_.log("waiting for messages with BLMOVE: " + s.message());
+  watch_.reset();
+  co_return false;
+}
+
+core::task<void> fetcher::until_written(std::chrono::milliseconds limit) {
+  if (!written_) {
+    written_timer_->expires_after(limit);
+    asio::error_code ignored;
+    co_await written_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  written_ = false;  // before the take: a write announced during it is not lost
+}
+
 core::task<void> fetcher::run() {
   std::vector<std::string> lists;
   for (const auto& q : w_.options.queues)
     for (auto& k : celery::queue_keys(q)) lists.push_back(std::move(k));
   const char* const wait_timeout = w_.options.queues.size() > 1 ? "0.1" : "0.5";
+  const bool announced = co_await watch(lists);
   auto backoff = 50ms;
   bool found_nothing = false;  // then the next take waits for a message first
   const auto loop = co_await core::this_executor();
@@ -158,8 +194,14 @@ core::task<void> fetcher::run() {
       co_await w_.wait_for_slot(1s);
       continue;
     }
-    if (found_nothing && !can_wait_) co_await w_.nap(100ms);  // a server without BLMOVE: polled
-    auto taken = co_await take(lists, limit - w_.get_busy(), found_nothing ? wait_timeout : nullptr);
+    const char* blocking_wait = nullptr;
+    if (found_nothing && announced) {
+      co_await until_written(500ms);  // (missed announcements: the lists are looked at again within it)
+    } else if (found_nothing) {
+      if (!can_wait_) co_await w_.nap(100ms);  // a server without BLMOVE: polled
+      blocking_wait = wait_timeout;
+    }
+    auto taken = co_await take(lists, limit - w_.get_busy(), blocking_wait);
     if (!taken.ok()) {
       if (taken.error().code() == status_code::internal) {  // an error reply: the broker is up
         w_.log("fetching failed: " + taken.error().message());

@@ -5,6 +5,13 @@
 // list of every queue, and starts a message_handler::handle coroutine for
 // each.
 //
+// An idle worker waits for Redis to announce a write to one of its lists
+// (client tracking: the announcement names the key, never the value), then
+// takes. A blocking pop or move would hand it the message itself, so an
+// idle worker would receive a message of any size before the take script
+// could refuse it. Where Redis refuses tracking (before 6.0), the wait is the
+// BLMOVE below.
+//
 // Taking and reserving are one step: a Lua script pops up to the free slots'
 // worth of messages and writes each one's reservation (5.2) in the same
 // atomic call, so a worker killed at any moment holds nothing that is not in
@@ -19,7 +26,9 @@
 // stop are put back where they were and their reservations undone, so the
 // shutdown's requeue never races a last take.
 
+#include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "context.h"
@@ -47,8 +56,18 @@ class fetcher {
   core::task<void> put_back(std::vector<fetched> taken);
 
  private:
+  /// Subscribe to Redis's announcements of writes to `lists`; false when
+  /// Redis refuses client tracking (the BLMOVE wait then).
+  core::task<bool> watch(const std::vector<std::string>& lists);
+  /// Until a list was written since the last call (or `limit` passed).
+  core::task<void> until_written(std::chrono::milliseconds limit);
+
   worker_context& w_;
   message_handler& handler_;
+  std::unique_ptr<redis_subscriber> watch_;  ///< writes to the lists, announced
+  std::unordered_set<std::string> watched_;  ///< the lists' keys
+  std::unique_ptr<asio::steady_timer> written_timer_;
+  bool written_ = true;     ///< a list was written since until_written() last returned
   std::string script_sha_;  ///< the take script's, once Redis has loaded it
   bool can_wait_ = true;    ///< false: the server has no BLMOVE (before Redis 6.2)
 };
