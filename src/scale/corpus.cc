@@ -33,7 +33,7 @@ std::uint64_t splitmix(std::uint64_t& state) {
 // 512 made-up words of two to four syllables, the same every time.
 const std::vector<std::string>& vocabulary() {
   static const std::vector<std::string> words = [] {
-    constexpr std::array<const char*, 16> syllables{"ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo",
+    constexpr std::array<const char*, 16> syllables{"ka",  "lo",  "mi",  "ne",  "ru",  "sa",  "ti",  "vo",
                                                     "ber", "dan", "fel", "gor", "hul", "jin", "pex", "quo"};
     std::vector<std::string> out;
     std::uint64_t state = 7;
@@ -66,8 +66,8 @@ status write_image_corpus(std::uint64_t count, const std::string& dir) {
   for (std::uint64_t i = 0; i < count; ++i) {
     if (i < image_sizes.size()) {  // 30 iterations: detail everywhere, quick to draw
       const auto [w, h] = image_sizes[i];
-      if (auto st = run_scalekit({"mandelbrot", "-W", std::to_string(w), "-H", std::to_string(h), "-n", "30", "-o",
-                                  name(i)});
+      if (auto st =
+              run_scalekit({"mandelbrot", "-W", std::to_string(w), "-H", std::to_string(h), "-n", "30", "-o", name(i)});
           !st.ok())
         return st;
     } else if (!fs::copy_file(name(i % image_sizes.size()), name(i), fs::copy_options::overwrite_existing, ec)) {
@@ -96,8 +96,7 @@ status write_text_corpus(std::uint64_t files, const std::string& dir) {
       }
       text += '\n';
     }
-    if (auto st = core::atomic_file::write_whole(fmt::format("{}/f{:05}.txt", sub, i % 100), text); !st.ok())
-      return st;
+    if (auto st = core::atomic_file::write_whole(fmt::format("{}/f{:05}.txt", sub, i % 100), text); !st.ok()) return st;
   }
   return {};
 }
@@ -107,7 +106,7 @@ const std::vector<std::string>& search_queries() {
     const auto& v = vocabulary();
     std::vector<std::string> out;
     for (std::size_t k = 0; k < 30; ++k) out.push_back(v[k * k * 17 % v.size()]);  // common to rare
-    for (std::size_t k = 0; k < 9; ++k) out.push_back(v[k] + " " + v[k + 1]);     // phrases of common words
+    for (std::size_t k = 0; k < 9; ++k) out.push_back(v[k] + " " + v[k + 1]);      // phrases of common words
     out.emplace_back("nothing matches this");
     return out;
   }();

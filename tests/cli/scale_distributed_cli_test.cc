@@ -56,9 +56,10 @@ TEST(CliScaleDistributed, TinySweepMatchesSerialAndLeavesNothingRunning) {
   temp_dir tmp("dsweep-tmp");
   temp_dir dir("dsweep");
   const std::string report = dir / "report";
-  background_process job(sweep_command(tmp, "--json scale mandelbrot --executors serial,distributed --workers 1,2 "
-                                            "--sizes 96 --repeat 2 --seed 3 --report " +
-                                                report),
+  background_process job(sweep_command(tmp,
+                                       "--json scale mandelbrot --executors serial,distributed --workers 1,2 "
+                                       "--sizes 96 --repeat 2 --seed 3 --report " +
+                                           report),
                          "dsweep-job");
   const pid_t group = job.pid();
   ASSERT_TRUE(job.wait_exit(120s)) << job.log();
@@ -110,8 +111,9 @@ TEST(CliScaleDistributed, AloneItIsHeldToASerialRun) {
 TEST(CliScaleDistributed, SigintMidSweepStopsTheFleet) {
   for (const bool whole_group : {false, true}) {
     temp_dir tmp("dsweep-int-tmp");
-    background_process job(sweep_command(tmp, "scale mandelbrot --executors distributed --workers 1,2 --sizes 4096 "
-                                              "--repeat 20"),
+    background_process job(sweep_command(tmp,
+                                         "scale mandelbrot --executors distributed --workers 1,2 --sizes 4096 "
+                                         "--repeat 20"),
                            "dsweep-int");
     const pid_t group = job.pid();
     bool consuming = false;
