@@ -22,7 +22,8 @@ void add_sweep(CLI::App& scale, const scale::sweep_workload_info& w) {
   o->workload = w.name;
   auto* cmd = scale.add_subcommand(w.name, w.help);
   cmd->add_option("--executors", o->executors,
-                  "executors to sweep, comma-separated (default: every one the job runs on: " + w.executors + ")")
+                  "executors to sweep, comma-separated, of " + w.executors +
+                      " (default: all but distributed, which starts a redis-server and N workers per run)")
       ->delimiter(',');
   cmd->add_option("--workers", o->workers,
                   "worker counts, comma-separated (default: 1 to the number of cores; more is oversubscribed)")

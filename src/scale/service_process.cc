@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,12 +48,14 @@ std::string service_process::log() const {
 status service_process::start(const std::vector<std::string>& argv, const std::string& log_path, std::string_view ready,
                               std::chrono::seconds timeout) {
   log_path_ = log_path;
+  program_ = argv.empty() ? std::string() : argv[0];
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log_fd < 0) return status::io_error("cannot write '" + log_path + "': " + std::strerror(errno));
   std::vector<std::string> args = argv;
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) {
     ::close(log_fd);
@@ -62,6 +65,8 @@ status service_process::start(const std::vector<std::string>& argv, const std::s
     sigset_t all;
     sigfillset(&all);
     ::pthread_sigmask(SIG_UNBLOCK, &all, nullptr);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // should scale die without stopping it
+    if (::getppid() != parent) ::_exit(127);
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(log_fd, 1);
@@ -70,22 +75,33 @@ status service_process::start(const std::vector<std::string>& argv, const std::s
     ::_exit(127);
   }
   ::close(log_fd);
+  return ready.empty() ? status() : wait_for(ready, timeout);
+}
+
+status service_process::wait_for(std::string_view ready, std::chrono::seconds timeout,
+                                 const std::function<bool()>& stopped) {
   const auto tail = [&] {
     const std::string s = log();
     return s.size() > 400 ? s.substr(s.size() - 400) : s;
   };
+  const std::string name = program_;
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
+    if (pid_ <= 0) return status::io_error(name + " is not running");
     if (log().find(ready) != std::string::npos) return {};
     int st = 0;
     if (::waitpid(pid_, &st, WNOHANG) == pid_) {
       pid_ = -1;
-      return status::io_error(argv[0] + " ended before it was ready: " + tail());
+      return status::io_error(name + " ended before it was ready: " + tail());
+    }
+    if (stopped && stopped()) {
+      stop();
+      return status::cancelled(name + " was stopped before it was ready");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   stop();
-  return status::timeout(argv[0] + " was not ready in time: " + tail());
+  return status::timeout(name + " was not ready in time: " + tail());
 }
 
 int free_loopback_port() {

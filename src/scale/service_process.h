@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,20 +25,26 @@ class service_process {
   service_process& operator=(const service_process&) = delete;
 
   /// Run argv (argv[0] looked up in PATH unless it has a slash) with stdout and stderr in
-  /// `log_path`, and wait until the log contains `ready`. Errors: io_error
-  /// when it cannot be started or ends first, timeout when `ready` is not
-  /// logged in time (the process is then stopped). Either way the log's end
-  /// is in the message.
+  /// `log_path`, and wait until the log contains `ready` (empty: do not
+  /// wait). Errors: io_error when it cannot be started or ends first, timeout
+  /// when `ready` is not logged in time (the process is then stopped). Either
+  /// way the log's end is in the message. The process gets SIGTERM should
+  /// this one die first.
   status start(const std::vector<std::string>& argv, const std::string& log_path, std::string_view ready,
                std::chrono::seconds timeout = std::chrono::seconds(20));
+  /// Wait until the log contains `ready`, as start() does; also ends, with
+  /// the process stopped and cancelled, when `stopped` returns true.
+  status wait_for(std::string_view ready, std::chrono::seconds timeout, const std::function<bool()>& stopped = {});
   /// The log so far.
   [[nodiscard]] std::string log() const;
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  /// The process's id while it runs (-1 otherwise).
+  [[nodiscard]] pid_t pid() const { return pid_; }
 
  private:
   void stop();
   pid_t pid_ = -1;
-  std::string log_path_;
+  std::string log_path_, program_;
 };
 
 /// A loopback TCP port that was free a moment ago (bound to port 0 and closed).

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <random>
 #include <system_error>
 
+#include "distributed_point.h"
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/core/input_file.h"
 #include "scratch_dir.h"
@@ -40,7 +42,10 @@ status check_options(const sweep_options& o, const workload& w, sweep_results& r
   if (auto st = o.report_dir.empty() ? status() : core::check_output_dir(o.report_dir); !st.ok()) return st;
   std::string allowed;
   for (const auto k : w.executors) allowed += (allowed.empty() ? "" : ", ") + std::string(core::to_string(k));
-  if (o.executors.empty()) r.executors = w.executors;
+  // By default the local executors: the distributed one starts servers (redis-server) and is asked for by name.
+  if (o.executors.empty())
+    std::copy_if(w.executors.begin(), w.executors.end(), std::back_inserter(r.executors),
+                 [](core::executor_kind k) { return k != core::executor_kind::distributed; });
   for (const auto& name : o.executors) {
     const auto k = core::parse_executor_kind(name);
     if (!k || std::find(w.executors.begin(), w.executors.end(), *k) == w.executors.end())
@@ -156,7 +161,8 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
       return obs.stop_requested();
     };
     if (progress()) return status::cancelled("the sweep was stopped");
-    auto s = measure_point(*w, p, dir_of(p.size), progress);
+    auto s = p.executor == core::executor_kind::distributed ? measure_distributed(*w, p, dir_of(p.size), progress, obs)
+                                                            : measure_point(*w, p, dir_of(p.size), progress);
     if (!s.ok()) {
       if (s.error().code() != status_code::cancelled)
         obs.message(fmt::format("{} -j {} at {} {}: the run failed", core::to_string(p.executor), p.workers,
@@ -192,6 +198,19 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
                       100 * r.background_share));
   }
 
+  // The distributed runs' output, byte for byte against the local executors'
+  // (after the CPU count: a reference run made here is no run of the sweep).
+  std::uint64_t compared = 0;
+  if (!w->output.empty())
+    for (const auto size : r.sizes)
+      if (std::any_of(r.points.begin(), r.points.end(), [&](const sweep_point& p) {
+            return p.size == size && p.executor == core::executor_kind::distributed;
+          })) {
+        auto bytes = check_distributed_output(*w, size, dir_of(size));
+        if (!bytes.ok()) return bytes.error();
+        compared += *bytes;
+      }
+
   analyse(r);
   obs.output(text_table(r));
   core::report rep("scale");
@@ -199,6 +218,8 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
   rep.items = static_cast<double>(r.runs.size());
   rep.unit = "runs";
   add_fields(rep, r);
+  if (compared > 0)
+    rep.add("distributed_output_equal_bytes", compared, "the distributed output equals the local one ({} bytes)");
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
   if (!o.report_dir.empty()) {

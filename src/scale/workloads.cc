@@ -20,6 +20,7 @@
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/numbers/numbers.h"
 #include "scalekit/jobs/primes/primes.h"
+#include "scalekit/jobs/search/search.h"
 #include "scalekit/scale/sweep.h"
 #include "synthetic.h"
 
@@ -110,23 +111,6 @@ status write_rings_rle(const std::string& path, std::uint32_t width, std::uint32
   return f->commit();
 }
 
-// `scalekit ARGS...` run to its end: what prepare() needs of another command.
-status run_scalekit(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  args.insert(args.begin(), {"scalekit", "-q"});
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (const int e = ::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ); e != 0)
-    return status::io_error(fmt::format("cannot run scalekit {}: {}", args[2], std::strerror(e)));
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    return status::task_failed(fmt::format("scalekit {} failed (status {})", args[2], st));
-  return {};
-}
-
 status prepare_rle(std::uint64_t size, const std::string& dir) {
   return write_rings_bmp(static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(size), dir + "/rings.bmp");
 }
@@ -137,6 +121,47 @@ constexpr double synthetic_sigma = 0.05, synthetic_kappa = 0.01;
 result<core::report> run_synthetic_work(std::uint64_t size, const std::string&, core::executor& ex,
                                         core::observer& obs) {
   return run_synthetic({std::chrono::milliseconds(size), synthetic_sigma, synthetic_kappa}, ex, obs);
+}
+
+// The distributed Mandelbrot's client: the seed's row tasks (Celery's
+// mandelbrot_calc_row) through the fleet's Redis, the image as raw RGB.
+std::vector<std::string> mandelbrot_distributed(std::uint64_t size, const std::string& dir, const sweep_point& p,
+                                                const std::string& broker) {
+  return {"mandelbrot",
+          "--executor",
+          "distributed",
+          "--broker",
+          broker,
+          "-j",
+          std::to_string(p.workers),
+          "-W",
+          std::to_string(size),
+          "-H",
+          std::to_string(size * 3 / 4),
+          "-n",
+          "1000",
+          "--no-shortcut",
+          "-o",
+          dir + "/distributed-mandelbrot.rgb"};
+}
+
+status prepare_thumbnail(std::uint64_t size, const std::string& dir) { return write_image_corpus(size, dir); }
+
+// thumbnail is a command of scalekit-heavy (libvips): run as one.
+std::vector<std::string> thumbnail_command(std::uint64_t, const std::string& dir, const sweep_point& p) {
+  return {"thumbnail",  dir + "/images",
+          "-o",         dir + "/thumbs",
+          "--executor", std::string(core::to_string(p.executor)),
+          "-j",         std::to_string(p.workers)};
+}
+
+status prepare_search(std::uint64_t size, const std::string& dir) { return write_text_corpus(size, dir); }
+
+result<core::report> run_search(std::uint64_t, const std::string& dir, core::executor& ex, core::observer& obs) {
+  jobs::search::options o;
+  o.dir = dir + "/text";
+  o.queries = search_queries();
+  return jobs::search::run(o, ex, obs);
 }
 
 std::vector<std::string> rle_command(std::uint64_t, const std::string& dir, const sweep_point& p) {
@@ -154,16 +179,19 @@ const std::vector<workload>& table() {
   static const std::vector<workload> all = [] {
     const std::vector<executor_kind> local{executor_kind::serial, executor_kind::threads, executor_kind::processes,
                                            executor_kind::openmp};
-    std::vector<workload> w(6);
+    std::vector<workload> w(8);
     w[0] = {.name = "mandelbrot",
             .size_name = "width",
             .about = "the seed's image, width x 3/4 width, n=1000, no shortcut, SIMD kernel, raw RGB out",
             .default_sizes = {3072},
             .min_size = 4,
             .max_size = max_width,
-            .executors = local,
+            .executors = {executor_kind::serial, executor_kind::threads, executor_kind::processes,
+                          executor_kind::openmp, executor_kind::distributed},
             .prepare = nullptr,
-            .run = run_mandelbrot};
+            .run = run_mandelbrot,
+            .distributed = mandelbrot_distributed,
+            .output = "mandelbrot.rgb"};
     w[1] = {.name = "primes",
             .size_name = "numbers",
             .about = "primes check --algorithm trial of random numbers in 10^12..10^13 (seed 1)",
@@ -214,12 +242,51 @@ const std::vector<workload>& table() {
             .waits = true,
             .prepare = nullptr,
             .run = run_synthetic_work};
+    w[6] = {.name = "thumbnail",
+            .size_name = "images",
+            .about =
+                "thumbnail DIR --size 64x64 of PNG pictures of 800x600 to 2400x1600 pixels (made before the sweep; "
+                "run as a command, of scalekit-heavy: its CPU includes its start)",
+            .default_sizes = {200},
+            .min_size = 1,
+            .max_size = 100'000,
+            .executors = {executor_kind::threads, executor_kind::processes},
+            .prepare = prepare_thumbnail,
+            .run = nullptr,
+            .command = thumbnail_command};
+    w[7] = {.name = "search",
+            .size_name = "files",
+            .about =
+                "search of a generated text tree (100 lines a file, made before the sweep): loading it, then "
+                "answering 40 queries",
+            .default_sizes = {5000},
+            .min_size = 1,
+            .max_size = 10'000'000,
+            .executors = {executor_kind::serial, executor_kind::threads, executor_kind::processes},
+            .prepare = prepare_search,
+            .run = run_search};
     return w;
   }();
   return all;
 }
 
 }  // namespace
+
+status run_scalekit(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  args.insert(args.begin(), {"scalekit", "-q"});
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int e = ::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ); e != 0)
+    return status::io_error(fmt::format("cannot run scalekit {}: {}", args[2], std::strerror(e)));
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return status::task_failed(fmt::format("scalekit {} failed (status {})", args[2], st));
+  return {};
+}
 
 status write_rings_bmp(std::uint32_t width, std::uint32_t height, const std::string& path) {
   const std::string rle = path + ".rle";

@@ -46,7 +46,36 @@ struct workload {
   /// report's (the job's own elapsed time and rate) and the rusage of its
   /// process, whose start-up (exec, loading its libraries) they include.
   std::function<std::vector<std::string>(std::uint64_t size, const std::string& dir, const sweep_point& p)> command{};
+  /// For the distributed executor (listed in `executors`): the arguments of
+  /// the scalekit command whose job runs on the fleet behind `broker`
+  /// (distributed_point.h), measured as `command` is.
+  std::function<std::vector<std::string>(std::uint64_t size, const std::string& dir, const sweep_point& p,
+                                         const std::string& broker)>
+      distributed{};
+  /// The file a run writes in its dir, the same bytes on every executor
+  /// ("mandelbrot.rgb"); a distributed run writes "distributed-" + it, held
+  /// to a local run's after the sweep. Empty: not compared.
+  std::string_view output{};
 };
+
+/// `scalekit -q ARGS...` (this program) run to its end. Errors: io_error when
+/// it cannot start, task_failed when it fails.
+status run_scalekit(std::vector<std::string> args);
+
+/// `count` PNG images in dir/images for the thumbnail workload: eight
+/// pictures of the Mandelbrot set at the sizes of bench/thumbnail's corpus
+/// (800x600 to 2400x1600), drawn by `scalekit mandelbrot`, then copied until
+/// there are `count` (img0000.png, ...). Errors: the command's or the copy's.
+status write_image_corpus(std::uint64_t count, const std::string& dir);
+
+/// `files` text files in dir/text (100 to a directory, d000/f00000.txt, ...),
+/// each 100 lines of words drawn from a fixed vocabulary by a fixed seed:
+/// the same tree for the same count. Errors: io_error.
+status write_text_corpus(std::uint64_t files, const std::string& dir);
+
+/// The queries a search run answers: words and phrases of that vocabulary,
+/// common and rare, and one that matches nothing.
+const std::vector<std::string>& search_queries();
 
 /// Write a 1-bit BMP of concentric rings, width x height (1..65535 each), to
 /// `path`, through an RLE file beside it and `scalekit rle decompress` (the

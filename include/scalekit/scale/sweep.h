@@ -23,7 +23,7 @@ namespace scalekit::scale {
 
 struct sweep_options {
   std::string workload;                ///< sweep_workload_names()
-  std::vector<std::string> executors;  ///< empty: every kind the workload runs on
+  std::vector<std::string> executors;  ///< empty: every kind the workload runs on but distributed
   std::vector<std::size_t> workers;    ///< empty: 1 .. the number of cores
   std::vector<std::uint64_t> sizes;    ///< empty: the workload's default size
   int repeat = 3;                      ///< runs of each point, 1..1000
@@ -37,7 +37,7 @@ struct sweep_options {
   bool require_idle = false;
 };
 
-/// "mandelbrot, primes, burn, numbers, rle".
+/// "mandelbrot, primes, burn, numbers, rle, synthetic, thumbnail, search".
 std::string sweep_workload_names();
 
 /// A workload as --help shows it.
@@ -64,13 +64,21 @@ void register_sweep_tasks();
 /// involuntary_switches, peak_pss_kib, max_rss_kib, speedup, efficiency,
 /// karp_flatt, vs_serial, oversubscribed), models (one per executor and size:
 /// verdict, distinct_n, and when fitted the USL's and Amdahl's parameters),
-/// runs (each run in the order it ran) and report_dir.
+/// runs (each run in the order it ran), distributed_output_equal_bytes (when
+/// distributed points ran: the bytes of their output found equal to a local
+/// executor's) and report_dir.
+///
+/// A distributed point's run starts its own redis-server and p.workers
+/// scalekit workers on loopback and stops them after it (also on failure or
+/// a stop request); their CPU counts in the point's (src/scale/fleet.h).
 ///
 /// Errors: invalid_argument for an unknown workload or executor, a worker
 /// count of 0, a repeat outside 1..1000, or a size the workload refuses;
 /// task_failed when --require-idle finds the machine busy; cancelled after a
-/// stop request; the first run's error when a run fails; io_error when the
-/// report files cannot be written.
+/// stop request; the first run's error when a run fails (task_failed when a
+/// distributed fleet cannot start); task_failed when the distributed output
+/// differs from the local one; io_error when the report files cannot be
+/// written.
 result<core::report> run_sweep(const sweep_options& o, core::observer& obs);
 
 }  // namespace scalekit::scale

@@ -1,0 +1,85 @@
+// The fleet of a distributed sweep point (fleet.h).
+
+#include "fleet.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "pss.h"
+
+namespace scalekit::scale {
+
+cpu_times cpu_of(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return {};
+  std::istringstream fields(text.substr(close + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;  // state .. cmajflt
+  double utime = 0, stime = 0, cutime = 0, cstime = 0;
+  fields >> utime >> stime >> cutime >> cstime;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {(utime + cutime) / tick, (stime + cstime) / tick};
+}
+
+status fleet::start(const std::string& exe, std::size_t workers, const std::string& dir, const core::observer& obs) {
+  const int port = free_loopback_port();
+  redis_ = std::make_unique<service_process>();
+  if (auto st = redis_->start({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", dir},
+                              dir + "/redis.log", "Ready to accept connections");
+      !st.ok())
+    return st;
+  broker_ = fmt::format("redis://127.0.0.1:{}/0", port);
+  // Started all at once, then waited for: their start-ups overlap.
+  for (std::size_t i = 0; i < workers; ++i) {
+    workers_.push_back(std::make_unique<service_process>());
+    if (auto st = workers_.back()->start({exe, "worker", "--broker", broker_, "--pool", "threads", "-c", "1", "--grace",
+                                          "1", "--without-mingle", "-n", fmt::format("w{}@sweep", i + 1)},
+                                         fmt::format("{}/worker-{}.log", dir, i + 1), "");
+        !st.ok())
+      return st;
+  }
+  for (auto& w : workers_)
+    if (auto st = w->wait_for("consuming", std::chrono::seconds(30), [&] { return obs.stop_requested(); }); !st.ok())
+      return st;
+  return {};
+}
+
+fleet::~fleet() {
+  // SIGTERM to every worker first, so that they stop together; each
+  // service_process then reaps its own.
+  for (const auto& w : workers_)
+    if (w->running()) ::kill(w->pid(), SIGTERM);
+  workers_.clear();
+  redis_.reset();
+}
+
+cpu_times fleet::cpu() const {
+  cpu_times sum;
+  const auto add = [&](const service_process& p) {
+    if (!p.running()) return;
+    const auto c = cpu_of(p.pid());
+    sum.user_s += c.user_s;
+    sum.sys_s += c.sys_s;
+  };
+  if (redis_) add(*redis_);
+  for (const auto& w : workers_) add(*w);
+  return sum;
+}
+
+double fleet::pss_kib() const {
+  double sum = 0;
+  if (redis_ && redis_->running()) sum += pss_of(std::to_string(redis_->pid()));
+  for (const auto& w : workers_)
+    if (w->running()) sum += pss_of(std::to_string(w->pid()));
+  return sum;
+}
+
+}  // namespace scalekit::scale
