@@ -12,6 +12,8 @@ old="${SCALEKIT_BASELINE:-}"
 [[ -x "$old" ]] || bench_fail "builds: set SCALEKIT_BASELINE to another build's scalekit (with its scalekit-heavy beside it)"
 rounds=$(bench_pick 3 1) runs=$(bench_pick 5 1)
 
+# SCALEKIT_BUILDS_ONLY=worker: the worker's rows alone (the broker's wake-up and take paths).
+if [[ ${SCALEKIT_BUILDS_ONLY:-} != worker ]]; then
 # Inputs, made once with the new build (the old one reads the same files).
 numbers="$bench_dir/numbers-10k"
 if [[ ! -f "$numbers/numbers_9999.txt" ]]; then "$sk" -q numbers gen --dir "$numbers" --files 10000 --seed 1; fi
@@ -84,6 +86,7 @@ printf '| 4 clients x 200 in flight | %.0f | %.0f | %s |\n' \
   "$(printf '%s\n' "${q_old[@]}" | bench_median)" "$(printf '%s\n' "${q_new[@]}" | bench_median)" \
   "$(printf '%s\n' "${q_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')"
 echo
+fi
 
 # worker: tasks per second end to end (bench/taskqueue/task_throughput.cc, a group of bench_tasks.add)
 # through each build's worker on one private Redis, rounds alternating, and Redis's CPU per task.
@@ -126,8 +129,10 @@ echo
 # worker's wake-up latency), each build's worker in turn, rounds alternating.
 chain=$(bench_pick 1000 20)
 fixtures="$root/tests/fixtures/celery"
-chain_s() {  # binary -> "seconds redis-µs-per-step"
+chain_s() {  # binary workers -> "seconds redis-µs-per-step"
   redis-cli -p "$redis_port" flushall > /dev/null
+  local k
+  for ((k = 1; k < $2; k++)); do bench_start "w$k" "$1" -q worker --broker "$broker" -c 1 --pool threads -n "w$k@bench"; done
   bench_start w "$1" -q worker --broker "$broker" -c 2 --pool threads
   bench_wait w "the answer to a task" 120 _answers
   local c0 c1 t
@@ -136,19 +141,23 @@ chain_s() {  # binary -> "seconds redis-µs-per-step"
     awk '{print $3}')
   c1=$(bench_cpu_ticks "$(bench_pid redis)")
   bench_stop w
+  for ((k = 1; k < $2; k++)); do bench_stop "w$k"; done
   awk -v s="$t" -v t=$((c1 - c0)) -v us="$bench_tick_us" -v n="$chain" 'BEGIN {printf "%s %.0f\n", s, t * us / n}'
 }
-c_old=() c_new=() c_ratio=() cu_old=() cu_new=()
-for ((round = 1; round <= rounds; round++)); do
-  if ((round % 2 == 0)); then read -r n un < <(chain_s "$sk"); read -r o uo < <(chain_s "$old")
-  else read -r o uo < <(chain_s "$old"); read -r n un < <(chain_s "$sk"); fi
-  c_old+=("$o") c_new+=("$n") cu_old+=("$uo") cu_new+=("$un")
-  c_ratio+=("$(awk -v o="$o" -v n="$n" 'BEGIN {printf "%.2f", n / o}')")
-done
-echo "| worker -c 2 --pool threads, a chain of $chain adds | old s | new s | new/old, per round | Redis µs per step, old .. new |"
+echo "| worker --pool threads, a chain of $chain adds | old s | new s | new/old, per round | Redis µs per step, old .. new |"
 echo "|---|---:|---:|---|---|"
-printf '| bench_canvas.py chain %s | %.3f | %.3f | %s | %s .. %s |\n' "$chain" \
-  "$(printf '%s\n' "${c_old[@]}" | bench_median)" "$(printf '%s\n' "${c_new[@]}" | bench_median)" \
-  "$(printf '%s\n' "${c_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')" \
-  "$(printf '%s\n' "${cu_old[@]}" | bench_median)" "$(printf '%s\n' "${cu_new[@]}" | bench_median)"
+# With more workers than the chain keeps busy, the idle ones show what waking them costs.
+for workers in 1 4; do
+  c_old=() c_new=() c_ratio=() cu_old=() cu_new=()
+  for ((round = 1; round <= rounds; round++)); do
+    if ((round % 2 == 0)); then read -r n un < <(chain_s "$sk" "$workers"); read -r o uo < <(chain_s "$old" "$workers")
+    else read -r o uo < <(chain_s "$old" "$workers"); read -r n un < <(chain_s "$sk" "$workers"); fi
+    c_old+=("$o") c_new+=("$n") cu_old+=("$uo") cu_new+=("$un")
+    c_ratio+=("$(awk -v o="$o" -v n="$n" 'BEGIN {printf "%.2f", n / o}')")
+  done
+  printf '| bench_canvas.py chain %s, %s worker(s) | %.3f | %.3f | %s | %s .. %s |\n' "$chain" "$workers" \
+    "$(printf '%s\n' "${c_old[@]}" | bench_median)" "$(printf '%s\n' "${c_new[@]}" | bench_median)" \
+    "$(printf '%s\n' "${c_ratio[@]}" | sort -g | sed -n '1p;$p' | paste -sd- | sed 's/-/ .. /')" \
+    "$(printf '%s\n' "${cu_old[@]}" | bench_median)" "$(printf '%s\n' "${cu_new[@]}" | bench_median)"
+done
 echo

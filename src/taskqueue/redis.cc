@@ -399,8 +399,8 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
   std::shared_ptr<watcher> w;
   bool closing = false, reconnect_scheduled = false, ever_connected = false;
   std::chrono::milliseconds backoff = min_backoff;
-  std::vector<std::string> tracked;              // key prefixes announced on tracking_channel
-  std::string tracking_error;                    // the server's refusal of CLIENT TRACKING
+  bool want_id = false;
+  std::uint64_t id = 0;                          // CLIENT ID's, when want_id
   std::unordered_set<std::string> channels;      // wanted
   std::unordered_set<std::string> confirm_wait;  // sent, not yet confirmed
   std::vector<std::function<void(status)>> confirm_waiters;
@@ -422,30 +422,15 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
       self->deliver(channel, body);
     } else if (kind == "subscribe") {
       self->confirm_wait.erase(channel);
-      if (self->confirm_wait.empty())
-        self->confirmed(self->tracking_error.empty() ? status{} : status::internal(self->tracking_error));
+      if (self->confirm_wait.empty()) self->confirmed(status{});
     }
   }
 
-  // Tracking is redirected to this connection itself, so it needs its id
-  // first; SUBSCRIBE follows the CLIENT TRACKING (a subscribed RESP2
-  // connection takes no other command).
   static void on_client_id(redisAsyncContext* a, void* r, void*) {
     auto* self = static_cast<state*>(a->data);
-    if (self == nullptr || r == nullptr) return;
     const auto* reply = static_cast<redisReply*>(r);
-    std::vector<std::string> argv{"CLIENT", "TRACKING", "on", "REDIRECT", std::to_string(reply->integer), "BCAST"};
-    for (const auto& p : self->tracked) argv.insert(argv.end(), {"PREFIX", p});
-    if (reply->type == REDIS_REPLY_INTEGER) send_argv(a, on_tracking, nullptr, argv);
-    if (reply->type != REDIS_REPLY_INTEGER) self->tracking_error = "no CLIENT ID";
-    self->send_subscribe(std::vector<std::string>(self->channels.begin(), self->channels.end()));
-  }
-  static void on_tracking(redisAsyncContext* a, void* r, void*) {
-    auto* self = static_cast<state*>(a->data);
-    if (self == nullptr || r == nullptr) return;
-    const auto* reply = static_cast<redisReply*>(r);
-    self->tracking_error =
-        reply->type == REDIS_REPLY_ERROR ? "client tracking refused: " + std::string(reply->str, reply->len) : "";
+    if (self != nullptr && reply != nullptr && reply->type == REDIS_REPLY_INTEGER)
+      self->id = static_cast<std::uint64_t>(reply->integer);
   }
 
   void deliver(const std::string& channel, const redisReply* body) {
@@ -485,12 +470,8 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
     if (!endpoint.password.empty()) setup.push_back({"AUTH", endpoint.password});
     if (endpoint.db != 0) setup.push_back({"SELECT", std::to_string(endpoint.db)});
     for (auto& cmd : setup) send_argv(c, nullptr, nullptr, cmd);
-    if (!tracked.empty()) {
-      send_argv(c, on_client_id, nullptr, {"CLIENT", "ID"});  // it subscribes after the tracking
-      for (const auto& ch : channels) confirm_wait.insert(ch);
-    } else if (!channels.empty()) {
-      send_subscribe(std::vector<std::string>(channels.begin(), channels.end()));
-    }
+    if (want_id) send_argv(c, on_client_id, nullptr, {"CLIENT", "ID"});  // answered before the subscription
+    if (!channels.empty()) send_subscribe(std::vector<std::string>(channels.begin(), channels.end()));
     if (ever_connected && on_resubscribed) {
       // After the subscriptions are confirmed the owner fetches what it may have missed.
       confirm_waiters.push_back([s = shared_from_this()](const status& st) {
@@ -509,6 +490,7 @@ struct redis_subscriber::state : std::enable_shared_from_this<state> {
 
   void lost() {
     ac = nullptr;  // hiredis frees the context after this callback
+    id = 0;
     confirm_wait.clear();
     confirmed(status::io_error("redis: subscriber connection lost"));
     backoff = std::min(max_backoff, backoff * 2);
@@ -564,12 +546,9 @@ core::task<status> redis_subscriber::subscribe(std::vector<std::string> channels
   co_return confirmed;
 }
 
-void redis_subscriber::track_prefixes(std::vector<std::string> prefixes) {
-  std::sort(prefixes.begin(), prefixes.end());  // a prefix sorts before the keys it starts
-  auto& kept = st_->tracked;
-  for (auto& p : prefixes)
-    if (kept.empty() || p.rfind(kept.back(), 0) != 0) kept.push_back(std::move(p));
-}
+void redis_subscriber::learn_client_id() { st_->want_id = true; }
+
+std::uint64_t redis_subscriber::get_client_id() const noexcept { return st_->id; }
 
 void redis_subscriber::unsubscribe(const std::vector<std::string>& channels) {
   for (const auto& c : channels) st_->channels.erase(c);

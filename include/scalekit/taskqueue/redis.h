@@ -123,15 +123,13 @@ class redis_subscriber {
   core::task<status> subscribe(std::vector<std::string> channels);
   /// Stop receiving these channels.
   void unsubscribe(const std::vector<std::string>& channels);
-  /// Before the first subscribe: have Redis announce every write to a key
-  /// that starts with one of `prefixes` (client tracking, BCAST mode,
-  /// redirected to this connection: Redis 6 and later) as a message on
-  /// channel "__redis__:invalidate" whose payload is the key written (a
-  /// message per key).
-  /// The announcement carries key names only, never values. subscribe() then
-  /// fails (internal, the server's reply) when the server refuses tracking. Prefixes that
-  /// start with another one are dropped (Redis refuses overlaps).
-  void track_prefixes(std::vector<std::string> prefixes);
+  /// Before the first subscribe: learn the connection's client id at each
+  /// (re)connection, so that another connection's CLIENT TRACKING can
+  /// REDIRECT Redis's announcements of writes here (channel
+  /// "__redis__:invalidate"; a message per key written, the key its payload).
+  void learn_client_id();
+  /// The connection's client id; 0 before it is known or while disconnected.
+  [[nodiscard]] std::uint64_t get_client_id() const noexcept;
   [[nodiscard]] std::size_t get_channel_count() const noexcept;
 
  private:

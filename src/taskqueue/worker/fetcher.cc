@@ -154,29 +154,56 @@ core::task<bool> fetcher::watch(const std::vector<std::string>& lists) {
     written_ = true;
     written_timer_->cancel();
   };
-  // Other keys share the prefixes (results are "celery-task-meta-…"): only the lists' own wake.
   watch_ = std::make_unique<redis_subscriber>(
       loop, w_.endpoint,
       [this, written](const std::string&, const std::string& key) {
         if (watched_.contains(key)) written();
       },
       written);  // after a lost connection: writes may have gone unannounced
-  watch_->track_prefixes(lists);
+  watch_->learn_client_id();
   std::vector<std::string> channel{"__redis__:invalidate"};
   const status s = co_await watch_->subscribe(std::move(channel));
-  if (s.ok() || s.code() != status_code::internal) co_return true;  // (a broker down: it resubscribes)
-  w_.log("waiting for messages with BLMOVE: " + s.message());
-  watch_.reset();
+  // A broker down: it resubscribes, and arm() says `no` meanwhile. Subscribed
+  // without an id (answered first): Redis refuses CLIENT ID.
+  if (!s.ok() || watch_->get_client_id() != 0) co_return true;
+  w_.log("waiting for messages with BLMOVE: Redis refuses CLIENT ID");
   co_return false;
 }
 
-core::task<void> fetcher::until_written(std::chrono::milliseconds limit) {
-  if (!written_) {
-    written_timer_->expires_after(limit);
-    asio::error_code ignored;
-    co_await written_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+core::task<fetcher::armed> fetcher::arm(const std::vector<std::string>& lists) {
+  const std::uint64_t id = watch_->get_client_id();
+  if (id == 0) co_return armed::no;
+  const std::uint64_t connects = w_.pop.get_connects();
+  // Once per pop connection and subscriber; NOLOOP: the worker's own takes are not announced.
+  const bool redirect = id != redirected_to_ || connects != redirected_on_;
+  std::vector<std::vector<std::string>> cmds;
+  if (redirect) cmds.push_back(words("CLIENT", "TRACKING", "on", "REDIRECT", std::to_string(id), "NOLOOP"));
+  for (const auto& list : lists) cmds.push_back(words("LLEN", list));
+  written_ = false;  // before the reads: a write announced from now on ends the wait
+  auto r = co_await w_.pop.pipeline(std::move(cmds));
+  if (!r.ok()) co_return armed::no;
+  std::size_t at = 0;
+  if (redirect) {
+    if ((*r)[0].is_error()) {
+      w_.log("waiting for messages with BLMOVE: Redis refuses client tracking: " + (*r)[0].str);
+      co_return armed::refused;
+    }
+    if (w_.pop.get_connects() == connects) {
+      redirected_to_ = id;
+      redirected_on_ = connects;
+    }
+    at = 1;
   }
-  written_ = false;  // before the take: a write announced during it is not lost
+  for (; at < r->size(); ++at)
+    if ((*r)[at].is_error() || (*r)[at].integer > 0) co_return armed::written;
+  co_return armed::yes;
+}
+
+core::task<void> fetcher::until_written(std::chrono::milliseconds limit) {
+  if (written_) co_return;
+  written_timer_->expires_after(limit);
+  asio::error_code ignored;
+  co_await written_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
 }
 
 core::task<void> fetcher::run() {
@@ -184,7 +211,7 @@ core::task<void> fetcher::run() {
   for (const auto& q : w_.options.queues)
     for (auto& k : celery::queue_keys(q)) lists.push_back(std::move(k));
   const char* const wait_timeout = w_.options.queues.size() > 1 ? "0.1" : "0.5";
-  const bool announced = co_await watch(lists);
+  bool announced = co_await watch(lists);  // false once Redis refuses tracking
   auto backoff = 50ms;
   bool found_nothing = false;  // then the next take waits for a message first
   const auto loop = co_await core::this_executor();
@@ -195,9 +222,13 @@ core::task<void> fetcher::run() {
       continue;
     }
     const char* blocking_wait = nullptr;
+    armed arming = armed::no;
     if (found_nothing && announced) {
-      co_await until_written(500ms);  // (missed announcements: the lists are looked at again within it)
-    } else if (found_nothing) {
+      arming = co_await arm(lists);
+      if (arming == armed::yes) co_await until_written(500ms);  // (missed announcements: looked at again within it)
+      announced = arming != armed::refused;
+    }
+    if (found_nothing && (arming == armed::no || arming == armed::refused)) {
       if (!can_wait_) co_await w_.nap(100ms);  // a server without BLMOVE: polled
       blocking_wait = wait_timeout;
     }

@@ -5,12 +5,14 @@
 // list of every queue, and starts a message_handler::handle coroutine for
 // each.
 //
-// An idle worker waits for Redis to announce a write to one of its lists
-// (client tracking: the announcement names the key, never the value), then
-// takes. A blocking pop or move would hand it the message itself, so an
-// idle worker would receive a message of any size before the take script
-// could refuse it. Where Redis refuses tracking (before 6.0), the wait is the
-// BLMOVE below.
+// An idle worker waits for Redis to announce a write to one of its lists,
+// then takes. The announcement is client tracking's invalidation message: it
+// names the key, never the value, where a blocking pop or move would hand the
+// idle worker the message itself, of any size, before the take script could
+// refuse it. Tracking is armed only while idle (the pop connection reads each
+// list's length, which also shows a message that came meanwhile), so a busy
+// worker is sent nothing, and an armed key is announced once. Where Redis
+// refuses tracking (before 6.0), the wait is the BLMOVE below.
 //
 // Taking and reserving are one step: a Lua script pops up to the free slots'
 // worth of messages and writes each one's reservation (5.2) in the same
@@ -56,10 +58,16 @@ class fetcher {
   core::task<void> put_back(std::vector<fetched> taken);
 
  private:
+  enum class armed { yes, written, no, refused };
   /// Subscribe to Redis's announcements of writes to `lists`; false when
-  /// Redis refuses client tracking (the BLMOVE wait then).
+  /// Redis refuses to say the subscriber's client id.
   core::task<bool> watch(const std::vector<std::string>& lists);
-  /// Until a list was written since the last call (or `limit` passed).
+  /// Ask Redis to announce the next write to each list (tracking, redirected
+  /// to the subscriber) by reading their lengths: `written` when one holds a
+  /// message already; `no` when the subscriber is not connected or the pop
+  /// connection failed; `refused` when Redis refuses tracking.
+  core::task<armed> arm(const std::vector<std::string>& lists);
+  /// Until a list was written since arm() (or `limit` passed).
   core::task<void> until_written(std::chrono::milliseconds limit);
 
   worker_context& w_;
@@ -67,9 +75,11 @@ class fetcher {
   std::unique_ptr<redis_subscriber> watch_;  ///< writes to the lists, announced
   std::unordered_set<std::string> watched_;  ///< the lists' keys
   std::unique_ptr<asio::steady_timer> written_timer_;
-  bool written_ = true;     ///< a list was written since until_written() last returned
-  std::string script_sha_;  ///< the take script's, once Redis has loaded it
-  bool can_wait_ = true;    ///< false: the server has no BLMOVE (before Redis 6.2)
+  bool written_ = false;             ///< a list was written since arm()
+  std::uint64_t redirected_to_ = 0;  ///< the subscriber's id the pop connection's tracking goes to
+  std::uint64_t redirected_on_ = 0;  ///< on the pop connection of this get_connects()
+  std::string script_sha_;           ///< the take script's, once Redis has loaded it
+  bool can_wait_ = true;             ///< false: the server has no BLMOVE (before Redis 6.2)
 };
 
 }  // namespace scalekit::taskqueue::detail
