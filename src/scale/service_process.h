@@ -33,6 +33,8 @@ class service_process {
   /// The log so far.
   [[nodiscard]] std::string log() const;
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  /// The process's id while running(), else -1.
+  [[nodiscard]] pid_t pid() const { return pid_; }
 
  private:
   void stop();
