@@ -35,15 +35,26 @@ struct step_state {
   asio::steady_timer slot;  // parked at "forever"; cancelled whenever a request ends
 };
 
+// The request with its exceptions as errors: the || below waits for the first
+// operation to *succeed*, so a request that threw would otherwise count as a
+// timeout, and only once its timer ran out.
+core::task<bool> guarded(const request_fn& send) {
+  try {
+    co_return co_await send();
+  } catch (const std::exception&) {
+    co_return false;
+  }
+}
+
 core::task<void> one_request(step_state& s, clock::time_point intended) {
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer deadline(ex, intended + s.o.timeout);
   int outcome = 0;  // 1 good, 0 error, -1 timed out
   try {
-    auto v = co_await (s.send() || deadline.async_wait(as_tuple));
+    auto v = co_await (guarded(s.send) || deadline.async_wait(as_tuple));
     outcome = v.index() == 1 ? -1 : (std::get<0>(v) ? 1 : 0);
   } catch (const std::exception&) {
-    outcome = 0;
+    outcome = 0;  // the timer's own failure (allocation): an error, not a hang
   }
   const auto done = clock::now();
   if (outcome > 0) {
@@ -123,8 +134,9 @@ void run_step(const std::vector<std::chrono::nanoseconds>& times, std::chrono::n
   asio::io_context ctx(1);
   const auto t0 = clock::now() + std::chrono::milliseconds(1);
   r.duration_s = std::chrono::duration<double>(duration).count();
-  step_state s{send, o, r, t0 + std::chrono::duration_cast<clock::duration>(duration), 0,
-               asio::steady_timer(ctx, clock::time_point::max())};
+  step_state s{send, o,
+               r,    t0 + std::chrono::duration_cast<clock::duration>(duration),
+               0,    asio::steady_timer(ctx, clock::time_point::max())};
   std::exception_ptr error;
   const double cpu0 = thread_cpu_s();
   asio::co_spawn(ctx, dispatcher(times, s, t0), [&](std::exception_ptr e) { error = e; });

@@ -62,12 +62,12 @@ struct step_options {
 };
 
 struct step_result {
-  double duration_s = 0;           ///< the step's length (the schedule's duration)
-  std::uint64_t scheduled = 0;     ///< requests in the schedule
-  std::uint64_t sent = 0;          ///< requests started (fewer than scheduled when stopped)
+  double duration_s = 0;        ///< the step's length (the schedule's duration)
+  std::uint64_t scheduled = 0;  ///< requests in the schedule
+  std::uint64_t sent = 0;       ///< requests started (fewer than scheduled when stopped)
   std::uint64_t ok = 0, errors = 0, timeouts = 0;
-  std::uint64_t ok_in_window = 0;  ///< good answers that came within the step's span
-  std::uint64_t held = 0;          ///< requests that waited for max_in_flight
+  std::uint64_t ok_in_window = 0;   ///< good answers that came within the step's span
+  std::uint64_t held = 0;           ///< requests that waited for max_in_flight
   core::latency_histogram latency;  ///< good answers, from their intended start
   core::latency_histogram lag;      ///< every request sent: actual start - intended start
   double generator_cpu_s = 0;       ///< the loop thread's user + system CPU during the step

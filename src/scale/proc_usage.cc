@@ -80,6 +80,9 @@ tree_usage usage_of_tree(pid_t root) {
       const std::string status = read_file(t.path().string() + "/status");
       u.voluntary_switches += status_value(status, "voluntary_ctxt_switches");
       u.involuntary_switches += status_value(status, "nonvoluntary_ctxt_switches");
+      std::istringstream sched(read_file(t.path().string() + "/schedstat"));
+      double ns = 0;
+      if (sched >> ns) u.cpu_s += ns / 1e9;
     }
     const auto [first, last] = children.equal_range(pid);
     for (auto it = first; it != last; ++it) todo.push_back(it->second);

@@ -97,7 +97,25 @@ chart hockey_chart(const sweep_results& r, std::uint64_t size) {
   return c;
 }
 
+std::string swatch(const char* colour, const std::string& label) {
+  return fmt::format(
+      "<span><svg width=\"14\" height=\"14\" aria-hidden=\"true\"><circle cx=\"7\" cy=\"7\" r=\"5\" "
+      "fill=\"{}\"/></svg> {}</span> ",
+      colour, escape(label));
+}
+
 }  // namespace
+
+std::string service_legend(const sweep_results& r) {
+  std::string out = "<p class=\"legend\">Percentiles: ";
+  std::size_t k = 0;
+  for (const char* name : {"p50", "p99", "p99.9", "max"}) out += swatch(hue(k++), name);
+  out += "· hockey stick, per N: ";
+  k = 0;  // the same colours for every size: the first size's points
+  for (const auto& p : r.points)
+    if (!r.sizes.empty() && p.size == r.sizes.front()) out += swatch(hue(k++), fmt::format("N={}", p.workers));
+  return out + "</p>\n";
+}
 
 std::vector<std::pair<std::string, chart>> service_charts(const sweep_results& r) {
   std::vector<std::pair<std::string, chart>> out;

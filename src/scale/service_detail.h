@@ -17,9 +17,10 @@ struct load_step {
   double p50 = 0, p99 = 0, p999 = 0, max = 0;  ///< latency of good answers, seconds, from the intended start
   double lag_p99 = 0, lag_max = 0;             ///< the generator's schedule lag, seconds
   double generator_cpu = 0;                    ///< the generator's CPU seconds per second of the step
-  double server_user = 0, server_sys = 0;      ///< the server tree's CPU seconds per good answer
+  double server_user = 0, server_sys = 0;      ///< the server tree's CPU seconds per good answer (10 ms ticks)
+  double server_cpu = 0;                       ///< the same, user + system, from schedstat (ns resolution)
   double voluntary_switches = 0, involuntary_switches = 0;  ///< the server tree's, during the step
-  bool saturated = false;        ///< achieved < 90% of offered, or > 1% errors and timeouts
+  bool saturated = false;                                   ///< achieved < 90% of offered, or > 1% errors and timeouts
   bool generator_bound = false;  ///< the generator was late (lag p99 > 1 ms) or busy (> 90% of a core)
 };
 
@@ -29,9 +30,9 @@ struct load_step {
 struct service_point_summary {
   double sustained = 0;  ///< the offered rate of that step (median over runs)
   double p50 = 0, p99 = 0, p999 = 0, max = 0;
-  double server_user = 0, server_sys = 0;
-  double lag_p99 = 0;  ///< the largest of the point's steps
-  double generator_cpu = 0;  ///< the largest of the point's steps
+  double server_user = 0, server_sys = 0, server_cpu = 0;
+  double lag_p99 = 0;            ///< the largest of the point's steps
+  double generator_cpu = 0;      ///< the largest of the point's steps
   bool generator_bound = false;  ///< a step that set the saturation was generator-bound
 };
 

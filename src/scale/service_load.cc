@@ -25,8 +25,9 @@ const std::vector<service_workload>& table() {
     std::vector<service_workload> s(3);
     s[0].w = {.name = "sort-service",
               .size_name = "numbers per request",
-              .about = "sort-service serve --executor processes -j N: one connection per request, a JSON array "
-                       "of random integers sorted (open-loop, Poisson arrivals)",
+              .about =
+                  "sort-service serve --executor processes -j N: one connection per request, a JSON array "
+                  "of random integers sorted (open-loop, Poisson arrivals)",
               .default_sizes = {1000},
               .min_size = 1,
               .max_size = 1'000'000,
@@ -44,8 +45,9 @@ const std::vector<service_workload>& table() {
 
     s[1].w = {.name = "dns",
               .size_name = "names queried",
-              .about = "dns serve -j N (UDP only): A queries for the default names in turn, one socket per query "
-                       "(open-loop, Poisson arrivals)",
+              .about =
+                  "dns serve -j N (UDP only): A queries for the default names in turn, one socket per query "
+                  "(open-loop, Poisson arrivals)",
               .default_sizes = {4},
               .min_size = 1,
               .max_size = 1000,
@@ -61,8 +63,9 @@ const std::vector<service_workload>& table() {
 
     s[2].w = {.name = "serve",
               .size_name = "tile side",
-              .about = "serve --workers N --threads 1 -j 1 --cache-mb 0: GET /mandelbrot.png?w=S&h=S&n=256, one "
-                       "connection per request (open-loop, Poisson arrivals)",
+              .about =
+                  "serve --workers N --threads 1 -j 1 --cache-mb 0: GET /mandelbrot.png?w=S&h=S&n=256, one "
+                  "connection per request (open-loop, Poisson arrivals)",
               .default_sizes = {48},
               .min_size = 1,
               .max_size = 1024,

@@ -69,8 +69,8 @@ open_loop::request_fn dns_request(int port, std::uint64_t names) {
   auto s = std::make_shared<state>();
   const char* known[] = {"facebook.com", "yougov.com", "wipo.int"};
   for (std::uint64_t i = 0; i < std::max<std::uint64_t>(names, 1); ++i)
-    s->queries.push_back(net::dns::make_query(0, i < 3 ? std::string(known[i]) : fmt::format("host{}.example", i),
-                                              1 /* A */, false));
+    s->queries.push_back(
+        net::dns::make_query(0, i < 3 ? std::string(known[i]) : fmt::format("host{}.example", i), 1 /* A */, false));
   const udp::endpoint ep{asio::ip::address_v4::loopback(), static_cast<unsigned short>(port)};
   return [ep, s]() -> core::task<bool> {
     auto ex = co_await asio::this_coro::executor;

@@ -17,6 +17,7 @@
 #include <filesystem>
 
 #include "proc_usage.h"
+#include "pss.h"
 #include "scalekit/core/atomic_file.h"
 #include "scalekit/core/input_file.h"
 #include "scratch_dir.h"
@@ -57,19 +58,13 @@ status check_options(const service_sweep_options& o, const service_workload& s, 
   r.sizes = o.sizes.empty() ? w.default_sizes : o.sizes;
   for (const auto size : r.sizes)
     if (size < w.min_size || size > w.max_size)
-      return status::invalid_argument(fmt::format("--sizes {}: the {} of a {} sweep is {}..{}", size, w.size_name,
-                                                  w.name, w.min_size, w.max_size));
+      return status::invalid_argument(
+          fmt::format("--sizes {}: the {} of a {} sweep is {}..{}", size, w.size_name, w.name, w.min_size, w.max_size));
   r.repeat = o.repeat;
   r.seed = o.seed != 0 ? o.seed
                        : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^
                              (static_cast<std::uint64_t>(::getpid()) << 32);
   return {};
-}
-
-bool alive(pid_t pid) {
-  if (pid <= 0) return false;
-  int st = 0;
-  return ::waitpid(pid, &st, WNOHANG) == 0;
 }
 
 // One run of a point: the server up, the rate ramped to saturation, the server down.
@@ -108,6 +103,7 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
     open_loop::step_result res;
     open_loop::run_step(times, step, send, so, res);
     const auto du = usage_of_tree(server.pid()) - u0;
+    const bool died = server.has_exited();  // then the step's server figures are unknown
     if (obs.stop_requested()) return status::cancelled("the sweep was stopped");
     load_step ls;
     ls.point = index;
@@ -128,18 +124,22 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
     ls.lag_max = seconds_of(res.lag.max());
     ls.generator_cpu = res.elapsed_s > 0 ? res.generator_cpu_s / res.elapsed_s : 0;
     const double good = static_cast<double>(res.ok);
-    ls.server_user = good > 0 ? du.user_s / good : std::nan("");
-    ls.server_sys = good > 0 ? du.sys_s / good : std::nan("");
-    ls.voluntary_switches = static_cast<double>(du.voluntary_switches);
-    ls.involuntary_switches = static_cast<double>(du.involuntary_switches);
+    const double nan = std::nan("");
+    ls.server_user = good > 0 && !died ? du.user_s / good : nan;
+    ls.server_sys = good > 0 && !died ? du.sys_s / good : nan;
+    ls.server_cpu = good > 0 && !died ? du.cpu_s / good : nan;
+    ls.voluntary_switches = died ? nan : static_cast<double>(du.voluntary_switches);
+    ls.involuntary_switches = died ? nan : static_cast<double>(du.involuntary_switches);
+    if (!died) sample.peak_pss_kib = std::max(sample.peak_pss_kib, pss_of_tree(std::to_string(server.pid())));
     const double failed = static_cast<double>(res.errors + res.timeouts);
-    ls.saturated = ls.achieved < 0.9 * ls.offered || failed > 0.01 * static_cast<double>(std::max<std::uint64_t>(res.sent, 1));
+    ls.saturated =
+        ls.achieved < 0.9 * ls.offered || failed > 0.01 * static_cast<double>(std::max<std::uint64_t>(res.sent, 1));
     ls.generator_bound = ls.lag_p99 > 1e-3 || ls.generator_cpu > 0.9;
     out.steps.push_back(ls);
     sample.items += good;
     sample.failures += res.errors + res.timeouts;
     tick();
-    if (!alive(server.pid())) {
+    if (died) {
       out.server_died = true;
       obs.message(fmt::format("warning: the {} server (N={}) ended during the run; its requests count as errors",
                               s.w.name, p.workers));
@@ -152,8 +152,8 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
   sample.wall_s = seconds_of(clock::now() - t_start);
   sample.user_s = out.server_died ? 0 : used.user_s;
   sample.sys_s = out.server_died ? 0 : used.sys_s;
-  sample.voluntary_switches = static_cast<std::int64_t>(used.voluntary_switches);
-  sample.involuntary_switches = static_cast<std::int64_t>(used.involuntary_switches);
+  sample.voluntary_switches = out.server_died ? 0 : static_cast<std::int64_t>(used.voluntary_switches);
+  sample.involuntary_switches = out.server_died ? 0 : static_cast<std::int64_t>(used.involuntary_switches);
   double best = 0;
   for (const auto& ls : out.steps) best = std::max(best, ls.achieved);
   out.record.throughput = best;
@@ -167,7 +167,7 @@ void summarize_services(sweep_results& r) {
   r.service_points.assign(r.points.size(), {});
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     auto& sp = r.service_points[i];
-    std::vector<double> sustained, p50, p99, p999, mx, user, sys;
+    std::vector<double> sustained, p50, p99, p999, mx, user, sys, cpu;
     for (int rep = 0; rep < r.repeat; ++rep) {
       const load_step* last_good = nullptr;
       const load_step* best = nullptr;
@@ -187,6 +187,7 @@ void summarize_services(sweep_results& r) {
       mx.push_back(last_good->max);
       user.push_back(last_good->server_user);
       sys.push_back(last_good->server_sys);
+      cpu.push_back(last_good->server_cpu);
     }
     const double nan = std::nan("");
     sp.sustained = sustained.empty() ? nan : median_of(sustained);
@@ -196,6 +197,7 @@ void summarize_services(sweep_results& r) {
     sp.max = sustained.empty() ? nan : median_of(mx);
     sp.server_user = sustained.empty() ? nan : median_of(user);
     sp.server_sys = sustained.empty() ? nan : median_of(sys);
+    sp.server_cpu = sustained.empty() ? nan : median_of(cpu);
   }
 }
 
@@ -204,9 +206,9 @@ void summarize_services(sweep_results& r) {
 std::vector<service_workload_info> service_workloads() {
   std::vector<service_workload_info> out;
   for (const auto& s : service_workload_table())
-    out.push_back({std::string(s.w.name), fmt::format("Sweep {} under open-loop load, N = {}: {} (default {} {})",
-                                                      s.w.name, s.knob, s.w.about, s.w.size_name,
-                                                      s.w.default_sizes.front())});
+    out.push_back(
+        {std::string(s.w.name), fmt::format("Sweep {} under open-loop load, N = {}: {} (default {} {})", s.w.name,
+                                            s.knob, s.w.about, s.w.size_name, s.w.default_sizes.front())});
   return out;
 }
 
@@ -267,11 +269,13 @@ result<core::report> run_service_sweep(const service_sweep_options& o, core::obs
   analyse(r);
   summarize_services(r);
   if (std::any_of(r.service_points.begin(), r.service_points.end(), [](const auto& sp) { return sp.generator_bound; }))
-    obs.message("warning: the load generator was late or busy at some saturation steps: those N may be "
-                "generator-bound (lag_p99_s, generator_cpu in load_steps)");
+    obs.message(
+        "warning: the load generator was late or busy at some saturation steps: those N may be "
+        "generator-bound (lag_p99_s, generator_cpu in load_steps)");
   obs.output(text_table(r) + service_text(r));
   core::report rep("scale");
-  rep.work = fmt::format("{}: {} points x {} runs, {} load steps", s->w.name, r.points.size(), r.repeat, r.steps.size());
+  rep.work =
+      fmt::format("{}: {} points x {} runs, {} load steps", s->w.name, r.points.size(), r.repeat, r.steps.size());
   rep.items = static_cast<double>(r.steps.size());
   rep.unit = "steps";
   add_fields(rep, r);

@@ -61,5 +61,7 @@ std::vector<std::pair<std::string, chart>> all_charts(const sweep_results& r);
 /// "latency-SIZE" (p50, p99, p99.9 and max against N) and "hockey-SIZE"
 /// (p99 against the offered rate, one line per N); none for a jobs sweep.
 std::vector<std::pair<std::string, chart>> service_charts(const sweep_results& r);
+/// The colours of those charts' series, as a line of the page.
+std::string service_legend(const sweep_results& r);
 
 }  // namespace scalekit::scale

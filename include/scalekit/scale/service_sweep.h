@@ -16,7 +16,8 @@
 //
 // Per step: offered and achieved rate, errors and timeouts, latency
 // p50/p99/p99.9/max from each request's intended send time, the server tree's
-// user and system CPU per request and its context switches, and the
+// CPU per request (user and system apart, and their sum to the nanosecond)
+// and its context switches, and the
 // generator's own CPU and schedule lag.
 
 #include <cstddef>
@@ -57,7 +58,8 @@ std::vector<service_workload_info> service_workloads();
 /// throughput the saturation throughput of each N) and also `load_steps`
 /// (every step: workers, repeat, offered, achieved, sent, ok, errors,
 /// timeouts, held, latency_p50_s, latency_p99_s, latency_p999_s,
-/// latency_max_s, lag_p99_s, lag_max_s, generator_cpu, server_user_s_per_request,
+/// latency_max_s, lag_p99_s, lag_max_s, generator_cpu, server_cpu_s_per_request
+/// (schedstat, ns resolution), server_user_s_per_request (clock ticks),
 /// server_sys_s_per_request, voluntary_switches, involuntary_switches,
 /// saturated, generator_bound) and `latency` (per point: the percentiles at
 /// the highest offered rate every run sustained). Errors as run_sweep's, and
