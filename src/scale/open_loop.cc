@@ -18,9 +18,12 @@ using clock = std::chrono::steady_clock;
 using core::operator||;
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-double thread_cpu_s() {
+// The generating process's CPU: the loop's thread, and the threads of an
+// executor its requests go through (core::async_call); the process does
+// nothing else during a step.
+double process_cpu_s() {
   rusage u{};
-  ::getrusage(RUSAGE_THREAD, &u);
+  ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
@@ -138,10 +141,11 @@ void run_step(const std::vector<std::chrono::nanoseconds>& times, std::chrono::n
                r,    t0 + std::chrono::duration_cast<clock::duration>(duration),
                0,    asio::steady_timer(ctx, clock::time_point::max())};
   std::exception_ptr error;
-  const double cpu0 = thread_cpu_s();
+  const double cpu0 = process_cpu_s();
   asio::co_spawn(ctx, dispatcher(times, s, t0), [&](std::exception_ptr e) { error = e; });
   ctx.run();
-  r.generator_cpu_s = thread_cpu_s() - cpu0;
+  core::wait_for_calls(ctx);  // requests on an executor (core::async_call) may still be leaving
+  r.generator_cpu_s = process_cpu_s() - cpu0;
   r.elapsed_s = std::chrono::duration<double>(clock::now() - t0).count();
   if (error) std::rethrow_exception(error);
 }

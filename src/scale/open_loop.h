@@ -7,7 +7,8 @@
 // coordinated omission).
 //
 // The generator reports on itself too, so that it is not mistaken for the
-// bottleneck: its CPU time during the step (one thread: the loop's) and its
+// bottleneck: its CPU time during the step (its process's: the loop's thread,
+// and an executor's threads when requests go through one) and its
 // schedule lag, how late each request actually started against its intended
 // time. A lag that grows with the offered rate means the generator, not the
 // server, is saturated.
@@ -17,8 +18,8 @@
 //   open_loop::run_step(times, 1s, send_one, {.timeout = 1s}, s);
 //   s.achieved_rate(); s.latency.percentile(0.99);
 //
-// Thread safety: run_step() runs its own loop on the calling thread; separate
-// calls may run on separate threads.
+// Thread safety: run_step() runs its own loop on the calling thread. Its CPU
+// figure is the whole process's, so run one step at a time.
 
 #include <asio/any_io_executor.hpp>
 #include <chrono>
@@ -70,7 +71,7 @@ struct step_result {
   std::uint64_t held = 0;           ///< requests that waited for max_in_flight
   core::latency_histogram latency;  ///< good answers, from their intended start
   core::latency_histogram lag;      ///< every request sent: actual start - intended start
-  double generator_cpu_s = 0;       ///< the loop thread's user + system CPU during the step
+  double generator_cpu_s = 0;       ///< the calling process's user + system CPU during the step
   double elapsed_s = 0;             ///< from the step's start to its last answer or timeout
 
   [[nodiscard]] double offered_rate() const { return duration_s > 0 ? static_cast<double>(scheduled) / duration_s : 0; }

@@ -40,7 +40,7 @@ void marks(chart& c, const std::vector<std::pair<double, double>>& pts, const ch
 
 chart percentiles_chart(const sweep_results& r, std::uint64_t size) {
   chart c;
-  c.title = fmt::format("latency percentiles against N, at the highest rate sustained ({} {})", r.w->size_name, size);
+  c.title = fmt::format("latency at the highest rate sustained ({} {})", r.w->size_name, size);
   c.y_label = "latency ms";
   struct series {
     const char* name;
@@ -72,7 +72,7 @@ chart percentiles_chart(const sweep_results& r, std::uint64_t size) {
 
 chart hockey_chart(const sweep_results& r, std::uint64_t size) {
   chart c;
-  c.title = fmt::format("p99 latency against offered load, per N ({} {})", r.w->size_name, size);
+  c.title = fmt::format("p99 latency against offered load ({} {})", r.w->size_name, size);
   c.y_label = "p99 latency ms";
   c.x_label = "offered requests/s";
   double x_top = 1, top = 0;

@@ -45,12 +45,16 @@ core::task<std::optional<std::string>> round_trip(tcp::endpoint ep, const std::s
 
 }  // namespace
 
-open_loop::request_fn sort_service_request(int port, std::uint64_t numbers) {
+std::string random_json_array(std::uint64_t numbers) {
   std::mt19937_64 rng(1);
   std::uniform_int_distribution<int> value(0, 1'000'000);
   std::string body = "[";
   for (std::uint64_t i = 0; i < numbers; ++i) body += (i == 0 ? "" : ", ") + std::to_string(value(rng));
-  body += "]";
+  return body + "]";
+}
+
+open_loop::request_fn sort_service_request(int port, std::uint64_t numbers) {
+  const std::string body = random_json_array(numbers);
   auto frame = std::make_shared<std::string>(8, '\0');
   for (int i = 0; i < 8; ++i) (*frame)[7 - i] = static_cast<char>((body.size() >> (8 * i)) & 0xff);
   *frame += body;

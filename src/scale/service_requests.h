@@ -15,6 +15,9 @@ namespace scalekit::scale {
 /// integers (fixed, pseudo-random); good when the reply is a JSON array.
 open_loop::request_fn sort_service_request(int port, std::uint64_t numbers);
 
+/// A JSON array of `numbers` pseudo-random integers (the same every time).
+std::string random_json_array(std::uint64_t numbers);
+
 /// dns serve: an A query over UDP for one of `names` names in turn
 /// (facebook.com, yougov.com, wipo.int, then made-up ones the server answers
 /// with its default address); good when a reply with the query's id comes.

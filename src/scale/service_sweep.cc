@@ -78,12 +78,13 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
                             const service_sweep_options& o, open_loop::arrival arrival, const std::string& dir,
                             core::observer& obs, const std::function<void()>& tick) {
   const auto& p = r.points[index];
-  service_process server;
-  const std::string log = fmt::format("{}/server-{}-{}.log", dir, index, repeat);
-  if (auto st = server.start(s.argv(p.workers, p.size), log, s.ready); !st.ok()) return st;
-  const int port = logged_port(server.log());
-  if (port <= 0) return status::io_error(fmt::format("{}: no port in its log: {}", s.w.name, server.log()));
-  const auto send = s.request(port, p.size);
+  running_service svc;
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
+  if (auto st = start_service(s, p.workers, p.size, fmt::format("{}/server-{}-{}", dir, index, repeat), timeout, svc);
+      !st.ok())
+    return st;
+  service_process& server = *svc.server;
+  const auto& send = svc.request;
   point_run out;
   out.record.point = index;
   out.record.repeat = repeat;

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -79,9 +79,9 @@ void check_sweep(const std::string& workload, const std::string& size) {
   }
   EXPECT_EQ(steps_of[1], 2);
   EXPECT_EQ(steps_of[2], 2);
-  for (const std::string& f : std::vector<std::string>{"results.json", "results.csv", "report.html",
-                                                      "charts/latency-" + size + ".svg",
-                              "charts/hockey-" + size + ".svg", "charts/throughput-" + size + ".svg"})
+  for (const std::string& f :
+       std::vector<std::string>{"results.json", "results.csv", "report.html", "charts/latency-" + size + ".svg",
+                                "charts/hockey-" + size + ".svg", "charts/throughput-" + size + ".svg"})
     EXPECT_TRUE(std::filesystem::exists(report + "/" + f)) << f;
   const std::string csv = slurp(report + "/results.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;  // a header and four steps
@@ -158,6 +158,9 @@ TEST(CliScaleService, DnsShortSweep) { check_sweep("dns", "4"); }
 
 TEST(CliScaleService, ServeShortSweep) { check_sweep("serve", "16"); }
 
+// A private redis-server and `scalekit worker -c N`, loaded through the distributed executor.
+TEST(CliScaleService, WorkerShortSweep) { check_sweep("worker", "100"); }
+
 TEST(CliScaleService, HelpSaysHowSaturationIsFound) {
   auto r = run_scalekit("scale sort-service --help");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -188,7 +191,7 @@ TEST(CliScaleService, AServerThatDiesMidRunCountsErrors) {
   const auto j = json::parse(slurp(report + "/results.json"));
   ASSERT_EQ(j["load_steps"].size(), 1u);
   const auto& s = j["load_steps"][0];
-  EXPECT_GT(s["ok"].get<int>(), 0) << s;  // before the kill
+  EXPECT_GT(s["ok"].get<int>(), 0) << s;                                 // before the kill
   EXPECT_GT(s["errors"].get<int>() + s["timeouts"].get<int>(), 0) << s;  // after it
   EXPECT_EQ(s["ok"].get<int>() + s["errors"].get<int>() + s["timeouts"].get<int>(), s["sent"].get<int>()) << s;
   EXPECT_TRUE(s["saturated"].get<bool>()) << s;
@@ -196,8 +199,8 @@ TEST(CliScaleService, AServerThatDiesMidRunCountsErrors) {
 
 TEST(CliScaleService, SigintStopsTheSweepAndItsServer) {
   temp_dir dir("svc-int");
-  const pid_t sweep = start_scalekit({"scale", "sort-service", "--workers", "1", "--start-rate", "50",
-                                      "--max-rate", "50", "--step", "30", "--sizes", "10"},
+  const pid_t sweep = start_scalekit({"scale", "sort-service", "--workers", "1", "--start-rate", "50", "--max-rate",
+                                      "50", "--step", "30", "--sizes", "10"},
                                      dir);
   const pid_t server = wait_for_server(sweep);
   ASSERT_GT(server, 0) << slurp(dir / "stderr");

@@ -1,8 +1,9 @@
 #pragma once
 // `scalekit scale SERVICE`: a scalability sweep of a service under load. For
 // each N (the service's own scaling knob: serve's worker processes,
-// sort-service's executor processes, dns serve's event-loop threads) the real
-// server starts on a free loopback port, an open-loop generator
+// sort-service's executor processes, dns serve's event-loop threads, the
+// distributed worker's task slots, with a private Redis) the real server
+// starts on a free loopback port, an open-loop generator
 // (src/scale/open_loop.h) offers it requests on a schedule at a rising rate,
 // step by step, and the server is stopped (also on SIGINT/SIGTERM: nothing is
 // left behind).
