@@ -31,8 +31,8 @@ struct service_point_summary {
   double sustained = 0;  ///< the offered rate of that step (median over runs)
   double p50 = 0, p99 = 0, p999 = 0, max = 0;
   double server_user = 0, server_sys = 0, server_cpu = 0;
-  double lag_p99 = 0;            ///< the largest of the point's steps
-  double generator_cpu = 0;      ///< the largest of the point's steps
+  double lag_p99 = 0;            ///< the generator's, at that step (median of the runs)
+  double generator_cpu = 0;      ///< the generator's, at that step (median of the runs)
   bool generator_bound = false;  ///< a step that set the saturation was generator-bound
 };
 

@@ -168,14 +168,12 @@ void summarize_services(sweep_results& r) {
   r.service_points.assign(r.points.size(), {});
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     auto& sp = r.service_points[i];
-    std::vector<double> sustained, p50, p99, p999, mx, user, sys, cpu;
+    std::vector<double> sustained, p50, p99, p999, mx, user, sys, cpu, lag, gen;
     for (int rep = 0; rep < r.repeat; ++rep) {
       const load_step* last_good = nullptr;
       const load_step* best = nullptr;
       for (const auto& ls : r.steps) {
         if (ls.point != i || ls.repeat != rep) continue;
-        sp.lag_p99 = std::max(sp.lag_p99, ls.lag_p99);
-        sp.generator_cpu = std::max(sp.generator_cpu, ls.generator_cpu);
         if (!ls.saturated) last_good = &ls;
         if (best == nullptr || ls.achieved > best->achieved) best = &ls;
       }
@@ -189,6 +187,8 @@ void summarize_services(sweep_results& r) {
       user.push_back(last_good->server_user);
       sys.push_back(last_good->server_sys);
       cpu.push_back(last_good->server_cpu);
+      lag.push_back(last_good->lag_p99);
+      gen.push_back(last_good->generator_cpu);
     }
     const double nan = std::nan("");
     sp.sustained = sustained.empty() ? nan : median_of(sustained);
@@ -199,6 +199,8 @@ void summarize_services(sweep_results& r) {
     sp.server_user = sustained.empty() ? nan : median_of(user);
     sp.server_sys = sustained.empty() ? nan : median_of(sys);
     sp.server_cpu = sustained.empty() ? nan : median_of(cpu);
+    sp.lag_p99 = sustained.empty() ? nan : median_of(lag);
+    sp.generator_cpu = sustained.empty() ? nan : median_of(gen);
   }
 }
 
