@@ -13,7 +13,8 @@
 
 namespace scalekit::cli {
 
-void add_scale_hosts(CLI::App& scale);  // scale_hosts_cmd.cc
+void add_scale_hosts(CLI::App& scale);     // scale_hosts_cmd.cc
+void add_service_sweeps(CLI::App& scale);  // scale_service_cmd.cc
 
 namespace {
 
@@ -67,6 +68,7 @@ void add_command(CLI::App& command) {
   auto* scale = &command;
   scale->require_subcommand(1);
   for (const auto& w : scale::sweep_workloads()) add_sweep(*scale, w);
+  add_service_sweeps(*scale);
   add_scale_hosts(*scale);
   add_tables(*scale);
 

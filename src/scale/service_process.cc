@@ -38,6 +38,14 @@ void service_process::stop() {
   pid_ = -1;
 }
 
+bool service_process::has_exited() {
+  if (pid_ <= 0) return true;
+  int st = 0;
+  if (::waitpid(pid_, &st, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  return true;
+}
+
 std::string service_process::log() const {
   std::ifstream in(log_path_);
   std::stringstream text;

@@ -38,8 +38,10 @@ class service_process {
   /// The log so far.
   [[nodiscard]] std::string log() const;
   [[nodiscard]] bool running() const { return pid_ > 0; }
-  /// The process's id while it runs (-1 otherwise).
+  /// The process's id while running(), else -1.
   [[nodiscard]] pid_t pid() const { return pid_; }
+  /// Whether the process has ended (it is then reaped, and running() is false).
+  bool has_exited();
 
  private:
   void stop();

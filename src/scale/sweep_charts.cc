@@ -234,8 +234,8 @@ std::string chart::svg(bool standalone) const {
   const double step = std::max(1.0, std::ceil(x_max / 8));
   for (double n = 0; n <= x_max + 1e-9; n += step)
     out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"xt\">{}</text>\n", x(n), height - bottom + 16, n);
-  out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" class=\"xt\">workers N</text>\n", (left + width - right) / 2,
-                     height - 6);
+  out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" class=\"xt\">{}</text>\n", (left + width - right) / 2, height - 6,
+                     escape(x_label));
   out += fmt::format("<text x=\"14\" y=\"{:.1f}\" class=\"yl\" transform=\"rotate(-90 14 {:.1f})\">{}</text>\n",
                      (top + height - bottom) / 2, (top + height - bottom) / 2, escape(y_label));
   return out + body + "</svg>\n";
@@ -258,6 +258,7 @@ std::vector<std::pair<std::string, chart>> all_charts(const sweep_results& r) {
                                       [](const point_summary& s) { return s.user_s + s.sys_s; }, false));
     if (auto c = residuals_chart(r, size)) out.emplace_back("residuals" + tag, std::move(*c));
   }
+  for (auto& c : service_charts(r)) out.push_back(std::move(c));
   return out;
 }
 

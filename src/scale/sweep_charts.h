@@ -31,6 +31,7 @@ struct chart {
   static constexpr double width = 640, height = 360, left = 64, right = 16, top = 28, bottom = 44;
   double x_max = 1, y_min = 0, y_max = 1;
   std::string title, y_label, body;
+  std::string x_label = "workers N";
 
   [[nodiscard]] double x(double n) const { return left + (width - left - right) * n / x_max; }
   [[nodiscard]] double y(double v) const {
@@ -55,5 +56,12 @@ struct chart {
 /// extension ("throughput-3072"), in the page's order: per size the
 /// throughput, speedup, efficiency, CPU and, where a model was fitted, residuals.
 std::vector<std::pair<std::string, chart>> all_charts(const sweep_results& r);
+
+/// A service sweep's latency charts (service_charts.cc), per size:
+/// "latency-SIZE" (p50, p99, p99.9 and max against N) and "hockey-SIZE"
+/// (p99 against the offered rate, one line per N); none for a jobs sweep.
+std::vector<std::pair<std::string, chart>> service_charts(const sweep_results& r);
+/// The colours of those charts' series, as a line of the page.
+std::string service_legend(const sweep_results& r);
 
 }  // namespace scalekit::scale

@@ -12,6 +12,7 @@
 #include "scalekit/scale/machine.h"
 #include "scalekit/scale/sweep_plan.h"
 #include "scalekit/scale/usl.h"
+#include "service_detail.h"
 #include "workloads.h"
 
 namespace scalekit::scale {
@@ -69,6 +70,10 @@ struct sweep_results {
   std::vector<run_record> runs;  ///< in the order they ran
   std::vector<point_summary> summaries;
   std::vector<model_summary> models;
+  /// Service sweeps only (service_sweep.h): every load step in the order
+  /// run, and per point its latency summary (in points' order).
+  std::vector<load_step> steps;
+  std::vector<service_point_summary> service_points;
 };
 
 /// The per-point summaries and per-executor models from r.runs.
@@ -85,5 +90,15 @@ std::string html_report(const sweep_results& r);
 status write_chart_files(const sweep_results& r, const std::string& dir, core::observer& obs);
 /// The report's fields (sweep.h lists them).
 void add_fields(core::report& rep, const sweep_results& r);
+
+// A service sweep's own parts (service_report.cc, service_charts.cc).
+/// The latency table and the load steps (stdout), after text_table().
+std::string service_text(const sweep_results& r);
+/// results.csv of a service sweep: one row per load step.
+std::string service_csv_rows(const sweep_results& r);
+/// load_steps, latency, arrival and step_s (service_sweep.h).
+void add_service_fields(core::report& rep, const sweep_results& r, const std::string& arrival, double step_s);
+/// The page's latency section (tables with data-value cells, the charts); "" for a jobs sweep.
+std::string service_html(const sweep_results& r);
 
 }  // namespace scalekit::scale

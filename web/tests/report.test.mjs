@@ -6,7 +6,9 @@
 //
 // It runs a small sweep with enough worker counts for the model to be fitted,
 // opens DIR/report.html from the disk (a self-contained page: nothing is
-// fetched), and holds its tables to results.json. Exit 0: passed; 1: failed;
+// fetched), and holds its tables to results.json; then the same for a short
+// service sweep (sort-service under open-loop load), whose page adds latency
+// tables and charts. Exit 0: passed; 1: failed;
 // 77: skipped, because chromium or web/node_modules is missing.
 
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ if (sweep.status !== 0) {
   process.exit(1);
 }
 const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
+const serviceDir = mkdtempSync(path.join(tmpdir(), 'scalekit-service-report-'));
 
 const browser = await launch();
 try {
@@ -74,9 +77,60 @@ try {
     check(curves >= fitted.length, `a USL curve for each fitted model (${curves})`);
     await page.close();
   }
+
+  // A service sweep: the latency and load-step tables held to results.json, and the latency charts.
+  const service = spawnSync(scalekit, ['-q', 'scale', 'sort-service', '--workers', '1,2', '--arrival', 'constant',
+    '--start-rate', '100', '--rate-factor', '2', '--max-rate', '200', '--step', '0.3', '--sizes', '100', '--seed', '3',
+    '--report', serviceDir], { encoding: 'utf8' });
+  check(service.status === 0, `the service sweep ran${service.status === 0 ? '' : ` (${service.status}): ${service.stderr}`}`);
+  if (service.status === 0) {
+    const sres = JSON.parse(readFileSync(path.join(serviceDir, 'results.json'), 'utf8'));
+    for (const width of [1280, 375]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      const problems = [], requests = [];
+      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+      page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+      page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+      await page.goto(pathToFileURL(path.join(serviceDir, 'report.html')).href);
+      check(problems.length === 0, `service ${width} px: no console errors or warnings${problems.length ? `: ${problems.join('; ')}` : ''}`);
+      check(requests.length === 0, `service ${width} px: nothing fetched${requests.length ? `: ${requests.join(', ')}` : ''}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 0, `service ${width} px: the page fits the width (overflow ${overflow} px)`);
+      await page.screenshot({ path: path.join(artefacts, `report-service-${width}.png`), fullPage: true });
+      if (width !== 1280) { await page.close(); continue; }
+      const table = (id) => page.evaluate((sel) => [...document.querySelectorAll(`${sel} tbody tr`)].map((tr) =>
+        [...tr.querySelectorAll('td[data-value]')].map((td) => Number(td.dataset.value))), `#${id}`);
+      const same = (rows, records, fields, what) => {
+        let ok = rows.length === records.length;
+        records.forEach((rec, i) => fields.forEach((f, k) => {
+          const want = rec[f] === null || rec[f] === undefined ? NaN : Number(rec[f]);
+          const got = rows[i] ? rows[i][k] : undefined;
+          if (!(Object.is(got, want) || got === want)) {
+            ok = false;
+            console.log(`  ${what} row ${i} ${f}: page ${got}, results.json ${want}`);
+          }
+        }));
+        check(ok, `the ${what} table holds exactly the values of results.json (${rows.length} rows)`);
+      };
+      same(await table('latency'), sres.latency, ['saturation_throughput', 'sustained_rate', 'latency_p50_s',
+        'latency_p99_s', 'latency_p999_s', 'latency_max_s', 'server_cpu_s_per_request', 'server_user_s_per_request',
+        'server_sys_s_per_request', 'lag_p99_s', 'generator_cpu'], 'latency');
+      same(await table('load-steps'), sres.load_steps, ['offered', 'achieved', 'errors', 'timeouts', 'latency_p50_s',
+        'latency_p99_s', 'latency_p999_s', 'latency_max_s', 'server_cpu_s_per_request', 'voluntary_switches',
+        'involuntary_switches', 'lag_p99_s', 'generator_cpu'], 'load-steps');
+      const hockey = await page.locator('circle.hockey').count();
+      check(hockey === sres.load_steps.filter((s) => s.ok > 0).length, `a hockey-stick marker per answered step (${hockey})`);
+      const pct = await page.locator('circle.percentile').count();
+      check(pct === 4 * sres.latency.length, `p50, p99, p99.9 and max markers for each N (${pct})`);
+      const markers = await page.locator('circle.point').count();
+      check(markers === sres.points.length, `a throughput marker per N (${markers} of ${sres.points.length})`);
+      await page.close();
+    }
+  }
 } finally {
   await browser.close();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(serviceDir, { recursive: true, force: true });
 }
 if (failures.length) {
   console.error(`${failures.length} check(s) failed`);

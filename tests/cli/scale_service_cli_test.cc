@@ -1,0 +1,219 @@
+// Integration tests of `scalekit scale SERVICE`: short sweeps of the real
+// servers under open-loop load, their results.json and report files; a server
+// that dies mid-run (its requests count as errors) and a sweep stopped with
+// SIGINT (the server goes with it). No timing is asserted beyond generous
+// bounds for promptness; the loads are far below what any server here serves.
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_helpers.h"
+
+using scalekit::testing::bin;
+using scalekit::testing::run_scalekit;
+using scalekit::testing::slurp;
+using scalekit::testing::temp_dir;
+using json = nlohmann::json;
+
+namespace {
+
+// Every figure of a short sweep of `workload` at N = 1, 2 that does not
+// depend on the machine's speed.
+void check_sweep(const std::string& workload, const std::string& size) {
+  temp_dir dir("svc-" + workload);
+  const std::string report = dir / "report";
+  auto r = run_scalekit("--json scale " + workload +
+                        " --workers 1,2 --arrival constant --start-rate 100 --rate-factor 2 --max-rate 200 "
+                        "--step 0.4 --seed 7 --sizes " +
+                        size + " --report " + report);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  EXPECT_EQ(j["workload"], workload);
+  EXPECT_EQ(j["arrival"], "constant");
+  ASSERT_EQ(j["points"].size(), 2u);
+  ASSERT_EQ(j["latency"].size(), 2u);
+  for (const auto& p : j["points"]) {
+    EXPECT_EQ(p["unit"], "requests") << p;
+    EXPECT_GT(p["throughput"].get<double>(), 0) << p;  // the saturation throughput: here the largest rate offered
+  }
+  for (const auto& l : j["latency"]) {
+    ASSERT_TRUE(l["latency_p50_s"].is_number()) << l;  // every N sustained the low rates
+    const double p50 = l["latency_p50_s"], p99 = l["latency_p99_s"], p999 = l["latency_p999_s"],
+                 max = l["latency_max_s"];
+    EXPECT_GT(p50, 0) << l;
+    EXPECT_LE(p50, p99) << l;
+    EXPECT_LE(p99, p999) << l;
+    EXPECT_LE(p999, max) << l;
+  }
+  // Two steps per N (100/s, then 200/s: the --max-rate), each with every figure.
+  std::map<int, int> steps_of;
+  for (const auto& s : j["load_steps"]) {
+    ++steps_of[s["workers"].get<int>()];
+    EXPECT_EQ(s["errors"], 0) << s;
+    EXPECT_EQ(s["timeouts"], 0) << s;
+    EXPECT_EQ(s["sent"], s["ok"]) << s;
+    if (s["ok"].get<double>() > 0) {
+      EXPECT_LE(s["latency_p50_s"].get<double>(), s["latency_p99_s"].get<double>()) << s;
+      EXPECT_LE(s["latency_p99_s"].get<double>(), s["latency_p999_s"].get<double>()) << s;
+      EXPECT_LE(s["latency_p999_s"].get<double>(), s["latency_max_s"].get<double>()) << s;
+    }
+    EXPECT_GE(s["voluntary_switches"].get<double>() + s["involuntary_switches"].get<double>(), 0) << s;
+    EXPECT_GT(s["server_cpu_s_per_request"].get<double>(), 0) << s;
+    EXPECT_GE(s["generator_cpu"].get<double>(), 0) << s;
+    // Low load: all but the last few answers come within the step.
+    EXPECT_NEAR(s["achieved"].get<double>(), s["offered"].get<double>(), 0.1 * s["offered"].get<double>()) << s;
+  }
+  EXPECT_EQ(steps_of[1], 2);
+  EXPECT_EQ(steps_of[2], 2);
+  for (const std::string& f :
+       std::vector<std::string>{"results.json", "results.csv", "report.html", "charts/latency-" + size + ".svg",
+                                "charts/hockey-" + size + ".svg", "charts/throughput-" + size + ".svg"})
+    EXPECT_TRUE(std::filesystem::exists(report + "/" + f)) << f;
+  const std::string csv = slurp(report + "/results.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;  // a header and four steps
+  const std::string html = slurp(report + "/report.html");
+  EXPECT_NE(html.find("id=\"latency\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"hockey\""), std::string::npos);
+}
+
+// The processes `pid` started (its threads' children), now.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::istringstream in(slurp(t.path() / "children"));
+    for (pid_t c; in >> c;) out.push_back(c);
+  }
+  return out;
+}
+
+// Ended: no such process, or a zombie (reparented orphans may wait for a reaper).
+bool gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0;
+}
+
+// scalekit ARGS in the background, its output in files of `dir`.
+pid_t start_scalekit(const std::vector<std::string>& args, const temp_dir& dir) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int out = ::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<std::string> all{bin};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// The server the sweep `pid` started, once it has: 0 after 20 s without one.
+pid_t wait_for_server(pid_t pid) {
+  for (int i = 0; i < 400; ++i) {
+    for (const pid_t c : children_of(pid))
+      if (slurp("/proc/" + std::to_string(c) + "/cmdline").find("sort-service") != std::string::npos) return c;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return 0;
+}
+
+// Wait up to `seconds` for `pid`: its wait status, or -1 (then it is killed).
+int wait_within(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    int st = 0;
+    if (::waitpid(pid, &st, WNOHANG) == pid) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+}  // namespace
+
+TEST(CliScaleService, SortServiceShortSweep) { check_sweep("sort-service", "100"); }
+
+TEST(CliScaleService, DnsShortSweep) { check_sweep("dns", "4"); }
+
+TEST(CliScaleService, ServeShortSweep) { check_sweep("serve", "16"); }
+
+// A private redis-server and `scalekit worker -c N`, loaded through the distributed executor.
+TEST(CliScaleService, WorkerShortSweep) { check_sweep("worker", "100"); }
+
+TEST(CliScaleService, HelpSaysHowSaturationIsFound) {
+  auto r = run_scalekit("scale sort-service --help");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("open-loop"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("saturation throughput"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--arrival"), std::string::npos) << r.out;
+  auto bad = run_scalekit("scale dns --arrival bursty");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("poisson or constant"), std::string::npos) << bad.err;
+}
+
+TEST(CliScaleService, AServerThatDiesMidRunCountsErrors) {
+  temp_dir dir("svc-kill");
+  const std::string report = dir / "report";
+  const pid_t sweep = start_scalekit({"--json", "scale", "sort-service", "--workers", "1", "--arrival", "constant",
+                                      "--start-rate", "200", "--max-rate", "200", "--step", "2", "--timeout", "0.5",
+                                      "--sizes", "10", "--report", report},
+                                     dir);
+  const pid_t server = wait_for_server(sweep);
+  ASSERT_GT(server, 0) << slurp(dir / "stderr");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const auto workers = children_of(server);
+  ::kill(server, SIGKILL);
+  for (const pid_t w : workers) ::kill(w, SIGKILL);
+  const int st = wait_within(sweep, 30);
+  ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) << st << slurp(dir / "stderr");
+  EXPECT_NE(slurp(dir / "stderr").find("ended during the run"), std::string::npos) << slurp(dir / "stderr");
+  const auto j = json::parse(slurp(report + "/results.json"));
+  ASSERT_EQ(j["load_steps"].size(), 1u);
+  const auto& s = j["load_steps"][0];
+  EXPECT_GT(s["ok"].get<int>(), 0) << s;                                 // before the kill
+  EXPECT_GT(s["errors"].get<int>() + s["timeouts"].get<int>(), 0) << s;  // after it
+  EXPECT_EQ(s["ok"].get<int>() + s["errors"].get<int>() + s["timeouts"].get<int>(), s["sent"].get<int>()) << s;
+  EXPECT_TRUE(s["saturated"].get<bool>()) << s;
+}
+
+TEST(CliScaleService, SigintStopsTheSweepAndItsServer) {
+  temp_dir dir("svc-int");
+  const pid_t sweep = start_scalekit({"scale", "sort-service", "--workers", "1", "--start-rate", "50", "--max-rate",
+                                      "50", "--step", "30", "--sizes", "10"},
+                                     dir);
+  const pid_t server = wait_for_server(sweep);
+  ASSERT_GT(server, 0) << slurp(dir / "stderr");
+  const auto workers = children_of(server);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(sweep, SIGINT);
+  const int st = wait_within(sweep, 10);  // promptly: well before the 30 s step would end
+  ASSERT_NE(st, -1) << "the sweep did not stop on SIGINT";
+  EXPECT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  for (int i = 0; i < 250 && !gone(server); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(gone(server)) << "the server outlived the sweep";
+  for (const pid_t w : workers) {
+    for (int i = 0; i < 250 && !gone(w); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(gone(w)) << "a server worker outlived the sweep";
+  }
+}
