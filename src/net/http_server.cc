@@ -80,6 +80,9 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
     std::string failure;
     try {
       piece = co_await resp.stream->next();
+    } catch (const http_body_cut&) {
+      conn.abort();  // the source has said why
+      co_return false;
     } catch (const std::exception& e) {
       failure = std::string("response body failed: ") + e.what();
     }

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -58,6 +59,13 @@ class http_body_source {
   /// The next piece, or nullopt at the end. An exception ends the response
   /// and the connection (the head is already sent) and is logged.
   virtual core::task<std::optional<std::string>> next() = 0;
+};
+
+/// What http_body_source::next() throws to end a body that cannot be
+/// completed when the source has logged why already: the connection is cut
+/// (the client must not take a part for the whole) without another log line.
+struct http_body_cut : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 using http_handler = std::function<core::task<http_response>(const http_request&)>;
