@@ -71,45 +71,55 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
     framing = http_framing::close;  // an HTTP/1.0 client knows no chunks: the body ends with the connection
     keep = false;
   }
-  const std::string head_bytes = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
-  if (!co_await send(conn, st, head_bytes)) co_return false;
-  if (head || !status_has_body(resp.status)) co_return keep;
+  // The head goes out with the first piece (one segment for a short body).
+  std::string out = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
+  if (head || !status_has_body(resp.status)) {
+    const bool sent = co_await send(conn, st, out);
+    co_return sent&& keep;
+  }
+  // Pieces go out as they come: small ones must not wait for the client's
+  // delayed acknowledgement of the last (Nagle's algorithm would hold them).
+  asio::error_code ignored;
+  conn.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   std::uint64_t sent = 0;
   for (;;) {
     std::optional<std::string> piece;
     std::string failure;
+    bool cut = false;
     try {
       piece = co_await resp.stream->next();
     } catch (const http_body_cut&) {
-      conn.abort();  // the source has said why
-      co_return false;
+      cut = true;  // the source has said why
     } catch (const std::exception& e) {
       failure = std::string("response body failed: ") + e.what();
     }
-    if (!failure.empty()) {
-      st.log(failure + " (" + req.method + " " + req.target + ")");
-      conn.abort();  // the head is out: only the close can tell the client
+    if (cut || !failure.empty()) {
+      if (!cut) st.log(failure + " (" + req.method + " " + req.target + ")");
+      if (!out.empty()) (void)co_await send(conn, st, out);  // the head: the client sees the cut after it
+      conn.abort();                                          // the head is out: only the close can tell the client
       co_return false;
     }
     if (!piece) break;
-    if (piece->empty()) continue;
-    if (framing == http_framing::chunked) {
-      const std::string chunk = format_chunk(*piece);
-      if (!co_await send(conn, st, chunk)) co_return false;
-    } else {
-      if (framing == http_framing::length && piece->size() > *resp.content_length - sent) {
-        st.log("response body longer than its Content-Length (" + req.method + " " + req.target + ")");
-        conn.abort();
-        co_return false;
-      }
-      if (!co_await send(conn, st, *piece)) co_return false;
+    const std::size_t n = piece->size();
+    if (n == 0) continue;
+    if (framing == http_framing::length && n > *resp.content_length - sent) {
+      st.log("response body longer than its Content-Length (" + req.method + " " + req.target + ")");
+      conn.abort();
+      co_return false;
     }
-    sent += piece->size();
+    if (framing == http_framing::chunked) {
+      out += format_chunk(*piece);
+    } else if (out.empty()) {
+      out = std::move(*piece);
+    } else {
+      out += *piece;
+    }
+    sent += n;
+    if (!co_await send(conn, st, out)) co_return false;
+    out.clear();
   }
-  if (framing == http_framing::chunked) {
-    const bool ended = co_await send(conn, st, last_chunk);
-    co_return ended&& keep;
-  }
+  if (framing == http_framing::chunked) out += last_chunk;
+  if (!out.empty() && !co_await send(conn, st, out)) co_return false;
   if (framing == http_framing::length && sent != *resp.content_length) {
     st.log("response body shorter than its Content-Length (" + req.method + " " + req.target + ")");
     conn.abort();
