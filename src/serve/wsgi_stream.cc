@@ -5,11 +5,11 @@
 #include "wsgi_stream.h"
 
 #include <algorithm>
-#include <atomic>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <deque>
@@ -55,7 +55,8 @@ void set_head(net::http_response& out, const wsgi::response_head& h) {
 // for room. The loop's waker is touched on the loop's thread only.
 class response_pipe : public std::enable_shared_from_this<response_pipe> {
  public:
-  explicit response_pipe(const stream_settings& s) : loop_(s.loop), capacity_(std::max(s.capacity, slice)), gone_(s.loop_gone) {}
+  explicit response_pipe(const stream_settings& s)
+      : loop_(s.loop), capacity_(std::max(s.capacity, slice)), gone_(s.loop_gone) {}
 
   // Producer. false: the reader went away (or the loop stopped).
   bool push(std::string_view bytes) {
@@ -64,8 +65,9 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
       bool wake = false;
       {
         std::unique_lock lock(mutex_);
-        const bool room = room_.wait(
-            lock, gone_, [&] { return reader_gone_ || queued_ == 0 || queued_ + piece.size() <= capacity_; });
+        const bool room = room_.wait(lock, gone_, [&] {
+          return reader_gone_ || queued_ == 0 || queued_ + piece.size() <= capacity_;
+        });
         if (!room || reader_gone_) return false;
         pieces_.emplace_back(piece);
         queued_ += piece.size();
@@ -185,7 +187,8 @@ class pipe_body final : public net::http_body_source {
 }  // namespace
 
 stream_sink::~stream_sink() {
-  if (pipe_ && !closed_) pipe_->close(true);  // the host stopped short (the client went away): never a whole-looking end
+  if (pipe_ && !closed_)
+    pipe_->close(true);  // the host stopped short (the client went away): never a whole-looking end
 }
 
 bool stream_sink::start(const wsgi::response_head& head) {
@@ -196,9 +199,14 @@ bool stream_sink::start(const wsgi::response_head& head) {
 }
 
 bool stream_sink::write(std::string_view chunk) {
-  if (pipe_) return pipe_->push(chunk);
-  whole_.body.append(chunk);
-  return whole_.body.size() < s_.capacity || go_streaming();
+  if (!pipe_) {
+    if (whole_.body.size() + chunk.size() < s_.capacity) {
+      whole_.body.append(chunk);
+      return true;
+    }
+    if (!go_streaming()) return false;  // a big piece is not copied whole first: it goes through the pipe
+  }
+  return pipe_->push(chunk);
 }
 
 bool stream_sink::flush() { return pipe_ != nullptr || go_streaming(); }
