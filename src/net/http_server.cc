@@ -4,6 +4,10 @@
 
 #include "scalekit/net/http_server.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "scalekit/net/socket_io.h"
 #include "scalekit/net/tcp_server.h"
 
@@ -46,6 +50,25 @@ core::task<bool> send(tcp_connection& conn, server_state& st, std::string_view b
   co_return false;
 }
 
+// A file piece with sendfile(2): false, with the connection closed, when the
+// client is gone, takes nothing for write_timeout, or the file fell short.
+core::task<bool> send_file(tcp_connection& conn, server_state& st, const http_request& req,
+                           const http_body_piece& piece) {
+  const auto ec = co_await sendfile_within(conn.socket(), *piece.file, piece.offset, piece.length, st.o.write_timeout);
+  if (!ec) co_return true;
+  if (ec == asio::error::timed_out) ++st.stats.timeouts;
+  if (ec == asio::error::eof) st.log("response file shorter than its region (" + req.method + " " + req.target + ")");
+  conn.abort();
+  co_return false;
+}
+
+// "1a\r\n": the size line of a chunk of n bytes.
+std::string fmt_chunk_size(std::uint64_t n) {
+  char buf[24];
+  const int len = std::snprintf(buf, sizeof buf, "%llx\r\n", static_cast<unsigned long long>(n));
+  return std::string(buf, static_cast<std::size_t>(len));
+}
+
 // The server's own error reply; the connection ends after it (closed
 // gracefully by the TCP layer, so the client reads it).
 core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std::string message) {
@@ -83,11 +106,11 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
   conn.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   std::uint64_t sent = 0;
   for (;;) {
-    std::optional<std::string> piece;
+    std::optional<http_body_piece> piece;
     std::string failure;
     bool cut = false;
     try {
-      piece = co_await resp.stream->next();
+      piece = co_await resp.stream->next_piece();
     } catch (const http_body_cut&) {
       cut = true;  // the source has said why
     } catch (const std::exception& e) {
@@ -100,21 +123,29 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
       co_return false;
     }
     if (!piece) break;
-    const std::size_t n = piece->size();
+    const std::uint64_t n = piece->size();
     if (n == 0) continue;
     if (framing == http_framing::length && n > *resp.content_length - sent) {
       st.log("response body longer than its Content-Length (" + req.method + " " + req.target + ")");
       conn.abort();
       co_return false;
     }
-    if (framing == http_framing::chunked) {
-      out += format_chunk(*piece);
-    } else if (out.empty()) {
-      out = std::move(*piece);
-    } else {
-      out += *piece;
-    }
     sent += n;
+    if (piece->file) {
+      if (framing == http_framing::chunked) out += fmt_chunk_size(n);
+      if (!out.empty() && !co_await send(conn, st, out)) co_return false;
+      out.clear();
+      if (!co_await send_file(conn, st, req, *piece)) co_return false;
+      if (framing == http_framing::chunked) out = "\r\n";  // goes with what follows
+      continue;
+    }
+    if (framing == http_framing::chunked) {
+      out += format_chunk(piece->bytes);
+    } else if (out.empty()) {
+      out = std::move(piece->bytes);
+    } else {
+      out += piece->bytes;
+    }
     if (!co_await send(conn, st, out)) co_return false;
     out.clear();
   }
@@ -229,6 +260,25 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
 }
 
 }  // namespace
+
+core::task<std::optional<http_body_piece>> http_body_source::next_piece() {
+  auto bytes = co_await next();
+  if (!bytes) co_return std::nullopt;
+  http_body_piece p;
+  p.bytes = std::move(*bytes);
+  co_return p;
+}
+
+http_body_piece make_file_piece(int fd, std::uint64_t offset, std::uint64_t length) {
+  http_body_piece p;
+  p.file = std::shared_ptr<const int>(new int(fd), [](const int* f) {
+    ::close(*f);
+    delete f;
+  });
+  p.offset = offset;
+  p.length = length;
+  return p;
+}
 
 result<http_server_stats> serve_http(const http_server_options& o, const http_handler& handler,
                                      const std::function<void(const std::string&)>& log) {

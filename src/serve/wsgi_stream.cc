@@ -4,6 +4,9 @@
 
 #include "wsgi_stream.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -69,13 +72,26 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
           return reader_gone_ || queued_ == 0 || queued_ + piece.size() <= capacity_;
         });
         if (!room || reader_gone_) return false;
-        pieces_.emplace_back(piece);
+        pieces_.push_back({std::string(piece), nullptr, 0, 0});
         queued_ += piece.size();
         wake = std::exchange(waiting_, false);
       }
       if (wake) wake_reader();
       bytes.remove_prefix(piece.size());
     }
+    return true;
+  }
+  // Producer: a file region (its descriptor held by the piece). No bytes in
+  // memory, so no wait for room: the loop sends it with sendfile(2).
+  bool push_file(net::http_body_piece piece) {
+    bool wake = false;
+    {
+      std::scoped_lock lock(mutex_);
+      if (reader_gone_) return false;
+      pieces_.push_back(std::move(piece));
+      wake = std::exchange(waiting_, false);
+    }
+    if (wake) wake_reader();
     return true;
   }
   // Producer: the body is complete, or (cut) cannot be.
@@ -92,7 +108,7 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
   enum class state { piece, ended, cut, empty };
   // Loop: the next bytes (coalesced up to a slice), or why there are none;
   // `empty` registers the reader to be woken (waker() cancelled).
-  state take(std::string& out) {
+  state take(net::http_body_piece& out) {
     std::scoped_lock lock(mutex_);
     if (pieces_.empty()) {
       if (cut_) return state::cut;
@@ -102,11 +118,12 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
     }
     out = std::move(pieces_.front());
     pieces_.pop_front();
-    while (!pieces_.empty() && out.size() + pieces_.front().size() <= slice) {
-      out += pieces_.front();
+    if (out.file) return state::piece;
+    while (!pieces_.empty() && !pieces_.front().file && out.bytes.size() + pieces_.front().bytes.size() <= slice) {
+      out.bytes += pieces_.front().bytes;
       pieces_.pop_front();
     }
-    queued_ -= out.size();
+    queued_ -= out.bytes.size();
     room_.notify_all();
     return state::piece;
   }
@@ -135,7 +152,7 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
   std::atomic<asio::steady_timer*> waker_{nullptr};
   std::mutex mutex_;
   std::condition_variable_any room_;
-  std::deque<std::string> pieces_;  // guarded by mutex_, as the rest below
+  std::deque<net::http_body_piece> pieces_;  // guarded by mutex_, as the rest below
   std::size_t queued_ = 0;
   bool waiting_ = false, ended_ = false, cut_ = false, reader_gone_ = false;
 };
@@ -152,11 +169,23 @@ class pipe_body final : public net::http_body_source {
   pipe_body(const pipe_body&) = delete;
   pipe_body& operator=(const pipe_body&) = delete;
 
+  // (The server asks for next_piece(); this is for other readers.)
   core::task<std::optional<std::string>> next() override {
+    auto p = co_await next_piece();
+    if (!p) co_return std::nullopt;
+    if (!p->file) co_return std::move(p->bytes);
+    std::string bytes(p->length, '\0');
+    if (::pread(*p->file, bytes.data(), bytes.size(), static_cast<off_t>(p->offset)) !=
+        static_cast<ssize_t>(bytes.size()))
+      throw std::runtime_error("cannot read the response's file");
+    co_return bytes;
+  }
+
+  core::task<std::optional<net::http_body_piece>> next_piece() override {
     for (;;) {
-      std::string piece;
+      net::http_body_piece piece;
       switch (pipe_->take(piece)) {
-        case response_pipe::state::piece: co_return piece;
+        case response_pipe::state::piece: co_return std::move(piece);
         case response_pipe::state::ended: co_return std::nullopt;
         case response_pipe::state::cut: throw net::http_body_cut("the application cut its response");
         case response_pipe::state::empty: break;
@@ -207,6 +236,16 @@ bool stream_sink::write(std::string_view chunk) {
     if (!go_streaming()) return false;  // a big piece is not copied whole first: it goes through the pipe
   }
   return pipe_->push(chunk);
+}
+
+// A small file is kept like any piece; a bigger one goes to the loop as a
+// region of a dup()ed descriptor, sent with sendfile(2) (no copy through here).
+bool stream_sink::sendfile(int fd, std::uint64_t offset, std::uint64_t length) {
+  if (!pipe_ && whole_.body.size() + length < s_.capacity) return response_sink::sendfile(fd, offset, length);
+  if (!pipe_ && !go_streaming()) return false;
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return false;
+  return pipe_->push_file(net::make_file_piece(copy, offset, length));
 }
 
 bool stream_sink::flush() { return pipe_ != nullptr || go_streaming(); }

@@ -74,6 +74,7 @@ class stream_sink final : public wsgi::response_sink {
 
   bool start(const wsgi::response_head& head) override;
   bool write(std::string_view chunk) override;
+  bool sendfile(int fd, std::uint64_t offset, std::uint64_t length) override;
   bool flush() override;
   void end() override;
   void abort() override;

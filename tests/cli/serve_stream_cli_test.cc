@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -117,7 +118,9 @@ class raw_client {
   std::string in_;
 };
 
-bool has_field(const std::string& head, const std::string& field) { return head.find(field + "\r\n") != std::string::npos; }
+bool has_field(const std::string& head, const std::string& field) {
+  return head.find(field + "\r\n") != std::string::npos;
+}
 
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout = 10s) {
   const auto end = std::chrono::steady_clock::now() + timeout;
@@ -148,8 +151,8 @@ struct stream_server : serve_server {
   }
 };
 
-#define START_SERVER(server)                                           \
-  ASSERT_FALSE((server).port().empty()) << (server).log();             \
+#define START_SERVER(server)                               \
+  ASSERT_FALSE((server).port().empty()) << (server).log(); \
   ASSERT_TRUE((server).wait_for_log("1 workers ready")) << (server).log()
 
 }  // namespace
@@ -221,6 +224,47 @@ TEST(CliServeStream, ASlowReaderOfABigBodyKeepsTheWorkersMemoryBounded) {
   EXPECT_LT(after - before, 64 * 1024) << "VmHWM " << before << " -> " << after << " kB";
 }
 
+// wsgi.file_wrapper: a 128 MiB file goes out whole and exact, with its
+// length, and without passing through the worker's memory (sendfile).
+TEST(CliServeStream, AFileWrapperIsSentWholeWithoutBufferingIt) {
+  stream_server server;
+  START_SERVER(server);
+  temp_dir dir("serve-stream-file");
+  const std::string file = dir / "big.bin";
+  std::string block(1 << 20, '\0');
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (int i = 0; i < 128; ++i) {
+      for (std::size_t j = 0; j < block.size(); ++j) block[j] = static_cast<char>((i * 31 + j) % 251);
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    }
+  }
+  const int pid = server.worker_pid();
+  ASSERT_GT(pid, 0);
+  const long before = proc_status_kb(pid, "VmHWM");
+  raw_client c(server.port(), 64 << 10);
+  c.request("GET", "/file?path=" + file);
+  const std::string head = c.take_head();
+  ASSERT_TRUE(has_field(head, "Content-Length: 134217728")) << head << server.log();
+  bool same = true;
+  std::size_t got = 0;
+  while (got < (std::size_t{128} << 20) && c.read_bytes(1)) {
+    for (const char ch : c.held()) {
+      const std::size_t i = got / (1 << 20), j = got % (1 << 20);
+      same = same && ch == static_cast<char>((i * 31 + j) % 251);
+      ++got;
+    }
+    c.held().clear();
+  }
+  EXPECT_EQ(got, std::size_t{128} << 20);
+  EXPECT_TRUE(same) << "the body differs from the file";
+  const long after = proc_status_kb(pid, "VmHWM");
+  std::cerr << "worker VmHWM: " << before << " kB before, " << after << " kB after a 128 MiB file\n";
+  EXPECT_LT(after - before, 32 * 1024) << "VmHWM " << before << " -> " << after << " kB";
+  c.request("GET", "/list");  // the connection goes on
+  EXPECT_EQ(c.take_head().substr(0, 15), "HTTP/1.1 200 OK");
+}
+
 // The client goes away in the middle: close() is called on the iterable (it
 // writes a marker file), and the worker goes on serving.
 TEST(CliServeStream, AClientLeavingMidStreamGetsTheIterableClosed) {
@@ -232,7 +276,7 @@ TEST(CliServeStream, AClientLeavingMidStreamGetsTheIterableClosed) {
     raw_client c(server.port());
     c.request("GET", "/endless?marker=" + marker);
     ASSERT_TRUE(c.read_bytes(1 << 20)) << server.log();  // it streams
-  }  // gone
+  }                                                      // gone
   ASSERT_TRUE(wait_for_file(marker)) << "close() was not called\n" << server.log();
   EXPECT_EQ(server.get("/three"), "200\none\ntwo\nthree\n");
 }
@@ -305,9 +349,9 @@ TEST(CliServeStream, ContentLengthIsHonouredBothWays) {
 // --timeout after the head went out: no 504 is possible any more, so the
 // connection is cut (no last chunk) and the log says why.
 TEST(CliServeStream, ATimeoutAfterTheFirstByteCutsTheConnection) {
+  temp_dir dir("serve-stream-timeout");  // first: it outlives the server, so the app sees the file below
   stream_server server("--timeout 1");
   START_SERVER(server);
-  temp_dir dir("serve-stream-timeout");
   raw_client c(server.port());
   c.request("GET", "/gated?gate=" + (dir / "late"));
   const std::string head = c.take_head();
