@@ -17,7 +17,8 @@
 //   head of the GET response; "Expect: 100-continue" gets "100 Continue"
 //   before the body is read.
 // - Bodies in: Content-Length or chunked. Bodies out: Content-Length, or a
-//   stream (http_body_source) sent chunked (HTTP/1.1) or until the close.
+//   stream (http_body_source) sent chunked (HTTP/1.1) or until the close, the
+//   head with its first piece, file regions with sendfile(2).
 // - Slow clients: a head not complete within head_timeout gets 408; a body not
 //   complete within body_timeout gets 408; a client that reads nothing of its
 //   response for write_timeout is cut off; a keep-alive connection silent for
