@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -141,6 +142,34 @@ long proc_status_kb(int pid, const std::string& field) {
   return -1;
 }
 
+// Under ASan, freed memory waits in a quarantine (256 MB by default) before it
+// is reused, so a peak RSS would measure the quarantine: the server started
+// while this lives gets a small one (the sanitizer still checks the rest).
+class small_asan_quarantine {
+ public:
+  small_asan_quarantine() {
+    if (!scalekit::testing::sanitized) return;
+    const char* v = std::getenv("ASAN_OPTIONS");
+    old_ = v;
+    if (v != nullptr) saved_ = v;
+    ::setenv("ASAN_OPTIONS", (saved_.empty() ? "" : saved_ + ":").append("quarantine_size_mb=8").c_str(), 1);
+  }
+  ~small_asan_quarantine() {
+    if (!scalekit::testing::sanitized) return;
+    if (old_ != nullptr) {
+      ::setenv("ASAN_OPTIONS", saved_.c_str(), 1);
+    } else {
+      ::unsetenv("ASAN_OPTIONS");
+    }
+  }
+  small_asan_quarantine(const small_asan_quarantine&) = delete;
+  small_asan_quarantine& operator=(const small_asan_quarantine&) = delete;
+
+ private:
+  const char* old_ = nullptr;
+  std::string saved_;
+};
+
 struct stream_server : serve_server {
   explicit stream_server(const std::string& extra = "")
       : serve_server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi stream_apps:app " + extra) {}
@@ -196,6 +225,7 @@ TEST(CliServeStream, AListResultGoesOutWholeWithItsLength) {
 // 256 MiB to a client that reads slowly: the application thread waits for
 // room instead of the worker holding the body (VmHWM: the worker's peak).
 TEST(CliServeStream, ASlowReaderOfABigBodyKeepsTheWorkersMemoryBounded) {
+  const small_asan_quarantine quarantine;
   stream_server server;
   START_SERVER(server);
   const int pid = server.worker_pid();
@@ -227,6 +257,7 @@ TEST(CliServeStream, ASlowReaderOfABigBodyKeepsTheWorkersMemoryBounded) {
 // wsgi.file_wrapper: a 128 MiB file goes out whole and exact, with its
 // length, and without passing through the worker's memory (sendfile).
 TEST(CliServeStream, AFileWrapperIsSentWholeWithoutBufferingIt) {
+  const small_asan_quarantine quarantine;
   stream_server server;
   START_SERVER(server);
   temp_dir dir("serve-stream-file");
