@@ -4,6 +4,10 @@
 
 #include "scalekit/net/http_server.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "scalekit/net/socket_io.h"
 #include "scalekit/net/tcp_server.h"
 
@@ -46,6 +50,25 @@ core::task<bool> send(tcp_connection& conn, server_state& st, std::string_view b
   co_return false;
 }
 
+// A file piece with sendfile(2): false, with the connection closed, when the
+// client is gone, takes nothing for write_timeout, or the file fell short.
+core::task<bool> send_file(tcp_connection& conn, server_state& st, const http_request& req,
+                           const http_body_piece& piece) {
+  const auto ec = co_await sendfile_within(conn.socket(), *piece.file, piece.offset, piece.length, st.o.write_timeout);
+  if (!ec) co_return true;
+  if (ec == asio::error::timed_out) ++st.stats.timeouts;
+  if (ec == asio::error::eof) st.log("response file shorter than its region (" + req.method + " " + req.target + ")");
+  conn.abort();
+  co_return false;
+}
+
+// "1a\r\n": the size line of a chunk of n bytes.
+std::string fmt_chunk_size(std::uint64_t n) {
+  char buf[24];
+  const int len = std::snprintf(buf, sizeof buf, "%llx\r\n", static_cast<unsigned long long>(n));
+  return std::string(buf, static_cast<std::size_t>(len));
+}
+
 // The server's own error reply; the connection ends after it (closed
 // gracefully by the TCP layer, so the client reads it).
 core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std::string message) {
@@ -71,42 +94,63 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
     framing = http_framing::close;  // an HTTP/1.0 client knows no chunks: the body ends with the connection
     keep = false;
   }
-  const std::string head_bytes = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
-  if (!co_await send(conn, st, head_bytes)) co_return false;
-  if (head || !status_has_body(resp.status)) co_return keep;
+  // The head goes out with the first piece (one segment for a short body).
+  std::string out = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
+  if (head || !status_has_body(resp.status)) {
+    const bool sent = co_await send(conn, st, out);
+    co_return sent&& keep;
+  }
+  // Pieces go out as they come: small ones must not wait for the client's
+  // delayed acknowledgement of the last (Nagle's algorithm would hold them).
+  asio::error_code ignored;
+  conn.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   std::uint64_t sent = 0;
   for (;;) {
-    std::optional<std::string> piece;
+    std::optional<http_body_piece> piece;
     std::string failure;
+    bool cut = false;
     try {
-      piece = co_await resp.stream->next();
+      piece = co_await resp.stream->next_piece();
+    } catch (const http_body_cut&) {
+      cut = true;  // the source has said why
     } catch (const std::exception& e) {
       failure = std::string("response body failed: ") + e.what();
     }
-    if (!failure.empty()) {
-      st.log(failure + " (" + req.method + " " + req.target + ")");
-      conn.abort();  // the head is out: only the close can tell the client
+    if (cut || !failure.empty()) {
+      if (!cut) st.log(failure + " (" + req.method + " " + req.target + ")");
+      if (!out.empty()) (void)co_await send(conn, st, out);  // the head: the client sees the cut after it
+      conn.abort();                                          // the head is out: only the close can tell the client
       co_return false;
     }
     if (!piece) break;
-    if (piece->empty()) continue;
-    if (framing == http_framing::chunked) {
-      const std::string chunk = format_chunk(*piece);
-      if (!co_await send(conn, st, chunk)) co_return false;
-    } else {
-      if (framing == http_framing::length && piece->size() > *resp.content_length - sent) {
-        st.log("response body longer than its Content-Length (" + req.method + " " + req.target + ")");
-        conn.abort();
-        co_return false;
-      }
-      if (!co_await send(conn, st, *piece)) co_return false;
+    const std::uint64_t n = piece->size();
+    if (n == 0) continue;
+    if (framing == http_framing::length && n > *resp.content_length - sent) {
+      st.log("response body longer than its Content-Length (" + req.method + " " + req.target + ")");
+      conn.abort();
+      co_return false;
     }
-    sent += piece->size();
+    sent += n;
+    if (piece->file) {
+      if (framing == http_framing::chunked) out += fmt_chunk_size(n);
+      if (!out.empty() && !co_await send(conn, st, out)) co_return false;
+      out.clear();
+      if (!co_await send_file(conn, st, req, *piece)) co_return false;
+      if (framing == http_framing::chunked) out = "\r\n";  // goes with what follows
+      continue;
+    }
+    if (framing == http_framing::chunked) {
+      out += format_chunk(piece->bytes);
+    } else if (out.empty()) {
+      out = std::move(piece->bytes);
+    } else {
+      out += piece->bytes;
+    }
+    if (!co_await send(conn, st, out)) co_return false;
+    out.clear();
   }
-  if (framing == http_framing::chunked) {
-    const bool ended = co_await send(conn, st, last_chunk);
-    co_return ended&& keep;
-  }
+  if (framing == http_framing::chunked) out += last_chunk;
+  if (!out.empty() && !co_await send(conn, st, out)) co_return false;
   if (framing == http_framing::length && sent != *resp.content_length) {
     st.log("response body shorter than its Content-Length (" + req.method + " " + req.target + ")");
     conn.abort();
@@ -216,6 +260,25 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
 }
 
 }  // namespace
+
+core::task<std::optional<http_body_piece>> http_body_source::next_piece() {
+  auto bytes = co_await next();
+  if (!bytes) co_return std::nullopt;
+  http_body_piece p;
+  p.bytes = std::move(*bytes);
+  co_return p;
+}
+
+http_body_piece make_file_piece(int fd, std::uint64_t offset, std::uint64_t length) {
+  http_body_piece p;
+  p.file = std::shared_ptr<const int>(new int(fd), [](const int* f) {
+    ::close(*f);
+    delete f;
+  });
+  p.offset = offset;
+  p.length = length;
+  return p;
+}
 
 result<http_server_stats> serve_http(const http_server_options& o, const http_handler& handler,
                                      const std::function<void(const std::string&)>& log) {

@@ -88,9 +88,10 @@ class worker {
   core::task<net::http_response> handle(const net::http_request& req);
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
                                         std::shared_ptr<request_record> record, std::uint64_t id);
-  std::function<net::http_response()> on_thread(std::optional<std::size_t> app, const net::http_request& req,
-                                                std::string path, std::string query, std::string cache_key,
-                                                std::shared_ptr<request_record> record);
+  using thread_work = std::function<std::optional<net::http_response>(const deliver_fn&)>;
+  thread_work on_thread(std::optional<std::size_t> app, const net::http_request& req, std::string path,
+                        std::string query, std::string cache_key, std::shared_ptr<request_record> record,
+                        std::chrono::steady_clock::time_point deadline);
   core::task<std::optional<net::http_response>> cached(const std::string& key, bool degraded);
   core::task<std::optional<net::http_response>> degraded(const net::http_request& req, const std::string& path,
                                                          const std::string& query);
@@ -114,6 +115,8 @@ class worker {
   std::atomic<std::uint32_t> waiting_{0};      // requests waiting for an application thread
   web::fleet_history fleet_;                   // the whole server's rates, for /fleet (the loop's thread only)
   std::unique_ptr<web::broker_watch> broker_;  // --broker: its workers, for /fleet
+  stream_settings stream_;                     // streamed WSGI bodies: set on the loop's start
+  std::stop_source loop_gone_;                 // the loop has stopped: streamed bodies stop waiting for it
 };
 
 // An embedded page or its script (/, /fleet, /web/...); nullopt when `path` names none.
@@ -214,7 +217,9 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   // answers above need no timer).
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  auto work = on_thread(app, req, path, std::move(query), cache_key, std::move(record));
+  const auto deadline = o_.timeout.count() > 0 ? std::chrono::steady_clock::now() + o_.timeout
+                                               : std::chrono::steady_clock::time_point::max();
+  auto work = on_thread(app, req, path, std::move(query), cache_key, std::move(record), deadline);
   std::optional<net::http_response> r;
   if (o_.timeout.count() > 0) {
     using core::operator||;
@@ -276,15 +281,16 @@ core::task<std::optional<net::http_response>> worker::degraded(const net::http_r
 
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
 // lambda made inside one from the coroutine's own parameters.
-std::function<net::http_response()> worker::on_thread(std::optional<std::size_t> app, const net::http_request& req,
-                                                      std::string path, std::string query, std::string cache_key,
-                                                      std::shared_ptr<request_record> record) {
+worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net::http_request& req, std::string path,
+                                      std::string query, std::string cache_key, std::shared_ptr<request_record> record,
+                                      std::chrono::steady_clock::time_point deadline) {
   // The request is copied: a thread past --timeout outlives it.
   return [this, app, r = std::make_shared<const net::http_request>(req), p = std::move(path), q = std::move(query),
-          key = std::move(cache_key), record = std::move(record)] {
+          key = std::move(cache_key), record = std::move(record),
+          deadline](const deliver_fn& deliver) -> std::optional<net::http_response> {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
-    if (app) return apps_->call(*app, *r, p, q);
+    if (app) return apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count());
     net::http_response out = endpoints_.answer(r->method, p, q, r->body);
     if (!key.empty() && out.status == 200) {  // tagged and kept here, so the loop never hashes
       out.headers.push_back({"ETag", entity_tag(out.body)});
@@ -346,6 +352,9 @@ result<core::report> worker::run() {
   h.grace = o_.grace;
   if (o_.degrade) coarse_thread_.emplace(1);
   h.on_start = [this](asio::io_context& loop) {
+    stream_.loop = loop.get_executor();
+    stream_.loop_gone = loop_gone_.get_token();
+    stream_.on_timeout = [this] { slot_.timeouts.fetch_add(1); };
     if (!o_.cache.empty())
       shared_ = std::make_unique<shared_cache>(
           loop.get_executor(),
@@ -357,7 +366,10 @@ result<core::report> worker::run() {
     slot_.heartbeat_ns.store(monotonic_ns());
     slot_.state.store(static_cast<std::uint32_t>(worker_state::ready));
   };
-  h.on_stop = [this](asio::io_context&) { shared_.reset(); };  // its Redis connection is the loop's
+  h.on_stop = [this](asio::io_context&) {
+    shared_.reset();  // its Redis connection is the loop's
+    loop_gone_.request_stop();
+  };
   const std::stop_callback stopping(obs_.stop_token(),
                                     [this] { slot_.state.store(static_cast<std::uint32_t>(worker_state::stopping)); });
   auto served = net::serve_http(

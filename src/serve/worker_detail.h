@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "scalekit/net/http.h"
 #include "scalekit/serve/scoreboard.h"
 #include "scalekit/serve/serve.h"
+#include "wsgi_stream.h"
 
 namespace scalekit::jobs::mandelbrot {
 struct params;
@@ -33,6 +35,12 @@ namespace scalekit::serve {
 /// timeout raced it with `||`): then the task resumes at once, and the result
 /// of a function still running is dropped when it ends. The loop counts the
 /// call (core::wait_for_calls) until the function has returned.
+///
+/// A function that takes a `const std::function<bool(T)>& early` may hand its
+/// result over before it returns (a streamed response: the head now, the body
+/// still being made on the thread); it then returns std::optional<T> (nullopt
+/// when it handed it over). `early` returns false when nobody waits any more
+/// (cancelled). Called once at most.
 template <typename T, typename F>
 core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
   auto loop = co_await asio::this_coro::executor;
@@ -64,7 +72,17 @@ core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
         pool.detach([st, loop, &calls, f = std::move(f)]() mutable {
           std::optional<T> r;
           try {
-            r.emplace(f());
+            if constexpr (std::is_invocable_v<F&, const std::function<bool(T)>&>) {
+              const std::function<bool(T)> early = [&st, &loop](T v) {
+                auto h = st->take();
+                if (!h) return false;
+                asio::post(loop, [h = std::move(*h), v = std::move(v)]() mutable { std::move(h)(std::move(v)); });
+                return true;
+              };
+              r = f(early);
+            } else {
+              r.emplace(f());
+            }
           } catch (...) {
           }
           if (auto h = st->take())
@@ -91,8 +109,14 @@ class wsgi_apps {
   ~wsgi_apps();
   /// The app whose mount is the longest prefix of `path`.
   [[nodiscard]] std::optional<std::size_t> find(std::string_view path) const;
-  /// Run the app on this thread and return its whole response (500 when it failed).
-  net::http_response call(std::size_t app, const net::http_request& req, std::string_view path, std::string_view query);
+  /// Run the app on this thread. Its response goes to the loop through
+  /// `deliver` once it streams (its body follows until the app has finished:
+  /// wsgi_stream.h), and nullopt is returned; a response complete before it
+  /// had to stream is returned whole (a 500 when the app failed). `deadline`
+  /// (--timeout of `timeout_ms`) bounds a streamed body.
+  std::optional<net::http_response> call(std::size_t app, const net::http_request& req, std::string_view path,
+                                         std::string_view query, const stream_settings& s, const deliver_fn& deliver,
+                                         std::chrono::steady_clock::time_point deadline, long long timeout_ms);
 
  private:
   wsgi_apps();

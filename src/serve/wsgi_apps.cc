@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -15,11 +14,6 @@
 namespace scalekit::serve {
 
 namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == y; });
-}
 
 // "a:b:c" split at ':' (a pythonpath), empty parts dropped.
 std::vector<std::string> split_path(const std::string& s) {
@@ -65,8 +59,11 @@ result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::obse
 
 std::optional<std::size_t> wsgi_apps::find(std::string_view path) const { return host_->find_app(path); }
 
-net::http_response wsgi_apps::call(std::size_t app, const net::http_request& req, std::string_view path,
-                                   std::string_view query) {
+std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::http_request& req, std::string_view path,
+                                                  std::string_view query, const stream_settings& s,
+                                                  const deliver_fn& deliver,
+                                                  std::chrono::steady_clock::time_point deadline,
+                                                  long long timeout_ms) {
   std::vector<wsgi::header_field> headers;
   headers.reserve(req.headers.size());
   for (const auto& h : req.headers) headers.push_back({h.name, h.value});
@@ -82,33 +79,26 @@ net::http_response wsgi_apps::call(std::size_t app, const net::http_request& req
   r.remote_port = req.remote_port;
   r.server_name = server_name_;
   r.server_port = server_port_;
-  wsgi::buffered_response b = host_->call(app, r);
+  std::optional<net::http_response> out;
+  bool streamed = false;
+  {
+    stream_sink sink(s, deliver, deadline, timeout_ms);
+    (void)host_->call(app, r, sink);  // its outcome is in the host's counters and the log
+    streamed = sink.delivered();
+    if (!streamed) out = sink.take_whole();
+  }
   if (gil_wait_ns_ != nullptr) {
     std::int64_t total = 0;
     for (std::size_t a = 0; a < host_->app_count(); ++a) total += host_->stats(a).gil_wait.count();
     gil_wait_ns_->store(static_cast<std::uint64_t>(total), std::memory_order_relaxed);
   }
-
-  net::http_response out;
-  if (b.status_code == 0 || b.result.what == wsgi::outcome::cut) {
+  if (streamed) return std::nullopt;
+  if (!out) {
     // Failed after its head, or nothing at all: never send a part as a whole.
-    out.status = 500;
-    out.body = "the application failed\n";
-    return out;
+    out.emplace();
+    out->status = 500;
+    out->body = "the application failed\n";
   }
-  out.status = b.status_code;
-  out.content_type.clear();
-  for (auto& [name, value] : b.headers) {
-    // The framing is the server's to write; the host has checked the rest.
-    if (same_name(name, "content-length") || same_name(name, "transfer-encoding") || same_name(name, "connection"))
-      continue;
-    if (same_name(name, "content-type")) {
-      out.content_type = std::move(value);
-      continue;
-    }
-    out.headers.push_back({std::move(name), std::move(value)});
-  }
-  out.body = std::move(b.body);
   return out;
 }
 

@@ -17,7 +17,8 @@
 //   head of the GET response; "Expect: 100-continue" gets "100 Continue"
 //   before the body is read.
 // - Bodies in: Content-Length or chunked. Bodies out: Content-Length, or a
-//   stream (http_body_source) sent chunked (HTTP/1.1) or until the close.
+//   stream (http_body_source) sent chunked (HTTP/1.1) or until the close, the
+//   head with its first piece, file regions with sendfile(2).
 // - Slow clients: a head not complete within head_timeout gets 408; a body not
 //   complete within body_timeout gets 408; a client that reads nothing of its
 //   response for write_timeout is cut off; a keep-alive connection silent for
@@ -37,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -48,16 +50,39 @@
 
 namespace scalekit::net {
 
+/// A piece of a streamed body: `bytes`, or, when `file` is set, `length`
+/// bytes of that regular file from `offset`, sent with sendfile(2) (no copy
+/// through the process). The descriptor is the piece's: the last holder's
+/// release closes it (make_file_piece).
+struct http_body_piece {
+  std::string bytes;
+  std::shared_ptr<const int> file;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  [[nodiscard]] std::uint64_t size() const noexcept { return file ? length : bytes.size(); }
+};
+/// A file piece that owns `fd` (closed when the piece and its copies are gone).
+http_body_piece make_file_piece(int fd, std::uint64_t offset, std::uint64_t length);
+
 /// A response body made piece by piece (http_response::stream): the server
-/// calls next() until it returns nullopt, and sends each non-empty piece as it
-/// comes. Destroyed when the response is done, sent or not (the client may be
-/// gone): release what it holds in its destructor. Used on the loop thread.
+/// calls next_piece() until it returns nullopt, and sends each non-empty piece
+/// as it comes. Destroyed when the response is done, sent or not (the client
+/// may be gone): release what it holds in its destructor. Used on the loop thread.
 class http_body_source {
  public:
   virtual ~http_body_source() = default;
   /// The next piece, or nullopt at the end. An exception ends the response
   /// and the connection (the head is already sent) and is logged.
   virtual core::task<std::optional<std::string>> next() = 0;
+  /// The same for a source that may also give file regions; by default, next()'s pieces.
+  virtual core::task<std::optional<http_body_piece>> next_piece();
+};
+
+/// What http_body_source::next() throws to end a body that cannot be
+/// completed when the source has logged why already: the connection is cut
+/// (the client must not take a part for the whole) without another log line.
+struct http_body_cut : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 using http_handler = std::function<core::task<http_response>(const http_request&)>;

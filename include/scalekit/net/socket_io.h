@@ -13,11 +13,16 @@
 //
 // Thread safety: as the stream's (one loop thread uses a socket).
 
+#include <sys/sendfile.h>
+
+#include <algorithm>
 #include <array>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <utility>
 
 #include "scalekit/core/async.h"
@@ -103,6 +108,35 @@ task<asio::error_code> write_within(Stream& stream, asio::const_buffer buf, std:
     if (outcome.index() == 1) co_return asio::error_code(asio::error::timed_out);
     if (auto [wec] = std::get<0>(outcome); wec) co_return wec;
   }
+}
+
+/// Send `length` bytes of the regular file `fd` from `offset` to the socket
+/// with sendfile(2), waiting for room as write_within does (a peer that takes
+/// nothing for `stall`: asio::error::timed_out). A file that ends first:
+/// asio::error::eof. The error, if any; never throws for I/O errors.
+template <typename Socket>
+task<asio::error_code> sendfile_within(Socket& sock, int fd, std::uint64_t offset, std::uint64_t length,
+                                       std::chrono::nanoseconds stall) {
+  constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+  asio::error_code ec;
+  sock.non_blocking(true, ec);
+  if (ec) co_return ec;
+  auto at = static_cast<off_t>(offset);
+  while (length > 0) {
+    const ssize_t n = ::sendfile(sock.native_handle(), fd, &at, std::min<std::uint64_t>(length, std::size_t{1} << 20));
+    if (n > 0) {
+      length -= static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n == 0) co_return asio::error_code(asio::error::eof);  // the file shrank
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return asio::error_code(errno, asio::error::get_system_category());
+    asio::steady_timer timer(sock.get_executor(), stall);
+    auto outcome = co_await (sock.async_wait(Socket::wait_write, as_tuple) || timer.async_wait(as_tuple));
+    if (outcome.index() == 1) co_return asio::error_code(asio::error::timed_out);
+    if (auto [wec] = std::get<0>(outcome); wec) co_return wec;
+  }
+  co_return asio::error_code{};
 }
 
 /// Close a connection so that the peer reads all that was sent to it: shut

@@ -84,7 +84,8 @@ struct response_head {
 
 /// Where a response goes; the worker implements it. The host calls, in order:
 /// start() exactly once (unless the request ends in abort() before any header
-/// was sent), write()/sendfile() for each piece of body, then end() or abort().
+/// was sent), write()/sendfile() for each piece of body (flush() after those
+/// the application code follows), then end() or abort().
 /// After a call returns false (the client went away), the host calls no other
 /// method. Calls come from the application thread that runs call(), never two
 /// at once for one request, and always without the GIL, so a sink may block.
@@ -103,6 +104,13 @@ class response_sink {
   /// reads them with pread() and passes them to write(). false: the client went
   /// away, or the file could not be read.
   virtual bool sendfile(int fd, std::uint64_t offset, std::uint64_t length);
+  /// The host is about to run application code again (the next item of an
+  /// iterable, or back from the write() callable): what was written should
+  /// reach the client now rather than wait for more. Not called between the
+  /// pieces of a list or tuple result, nor before end(): a sink may keep such a
+  /// body whole and send it in one go. The default does nothing (a sink that
+  /// sends each write at once). false: the client went away.
+  virtual bool flush() { return true; }
   /// The response is complete.
   virtual void end() = 0;
   /// The response cannot be completed (an error after the head was sent, or a

@@ -84,7 +84,11 @@ response::sent response::write_unlocked(std::string_view chunk) {
 
 response::sent response::send(std::string_view chunk) {
   if (chunk.empty()) return gone_ ? sent::gone : sent::ok;
-  return unlocked([&] { return write_unlocked(chunk); });
+  return unlocked([&] {
+    const sent s = write_unlocked(chunk);
+    if (s != sent::ok || !head_sent_ || sink_call("flush", [&] { return sink_.flush(); })) return s;
+    return sent::gone;
+  });
 }
 
 outcome response::send_all(std::span<const std::string_view> chunks) {

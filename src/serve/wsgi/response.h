@@ -60,7 +60,8 @@ class response {
   void wait_idle();
 
   /// The head when not sent yet, then `chunk`, cut to what Content-Length
-  /// allows; an empty chunk sends nothing. REQUIRES head_set().
+  /// allows, then sink.flush() (application code follows); an empty chunk
+  /// sends nothing. REQUIRES head_set().
   sent send(std::string_view chunk);
   /// The head, every chunk and the end with one release of the GIL (the body
   /// of a list or tuple result, whose length is then known in advance).
