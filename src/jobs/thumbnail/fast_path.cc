@@ -1,4 +1,4 @@
-// The fast path: sniff, decode scaled (jpeg_decode, png_decode), resize,
+// The fast path: sniff, decode scaled (jpeg_decode, png_decode, webp_decode), resize,
 // turn upright, encode the PNG with libspng, write it atomically.
 
 #include "fast_path.h"
@@ -16,6 +16,7 @@
 #include "png_decode.h"
 #include "resize.h"
 #include "scalekit/core/atomic_file.h"
+#include "webp_decode.h"
 
 namespace scalekit::jobs::thumbnail::detail {
 
@@ -95,6 +96,11 @@ std::optional<report> fast_thumbnail(std::string_view data, const options& o, co
     if (!decode_png(data, o.max_pixels, pixels)) return std::nullopt;
     width = pixels.width;
     height = pixels.height;
+  } else if (data.substr(0, 4) == "RIFF" && data.substr(8, 4) == "WEBP") {
+    const auto w = decode_webp(data, o.width, o.height, o.max_pixels, pixels);
+    if (!w) return std::nullopt;
+    width = w->width;
+    height = w->height;
   } else {
     return std::nullopt;
   }
