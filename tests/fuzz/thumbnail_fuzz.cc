@@ -35,6 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::uint64_t max_pixels = 1 << 22;  // bounded memory per input
   d::raster r;
   if (d::decode_png(bytes, max_pixels, r)) check_and_shrink(r, 1);
+  if (const auto p = d::decode_png_shrunk(bytes, 16, 16, max_pixels, r)) {
+    if (r.width == 0 || r.height == 0 || r.width > p->width || r.height > p->height) std::abort();
+    check_and_shrink(r, 1);
+  }
   if (const auto j = d::decode_jpeg(bytes, 16, 16, max_pixels, r)) {
     if (j->orientation < 1 || j->orientation > 8) std::abort();
     if (r.channels != 4) check_and_shrink(r, j->orientation);

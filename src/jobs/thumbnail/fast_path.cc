@@ -93,9 +93,10 @@ std::optional<report> fast_thumbnail(std::string_view data, const options& o, co
     height = j->height;
     orientation = j->orientation;
   } else if (data.substr(0, 8) == "\x89PNG\r\n\x1A\n") {
-    if (!decode_png(data, o.max_pixels, pixels)) return std::nullopt;
-    width = pixels.width;
-    height = pixels.height;
+    const auto p = decode_png_shrunk(data, o.width, o.height, o.max_pixels, pixels);
+    if (!p) return std::nullopt;
+    width = p->width;
+    height = p->height;
   } else if (data.substr(0, 4) == "RIFF" && data.substr(8, 4) == "WEBP") {
     const auto w = decode_webp(data, o.width, o.height, o.max_pixels, pixels);
     if (!w) return std::nullopt;

@@ -6,6 +6,8 @@
 
 #include "webp_decode.h"
 
+#include "resize.h"
+
 #include <webp/decode.h>
 
 #include <algorithm>
@@ -41,10 +43,7 @@ std::optional<size2> decode_webp(std::string_view data, std::uint32_t box_w, std
   // leaves at least two), made here by libwebp's rescaler instead: with a
   // whole factor it averages the same blocks.
   const size2 thumb = fit_in_box(width, height, box_w, box_h);
-  const auto whole = [](std::uint32_t from, std::uint32_t to) {
-    return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(static_cast<double>(from) / to / 2));
-  };
-  const std::uint32_t kx = whole(width, thumb.width), ky = whole(height, thumb.height);
+  const std::uint32_t kx = box_factor(width, thumb.width), ky = box_factor(height, thumb.height);
   out.width = width / kx;
   out.height = height / ky;
   out.channels = 3;
