@@ -3,6 +3,7 @@
 
 #include "fast_path.h"
 
+#include <malloc.h>
 #include <spng.h>
 #include <unistd.h>
 
@@ -55,6 +56,23 @@ std::string encode_png(const raster& r) {
   return out;
 }
 
+// glibc's malloc hands memory back to the kernel as soon as the top of a heap
+// is free past a threshold that adapts to the largest block freed, and
+// serves the larger blocks with mmap: every image's decoder buffers (libjpeg
+// allocates and frees its own per image) then cost fresh page faults and an
+// madvise or munmap each. Fixed thresholds keep them in the heap, for the
+// process's lifetime: a quarter fewer page faults over the mixed benchmark
+// corpus on one thread (8,355 -> 6,330) and 1-6% less CPU (perf stat, runs
+// apart). Blocks over 32 MiB are still mapped and given back whole.
+void keep_freed_memory() {
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    return true;
+  }();
+  (void)once;
+}
+
 }  // namespace
 
 status write_whole(const std::string& out, const void* data, std::size_t size) {
@@ -73,6 +91,7 @@ std::optional<report> fast_from_buffer(std::string_view data, const std::string&
 }
 
 std::optional<report> fast_thumbnail(std::string_view data, const options& o, const png_sink& sink) {
+  keep_freed_memory();
   // The decoded pixels, in a buffer each thread keeps (up to keep_bytes): a
   // fresh one costs a page fault per 4 KiB, and under threads each munmap
   // stops the other cores to flush their TLBs.
