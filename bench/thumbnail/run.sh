@@ -82,6 +82,10 @@ fi
 echo "## thumbnail, mixed corpus: $mixed_count photos ($(du -sm "$mixed" | cut -f1) MB; JPEG 4:2:0, 4:4:4, progressive, grey, EXIF-rotated, CMYK, ICC-tagged; PNG RGB, grey, palette, 16-bit; WebP), 64x64, 2 at a time; $rounds interleaved rounds"
 echo
 compare "$mixed" "$mixed_count" mixed vipsthumbnail
+echo "### per image, by kind (CPU on one thread; scalekit's start-up taken off; best of $(bench_pick 3 1))"
+echo
+/usr/bin/python3 "$root/bench/thumbnail/per_kind.py" "$sk" "$mixed" "$out/per_kind" "$(bench_pick 3 1)"
+echo
 
 # One image, the whole command: start-up is most of it (with the default process pool, one
 # image file is made in scalekit's own process: a worker would load libvips again first).

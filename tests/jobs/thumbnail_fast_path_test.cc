@@ -1,6 +1,7 @@
 // The fast path's own parsers on made-up bytes: the EXIF orientation reader
 // (both byte orders, every cut), and the PNG decoder's unfiltering (every
-// filter type, grey and RGB) and its refusals (every prefix of a file).
+// filter type, grey and RGB), its box average while decoding, and its
+// refusals (every prefix of a file).
 
 #include "thumbnail/png_decode.h"
 
@@ -46,8 +47,10 @@ int paeth(int a, int b, int c) {
 }
 
 // A PNG of `pixels` (w x h, `channels` 1 or 3), row y filtered with type y % 5
-// by the specification's reference formulas.
-std::string png_of(const std::vector<std::uint8_t>& pixels, std::uint32_t w, std::uint32_t h, int channels) {
+// by the specification's reference formulas; with a `palette` (RGB triples),
+// an indexed PNG whose indices are `pixels` (channels 1).
+std::string png_of(const std::vector<std::uint8_t>& pixels, std::uint32_t w, std::uint32_t h, int channels,
+                   const std::string& palette = {}) {
   const std::size_t stride = std::size_t{w} * channels;
   std::string raw;
   for (std::uint32_t y = 0; y < h; ++y) {
@@ -70,9 +73,11 @@ std::string png_of(const std::vector<std::uint8_t>& pixels, std::uint32_t w, std
     const std::string tb = type + body;
     return be32(static_cast<std::uint32_t>(body.size())) + tb + be32(libdeflate_crc32(0, tb.data(), tb.size()));
   };
-  const std::string ihdr = be32(w) + be32(h) + std::string{8, static_cast<char>(channels == 3 ? 2 : 0), 0, 0, 0};
+  const char colour = !palette.empty() ? 3 : channels == 3 ? 2 : 0;
+  const std::string ihdr = be32(w) + be32(h) + std::string{8, colour, 0, 0, 0};
   const std::size_t half = zdata.size() / 2;  // two IDATs, as encoders write
-  return std::string("\x89PNG\r\n\x1A\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", zdata.substr(0, half)) +
+  return std::string("\x89PNG\r\n\x1A\n", 8) + chunk("IHDR", ihdr) +
+         (palette.empty() ? std::string() : chunk("PLTE", palette)) + chunk("IDAT", zdata.substr(0, half)) +
          chunk("IDAT", zdata.substr(half)) + chunk("IEND", "");
 }
 
@@ -114,6 +119,56 @@ TEST(ThumbnailPngDecode, UndoesEveryFilterInGreyAndRgb) {
     std::string bad = png;
     bad[bad.size() / 2] ^= 0x40;  // a flipped bit: the CRC or the checksum says so
     EXPECT_FALSE(d::decode_png(bad, 1'000'000, r));
+  }
+}
+
+// Decoded for a thumbnail, the rows are box-averaged as they are unfiltered:
+// the thumbnail is the same, bit for bit, as from the full-size decode.
+TEST(ThumbnailPngDecode, ShrunkWhileDecodingGivesTheSameThumbnail) {
+  std::mt19937 rng(16);
+  for (const int channels : {1, 3}) {
+    for (const auto& [w, h] : {std::pair{157u, 93u}, std::pair{64u, 300u}, std::pair{20u, 10u}}) {
+      std::vector<std::uint8_t> pixels(std::size_t{w} * h * channels);
+      for (std::size_t i = 0; i < pixels.size(); ++i)
+        pixels[i] = static_cast<std::uint8_t>((i * 5 / channels) % 180 + rng() % 70);
+      const std::string png = png_of(pixels, w, h, channels);
+      const std::string name = std::to_string(channels) + " " + std::to_string(w) + "x" + std::to_string(h);
+      d::raster full, shrunk;
+      ASSERT_TRUE(d::decode_png(png, 1'000'000, full)) << name;
+      const auto size = d::decode_png_shrunk(png, 16, 16, 1'000'000, shrunk);
+      ASSERT_TRUE(size.has_value()) << name;
+      EXPECT_EQ(size->width, w);
+      EXPECT_EQ(size->height, h);
+      const d::size2 t = d::fit_in_box(w, h, 16, 16);
+      EXPECT_LT(shrunk.width, 4 * t.width) << name;  // shrunk, not just decoded
+      EXPECT_EQ(d::resize(shrunk, t.width, t.height).data, d::resize(full, t.width, t.height).data) << name;
+      EXPECT_FALSE(d::decode_png_shrunk(png, 16, 16, std::uint64_t{w} * h - 1, shrunk)) << name;
+    }
+  }
+}
+
+// A palette image comes out as RGB, shrunk or not; an index past the
+// palette's end anywhere (even in the rows and columns a box average leaves
+// out) sends the file to libvips.
+TEST(ThumbnailPngDecode, LooksUpPalettesAndRefusesIndicesPastTheEnd) {
+  const std::uint32_t w = 61, h = 45;
+  const std::string palette = "\x10\x20\x30\x40\x50\x60\x70\x80\x90\xA0\xB0\xC0\xD0\xE0\xF0";  // 5 entries
+  std::vector<std::uint8_t> index(std::size_t{w} * h);
+  for (std::size_t i = 0; i < index.size(); ++i) index[i] = static_cast<std::uint8_t>((i * 7 + i / w) % 5);
+  d::raster r;
+  ASSERT_TRUE(d::decode_png(png_of(index, w, h, 1, palette), 1'000'000, r));
+  ASSERT_EQ(r.channels, 3u);
+  for (std::size_t i = 0; i < index.size(); ++i)
+    for (std::size_t c = 0; c < 3; ++c)
+      ASSERT_EQ(r.data[3 * i + c], static_cast<std::uint8_t>(palette[3 * index[i] + c])) << i;
+  EXPECT_TRUE(d::decode_png_shrunk(png_of(index, w, h, 1, palette), 8, 8, 1'000'000, r).has_value());
+  EXPECT_EQ(r.channels, 3u);
+  for (const std::size_t at : {std::size_t{0}, index.size() / 2, index.size() - 1}) {  // the last: left out by the box
+    auto bad = index;
+    bad[at] = 5;
+    const std::string png = png_of(bad, w, h, 1, palette);
+    EXPECT_FALSE(d::decode_png(png, 1'000'000, r)) << at;
+    EXPECT_FALSE(d::decode_png_shrunk(png, 8, 8, 1'000'000, r).has_value()) << at;
   }
 }
 

@@ -1,4 +1,4 @@
-// The thumbnail fast path (JPEG and plain PNG without libvips) against
+// The thumbnail fast path (JPEG, plain PNG and simple WebP without libvips) against
 // libvips' own thumbnail of the same image: the same size, and pixels within
 // a PSNR of 30 dB (the resamplers differ in rounding and edge handling, not in
 // what they show; a wrong orientation, colour order or scale gives under
@@ -115,7 +115,7 @@ TEST(ThumbnailFastPath, MatchesLibvipsWithinThePsnrBound) {
   EXPECT_EQ(rot6->source_height, 1200u);
 }
 
-// CMYK, an ICC profile, transparency, 16 bits, GIF and every file
+// An ICC profile, transparency, animation, GIF and every file
 // cut short go to libvips: nothing is written by the fast path, and the job
 // still makes (or refuses) them as before.
 TEST(ThumbnailFastPath, LeavesTheRestToLibvips) {

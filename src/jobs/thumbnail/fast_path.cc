@@ -1,8 +1,9 @@
-// The fast path: sniff, decode scaled (jpeg_decode, png_decode), resize,
+// The fast path: sniff, decode scaled (jpeg_decode, png_decode, webp_decode), resize,
 // turn upright, encode the PNG with libspng, write it atomically.
 
 #include "fast_path.h"
 
+#include <malloc.h>
 #include <spng.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "png_decode.h"
 #include "resize.h"
 #include "scalekit/core/atomic_file.h"
+#include "webp_decode.h"
 
 namespace scalekit::jobs::thumbnail::detail {
 
@@ -54,6 +56,23 @@ std::string encode_png(const raster& r) {
   return out;
 }
 
+// glibc's malloc hands memory back to the kernel as soon as the top of a heap
+// is free past a threshold that adapts to the largest block freed, and
+// serves the larger blocks with mmap: every image's decoder buffers (libjpeg
+// allocates and frees its own per image) then cost fresh page faults and an
+// madvise or munmap each. Fixed thresholds keep them in the heap, for the
+// process's lifetime: a quarter fewer page faults over the mixed benchmark
+// corpus on one thread (8,355 -> 6,330) and 1-6% less CPU (perf stat, runs
+// apart). Blocks over 32 MiB are still mapped and given back whole.
+void keep_freed_memory() {
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    return true;
+  }();
+  (void)once;
+}
+
 }  // namespace
 
 status write_whole(const std::string& out, const void* data, std::size_t size) {
@@ -72,6 +91,7 @@ std::optional<report> fast_from_buffer(std::string_view data, const std::string&
 }
 
 std::optional<report> fast_thumbnail(std::string_view data, const options& o, const png_sink& sink) {
+  keep_freed_memory();
   // The decoded pixels, in a buffer each thread keeps (up to keep_bytes): a
   // fresh one costs a page fault per 4 KiB, and under threads each munmap
   // stops the other cores to flush their TLBs.
@@ -92,9 +112,15 @@ std::optional<report> fast_thumbnail(std::string_view data, const options& o, co
     height = j->height;
     orientation = j->orientation;
   } else if (data.substr(0, 8) == "\x89PNG\r\n\x1A\n") {
-    if (!decode_png(data, o.max_pixels, pixels)) return std::nullopt;
-    width = pixels.width;
-    height = pixels.height;
+    const auto p = decode_png_shrunk(data, o.width, o.height, o.max_pixels, pixels);
+    if (!p) return std::nullopt;
+    width = p->width;
+    height = p->height;
+  } else if (data.substr(0, 4) == "RIFF" && data.substr(8, 4) == "WEBP") {
+    const auto w = decode_webp(data, o.width, o.height, o.max_pixels, pixels);
+    if (!w) return std::nullopt;
+    width = w->width;
+    height = w->height;
   } else {
     return std::nullopt;
   }

@@ -1,6 +1,6 @@
 #pragma once
-// Internal: thumbnails without libvips for the common cases, JPEG and plain
-// PNG, chosen by the first bytes. Whatever it does not cover (other formats,
+// Internal: thumbnails without libvips for the common cases, JPEG, plain
+// PNG and simple WebP, chosen by the first bytes. Whatever it does not cover (other formats,
 // ICC profiles but sRGB, transparency, interlace, every damaged file)
 // it declines, and thumbnail.cc's libvips path makes or refuses the image
 // with the messages it always had.

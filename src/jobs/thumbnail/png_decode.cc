@@ -6,12 +6,16 @@
 
 #include "png_decode.h"
 
+#include "resize.h"
+
 #include <libdeflate.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,47 +106,12 @@ bool unfilter(const std::uint8_t* in, std::uint8_t* row, const std::uint8_t* pre
   }
 }
 
-// A palette image's rows unfiltered (a byte per pixel) and looked up into
-// RGB, as libvips loads it; false for an index past the palette's end.
-bool expand_palette(const std::uint8_t* raw, std::string_view palette, raster& r) {
-  const std::size_t w = r.width, entries = palette.size() / 3;
-  const auto* rgb = reinterpret_cast<const std::uint8_t*>(palette.data());
-  std::vector<std::uint8_t> index(w), above(w);
-  r.channels = 3;
-  r.data.resize(w * 3 * r.height);
-  for (std::size_t y = 0; y < r.height; ++y) {
-    if (!unfilter(raw + y * (w + 1), index.data(), y > 0 ? above.data() : nullptr, w, 1)) return false;
-    std::uint8_t* out = r.data.data() + y * w * 3;
-    for (std::size_t x = 0; x < w; ++x) {
-      if (index[x] >= entries) return false;
-      std::memcpy(out + 3 * x, rgb + 3 * index[x], 3);
-    }
-    index.swap(above);
-  }
-  return true;
-}
-
-// A 16-bit image's rows unfiltered (the filters work on bytes, two to a
-// sample) and kept to their high bytes: the 8 bits a thumbnail has, as
-// libvips makes them (its thumbnails of 16-bit PNGs are 8-bit).
-bool narrow_deep(const std::uint8_t* raw, std::size_t stride, std::size_t channels, raster& r) {
-  std::vector<std::uint8_t> row(stride), above(stride);
-  r.channels = static_cast<std::uint32_t>(channels);
-  const std::size_t samples = stride / 2;
-  r.data.resize(samples * r.height);
-  for (std::size_t y = 0; y < r.height; ++y) {
-    if (!unfilter(raw + y * (stride + 1), row.data(), y > 0 ? above.data() : nullptr, stride, 2 * channels))
-      return false;
-    std::uint8_t* out = r.data.data() + y * samples;
-    for (std::size_t i = 0; i < samples; ++i) out[i] = row[2 * i];
-    row.swap(above);
-  }
-  return true;
-}
-
 }  // namespace
 
-bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
+namespace {
+
+bool decode(std::string_view data, std::uint32_t box_w, std::uint32_t box_h, std::uint64_t max_pixels, raster& r,
+            size2& full) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   const std::size_t size = data.size();
   if (size < 8 + 25 || data.substr(0, 8) != "\x89PNG\r\n\x1A\n") return false;
@@ -196,17 +165,69 @@ bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& r) {
       got != raw_size)
     return false;
 
-  r.width = width;
-  r.height = height;
-  if (indexed) return expand_palette(raw.data(), palette, r);
-  if (deep) return narrow_deep(raw.data(), stride, channels, r);
-  r.channels = static_cast<std::uint32_t>(channels);
-  r.data.resize(stride * height);
-  for (std::size_t y = 0; y < height; ++y) {
-    std::uint8_t* row = r.data.data() + y * stride;
-    if (!unfilter(raw.data() + y * (stride + 1), row, y > 0 ? row - stride : nullptr, stride, channels)) return false;
+  full = {width, height};
+
+  // Each row unfiltered (the filters work on bytes: a 16-bit sample is two),
+  // then a palette's indices looked up into RGB as libvips loads them, a
+  // 16-bit sample kept to its high byte (libvips' thumbnails of 16-bit PNGs
+  // are 8-bit), and the row handed to the box average or stored.
+  const std::uint32_t out_channels = indexed ? 3 : static_cast<std::uint32_t>(channels);
+  const std::size_t out_stride = std::size_t{width} * out_channels, bpp = deep ? 2 * channels : channels;
+  std::uint32_t kx = 1, ky = 1;
+  if (box_w != 0 && box_h != 0) {
+    const size2 t = fit_in_box(width, height, box_w, box_h);
+    kx = box_factor(width, t.width);
+    ky = box_factor(height, t.height);
+  }
+  std::optional<box_rows> box;
+  if (kx > 1 || ky > 1) {
+    box.emplace(width, out_channels, kx, ky, height, r);
+  } else {
+    r.width = width;
+    r.height = height;
+    r.channels = out_channels;
+    r.data.resize(out_stride * height);
+  }
+  std::vector<std::uint8_t> row(stride), above(stride), made(indexed || deep ? out_stride : 0);
+  const std::size_t entries = palette.size() / 3;
+  const auto* rgb = reinterpret_cast<const std::uint8_t*>(palette.data());
+  for (std::uint32_t y = 0; y < height; ++y) {
+    if (!unfilter(raw.data() + y * (stride + 1), row.data(), y > 0 ? above.data() : nullptr, stride, bpp)) return false;
+    const std::uint8_t* out = row.data();
+    if (indexed) {
+      if (entries < 256) {  // an index past the palette's end? (a max, not max_element: it vectorizes)
+        std::uint8_t top = 0;
+        for (std::size_t x = 0; x < width; ++x) top = std::max(top, row[x]);
+        if (top >= entries) return false;
+      }
+      for (std::size_t x = 0; x < width; ++x) std::memcpy(made.data() + 3 * x, rgb + 3 * row[x], 3);
+      out = made.data();
+    } else if (deep) {
+      for (std::size_t i = 0; i < out_stride; ++i) made[i] = row[2 * i];
+      out = made.data();
+    }
+    if (box) {
+      box->add(out);
+    } else {
+      std::memcpy(r.data.data() + y * out_stride, out, out_stride);
+    }
+    row.swap(above);
   }
   return true;
+}
+
+}  // namespace
+
+bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& out) {
+  size2 full{};
+  return decode(data, 0, 0, max_pixels, out, full);
+}
+
+std::optional<size2> decode_png_shrunk(std::string_view data, std::uint32_t box_w, std::uint32_t box_h,
+                                       std::uint64_t max_pixels, raster& out) {
+  size2 full{};
+  if (!decode(data, box_w, box_h, max_pixels, out, full)) return std::nullopt;
+  return full;
 }
 
 }  // namespace scalekit::jobs::thumbnail::detail

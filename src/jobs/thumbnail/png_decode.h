@@ -2,6 +2,7 @@
 // Internal: PNG decoding for the thumbnail fast path: the chunks read here,
 // the image data inflated whole by libdeflate, the rows unfiltered.
 
+#include <optional>
 #include <string_view>
 
 #include "raster.h"
@@ -16,5 +17,13 @@ namespace scalekit::jobs::thumbnail::detail {
 /// missing IEND): the caller hands those to libvips, whose messages the jobs
 /// report. Thread-safe.
 bool decode_png(std::string_view data, std::uint64_t max_pixels, raster& out);
+
+/// decode_png for a thumbnail that fits `box_w` x `box_h`: `out` comes
+/// already box-averaged by the whole factors resize() would shrink by first
+/// (the same pixels, bit for bit, as resize()'s own box average of the full
+/// decode), each row summed as it is unfiltered, so that no full-size image
+/// is stored. Returns the full stored size; nullopt where decode_png is false.
+std::optional<size2> decode_png_shrunk(std::string_view data, std::uint32_t box_w, std::uint32_t box_h,
+                                       std::uint64_t max_pixels, raster& out);
 
 }  // namespace scalekit::jobs::thumbnail::detail

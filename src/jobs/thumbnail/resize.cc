@@ -19,32 +19,45 @@ size2 fit_in_box(std::uint32_t w, std::uint32_t h, std::uint32_t box_w, std::uin
   return {side(w), side(h)};
 }
 
+std::uint32_t box_factor(std::uint32_t from, std::uint32_t to) {
+  return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(static_cast<double>(from) / to / 2));
+}
+
+box_rows::box_rows(std::uint32_t width, std::uint32_t channels, std::uint32_t kx, std::uint32_t ky,
+                   std::uint32_t height, raster& out)
+    : out_(out), kx_(kx), ky_(ky), channels_(channels), sum_(std::size_t{width} * channels) {
+  out.width = width / kx;
+  out.height = height / ky;
+  out.channels = channels;
+  out.data.resize(std::size_t{out.width} * out.height * channels);
+}
+
+void box_rows::add(const std::uint8_t* row) {
+  const std::uint32_t oy = y_ / ky_;
+  ++y_;
+  if (oy >= out_.height) return;  // the partial block at the bottom
+  const std::size_t c = channels_, n_in = sum_.size();
+  for (std::size_t i = 0; i < n_in; ++i) sum_[i] += row[i];  // vectorized
+  if (y_ % ky_ != 0) return;
+  const std::uint32_t n = kx_ * ky_;
+  std::uint8_t* dst = out_.data.data() + std::size_t{oy} * out_.width * c;
+  for (std::uint32_t x = 0; x < out_.width; ++x)
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      std::uint32_t s = 0;
+      for (std::uint32_t i = 0; i < kx_; ++i) s += sum_[(std::size_t{x} * kx_ + i) * c + ch];
+      dst[x * c + ch] = static_cast<std::uint8_t>((s + n / 2) / n);
+    }
+  std::fill(sum_.begin(), sum_.end(), 0);
+}
+
 namespace {
 
 // The box average: k_x by k_y blocks, the partial ones at the far edges left out.
 raster box_shrink(const raster& in, std::uint32_t kx, std::uint32_t ky) {
   raster out;
-  out.width = in.width / kx;
-  out.height = in.height / ky;
-  out.channels = in.channels;
-  const std::size_t c = in.channels, in_stride = std::size_t{in.width} * c, out_stride = std::size_t{out.width} * c;
-  out.data.resize(out_stride * out.height);
-  std::vector<std::uint32_t> sum(in_stride);
-  const std::uint32_t n = kx * ky;
-  for (std::uint32_t y = 0; y < out.height; ++y) {
-    std::fill(sum.begin(), sum.end(), 0);
-    for (std::uint32_t j = 0; j < ky; ++j) {
-      const std::uint8_t* row = in.data.data() + (std::size_t{y} * ky + j) * in_stride;
-      for (std::size_t i = 0; i < in_stride; ++i) sum[i] += row[i];
-    }
-    std::uint8_t* dst = out.data.data() + y * out_stride;
-    for (std::uint32_t x = 0; x < out.width; ++x)
-      for (std::size_t ch = 0; ch < c; ++ch) {
-        std::uint32_t s = 0;
-        for (std::uint32_t i = 0; i < kx; ++i) s += sum[(std::size_t{x} * kx + i) * c + ch];
-        dst[x * c + ch] = static_cast<std::uint8_t>((s + n / 2) / n);
-      }
-  }
+  box_rows rows(in.width, in.channels, kx, ky, in.height, out);
+  const std::size_t stride = std::size_t{in.width} * in.channels;
+  for (std::uint32_t y = 0; y < out.height * ky; ++y) rows.add(in.data.data() + y * stride);
   return out;
 }
 
@@ -122,10 +135,7 @@ raster lanczos(const raster& in, std::uint32_t width, std::uint32_t height) {
 }  // namespace
 
 raster resize(const raster& in, std::uint32_t width, std::uint32_t height) {
-  const auto whole = [](std::uint32_t from, std::uint32_t to) {
-    return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(static_cast<double>(from) / to / 2));
-  };
-  const std::uint32_t kx = whole(in.width, width), ky = whole(in.height, height);
+  const std::uint32_t kx = box_factor(in.width, width), ky = box_factor(in.height, height);
   if (kx == 1 && ky == 1) return in.width == width && in.height == height ? in : lanczos(in, width, height);
   return lanczos(box_shrink(in, kx, ky), width, height);
 }
