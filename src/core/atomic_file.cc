@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -53,30 +52,6 @@ mode_t process_umask() {
     return old;
   }();
   return m;
-}
-
-// Puts the finished temporary at `target`; 0, or -1 with errno. A plain
-// rename(2) over an existing file costs ext4 a lot when that file was itself
-// written moments ago (a benchmark, a rerun): it starts writing the new file
-// out (auto_da_alloc), and freeing the old one waits for the writeback the
-// previous rename started: 2-9 ms for the 2 MB of an rle output, most of the
-// whole command (docs/BENCHMARKS.md, rle). Swapping the two names instead
-// (RENAME_EXCHANGE: one atomic step, the target never absent or partial) and
-// removing the old file under the temporary's name drops its pages unwritten:
-// 0.1-0.2 ms. What goes is that ext4 heuristic, which orders a replaced
-// file's data to the disk before the rename; atomic_file promises whole or
-// absent to the processes that read it, never durability over a power loss
-// (it does not fsync). Anything but a regular file at the target (a
-// directory, a link) takes the plain rename, and its usual errors.
-int place(const std::string& temp, const std::string& target) {
-  struct stat st;
-  if (::lstat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-      ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
-    if (::unlink(temp.c_str()) == 0) return 0;
-    // Something else came under the target's name meanwhile: swap back.
-    ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE);
-  }
-  return ::rename(temp.c_str(), target.c_str());
 }
 }  // namespace
 
@@ -196,7 +171,7 @@ status atomic_file::commit() {
   file_ = nullptr;
   fd_ = -1;
   if (closed != 0) return error(std::strerror(errno));
-  if (mode_ == mode::replace && place(temp_, path_) != 0) return error(std::strerror(errno));
+  if (mode_ == mode::replace && ::rename(temp_.c_str(), path_.c_str()) != 0) return error(std::strerror(errno));
   committed_ = true;
   untrack(temp_);
   return {};

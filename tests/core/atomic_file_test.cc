@@ -46,41 +46,6 @@ TEST(AtomicFile, CommitReplacesTheTargetWithUsualPermissions) {
   fs::remove_all(dir);
 }
 
-// The commit swaps the names of the old file and the new (not rename(2) over
-// it): a hard link to the old file keeps the old bytes, nothing else is left
-// in the directory, and what is not a regular file at the target is treated
-// as rename(2) treats it.
-TEST(AtomicFile, CommitOverAFileLeavesItsOtherLinksAndOverADirectoryFails) {
-  const auto dir = fresh_dir();
-  std::ofstream(dir / "out") << "old\n";
-  fs::create_hard_link(dir / "out", dir / "other");
-  for (int round = 0; round < 3; ++round) {  // over the file the round before made, too
-    auto f = atomic_file::create((dir / "out").string());
-    ASSERT_TRUE(f.ok());
-    const std::string text = "new " + std::to_string(round) + "\n";
-    ASSERT_TRUE(f->write(text.data(), text.size()).ok());
-    ASSERT_TRUE(f->commit().ok());
-    std::stringstream ss;
-    ss << std::ifstream(dir / "out").rdbuf();
-    EXPECT_EQ(ss.str(), text);
-    EXPECT_EQ(entries(dir), 2u);
-  }
-  std::stringstream old;
-  old << std::ifstream(dir / "other").rdbuf();
-  EXPECT_EQ(old.str(), "old\n");
-  fs::create_directory(dir / "sub");
-  std::ofstream(dir / "sub" / "inside") << "x";
-  {
-    auto f = atomic_file::create((dir / "sub").string());
-    ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(f->write("new\n", 4).ok());
-    EXPECT_FALSE(f->commit().ok());
-  }
-  EXPECT_TRUE(fs::is_regular_file(dir / "sub" / "inside"));
-  EXPECT_EQ(entries(dir), 3u);  // out, other, sub: the temporary gone
-  fs::remove_all(dir);
-}
-
 TEST(AtomicFile, WithoutCommitNothingChanges) {
   const auto dir = fresh_dir();
   std::ofstream(dir / "out") << "old\n";

@@ -1,10 +1,8 @@
 #pragma once
 // atomic_file: an output written whole or not at all. Bytes go to a hidden
 // temporary file beside the target (".<name>.tmp-XXXXXX", same filesystem, so
-// the rename is atomic); commit() gives it the usual permissions and puts it
-// in the target's place: over a regular file by swapping the two names in one
-// step and removing the old file (cheaper on ext4 than rename(2) over it,
-// atomic_file.cc says why), over anything else by rename(2). Destroyed without commit(), or after a failed one, the
+// the rename is atomic); commit() gives it the usual permissions and renames
+// it over the target. Destroyed without commit(), or after a failed one, the
 // temporary is removed: an error never leaves a partial file in place of a
 // good one. Move-only; one thread writes.
 //
