@@ -55,16 +55,8 @@ status check_options(const service_sweep_options& o, const service_workload& s, 
   r.workers = o.workers.empty() ? s.default_workers : o.workers;
   for (const auto n : r.workers)
     if (n < 1 || n > 256) return status::invalid_argument(fmt::format("--workers {} is outside 1..256", n));
-  r.sizes = o.sizes.empty() ? w.default_sizes : o.sizes;
-  for (const auto size : r.sizes)
-    if (size < w.min_size || size > w.max_size)
-      return status::invalid_argument(
-          fmt::format("--sizes {}: the {} of a {} sweep is {}..{}", size, w.size_name, w.name, w.min_size, w.max_size));
   r.repeat = o.repeat;
-  r.seed = o.seed != 0 ? o.seed
-                       : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^
-                             (static_cast<std::uint64_t>(::getpid()) << 32);
-  return {};
+  return choose_sizes_and_seed(w, o.sizes, o.seed, r);
 }
 
 // One run of a point: the server up, the rate ramped to saturation, the server down.

@@ -59,19 +59,24 @@ status check_options(const sweep_options& o, const workload& w, sweep_results& r
     for (std::size_t n = 1; n <= r.machine.cores; ++n) r.workers.push_back(n);
   for (const auto n : r.workers)
     if (n < 1 || n > 1024) return status::invalid_argument(fmt::format("--workers {} is outside 1..1024", n));
-  r.sizes = o.sizes.empty() ? w.default_sizes : o.sizes;
+  r.repeat = o.repeat;
+  return choose_sizes_and_seed(w, o.sizes, o.seed, r);
+}
+
+}  // namespace
+
+status choose_sizes_and_seed(const workload& w, const std::vector<std::uint64_t>& sizes, std::uint64_t seed,
+                             sweep_results& r) {
+  r.sizes = sizes.empty() ? w.default_sizes : sizes;
   for (const auto s : r.sizes)
     if (s < w.min_size || s > w.max_size)
       return status::invalid_argument(
           fmt::format("--sizes {}: the {} of a {} sweep is {}..{}", s, w.size_name, w.name, w.min_size, w.max_size));
-  r.repeat = o.repeat;
-  r.seed = o.seed != 0 ? o.seed
-                       : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^
-                             (static_cast<std::uint64_t>(::getpid()) << 32);
+  r.seed = seed != 0 ? seed
+                     : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^
+                           (static_cast<std::uint64_t>(::getpid()) << 32);
   return {};
 }
-
-}  // namespace
 
 std::string sweep_workload_names() {
   std::string out;

@@ -77,6 +77,13 @@ struct sweep_results {
 };
 
 /// The per-point summaries and per-executor models from r.runs.
+/// The sizes and the run order's seed of a sweep, shared by the jobs' and the
+/// services' checks: `sizes` (the workload's defaults when empty), each within
+/// its range, else invalid_argument naming it; the seed asked for, or one from
+/// the clock and the pid.
+status choose_sizes_and_seed(const workload& w, const std::vector<std::uint64_t>& sizes, std::uint64_t seed,
+                             sweep_results& r);
+
 void analyse(sweep_results& r);
 /// The summary table (stdout).
 std::string text_table(const sweep_results& r);
