@@ -26,18 +26,6 @@ std::string python_float(double v) {
 
 std::string label(const celery::task_message& m) { return "Task " + m.task + "[" + m.id + "]"; }
 
-// headers.id of an envelope too large to parse, or "" (json_text scans without a document).
-std::string id_of(std::string_view raw) {
-  auto root = json_text::members(raw);
-  if (!root.ok()) return "";
-  const auto headers_text = json_text::find(root.value(), "headers");
-  if (!headers_text) return "";
-  auto headers = json_text::members(*headers_text);
-  if (!headers.ok()) return "";
-  const auto id = json_text::find(headers.value(), "id");
-  return id ? json_text::string_value(*id).value_or("") : "";
-}
-
 }  // namespace
 
 core::task<void> message_handler::handle(fetched f) {
@@ -49,14 +37,6 @@ core::task<void> message_handler::handle(fetched f) {
     const std::string why = "message of " + std::to_string(f.refused_bytes) + " bytes is larger than the limit of " +
                             std::to_string(w_.options.max_message_bytes) + " bytes";
     const std::string oversized_id = f.id;
-    co_await refuse(std::move(f), oversized_id, why, "LimitExceeded");
-    co_return;
-  }
-  if (f.raw.size() > w_.options.max_message_bytes) {
-    // Not parsed: only its id is looked for, by a scan that allocates nothing.
-    const std::string why = "message of " + std::to_string(f.raw.size()) + " bytes is larger than the limit of " +
-                            std::to_string(w_.options.max_message_bytes) + " bytes";
-    const std::string oversized_id = id_of(f.raw);
     co_await refuse(std::move(f), oversized_id, why, "LimitExceeded");
     co_return;
   }

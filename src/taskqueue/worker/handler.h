@@ -1,7 +1,7 @@
 #pragma once
 // Internal: the life of one message in a worker (spec section 5.2 to 5.4).
 //
-//   larger than max_message_bytes ──> dead letter (+ FAILURE LimitExceeded)
+//   larger than max_message_bytes: dead-lettered by the take script ──> FAILURE LimitExceeded
 //   parse ──bad──> dead letter (+ FAILURE DecodeError when its id is readable)
 //     │
 //   reserve: unacked + unacked_index + INCR deliveries, one transaction
