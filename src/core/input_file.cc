@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 namespace scalekit::core {
@@ -163,6 +164,13 @@ status check_output_dir(const std::string& dir) {
     if (slash == std::string::npos) break;
     at.resize(slash == 0 ? 1 : slash);
   }
+  return {};
+}
+
+status make_output_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return status::io_error("cannot make '" + dir + "': " + ec.message());
   return {};
 }
 

@@ -17,6 +17,7 @@
 #include "hosts_run.h"
 #include "hosts_testbed.h"
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/scale/machine.h"
 #include "scalekit/scale/usl.h"
 
@@ -234,8 +235,7 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   auto broker = start_broker(bed, dir.path, obs);
   if (!broker.ok()) return broker.error();
   if (!o.report_dir.empty()) {
-    fs::create_directories(o.report_dir, ec);
-    if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
+    if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
   }
   runner run(bed, dir.path, exe, *broker, o.visibility_s, o.report_dir, obs);
 

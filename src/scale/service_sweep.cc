@@ -219,14 +219,8 @@ result<core::report> run_service_sweep(const service_sweep_options& o, core::obs
   r.points = plan_points(r.executors, r.workers, r.sizes);
   const auto order = shuffled_runs(r.points.size(), r.repeat, r.seed);
 
-  r.before = sample_load(std::chrono::milliseconds(500));
-  if (r.before.busy_cores > idle_busy_cores) {
-    const std::string busy =
-        fmt::format("the machine is busy: {:.2f} cores in use by other programs (load average {:.2f})",
-                    r.before.busy_cores, r.before.load1);
-    if (o.require_idle) return status::task_failed(busy + "; --require-idle refuses to measure");
-    obs.message("warning: " + busy + "; throughput may be low and latency high (--require-idle refuses)");
-  }
+  if (auto st = check_background_load(r, o.require_idle, "throughput may be low and latency high", obs); !st.ok())
+    return st;
   scratch_dir scratch;
   if (scratch.path().empty()) return status::io_error("cannot make a scratch directory in $TMPDIR or /tmp");
 
@@ -278,9 +272,7 @@ result<core::report> run_service_sweep(const service_sweep_options& o, core::obs
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
   if (!o.report_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(o.report_dir, ec);
-    if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
+    if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
     if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok())
       return st;
     if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.csv", service_csv_rows(r)); !st.ok())

@@ -65,6 +65,17 @@ status check_options(const sweep_options& o, const workload& w, sweep_results& r
 
 }  // namespace
 
+status check_background_load(sweep_results& r, bool require_idle, std::string_view effect, core::observer& obs) {
+  r.before = sample_load(std::chrono::milliseconds(500));
+  if (r.before.busy_cores <= idle_busy_cores) return {};
+  const std::string busy =
+      fmt::format("the machine is busy: {:.2f} cores in use by other programs (load average {:.2f})",
+                  r.before.busy_cores, r.before.load1);
+  if (require_idle) return status::task_failed(busy + "; --require-idle refuses to measure");
+  obs.message(fmt::format("warning: {}; {} (--require-idle refuses)", busy, effect));
+  return {};
+}
+
 status choose_sizes_and_seed(const workload& w, const std::vector<std::uint64_t>& sizes, std::uint64_t seed,
                              sweep_results& r) {
   r.sizes = sizes.empty() ? w.default_sizes : sizes;
@@ -112,15 +123,8 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
   r.points = plan_points(r.executors, r.workers, r.sizes);
   const auto order = shuffled_runs(r.points.size(), r.repeat, r.seed);
 
-  // Other load, measured while this program does nothing.
-  r.before = sample_load(std::chrono::milliseconds(500));
-  if (r.before.busy_cores > idle_busy_cores) {
-    const std::string busy =
-        fmt::format("the machine is busy: {:.2f} cores in use by other programs (load average {:.2f})",
-                    r.before.busy_cores, r.before.load1);
-    if (o.require_idle) return status::task_failed(busy + "; --require-idle refuses to measure");
-    obs.message("warning: " + busy + "; throughput may be low and spread wide (--require-idle refuses)");
-  }
+  if (auto st = check_background_load(r, o.require_idle, "throughput may be low and spread wide", obs); !st.ok())
+    return st;
   if (!w->waits && std::any_of(r.workers.begin(), r.workers.end(), [&](std::size_t n) { return n > r.machine.cores; }))
     obs.message(fmt::format("note: points with more than {} workers are oversubscribed (this machine has {} cores)",
                             r.machine.cores, r.machine.cores));
@@ -129,9 +133,7 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
   if (scratch.path().empty()) return status::io_error("cannot make a scratch directory in $TMPDIR or /tmp");
   const auto dir_of = [&](std::uint64_t size) { return scratch.path() + "/" + std::to_string(size); };
   for (const auto size : r.sizes) {
-    std::error_code ec;
-    fs::create_directories(dir_of(size), ec);
-    if (ec) return status::io_error(fmt::format("cannot make '{}': {}", dir_of(size), ec.message()));
+    if (auto st = core::make_output_dir(dir_of(size)); !st.ok()) return st;
     if (w->prepare)
       if (auto st = w->prepare(size, dir_of(size)); !st.ok()) return st;
   }
@@ -228,9 +230,7 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
   if (!o.report_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(o.report_dir, ec);
-    if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
+    if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
     if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok())
       return st;
     if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;

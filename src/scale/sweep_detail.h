@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "point_runner.h"
@@ -83,6 +84,11 @@ struct sweep_results {
 /// the clock and the pid.
 status choose_sizes_and_seed(const workload& w, const std::vector<std::uint64_t>& sizes, std::uint64_t seed,
                              sweep_results& r);
+
+/// Other programs' load, sampled for half a second while this one does
+/// nothing, into r.before: past idle_busy_cores a warning that says what it
+/// may do to the figures (`effect`), or with `require_idle` a task_failed.
+status check_background_load(sweep_results& r, bool require_idle, std::string_view effect, core::observer& obs);
 
 void analyse(sweep_results& r);
 /// The summary table (stdout).

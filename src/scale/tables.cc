@@ -18,6 +18,7 @@
 #include "chapter_tables.h"
 #include "point_runner.h"
 #include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/scale/machine.h"
 #include "scratch_dir.h"
 #include "table_runs.h"
@@ -178,9 +179,7 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
       auto [it, fresh] = inputs.try_emplace(key, scratch.path() + "/" + key);
       const std::string& dir = it->second;
       if (fresh) {
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        if (ec) return status::io_error(fmt::format("cannot make '{}': {}", dir, ec.message()));
+        if (auto st = core::make_output_dir(dir); !st.ok()) return st;
         if (auto st = prepare_input(run, size, dir); !st.ok()) return st;
       }
       const auto progress = [&] {
@@ -229,9 +228,7 @@ result<core::report> run_tables(const tables_options& o, core::observer& obs) {
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
   if (!o.report_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(o.report_dir, ec);
-    if (ec) return status::io_error(fmt::format("cannot make '{}': {}", o.report_dir, ec.message()));
+    if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
     if (auto st = core::atomic_file::write_whole(o.report_dir + "/tables.json", rep.to_json() + "\n"); !st.ok())
       return st;
     if (auto st = core::atomic_file::write_whole(o.report_dir + "/tables.txt", text); !st.ok()) return st;

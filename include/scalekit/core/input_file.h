@@ -105,4 +105,9 @@ status check_output(const std::string& output, std::span<const std::string> inpu
 /// do any work.
 status check_output_dir(const std::string& dir);
 
+/// Make `dir` and the directories above it that are missing; io_error
+/// "cannot make '<dir>': <reason>" otherwise. For the directory of a report,
+/// made once the work is done (check_output_dir said before that it could be).
+status make_output_dir(const std::string& dir);
+
 }  // namespace scalekit::core
