@@ -20,6 +20,7 @@
 #include "scalekit/core/input_file.h"
 #include "scalekit/scale/machine.h"
 #include "scalekit/scale/usl.h"
+#include "scratch_dir.h"
 
 namespace scalekit::scale {
 
@@ -28,21 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace hosts_detail;
 using clock = std::chrono::steady_clock;
-
-// A temporary directory for the run's logs and images, removed with it.
-struct scratch {
-  std::string path;
-  scratch() {
-    std::string t = (fs::temp_directory_path() / "scalekit-hosts-XXXXXX").string();
-    if (::mkdtemp(t.data()) != nullptr) path = t;
-  }
-  ~scratch() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-};
 
 status check(const hosts_options& o) {
   if (o.max_hosts < 3 || o.max_hosts > 16) return status::invalid_argument("--hosts must be in 3..16");
@@ -208,8 +194,8 @@ std::pair<std::string, core::report_record> analyse(const workload_result& w, co
 result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   if (auto st = check(o); !st.ok()) return st;
   const auto start = clock::now();
-  scratch dir;
-  if (dir.path.empty()) return status::io_error("cannot make a temporary directory");
+  scratch_dir dir("scalekit-hosts");
+  if (dir.path().empty()) return status::io_error("cannot make a temporary directory");
   std::error_code ec;
   const std::string exe = fs::read_symlink("/proc/self/exe", ec).string();
   if (ec) return status::io_error("cannot find scalekit's own binary: " + ec.message());
@@ -218,7 +204,7 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   results[0].spec = {"mandelbrot", o.width, o.height, o.iterations, {}};
   results[1].spec = {"tiny-tasks", 1, o.tiny_tasks, 1, {}};
   for (auto& w : results) {
-    auto ref = reference_image(exe, dir.path, w.spec);
+    auto ref = reference_image(exe, dir.path(), w.spec);
     if (!ref.ok()) return ref.error();
     w.spec.reference = std::move(*ref);
   }
@@ -232,12 +218,12 @@ result<core::report> run_hosts(const hosts_options& o, core::observer& obs) {
   testbed& bed = **tb;
   const auto cpu0 = read_cpu_times();
   const auto measure_start = clock::now();
-  auto broker = start_broker(bed, dir.path, obs);
+  auto broker = start_broker(bed, dir.path(), obs);
   if (!broker.ok()) return broker.error();
   if (!o.report_dir.empty()) {
     if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
   }
-  runner run(bed, dir.path, exe, *broker, o.visibility_s, o.report_dir, obs);
+  runner run(bed, dir.path(), exe, *broker, o.visibility_s, o.report_dir, obs);
 
   const std::uint64_t total =
       2 * static_cast<std::uint64_t>(o.max_hosts) * static_cast<std::uint64_t>(o.repeat) + (o.partition ? 1 : 0);

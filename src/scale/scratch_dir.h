@@ -1,7 +1,7 @@
 #pragma once
-// A scratch directory for the runs' inputs and outputs, made in $TMPDIR (or
-// /tmp) and removed with its contents when the object goes. path() is empty
-// when it could not be made.
+// A scratch directory for the runs' inputs, outputs and logs, made in $TMPDIR
+// (or /tmp) and removed with its contents when the object goes. path() is
+// empty when it could not be made.
 
 #include <stdlib.h>
 
@@ -14,9 +14,11 @@ namespace scalekit::scale {
 
 class scratch_dir {
  public:
-  scratch_dir() {
+  /// `prefix` names the directory (prefix-XXXXXX), so that a user who finds
+  /// one left by a killed run knows what made it.
+  explicit scratch_dir(const char* prefix = "scalekit-scale") {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/scalekit-scale-XXXXXX";
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
     if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
   }
   ~scratch_dir() {
