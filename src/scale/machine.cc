@@ -12,11 +12,10 @@
 #include <string>
 #include <thread>
 
+#include "git_revision.h"  // generated at every build: SCALEKIT_GIT_REVISION
+
 #ifndef SCALEKIT_BUILD_TYPE
 #define SCALEKIT_BUILD_TYPE ""
-#endif
-#ifndef SCALEKIT_GIT_REVISION
-#define SCALEKIT_GIT_REVISION ""
 #endif
 
 namespace scalekit::scale {

@@ -17,7 +17,7 @@ struct machine_info {
   unsigned cores = 1;        ///< online logical CPUs
   std::string kernel;        ///< uname: "Linux 6.1.0-13-amd64"
   std::string build;         ///< "Release, GCC 12.2.0"
-  std::string git_revision;  ///< of the source at configure time; "" when it was not a git checkout
+  std::string git_revision;  ///< of the source when it was built; "" when it was not a git checkout
 };
 machine_info describe_machine();
 
