@@ -305,6 +305,8 @@ TEST(CliDist, PrimesOnScalekitWorkersAnswerAsLocally) {
     EXPECT_NE(remote.err.find("distributed, -j 2"), std::string::npos) << remote.err;
   }
   EXPECT_NE(a->log().find("scalekit.run"), std::string::npos) << a->log();
+  // No Celery form to choose against: --native-tasks is not offered.
+  EXPECT_EQ(run_command(bin + " primes check --help").out.find("--native-tasks"), std::string::npos);
   EXPECT_NE(b->log().find("succeeded"), std::string::npos) << b->log();
 }
 
