@@ -226,7 +226,12 @@ TEST(CliScaleSweep, RleRunsAsAWholeCommand) {
     EXPECT_GT(p["wall_s"].get<double>(), 0) << p;
     EXPECT_GT(p["user_s"].get<double>() + p["sys_s"].get<double>(), 0) << p;  // a whole process's start at least
     EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
+    // The task latency from the command's --json report.
+    EXPECT_GT(p["tasks"].get<int>(), 0) << p;
+    EXPECT_GT(p["task_p50_s"].get<double>(), 0) << p;
+    EXPECT_LE(p["task_p50_s"].get<double>(), p["task_max_s"].get<double>()) << p;
   }
+  EXPECT_NE(j["cpu_covers"].get<std::string>().find("its start included"), std::string::npos) << j["cpu_covers"];
   EXPECT_EQ(run_scalekit("scale rle --executors openmp --repeat 1").exit_code, 2);  // rows: serial, threads, processes
 }
 
