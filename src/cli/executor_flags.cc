@@ -10,7 +10,8 @@
 
 namespace scalekit::cli {
 
-void executor_flags::add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind) {
+void executor_flags::add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind,
+                            bool celery_tasks) {
   executor = default_kind;
   std::vector<std::string> kinds;
   std::string rest = allowed;
@@ -25,9 +26,10 @@ void executor_flags::add_to(CLI::App& cmd, const std::string& allowed, const std
   if (std::find(kinds.begin(), kinds.end(), "distributed") != kinds.end()) {
     cmd.add_option("--broker", broker, "distributed: redis://[:PASSWORD@]HOST[:PORT][/DB] of the Celery workers")
         ->capture_default_str();
-    cmd.add_flag("--native-tasks", native_tasks,
-                 "distributed: send scalekit.run tasks (fewer, larger; scalekit workers only) instead of the seed's "
-                 "Celery tasks, which Python workers also run");
+    if (celery_tasks)
+      cmd.add_flag("--native-tasks", native_tasks,
+                   "distributed: send scalekit.run tasks (fewer, larger; scalekit workers only) instead of the seed's "
+                   "Celery tasks, which Python workers also run");
     cmd.add_option("--resend-after", resend_after_s, "distributed: publish again a task with no result after SECONDS")
         ->check(CLI::Range(0.0, 86400.0));
   }

@@ -24,7 +24,9 @@ struct executor_flags {
   double task_timeout_s = 0;  ///< processes: kill a worker whose call runs longer (0: no limit)
   int max_attempts = 2;       ///< processes: runs of a call that may die with its worker
   /// Add --executor (restricted to `allowed`, comma-separated) and -j/--jobs to `cmd`.
-  void add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind);
+  /// `celery_tasks`: the job's tasks have Celery forms (the seed's), so
+  /// --native-tasks has a choice to make; false (primes): it is not offered.
+  void add_to(CLI::App& cmd, const std::string& allowed, const std::string& default_kind, bool celery_tasks = true);
   [[nodiscard]] core::executor_kind kind() const;
   [[nodiscard]] std::size_t effective_jobs() const { return jobs == 0 ? core::default_jobs() : jobs; }
   /// Builds the executor; @throws usage_error when it cannot be built here.

@@ -32,7 +32,8 @@ void add_common(CLI::App& cmd, primes_flags& f) {
   cmd.add_option("--min", f.job.random_min, "smallest random number")->capture_default_str();
   cmd.add_option("--max", f.job.random_max, "largest random number")->capture_default_str();
   cmd.add_option("--seed", f.job.random_seed, "random seed")->capture_default_str();
-  f.exec.add_to(cmd, "serial,threads,processes,openmp", "threads");
+  // distributed: scalekit.run tasks, on scalekit workers (the seed has no Celery task for primes).
+  f.exec.add_to(cmd, "serial,threads,processes,openmp,distributed", "threads", false);
 }
 
 using entry = result<core::report> (*)(const pr::options&, core::executor&, core::observer&);

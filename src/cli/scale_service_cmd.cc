@@ -22,7 +22,9 @@ void add_service_sweep(CLI::App& scale, const scale::service_workload_info& w) {
       "throughput X(N) is the largest rate of good answers of the steps; the USL and Amdahl's law are fitted "
       "to it as for the jobs. The generator's own CPU and schedule lag are reported per step: a lag p99 over "
       "1 ms or more than 90% of a core marks a step generator-bound.");
-  cmd->add_option("--workers", o->workers, "values of N, comma-separated (default: 1,2,3,4)")->delimiter(',');
+  cmd->add_option("--workers", o->workers,
+                  "values of N, comma-separated (default: 1,2,3,4,5,6: six N, the fewest the models are fitted from)")
+      ->delimiter(',');
   cmd->add_option("--sizes", o->sizes, "request sizes, comma-separated (default: the workload's)")->delimiter(',');
   cmd->add_option("--repeat", o->repeat, "runs of each N (a whole rate ramp each), in shuffled order")
       ->capture_default_str();

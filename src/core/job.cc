@@ -211,6 +211,7 @@ void add_executor_fields(report& r, const executor& ex) {
   if (st.service_time.count() > 0) {
     r.add("task_p50_s", st.service_time.percentile(0.5), "task p50 {}");
     r.add("task_p99_s", st.service_time.percentile(0.99), "p99 {}");
+    r.add("task_p999_s", st.service_time.percentile(0.999), "p99.9 {}");
     r.add("task_max_s", st.service_time.max(), "max {}");
   }
   if (st.retried.load() > 0) r.add("retried", st.retried.load(), "{} calls ran again after their worker died");

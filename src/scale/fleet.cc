@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -14,7 +15,7 @@
 
 namespace scalekit::scale {
 
-cpu_times cpu_of(pid_t pid) {
+process_cpu cpu_of(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto close = text.rfind(')');  // the command name may hold spaces and parentheses
@@ -26,6 +27,26 @@ cpu_times cpu_of(pid_t pid) {
   fields >> utime >> stime >> cutime >> cstime;
   const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
   return {(utime + cutime) / tick, (stime + cstime) / tick};
+}
+
+std::uint64_t record_task_times(std::string_view log, core::latency_histogram& h) {
+  constexpr std::string_view marker = " succeeded in ";
+  std::uint64_t n = 0;
+  while (!log.empty()) {
+    const auto eol = log.find('\n');
+    const std::string_view line = log.substr(0, eol);
+    log.remove_prefix(eol == std::string_view::npos ? log.size() : eol + 1);
+    const auto at = line.find(marker);  // the first: a result's text may say anything after it
+    if (at == std::string_view::npos) continue;
+    const char* first = line.data() + at + marker.size();
+    const char* last = line.data() + line.size();
+    double s = 0;
+    const auto [end, ec] = std::from_chars(first, last, s);
+    if (ec != std::errc() || end == last || *end != 's' || !(s >= 0)) continue;
+    h.record(std::chrono::nanoseconds(static_cast<std::int64_t>(s * 1e9 + 0.5)));
+    ++n;
+  }
+  return n;
 }
 
 status fleet::start(const std::string& exe, std::size_t workers, const std::string& dir, const core::observer& obs) {
@@ -40,9 +61,10 @@ status fleet::start(const std::string& exe, std::size_t workers, const std::stri
   // Started all at once, then waited for: their start-ups overlap.
   for (std::size_t i = 0; i < workers; ++i) {
     workers_.push_back(std::make_unique<service_process>());
-    if (auto st = workers_.back()->start({exe, "worker", "--broker", broker_, "--pool", "threads", "-c", "1", "--grace",
-                                          "1", "--without-mingle", "-n", fmt::format("w{}@sweep", i + 1)},
-                                         fmt::format("{}/worker-{}.log", dir, i + 1), "");
+    if (auto st =
+            workers_.back()->start({exe, "worker", "--broker", broker_, "--pool", "threads", "-c", "1", "--grace", "1",
+                                    "--without-mingle", "--loglevel", "info", "-n", fmt::format("w{}@sweep", i + 1)},
+                                   fmt::format("{}/worker-{}.log", dir, i + 1), "");
         !st.ok())
       return st;
   }
@@ -61,8 +83,8 @@ fleet::~fleet() {
   redis_.reset();
 }
 
-cpu_times fleet::cpu() const {
-  cpu_times sum;
+process_cpu fleet::cpu() const {
+  process_cpu sum;
   const auto add = [&](const service_process& p) {
     if (!p.running()) return;
     const auto c = cpu_of(p.pid());
@@ -80,6 +102,19 @@ double fleet::pss_kib() const {
   for (const auto& w : workers_)
     if (w->running()) sum += pss_of(std::to_string(w->pid()));
   return sum;
+}
+
+task_latency fleet::tasks() const {
+  core::latency_histogram h;
+  task_latency t;
+  for (const auto& w : workers_) t.tasks += record_task_times(w->log(), h);
+  if (t.tasks == 0) return t;
+  const auto s = [](std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); };
+  t.p50 = s(h.percentile(0.5));
+  t.p99 = s(h.percentile(0.99));
+  t.p999 = s(h.percentile(0.999));
+  t.max = s(h.max());
+  return t;
 }
 
 }  // namespace scalekit::scale

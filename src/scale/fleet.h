@@ -1,9 +1,11 @@
 #pragma once
 // The fleet of a distributed sweep point: a private redis-server on a free
 // loopback port and N scalekit workers, each one process running one task at
-// a time (`worker --pool threads -c 1`), started for one run and stopped (by
-// pid) when the object goes, also when the run failed or the sweep was
-// stopped.
+// a time (`worker --pool threads -c 1 --loglevel info`), started for one run
+// and stopped (by pid) when the object goes, also when the run failed or the
+// sweep was stopped. The workers log each task's run time (Celery's
+// "Task NAME[ID] succeeded in 0.001234s: ..."), from which the fleet's task
+// latency is read: the distributed executor's client cannot time the bodies.
 //
 // Why N processes of one slot rather than one worker -c N: a sweep of the
 // distributed executor asks how a fleet scales out, and each worker is then a
@@ -20,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "point_runner.h"
 #include "scalekit/core/job.h"
+#include "scalekit/core/stats.h"
 #include "scalekit/core/status.h"
 #include "service_process.h"
 
@@ -28,7 +32,7 @@ namespace scalekit::scale {
 
 /// CPU seconds of some processes, as /proc/PID/stat counts them (their
 /// threads, and their children once reaped).
-struct cpu_times {
+struct process_cpu {
   double user_s = 0, sys_s = 0;
 };
 
@@ -49,9 +53,12 @@ class fleet {
   /// "redis://127.0.0.1:PORT/0", once started.
   [[nodiscard]] const std::string& broker() const { return broker_; }
   /// The CPU Redis and the workers have used so far.
-  [[nodiscard]] cpu_times cpu() const;
+  [[nodiscard]] process_cpu cpu() const;
   /// Their PSS summed (KiB; 0 where unreadable).
   [[nodiscard]] double pss_kib() const;
+  /// The tasks the workers have finished so far and the percentiles of their
+  /// run times (each worker's "succeeded in" lines; NaN when none).
+  [[nodiscard]] task_latency tasks() const;
 
  private:
   std::string broker_;
@@ -61,6 +68,10 @@ class fleet {
 };
 
 /// The CPU of process `pid` from /proc/PID/stat (zeros when it is gone).
-cpu_times cpu_of(pid_t pid);
+process_cpu cpu_of(pid_t pid);
+
+/// Record into `h` the run time of every task a worker's log says succeeded
+/// ("... succeeded in SECONDSs..."). Returns how many lines it took.
+std::uint64_t record_task_times(std::string_view log, core::latency_histogram& h);
 
 }  // namespace scalekit::scale

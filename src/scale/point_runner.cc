@@ -32,6 +32,7 @@ struct wire {
   double wall_s, items, user_s, sys_s, peak_pss_kib, max_rss_kib;
   std::int64_t vcsw, ivcsw;
   std::uint64_t failures;
+  task_latency tasks;
   char unit[32];
   char error[480];
 };
@@ -56,6 +57,30 @@ status status_of(int code, std::string message) {
   }
 }
 
+// A duration field of a report in seconds, or NaN.
+double seconds_field(const core::report& rep, std::string_view key) {
+  const auto* v = rep.find(key);
+  if (v == nullptr) return task_latency::none;
+  if (const auto* ns = std::get_if<std::chrono::nanoseconds>(v)) return std::chrono::duration<double>(*ns).count();
+  if (const auto* d = std::get_if<double>(v)) return *d;
+  return task_latency::none;
+}
+
+// The same from a --json report.
+task_latency task_latency_of_json(const nlohmann::json& j) {
+  task_latency t;
+  const auto number = [&](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : task_latency::none;
+  };
+  if (const auto it = j.find("tasks"); it != j.end() && it->is_number_unsigned()) t.tasks = it->get<std::uint64_t>();
+  t.p50 = number("task_p50_s");
+  t.p99 = number("task_p99_s");
+  t.p999 = number("task_p999_s");
+  t.max = number("task_max_s");
+  return t;
+}
+
 double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
 
 // The figures of a run by command: its --json report (the job's own elapsed
@@ -78,6 +103,7 @@ result<point_sample> command_sample(const std::string& text, int exit_status, co
     }
   }
   s.failures = j.value("failures", std::uint64_t{0});
+  s.tasks = task_latency_of_json(j);
   s.user_s = seconds(ru.ru_utime);
   s.sys_s = seconds(ru.ru_stime);
   s.voluntary_switches = ru.ru_nvcsw;
@@ -127,6 +153,7 @@ result<point_sample> command_sample(const std::string& text, int exit_status, co
     } else {
       out.items = rep->items;
       out.failures = rep->failures;
+      out.tasks = task_latency_of(*rep);
       copy_text(out.unit, sizeof out.unit, rep->unit);
     }
     out.user_s = seconds(r1.ru_utime) - seconds(r0.ru_utime) + seconds(kids.ru_utime);
@@ -150,6 +177,17 @@ result<point_sample> command_sample(const std::string& text, int exit_status, co
 }
 
 }  // namespace
+
+task_latency task_latency_of(const core::report& rep) {
+  task_latency t;
+  if (const auto* v = rep.find("tasks"); v != nullptr)
+    if (const auto* n = std::get_if<std::uint64_t>(v)) t.tasks = *n;
+  t.p50 = seconds_field(rep, "task_p50_s");
+  t.p99 = seconds_field(rep, "task_p99_s");
+  t.p999 = seconds_field(rep, "task_p999_s");
+  t.max = seconds_field(rep, "task_max_s");
+  return t;
+}
 
 result<point_sample> measure_point(const workload& w, const sweep_point& p, const std::string& dir,
                                    const std::function<bool()>& tick) {
@@ -229,6 +267,7 @@ result<point_sample> measure_point(const workload& w, const sweep_point& p, cons
   s.peak_pss_kib = in.peak_pss_kib;
   s.max_rss_kib = in.max_rss_kib;
   s.failures = in.failures;
+  s.tasks = in.tasks;
   return s;
 }
 

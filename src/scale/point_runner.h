@@ -16,13 +16,28 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 
+#include "scalekit/core/job.h"
 #include "scalekit/core/status.h"
 #include "scalekit/scale/sweep_plan.h"
 #include "workloads.h"
 
 namespace scalekit::scale {
+
+/// The tasks of one run and the time inside their bodies, in seconds: the
+/// job's report fields that core::add_executor_fields sets (tasks,
+/// task_p50_s, task_p99_s, task_p999_s, task_max_s), or for a distributed
+/// run the fleet's workers' (fleet.h). NaN when nothing timed them.
+struct task_latency {
+  static constexpr double none = std::numeric_limits<double>::quiet_NaN();
+  std::uint64_t tasks = 0;
+  double p50 = none, p99 = none, p999 = none, max = none;
+};
+
+/// The task latency a job's report carries (see task_latency).
+task_latency task_latency_of(const core::report& rep);
 
 /// What one run measured.
 struct point_sample {
@@ -40,6 +55,7 @@ struct point_sample {
   double peak_pss_kib = 0;
   double max_rss_kib = 0;      ///< the largest single process's peak RSS (ru_maxrss)
   std::uint64_t failures = 0;  ///< the job's report.failures
+  task_latency tasks;          ///< the job's tasks and their percentiles
 };
 
 /// Run `w` at point `p` in a child process; its outputs go to `dir`.

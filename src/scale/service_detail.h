@@ -19,6 +19,9 @@ struct load_step {
   double generator_cpu = 0;                    ///< the generator's CPU seconds per second of the step
   double server_user = 0, server_sys = 0;      ///< the server tree's CPU seconds per good answer (10 ms ticks)
   double server_cpu = 0;                       ///< the same, user + system, from schedstat (ns resolution)
+  /// The helpers' CPU seconds per good answer (schedstat): the Redis broker
+  /// of `worker`, apart from the server's; NaN for a service without one.
+  double broker_cpu = 0;
   double voluntary_switches = 0, involuntary_switches = 0;  ///< the server tree's, during the step
   bool saturated = false;                                   ///< achieved < 90% of offered, or > 1% errors and timeouts
   bool generator_bound = false;  ///< the generator was late (lag p99 > 1 ms) or busy (> 90% of a core)
@@ -31,6 +34,7 @@ struct service_point_summary {
   double sustained = 0;  ///< the offered rate of that step (median over runs)
   double p50 = 0, p99 = 0, p999 = 0, max = 0;
   double server_user = 0, server_sys = 0, server_cpu = 0;
+  double broker_cpu = 0;         ///< the helpers' (Redis's) per request, NaN without one
   double lag_p99 = 0;            ///< the generator's, at that step (median of the runs)
   double generator_cpu = 0;      ///< the generator's, at that step (median of the runs)
   bool generator_bound = false;  ///< a step that set the saturation was generator-bound

@@ -72,7 +72,8 @@ const std::vector<service_workload>& table() {
               .min_size = 1,
               .max_size = 1'000'000,
               .executors = {executor_kind::processes},
-              .run = nullptr};
+              .run = nullptr,
+              .cpu_covers = "the server's process tree (sort-service and its sorting processes), from /proc"};
     s[0].knob = "sorting processes";
     s[0].start_rate = 100;
     s[0].argv = [](std::size_t n, std::uint64_t) {
@@ -92,7 +93,8 @@ const std::vector<service_workload>& table() {
               .min_size = 1,
               .max_size = 1000,
               .executors = {executor_kind::threads},
-              .run = nullptr};
+              .run = nullptr,
+              .cpu_covers = "the dns server's process (all its threads), from /proc"};
     s[1].knob = "event-loop threads";
     s[1].start_rate = 500;
     s[1].argv = [](std::size_t n, std::uint64_t) {
@@ -110,7 +112,8 @@ const std::vector<service_workload>& table() {
               .min_size = 1,
               .max_size = 1024,
               .executors = {executor_kind::processes},
-              .run = nullptr};
+              .run = nullptr,
+              .cpu_covers = "the server's process tree (the master and its N workers), from /proc"};
     s[2].knob = "worker processes";
     s[2].start_rate = 50;
     s[2].argv = [](std::size_t n, std::uint64_t) {
@@ -130,11 +133,16 @@ const std::vector<service_workload>& table() {
               .min_size = 1,
               .max_size = 1'000'000,
               .executors = {executor_kind::processes},
-              .run = nullptr};
+              .run = nullptr,
+              .cpu_covers =
+                  "the worker's process tree (the worker and its N pool processes), from /proc; the Redis "
+                  "broker's CPU is counted apart (broker CPU per request), the client's (the load generator's "
+                  "distributed executor) is the generator's"};
     s[3].knob = "task slots";
     s[3].start_rate = 50;
     s[3].start = start_worker;
-    for (auto& x : s) x.default_workers = {1, 2, 3, 4};
+    // Six distinct N: the fewest the USL and Amdahl's law are fitted from (sweep_plan.h).
+    for (auto& x : s) x.default_workers = {1, 2, 3, 4, 5, 6};
     return s;
   }();
   return all;

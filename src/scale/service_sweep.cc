@@ -84,6 +84,12 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
   sample.unit = "requests";
   const auto t_start = clock::now();
   const auto usage_start = usage_of_tree(server.pid());
+  // The helpers' (worker's Redis) CPU, counted apart from the server's.
+  const auto helpers_cpu = [&svc] {
+    double sum = 0;
+    for (const auto& h : svc.helpers) sum += usage_of_tree(h->pid()).cpu_s;
+    return sum;
+  };
   double rate = o.start_rate > 0 ? o.start_rate : s.start_rate;
   const auto step = std::chrono::nanoseconds(static_cast<std::int64_t>(o.step_s * 1e9));
   open_loop::step_options so;
@@ -93,9 +99,11 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
     rate = std::min(rate, o.max_rate);
     const auto times = open_loop::schedule(arrival, rate, step, r.seed ^ (index * 7919 + repeat * 104729 + k));
     const auto u0 = usage_of_tree(server.pid());
+    const double h0 = helpers_cpu();
     open_loop::step_result res;
     open_loop::run_step(times, step, send, so, res);
     const auto du = usage_of_tree(server.pid()) - u0;
+    const double dh = helpers_cpu() - h0;
     const bool died = server.has_exited();  // then the step's server figures are unknown
     if (obs.stop_requested()) return status::cancelled("the sweep was stopped");
     load_step ls;
@@ -121,6 +129,7 @@ result<point_run> run_point(const service_workload& s, const sweep_results& r, s
     ls.server_user = good > 0 && !died ? du.user_s / good : nan;
     ls.server_sys = good > 0 && !died ? du.sys_s / good : nan;
     ls.server_cpu = good > 0 && !died ? du.cpu_s / good : nan;
+    ls.broker_cpu = good > 0 && !svc.helpers.empty() ? dh / good : nan;
     ls.voluntary_switches = died ? nan : static_cast<double>(du.voluntary_switches);
     ls.involuntary_switches = died ? nan : static_cast<double>(du.involuntary_switches);
     if (!died) sample.peak_pss_kib = std::max(sample.peak_pss_kib, pss_of_tree(std::to_string(server.pid())));
@@ -160,7 +169,7 @@ void summarize_services(sweep_results& r) {
   r.service_points.assign(r.points.size(), {});
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     auto& sp = r.service_points[i];
-    std::vector<double> sustained, p50, p99, p999, mx, user, sys, cpu, lag, gen;
+    std::vector<double> sustained, p50, p99, p999, mx, user, sys, cpu, broker, lag, gen;
     for (int rep = 0; rep < r.repeat; ++rep) {
       const load_step* last_good = nullptr;
       const load_step* best = nullptr;
@@ -179,6 +188,7 @@ void summarize_services(sweep_results& r) {
       user.push_back(last_good->server_user);
       sys.push_back(last_good->server_sys);
       cpu.push_back(last_good->server_cpu);
+      broker.push_back(last_good->broker_cpu);
       lag.push_back(last_good->lag_p99);
       gen.push_back(last_good->generator_cpu);
     }
@@ -191,6 +201,7 @@ void summarize_services(sweep_results& r) {
     sp.server_user = sustained.empty() ? nan : median_of(user);
     sp.server_sys = sustained.empty() ? nan : median_of(sys);
     sp.server_cpu = sustained.empty() ? nan : median_of(cpu);
+    sp.broker_cpu = sustained.empty() ? nan : median_of(broker);
     sp.lag_p99 = sustained.empty() ? nan : median_of(lag);
     sp.generator_cpu = sustained.empty() ? nan : median_of(gen);
   }
@@ -241,10 +252,12 @@ result<core::report> run_service_sweep(const service_sweep_options& o, core::obs
   }
   obs.progress(order.size(), order.size(), "runs");
   // Other programs' CPU during the sweep: the machine's busy time minus the
-  // server's and the generator's (both ours), estimated from the steps.
+  // server's, its broker's and the generator's (all ours), estimated from the steps.
   if (const auto cpu1 = read_cpu_times(); cpu0 && cpu1) {
     double ours = 0;
     for (const auto& run : r.runs) ours += run.sample.user_s + run.sample.sys_s;
+    for (const auto& ls : r.steps)  // the broker's (worker's Redis) is ours too
+      if (std::isfinite(ls.broker_cpu)) ours += ls.broker_cpu * static_cast<double>(ls.ok);
     rusage self{};
     ::getrusage(RUSAGE_SELF, &self);
     ours += static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +

@@ -48,6 +48,8 @@ status check_options(const sweep_options& o, const workload& w, sweep_results& r
                  [](core::executor_kind k) { return k != core::executor_kind::distributed; });
   for (const auto& name : o.executors) {
     const auto k = core::parse_executor_kind(name);
+    if (k == core::executor_kind::distributed && !w.no_distributed.empty())
+      return status::invalid_argument(fmt::format("{} has no distributed form: {}", w.name, w.no_distributed));
     if (!k || std::find(w.executors.begin(), w.executors.end(), *k) == w.executors.end())
       return status::invalid_argument(
           fmt::format("'{}' is not an executor a {} sweep runs on ({})", name, w.name, allowed));

@@ -18,7 +18,7 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 point_summary summarize(const sweep_results& r, std::size_t index) {
   point_summary s;
   s.point = r.points[index];
-  std::vector<double> x, wall, user, sys, vcsw, ivcsw;
+  std::vector<double> x, wall, user, sys, vcsw, ivcsw, tasks, p50, p99, p999, mx;
   for (const auto& run : r.runs) {
     if (run.point != index) continue;
     const auto& m = run.sample;
@@ -31,6 +31,20 @@ point_summary summarize(const sweep_results& r, std::size_t index) {
     s.peak_pss_kib = std::max(s.peak_pss_kib, m.peak_pss_kib);
     s.max_rss_kib = std::max(s.max_rss_kib, m.max_rss_kib);
     s.unit = m.unit;
+    if (m.tasks.tasks > 0 && !std::isnan(m.tasks.p50)) {
+      tasks.push_back(static_cast<double>(m.tasks.tasks));
+      p50.push_back(m.tasks.p50);
+      p99.push_back(m.tasks.p99);
+      p999.push_back(m.tasks.p999);
+      mx.push_back(m.tasks.max);
+    }
+  }
+  if (!tasks.empty()) {
+    s.tasks.tasks = static_cast<std::uint64_t>(std::llround(spread_of(tasks).median));
+    s.tasks.p50 = spread_of(p50).median;
+    s.tasks.p99 = spread_of(p99).median;
+    s.tasks.p999 = spread_of(p999).median;
+    s.tasks.max = spread_of(mx).median;
   }
   s.runs = x.size();
   s.throughput = spread_of(x);

@@ -258,6 +258,7 @@ std::vector<std::pair<std::string, chart>> all_charts(const sweep_results& r) {
                                       [](const point_summary& s) { return s.user_s + s.sys_s; }, false));
     if (auto c = residuals_chart(r, size)) out.emplace_back("residuals" + tag, std::move(*c));
   }
+  for (auto& c : task_latency_charts(r)) out.push_back(std::move(c));
   for (auto& c : service_charts(r)) out.push_back(std::move(c));
   return out;
 }

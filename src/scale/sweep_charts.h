@@ -64,4 +64,12 @@ std::vector<std::pair<std::string, chart>> service_charts(const sweep_results& r
 /// The colours of those charts' series, as a line of the page.
 std::string service_legend(const sweep_results& r);
 
+/// A jobs sweep's task latency charts (task_latency_report.cc), per size:
+/// "tasks-SIZE" (p50 and p99 of the tasks' bodies against N, per executor);
+/// none when no point timed its tasks.
+std::vector<std::pair<std::string, chart>> task_latency_charts(const sweep_results& r);
+/// The page's task latency section (a chart per size, a table with
+/// data-value cells); "" when no point timed its tasks.
+std::string task_latency_html(const sweep_results& r);
+
 }  // namespace scalekit::scale

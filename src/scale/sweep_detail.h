@@ -35,6 +35,9 @@ struct point_summary {
   double speedup = 0, efficiency = 0, karp_flatt = 0;  ///< against the same executor at N = 1
   double vs_serial = 0;                                ///< median throughput / serial's at this size
   bool oversubscribed = false;                         ///< more workers than cores
+  /// The runs' task latency: the median of each percentile over the runs
+  /// (each run's are ordered, so the medians are too) and of the task count.
+  task_latency tasks;
 };
 
 /// The models of one executor at one size.
@@ -91,6 +94,11 @@ status choose_sizes_and_seed(const workload& w, const std::vector<std::uint64_t>
 status check_background_load(sweep_results& r, bool require_idle, std::string_view effect, core::observer& obs);
 
 void analyse(sweep_results& r);
+/// Which processes the points' user s and sys s cover, in words (the
+/// report's cpu_covers, and a line of the summary and the page).
+std::string cpu_covers(const sweep_results& r);
+/// The task latency table (stdout) of a jobs sweep; "" when no point has one.
+std::string task_latency_text(const sweep_results& r);
 /// The summary table (stdout).
 std::string text_table(const sweep_results& r);
 /// results.csv: a header, then one row per run in the order they ran.

@@ -159,8 +159,10 @@ std::string html_report(const sweep_results& r) {
   out +=
       "</div>\n<h2>Points</h2>\n<p>Medians of the runs (min and max for throughput); PSS is the largest of the "
       "runs; speedup, efficiency and Karp–Flatt against the same executor with one worker.</p>\n";
+  out += fmt::format("<p id=\"cpu-covers\">user s and sys s: {}.</p>\n", escape(cpu_covers(r)));
   out += points_table(r);
-  out += service_html(r);  // a service sweep's latency section; "" for a jobs sweep
+  out += task_latency_html(r);  // "" for a service sweep, whose latency is service_html's
+  out += service_html(r);       // a service sweep's latency section; "" for a jobs sweep
   out += "<h2>Models</h2>\n" + models_table(r);
   out +=
       "<p>Also written beside this page: <a href=\"results.json\">results.json</a> (every figure here, and each "

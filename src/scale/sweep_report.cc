@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "scalekit/scale/fit.h"
@@ -47,6 +48,18 @@ std::string model_line(const model_summary& m, const std::string& size_name) {
 
 }  // namespace
 
+std::string cpu_covers(const sweep_results& r) {
+  const auto& w = *r.w;
+  if (!w.cpu_covers.empty()) return std::string(w.cpu_covers);
+  std::string out = w.command ? "the command's process and its worker processes, its start included"
+                              : "the run's process and its worker processes, from just before the job's call to the "
+                                "executor's close";
+  if (std::any_of(r.points.begin(), r.points.end(),
+                  [](const sweep_point& p) { return p.executor == core::executor_kind::distributed; }))
+    out += "; distributed points: the client's process, the Redis broker and the N workers, during the client's run";
+  return out;
+}
+
 std::string text_table(const sweep_results& r) {
   const auto& w = *r.w;
   const auto& mc = r.machine;
@@ -59,7 +72,7 @@ std::string text_table(const sweep_results& r) {
       fmt::format("load: {} busy cores before the sweep (load average {}); others used {} CPU-s ({:.1f}%) during it\n",
                   num(r.before.busy_cores), num(r.before.load1), num(r.background_cpu_s), 100 * r.background_share);
   const std::string unit = r.summaries.empty() ? "items" : r.summaries.front().unit;
-  out += fmt::format("\n{:<9} {:>3} {:>10} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
+  out += fmt::format("\n{:<11} {:>3} {:>10} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
                      "executor", "N", "size", unit + "/s median [min, max]", "wall s", "user s", "sys s", "vcsw",
                      "ivcsw", "PSS MiB", "speedup", "effic.", "K-F", "/serial");
   bool any_over = false;
@@ -67,13 +80,14 @@ std::string text_table(const sweep_results& r) {
     any_over = any_over || s.oversubscribed;
     const std::string x =
         fmt::format("{} [{}, {}]", num(s.throughput.median), num(s.throughput.min), num(s.throughput.max));
-    out += fmt::format("{:<9} {:>3} {:>10} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
+    out += fmt::format("{:<11} {:>3} {:>10} {:>30} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>6} {:>7} {:>7}\n",
                        kind_name(s.point.executor), std::to_string(s.point.workers) + (s.oversubscribed ? "*" : ""),
                        s.point.size, x, num3(s.wall_s.median), num3(s.user_s), num3(s.sys_s),
                        num3(s.voluntary_switches), num3(s.involuntary_switches), num3(s.peak_pss_kib / 1024),
                        num3(s.speedup), num3(s.efficiency), num3(s.karp_flatt), num3(s.vs_serial));
   }
-  out += "\n";
+  out += task_latency_text(r);
+  out += fmt::format("\nuser s and sys s: {}\n", cpu_covers(r));
   if (any_over) out += fmt::format("* N > {} cores: oversubscribed (workers share cores)\n", mc.cores);
   if (w.weak) out += "weak scaling: each worker does the same work, so the work grows with N\n";
   for (const auto& m : r.models) out += model_line(m, std::string(w.size_name));
@@ -83,15 +97,17 @@ std::string text_table(const sweep_results& r) {
 std::string csv_rows(const sweep_results& r) {
   std::string out =
       "order,executor,workers,size,repeat,wall_s,items,unit,throughput,user_s,sys_s,voluntary_switches,"
-      "involuntary_switches,peak_pss_kib,max_rss_kib,failures,oversubscribed\n";
+      "involuntary_switches,peak_pss_kib,max_rss_kib,failures,oversubscribed,tasks,task_p50_s,task_p99_s,task_p999_s,"
+      "task_max_s\n";
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     const auto& run = r.runs[i];
     const auto& p = r.points[run.point];
     const auto& s = run.sample;
-    out += fmt::format("{},{},{},{},{},{:.6f},{},{},{:.6g},{:.6f},{:.6f},{},{},{},{},{},{}\n", i, kind_name(p.executor),
-                       p.workers, p.size, run.repeat, s.wall_s, s.items, s.unit, run.throughput, s.user_s, s.sys_s,
-                       s.voluntary_switches, s.involuntary_switches, s.peak_pss_kib, s.max_rss_kib, s.failures,
-                       p.workers > r.machine.cores ? 1 : 0);
+    out += fmt::format(
+        "{},{},{},{},{},{:.6f},{},{},{:.6g},{:.6f},{:.6f},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n", i,
+        kind_name(p.executor), p.workers, p.size, run.repeat, s.wall_s, s.items, s.unit, run.throughput, s.user_s,
+        s.sys_s, s.voluntary_switches, s.involuntary_switches, s.peak_pss_kib, s.max_rss_kib, s.failures,
+        p.workers > r.machine.cores ? 1 : 0, s.tasks.tasks, s.tasks.p50, s.tasks.p99, s.tasks.p999, s.tasks.max);
   }
   return out;
 }
@@ -118,6 +134,7 @@ void add_fields(core::report& rep, const sweep_results& r) {
   rep.add("load1_before", r.before.load1, "");
   rep.add("background_cpu_s", r.background_cpu_s, "");
   rep.add("background_share", r.background_share, "");
+  rep.add("cpu_covers", cpu_covers(r), "");
   bool over = false;
   std::vector<core::report_record> points;
   for (const auto& s : r.summaries) {
@@ -143,7 +160,12 @@ void add_fields(core::report& rep, const sweep_results& r) {
                       {"efficiency", s.efficiency, ""},
                       {"karp_flatt", s.karp_flatt, ""},
                       {"vs_serial", s.vs_serial, ""},
-                      {"oversubscribed", s.oversubscribed, ""}});
+                      {"oversubscribed", s.oversubscribed, ""},
+                      {"tasks", s.tasks.tasks, ""},
+                      {"task_p50_s", s.tasks.p50, ""},
+                      {"task_p99_s", s.tasks.p99, ""},
+                      {"task_p999_s", s.tasks.p999, ""},
+                      {"task_max_s", s.tasks.max, ""}});
   }
   rep.add("oversubscribed", over, over ? "oversubscribed points" : "");
   rep.add("points", std::move(points), "");
@@ -196,7 +218,12 @@ void add_fields(core::report& rep, const sweep_results& r) {
                     {"sys_s", run.sample.sys_s, ""},
                     {"voluntary_switches", run.sample.voluntary_switches, ""},
                     {"involuntary_switches", run.sample.involuntary_switches, ""},
-                    {"peak_pss_kib", run.sample.peak_pss_kib, ""}});
+                    {"peak_pss_kib", run.sample.peak_pss_kib, ""},
+                    {"tasks", run.sample.tasks.tasks, ""},
+                    {"task_p50_s", run.sample.tasks.p50, ""},
+                    {"task_p99_s", run.sample.tasks.p99, ""},
+                    {"task_p999_s", run.sample.tasks.p999, ""},
+                    {"task_max_s", run.sample.tasks.max, ""}});
   }
   rep.add("runs", std::move(runs), "");
 }

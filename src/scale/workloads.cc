@@ -145,6 +145,16 @@ std::vector<std::string> mandelbrot_distributed(std::uint64_t size, const std::s
           dir + "/distributed-mandelbrot.rgb"};
 }
 
+// The distributed primes check's client: the same random numbers, a batch of
+// them per scalekit.run task (scalekit workers only: the seed has no Celery
+// task for it), the result lines in its --json report.
+std::vector<std::string> primes_distributed(std::uint64_t size, const std::string&, const sweep_point& p,
+                                            const std::string& broker) {
+  return {"primes",     "check",         "--algorithm", "trial",          "--random", std::to_string(size),
+          "--min",      "1000000000000", "--max",       "10000000000000", "--seed",   "1",
+          "--executor", "distributed",   "--broker",    broker,           "-j",       std::to_string(p.workers)};
+}
+
 status prepare_thumbnail(std::uint64_t size, const std::string& dir) { return write_image_corpus(size, dir); }
 
 // thumbnail is a command of scalekit-heavy (libvips): run as one.
@@ -194,12 +204,16 @@ const std::vector<workload>& table() {
             .output = "mandelbrot.rgb"};
     w[1] = {.name = "primes",
             .size_name = "numbers",
-            .about = "primes check --algorithm trial of random numbers in 10^12..10^13 (seed 1)",
+            .about =
+                "primes check --algorithm trial of random numbers in 10^12..10^13 (seed 1); also on the distributed "
+                "executor (scalekit.run tasks)",
             .default_sizes = {50000},
             .max_size = 100'000'000,
-            .executors = local,
+            .executors = {executor_kind::serial, executor_kind::threads, executor_kind::processes,
+                          executor_kind::openmp, executor_kind::distributed},
             .prepare = nullptr,
-            .run = run_primes};
+            .run = run_primes,
+            .distributed = primes_distributed};
     w[2] = {.name = "burn",
             .size_name = "iterations per worker",
             .about = "the seed's MuchCPU busy loop, one loop per worker (weak scaling)",
@@ -208,7 +222,10 @@ const std::vector<workload>& table() {
             .executors = local,
             .weak = true,
             .prepare = nullptr,
-            .run = run_burn};
+            .run = run_burn,
+            .no_distributed =
+                "its point is threads against processes on one machine (the seed's MuchCPU and the GIL); one "
+                "busy loop per worker sends N tasks, and a fleet would measure nothing of the queue"};
     w[3] = {.name = "numbers",
             .size_name = "files",
             .about = "numbers sort --method counter of files of 100 numbers (made before the sweep)",
@@ -216,7 +233,10 @@ const std::vector<workload>& table() {
             .max_size = 10'000'000,
             .executors = local,
             .prepare = prepare_numbers,
-            .run = run_numbers};
+            .run = run_numbers,
+            .no_distributed =
+                "its tasks read the number files by path, which workers on other hosts do not have (it would "
+                "need a shared file system, and then measures the disk)"};
     w[4] = {.name = "rle",
             .size_name = "side",
             .about =
@@ -228,7 +248,10 @@ const std::vector<workload>& table() {
             .executors = {executor_kind::serial, executor_kind::threads, executor_kind::processes},
             .prepare = prepare_rle,
             .run = nullptr,
-            .command = rle_command};
+            .command = rle_command,
+            .no_distributed =
+                "rle compress's row executor is local (serial, threads, processes): a row is microseconds of "
+                "encoding, far less than a task's round trip through Redis"};
     w[5] = {.name = "synthetic",
             .size_name = "milliseconds of work",
             .about =
@@ -241,7 +264,10 @@ const std::vector<workload>& table() {
             .default_workers = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16},
             .waits = true,
             .prepare = nullptr,
-            .run = run_synthetic_work};
+            .run = run_synthetic_work,
+            .no_distributed =
+                "its contention is a lock and an exchange between the threads of one process, which tasks on "
+                "other hosts would not share"};
     w[6] = {.name = "thumbnail",
             .size_name = "images",
             .about =
@@ -253,7 +279,10 @@ const std::vector<workload>& table() {
             .executors = {executor_kind::threads, executor_kind::processes},
             .prepare = prepare_thumbnail,
             .run = nullptr,
-            .command = thumbnail_command};
+            .command = thumbnail_command,
+            .no_distributed =
+                "its tasks read image files by path and need libvips (scalekit-heavy), which the scalekit "
+                "workers do not load"};
     w[7] = {.name = "search",
             .size_name = "files",
             .about =
@@ -264,7 +293,10 @@ const std::vector<workload>& table() {
             .max_size = 10'000'000,
             .executors = {executor_kind::serial, executor_kind::threads, executor_kind::processes},
             .prepare = prepare_search,
-            .run = run_search};
+            .run = run_search,
+            .no_distributed =
+                "its workers keep the loaded text tree in memory between queries; stateless Celery tasks would "
+                "ship the tree with every query"};
     return w;
   }();
   return all;

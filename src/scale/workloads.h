@@ -56,6 +56,12 @@ struct workload {
   /// ("mandelbrot.rgb"); a distributed run writes "distributed-" + it, held
   /// to a local run's after the sweep. Empty: not compared.
   std::string_view output{};
+  /// Why the job has no distributed form, for a workload without the
+  /// distributed executor: the one-line error of `--executors distributed`.
+  std::string_view no_distributed{};
+  /// Which processes a point's user and system CPU cover, for the report;
+  /// empty: the jobs' usual (cpu_covers() in sweep_detail.h says it).
+  std::string_view cpu_covers{};
 };
 
 /// `scalekit -q ARGS...` (this program) run to its end. Errors: io_error when

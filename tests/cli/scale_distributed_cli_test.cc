@@ -81,8 +81,17 @@ TEST(CliScaleDistributed, TinySweepMatchesSerialAndLeavesNothingRunning) {
     // The client's process at least, plus Redis's and the workers'.
     EXPECT_GT(p["user_s"].get<double>() + p["sys_s"].get<double>(), 0) << p;
     EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
+    // The fleet's task latency, from the workers' logged run times: a row task each.
+    EXPECT_EQ(p["tasks"], 72) << p;
+    EXPECT_GT(p["task_p50_s"].get<double>(), 0) << p;
+    EXPECT_LE(p["task_p50_s"].get<double>(), p["task_p99_s"].get<double>()) << p;
+    EXPECT_LE(p["task_p99_s"].get<double>(), p["task_p999_s"].get<double>()) << p;
+    EXPECT_LE(p["task_p999_s"].get<double>(), p["task_max_s"].get<double>()) << p;
   }
   EXPECT_EQ(distributed, 2);
+  EXPECT_NE(j["cpu_covers"].get<std::string>().find("distributed points: the client's process, the Redis broker"),
+            std::string::npos)
+      << j["cpu_covers"];
   EXPECT_EQ(j["distributed_output_equal_bytes"], 96 * 72 * 3);  // the raw RGB image, byte for byte
   EXPECT_NE(job.log().find("the distributed output equals the local one (20736 bytes)"), std::string::npos)
       << job.log();
@@ -103,6 +112,28 @@ TEST(CliScaleDistributed, AloneItIsHeldToASerialRun) {
   const auto j = nlohmann::json::parse(job.out());
   ASSERT_EQ(j["points"].size(), 1u);
   EXPECT_EQ(j["distributed_output_equal_bytes"], 40 * 30 * 3);
+}
+
+// primes has a distributed form too: batches of numbers as scalekit.run tasks.
+TEST(CliScaleDistributed, PrimesSweepsOnTheFleet) {
+  temp_dir tmp("dsweep-primes-tmp");
+  background_process job(sweep_command(tmp,
+                                       "--json scale primes --executors threads,distributed --workers 2 --sizes 300 "
+                                       "--repeat 1 --seed 2"),
+                         "dsweep-primes");
+  const pid_t group = job.pid();
+  ASSERT_TRUE(job.wait_exit(60s)) << job.log();
+  ASSERT_EQ(job.exit_code(), 0) << job.log();
+  EXPECT_FALSE(group_alive(group));
+  const auto j = nlohmann::json::parse(job.out());
+  ASSERT_EQ(j["points"].size(), 2u);
+  for (const auto& p : j["points"]) {
+    EXPECT_EQ(p["unit"], "numbers") << p;
+    EXPECT_GT(p["throughput"].get<double>(), 0) << p;
+    EXPECT_GT(p["tasks"].get<int>(), 0) << p;
+    EXPECT_LE(p["task_p50_s"].get<double>(), p["task_max_s"].get<double>()) << p;
+  }
+  EXPECT_EQ(j["points"][1]["executor"], "distributed");
 }
 
 // SIGINT mid-sweep, to the sweep alone (a script's kill) and to its whole

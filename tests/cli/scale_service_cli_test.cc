@@ -73,12 +73,23 @@ void check_sweep(const std::string& workload, const std::string& size) {
     }
     EXPECT_GE(s["voluntary_switches"].get<double>() + s["involuntary_switches"].get<double>(), 0) << s;
     EXPECT_GT(s["server_cpu_s_per_request"].get<double>(), 0) << s;
+    // worker's Redis broker is counted apart from the server's tree; the others have none (null).
+    if (workload == "worker") {
+      EXPECT_GT(s["broker_cpu_s_per_request"].get<double>(), 0) << s;
+    } else {
+      EXPECT_TRUE(s["broker_cpu_s_per_request"].is_null()) << s;
+    }
     EXPECT_GE(s["generator_cpu"].get<double>(), 0) << s;
     // Low load: all but the last few answers come within the step.
     EXPECT_NEAR(s["achieved"].get<double>(), s["offered"].get<double>(), 0.1 * s["offered"].get<double>()) << s;
   }
   EXPECT_EQ(steps_of[1], 2);
   EXPECT_EQ(steps_of[2], 2);
+  EXPECT_FALSE(j["cpu_covers"].get<std::string>().empty());
+  if (workload == "worker") {
+    EXPECT_NE(j["cpu_covers"].get<std::string>().find("Redis broker's CPU is counted apart"), std::string::npos);
+    EXPECT_GT(j["latency"][0]["broker_cpu_s_per_request"].get<double>(), 0);
+  }
   for (const std::string& f :
        std::vector<std::string>{"results.json", "results.csv", "report.html", "charts/latency-" + size + ".svg",
                                 "charts/hockey-" + size + ".svg", "charts/throughput-" + size + ".svg"})
@@ -160,6 +171,14 @@ TEST(CliScaleService, ServeShortSweep) { check_sweep("serve", "16"); }
 
 // A private redis-server and `scalekit worker -c N`, loaded through the distributed executor.
 TEST(CliScaleService, WorkerShortSweep) { check_sweep("worker", "100"); }
+
+// Six distinct N by default: the fewest the models are fitted from, so a
+// default sweep gets a fit (its run time: docs/scale.md).
+TEST(CliScaleService, TheDefaultWorkersGiveTheModelsSixN) {
+  auto r = run_scalekit("scale sort-service --help");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1,2,3,4,5,6"), std::string::npos) << r.out;
+}
 
 TEST(CliScaleService, HelpSaysHowSaturationIsFound) {
   auto r = run_scalekit("scale sort-service --help");

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -57,7 +58,20 @@ TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
     if (p["workers"] == 1) {
       EXPECT_DOUBLE_EQ(p["speedup"].get<double>(), 1) << p;
     }
+    // The tasks' latency, from the job's report: there and ordered.
+    EXPECT_GT(p["tasks"].get<int>(), 0) << p;
+    const double p50 = p["task_p50_s"], p99 = p["task_p99_s"], p999 = p["task_p999_s"], max = p["task_max_s"];
+    EXPECT_GT(p50, 0) << p;
+    EXPECT_LE(p50, p99) << p;
+    EXPECT_LE(p99, p999) << p;
+    EXPECT_LE(p999, max) << p;
+    EXPECT_LT(max, p["wall_s"].get<double>() * 2) << p;  // a task's body is part of a run
   }
+  for (const auto& run : j["runs"]) {
+    EXPECT_GT(run["tasks"].get<int>(), 0) << run;
+    EXPECT_LE(run["task_p50_s"].get<double>(), run["task_max_s"].get<double>()) << run;
+  }
+  EXPECT_NE(j["cpu_covers"].get<std::string>().find("worker processes"), std::string::npos) << j["cpu_covers"];
   EXPECT_EQ(j["points"][0]["executor"], "serial");
   ASSERT_EQ(j["models"].size(), 2u);  // threads and processes; serial is the baseline
   for (const auto& m : j["models"]) {
@@ -75,6 +89,7 @@ TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
   const std::string csv = slurp(report + "/results.csv");
   EXPECT_EQ(lines(csv), 11u);
   EXPECT_EQ(csv.rfind("order,executor,workers,size,repeat,wall_s,items,unit,throughput,", 0), 0u) << csv;
+  EXPECT_NE(csv.find(",tasks,task_p50_s,task_p99_s,task_p999_s,task_max_s\n"), std::string::npos) << csv;
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(report)) ++files;
   EXPECT_EQ(files, 4u);  // and charts/
@@ -95,7 +110,7 @@ TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
       EXPECT_EQ(text.rfind("\x89PNG\r\n\x1a\n", 0), 0u) << e.path();
     }
   }
-  EXPECT_EQ(svgs, 4u);  // throughput, speedup, efficiency, CPU; no fit on 2 distinct N, so no residuals
+  EXPECT_EQ(svgs, 5u);  // throughput, speedup, efficiency, CPU, tasks; no fit on 2 distinct N, so no residuals
   EXPECT_EQ(pngs, svgs);
 
   // report.html: self-contained (nothing to fetch), a marker per point on the
@@ -128,6 +143,26 @@ TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
     EXPECT_DOUBLE_EQ(values[9], p["speedup"].get<double>()) << tr;
   }
   EXPECT_NE(html.find("thin data: speedup, efficiency and Karp-Flatt only"), std::string::npos);
+  // The task latency table: a row per point, its exact values results.json's.
+  const auto table = html.find("<table id=\"task-latency\">");
+  ASSERT_NE(table, std::string::npos);
+  for (const auto& p : j["points"]) {
+    const std::string row_start = "<tr data-executor=\"" + p["executor"].get<std::string>() + "\" data-workers=\"" +
+                                  std::to_string(p["workers"].get<int>()) + "\"";
+    const auto row = html.find(row_start, table);
+    ASSERT_NE(row, std::string::npos) << row_start;
+    const std::string tr = html.substr(row, html.find("</tr>", row) - row);
+    std::vector<double> values;
+    for (auto at = tr.find("data-value=\""); at != std::string::npos; at = tr.find("data-value=\"", at + 1)) {
+      const auto from = at + 12;
+      values.push_back(std::stod(tr.substr(from, tr.find('"', from) - from)));
+    }
+    ASSERT_EQ(values.size(), 5u) << tr;
+    EXPECT_DOUBLE_EQ(values[0], p["tasks"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[1], p["task_p50_s"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[3], p["task_p999_s"].get<double>()) << tr;
+    EXPECT_DOUBLE_EQ(values[4], p["task_max_s"].get<double>()) << tr;
+  }
 }
 
 TEST(CliScaleSweep, TableOnStdoutWithTheThinDataVerdict) {
@@ -139,6 +174,9 @@ TEST(CliScaleSweep, TableOnStdoutWithTheThinDataVerdict) {
   EXPECT_NE(r.out.find("model threads (numbers 500): thin data: speedup, efficiency and Karp-Flatt only"),
             std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find("task latency: the time inside each task's body"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("p50 ms   p99 ms p99.9 ms   max ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("user s and sys s: the run's process and its worker processes"), std::string::npos) << r.out;
 }
 
 TEST(CliScaleSweep, PointsBeyondTheCoresAreMarkedOversubscribed) {
@@ -152,11 +190,24 @@ TEST(CliScaleSweep, PointsBeyondTheCoresAreMarkedOversubscribed) {
 }
 
 TEST(CliScaleSweep, BadUsageIsOneLineAndStatus2) {
-  auto r = run_scalekit("scale primes --executors distributed --repeat 1");
+  auto r = run_scalekit("scale burn --executors openmp,distributed --repeat 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("scalekit scale: burn has no distributed form: its point is threads against processes", 0), 0u)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // Every job without one says why, in one line, before anything runs.
+  for (const char* job : {"numbers", "rle", "synthetic", "thumbnail", "search"}) {
+    auto refused = run_scalekit(std::string("scale ") + job + " --executors distributed --repeat 1");
+    EXPECT_EQ(refused.exit_code, 2) << job;
+    EXPECT_EQ(refused.err.rfind(std::string("scalekit scale: ") + job + " has no distributed form: ", 0), 0u)
+        << refused.err;
+    EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  }
+  r = run_scalekit("scale primes --executors fibres --repeat 1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
-            "scalekit scale: 'distributed' is not an executor a primes sweep runs on (serial, threads, processes, "
-            "openmp)\n");
+            "scalekit scale: 'fibres' is not an executor a primes sweep runs on (serial, threads, processes, "
+            "openmp, distributed)\n");
   EXPECT_EQ(run_scalekit("scale primes --repeat 0").exit_code, 2);
   EXPECT_EQ(run_scalekit("scale primes --workers 0 --repeat 1").exit_code, 2);
   EXPECT_EQ(run_scalekit("scale mandelbrot --sizes 2 --repeat 1 --workers 1 --executors serial").exit_code, 2);
@@ -175,7 +226,12 @@ TEST(CliScaleSweep, RleRunsAsAWholeCommand) {
     EXPECT_GT(p["wall_s"].get<double>(), 0) << p;
     EXPECT_GT(p["user_s"].get<double>() + p["sys_s"].get<double>(), 0) << p;  // a whole process's start at least
     EXPECT_GT(p["max_rss_kib"].get<double>(), 0) << p;
+    // The task latency from the command's --json report.
+    EXPECT_GT(p["tasks"].get<int>(), 0) << p;
+    EXPECT_GT(p["task_p50_s"].get<double>(), 0) << p;
+    EXPECT_LE(p["task_p50_s"].get<double>(), p["task_max_s"].get<double>()) << p;
   }
+  EXPECT_NE(j["cpu_covers"].get<std::string>().find("its start included"), std::string::npos) << j["cpu_covers"];
   EXPECT_EQ(run_scalekit("scale rle --executors openmp --repeat 1").exit_code, 2);  // rows: serial, threads, processes
 }
 

@@ -288,6 +288,28 @@ TEST(CliDist, EveryTaskModeOnScalekitWorkersDrawsTheSeedImage) {
   EXPECT_NE(b->log().find("succeeded"), std::string::npos);
 }
 
+// primes on the distributed executor: batches of numbers as scalekit.run
+// tasks (the seed has no Celery task for primes), the lines the same as on
+// one local thread, in input order; both workers took part.
+TEST(CliDist, PrimesOnScalekitWorkersAnswerAsLocally) {
+  celery_env env;
+  auto a = env.scalekit_worker("-c 1");
+  auto b = env.scalekit_worker("-c 1 --pool threads");
+  for (const char* sub : {"check --algorithm trial --seed-list", "factor --max 1000000000000"}) {
+    const std::string args = std::string("primes ") + sub + " --random 300 --seed 4 --batch 16";
+    auto local = run_command(bin + " " + args + " --executor serial");
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    auto remote = run_command(bin + " " + args + " --executor distributed -j 2 --broker " + env.broker());
+    ASSERT_EQ(remote.exit_code, 0) << sub << remote.err;
+    EXPECT_EQ(remote.out, local.out) << sub;
+    EXPECT_NE(remote.err.find("distributed, -j 2"), std::string::npos) << remote.err;
+  }
+  EXPECT_NE(a->log().find("scalekit.run"), std::string::npos) << a->log();
+  // No Celery form to choose against: --native-tasks is not offered.
+  EXPECT_EQ(run_command(bin + " primes check --help").out.find("--native-tasks"), std::string::npos);
+  EXPECT_NE(b->log().find("succeeded"), std::string::npos) << b->log();
+}
+
 // A worker killed mid-job: its reservations go stale and another worker
 // delivers them again; the image comes out whole and right.
 TEST(CliDist, AKilledWorkersTasksAreDeliveredAgain) {

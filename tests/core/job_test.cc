@@ -94,6 +94,27 @@ TEST(Report, ExecutorFieldsNameTheExecutorAndItsLatency) {
   EXPECT_NE(r.summary_line().find("threads, -j 2, 3 tasks, task p50"), std::string::npos) << r.summary_line();
 }
 
+TEST(Report, ExecutorFieldsGiveTheTaskPercentilesInOrder) {
+  for (const auto kind : {executor_kind::serial, executor_kind::threads, executor_kind::processes}) {
+    auto ex = make_executor(kind, {.jobs = 2});
+    std::vector<bytes> payloads(200, "x");
+    ex->map("test.echo", payloads);
+    report r("x");
+    add_executor_fields(r, *ex);
+    std::vector<std::chrono::nanoseconds> q;
+    for (const char* key : {"task_p50_s", "task_p99_s", "task_p999_s", "task_max_s"}) {
+      const auto* v = r.find(key);
+      ASSERT_NE(v, nullptr) << to_string(kind) << " " << key;
+      q.push_back(std::get<std::chrono::nanoseconds>(*v));
+    }
+    EXPECT_GT(q[0].count(), 0) << to_string(kind);
+    EXPECT_LE(q[0], q[1]) << to_string(kind);
+    EXPECT_LE(q[1], q[2]) << to_string(kind);
+    EXPECT_LE(q[2], q[3]) << to_string(kind);
+    EXPECT_NE(r.to_json().find("\"task_p999_s\":"), std::string::npos) << r.to_json();
+  }
+}
+
 TEST(Observer, CollectsFromManyThreadsAndSeesItsStopToken) {
   std::stop_source stop;
   collecting_observer obs(stop.get_token());

@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <set>
 
+#include "fleet.h"
+#include "service_load.h"
 #include "sweep_detail.h"
 
 namespace sc = scalekit::scale;
@@ -97,4 +101,66 @@ TEST(SweepAnalysis, CsvHasOneRowPerRun) {
   const auto csv = sc::csv_rows(r);
   EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), 1 + r.runs.size());
   EXPECT_EQ(csv.rfind("order,executor,workers,size,repeat,wall_s", 0), 0u);
+}
+
+// Each run's task percentiles are ordered; the point's are their medians,
+// which keeps them ordered; a run that timed no task is left out.
+TEST(SweepAnalysis, TaskLatencyIsTheMedianOfTheRunsPercentiles) {
+  auto r = synthetic({1, 2}, 3, amdahl_like);
+  for (auto& run : r.runs) {
+    const double k = 1 + run.repeat;  // 1, 2, 3 ms scale by repeat
+    run.sample.tasks = {.tasks = static_cast<std::uint64_t>(10 * k),
+                        .p50 = 1e-3 * k,
+                        .p99 = 2e-3 * k,
+                        .p999 = 3e-3 * k,
+                        .max = 4e-3 * k};
+  }
+  r.runs.front().sample.tasks = {};  // untimed: NaN percentiles, no tasks
+  sc::analyse(r);
+  for (const auto& s : r.summaries) {
+    SCOPED_TRACE(std::string(scalekit::core::to_string(s.point.executor)) + std::to_string(s.point.workers));
+    EXPECT_GT(s.tasks.tasks, 0u);
+    EXPECT_LE(s.tasks.p50, s.tasks.p99);
+    EXPECT_LE(s.tasks.p99, s.tasks.p999);
+    EXPECT_LE(s.tasks.p999, s.tasks.max);
+  }
+  // The first point lost its first run: the median of repeats 2 and 3.
+  const auto& first = r.summaries[r.runs.front().point];
+  EXPECT_DOUBLE_EQ(first.tasks.p50, 2.5e-3);
+  EXPECT_EQ(first.tasks.tasks, 25u);
+  const auto& other = r.summaries[r.runs.front().point == 0 ? 1 : 0];
+  EXPECT_DOUBLE_EQ(other.tasks.max, 8e-3);
+  EXPECT_NE(sc::task_latency_text(r).find("p99.9 ms"), std::string::npos);
+}
+
+TEST(SweepAnalysis, NoTimedTaskNoTaskLatencyTable) {
+  auto r = synthetic({1, 2}, 1, amdahl_like);
+  sc::analyse(r);
+  EXPECT_TRUE(std::isnan(r.summaries[0].tasks.p50));
+  EXPECT_EQ(sc::task_latency_text(r), "");
+}
+
+// The fleet's task latency comes from its workers' logs: Celery's
+// "Task NAME[ID] succeeded in 0.001234s: RESULT" lines, nothing else.
+TEST(FleetLog, TaskTimesAreTheSucceededLines) {
+  const std::string log =
+      "[2026-12-01 07:00:00,000: INFO] Task mandelbrot_tasks.mandelbrot_calc_row[a] received\n"
+      "[2026-12-01 07:00:00,001: INFO] Task mandelbrot_tasks.mandelbrot_calc_row[a] succeeded in 0.002000s: {}\n"
+      "[2026-12-01 07:00:00,002: INFO] Task scalekit.run[b] succeeded in 0.000500s: 'x'\n"
+      "[2026-12-01 07:00:00,003: INFO] Task scalekit.run[c] succeeded in soon: 'x'\n"
+      "[2026-12-01 07:00:00,004: INFO] Task scalekit.run[d] succeeded in 0.010000s: 'x succeeded in 9s'\n";
+  scalekit::core::latency_histogram h;
+  EXPECT_EQ(sc::record_task_times(log, h), 3u);  // a, b and d: not c, nor the text of d's result
+  EXPECT_EQ(h.count(), 3u);
+  EXPECT_EQ(h.max(), std::chrono::milliseconds(10));
+  scalekit::core::latency_histogram none;
+  EXPECT_EQ(sc::record_task_times("worker w1@sweep consuming celery\n", none), 0u);
+}
+
+// Six distinct N by default, the fewest the models are fitted from.
+TEST(ServiceWorkloads, DefaultWorkersAreEnoughForAModel) {
+  for (const auto& s : sc::service_workload_table()) {
+    std::set<std::size_t> distinct(s.default_workers.begin(), s.default_workers.end());
+    EXPECT_TRUE(sc::enough_for_model(distinct.size())) << s.w.name;
+  }
 }

@@ -8,7 +8,8 @@
 // opens DIR/report.html from the disk (a self-contained page: nothing is
 // fetched), and holds its tables to results.json; then the same for a short
 // service sweep (sort-service under open-loop load), whose page adds latency
-// tables and charts. Exit 0: passed; 1: failed;
+// tables and charts. The jobs' page also has the task latency table, held
+// to results.json the same way. Exit 0: passed; 1: failed;
 // 77: skipped, because chromium or web/node_modules is missing.
 
 import { spawnSync } from 'node:child_process';
@@ -75,6 +76,32 @@ try {
       `each fitted model's λ is on the page (${fitted.length} fitted of ${results.models.length})`);
     const curves = await page.locator('polyline.usl').count();
     check(curves >= fitted.length, `a USL curve for each fitted model (${curves})`);
+
+    // The task latency: a row per point holding results.json's numbers, ordered, and its chart's markers.
+    const taskRows = await page.evaluate(() => [...document.querySelectorAll('#task-latency tbody tr')].map((tr) => ({
+      executor: tr.dataset.executor, workers: Number(tr.dataset.workers),
+      values: [...tr.querySelectorAll('td[data-value]')].map((td) => Number(td.dataset.value)),
+    })));
+    const taskFields = ['tasks', 'task_p50_s', 'task_p99_s', 'task_p999_s', 'task_max_s'];
+    let sameTasks = taskRows.length === results.points.length, ordered = true;
+    for (const p of results.points) {
+      const row = taskRows.find((r) => r.executor === p.executor && r.workers === p.workers);
+      if (!row) { sameTasks = false; continue; }
+      taskFields.forEach((f, i) => {
+        if (row.values[i] !== p[f]) {
+          sameTasks = false;
+          console.log(`  task latency ${p.executor} N=${p.workers} ${f}: page ${row.values[i]}, results.json ${p[f]}`);
+        }
+      });
+      const [, p50, p99, p999, max] = row.values;
+      if (!(p[taskFields[0]] > 0 && p50 > 0 && p50 <= p99 && p99 <= p999 && p999 <= max)) ordered = false;
+    }
+    check(sameTasks, `the task latency table holds exactly the values of results.json (${taskRows.length} rows)`);
+    check(ordered, 'every point timed its tasks, p50 <= p99 <= p99.9 <= max');
+    const taskMarks = await page.locator('circle.task-p50').count() + await page.locator('circle.task-p99').count();
+    check(taskMarks === 2 * results.points.length, `p50 and p99 task markers for each point (${taskMarks})`);
+    const covers = await page.locator('#cpu-covers').textContent();
+    check(covers.includes(results.cpu_covers), 'the page says which processes the CPU figures cover');
     await page.close();
   }
 
@@ -114,10 +141,11 @@ try {
       };
       same(await table('latency'), sres.latency, ['saturation_throughput', 'sustained_rate', 'latency_p50_s',
         'latency_p99_s', 'latency_p999_s', 'latency_max_s', 'server_cpu_s_per_request', 'server_user_s_per_request',
-        'server_sys_s_per_request', 'lag_p99_s', 'generator_cpu'], 'latency');
+        'server_sys_s_per_request', 'lag_p99_s', 'generator_cpu', 'broker_cpu_s_per_request'], 'latency');
       same(await table('load-steps'), sres.load_steps, ['offered', 'achieved', 'errors', 'timeouts', 'latency_p50_s',
         'latency_p99_s', 'latency_p999_s', 'latency_max_s', 'server_cpu_s_per_request', 'voluntary_switches',
-        'involuntary_switches', 'lag_p99_s', 'generator_cpu'], 'load-steps');
+        'involuntary_switches', 'lag_p99_s', 'generator_cpu', 'broker_cpu_s_per_request'], 'load-steps');
+      check(await page.locator('#task-latency').count() === 0, 'a service sweep has no task latency table (its latency is per request)');
       const hockey = await page.locator('circle.hockey').count();
       check(hockey === sres.load_steps.filter((s) => s.ok > 0).length, `a hockey-stick marker per answered step (${hockey})`);
       const pct = await page.locator('circle.percentile').count();

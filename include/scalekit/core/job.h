@@ -95,7 +95,12 @@ class report {
 void append_json_string(std::string& out, std::string_view s);
 
 /// The summary's view of an executor: "<kind> -j N", tasks, retries and the
-/// latency of the task bodies (p50, p99, max), as fields of `r`.
+/// latency of the task bodies, as fields of `r`: task_p50_s, task_p99_s,
+/// task_p999_s and task_max_s (each the upper bound of its ~6% histogram
+/// bucket, capped at the exact maximum, so p50 <= p99 <= p99.9 <= max),
+/// present when a task ran in this process or its worker processes (the
+/// distributed executor does not time the bodies its workers run). The one
+/// place the jobs' per-task latency comes from: `scale` reads these fields.
 void add_executor_fields(report& r, const executor& ex);
 
 /// What a job reports to while it runs, and how it is asked to stop.

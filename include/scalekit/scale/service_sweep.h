@@ -33,7 +33,7 @@ namespace scalekit::scale {
 
 struct service_sweep_options {
   std::string workload;              ///< service_workloads()' names
-  std::vector<std::size_t> workers;  ///< N; empty: the workload's default (1..4)
+  std::vector<std::size_t> workers;  ///< N; empty: the workload's default (1..6: six N, a model fitted)
   std::vector<std::uint64_t> sizes;  ///< empty: the workload's default request size
   int repeat = 1;                    ///< runs of each N (each a whole rate ramp), 1..100
   std::uint64_t seed = 0;            ///< run order and Poisson arrivals; 0: from the clock (reported)
@@ -61,9 +61,12 @@ std::vector<service_workload_info> service_workloads();
 /// timeouts, held, latency_p50_s, latency_p99_s, latency_p999_s,
 /// latency_max_s, lag_p99_s, lag_max_s, generator_cpu, server_cpu_s_per_request
 /// (schedstat, ns resolution), server_user_s_per_request (clock ticks),
-/// server_sys_s_per_request, voluntary_switches, involuntary_switches,
-/// saturated, generator_bound) and `latency` (per point: the percentiles at
-/// the highest offered rate every run sustained). Errors as run_sweep's, and
+/// server_sys_s_per_request, broker_cpu_s_per_request (the worker's Redis,
+/// apart from the server tree; null for a service without a broker),
+/// voluntary_switches, involuntary_switches, saturated, generator_bound) and
+/// `latency` (per point: the percentiles at the highest offered rate every
+/// run sustained, and the same CPU figures there); `cpu_covers` says which
+/// processes the points' CPU counts. Errors as run_sweep's, and
 /// io_error when the server cannot be started.
 result<core::report> run_service_sweep(const service_sweep_options& o, core::observer& obs);
 

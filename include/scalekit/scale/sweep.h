@@ -62,7 +62,11 @@ void register_sweep_tasks();
 /// oversubscribed, points (executor, workers, size, runs, unit, throughput
 /// median/min/max, wall_s median/min/max, user_s, sys_s, voluntary_switches,
 /// involuntary_switches, peak_pss_kib, max_rss_kib, speedup, efficiency,
-/// karp_flatt, vs_serial, oversubscribed), models (one per executor and size:
+/// karp_flatt, vs_serial, oversubscribed, and the task latency: tasks,
+/// task_p50_s, task_p99_s, task_p999_s, task_max_s, the medians over the
+/// runs of the job's report's (core::add_executor_fields; distributed: the
+/// workers' logged run times), null when no task was timed), cpu_covers
+/// (which processes user_s and sys_s count), models (one per executor and size:
 /// verdict, distinct_n, and when fitted the USL's and Amdahl's parameters),
 /// runs (each run in the order it ran), distributed_output_equal_bytes (when
 /// distributed points ran: the bytes of their output found equal to a local
@@ -72,7 +76,8 @@ void register_sweep_tasks();
 /// scalekit workers on loopback and stops them after it (also on failure or
 /// a stop request); their CPU counts in the point's (src/scale/fleet.h).
 ///
-/// Errors: invalid_argument for an unknown workload or executor, a worker
+/// Errors: invalid_argument for an unknown workload or executor (for
+/// distributed on a job without a distributed form: why not), a worker
 /// count of 0, a repeat outside 1..1000, or a size the workload refuses;
 /// task_failed when --require-idle finds the machine busy; cancelled after a
 /// stop request; the first run's error when a run fails (task_failed when a
