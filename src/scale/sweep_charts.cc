@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -256,6 +258,15 @@ std::vector<std::pair<std::string, chart>> all_charts(const sweep_results& r) {
     out.emplace_back("cpu" + tag, per_point_chart(
                                       r, size, "CPU seconds per run (user + system)" + of, "CPU s", 0,
                                       [](const point_summary& s) { return s.user_s + s.sys_s; }, false));
+    // What a task costs as N grows: contention and coherency show here as CPU
+    // spent per unit of work, where throughput alone hides them.
+    const auto per_task = [](const point_summary& s) {
+      return s.tasks.tasks > 0 ? 1e3 * (s.user_s + s.sys_s) / static_cast<double>(s.tasks.tasks) : task_latency::none;
+    };
+    if (std::any_of(r.summaries.begin(), r.summaries.end(),
+                    [&](const point_summary& s) { return s.point.size == size && std::isfinite(per_task(s)); }))
+      out.emplace_back("cpu-per-task" + tag, per_point_chart(r, size, "CPU milliseconds per task (user + system)" + of,
+                                                             "CPU ms per task", 0, per_task, false));
     if (auto c = residuals_chart(r, size)) out.emplace_back("residuals" + tag, std::move(*c));
   }
   for (auto& c : task_latency_charts(r)) out.push_back(std::move(c));

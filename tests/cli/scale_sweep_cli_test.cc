@@ -110,8 +110,15 @@ TEST(CliScaleSweep, TinyPrimesSweepJsonAndReportFiles) {
       EXPECT_EQ(text.rfind("\x89PNG\r\n\x1a\n", 0), 0u) << e.path();
     }
   }
-  EXPECT_EQ(svgs, 5u);  // throughput, speedup, efficiency, CPU, tasks; no fit on 2 distinct N, so no residuals
+  // throughput, speedup, efficiency, CPU per run and per task, tasks; no fit on 2 distinct N, so no residuals
+  EXPECT_EQ(svgs, 6u);
   EXPECT_EQ(pngs, svgs);
+  // CPU per task: a mark per point, whose tasks results.json counts.
+  const std::string per_task = slurp(report + "/charts/cpu-per-task-2000.svg");
+  std::size_t task_marks = 0;
+  for (auto at = per_task.find("<circle"); at != std::string::npos; at = per_task.find("<circle", at + 1)) ++task_marks;
+  EXPECT_EQ(task_marks, j["points"].size()) << per_task;
+  for (const auto& p : j["points"]) EXPECT_GT(p["tasks"].get<double>(), 0) << p;
 
   // report.html: self-contained (nothing to fetch), a marker per point on the
   // throughput chart, and each table row's exact values are results.json's.
