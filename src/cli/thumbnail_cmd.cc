@@ -1,5 +1,8 @@
 // scalekit thumbnail: flags -> one of the thumbnail jobs (files and
 // directories, URLs, or the random-URL producer/consumer) -> its report.
+// Built into scalekit-thumbnail with SCALEKIT_THUMBNAIL_FILES_ONLY (files and
+// directories; URLs handed over to scalekit-heavy, which links libcurl) and
+// into scalekit-heavy whole.
 
 #include <unistd.h>
 
@@ -30,16 +33,20 @@ struct thumbnail_flags {
   const CLI::Option* task_timeout = nullptr;  // given on the command line: the worker's guard is wanted
 };
 
-// scalekit-thumbnail-worker, beside this program (built or installed), which
-// the process pool's workers run: it starts without libvips' hundred libraries
-// (about 15 ms less CPU per worker). Empty when it is missing: this program
-// then serves as its own workers.
+// The program the process pool's workers run: scalekit-thumbnail, which
+// starts without libvips' hundred libraries (about 15 ms less CPU per
+// worker). Empty (this program, re-executed) in scalekit-thumbnail itself, or
+// when it is not beside this program (built or installed).
 std::string lean_worker() {
+#ifdef SCALEKIT_THUMBNAIL_FILES_ONLY
+  return {};
+#else
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return {};
-  const auto worker = self.parent_path() / "scalekit-thumbnail-worker";
+  const auto worker = self.parent_path() / binary_name(binary::thumbnail);
   return ::access(worker.c_str(), X_OK) == 0 ? worker.string() : std::string{};
+#endif
 }
 
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
@@ -50,7 +57,8 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   const auto size = th::parse_size(f.size);
   if (!size.ok()) throw usage_error("--size: " + size.error().message());
   const th::options image{size->first, size->second, f.max_pixels};
-  const std::chrono::milliseconds timeout(static_cast<long>(f.timeout_s * 1000));
+  [[maybe_unused]] const std::chrono::milliseconds timeout(static_cast<long>(f.timeout_s * 1000));  // URLs
+#ifndef SCALEKIT_THUMBNAIL_FILES_ONLY
   if (!f.random.base.empty()) {
     if (!f.inputs.empty()) throw usage_error("--random-urls takes no other inputs");
     f.random.out_dir = f.out_dir;
@@ -64,6 +72,7 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
     if (r.ok() && obs.stop_requested()) globals().stopped_by_signal = true;
     return r;
   }
+#endif
   if (f.inputs.empty()) throw usage_error("give a DIR, files, URLs, or --random-urls BASE");
   const auto urls = std::count_if(f.inputs.begin(), f.inputs.end(), is_url);
   if (urls > 0 && urls != static_cast<long>(f.inputs.size()))
@@ -77,8 +86,10 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   const bool one_file = urls == 0 && f.inputs.size() == 1 && std::filesystem::is_regular_file(f.inputs[0], ec);
   const bool here = one_file && f.exec.kind() == core::executor_kind::processes && f.task_timeout->count() == 0;
   auto ex = here ? core::make_executor(core::executor_kind::serial) : f.exec.make();
+#ifndef SCALEKIT_THUMBNAIL_FILES_ONLY
   if (urls > 0)
     return th::run_urls({.urls = f.inputs, .out_dir = f.out_dir, .image = image, .timeout = timeout}, *ex, obs);
+#endif
   return th::run_files({.inputs = f.inputs, .out_dir = f.out_dir, .image = image}, *ex, obs);
 }
 
@@ -133,6 +144,12 @@ void add_command(CLI::App& command) {
       "OUTDIR/<a>_<b>_thumb.png. Images are recognised by their content. Each item that is not an image, cannot "
       "be fetched or decoded, or is too large is a line on stderr, counted in the summary.");
   cmd->callback([f] {
+#ifdef SCALEKIT_THUMBNAIL_FILES_ONLY
+    if (!f->random.base.empty() || std::any_of(f->inputs.begin(), f->inputs.end(), is_url)) {
+      globals().exit_code = hand_over_to(binary::heavy);  // downloads: libcurl
+      return;
+    }
+#endif
     f->exec.max_attempts = 1;  // a file that kills a decoder will kill it again
     run_job("thumbnail", [f](core::observer& obs) { return run(*f, obs); });
   });

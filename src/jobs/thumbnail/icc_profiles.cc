@@ -4,8 +4,9 @@
 
 #include "icc_profiles.h"
 
-#define SCALEKIT_EMBED(symbol, path)                                                                   \
-  __asm__(".pushsection .rodata\n.balign 16\n.hidden " #symbol "\n" #symbol ":\n.incbin \"" path "\"\n" \
+#define SCALEKIT_EMBED(symbol, path)                                                             \
+  __asm__(".pushsection .rodata\n.balign 16\n.hidden " #symbol "\n" #symbol ":\n.incbin \"" path \
+          "\"\n"                                                                                 \
           ".hidden " #symbol "_end\n" #symbol "_end:\n.popsection\n")
 
 SCALEKIT_EMBED(scalekit_cmyk_icc, SCALEKIT_CMYK_ICC);

@@ -20,8 +20,9 @@ report from_file(const std::string& in, const std::string& out, const options& o
     return report{outcome::failed, "cannot read: " + (m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : m)};
   }
   if (auto fast = detail::fast_from_file(*file, out, o)) return *fast;
-  return detail::get_vips_path().from_file(
-      in, o, [&](const void* png, std::size_t size) { return detail::write_whole(out, png, size); });
+  return detail::get_vips_path().from_file(in, o, [&](const void* png, std::size_t size) {
+    return detail::write_whole(out, png, size);
+  });
 }
 
 namespace {

@@ -5,7 +5,7 @@
 // the PNG to a sink.
 //
 // scalekit-heavy and the tests link it in (vips_linked.cc). The process
-// pool's workers run scalekit-thumbnail-worker, which has no libvips: it loads
+// pool's workers run scalekit-thumbnail, which has no libvips: it loads
 // the plugin scalekit-thumbnail-vips.so from beside itself on the first image
 // that needs libvips (vips_plugin.cc), so that a worker that meets only
 // fast-path images never loads libvips' hundred shared libraries (about 15 ms

@@ -1,4 +1,4 @@
-// The libvips path as a plugin (scalekit-thumbnail-worker):
+// The libvips path as a plugin (scalekit-thumbnail):
 // scalekit-thumbnail-vips.so, beside the running executable (the build tree
 // and libexec/scalekit both hold them together), loaded on first need and
 // kept for the process.
