@@ -78,9 +78,9 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   if (urls > 0 && urls != static_cast<long>(f.inputs.size()))
     throw usage_error("give either URLs or files and directories, not both");
   if (f.random.limit > 0 || !f.random.rate.empty()) throw usage_error("--limit and --rate belong to --random-urls");
-  // One image file needs no process pool: a worker process loads libvips
-  // again before it can start (some 20 ms each, more than a thumbnail), so
-  // the image is made here, as with threads. --task-timeout given keeps the
+  // One image file needs no process pool: two worker processes to start
+  // (exec, libraries, a socket each) for one thumbnail, so the image is made
+  // here, as with threads. --task-timeout given keeps the
   // worker that enforces it; a directory keeps the pool (it may hold many).
   std::error_code ec;
   const bool one_file = urls == 0 && f.inputs.size() == 1 && std::filesystem::is_regular_file(f.inputs[0], ec);
