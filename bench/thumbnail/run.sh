@@ -35,6 +35,12 @@ compare() {
         cmds+=("ls $corpus/* | xargs -P 2 -n 25 /usr/bin/mogrify -path $out/th -format png -thumbnail 64x64") ;;
     esac
   done
+  # SCALEKIT_BENCH_BASELINE=/other/build/src/cli/scalekit: another build (main's, say) as two more peers.
+  if [[ -n ${SCALEKIT_BENCH_BASELINE:-} ]]; then
+    labels+=("baseline: processes" "baseline: threads")
+    cmds+=("$SCALEKIT_BENCH_BASELINE -q thumbnail $corpus -o $out/th -j 2 --executor processes"
+           "$SCALEKIT_BENCH_BASELINE -q thumbnail $corpus -o $out/th -j 2 --executor threads")
+  fi
   for ((round = 0; round < rounds; round++)); do
     ordered=()
     for ((k = 0; k < ${#cmds[@]}; k++)); do ordered+=("${cmds[$(((k + round) % ${#cmds[@]}))]}"); done
