@@ -94,7 +94,7 @@ echo
 echo
 
 # One image, the whole command: start-up is most of it (with the default process pool, one
-# image file is made in scalekit's own process: a worker would load libvips again first).
+# image file is made in the command's own process, with no workers to start).
 one=$(compgen -G "$corpus/img0000.*" | head -n 1)
 echo "## thumbnail, one image ($(basename "$one")), the whole command: $rounds interleaved rounds"
 echo
