@@ -80,8 +80,8 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   if (f.random.limit > 0 || !f.random.rate.empty()) throw usage_error("--limit and --rate belong to --random-urls");
   // One image file needs no process pool: two worker processes to start
   // (exec, libraries, a socket each) for one thumbnail, so the image is made
-  // here, as with threads. --task-timeout given keeps the
-  // worker that enforces it; a directory keeps the pool (it may hold many).
+  // here, as with threads. --task-timeout given keeps the worker that
+  // enforces it; a directory keeps the pool (it may hold many).
   std::error_code ec;
   const bool one_file = urls == 0 && f.inputs.size() == 1 && std::filesystem::is_regular_file(f.inputs[0], ec);
   const bool here = one_file && f.exec.kind() == core::executor_kind::processes && f.task_timeout->count() == 0;
