@@ -35,6 +35,12 @@ compare() {
         cmds+=("ls $corpus/* | xargs -P 2 -n 25 /usr/bin/mogrify -path $out/th -format png -thumbnail 64x64") ;;
     esac
   done
+  # SCALEKIT_BENCH_BASELINE=/other/build/src/cli/scalekit: another build (main's, say) as two more peers.
+  if [[ -n ${SCALEKIT_BENCH_BASELINE:-} ]]; then
+    labels+=("baseline: processes" "baseline: threads")
+    cmds+=("$SCALEKIT_BENCH_BASELINE -q thumbnail $corpus -o $out/th -j 2 --executor processes"
+           "$SCALEKIT_BENCH_BASELINE -q thumbnail $corpus -o $out/th -j 2 --executor threads")
+  fi
   for ((round = 0; round < rounds; round++)); do
     ordered=()
     for ((k = 0; k < ${#cmds[@]}; k++)); do ordered+=("${cmds[$(((k + round) % ${#cmds[@]}))]}"); done
@@ -88,7 +94,7 @@ echo
 echo
 
 # One image, the whole command: start-up is most of it (with the default process pool, one
-# image file is made in scalekit's own process: a worker would load libvips again first).
+# image file is made in the command's own process, with no workers to start).
 one=$(compgen -G "$corpus/img0000.*" | head -n 1)
 echo "## thumbnail, one image ($(basename "$one")), the whole command: $rounds interleaved rounds"
 echo

@@ -24,24 +24,29 @@ namespace scalekit::cli {
 
 /// Which executable runs a command.
 enum class binary {
-  light,  ///< scalekit
-  heavy,  ///< scalekit-heavy: jobs whose libraries are heavy to load (libvips,
-          ///< libcurl: some 30 ms at every start, and worker processes start often)
-  serve,  ///< scalekit-serve: the HTTP server, which will embed CPython
+  light,      ///< scalekit
+  heavy,      ///< scalekit-heavy: jobs whose libraries are heavy to load (libvips,
+              ///< libcurl: some 30 ms at every start, and worker processes start often)
+  serve,      ///< scalekit-serve: the HTTP server, which will embed CPython
+  thumbnail,  ///< scalekit-thumbnail: thumbnails of files, and the thumbnail
+              ///< workers, with the fast path's libraries only (libvips as a plugin)
 };
 
 /// The executable's file name.
 constexpr const char* binary_name(binary b) {
-  return b == binary::light ? "scalekit" : b == binary::heavy ? "scalekit-heavy" : "scalekit-serve";
+  return b == binary::light   ? "scalekit"
+         : b == binary::heavy ? "scalekit-heavy"
+         : b == binary::serve ? "scalekit-serve"
+                              : "scalekit-thumbnail";
 }
 
 struct command_info {
   std::string_view name;
   binary where;
   std::string_view description;
-  /// Built into scalekit-heavy too, for the inputs the light executable
+  /// Built into scalekit-heavy too, for the inputs the executable of `where`
   /// hands over to it at run time (hand_over_to): rle's images other than
-  /// 1-bit BMPs, which it reads with libvips.
+  /// 1-bit BMPs, which it reads with libvips; thumbnail's URLs (libcurl).
   bool heavy_too = false;
 };
 
@@ -67,8 +72,8 @@ inline constexpr command_info command_table[] = {
     {"fetch", binary::heavy,
      "GET every URL concurrently (libcurl on the event loop): 'Response for URL <url> => <status> <length>'"},
     {"rle", binary::light, "Run-length compression of 1-bit images (the seed's case study)", true},
-    {"thumbnail", binary::heavy,
-     "PNG thumbnails of a directory's images, of URLs, or of the seed's random-URL producer/consumer"},
+    {"thumbnail", binary::thumbnail,
+     "PNG thumbnails of a directory's images, of URLs, or of the seed's random-URL producer/consumer", true},
     {"dummyimage", binary::heavy, "An offline image-URL server: GET /<W>x<H>/<bg>/<fg>.<jpg|png>"},
     {"serve", binary::serve,
      "A pre-fork HTTP/1.1 server: a supervising master, worker processes, scalekit's jobs as endpoints"},

@@ -58,6 +58,7 @@ std::unique_ptr<core::executor> executor_flags::make() const {
   o.jobs = effective_jobs();
   o.task_timeout = std::chrono::milliseconds(static_cast<long>(task_timeout_s * 1000));
   o.max_attempts = max_attempts;
+  if (!worker_executable.empty()) o.worker_executable = worker_executable;
   spdlog::debug("executor {} with {} workers", executor, o.jobs);
   try {
     return core::make_executor(kind(), o);

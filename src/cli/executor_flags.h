@@ -23,6 +23,9 @@ struct executor_flags {
   double resend_after_s = 0;
   double task_timeout_s = 0;  ///< processes: kill a worker whose call runs longer (0: no limit)
   int max_attempts = 2;       ///< processes: runs of a call that may die with its worker
+  /// processes: the program each worker runs (core::executor_options::worker_executable);
+  /// empty: this one, re-executed.
+  std::string worker_executable;
   /// Add --executor (restricted to `allowed`, comma-separated) and -j/--jobs to `cmd`.
   /// `celery_tasks`: the job's tasks have Celery forms (the seed's), so
   /// --native-tasks has a choice to make; false (primes): it is not offered.

@@ -40,8 +40,8 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
     throw usage_error("--executor distributed needs --broker URL");
   f.o.broker_timeout = std::chrono::milliseconds(static_cast<long>(f.broker_timeout_s * 1000));
   f.o.self_argv = program_arguments();
-  std::error_code ec;  // scalekit-heavy is beside scalekit-serve, built or installed
-  f.o.thumbnailer = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-heavy").string();
+  std::error_code ec;  // the thumbnail worker is beside scalekit-serve, built or installed
+  f.o.thumbnailer = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-thumbnail").string();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
     globals().quiet = true;

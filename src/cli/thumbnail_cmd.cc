@@ -1,5 +1,10 @@
 // scalekit thumbnail: flags -> one of the thumbnail jobs (files and
 // directories, URLs, or the random-URL producer/consumer) -> its report.
+// Built into scalekit-thumbnail with SCALEKIT_THUMBNAIL_FILES_ONLY (files and
+// directories; URLs handed over to scalekit-heavy, which links libcurl) and
+// into scalekit-heavy whole.
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -28,14 +33,32 @@ struct thumbnail_flags {
   const CLI::Option* task_timeout = nullptr;  // given on the command line: the worker's guard is wanted
 };
 
+// The program the process pool's workers run: scalekit-thumbnail, which
+// starts without libvips' hundred libraries (about 15 ms less CPU per
+// worker). Empty (this program, re-executed) in scalekit-thumbnail itself, or
+// when it is not beside this program (built or installed).
+std::string lean_worker() {
+#ifdef SCALEKIT_THUMBNAIL_FILES_ONLY
+  return {};
+#else
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const auto worker = self.parent_path() / binary_name(binary::thumbnail);
+  return ::access(worker.c_str(), X_OK) == 0 ? worker.string() : std::string{};
+#endif
+}
+
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
 result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   if (f.out_dir.empty()) throw usage_error("-o OUTDIR is required");
+  f.exec.worker_executable = lean_worker();
   const auto size = th::parse_size(f.size);
   if (!size.ok()) throw usage_error("--size: " + size.error().message());
   const th::options image{size->first, size->second, f.max_pixels};
-  const std::chrono::milliseconds timeout(static_cast<long>(f.timeout_s * 1000));
+  [[maybe_unused]] const std::chrono::milliseconds timeout(static_cast<long>(f.timeout_s * 1000));  // URLs
+#ifndef SCALEKIT_THUMBNAIL_FILES_ONLY
   if (!f.random.base.empty()) {
     if (!f.inputs.empty()) throw usage_error("--random-urls takes no other inputs");
     f.random.out_dir = f.out_dir;
@@ -49,21 +72,24 @@ result<core::report> run(thumbnail_flags& f, core::observer& obs) {
     if (r.ok() && obs.stop_requested()) globals().stopped_by_signal = true;
     return r;
   }
+#endif
   if (f.inputs.empty()) throw usage_error("give a DIR, files, URLs, or --random-urls BASE");
   const auto urls = std::count_if(f.inputs.begin(), f.inputs.end(), is_url);
   if (urls > 0 && urls != static_cast<long>(f.inputs.size()))
     throw usage_error("give either URLs or files and directories, not both");
   if (f.random.limit > 0 || !f.random.rate.empty()) throw usage_error("--limit and --rate belong to --random-urls");
-  // One image file needs no process pool: a worker process loads libvips
-  // again before it can start (some 20 ms each, more than a thumbnail), so
-  // the image is made here, as with threads. --task-timeout given keeps the
-  // worker that enforces it; a directory keeps the pool (it may hold many).
+  // One image file needs no process pool: two worker processes to start
+  // (exec, libraries, a socket each) for one thumbnail, so the image is made
+  // here, as with threads. --task-timeout given keeps the worker that
+  // enforces it; a directory keeps the pool (it may hold many).
   std::error_code ec;
   const bool one_file = urls == 0 && f.inputs.size() == 1 && std::filesystem::is_regular_file(f.inputs[0], ec);
   const bool here = one_file && f.exec.kind() == core::executor_kind::processes && f.task_timeout->count() == 0;
   auto ex = here ? core::make_executor(core::executor_kind::serial) : f.exec.make();
+#ifndef SCALEKIT_THUMBNAIL_FILES_ONLY
   if (urls > 0)
     return th::run_urls({.urls = f.inputs, .out_dir = f.out_dir, .image = image, .timeout = timeout}, *ex, obs);
+#endif
   return th::run_files({.inputs = f.inputs, .out_dir = f.out_dir, .image = image}, *ex, obs);
 }
 
@@ -118,6 +144,12 @@ void add_command(CLI::App& command) {
       "OUTDIR/<a>_<b>_thumb.png. Images are recognised by their content. Each item that is not an image, cannot "
       "be fetched or decoded, or is too large is a line on stderr, counted in the summary.");
   cmd->callback([f] {
+#ifdef SCALEKIT_THUMBNAIL_FILES_ONLY
+    if (!f->random.base.empty() || std::any_of(f->inputs.begin(), f->inputs.end(), is_url)) {
+      globals().exit_code = hand_over_to(binary::heavy);  // downloads: libcurl
+      return;
+    }
+#endif
     f->exec.max_attempts = 1;  // a file that kills a decoder will kill it again
     run_job("thumbnail", [f](core::observer& obs) { return run(*f, obs); });
   });

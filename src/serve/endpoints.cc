@@ -235,8 +235,8 @@ void native_endpoints::stop() {
 
 // POST /thumbnail?w=&h=: an image in, its PNG thumbnail out, fitting in the
 // box (one side given, the box is square; none, the command's 64x64). The
-// thumbnail job's code makes it in a pool of scalekit-heavy processes, made at
-// the first request: libvips never loads here, and a decoder that crashes or
+// thumbnail job's code makes it in a pool of scalekit-thumbnail
+// processes, made at the first request: libvips never loads here, and a decoder that crashes or
 // hangs (past --timeout) on a hostile image costs a pool process.
 net::http_response native_endpoints::thumbnail_answer(std::string_view method, std::string_view query,
                                                       std::string_view body) {

@@ -383,6 +383,46 @@ TEST_P(ThumbnailOnEveryExecutor, FilesMirrorDirectoriesAndCountEveryOutcome) {
   EXPECT_NE(r->to_json().find("\"mode\":\"files\""), std::string::npos) << r->to_json();
 }
 
+// The process pool's workers of the command run scalekit-thumbnail,
+// which links no libvips: the fast path's images and libvips' (a text file it
+// sniffs, a cut JPEG it words) come out of it as they do in this process, byte
+// for byte. A copy of the worker with no plugin beside it still makes the fast
+// path's images, which shows they need no libvips; those that need it fail,
+// saying why.
+TEST(ThumbnailLeanWorker, MakesWhatThisProcessMakesAndLoadsLibvipsOnlyWhenNeeded) {
+  temp_dir in("thumb-lean-in"), here("thumb-lean-here"), lean("thumb-lean-out"), alone("thumb-lean-alone");
+  write_file(in.path / "a.png", image(300, 100, true));
+  write_file(in.path / "b.jpg", image(100, 300, false));
+  write_file(in.path / "notes.txt", "not an image\n");
+  const std::string jpg = image(640, 480, false);
+  write_file(in.path / "trunc.jpg", jpg.substr(0, jpg.size() / 2));
+  const auto run = [&](const temp_dir& out, const std::string& worker) {
+    auto ex = worker.empty() ? make(executor_kind::serial)
+                             : core::make_executor(executor_kind::processes, {.jobs = 2, .worker_executable = worker});
+    core::collecting_observer obs;
+    auto r = th::run_files(files_job({in.path.string()}, out), *ex, obs);
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    auto messages = obs.messages();
+    std::sort(messages.begin(), messages.end());
+    for (auto& m : messages) m = m.substr(m.find(": ") + 2);  // the reason, not the input's path
+    return messages;
+  };
+  const auto expected = run(here, "");
+  ASSERT_EQ(expected.size(), 2u) << ::testing::PrintToString(expected);
+  EXPECT_EQ(run(lean, SCALEKIT_THUMBNAIL_WORKER), expected);
+  const std::set<std::string> made{"a_thumb.png", "b_thumb.png"};
+  ASSERT_EQ(files_under(lean.path), made);
+  for (const auto& name : made)
+    EXPECT_EQ(scalekit::testing::slurp(lean.path / name), scalekit::testing::slurp(here.path / name)) << name;
+
+  temp_dir bin("thumb-lean-bin");
+  fs::copy_file(SCALEKIT_THUMBNAIL_WORKER, bin.path / "scalekit-thumbnail");
+  const auto without_plugin = run(alone, bin / "scalekit-thumbnail");
+  EXPECT_EQ(files_under(alone.path), made);
+  ASSERT_EQ(without_plugin.size(), 2u) << ::testing::PrintToString(without_plugin);
+  for (const auto& m : without_plugin) EXPECT_NE(m.find("cannot load libvips' plugin"), std::string::npos) << m;
+}
+
 const std::string urls_unreachable = "http://127.0.0.1:1/x/y.jpg";  // port 1: nothing listens
 
 // URLs: each body thumbnailed once under the seed's name, a name met again

@@ -16,32 +16,22 @@
 #include <atomic>
 #include <cstdint>
 
-#include <vips/vips.h>
-
-#include "imaging/vips_support.h"
+#include "icc_profiles.h"
 
 namespace scalekit::jobs::thumbnail::detail {
 
 namespace {
 
-cmsHPROFILE open_vips_profile(const char* name) {
-  VipsBlob* blob = nullptr;
-  if (vips_profile_load(name, &blob, nullptr) != 0 || blob == nullptr) {
-    imaging::take_vips_error();
-    return nullptr;
-  }
-  std::size_t size = 0;
-  const void* data = vips_blob_get(blob, &size);
-  cmsHPROFILE p = cmsOpenProfileFromMem(data, static_cast<cmsUInt32Number>(size));
-  vips_area_unref(VIPS_AREA(blob));
-  return p;
+// libvips' own profiles, carried in the program (icc_profiles.h): libvips is
+// not started for them.
+cmsHPROFILE open_profile(std::string_view bytes) {
+  return cmsOpenProfileFromMem(bytes.data(), static_cast<cmsUInt32Number>(bytes.size()));
 }
 
 constexpr std::uint64_t optimize_after_pixels = std::uint64_t{1} << 17;
 
 cmsHTRANSFORM make_transform(cmsUInt32Number flags) {
-  imaging::ensure_vips();
-  cmsHPROFILE cmyk = open_vips_profile("cmyk"), srgb = open_vips_profile("srgb");
+  cmsHPROFILE cmyk = open_profile(cmyk_profile()), srgb = open_profile(srgb_profile());
   cmsHTRANSFORM t = nullptr;
   if (cmyk != nullptr && srgb != nullptr)  // NOCACHE: shared by threads
     t = cmsCreateTransform(cmyk, TYPE_CMYK_8, srgb, TYPE_RGB_8, INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOCACHE | flags);
