@@ -194,4 +194,21 @@ worker_slot& scoreboard::slot(std::uint32_t i) const noexcept {
                                          std::size_t{i} * sizeof(worker_slot));
 }
 
+std::chrono::microseconds accept_pause(const scoreboard& board, std::uint32_t mine, std::size_t open,
+                                       std::int64_t now_ns) noexcept {
+  constexpr std::int64_t beating_ns = 1'000'000'000;
+  std::uint64_t others = 0, workers = 1;
+  for (std::uint32_t i = 0; i < board.capacity(); ++i) {
+    if (i == mine) continue;
+    const worker_slot& s = board.slot(i);
+    if (s.state.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(worker_state::ready)) continue;
+    if (now_ns - s.heartbeat_ns.load(std::memory_order_relaxed) > beating_ns) continue;
+    others += s.connections.load(std::memory_order_relaxed);
+    ++workers;
+  }
+  // open > mean + 1, in integers: open * workers > open + others + workers.
+  if (workers == 1 || open * workers <= open + others + workers) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(2000);
+}
+
 }  // namespace scalekit::serve
