@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "app_threads.h"
 #include "response_cache.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
@@ -104,7 +105,7 @@ class worker {
   scoreboard board_;
   worker_identity id_;
   worker_slot& slot_;
-  core::thread_pool app_threads_;
+  app_threads app_threads_;  // --threads: wakes a second thread only for work that waits
   native_endpoints endpoints_;
   std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
   response_cache cache_{o_.cache_mb << 20};

@@ -39,7 +39,7 @@ struct offloaded {
   bool expired = false;
 };
 
-/// Run `fn` on one of `pool`'s threads and resume the calling task on its loop
+/// Run `fn` on one of `pool`'s threads (app_threads, core::thread_pool) and resume the calling task on its loop
 /// with the result; nullopt when fn threw, or when the task was cancelled:
 /// then the task resumes at once, and the result of a function still running
 /// is dropped when it ends. With a `deadline` (a timer of the loop, set, that
@@ -54,8 +54,8 @@ struct offloaded {
 /// still being made on the thread); it then returns std::optional<T> (nullopt
 /// when it handed it over). `early` returns false when nobody waits any more
 /// (cancelled, or past the deadline). Called once at most.
-template <typename T, typename F>
-core::task<offloaded<T>> offload_within(core::thread_pool& pool, F fn, asio::steady_timer* deadline) {
+template <typename T, typename Pool, typename F>
+core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* deadline) {
   auto loop = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(offloaded<T>)>(
       [&pool, loop](auto handler, F f, asio::steady_timer* timer) {
@@ -116,8 +116,8 @@ core::task<offloaded<T>> offload_within(core::thread_pool& pool, F fn, asio::ste
 
 /// offload_within without a deadline: fn's result, nullopt when it threw or
 /// the task was cancelled.
-template <typename T, typename F>
-core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
+template <typename T, typename Pool, typename F>
+core::task<std::optional<T>> offload(Pool& pool, F fn) {
   auto r = co_await offload_within<T>(pool, std::move(fn), nullptr);
   co_return std::move(r.value);
 }
