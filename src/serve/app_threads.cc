@@ -82,7 +82,6 @@ void app_threads::watcher_loop() {
       const std::size_t wanted = overdue > waking_ ? overdue - waking_ : 0;
       const std::size_t wake = std::min(wanted, idle_ - std::min(idle_, waking_));
       waking_ += wake;
-      watcher_wakes_ += wake;
       for (std::size_t i = 0; i < wake; ++i) work_cv_.notify_one();
       watch_cv_.wait_for(lock, patience_);
     }
@@ -101,11 +100,6 @@ void app_threads::close() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (watcher_.joinable()) watcher_.join();
-}
-
-std::size_t app_threads::TEST_watcher_wakes() const {
-  std::scoped_lock lock(mutex_);
-  return watcher_wakes_;
 }
 
 }  // namespace scalekit::serve

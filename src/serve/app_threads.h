@@ -44,9 +44,6 @@ class app_threads {
   /// Stop taking tasks, run those queued, and join the threads.
   void close();
 
-  /// Threads woken so far by the watcher (tasks that waited `patience`): for tests.
-  [[nodiscard]] std::size_t TEST_watcher_wakes() const;
-
  private:
   struct queued {
     std::function<void()> task;
@@ -57,7 +54,7 @@ class app_threads {
 
   const std::chrono::microseconds patience_;
   // State below is protected by mutex_.
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable work_cv_;   // sleeping application threads
   std::condition_variable watch_cv_;  // the watcher, idle while nothing waits
   std::deque<queued> tasks_;
@@ -66,7 +63,6 @@ class app_threads {
   std::size_t running_ = 0;  // threads running a task
   bool watching_ = false;    // the watcher is timing the queue
   bool closing_ = false;
-  std::size_t watcher_wakes_ = 0;
   std::vector<std::thread> threads_;
   std::thread watcher_;
 };
