@@ -19,9 +19,9 @@ namespace scalekit::serve {
 /// a task queued while another thread is already running (or being woken)
 /// waits for it: a quick request (a WSGI hello costs ~4 µs of Python under
 /// the GIL) is then run by the thread that is already awake, instead of a
-/// second thread being woken only to wait for the GIL (with --threads 4, 4.3
-/// context switches and 25 µs of CPU a request; with one thread awake, 1.1 and
-/// 16 µs). So that slow work (a request that sleeps, or waits on a database)
+/// second thread being woken only to wait for the GIL (core::thread_pool at
+/// --threads 4: about 4 context switches and 25-34 µs of CPU a request; this
+/// pool: 1 and 20-21 µs; docs/BENCHMARKS.md, serve). So that slow work (a request that sleeps, or waits on a database)
 /// never holds the others up for long, a watcher thread looks at the oldest
 /// queued task and wakes a sleeping thread for each task that has waited
 /// `patience`: a request behind a slow one waits at most about that long
