@@ -196,7 +196,7 @@ worker_slot& scoreboard::slot(std::uint32_t i) const noexcept {
 
 std::chrono::microseconds accept_pause(const scoreboard& board, std::uint32_t mine, std::size_t open,
                                        std::int64_t now_ns) noexcept {
-  constexpr std::int64_t beating_ns = 1'000'000'000;
+  constexpr std::int64_t beating_ns = 250'000'000;  // 2.5 heartbeats: a stalled loop's share goes to the others
   std::uint64_t others = 0, workers = 1;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     if (i == mine) continue;

@@ -145,7 +145,7 @@ class scoreboard {
 /// The accept balance of the workers sharing a listening socket: how long the
 /// worker of slot `mine`, holding `open` connections, should put its next
 /// accept off. While it holds more than one connection over the mean of the
-/// ready workers whose loops beat (a heartbeat within a second; `mine`
+/// ready workers whose loops beat (a heartbeat within 250 ms; `mine`
 /// included), 2 ms, so that the others take the connections waiting; else 0,
 /// and 0 when no other worker is ready. The worker holding the fewest never
 /// waits, so some worker always accepts. Without it, whichever loop wakes
