@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # section: serve
-# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello); wrk, 64 connections
+# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello); wrk, 64 connections, then 8
+#
+# SCALEKIT_BENCH_BASE=/path/to/scalekit adds another build's serve --wsgi (main's, say) beside this one.
+# Each row also says how many of wrk's connections the server served (the others waited in the
+# accept queue all along: wrk times only the answered ones) and wrk's own CPU per request.
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
-seconds=$(bench_pick 5 1) rounds=$(bench_pick 3 1) conns=64
-echo "## serve: wrk -t 2 -c $conns, $seconds s per run, $rounds interleaved rounds; 2 server processes each;"
-echo "## server CPU per request from /proc (clients on the same 2 cores)"
+seconds=$(bench_pick 5 1) rounds=$(bench_pick 3 1) conns=64 few=8
+base=${SCALEKIT_BENCH_BASE:-}
+echo "## serve: wrk -t 2 -c $conns (then -c $few for the WSGI hosts), $seconds s per run, $rounds interleaved rounds;"
+echo "## 2 server processes each; server and wrk CPU per request from /proc (clients on the same 2 cores)"
 mkdir -p "$out/www"
 chmod o+rx "$out" "$out/www"  # nginx's workers run as another user
 printf 'ok\n' > "$out/www/healthz"
@@ -24,6 +29,9 @@ http {
 CONF
 bench_start sk "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
 bench_start skwsgi "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
+if [[ -n $base ]]; then
+  bench_start skbase "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
+fi
 bench_start nginx nginx -c "$out/nginx.conf" -g 'daemon off;'
 bench_start gsync gunicorn --chdir "$root/bench/serve" -w 2 -b "127.0.0.1:${port[gsync]}" --log-level warning hello:app
 bench_start gthread gunicorn --chdir "$root/bench/serve" -w 2 --threads 4 -k gthread \
@@ -37,38 +45,56 @@ bench_start waitress env PYTHONPATH="$root/bench/serve" /usr/bin/python3 -m wait
   hello:app
 port[sk]=$(bench_listening_port sk)
 port[skwsgi]=$(bench_listening_port skwsgi)
-for s in sk skwsgi nginx gsync gthread uwsgi waitress; do bench_wait_tcp "$s" "${port[$s]}"; done
-bench_wait_log sk "2 workers ready"
-bench_wait_log skwsgi "2 workers ready"
+servers=(sk skwsgi nginx gsync gthread uwsgi waitress)
+if [[ -n $base ]]; then port[skbase]=$(bench_listening_port skbase); servers+=(skbase); fi
+for s in "${servers[@]}"; do bench_wait_tcp "$s" "${port[$s]}"; done
+for s in sk skwsgi ${base:+skbase}; do bench_wait_log "$s" "2 workers ready"; done
 
-declare -A path=([sk]=/healthz [skwsgi]=/ [nginx]=/healthz [gsync]=/ [gthread]=/ [uwsgi]=/ [waitress]=/)
+declare -A path=([sk]=/healthz [skwsgi]=/ [skbase]=/ [nginx]=/healthz [gsync]=/ [gthread]=/ [uwsgi]=/ [waitress]=/)
 declare -A label=([sk]="scalekit serve, native /healthz" [nginx]="nginx, a static 3-byte file"
   [skwsgi]="scalekit serve --wsgi (2 x 4), WSGI hello" [uwsgi]="uWSGI --http11-socket (2 x 4), WSGI hello"
+  [skbase]="scalekit serve --wsgi (2 x 4), WSGI hello, the base build"
   [waitress]="waitress (1 x 8), WSGI hello"
   [gsync]="gunicorn sync, WSGI hello" [gthread]="gunicorn gthread (2 x 4), WSGI hello")
-order=(sk nginx skwsgi uwsgi gsync gthread waitress)
+order=(sk nginx skwsgi ${base:+skbase} uwsgi gsync gthread waitress)
+few_order=(skwsgi ${base:+skbase} uwsgi)
 results="$out/results"
 : > "$results"
+# One wrk run: "NAME CONNS requests/s p99-ms server-µs/request wrk-µs/request served-connections [errors]".
+# Served: wrk's connections less those still waiting in the listening socket's accept queue
+# (its Recv-Q, read half-way through the run).
+measure() {  # NAME CONNECTIONS
+  local s=$1 c=$2 c0 c1 queued
+  c0=$(bench_cpu_ticks "$(bench_pid "$s")")
+  /usr/bin/time -f '%U %S' -o "$out/wrk.time" \
+    wrk -t 2 -c "$c" -d "${seconds}s" --latency "http://127.0.0.1:${port[$s]}${path[$s]}" > "$out/wrk.out" 2>&1 &
+  local w=$!
+  sleep "$(awk -v s="$seconds" 'BEGIN {print s / 2}')"
+  queued=$(ss -Hltn "sport = :${port[$s]}" | awk '{q += $2} END {print q + 0}')
+  wait "$w"
+  c1=$(bench_cpu_ticks "$(bench_pid "$s")")
+  awk -v s="$s" -v c="$c" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" -v served=$((c - queued)) \
+    -v wrk_s="$(awk '{print $1 + $2}' "$out/wrk.time")" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec:/ { rps = $2 }
+    /^ +99%/ { p99 = ms($2) }
+    /requests in/ { n = $1 }
+    /Non-2xx|Socket errors/ { errs = errs " " $0 }
+    END { printf "%s %s %s %s %.1f %.1f %s %s\n", s, c, rps, p99, (n ? ticks * us / n : 0), (n ? wrk_s * 1e6 / n : 0),
+                 served, (errs ? "errors:" errs : "") }
+  ' "$out/wrk.out" >> "$results"
+}
 for ((round = 1; round <= rounds; round++)); do
-  for s in "${order[@]}"; do
-    c0=$(bench_cpu_ticks "$(bench_pid "$s")")
-    report=$(wrk -t 2 -c "$conns" -d "${seconds}s" --latency "http://127.0.0.1:${port[$s]}${path[$s]}" 2>&1)
-    c1=$(bench_cpu_ticks "$(bench_pid "$s")")
-    awk -v s="$s" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" '
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-      /Requests\/sec:/ { rps = $2 }
-      /^ +99%/ { p99 = ms($2) }
-      /requests in/ { n = $1 }
-      /Non-2xx|Socket errors/ { errs = errs " " $0 }
-      END { printf "%s %s %s %.1f %s\n", s, rps, p99, (n ? ticks * us / n : 0), (errs ? "errors:" errs : "") }
-    ' <<< "$report" >> "$results"
-  done
+  for s in "${order[@]}"; do measure "$s" "$conns"; done
+  for s in "${few_order[@]}"; do measure "$s" "$few"; done
 done
-printf '| server | requests/s (range over rounds) | p99 ms | server CPU µs/request (median) |\n|---|---|---|---|\n'
-for s in "${order[@]}"; do
-  rps=$(awk -v s="$s" '$1 == s {print $2}' "$results" | sort -g | sed -n '1p;$p' | paste -sd- -)
-  p99=$(awk -v s="$s" '$1 == s {print $3}' "$results" | sort -g | sed -n '1p;$p' | paste -sd- -)
-  cpu=$(awk -v s="$s" '$1 == s {print $4}' "$results" | bench_median)
-  printf '| %s | %s | %s | %s |\n' "${label[$s]}" "$rps" "$p99" "$cpu"
+range() { sort -g | sed -n '1p;$p' | paste -sd- -; }
+printf '| server | connections (served) | requests/s (range over rounds) | p99 ms | server CPU µs/request (median) | wrk CPU µs/request (median) |\n'
+printf '|---|---|---|---|---|---|\n'
+for row in "${order[@]/%/:$conns}" "${few_order[@]/%/:$few}"; do
+  s=${row%:*} c=${row#*:}
+  pick() { awk -v s="$s" -v c="$c" -v f="$1" '$1 == s && $2 == c {print $f}' "$results"; }
+  printf '| %s | %s (%s) | %s | %s | %s | %s |\n' "${label[$s]}" "$c" "$(pick 7 | range)" "$(pick 3 | range)" \
+    "$(pick 4 | range)" "$(pick 5 | bench_median)" "$(pick 6 | bench_median)"
 done
 if grep -q errors: "$results"; then echo "errors:"; grep errors: "$results"; fi

@@ -295,6 +295,8 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
   t.listen_fds = o.listen_fds;
   t.on_start = o.on_start;
   t.on_stop = o.on_stop;
+  t.accept_pause = o.accept_pause;
+  t.on_connections = o.on_connections;
   auto served = run_tcp_server(
       t, [&st](tcp_connection& conn) { return handle_connection(conn, st); }, log);
   if (!served.ok()) return served.error();

@@ -43,12 +43,14 @@ struct tcp_server_state {
 tcp_connection::tcp_connection(tcp::socket sock, detail::tcp_server_state& server)
     : socket_(std::move(sock)), server_(server) {
   ++server_.live;
+  if (server_.o.on_connections) server_.o.on_connections(server_.live);
 }
 
 tcp_connection::~tcp_connection() {
   server_.idle.erase(this);
   server_.buffered -= held_;
   --server_.live;
+  if (server_.o.on_connections) server_.o.on_connections(server_.live);
 }
 
 bool tcp_connection::draining() const noexcept { return server_.draining; }
@@ -131,6 +133,11 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
   constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
   const auto& log = st.log;
   for (;;) {
+    if (st.o.accept_pause) {  // leave a burst to the other servers on this socket while holding more than a share
+      for (auto wait = st.o.accept_pause(st.live); wait.count() > 0 && acceptor.is_open();
+           wait = st.o.accept_pause(st.live))
+        co_await core::sleep_for(wait);
+    }
     auto [ec, sock] = co_await acceptor.async_accept(as_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {

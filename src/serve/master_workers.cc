@@ -73,6 +73,7 @@ bool master::spawn(std::uint32_t slot) {
   s.requests.store(0);
   s.in_flight.store(0);
   s.queued.store(0);
+  s.connections.store(0);
   s.heartbeat_ns.store(p.started_ns);
   s.started_ns.store(p.started_ns);
   s.generation.store(p.generation);

@@ -17,7 +17,10 @@ namespace scalekit::serve {
 
 namespace {
 
-constexpr std::uint64_t board_magic = 0x5343414c454b4231ULL;  // "SCALEKB1"
+// "SCALEKB2": changed with the layout (KB2: worker_slot::connections), so a worker of a newer
+// binary under an older master refuses the board instead of misreading it (the reload then fails
+// and the old workers keep serving).
+constexpr std::uint64_t board_magic = 0x5343414c454b4232ULL;
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free &&
                   std::atomic<std::uint32_t>::is_always_lock_free,
@@ -192,6 +195,23 @@ scoreboard::~scoreboard() {
 worker_slot& scoreboard::slot(std::uint32_t i) const noexcept {
   return *reinterpret_cast<worker_slot*>(static_cast<char*>(base_) + slots_offset() +
                                          std::size_t{i} * sizeof(worker_slot));
+}
+
+std::chrono::microseconds accept_pause(const scoreboard& board, std::uint32_t mine, std::size_t open,
+                                       std::int64_t now_ns) noexcept {
+  constexpr std::int64_t beating_ns = 250'000'000;  // 2.5 heartbeats: a stalled loop's share goes to the others
+  std::uint64_t others = 0, workers = 1;
+  for (std::uint32_t i = 0; i < board.capacity(); ++i) {
+    if (i == mine) continue;
+    const worker_slot& s = board.slot(i);
+    if (s.state.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(worker_state::ready)) continue;
+    if (now_ns - s.heartbeat_ns.load(std::memory_order_relaxed) > beating_ns) continue;
+    others += s.connections.load(std::memory_order_relaxed);
+    ++workers;
+  }
+  // open > mean + 1, in integers: open * workers > open + others + workers.
+  if (workers == 1 || open * workers <= open + others + workers) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(2000);
 }
 
 }  // namespace scalekit::serve

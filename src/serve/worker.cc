@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "app_threads.h"
 #include "response_cache.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
@@ -104,7 +105,7 @@ class worker {
   scoreboard board_;
   worker_identity id_;
   worker_slot& slot_;
-  core::thread_pool app_threads_;
+  app_threads app_threads_;  // --threads: wakes a second thread only for work that waits
   native_endpoints endpoints_;
   std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
   response_cache cache_{o_.cache_mb << 20};
@@ -213,28 +214,24 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     if (auto hit = co_await cached(cache_key, false)) co_return not_modified_or(req, std::move(*hit));
   }
   // The rest on an application thread, so the loop never computes and a slow
-  // request never holds another one up; raced with --timeout (the loop's own
+  // request never holds another one up; within --timeout (the loop's own
   // answers above need no timer).
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
   const auto deadline = o_.timeout.count() > 0 ? std::chrono::steady_clock::now() + o_.timeout
                                                : std::chrono::steady_clock::time_point::max();
   auto work = on_thread(app, req, path, std::move(query), cache_key, std::move(record), deadline);
-  std::optional<net::http_response> r;
-  if (o_.timeout.count() > 0) {
-    using core::operator||;
-    asio::steady_timer timer(co_await asio::this_coro::executor, o_.timeout);
-    auto outcome =
-        co_await (offload<net::http_response>(app_threads_, std::move(work)) || timer.async_wait(asio::use_awaitable));
-    if (outcome.index() == 1) {
-      slot_.timeouts.fetch_add(1);
-      obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
-      co_return plain(504, "the request took longer than the server's timeout\n");
-    }
-    r = std::move(std::get<0>(outcome));
-  } else {
-    r = co_await offload<net::http_response>(app_threads_, std::move(work));
+  // The deadline is a timer on the hand-off itself (offload_within).
+  std::optional<asio::steady_timer> timer;
+  if (o_.timeout.count() > 0) timer.emplace(co_await asio::this_coro::executor, o_.timeout);
+  asio::steady_timer* const expiry = timer ? &*timer : nullptr;  // named: GCC 12 and temporaries in co_await
+  auto outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry);
+  if (outcome.expired) {
+    slot_.timeouts.fetch_add(1);
+    obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
+    co_return plain(504, "the request took longer than the server's timeout\n");
   }
+  std::optional<net::http_response> r = std::move(outcome.value);
   if (!r) co_return plain(500, "the request failed\n");
   if (shared_ && !cache_key.empty() && r->status == 200) shared_->put(cache_key, *r);
   co_return not_modified_or(req, std::move(*r));
@@ -366,6 +363,9 @@ result<core::report> worker::run() {
     slot_.heartbeat_ns.store(monotonic_ns());
     slot_.state.store(static_cast<std::uint32_t>(worker_state::ready));
   };
+  // Connections are shared out among the workers as they are accepted (scoreboard.h: accept_pause).
+  h.on_connections = [this](std::size_t open) { slot_.connections.store(static_cast<std::uint32_t>(open)); };
+  h.accept_pause = [this](std::size_t open) { return accept_pause(board_, id_.slot, open, monotonic_ns()); };
   h.on_stop = [this](asio::io_context&) {
     shared_.reset();  // its Redis connection is the loop's
     loop_gone_.request_stop();

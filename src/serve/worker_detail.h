@@ -5,6 +5,7 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -30,24 +31,36 @@ struct params;
 
 namespace scalekit::serve {
 
-/// Run `fn` on one of `pool`'s threads and resume the calling task on its loop
-/// with the result; nullopt when fn threw, or when the task was cancelled (a
-/// timeout raced it with `||`): then the task resumes at once, and the result
-/// of a function still running is dropped when it ends. The loop counts the
-/// call (core::wait_for_calls) until the function has returned.
+/// What offload_within gives back: fn's result (nullopt when fn threw, or when
+/// the task was cancelled), or `expired`: the deadline came first.
+template <typename T>
+struct offloaded {
+  std::optional<T> value;
+  bool expired = false;
+};
+
+/// Run `fn` on one of `pool`'s threads (app_threads, core::thread_pool) and resume the calling task on its loop
+/// with the result; nullopt when fn threw, or when the task was cancelled:
+/// then the task resumes at once, and the result of a function still running
+/// is dropped when it ends. With a `deadline` (a timer of the loop, set, that
+/// outlives the call), the task resumes when it expires if fn has not given
+/// its result by then (`expired`), the result likewise dropped. The loop
+/// counts the call (core::wait_for_calls) until the function has returned.
+/// (A deadline costs one timer; racing a timer with `||` cost two coroutines
+/// and, with use_awaitable, an exception per request whose answer won.)
 ///
 /// A function that takes a `const std::function<bool(T)>& early` may hand its
 /// result over before it returns (a streamed response: the head now, the body
 /// still being made on the thread); it then returns std::optional<T> (nullopt
 /// when it handed it over). `early` returns false when nobody waits any more
-/// (cancelled). Called once at most.
-template <typename T, typename F>
-core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
+/// (cancelled, or past the deadline). Called once at most.
+template <typename T, typename Pool, typename F>
+core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* deadline) {
   auto loop = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::optional<T>)>(
-      [&pool, loop](auto handler, F f) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(offloaded<T>)>(
+      [&pool, loop](auto handler, F f, asio::steady_timer* timer) {
         using handler_t = decltype(handler);
-        // The handler is taken once: by the result, or by a cancellation, whichever comes first.
+        // The handler is taken once: by the result, the deadline or a cancellation, whichever comes first.
         struct shared {
           std::mutex mutex;
           std::optional<handler_t> h;
@@ -63,25 +76,33 @@ core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
         st->h.emplace(std::move(handler));
         if (slot.is_connected()) {
           slot.assign([st, loop](asio::cancellation_type) {
+            if (auto h = st->take()) asio::post(loop, [h = std::move(*h)]() mutable { std::move(h)(offloaded<T>{}); });
+          });
+        }
+        if (timer != nullptr) {
+          timer->async_wait([st, loop](const asio::error_code& ec) {
+            if (ec) return;  // cancelled: the result came first
             if (auto h = st->take())
-              asio::post(loop, [h = std::move(*h)]() mutable { std::move(h)(std::optional<T>()); });
+              asio::post(loop, [h = std::move(*h)]() mutable { std::move(h)(offloaded<T>{std::nullopt, true}); });
           });
         }
         auto& calls = asio::use_service<core::detail::outstanding_calls>(asio::query(loop, asio::execution::context));
         calls.begin();
         pool.detach([st, loop, &calls, f = std::move(f)]() mutable {
-          std::optional<T> r;
+          offloaded<T> r;
           try {
             if constexpr (std::is_invocable_v<F&, const std::function<bool(T)>&>) {
               const std::function<bool(T)> early = [&st, &loop](T v) {
                 auto h = st->take();
                 if (!h) return false;
-                asio::post(loop, [h = std::move(*h), v = std::move(v)]() mutable { std::move(h)(std::move(v)); });
+                asio::post(loop, [h = std::move(*h), v = std::move(v)]() mutable {
+                  std::move(h)(offloaded<T>{std::move(v)});
+                });
                 return true;
               };
-              r = f(early);
+              r.value = f(early);
             } else {
-              r.emplace(f());
+              r.value.emplace(f());
             }
           } catch (...) {
           }
@@ -90,7 +111,15 @@ core::task<std::optional<T>> offload(core::thread_pool& pool, F fn) {
           calls.end();
         });
       },
-      asio::use_awaitable, std::move(fn));
+      asio::use_awaitable, std::move(fn), deadline);
+}
+
+/// offload_within without a deadline: fn's result, nullopt when it threw or
+/// the task was cancelled.
+template <typename T, typename Pool, typename F>
+core::task<std::optional<T>> offload(Pool& pool, F fn) {
+  auto r = co_await offload_within<T>(pool, std::move(fn), nullptr);
+  co_return std::move(r.value);
 }
 
 namespace wsgi {

@@ -118,6 +118,10 @@ struct http_server_options {
   std::function<void(asio::io_context&)> on_start;
   /// Called on the loop's thread once it has stopped, before it is destroyed (tcp_server_options).
   std::function<void(asio::io_context&)> on_stop;
+  /// Before each accept: how long to put it off, given the connections open (tcp_server_options).
+  std::function<std::chrono::microseconds(std::size_t open)> accept_pause;
+  /// The count of open connections, whenever it changes (tcp_server_options).
+  std::function<void(std::size_t open)> on_connections;
 };
 
 struct http_server_stats {

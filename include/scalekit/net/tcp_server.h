@@ -102,6 +102,16 @@ struct tcp_server_options {
   /// Called on the loop's thread once the loop has stopped, before it is
   /// destroyed: a service releases here what holds I/O objects of the loop.
   std::function<void(asio::io_context&)> on_stop;
+  /// Sharing a listening socket with other servers (serve's workers): called
+  /// on the loop's thread before each accept with the connections this loop
+  /// has open; a positive answer puts the accept off by that long, then asks
+  /// again, so that a server holding more than its share leaves the waiting
+  /// connections to the others (whichever loop wakes first would otherwise
+  /// take a whole burst). Null: accept at once.
+  std::function<std::chrono::microseconds(std::size_t open)> accept_pause;
+  /// Called on the loop's thread whenever the count of open connections
+  /// changes, with the new count (for a scoreboard). Null: nothing.
+  std::function<void(std::size_t open)> on_connections;
 };
 
 struct tcp_server_stats {
