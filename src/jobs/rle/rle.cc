@@ -188,7 +188,7 @@ status encode_file_rows(const core::input_file& f, const bmp_info& info, std::ui
   // A row has at most `width` runs: with room for all of them reserved, the
   // runs are written once, never copied to a grown buffer (pages past what
   // is written are never touched, so never made).
-  out.reserve(out.size() + std::size_t{y1 - y0} * info.width);
+  out.reserve(out.size() + std::size_t{y1 - y0} * info.width + row_bytes_max(0));
   const bool up = info.row_step < 0, invert = info.palette == bmp_info::colours::inverted;
   for (std::uint32_t y = y0; y < y1; y += piece) {
     const std::uint32_t k = std::min(piece, y1 - y);
@@ -201,8 +201,8 @@ status encode_file_rows(const core::input_file& f, const bmp_info& info, std::ui
     if (*got != want) return cut_short(f);
     // Zeros where the last stored row lacks its padding, and the spare bytes.
     std::memset(buffer.data() + want, 0, n + row_spare - want);
-    for (std::uint32_t j = 0; j < k; ++j)
-      encode_row(buffer.data() + (up ? k - 1 - j : j) * stride, info.width, out, invert);
+    const std::ptrdiff_t step = up ? -static_cast<std::ptrdiff_t>(stride) : static_cast<std::ptrdiff_t>(stride);
+    encode_rows(buffer.data() + (up ? k - 1 : 0) * stride, step, k, info.width, out, invert);
   }
   return {};
 }
@@ -237,8 +237,9 @@ core::bytes rows_task_body(std::string_view payload) {
     throw core::wire_error("rle.rows: rows do not match their size");
   const auto* bits = reinterpret_cast<const std::uint8_t*>(payload.data() + (payload.size() - in.remaining()));
   std::string out;
-  out.reserve(std::size_t{rows} * width);  // at most a byte a pixel: never grown (see encode_file_rows)
-  for (std::uint32_t r = 0; r < rows; ++r) encode_row(bits + r * stride, width, out);
+  out.reserve(std::size_t{rows} * width +
+              row_bytes_max(0));  // at most a byte a pixel: never moved (see encode_file_rows)
+  if (rows > 0) encode_rows(bits, static_cast<std::ptrdiff_t>(stride), rows, width, out);
   return out;
 }
 
