@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -176,6 +177,37 @@ std::string file_rows_call(const core::input_file& f, std::uint32_t y0, std::uin
       .take();
 }
 
+// Buffers for bands' runs, recycled: compress_file gives each band's buffer
+// back once the file has its runs, and a later band writes into it, so its
+// pages are made (faulted in) once rather than for every band. At most
+// `kept` wait here; the rest are freed. Never destroyed, so that a process
+// does not free them one by one at exit. Thread-safe.
+class band_buffers {
+ public:
+  std::string take() {
+    std::scoped_lock lock(mutex_);
+    if (free_.empty()) return {};
+    std::string s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give_back(std::string s) {
+    s.clear();
+    std::scoped_lock lock(mutex_);
+    if (free_.size() < kept) free_.push_back(std::move(s));
+  }
+
+ private:
+  static constexpr std::size_t kept = 4;
+  std::mutex mutex_;
+  std::vector<std::string> free_;  // guarded by mutex_
+};
+
+band_buffers& recycled() {
+  static auto* buffers = new band_buffers;
+  return *buffers;
+}
+
 // The runs of image rows y0..y1 of a 1-bit BMP, read from the file in pieces
 // of about 64 KiB into a buffer each thread keeps: the rows are never copied
 // whole, and the memory touched stays small. REQUIRES check_one_bit()
@@ -223,7 +255,7 @@ core::bytes file_rows_task_body(std::string_view payload) {
   if (!info->one_bit || info->height < y1 || y0 > y1)
     throw core::wire_error("rle.file_rows: not the band of a 1-bit BMP");
   if (status s = check_one_bit(*f, *info); !s.ok()) throw std::runtime_error(s.message());
-  std::string out;
+  std::string out = recycled().take();
   if (status s = encode_file_rows(*f, *info, y0, y1, out); !s.ok()) throw std::runtime_error(s.message());
   return out;
 }
@@ -236,9 +268,8 @@ core::bytes rows_task_body(std::string_view payload) {
   if (stride != (std::uint64_t{width} + 7) / 8 || in.remaining() != rows * stride + row_spare)
     throw core::wire_error("rle.rows: rows do not match their size");
   const auto* bits = reinterpret_cast<const std::uint8_t*>(payload.data() + (payload.size() - in.remaining()));
-  std::string out;
-  out.reserve(std::size_t{rows} * width +
-              row_bytes_max(0));  // at most a byte a pixel: never moved (see encode_file_rows)
+  std::string out = recycled().take();
+  out.reserve(std::size_t{rows} * width + row_bytes_max(0));  // at most a byte a pixel: never moved
   if (rows > 0) encode_rows(bits, static_cast<std::ptrdiff_t>(stride), rows, width, out);
   return out;
 }
@@ -292,6 +323,7 @@ result<file_stats> compress_file(const std::string& in, const std::string& out, 
                        }
                        size += r->size();
                        failed = file->write(r->data(), r->size());
+                       recycled().give_back(std::move(r).value());
                      });
   if (!failed.ok()) return failed;
   if (status s = file->commit(); !s.ok()) return s;
