@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
+#include <sys/platform/x86.h>
 #endif
 
 namespace scalekit::core {
@@ -11,11 +11,11 @@ namespace scalekit::core {
 #if defined(__x86_64__)
 namespace {
 
-// The CPU's features and the OS's support for their registers, read here
-// rather than with __builtin_cpu_supports: that builtin links libgcc's
-// __cpu_indicator_init, a constructor that runs its CPUID queries at every
-// start of every program (each one an exit to the hypervisor in a virtual
-// machine), though only mandelbrot's SIMD kernels ask.
+// The CPU's features that the OS lets programs use, from the table the C
+// library filled in at start (glibc's <sys/platform/x86.h>): no CPUID here.
+// Each CPUID is an exit to the hypervisor in a virtual machine, about 10 us on
+// the benchmark machine; __builtin_cpu_supports would also link libgcc's
+// __cpu_indicator_init, a constructor that runs its own at every start.
 struct cpu_features {
   bool sse4 = false, avx2 = false, avx3 = false;
   bool avx3_bytes = false;  // and VBMI, VBMI2, GFNI, POPCNT, LZCNT
@@ -23,21 +23,12 @@ struct cpu_features {
 
 cpu_features read_cpu_features() {
   cpu_features f;
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
-  const bool sse42 = c & bit_SSE4_2, pclmul = c & bit_PCLMUL, fma = c & bit_FMA, popcnt = c & bit_POPCNT;
-  const bool osxsave = c & bit_OSXSAVE, avx = c & bit_AVX;
-  f.sse4 = sse42 && pclmul;
-  if (!osxsave || !avx) return f;
-  unsigned lo = 0, hi = 0;
-  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  const bool ymm = (lo & 0x6) == 0x6, zmm = (lo & 0xE6) == 0xE6;  // SSE+AVX state; and opmask, ZMM
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
-  f.avx2 = ymm && fma && (b & bit_AVX2) && (b & bit_BMI2);
-  f.avx3 = zmm && (b & bit_AVX512F) && (b & bit_AVX512VL) && (b & bit_AVX512DQ) && (b & bit_AVX512BW);
-  const bool bytes = (c & bit_AVX512VBMI) && (c & bit_AVX512VBMI2) && (c & bit_GFNI);
-  unsigned ext_c = 0;
-  if (__get_cpuid(0x80000001, &a, &b, &ext_c, &d)) f.avx3_bytes = f.avx3 && bytes && popcnt && (ext_c & bit_LZCNT);
+  f.sse4 = CPU_FEATURE_ACTIVE(SSE4_2) && CPU_FEATURE_ACTIVE(PCLMULQDQ);
+  f.avx2 = CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA) && CPU_FEATURE_ACTIVE(BMI2);
+  f.avx3 = CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512VL) && CPU_FEATURE_ACTIVE(AVX512DQ) &&
+           CPU_FEATURE_ACTIVE(AVX512BW);
+  f.avx3_bytes = f.avx3 && CPU_FEATURE_ACTIVE(AVX512_VBMI) && CPU_FEATURE_ACTIVE(AVX512_VBMI2) &&
+                 CPU_FEATURE_ACTIVE(GFNI) && CPU_FEATURE_ACTIVE(POPCNT) && CPU_FEATURE_ACTIVE(LZCNT);
   return f;
 }
 
