@@ -3,7 +3,16 @@
 #include <cstdlib>
 
 #if defined(__x86_64__)
+#if defined(__clang__)
+// glibc 2.36's <sys/platform/x86.h> spells its return type _Bool, which clang
+// does not take in C++ (GCC does). A workaround listed in docs/DESIGN.md.
+// TODO: Remove this workaround when the bug is fixed.
+#define _Bool bool
 #include <sys/platform/x86.h>
+#undef _Bool
+#else
+#include <sys/platform/x86.h>
+#endif
 #endif
 
 namespace scalekit::core {
