@@ -180,8 +180,9 @@ std::string file_rows_call(const core::input_file& f, std::uint32_t y0, std::uin
 // Buffers for bands' runs, recycled: compress_file gives each band's buffer
 // back once the file has its runs, and a later band writes into it, so its
 // pages are made (faulted in) once rather than for every band. At most
-// `kept` wait here; the rest are freed. Never destroyed, so that a process
-// does not free them one by one at exit. Thread-safe.
+// `kept` wait here, none reserved for more than `largest_kept` bytes; the
+// rest are freed. Never destroyed, so that a process does not free them one
+// by one at exit. Thread-safe.
 class band_buffers {
  public:
   std::string take() {
@@ -192,13 +193,14 @@ class band_buffers {
     return s;
   }
   void give_back(std::string s) {
+    if (s.capacity() > largest_kept) return;  // a huge image's: not held for the process's life
     s.clear();
     std::scoped_lock lock(mutex_);
     if (free_.size() < kept) free_.push_back(std::move(s));
   }
 
  private:
-  static constexpr std::size_t kept = 4;
+  static constexpr std::size_t kept = 4, largest_kept = std::size_t{16} << 20;
   std::mutex mutex_;
   std::vector<std::string> free_;  // guarded by mutex_
 };
