@@ -1,5 +1,6 @@
 // RLE kernels on one core: encode and decode of a 7200x5600 1-bit image (the
-// seed's size), and the BMP load and save around them. The image is the file
+// seed's size), and the BMP load and save around them; encode_rows/<kernel>
+// is the encoder's kernel alone, on each kernel this CPU runs. The image is the file
 // named by SCALEKIT_RLE_IMAGE (scripts/bench makes a page-like one), or
 // random runs when it is unset.
 
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <vector>
 
 #include "scalekit/jobs/rle/rle.h"
 
@@ -54,6 +56,22 @@ void encode(benchmark::State& state) {
 }
 BENCHMARK(encode)->Unit(benchmark::kMillisecond);
 
+// The kernel alone, on each one this CPU runs: every row into one buffer
+// that is written again each time (no allocation, no page faults).
+void encode_rows_on(benchmark::State& state, rle::row_kernel k) {
+  const auto& b = image();
+  std::vector<char> out(std::size_t{b.height()} * rle::row_bytes_max(b.width()));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    char* p = out.data();
+    for (std::uint32_t y = 0; y < b.height(); ++y) p = rle::encode_row_on(k, b.row(y), b.width(), p);
+    bytes = static_cast<std::size_t>(p - out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["bytes out"] = static_cast<double>(bytes);
+  pixels_per_second(state);
+}
+
 void decode(benchmark::State& state) {
   const std::string data = rle::encode(image());
   for (auto _ : state) benchmark::DoNotOptimize(rle::decode(data));
@@ -85,4 +103,14 @@ BENCHMARK(load_bmp)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (rle::row_kernel k : rle::usable_row_kernels())
+    benchmark::RegisterBenchmark(k == rle::row_kernel::scalar ? "encode_rows/scalar" : "encode_rows/avx3_bytes",
+                                 encode_rows_on, k)
+        ->Unit(benchmark::kMillisecond);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -51,6 +51,10 @@ TEST(CliRle, SameBytesAsTheSeedAndRoundTrips) {
     auto r = run_command(bin + " --json rle compress " + in + " " + d / "sk.rle --row-executor " + ex + " -j 3");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(slurp(d / "sk.rle") == slurp(d / "py.rle")) << name << " on " << ex;
+    // The portable kernel too, where the CPU would pick the AVX-512 one.
+    auto scalar = run_command("SCALEKIT_SIMD_TARGET=AVX2 " + bin + " rle compress " + in + " " + d / "scalar.rle");
+    ASSERT_EQ(scalar.exit_code, 0) << scalar.err;
+    EXPECT_TRUE(slurp(d / "scalar.rle") == slurp(d / "py.rle")) << name << " on the scalar kernel";
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["output_bytes"].get<std::size_t>(), slurp(d / "py.rle").size());
 

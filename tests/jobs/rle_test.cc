@@ -101,6 +101,44 @@ TEST(Rle, MatchesTheSeedsAlgorithmAndRoundTripsAtAnyWidth) {
   EXPECT_TRUE(rle::decode(std::string("\0\0\5\0", 4)).ok());
 }
 
+// Every kernel this CPU runs writes the seed's bytes, plain and inverted, at
+// widths around words and chunks, with every kind of run: single pixels
+// (64 boundaries in a word), long runs cut into chunks, one colour. Nothing
+// is written past row_bytes_max.
+TEST(Rle, EveryKernelWritesTheSeedsBytes) {
+  std::vector<std::uint32_t> widths;
+  for (std::uint32_t w = 1; w <= 300; ++w) widths.push_back(w);
+  for (std::uint32_t w : {508u, 511u, 512u, 513u, 4095u, 7200u, 8191u, rle::max_side}) widths.push_back(w);
+  ASSERT_EQ(rle::usable_row_kernels().back(), rle::row_kernel::scalar);
+  for (std::uint32_t w : widths) {
+    rle::bitmap b(w, 4), inv(w, 4);
+    std::mt19937 rng(w);
+    for (std::uint32_t x = 0; x < w; ++x) {
+      b.set(x, 0, x % 2 == 1);                          // a run per pixel
+      b.set(x, 1, (x / 131) % 2 == 0);                  // runs longer than a chunk
+      b.set(x, 2, rng() % 5 == 0 ? x % 2 : x < w / 2);  // short and long
+      b.set(x, 3, true);                                // one colour
+    }
+    for (std::uint32_t y = 0; y < 4; ++y)
+      for (std::uint32_t x = 0; x < w; ++x) inv.set(x, y, !b.get(x, y));
+    const std::string want = reference_encode(b).substr(4), want_inverted = reference_encode(inv).substr(4);
+    for (rle::row_kernel k : rle::usable_row_kernels()) {
+      for (bool invert : {false, true}) {
+        std::string got;
+        for (std::uint32_t y = 0; y < 4; ++y) {
+          std::vector<char> out(rle::row_bytes_max(w) + 16, '\x5A');
+          const char* end = rle::encode_row_on(k, b.row(y), w, out.data(), invert);
+          got.append(out.data(), static_cast<std::size_t>(end - out.data()));
+          for (std::size_t i = rle::row_bytes_max(w); i < out.size(); ++i)
+            ASSERT_EQ(out[i], '\x5A') << "written past row_bytes_max: width " << w << ", kernel " << int(k);
+        }
+        EXPECT_EQ(got, invert ? want_inverted : want)
+            << "width " << w << ", kernel " << int(k) << ", invert " << invert;
+      }
+    }
+  }
+}
+
 TEST(Rle, BadDataIsAnErrorNamingTheOffset) {
   auto error_of = [](const std::string& data) {
     auto r = rle::decode(data);

@@ -20,6 +20,12 @@ enum class simd_target { avx3, avx2, sse4, baseline };
 const std::vector<simd_target>& usable_simd_targets();
 /// The best usable target, or the usable one SCALEKIT_SIMD_TARGET names.
 simd_target chosen_simd_target();
+/// Whether kernels may use AVX-512's byte instructions beside AVX3: VBMI
+/// (byte permutes), VBMI2 (byte compress) and GFNI (which reverses the bits of
+/// bytes), with POPCNT and LZCNT; Intel Ice Lake, AMD Zen 4 and later have
+/// them. True when this CPU has them and AVX3 is the chosen target (so
+/// SCALEKIT_SIMD_TARGET=AVX2 turns them off too).
+bool usable_avx3_byte_ops();
 /// "AVX3", "AVX2", "SSE4", "BASELINE".
 std::string_view to_string(simd_target t);
 

@@ -1,8 +1,14 @@
-// The RLE codec itself: no I/O, no libraries (the fuzzer links only this).
+// The RLE codec itself: no I/O, no libraries (the fuzzers link only this and
+// core/simd_target.cc, which says whether the AVX-512 encoder may run).
 
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "scalekit/core/simd_target.h"
 #include "scalekit/jobs/rle/rle.h"
 
 namespace scalekit::jobs::rle {
@@ -63,6 +69,8 @@ bool bitmap::operator==(const bitmap& o) const {
   return true;
 }
 
+namespace {
+
 // A run ends where a pixel differs from the one before it, or where a chunk
 // starts. Both kinds of boundary are bits of one word per 64 pixels, visited
 // with count-trailing-zeros: the work is per run and per word, not per
@@ -70,12 +78,7 @@ bool bitmap::operator==(const bitmap& o) const {
 // head + x, where head = (colour << 7) - start was set where the run began
 // (from the pixel at x itself): no state but the word's bits carries from
 // one run to the next.
-void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, bool invert) {
-  if (width == 0) return;
-  // Runs go to a local buffer first (a row has at most `width` runs): one
-  // append per row instead of a capacity check per byte.
-  char buf[max_side];
-  char* p = buf;
+char* encode_row_scalar(const std::uint8_t* row, std::uint32_t width, char* p, bool invert) {
   const std::uint64_t flip = invert ? ~std::uint64_t{0} : 0;
   std::uint64_t carry = row[0] >> 7;  // "the pixel before x = 0" is pixel 0: no boundary there
   std::uint32_t head = static_cast<std::uint32_t>((carry ^ (flip & 1)) << 7);
@@ -101,7 +104,112 @@ void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, 
     }
   }
   *p++ = static_cast<char>(head + width);
-  out.append(buf, static_cast<std::size_t>(p - buf));
+  return p;
+}
+
+#if defined(__x86_64__)
+// The same runs with AVX-512's byte instructions, and no branch per run: a
+// word's boundaries are a mask, and the bytes of all its runs are made at
+// once. Lane k holds k | (colour of pixel k - 1) << 7; VPCOMPRESSB packs the
+// lanes of the boundaries x into the first lanes. The run that ends at x is
+// the colour of the pixel before x, and started at the boundary in the lane
+// before (lane 0: the last one of an earlier word, carried), so its byte is
+// that lane's colour bit over the low 7 bits of (x - start). Positions are
+// modulo 256 and relative to the word (a start carried from an earlier word
+// is negative): a run is 1..127 pixels, so the low 7 bits of the difference
+// are exact whatever the colour bits. All 64 lanes are stored and `p` moves
+// by the count: the lanes past it are overwritten next (hence the spare
+// bytes of row_bytes_max). GFNI reverses the bits of each byte.
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt,lzcnt"))) char* encode_row_avx3_bytes(
+    const std::uint8_t* row, std::uint32_t width, char* p, bool invert) {
+  alignas(64) static constexpr std::uint8_t lane_numbers[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                                                                13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+                                                                26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38,
+                                                                39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
+                                                                52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+  const __m512i lane = _mm512_load_si512(lane_numbers);
+  const __m512i lane_white = _mm512_or_si512(lane, _mm512_set1_epi8(static_cast<char>(0x80)));
+  // For the starts: lane i takes lane i - 1 of the first table, lane 0 lane 0 of the second.
+  const __m512i lane_before = _mm512_mask_set1_epi8(_mm512_sub_epi8(lane, _mm512_set1_epi8(1)), 1, 64);
+  const __m512i low7 = _mm512_set1_epi8(0x7F);
+  const __m128i reverse_bits = _mm_set1_epi64x(0x8040201008040201LL);  // GF(2) matrix: bit i -> bit 7 - i
+  const std::uint64_t flip = invert ? ~std::uint64_t{0} : 0;
+  std::uint64_t carry = row[0] >> 7, w = 0;  // the pixel before x = 0 is pixel 0: no boundary there
+  std::uint32_t start = 0;                   // the last run's start, relative to the word (mod 256)
+  std::uint32_t next_chunk = chunk_bits;
+  const std::uint32_t words = (width + 63) / 64;
+  for (std::uint32_t i = 0; i < words; ++i) {
+    const __m128i stored = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + std::size_t{8} * i));
+    w = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_gf2p8affine_epi64_epi8(stored, reverse_bits, 0)));
+    const std::uint64_t before = (w << 1) | carry;  // bit k: pixel 64i+k-1
+    carry = w >> 63;
+    const std::uint32_t base = 64 * i, chunk = next_chunk - base;
+    std::uint64_t ends = (w ^ before) | (chunk < 64 ? std::uint64_t{1} << (chunk & 63) : 0);
+    next_chunk += chunk < 64 ? chunk_bits : 0;
+    if (width - base < 64) ends &= (std::uint64_t{1} << (width - base)) - 1;  // bits past the row
+    const __m512i x = _mm512_maskz_compress_epi8(ends, _mm512_mask_mov_epi8(lane, before ^ flip, lane_white));
+    const __m512i starts =
+        _mm512_permutex2var_epi8(x, lane_before, _mm512_castsi128_si512(_mm_cvtsi32_si128(static_cast<int>(start))));
+    // Bitwise low7 ? (x - starts) : x.
+    _mm512_storeu_si512(p, _mm512_ternarylogic_epi32(low7, _mm512_sub_epi8(x, starts), x, 0xCA));
+    const int n = __builtin_popcountll(ends);
+    p += n;
+    const std::uint32_t last = 63 - static_cast<std::uint32_t>(__builtin_clzll(ends | 1));
+    start = (n != 0 ? last : start) - 64;
+  }
+  // The last run ends at the row's end; its colour is the last pixel's.
+  const std::uint32_t last_pixel = width - 1 - 64 * (words - 1);
+  const auto colour = static_cast<std::uint32_t>(((w ^ flip) >> last_pixel) & 1) << 7;
+  *p++ = static_cast<char>(colour | ((width - 64 * words - start) & 0x7F));
+  return p;
+}
+#endif
+
+}  // namespace
+
+const std::vector<row_kernel>& usable_row_kernels() {
+  static const std::vector<row_kernel> kernels = [] {
+    std::vector<row_kernel> k;
+#if defined(__x86_64__)
+    if (core::usable_avx3_byte_ops()) k.push_back(row_kernel::avx3_bytes);
+#endif
+    k.push_back(row_kernel::scalar);
+    return k;
+  }();
+  return kernels;
+}
+
+char* encode_row_on(row_kernel k, const std::uint8_t* row, std::uint32_t width, char* out, bool invert) {
+  if (width == 0) return out;
+#if defined(__x86_64__)
+  if (k == row_kernel::avx3_bytes) return encode_row_avx3_bytes(row, width, out, invert);
+#endif
+  (void)k;
+  return encode_row_scalar(row, width, out, invert);
+}
+
+char* encode_row(const std::uint8_t* row, std::uint32_t width, char* out, bool invert) {
+  static const row_kernel best = usable_row_kernels().front();
+  return encode_row_on(best, row, width, out, invert);
+}
+
+void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, bool invert) {
+  encode_rows(row, 0, 1, width, out, invert);
+}
+
+void encode_rows(const std::uint8_t* first, std::ptrdiff_t step, std::uint32_t rows, std::uint32_t width,
+                 std::string& out, bool invert) {
+  // The runs are written in place, past out's size: it grows (zero-filled
+  // once) a page or so at a time to keep room for a row's most, and is cut to
+  // the runs at the end, so the memory touched is about what the runs need.
+  const std::size_t most = row_bytes_max(width), step_bytes = most + 4096;
+  std::size_t used = out.size();
+  for (std::uint32_t r = 0; r < rows; ++r) {
+    if (out.size() - used < most) out.resize(used + (rows - r == 1 ? most : step_bytes));
+    used = static_cast<std::size_t>(encode_row(first + step * std::ptrdiff_t{r}, width, out.data() + used, invert) -
+                                    out.data());
+  }
+  out.resize(used);
 }
 
 std::string encode(const bitmap& image) {
@@ -111,7 +219,7 @@ std::string encode(const bitmap& image) {
   const char header[4] = {static_cast<char>(w & 0xFF), static_cast<char>(w >> 8), static_cast<char>(h & 0xFF),
                           static_cast<char>(h >> 8)};
   out.append(header, 4);
-  for (std::uint32_t y = 0; y < h; ++y) encode_row(image.row(y), w, out);
+  if (h > 0) encode_rows(image.row(0), static_cast<std::ptrdiff_t>(image.stride()), h, w, out);
   return out;
 }
 

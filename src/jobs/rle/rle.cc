@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -176,6 +177,39 @@ std::string file_rows_call(const core::input_file& f, std::uint32_t y0, std::uin
       .take();
 }
 
+// Buffers for bands' runs, recycled: compress_file gives each band's buffer
+// back once the file has its runs, and a later band writes into it, so its
+// pages are made (faulted in) once rather than for every band. At most
+// `kept` wait here, none reserved for more than `largest_kept` bytes; the
+// rest are freed. Never destroyed, so that a process does not free them one
+// by one at exit. Thread-safe.
+class band_buffers {
+ public:
+  std::string take() {
+    std::scoped_lock lock(mutex_);
+    if (free_.empty()) return {};
+    std::string s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give_back(std::string s) {
+    if (s.capacity() > largest_kept) return;  // a huge image's: not held for the process's life
+    s.clear();
+    std::scoped_lock lock(mutex_);
+    if (free_.size() < kept) free_.push_back(std::move(s));
+  }
+
+ private:
+  static constexpr std::size_t kept = 4, largest_kept = std::size_t{16} << 20;
+  std::mutex mutex_;
+  std::vector<std::string> free_;  // guarded by mutex_
+};
+
+band_buffers& recycled() {
+  static auto* buffers = new band_buffers;
+  return *buffers;
+}
+
 // The runs of image rows y0..y1 of a 1-bit BMP, read from the file in pieces
 // of about 64 KiB into a buffer each thread keeps: the rows are never copied
 // whole, and the memory touched stays small. REQUIRES check_one_bit()
@@ -188,7 +222,7 @@ status encode_file_rows(const core::input_file& f, const bmp_info& info, std::ui
   // A row has at most `width` runs: with room for all of them reserved, the
   // runs are written once, never copied to a grown buffer (pages past what
   // is written are never touched, so never made).
-  out.reserve(out.size() + std::size_t{y1 - y0} * info.width);
+  out.reserve(out.size() + std::size_t{y1 - y0} * info.width + row_bytes_max(0));
   const bool up = info.row_step < 0, invert = info.palette == bmp_info::colours::inverted;
   for (std::uint32_t y = y0; y < y1; y += piece) {
     const std::uint32_t k = std::min(piece, y1 - y);
@@ -201,8 +235,8 @@ status encode_file_rows(const core::input_file& f, const bmp_info& info, std::ui
     if (*got != want) return cut_short(f);
     // Zeros where the last stored row lacks its padding, and the spare bytes.
     std::memset(buffer.data() + want, 0, n + row_spare - want);
-    for (std::uint32_t j = 0; j < k; ++j)
-      encode_row(buffer.data() + (up ? k - 1 - j : j) * stride, info.width, out, invert);
+    const std::ptrdiff_t step = up ? -static_cast<std::ptrdiff_t>(stride) : static_cast<std::ptrdiff_t>(stride);
+    encode_rows(buffer.data() + (up ? k - 1 : 0) * stride, step, k, info.width, out, invert);
   }
   return {};
 }
@@ -223,7 +257,7 @@ core::bytes file_rows_task_body(std::string_view payload) {
   if (!info->one_bit || info->height < y1 || y0 > y1)
     throw core::wire_error("rle.file_rows: not the band of a 1-bit BMP");
   if (status s = check_one_bit(*f, *info); !s.ok()) throw std::runtime_error(s.message());
-  std::string out;
+  std::string out = recycled().take();
   if (status s = encode_file_rows(*f, *info, y0, y1, out); !s.ok()) throw std::runtime_error(s.message());
   return out;
 }
@@ -236,9 +270,9 @@ core::bytes rows_task_body(std::string_view payload) {
   if (stride != (std::uint64_t{width} + 7) / 8 || in.remaining() != rows * stride + row_spare)
     throw core::wire_error("rle.rows: rows do not match their size");
   const auto* bits = reinterpret_cast<const std::uint8_t*>(payload.data() + (payload.size() - in.remaining()));
-  std::string out;
-  out.reserve(std::size_t{rows} * width);  // at most a byte a pixel: never grown (see encode_file_rows)
-  for (std::uint32_t r = 0; r < rows; ++r) encode_row(bits + r * stride, width, out);
+  std::string out = recycled().take();
+  out.reserve(std::size_t{rows} * width + row_bytes_max(0));  // at most a byte a pixel: never moved
+  if (rows > 0) encode_rows(bits, static_cast<std::ptrdiff_t>(stride), rows, width, out);
   return out;
 }
 
@@ -291,6 +325,7 @@ result<file_stats> compress_file(const std::string& in, const std::string& out, 
                        }
                        size += r->size();
                        failed = file->write(r->data(), r->size());
+                       recycled().give_back(std::move(r).value());
                      });
   if (!failed.ok()) return failed;
   if (status s = file->commit(); !s.ok()) return s;

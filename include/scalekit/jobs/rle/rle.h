@@ -54,10 +54,36 @@ class bitmap {
   std::vector<std::uint8_t> bits_;
 };
 
-/// Append the runs of one row of `width` bits to `out` (the seed's compress_row).
-/// With `invert`, a 0 bit is white (a BMP whose palette has white first).
-/// Reads up to 7 bytes past the row's last byte (their bits are ignored).
+/// The most bytes encode_row() writes for a row of `width` pixels: a byte per
+/// run (a run is at least a pixel), and 64 more that the AVX-512 kernel
+/// stores past the runs (scratch).
+constexpr std::size_t row_bytes_max(std::uint32_t width) { return std::size_t{width} + 64; }
+
+/// Write the runs of one row of `width` bits at `out` (the seed's
+/// compress_row), and return the end of them. With `invert`, a 0 bit is white
+/// (a BMP whose palette has white first). REQUIRES: `out` has
+/// row_bytes_max(width) writable bytes (those past the returned end are left
+/// undefined); 8 * ceil(width / 64) bytes are readable at `row` (up to 7 past
+/// the row's last byte; their bits are ignored). Thread-safe.
+char* encode_row(const std::uint8_t* row, std::uint32_t width, char* out, bool invert = false);
+/// Append the runs of one row to `out` (as above).
 void encode_row(const std::uint8_t* row, std::uint32_t width, std::string& out, bool invert = false);
+/// Append the runs of `rows` rows to `out`, row r at first + r * step (a
+/// negative step walks a bottom-up BMP upwards). The runs are written in
+/// place, never copied; reserve `out` for them to keep it from moving. Rows
+/// as encode_row() requires.
+void encode_rows(const std::uint8_t* first, std::ptrdiff_t step, std::uint32_t rows, std::uint32_t width,
+                 std::string& out, bool invert = false);
+
+/// The encoder's kernels: `avx3_bytes` uses AVX-512's byte instructions (no
+/// branch per run: see core::usable_avx3_byte_ops()), `scalar` runs anywhere.
+/// Both write the same bytes.
+enum class row_kernel { avx3_bytes, scalar };
+/// The kernels this CPU runs, best first; encode_row() uses the first. scalar
+/// is always there (and alone when SCALEKIT_SIMD_TARGET is below AVX3).
+const std::vector<row_kernel>& usable_row_kernels();
+/// encode_row() on a given kernel (for tests and benchmarks). REQUIRES: k is usable.
+char* encode_row_on(row_kernel k, const std::uint8_t* row, std::uint32_t width, char* out, bool invert = false);
 /// The whole file. REQUIRES sides <= max_side.
 std::string encode(const bitmap& image);
 
