@@ -13,14 +13,6 @@ namespace scalekit::scale {
 
 namespace {
 
-double nice_top(double v) {
-  if (!(v > 0) || !std::isfinite(v)) return 1;
-  const double p = std::pow(10, std::floor(std::log10(v)));
-  for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (v <= m * p) return m * p;
-  return 10 * p;
-}
-
 // Okabe–Ito hues for series that are not executors (percentiles, N).
 const char* hue(std::size_t i) {
   static const char* all[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"};
@@ -57,7 +49,7 @@ chart percentiles_chart(const sweep_results& r, std::uint64_t size) {
     if (std::isfinite(r.service_points[i].max)) top = std::max(top, r.service_points[i].max * 1e3);
   }
   c.x_max = n_max + 1;
-  c.y_max = nice_top(top * 1.1);
+  c.y_max = nice_max(top * 1.1);
   std::size_t k = 0;
   for (const auto& s : all) {
     std::vector<std::pair<double, double>> pts;
@@ -81,8 +73,8 @@ chart hockey_chart(const sweep_results& r, std::uint64_t size) {
     x_top = std::max(x_top, s.offered);
     if (std::isfinite(s.p99)) top = std::max(top, s.p99 * 1e3);
   }
-  c.x_max = nice_top(x_top * 1.05);
-  c.y_max = nice_top(top * 1.1);
+  c.x_max = nice_max(x_top * 1.05);
+  c.y_max = nice_max(top * 1.1);
   std::size_t k = 0;
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     if (r.points[i].size != size) continue;

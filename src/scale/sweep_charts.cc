@@ -22,13 +22,6 @@
 
 namespace scalekit::scale {
 
-namespace {
-
-// The charts' styles: the page's, and inside each standalone chart file.
-constexpr const char* chart_style =
-    ".axis{stroke:#444} .t{font:600 14px sans-serif} .xt{font:11px sans-serif;text-anchor:middle} "
-    ".yt{font:11px sans-serif;text-anchor:end} .yl{font:11px sans-serif;text-anchor:middle} .spread{stroke-width:1.5}";
-
 double nice_max(double v) {
   if (!(v > 0) || !std::isfinite(v)) return 1;
   const double p = std::pow(10, std::floor(std::log10(v)));
@@ -36,6 +29,13 @@ double nice_max(double v) {
     if (v <= m * p) return m * p;
   return 10 * p;
 }
+
+namespace {
+
+// The charts' styles: the page's, and inside each standalone chart file.
+constexpr const char* chart_style =
+    ".axis{stroke:#444} .t{font:600 14px sans-serif} .xt{font:11px sans-serif;text-anchor:middle} "
+    ".yt{font:11px sans-serif;text-anchor:end} .yl{font:11px sans-serif;text-anchor:middle} .spread{stroke-width:1.5}";
 
 const model_summary* model_of(const sweep_results& r, core::executor_kind k, std::uint64_t size) {
   for (const auto& m : r.models)

@@ -24,6 +24,8 @@ std::string exact(double v);
 /// Colour-blind-safe hues (Okabe–Ito), one per executor.
 const char* colour(core::executor_kind k);
 std::string kind_name(core::executor_kind k);
+/// The axis top for `v`: the smallest of 1, 2, 2.5, 5 times a power of ten at or above it (1 for none).
+double nice_max(double v);
 
 // One chart: x is N (linear, from 0 to x_max), y from y_min to y_max. Callers
 // add marks in data coordinates through `x()` and `y()`.

@@ -23,14 +23,6 @@ bool any_tasks(const sweep_results& r) {
   return std::any_of(r.summaries.begin(), r.summaries.end(), [](const auto& s) { return s.tasks.tasks > 0; });
 }
 
-double nice_top(double v) {
-  if (!(v > 0) || !std::isfinite(v)) return 1;
-  const double p = std::pow(10, std::floor(std::log10(v)));
-  for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (v <= m * p) return m * p;
-  return 10 * p;
-}
-
 // p50 (solid) and p99 (dashed) against N, one colour per executor.
 chart latency_chart(const sweep_results& r, std::uint64_t size) {
   chart c;
@@ -43,7 +35,7 @@ chart latency_chart(const sweep_results& r, std::uint64_t size) {
     if (std::isfinite(s.tasks.p99)) top = std::max(top, s.tasks.p99 * 1e3);
   }
   c.x_max = n_max + 1;
-  c.y_max = nice_top(top * 1.1);
+  c.y_max = nice_max(top * 1.1);
   for (const auto k : r.executors) {
     struct series {
       const char* name;
