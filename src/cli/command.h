@@ -116,6 +116,10 @@ const std::vector<std::string>& program_arguments();
 /// status (the error printed, or the stop recorded in globals()).
 int hand_over_to(binary where);
 
+/// The path of the executable `where` (beside this program, or installed in
+/// libexec/scalekit), or "" when there is none to run.
+std::string executable_path(binary where);
+
 /// The program shared by both executables: registers every task, serves as a
 /// worker process when asked to, hands heavy commands over (light only), owns
 /// the stop signals, parses the command line and runs the command. Returns the

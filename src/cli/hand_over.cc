@@ -24,25 +24,38 @@ namespace {
 
 sigset_t mask_at_start;  // before stop_signals blocked its signals
 
-// execv `where` with argv (argv[0] replaced); on failure, says so for `command`.
-int exec_binary(binary where, char** argv, const char* command) {
+// Where `where` would be: beside this program in a build tree (or beside
+// scalekit-heavy in libexec/scalekit), or installed in libexec/scalekit.
+struct places {
+  std::string beside, installed;
+};
+places places_of(binary where) {
   const char* name = binary_name(where);
   std::error_code ec;
   const auto self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  // Beside scalekit in a build tree; in libexec/scalekit once installed.
-  const std::string beside = (self_dir / name).string();
-  const std::string installed = (self_dir / SCALEKIT_HEAVY_FROM_BIN / name).lexically_normal().string();
+  return {(self_dir / name).string(), (self_dir / SCALEKIT_HEAVY_FROM_BIN / name).lexically_normal().string()};
+}
+
+// execv `where` with argv (argv[0] replaced); on failure, says so for `command`.
+int exec_binary(binary where, char** argv, const char* command) {
+  const auto [beside, installed] = places_of(where);
   const std::string& target = ::access(beside.c_str(), X_OK) == 0 ? beside : installed;
   argv[0] = const_cast<char*>(target.c_str());
   ::execv(target.c_str(), argv);
   std::fprintf(stderr,
                "scalekit %s: cannot run '%s' (nor '%s'): %s (%s is built beside scalekit and installed "
                "in libexec/scalekit)\n",
-               command, beside.c_str(), installed.c_str(), std::strerror(errno), name);
+               command, beside.c_str(), installed.c_str(), std::strerror(errno), binary_name(where));
   return exit_failed;
 }
 
 }  // namespace
+
+std::string executable_path(binary where) {
+  const auto [beside, installed] = places_of(where);
+  if (::access(beside.c_str(), X_OK) == 0) return beside;
+  return ::access(installed.c_str(), X_OK) == 0 ? installed : std::string{};
+}
 
 int command_argument(int argc, char** argv) {
   int i = 1;

@@ -4,8 +4,6 @@
 // directories; URLs handed over to scalekit-heavy, which links libcurl) and
 // into scalekit-heavy whole.
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
@@ -33,27 +31,13 @@ struct thumbnail_flags {
   const CLI::Option* task_timeout = nullptr;  // given on the command line: the worker's guard is wanted
 };
 
-// The program the process pool's workers run: scalekit-thumbnail, which
-// starts without libvips' hundred libraries (about 15 ms less CPU per
-// worker). Empty (this program, re-executed) in scalekit-thumbnail itself, or
-// when it is not beside this program (built or installed).
-std::string lean_worker() {
-#ifdef SCALEKIT_THUMBNAIL_FILES_ONLY
-  return {};
-#else
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  const auto worker = self.parent_path() / binary_name(binary::thumbnail);
-  return ::access(worker.c_str(), X_OK) == 0 ? worker.string() : std::string{};
-#endif
-}
-
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
 result<core::report> run(thumbnail_flags& f, core::observer& obs) {
   if (f.out_dir.empty()) throw usage_error("-o OUTDIR is required");
-  f.exec.worker_executable = lean_worker();
+  // The pool's workers run scalekit-thumbnail, which starts without libvips'
+  // hundred libraries (about 15 ms less CPU per worker); "": this program.
+  f.exec.worker_executable = executable_path(binary::thumbnail);
   const auto size = th::parse_size(f.size);
   if (!size.ok()) throw usage_error("--size: " + size.error().message());
   const th::options image{size->first, size->second, f.max_pixels};
