@@ -18,7 +18,6 @@
 
 #include "proc_usage.h"
 #include "pss.h"
-#include "scalekit/core/atomic_file.h"
 #include "scalekit/core/input_file.h"
 #include "scratch_dir.h"
 #include "service_load.h"
@@ -284,15 +283,8 @@ result<core::report> run_service_sweep(const service_sweep_options& o, core::obs
   add_service_fields(rep, r, std::string(open_loop::to_string(arrival)), o.step_s);
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
-  if (!o.report_dir.empty()) {
-    if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
-    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok())
-      return st;
-    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.csv", service_csv_rows(r)); !st.ok())
-      return st;
-    if (auto st = core::atomic_file::write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
-    if (auto st = write_chart_files(r, o.report_dir, obs); !st.ok()) return st;
-  }
+  if (!o.report_dir.empty())
+    if (auto st = write_report_files(r, rep, service_csv_rows(r), o.report_dir, obs); !st.ok()) return st;
   return rep;
 }
 

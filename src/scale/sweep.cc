@@ -17,7 +17,6 @@
 #include <system_error>
 
 #include "distributed_point.h"
-#include "scalekit/core/atomic_file.h"
 #include "scalekit/core/input_file.h"
 #include "scratch_dir.h"
 #include "sweep_detail.h"
@@ -231,14 +230,8 @@ result<core::report> run_sweep(const sweep_options& o, core::observer& obs) {
     rep.add("distributed_output_equal_bytes", compared, "the distributed output equals the local one ({} bytes)");
   if (!o.report_dir.empty()) rep.add("report_dir", o.report_dir, "report in {}");
   rep.elapsed = clock::now() - start;
-  if (!o.report_dir.empty()) {
-    if (auto st = core::make_output_dir(o.report_dir); !st.ok()) return st;
-    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.json", rep.to_json() + "\n"); !st.ok())
-      return st;
-    if (auto st = core::atomic_file::write_whole(o.report_dir + "/results.csv", csv_rows(r)); !st.ok()) return st;
-    if (auto st = core::atomic_file::write_whole(o.report_dir + "/report.html", html_report(r)); !st.ok()) return st;
-    if (auto st = write_chart_files(r, o.report_dir, obs); !st.ok()) return st;
-  }
+  if (!o.report_dir.empty())
+    if (auto st = write_report_files(r, rep, csv_rows(r), o.report_dir, obs); !st.ok()) return st;
   return rep;
 }
 

@@ -109,6 +109,10 @@ std::string html_report(const sweep_results& r);
 /// NAME.png drawn by rsvg-convert (Debian's librsvg2-bin) when it can run
 /// (a note otherwise); each whole or absent (sweep_charts.cc).
 status write_chart_files(const sweep_results& r, const std::string& dir, core::observer& obs);
+/// --report DIR of a sweep: DIR made, then results.json (`rep`), results.csv
+/// (`csv`), report.html and the charts, each whole or absent.
+status write_report_files(const sweep_results& r, const core::report& rep, const std::string& csv,
+                          const std::string& dir, core::observer& obs);
 /// The report's fields (sweep.h lists them).
 void add_fields(core::report& rep, const sweep_results& r);
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "scalekit/core/atomic_file.h"
+#include "scalekit/core/input_file.h"
 #include "scalekit/scale/fit.h"
 #include "sweep_detail.h"
 
@@ -92,6 +94,15 @@ std::string text_table(const sweep_results& r) {
   if (w.weak) out += "weak scaling: each worker does the same work, so the work grows with N\n";
   for (const auto& m : r.models) out += model_line(m, std::string(w.size_name));
   return out;
+}
+
+status write_report_files(const sweep_results& r, const core::report& rep, const std::string& csv,
+                          const std::string& dir, core::observer& obs) {
+  if (auto st = core::make_output_dir(dir); !st.ok()) return st;
+  if (auto st = core::atomic_file::write_whole(dir + "/results.json", rep.to_json() + "\n"); !st.ok()) return st;
+  if (auto st = core::atomic_file::write_whole(dir + "/results.csv", csv); !st.ok()) return st;
+  if (auto st = core::atomic_file::write_whole(dir + "/report.html", html_report(r)); !st.ok()) return st;
+  return write_chart_files(r, dir, obs);
 }
 
 std::string csv_rows(const sweep_results& r) {
