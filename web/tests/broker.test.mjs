@@ -11,7 +11,7 @@
 import path from 'node:path';
 
 import {
-  artefacts, check, failures, launch, requireWeb, startRedis, startServe, startWorker, stopProcess,
+  artefacts, check, failures, launch, requireWeb, startRedis, startServe, startWorker, stopProcess, watchProblems,
 } from './harness.mjs';
 
 async function accessible(page, what) {
@@ -23,18 +23,11 @@ async function accessible(page, what) {
   check(found.length === 0, `${what} passes axe-core's WCAG 2.1 A/AA checks${found.length ? `:\n  ${found.join('\n  ')}` : ''}`);
 }
 
-const watchConsole = (page) => {
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
-  return problems;
-};
-
 // The explorer's tiles come from the distributed worker, which the panel names;
 // its switch offers the local executors too, and compares them on the same view.
 async function explorer(browser, base, workerLabel) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = watchConsole(page);
+  const problems = watchProblems(page);
   await page.goto(`${base}/?re=-0.75&im=0&z=2`);
   await page.waitForFunction(() => {
     const tiles = [...document.querySelectorAll('img.leaflet-tile')];
@@ -69,7 +62,7 @@ async function explorer(browser, base, workerLabel) {
 // The dashboard lists the distributed worker, its queue and its pace.
 async function fleet(browser, base, workerLabel) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const problems = watchConsole(page);
+  const problems = watchProblems(page);
   await page.goto(`${base}/fleet`);
   await page.waitForFunction((name) => [...document.querySelectorAll('#broker-workers tbody tr')]
     .some((tr) => tr.dataset.name === name && Number(tr.cells[3].textContent) > 0), workerLabel, { timeout: 10000 });

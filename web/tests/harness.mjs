@@ -40,6 +40,23 @@ export const check = (ok, what) => {
   if (!ok) failures.push(what);
 };
 
+// What a page says is wrong: its console errors and warnings, and uncaught
+// exceptions, collected into the array returned as they come.
+export function watchProblems(page) {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  return problems;
+}
+
+// The URLs a page built from a file fetches from anywhere but files (a
+// self-contained report fetches none).
+export function watchFetches(page) {
+  const requests = [];
+  page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+  return requests;
+}
+
 // Chromium headless, with no background traffic (this machine's network is closed).
 export const launch = () => playwright.chromium.launch({
   executablePath: chromium,

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { artefacts, check, failures, launch, requireWeb, scalekit, startServe, stopProcess } from './harness.mjs';
+import { artefacts, check, failures, launch, requireWeb, scalekit, startServe, stopProcess, watchProblems } from './harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,9 +36,7 @@ async function accessible(page, what) {
 
 async function explorer(browser, base) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  const problems = watchProblems(page);
   const tiles = [];
   page.on('request', (r) => { if (r.url().includes('/mandelbrot.png?')) tiles.push(new URL(r.url()).searchParams); });
 
@@ -155,9 +153,7 @@ async function explorer(browser, base) {
 async function pinch(browser, base) {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true });
   const page = await context.newPage();
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  const problems = watchProblems(page);
   await page.goto(`${base}/?re=-0.75&im=0.1&z=2`);
   await page.waitForFunction(() => document.querySelectorAll('img.leaflet-tile-loaded').length >= 1);
   const z0 = await page.evaluate(() => window.scalekitExplorer.map.getZoom());
@@ -188,9 +184,7 @@ async function pinch(browser, base) {
 
 async function fleet(browser, base) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+  const problems = watchProblems(page);
   await page.goto(`${base}/fleet`);
   await page.waitForFunction(() => document.querySelectorAll('#workers tbody tr').length === 2);
   const rows = await page.$$eval('#workers tbody tr', (trs) => trs.map((tr) => ({ pid: Number(tr.dataset.pid), text: tr.textContent })));

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { artefacts, check, failures, launch, scalekit } from './harness.mjs';
+import { artefacts, check, failures, launch, scalekit, watchFetches, watchProblems } from './harness.mjs';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'scalekit-report-'));
 const sweep = spawnSync(scalekit, ['-q', 'scale', 'primes', '--executors', 'threads,processes', '--workers', '1,2,3,4,5,6',
@@ -34,10 +34,7 @@ const browser = await launch();
 try {
   for (const width of [1280, 375]) {
     const page = await browser.newPage({ viewport: { width, height: 900 } });
-    const problems = [], requests = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
-    page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    const problems = watchProblems(page), requests = watchFetches(page);
     await page.goto(pathToFileURL(path.join(dir, 'report.html')).href);
     check(problems.length === 0, `${width} px: no console errors or warnings${problems.length ? `: ${problems.join('; ')}` : ''}`);
     check(requests.length === 0, `${width} px: nothing fetched${requests.length ? `: ${requests.join(', ')}` : ''}`);
@@ -114,10 +111,7 @@ try {
     const sres = JSON.parse(readFileSync(path.join(serviceDir, 'results.json'), 'utf8'));
     for (const width of [1280, 375]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
-      const problems = [], requests = [];
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-      page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
-      page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+      const problems = watchProblems(page), requests = watchFetches(page);
       await page.goto(pathToFileURL(path.join(serviceDir, 'report.html')).href);
       check(problems.length === 0, `service ${width} px: no console errors or warnings${problems.length ? `: ${problems.join('; ')}` : ''}`);
       check(requests.length === 0, `service ${width} px: nothing fetched${requests.length ? `: ${requests.join(', ')}` : ''}`);
