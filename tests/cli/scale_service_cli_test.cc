@@ -6,9 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +20,9 @@
 #include <vector>
 
 #include "cli_helpers.h"
+#include "server_process.h"
 
+using scalekit::testing::background_process;
 using scalekit::testing::bin;
 using scalekit::testing::run_scalekit;
 using scalekit::testing::slurp;
@@ -122,25 +122,6 @@ bool gone(pid_t pid) {
   return close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0;
 }
 
-// scalekit ARGS in the background, its output in files of `dir`.
-pid_t start_scalekit(const std::vector<std::string>& args, const temp_dir& dir) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<std::string> all{bin};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 // The server the sweep `pid` started, once it has: 0 after 20 s without one.
 pid_t wait_for_server(pid_t pid) {
   for (int i = 0; i < 400; ++i) {
@@ -149,18 +130,6 @@ pid_t wait_for_server(pid_t pid) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return 0;
-}
-
-// Wait up to `seconds` for `pid`: its wait status, or -1 (then it is killed).
-int wait_within(pid_t pid, int seconds) {
-  for (int i = 0; i < seconds * 50; ++i) {
-    int st = 0;
-    if (::waitpid(pid, &st, WNOHANG) == pid) return st;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  return -1;
 }
 
 }  // namespace
@@ -196,19 +165,20 @@ TEST(CliScaleService, HelpSaysHowSaturationIsFound) {
 TEST(CliScaleService, AServerThatDiesMidRunCountsErrors) {
   temp_dir dir("svc-kill");
   const std::string report = dir / "report";
-  const pid_t sweep = start_scalekit({"--json", "scale", "sort-service", "--workers", "1", "--arrival", "constant",
-                                      "--start-rate", "200", "--max-rate", "200", "--step", "2", "--timeout", "0.5",
-                                      "--sizes", "10", "--report", report},
-                                     dir);
-  const pid_t server = wait_for_server(sweep);
-  ASSERT_GT(server, 0) << slurp(dir / "stderr");
+  background_process sweep(bin +
+                               " --json scale sort-service --workers 1 --arrival constant --start-rate 200 --max-rate "
+                               "200 --step 2 --timeout 0.5 --sizes 10 --report " +
+                               report,
+                           "svc-kill-run");
+  const pid_t server = wait_for_server(sweep.pid());
+  ASSERT_GT(server, 0) << sweep.log();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   const auto workers = children_of(server);
   ::kill(server, SIGKILL);
   for (const pid_t w : workers) ::kill(w, SIGKILL);
-  const int st = wait_within(sweep, 30);
-  ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) << st << slurp(dir / "stderr");
-  EXPECT_NE(slurp(dir / "stderr").find("ended during the run"), std::string::npos) << slurp(dir / "stderr");
+  ASSERT_TRUE(sweep.wait_exit(std::chrono::seconds(30))) << sweep.log();
+  ASSERT_EQ(sweep.exit_code(), 0) << sweep.log();
+  EXPECT_NE(sweep.log().find("ended during the run"), std::string::npos) << sweep.log();
   const auto j = json::parse(slurp(report + "/results.json"));
   ASSERT_EQ(j["load_steps"].size(), 1u);
   const auto& s = j["load_steps"][0];
@@ -219,18 +189,16 @@ TEST(CliScaleService, AServerThatDiesMidRunCountsErrors) {
 }
 
 TEST(CliScaleService, SigintStopsTheSweepAndItsServer) {
-  temp_dir dir("svc-int");
-  const pid_t sweep = start_scalekit({"scale", "sort-service", "--workers", "1", "--start-rate", "50", "--max-rate",
-                                      "50", "--step", "30", "--sizes", "10"},
-                                     dir);
-  const pid_t server = wait_for_server(sweep);
-  ASSERT_GT(server, 0) << slurp(dir / "stderr");
+  background_process sweep(bin + " scale sort-service --workers 1 --start-rate 50 --max-rate 50 --step 30 --sizes 10",
+                           "svc-int");
+  const pid_t server = wait_for_server(sweep.pid());
+  ASSERT_GT(server, 0) << sweep.log();
   const auto workers = children_of(server);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ::kill(sweep, SIGINT);
-  const int st = wait_within(sweep, 10);  // promptly: well before the 30 s step would end
-  ASSERT_NE(st, -1) << "the sweep did not stop on SIGINT";
-  EXPECT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  ::kill(sweep.pid(), SIGINT);
+  // promptly: well before the 30 s step would end
+  ASSERT_TRUE(sweep.wait_exit(std::chrono::seconds(10))) << "the sweep did not stop on SIGINT";
+  EXPECT_NE(sweep.exit_code(), 0) << sweep.log();
   for (int i = 0; i < 250 && !gone(server); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(gone(server)) << "the server outlived the sweep";
   for (const pid_t w : workers) {
