@@ -8,25 +8,20 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
+#include <cstdlib>
 
+#include "proc_usage.h"
 #include "pss.h"
 
 namespace scalekit::scale {
 
 process_cpu cpu_of(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');  // the command name may hold spaces and parentheses
-  if (close == std::string::npos) return {};
-  std::istringstream fields(text.substr(close + 2));
-  std::string skip;
-  for (int field = 3; field < 14; ++field) fields >> skip;  // state .. cmajflt
-  double utime = 0, stime = 0, cutime = 0, cstime = 0;
-  fields >> utime >> stime >> cutime >> cstime;
+  const auto f = stat_fields_of(pid);
+  if (f.size() < 15) return {};
+  const auto ticks = [&](std::size_t i) { return std::strtod(f[i].c_str(), nullptr); };
   const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  return {(utime + cutime) / tick, (stime + cstime) / tick};
+  // utime + cutime, stime + cstime (fields 14-17): the process and its reaped children.
+  return {(ticks(11) + ticks(13)) / tick, (ticks(12) + ticks(14)) / tick};
 }
 
 std::uint64_t record_task_times(std::string_view log, core::latency_histogram& h) {

@@ -26,17 +26,6 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Fields after the command's closing parenthesis of /proc/PID/stat, from
-// field 3 (state) on: the command itself may hold spaces and parentheses.
-std::vector<std::string> stat_fields(const std::string& text) {
-  std::vector<std::string> out;
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return out;
-  std::istringstream in(text.substr(close + 1));
-  for (std::string f; in >> f;) out.push_back(f);
-  return out;
-}
-
 std::uint64_t number(const std::string& s) {
   std::uint64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
@@ -54,6 +43,16 @@ std::uint64_t status_value(const std::string& status, const std::string& key) {
 
 }  // namespace
 
+std::vector<std::string> stat_fields_of(pid_t pid) {
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  std::vector<std::string> out;
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return out;
+  std::istringstream in(text.substr(close + 1));
+  for (std::string f; in >> f;) out.push_back(f);
+  return out;
+}
+
 tree_usage usage_of_tree(pid_t root) {
   // Every process's parent, then the tree under root.
   std::multimap<pid_t, pid_t> children;
@@ -61,7 +60,7 @@ tree_usage usage_of_tree(pid_t root) {
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
     const std::string name = e.path().filename().string();
     if (name.empty() || name[0] < '0' || name[0] > '9') continue;
-    const auto f = stat_fields(read_file("/proc/" + name + "/stat"));
+    const auto f = stat_fields_of(static_cast<pid_t>(number(name)));
     if (f.size() > 1) children.emplace(static_cast<pid_t>(number(f[1])), static_cast<pid_t>(number(name)));
   }
   const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
@@ -71,7 +70,7 @@ tree_usage usage_of_tree(pid_t root) {
     const pid_t pid = todo.back();
     todo.pop_back();
     const std::string dir = "/proc/" + std::to_string(pid);
-    const auto f = stat_fields(read_file(dir + "/stat"));
+    const auto f = stat_fields_of(pid);
     if (f.size() < 13) continue;  // gone
     ++u.processes;
     u.user_s += static_cast<double>(number(f[11])) / tick;  // utime: field 14

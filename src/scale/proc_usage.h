@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace scalekit::scale {
 
@@ -30,6 +32,12 @@ struct tree_usage {
             processes};
   }
 };
+
+/// The fields of /proc/PID/stat from field 3 (state) on, so that field N is
+/// at N - 3 (utime, field 14, at 11): read after the command's closing
+/// parenthesis, since the command may hold spaces and parentheses. Empty
+/// when `pid` is gone.
+std::vector<std::string> stat_fields_of(pid_t pid);
 
 /// `root` and its descendants, at this moment; zeros when `root` is gone.
 tree_usage usage_of_tree(pid_t root);
