@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: serve
-# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello); wrk, 64 connections, then 8
+# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello, a 10 KiB GET, a 10 KiB echo POST); wrk, 64 connections, then 8
 #
 # SCALEKIT_BENCH_BASE=/path/to/scalekit adds another build's serve --wsgi (main's, say) beside this one.
 # Each row also says how many of wrk's connections the server served (the others waited in the
@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
 seconds=$(bench_pick 5 1) rounds=$(bench_pick 3 1) conns=64 few=8
 base=${SCALEKIT_BENCH_BASE:-}
-echo "## serve: wrk -t 2 -c $conns (then -c $few for the WSGI hosts), $seconds s per run, $rounds interleaved rounds;"
+echo "## serve: wrk -t 2 -c $conns (then -c $few for the WSGI hosts' hello), $seconds s per run, $rounds interleaved rounds;"
 echo "## 2 server processes each; server and wrk CPU per request from /proc (clients on the same 2 cores)"
 mkdir -p "$out/www"
 chmod o+rx "$out" "$out/www"  # nginx's workers run as another user
@@ -58,22 +58,28 @@ declare -A label=([sk]="scalekit serve, native /healthz" [nginx]="nginx, a stati
   [gsync]="gunicorn sync, WSGI hello" [gthread]="gunicorn gthread (2 x 4), WSGI hello")
 order=(sk nginx skwsgi ${base:+skbase} uwsgi gsync gthread waitress)
 few_order=(skwsgi ${base:+skbase} uwsgi)
+# The WSGI hosts again on bigger bodies (bench/serve/hello.py): a 10 KiB GET, a 10 KiB echo POST.
+wsgi_order=(skwsgi ${base:+skbase} uwsgi gsync gthread waitress)
+declare -A work_path=([get10k]=/10k [post10k]=/echo)
+declare -A work_label=([hello]="" [get10k]=", 10 KiB GET" [post10k]=", 10 KiB echo POST")
 results="$out/results"
 : > "$results"
-# One wrk run: "NAME CONNS requests/s p99-ms server-µs/request wrk-µs/request served-connections [errors]".
+# One wrk run: "NAME:WORK CONNS requests/s p99-ms server-µs/request wrk-µs/request served-connections [errors]".
 # Served: wrk's connections less those still waiting in the listening socket's accept queue
 # (its Recv-Q, read half-way through the run).
-measure() {  # NAME CONNECTIONS
-  local s=$1 c=$2 c0 c1 queued
+measure() {  # NAME CONNECTIONS [WORK: hello (the default), get10k, post10k]
+  local s=$1 c=$2 work=${3:-hello} c0 c1 queued
+  local url="http://127.0.0.1:${port[$s]}${work_path[$work]:-${path[$s]}}" script=()
+  [[ $work == post10k ]] && script=(-s "$root/bench/serve/post10k.lua")
   c0=$(bench_cpu_ticks "$(bench_pid "$s")")
   /usr/bin/time -f '%U %S' -o "$out/wrk.time" \
-    wrk -t 2 -c "$c" -d "${seconds}s" --latency "http://127.0.0.1:${port[$s]}${path[$s]}" > "$out/wrk.out" 2>&1 &
+    wrk -t 2 -c "$c" -d "${seconds}s" --latency "${script[@]}" "$url" > "$out/wrk.out" 2>&1 &
   local w=$!
   sleep "$(awk -v s="$seconds" 'BEGIN {print s / 2}')"
   queued=$(ss -Hltn "sport = :${port[$s]}" | awk '{q += $2} END {print q + 0}')
   wait "$w"
   c1=$(bench_cpu_ticks "$(bench_pid "$s")")
-  awk -v s="$s" -v c="$c" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" -v served=$((c - queued)) \
+  awk -v s="$s:$work" -v c="$c" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" -v served=$((c - queued)) \
     -v wrk_s="$(awk '{print $1 + $2}' "$out/wrk.time")" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec:/ { rps = $2 }
@@ -87,14 +93,18 @@ measure() {  # NAME CONNECTIONS
 for ((round = 1; round <= rounds; round++)); do
   for s in "${order[@]}"; do measure "$s" "$conns"; done
   for s in "${few_order[@]}"; do measure "$s" "$few"; done
+  for work in get10k post10k; do
+    for s in "${wsgi_order[@]}"; do measure "$s" "$conns" "$work"; done
+  done
 done
 range() { sort -g | sed -n '1p;$p' | paste -sd- -; }
 printf '| server | connections (served) | requests/s (range over rounds) | p99 ms | server CPU µs/request (median) | wrk CPU µs/request (median) |\n'
 printf '|---|---|---|---|---|---|\n'
-for row in "${order[@]/%/:$conns}" "${few_order[@]/%/:$few}"; do
-  s=${row%:*} c=${row#*:}
-  pick() { awk -v s="$s" -v c="$c" -v f="$1" '$1 == s && $2 == c {print $f}' "$results"; }
-  printf '| %s | %s (%s) | %s | %s | %s | %s |\n' "${label[$s]}" "$c" "$(pick 7 | range)" "$(pick 3 | range)" \
+for row in "${order[@]/%/:hello:$conns}" "${few_order[@]/%/:hello:$few}" \
+  "${wsgi_order[@]/%/:get10k:$conns}" "${wsgi_order[@]/%/:post10k:$conns}"; do
+  s=${row%%:*} c=${row##*:} work=${row#*:}; work=${work%:*}
+  pick() { awk -v s="$s:$work" -v c="$c" -v f="$1" '$1 == s && $2 == c {print $f}' "$results"; }
+  printf '| %s | %s (%s) | %s | %s | %s | %s |\n' "${label[$s]/, WSGI hello/${work_label[$work]:-, WSGI hello}}" "$c" "$(pick 7 | range)" "$(pick 3 | range)" \
     "$(pick 4 | range)" "$(pick 5 | bench_median)" "$(pick 6 | bench_median)"
 done
 if grep -q errors: "$results"; then echo "errors:"; grep errors: "$results"; fi
