@@ -61,3 +61,24 @@ TEST(ServeHostile, AWorkerKilledMidRequestDoesNotGetItsSuccessorReplaced) {
   EXPECT_EQ(s["restarts"]["timeout"], 0) << s.dump() << server.log();
   EXPECT_EQ(server.log().find("past the timeout"), std::string::npos) << server.log();
 }
+
+// An application that forks and lets the child return to the server: the
+// child ends at once instead of hanging on to the worker's listening socket,
+// which would keep the port taken after the server stops.
+TEST(ServeHostile, AForkedChildReturningToTheServerExitsAndFreesThePort) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi hostile_apps:fork_and_return");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string answer = server.get("/");
+  EXPECT_EQ(answer.substr(0, 10), "200\nchild ") << answer;
+  EXPECT_TRUE(server.wait_for_log("forked returned to the server: it exits", 5s)) << server.log();
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");
+  server.stop();
+  EXPECT_EQ(server.exit_code(), 0) << server.log();
+  bool free = false;
+  for (int i = 0; i < 100 && !free; ++i) {
+    free = !listened_on(server.port());
+    if (!free) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(free) << "port " << server.port() << " still taken:\n" << run_command("ss -ltnp").out;
+}
