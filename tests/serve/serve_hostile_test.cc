@@ -26,9 +26,7 @@ int worker_pid(const json& s, int slot) {
 }
 
 // Whether some process still listens on 127.0.0.1:PORT.
-bool listened_on(const std::string& port) {
-  return !run_command("ss -Hltn 'sport = :" + port + "'").out.empty();
-}
+bool listened_on(const std::string& port) { return !run_command("ss -Hltn 'sport = :" + port + "'").out.empty(); }
 
 }  // namespace
 
@@ -42,8 +40,7 @@ TEST(ServeHostile, AWorkerKilledMidRequestDoesNotGetItsSuccessorReplaced) {
   const int first = worker_pid(server.status(), 0);
   ASSERT_GT(first, 0) << server.log();
   std::thread slow([&] { (void)server.get("/sleep?ms=5000"); });
-  ASSERT_TRUE(server.wait_until([](const json& s) { return scalekit::testing::running(s, "/sleep"); }))
-      << server.log();
+  ASSERT_TRUE(server.wait_until([](const json& s) { return scalekit::testing::running(s, "/sleep"); })) << server.log();
   ::kill(first, SIGKILL);
   slow.join();
   int second = 0;
@@ -81,4 +78,13 @@ TEST(ServeHostile, AForkedChildReturningToTheServerExitsAndFreesThePort) {
     if (!free) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(free) << "port " << server.port() << " still taken:\n" << run_command("ss -ltnp").out;
+}
+
+// NaN passes CLI11's ranges: `--grace nan` stopped with "grace -9.22337e+15 s".
+TEST(ServeHostile, ANanSecondsFlagIsBadUsage) {
+  for (const std::string flag : {"--timeout", "--grace", "--max-lifetime", "--broker-timeout"}) {
+    const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 " + flag + " nan");
+    EXPECT_EQ(r.exit_code, 2) << flag << ": " << r.err;
+    EXPECT_NE(r.err.find(flag + ": 'nan' is not a number"), std::string::npos) << r.err;
+  }
 }
