@@ -88,3 +88,13 @@ TEST(ServeHostile, ANanSecondsFlagIsBadUsage) {
     EXPECT_NE(r.err.find(flag + ": 'nan' is not a number"), std::string::npos) << r.err;
   }
 }
+
+// A mount that is no URL prefix is bad usage before anything starts, not a
+// worker that fails at start and a server that stops with status 1.
+TEST(ServeHostile, AMountThatIsNoUrlPrefixIsBadUsage) {
+  const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 --pythonpath " SCALEKIT_SEEDS_DIR
+                                                 "/../wsgi --wsgi hostile_apps:fork_and_return --mount relative");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--mount 'relative'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}
