@@ -1,8 +1,12 @@
 // `scalekit serve` against what a hostile client or a misbehaving application
 // does: the real master and workers, real sockets, real signals.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -27,6 +31,22 @@ int worker_pid(const json& s, int slot) {
 
 // Whether some process still listens on 127.0.0.1:PORT.
 bool listened_on(const std::string& port) { return !run_command("ss -Hltn 'sport = :" + port + "'").out.empty(); }
+
+// A connection to 127.0.0.1:PORT with a small receive buffer, -1 on failure.
+int connect_small(const std::string& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 }  // namespace
 
@@ -97,4 +117,30 @@ TEST(ServeHostile, AMountThatIsNoUrlPrefixIsBadUsage) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--mount 'relative'"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}
+
+// A client that reads a big streamed response slowly held the application
+// thread in the pipe past --timeout: the master took the request for stuck and
+// replaced the worker, cutting every other connection of it. The thread now
+// stops waiting at the deadline, and the worker stays.
+TEST(ServeHostile, ASlowReaderOfABigStreamDoesNotGetTheWorkerReplaced) {
+  serve_server server("-w 1 --timeout 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi hostile_apps:big_stream");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const int pid = worker_pid(server.status(), 0);
+  const int fd = connect_small(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  char head[16] = {};
+  ASSERT_EQ(::recv(fd, head, 12, MSG_WAITALL), 12);  // the head is out; the client then reads nothing
+  EXPECT_EQ(std::string(head, 12), "HTTP/1.1 200");
+  // The master replaces a worker whose request has run a second past --timeout.
+  std::this_thread::sleep_for(3s);
+  const json s = server.status();
+  ::close(fd);
+  EXPECT_EQ(worker_pid(s, 0), pid) << s.dump() << server.log();
+  EXPECT_EQ(s["restarts"]["timeout"], 0) << s.dump() << server.log();
+  EXPECT_FALSE(scalekit::testing::running(s, "/big")) << s.dump();
+  EXPECT_EQ(server.log().find("replacing the worker"), std::string::npos) << server.log();
 }
