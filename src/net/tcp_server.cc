@@ -137,6 +137,7 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
       for (auto wait = st.o.accept_pause(st.live); wait.count() > 0 && acceptor.is_open();
            wait = st.o.accept_pause(st.live))
         co_await core::sleep_for(wait);
+      if (!acceptor.is_open()) co_return;  // closed by a stop during the pause: accept would say EBADF every 100 ms
     }
     auto [ec, sock] = co_await acceptor.async_accept(as_tuple);
     if (ec == asio::error::operation_aborted) co_return;

@@ -421,3 +421,24 @@ TEST(HttpServer, HandlerFailuresAre500) {
   EXPECT_NE(log.find("invalid response header field 'X-Injected'"), std::string::npos) << log;
   EXPECT_NE(log.find("response body failed: the source broke"), std::string::npos) << log;
 }
+
+// A stop while the accept loop pauses (accept_pause: serve's share of
+// connections) ends the loop; it used to accept on the closed acceptor and log
+// "accept failed: Bad file descriptor" every 100 ms of the grace period.
+TEST(HttpServer, AStopDuringAnAcceptPauseIsNoAcceptFailure) {
+  net::http_server_options o;
+  o.accept_pause = [](std::size_t open) { return open > 0 ? 20ms : 0ms; };
+  o.grace = 10s;
+  test_server server(o);
+  raw_client c(server.port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send("GET /echo HTTP/1.1\r\n"));  // a request begun: the stop waits for it
+  std::this_thread::sleep_for(200ms);
+  std::thread stopper([&] { server.stop(); });
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(c.send(host + "\r\n"));
+  const std::string got = c.read(5s, [](const std::string& s) { return s.find("GET /echo") != std::string::npos; });
+  stopper.join();
+  EXPECT_EQ(statuses(got), std::vector<std::string>{"HTTP/1.1 200 OK"}) << got;
+  EXPECT_EQ(server.log().find("accept failed"), std::string::npos) << server.log();
+}
