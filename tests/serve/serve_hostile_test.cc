@@ -144,3 +144,15 @@ TEST(ServeHostile, ASlowReaderOfABigStreamDoesNotGetTheWorkerReplaced) {
   EXPECT_FALSE(scalekit::testing::running(s, "/big")) << s.dump();
   EXPECT_EQ(server.log().find("replacing the worker"), std::string::npos) << server.log();
 }
+
+// Under `ulimit -n 128` the master could not move its scoreboard above the
+// workers' descriptors (to 128 and up) and stopped after saying it listened.
+TEST(ServeHostile, StartsAndServesUnderALowDescriptorLimit) {
+  scalekit::testing::server_process server("prlimit --nofile=100 " + scalekit::testing::bin, "serve -w 1",
+                                           "serve-ulimit");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const auto r =
+      run_command("/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py get " + server.port() + " /healthz");
+  EXPECT_EQ(r.out, "200\nok\n") << r.err << server.log();
+}
