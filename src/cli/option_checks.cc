@@ -2,7 +2,9 @@
 // usage errors found before any job ran.
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +31,24 @@ const CLI::Validator unsigned_number(
     },
     "", "unsigned number");
 
+// CLI11 reads "nan" into a FLOAT option, and NaN passes every CLI::Range
+// (no comparison holds): `serve --grace nan` stopped with "grace
+// -9.22337e+15 s". No option means anything by it.
+const CLI::Validator not_nan(
+    [](std::string& text) -> std::string {
+      const double v = std::strtod(text.c_str(), nullptr);
+      if (std::isnan(v)) return "'" + text + "' is not a number";
+      return {};
+    },
+    "", "not NaN");
+
 }  // namespace
+
+void refuse_nan(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options())
+    if (opt->get_type_name().rfind("FLOAT", 0) == 0) opt->check(not_nan);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_nan(*sub);
+}
 
 void refuse_bad_unsigned(CLI::App& app) {
   for (CLI::Option* opt : app.get_options()) {

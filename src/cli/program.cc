@@ -126,6 +126,7 @@ int run_program(binary self, int argc, char** argv) {
     if (c.name == invoked) impl->add(*cmd);
   }
   refuse_bad_unsigned(app);
+  refuse_nan(app);
   if (!is_known_command(argc, argv)) return exit_usage;
   const int rc = parse_and_run(app, argc, argv);
   if (globals().stopped_by_signal) signals.exit_if_signalled();

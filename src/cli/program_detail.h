@@ -23,6 +23,8 @@ void remember_signal_mask();
 /// Every unsigned option of `app` and its subcommands first takes only
 /// decimal digits that fit in 64 bits, before its own checks. option_checks.cc
 void refuse_bad_unsigned(CLI::App& app);
+/// Every FLOAT option of `app` and its subcommands refuses NaN. option_checks.cc
+void refuse_nan(CLI::App& app);
 
 /// A usage error found before any job ran: one line on stderr and, when
 /// --json was asked for, {"lines":[],"error":...} on stdout (option_checks.cc).

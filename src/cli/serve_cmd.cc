@@ -29,6 +29,9 @@ struct serve_flags {
 
 result<core::report> run(serve_flags& f, core::observer& obs) {
   if (f.mounts.size() > f.wsgi.size()) throw usage_error("--mount without a --wsgi app before it");
+  // Else each worker refuses it at start, and the server stops with status 1 after it started.
+  for (const auto& m : f.mounts)
+    if (!m.empty() && m.front() != '/') throw usage_error("--mount '" + m + "': a URL prefix starts with '/'");
   for (std::size_t i = 0; i < f.wsgi.size(); ++i)
     f.o.apps.push_back({f.wsgi[i], i < f.mounts.size() ? f.mounts[i] : "/"});
   f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));

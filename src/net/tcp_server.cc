@@ -132,19 +132,26 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
                              detail::tcp_server_state& st) {
   constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
   const auto& log = st.log;
+  std::string accept_failure;  // why accept failed last, until it works again
   for (;;) {
     if (st.o.accept_pause) {  // leave a burst to the other servers on this socket while holding more than a share
       for (auto wait = st.o.accept_pause(st.live); wait.count() > 0 && acceptor.is_open();
            wait = st.o.accept_pause(st.live))
         co_await core::sleep_for(wait);
+      if (!acceptor.is_open()) co_return;  // closed by a stop during the pause: accept would say EBADF every 100 ms
     }
     auto [ec, sock] = co_await acceptor.async_accept(as_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
-      log("accept failed: " + ec.message());
+      // Said once while it lasts: out of file descriptors, a full accept
+      // queue kept it failing, and the log grew by ten lines a second.
+      if (ec.message() != accept_failure) log("accept failed: " + ec.message() + " (retrying every 100 ms)");
+      accept_failure = ec.message();
       co_await core::sleep_for(std::chrono::milliseconds(100));  // e.g. out of file descriptors: breathe
       continue;
     }
+    if (!accept_failure.empty()) log("accepting again");
+    accept_failure.clear();
     if (st.live >= st.o.max_connections) {
       ++st.stats.refused;
       ++st.refused_lately;

@@ -74,6 +74,9 @@ bool master::spawn(std::uint32_t slot) {
   s.in_flight.store(0);
   s.queued.store(0);
   s.connections.store(0);
+  // A process killed mid-request (a crash, --timeout) never ended its records:
+  // left in place, they would read as its successor's, stuck past --timeout.
+  for (auto& r : s.running) r.id.store(0);
   s.heartbeat_ns.store(p.started_ns);
   s.started_ns.store(p.started_ns);
   s.generation.store(p.generation);

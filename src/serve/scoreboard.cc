@@ -134,7 +134,7 @@ result<scoreboard> scoreboard::create(std::uint32_t capacity) {
   if (low < 0) return status::io_error(std::string("memfd_create: ") + std::strerror(errno));
   // High, like the listening sockets: the workers' descriptors 3, 4, ... are
   // filled by dup2, which must not overwrite a source still to be copied.
-  const int fd = ::fcntl(low, F_DUPFD_CLOEXEC, 128);
+  const int fd = ::fcntl(low, F_DUPFD_CLOEXEC, 64);  // 64: as sockets.cc (128 failed under `ulimit -n 128`)
   ::close(low);
   if (fd < 0) return status::io_error(std::string("scoreboard descriptor: ") + std::strerror(errno));
   const std::size_t size = board_size(capacity);

@@ -55,22 +55,26 @@ void set_head(net::http_response& out, const wsgi::response_head& h) {
 
 // Pieces of body on their way from one producer thread to the loop. At most
 // `capacity` bytes wait in it (one piece more when it was empty): push blocks
-// for room. The loop's waker is touched on the loop's thread only.
+// for room, until `deadline` (--timeout) at most: a client reading slowly must
+// not hold the application thread, and its request look stuck to the master
+// (which would replace the worker, cutting every other connection of it).
+// The loop's waker is touched on the loop's thread only.
 class response_pipe : public std::enable_shared_from_this<response_pipe> {
  public:
-  explicit response_pipe(const stream_settings& s)
-      : loop_(s.loop), capacity_(std::max(s.capacity, slice)), gone_(s.loop_gone) {}
+  response_pipe(const stream_settings& s, clock::time_point deadline)
+      : loop_(s.loop), capacity_(std::max(s.capacity, slice)), gone_(s.loop_gone), deadline_(deadline) {}
 
-  // Producer. false: the reader went away (or the loop stopped).
+  // Producer. false: the reader went away (or the loop stopped), or no room came before the deadline.
   bool push(std::string_view bytes) {
     while (!bytes.empty()) {
       const std::string_view piece = bytes.substr(0, slice);
       bool wake = false;
       {
         std::unique_lock lock(mutex_);
-        const bool room = room_.wait(lock, gone_, [&] {
-          return reader_gone_ || queued_ == 0 || queued_ + piece.size() <= capacity_;
-        });
+        const auto has_room = [&] { return reader_gone_ || queued_ == 0 || queued_ + piece.size() <= capacity_; };
+        const bool room = deadline_ == clock::time_point::max() ? room_.wait(lock, gone_, has_room)
+                                                                : room_.wait_until(lock, gone_, deadline_, has_room);
+        if (!room && !gone_.stop_requested()) late_ = true;  // the loop says so once it has sent what is queued
         if (!room || reader_gone_) return false;
         pieces_.push_back({std::string(piece), nullptr, 0, 0});
         queued_ += piece.size();
@@ -105,12 +109,13 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
     if (wake) wake_reader();
   }
 
-  enum class state { piece, ended, cut, empty };
+  enum class state { piece, ended, cut, late, empty };
   // Loop: the next bytes (coalesced up to a slice), or why there are none;
   // `empty` registers the reader to be woken (waker() cancelled).
   state take(net::http_body_piece& out) {
     std::scoped_lock lock(mutex_);
     if (pieces_.empty()) {
+      if (late_) return state::late;
       if (cut_) return state::cut;
       if (ended_) return state::ended;
       waiting_ = true;
@@ -147,6 +152,7 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
   asio::any_io_executor loop_;
   const std::size_t capacity_;
   std::stop_token gone_;
+  const clock::time_point deadline_;
   // The loop's thread only, but for the store of a reader dropped unread (a
   // 504 came first) on the application thread: atomic for that.
   std::atomic<asio::steady_timer*> waker_{nullptr};
@@ -154,7 +160,7 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
   std::condition_variable_any room_;
   std::deque<net::http_body_piece> pieces_;  // guarded by mutex_, as the rest below
   std::size_t queued_ = 0;
-  bool waiting_ = false, ended_ = false, cut_ = false, reader_gone_ = false;
+  bool waiting_ = false, ended_ = false, cut_ = false, late_ = false, reader_gone_ = false;
 };
 
 namespace {
@@ -188,6 +194,7 @@ class pipe_body final : public net::http_body_source {
         case response_pipe::state::piece: co_return std::move(piece);
         case response_pipe::state::ended: co_return std::nullopt;
         case response_pipe::state::cut: throw net::http_body_cut("the application cut its response");
+        case response_pipe::state::late: break;  // the client read too slowly for the application to finish in time
         case response_pipe::state::empty: break;
       }
       if (clock::now() >= deadline_) {
@@ -252,7 +259,7 @@ bool stream_sink::flush() { return pipe_ != nullptr || go_streaming(); }
 
 // The head and what was kept go to the loop; the rest of the body follows through the pipe.
 bool stream_sink::go_streaming() {
-  pipe_ = std::make_shared<response_pipe>(s_);
+  pipe_ = std::make_shared<response_pipe>(s_, deadline_);
   net::http_response r;
   r.status = whole_.status;
   r.content_type = std::move(whole_.content_type);

@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -420,4 +422,54 @@ TEST(HttpServer, HandlerFailuresAre500) {
   EXPECT_NE(log.find("handler failed: handler broke (GET /throw)"), std::string::npos) << log;
   EXPECT_NE(log.find("invalid response header field 'X-Injected'"), std::string::npos) << log;
   EXPECT_NE(log.find("response body failed: the source broke"), std::string::npos) << log;
+}
+
+// A stop while the accept loop pauses (accept_pause: serve's share of
+// connections) ends the loop; it used to accept on the closed acceptor and log
+// "accept failed: Bad file descriptor" every 100 ms of the grace period.
+TEST(HttpServer, AStopDuringAnAcceptPauseIsNoAcceptFailure) {
+  net::http_server_options o;
+  o.accept_pause = [](std::size_t open) { return open > 0 ? 20ms : 0ms; };
+  o.grace = 10s;
+  test_server server(o);
+  raw_client c(server.port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send("GET /echo HTTP/1.1\r\n"));  // a request begun: the stop waits for it
+  std::this_thread::sleep_for(200ms);
+  std::thread stopper([&] { server.stop(); });
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(c.send(host + "\r\n"));
+  const std::string got = c.read(5s, [](const std::string& s) { return s.find("GET /echo") != std::string::npos; });
+  stopper.join();
+  EXPECT_EQ(statuses(got), std::vector<std::string>{"HTTP/1.1 200 OK"}) << got;
+  EXPECT_EQ(server.log().find("accept failed"), std::string::npos) << server.log();
+}
+
+// Out of file descriptors, accept fails until connections close: said once
+// and once more when it works again, not ten times a second while it lasts.
+TEST(HttpServer, RunningOutOfDescriptorsIsLoggedOnce) {
+  test_server server;
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  std::size_t open = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++open;
+  rlimit tight = old;
+  tight.rlim_cur = open + 8;  // run_command's own, a few connections, then EMFILE
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  // 20 connections from another process (this one has no descriptors to spare), held 1.5 s.
+  const auto held = scalekit::testing::run_command(
+      "/usr/bin/python3 -c \"import resource, socket, time; resource.setrlimit(resource.RLIMIT_NOFILE, (1024, "
+      "resource.getrlimit(resource.RLIMIT_NOFILE)[1])); s = [socket.create_connection(('127.0.0.1', " +
+      std::to_string(server.port()) + ")) for _ in range(20)]; time.sleep(1.5)\"");
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_EQ(held.exit_code, 0) << held.err;
+  raw_client c(server.port());  // served once descriptors are back
+  ASSERT_TRUE(c.send("GET /echo HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n"));
+  const std::string got = c.read(5s, [](const std::string& s) { return s.find("GET /echo") != std::string::npos; });
+  EXPECT_EQ(statuses(got), std::vector<std::string>{"HTTP/1.1 200 OK"}) << got;
+  const std::string log = server.log();
+  std::size_t failures = 0;
+  for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++failures;
+  EXPECT_EQ(failures, 1u) << log;
+  EXPECT_NE(log.find("accepting again"), std::string::npos) << log;
 }

@@ -1,4 +1,6 @@
 // host::call: one request through one application (PEP 3333's server side).
+#include <unistd.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,30 @@ namespace scalekit::serve::wsgi {
 namespace {
 
 constexpr std::string_view no_start_response = "the app did not call start_response()";
+
+// The worker's own pid: this code is loaded in the worker, after its exec.
+const pid_t worker_pid = ::getpid();
+
+// A child of os.fork() in the application that neither exec'd nor exited
+// comes back here with none of the worker's other threads: it would wait
+// forever for the event loop, holding the worker's sockets (the listening one
+// too, so the port stays taken after the server stops). It ends at once,
+// saying so with write(2) alone (a lock another thread held at the fork
+// would never be released in the child).
+void end_if_forked() {
+  if (::getpid() == worker_pid) return;
+  static constexpr char said[] =
+      "scalekit serve: a process the WSGI application forked returned to the server: it exits\n";
+  [[maybe_unused]] const auto n = ::write(2, said, sizeof said - 1);
+  ::_exit(0);
+}
+
+// application(environ, start_response), in the worker alone.
+PyObject* call_app(PyObject* app, PyObject* env, PyObject* start) {
+  PyObject* returned = PyObject_CallFunctionObjArgs(app, env, start, nullptr);
+  end_if_forked();
+  return returned;
+}
 
 std::string not_bytes(PyObject* item) {
   return std::string("TypeError: the body must be bytes, not ") + Py_TYPE(item)->tp_name + ": " + py::short_repr(item);
@@ -61,6 +87,7 @@ outcome send_iterable(PyObject* result, response& r) {
   if (!it) return failed(r);
   for (;;) {
     py::ref item(PyIter_Next(it.get()));
+    end_if_forked();
     if (!item) {
       if (PyErr_Occurred()) return failed(r);
       break;
@@ -125,9 +152,7 @@ call_result host::call(app_id id, const request& req, response_sink& sink) {
     if (!start) {
       auto e = errors::take();
       what = r.fail("the server could not make the environ: " + e.summary, e.traceback);
-    } else if (py::ref returned(
-                   PyObject_CallFunctionObjArgs(static_cast<PyObject*>(app.callable), env.get(), start.get(), nullptr));
-               !returned) {
+    } else if (py::ref returned(call_app(static_cast<PyObject*>(app.callable), env.get(), start.get())); !returned) {
       what = failed(r);
     } else {
       what = send_body(returned.get(), r);
