@@ -280,22 +280,43 @@ void master::advance_replacement() {
   for (std::uint32_t slot = 0; slot < procs_.size(); ++slot) {
     const proc& p = procs_[slot];
     if (p.pid == 0 || p.stopping || !ready(slot)) continue;
-    std::optional<restart_cause> cause;
-    if (p.request_limit > 0 && board_.slot(slot).requests.load() >= p.request_limit) {
-      cause = restart_cause::max_requests;
-    } else if (o_.max_lifetime.count() > 0 &&
-               now - p.started_ns > std::chrono::duration_cast<std::chrono::nanoseconds>(o_.max_lifetime).count()) {
-      cause = restart_cause::max_lifetime;
-    } else if (o_.max_rss_mb > 0 && rss_mb(p.pid) > o_.max_rss_mb) {
-      cause = restart_cause::max_rss;
-    }
-    if (cause) {
+    if (const auto cause = recycle_cause(slot, now)) {
       log("recycling worker " + std::to_string(slot) + " (pid " + std::to_string(p.pid) +
           "): " + std::string(to_string(*cause)));
       start_replacement(slot, *cause);
       return;
     }
   }
+}
+
+// Whether the ready worker in `slot` is due for recycling, and why. Never
+// before recycle_floor_ns; RSS recycles of young workers back off.
+std::optional<restart_cause> master::recycle_cause(std::uint32_t slot, std::int64_t now) {
+  const proc& p = procs_[slot];
+  const std::int64_t age = now - p.started_ns;
+  if (age < recycle_floor_ns) return std::nullopt;
+  if (p.request_limit > 0 && board_.slot(slot).requests.load() >= p.request_limit) return restart_cause::max_requests;
+  if (o_.max_lifetime.count() > 0 &&
+      age > std::chrono::duration_cast<std::chrono::nanoseconds>(o_.max_lifetime).count())
+    return restart_cause::max_lifetime;
+  if (o_.max_rss_mb == 0 || now < rss_backoff_until_ns_) return std::nullopt;
+  const std::uint64_t rss = rss_mb(p.pid);
+  if (rss <= o_.max_rss_mb) return std::nullopt;
+  if (age >= rss_young_ns) {
+    young_rss_recycles_ = 0;
+    return restart_cause::max_rss;
+  }
+  const std::int64_t wait = std::min(rss_backoff_max_ns, recycle_floor_ns << std::min(young_rss_recycles_, 6));
+  ++young_rss_recycles_;
+  rss_backoff_until_ns_ = now + wait;
+  if (!rss_below_fresh_logged_) {
+    rss_below_fresh_logged_ = true;
+    log(
+        fmt::format("--max-rss {} MiB is below a fresh worker's size ({} MiB after {:.1f} s): recycling for RSS "
+                    "backs off, up to {} s between recycles",
+                    o_.max_rss_mb, rss, static_cast<double>(age) / 1e9, rss_backoff_max_ns / 1'000'000'000));
+  }
+  return restart_cause::max_rss;
 }
 
 void master::keep_count() {
