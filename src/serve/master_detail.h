@@ -68,6 +68,7 @@ class master {
     std::int64_t kill_at_ns = 0;         // SIGKILL if still alive then (0: never)
     std::optional<restart_cause> cause;  // why it is being replaced or was killed
     std::uint64_t request_limit = 0;     // this worker's --max-requests, jittered
+    std::int64_t lifetime_ns = 0;        // this worker's --max-lifetime, jittered (0: none)
     bool timeout_reported = false;
   };
   // A worker being replaced: its successor starts first; the old one is told

@@ -69,6 +69,11 @@ bool master::spawn(std::uint32_t slot) {
     std::uniform_int_distribution<std::uint64_t> jitter(0, o_.max_requests_jitter);
     p.request_limit = o_.max_requests + jitter(rng_);
   }
+  if (o_.max_lifetime.count() > 0) {
+    std::uniform_int_distribution<std::int64_t> jitter(0, o_.max_lifetime_jitter.count());
+    p.lifetime_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(o_.max_lifetime).count() + jitter(rng_) * ns_per_ms;
+  }
   // The slot starts clean for its new process.
   s.requests.store(0);
   s.in_flight.store(0);
@@ -281,8 +286,11 @@ void master::advance_replacement() {
     const proc& p = procs_[slot];
     if (p.pid == 0 || p.stopping || !ready(slot)) continue;
     if (const auto cause = recycle_cause(slot, now)) {
-      log("recycling worker " + std::to_string(slot) + " (pid " + std::to_string(p.pid) +
-          "): " + std::string(to_string(*cause)));
+      const std::string limit = *cause == restart_cause::max_lifetime
+                                    ? fmt::format(" (its limit {:.3f} s)", static_cast<double>(p.lifetime_ns) / 1e9)
+                                    : std::string();
+      log(fmt::format("recycling worker {} (pid {}) after {:.3f} s: {}{}", slot, p.pid,
+                      static_cast<double>(now - p.started_ns) / 1e9, to_string(*cause), limit));
       start_replacement(slot, *cause);
       return;
     }
@@ -296,9 +304,7 @@ std::optional<restart_cause> master::recycle_cause(std::uint32_t slot, std::int6
   const std::int64_t age = now - p.started_ns;
   if (age < recycle_floor_ns) return std::nullopt;
   if (p.request_limit > 0 && board_.slot(slot).requests.load() >= p.request_limit) return restart_cause::max_requests;
-  if (o_.max_lifetime.count() > 0 &&
-      age > std::chrono::duration_cast<std::chrono::nanoseconds>(o_.max_lifetime).count())
-    return restart_cause::max_lifetime;
+  if (p.lifetime_ns > 0 && age > p.lifetime_ns) return restart_cause::max_lifetime;
   if (o_.max_rss_mb == 0 || now < rss_backoff_until_ns_) return std::nullopt;
   const std::uint64_t rss = rss_mb(p.pid);
   if (rss <= o_.max_rss_mb) return std::nullopt;

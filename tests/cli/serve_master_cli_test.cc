@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -43,4 +45,43 @@ TEST(CliServeMaster, MaxRssBelowAFreshWorkerBacksOff) {
   EXPECT_GE(restarts, 1) << server.log();
   EXPECT_LE(restarts, 4) << server.log();
   EXPECT_EQ(count(server.log(), "is below a fresh worker's size"), 1u) << server.log();
+}
+
+// --max-lifetime-jitter gives each worker a lifetime of its own, so they do
+// not recycle in lockstep; and with three workers recycling, never more than
+// one successor starts at a time (the old one leaves once it accepts).
+TEST(CliServeMaster, LifetimesAreJitteredAndRecyclesNeverOverlap) {
+  serve_server server("-w 3 --max-lifetime 1 --max-lifetime-jitter 3 --grace 2");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("3 workers ready")) << server.log();
+  std::size_t most_starting = 0, most_serving = 0, polls = 0;
+  const auto end = std::chrono::steady_clock::now() + 7s;
+  while (std::chrono::steady_clock::now() < end) {
+    const json s = server.status();
+    if (!s.contains("workers")) continue;
+    ++polls;
+    std::size_t starting = 0, serving = 0;
+    for (const auto& w : s["workers"]) {
+      starting += w["state"] == "starting";
+      serving += w["state"] != "stopping";
+    }
+    most_starting = std::max(most_starting, starting);
+    most_serving = std::max(most_serving, serving);
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_GT(polls, 20u);
+  EXPECT_LE(most_starting, 1u) << server.log();
+  EXPECT_LE(most_serving, 4u) << server.log();  // the three, plus one successor
+  // Each recycle line names the worker's own limit: 1 s plus up to 3 s, drawn per worker.
+  const std::string log = server.log();
+  std::set<std::string> limits;
+  const std::string mark = ": max_lifetime (its limit ";
+  for (auto at = log.find(mark); at != std::string::npos; at = log.find(mark, at + 1)) {
+    const std::string limit = log.substr(at + mark.size(), log.find(' ', at + mark.size()) - at - mark.size());
+    EXPECT_GE(std::stod(limit), 1.0) << log;
+    EXPECT_LE(std::stod(limit), 4.0) << log;
+    limits.insert(limit);
+  }
+  EXPECT_GE(server.status()["restarts"]["max_lifetime"].get<int>(), 2) << log;
+  EXPECT_GE(limits.size(), 2u) << log;
 }
