@@ -396,7 +396,7 @@ std::string status_json(const scoreboard& board) {
       std::int64_t start = 0;
       std::string method, path;
       if (!s.read_request(r, id, start, method, path)) continue;
-      out += std::string(first_request ? "" : ", ") + "{\"id\": " + std::to_string(id) + ", \"method\": \"" +
+      out += std::string(first_request ? "" : ", ") + "{\"id\": \"" + request_id_text(id) + "\", \"method\": \"" +
              json_escape(method) + "\", \"path\": \"" + json_escape(path) +
              "\", \"elapsed_ms\": " + std::to_string((now - start) / 1'000'000) + "}";
       first_request = false;

@@ -226,7 +226,7 @@ void master::watch() {
         if (!s.read_request(r, id, start, method, path)) continue;
         const std::int64_t elapsed = now - start;
         if (elapsed < (o_.timeout.count() + 1000) * ns_per_ms) continue;
-        log("request " + std::to_string(id) + " " + method + " " + path + " has run " +
+        log("request " + request_id_text(id) + " " + method + " " + path + " has run " +
             std::to_string(elapsed / ns_per_ms) + " ms on worker " + std::to_string(slot) + " (pid " +
             std::to_string(p.pid) + "), past the timeout of " + std::to_string(o_.timeout.count()) +
             " ms: replacing the worker");

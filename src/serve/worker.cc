@@ -160,7 +160,7 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   const auto q = target.find('?');
   std::string path(target.substr(0, q));
   std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
-  const std::uint64_t id = (std::uint64_t{id_.slot} << 48) | next_id_++;
+  const std::uint64_t id = (std::uint64_t{id_.slot} << request_id_slot_shift) | next_id_++;
   const std::int64_t t0 = monotonic_ns();
   auto record = std::make_shared<request_record>(slot_, slot_.begin_request(id, req.method, path));
   slot_.in_flight.fetch_add(1);
@@ -228,7 +228,8 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   auto outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry);
   if (outcome.expired) {
     slot_.timeouts.fetch_add(1);
-    obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
+    obs_.message(
+        fmt::format("request {} {} {}: 504 after {} ms", request_id_text(id), req.method, path, o_.timeout.count()));
     co_return plain(504, "the request took longer than the server's timeout\n");
   }
   std::optional<net::http_response> r = std::move(outcome.value);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "cli_helpers.h"
 #include "serve_helpers.h"
 
+using scalekit::testing::background_process;
 using scalekit::testing::serve_server;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -84,4 +86,33 @@ TEST(CliServeMaster, LifetimesAreJitteredAndRecyclesNeverOverlap) {
   }
   EXPECT_GE(server.status()["restarts"]["max_lifetime"].get<int>(), 2) << log;
   EXPECT_GE(limits.size(), 2u) << log;
+}
+
+// A request past --timeout: the worker's 504 line, the master's "has run"
+// line and /status name it by the same id.
+TEST(CliServeMaster, ATimedOutRequestHasOneIdInBothLogLinesAndStatus) {
+  serve_server server("-w 1 --timeout 0.5");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  background_process slow(server.client_command("get " + server.port() + " /sleep?ms=4000"), "cli-serve-slow");
+  std::string shown;
+  ASSERT_TRUE(server.wait_until(
+      [&](const json& s) {
+        for (const auto& w : s.value("workers", json::array()))
+          for (const auto& r : w["running"])
+            if (r["path"] == "/sleep") shown = r["id"].get<std::string>();
+        return !shown.empty();
+      },
+      5s))
+      << server.log();
+  ASSERT_TRUE(server.wait_for_log("has run", 8s)) << server.log();
+  ASSERT_TRUE(slow.wait_exit(10s));
+  EXPECT_EQ(slow.out().substr(0, 4), "504\n");
+  const std::string log = server.log();
+  std::smatch worker_line, master_line;
+  ASSERT_TRUE(std::regex_search(log, worker_line, std::regex("request (\\S+) GET /sleep\\S*: 504 after"))) << log;
+  ASSERT_TRUE(std::regex_search(log, master_line, std::regex("request (\\S+) GET /sleep\\S* has run"))) << log;
+  EXPECT_EQ(worker_line[1], master_line[1]) << log;
+  EXPECT_EQ(worker_line[1], shown) << log;
+  EXPECT_TRUE(std::regex_match(shown, std::regex("0-[1-9][0-9]*"))) << shown;  // slot 0's N-th request
 }

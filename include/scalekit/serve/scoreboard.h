@@ -40,6 +40,13 @@ enum class worker_state : std::uint32_t {
 };
 std::string_view to_string(worker_state s) noexcept;
 
+/// A request's id: its worker's slot in the top 16 bits, the worker's count
+/// of requests below them.
+inline constexpr int request_id_slot_shift = 48;
+/// How a request id is spelled everywhere (the worker's log, the master's,
+/// /status): "SLOT-N", the N-th request of the worker in SLOT, e.g. "1-42".
+std::string request_id_text(std::uint64_t id);
+
 /// One request a worker is running now.
 struct request_record {
   std::atomic<std::uint32_t> seq{0};  ///< odd while being written
