@@ -91,6 +91,7 @@ class master {
   void start_upgrade();
   void ask_reload();  // HUP: at once, or after --preload's check of the apps
   void begin_reload();
+  void reload_done();   // the last worker of a HUP reload is replaced: systemd hears READY=1
   bool upgrade_done();  // the successor is ready: this master stops
   void on_all_ready();
   std::size_t live_workers() const;  // not stopping

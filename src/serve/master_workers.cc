@@ -264,11 +264,12 @@ void master::advance_replacement() {
     const auto within = r.cause == restart_cause::timeout ? std::chrono::milliseconds(2000) : o_.grace;
     tell_to_stop(r.old_slot, within);
     replacing_.reset();
+    // systemd hears the reload finished once the last of its workers is replaced, not at each
+    // replacement (nor at recycles).
     if (r.cause == restart_cause::reload &&
         std::none_of(to_replace_.begin(), to_replace_.end(),
                      [](const replacement& q) { return q.cause == restart_cause::reload; }))
-      log("reload done");
-    sd_notify(0, "READY=1\nSTATUS=reloaded");
+      reload_done();
   }
   if (replacing_) return;
   const std::int64_t now = monotonic_ns();

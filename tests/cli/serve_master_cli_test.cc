@@ -116,3 +116,12 @@ TEST(CliServeMaster, ATimedOutRequestHasOneIdInBothLogLinesAndStatus) {
   EXPECT_EQ(worker_line[1], shown) << log;
   EXPECT_TRUE(std::regex_match(shown, std::regex("0-[1-9][0-9]*"))) << shown;  // slot 0's N-th request
 }
+
+// systemd with three workers: HUP sends RELOADING=1, then READY=1 once, when
+// the last worker is replaced (not when the first successor accepts).
+TEST(CliServeMaster, SystemdHearsReadyOnceTheWholeReloadIsDone) {
+  const auto r = scalekit::testing::run_command(
+      "timeout 60 /usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../systemd_like.py " + scalekit::testing::bin + " 3");
+  EXPECT_EQ(r.out, "ready\nGET /healthz -> 200\nreloading, ready\nevery worker new\nno other READY\nstopping, exit 0\n")
+      << r.err;
+}
