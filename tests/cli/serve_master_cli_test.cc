@@ -125,3 +125,41 @@ TEST(CliServeMaster, SystemdHearsReadyOnceTheWholeReloadIsDone) {
   EXPECT_EQ(r.out, "ready\nGET /healthz -> 200\nreloading, ready\nevery worker new\nno other READY\nstopping, exit 0\n")
       << r.err;
 }
+
+namespace {
+
+// serve started as a non-interactive shell starts a background job: INT and QUIT ignored.
+std::string ignoring_int_and_quit() {
+  return "/bin/sh -c 'trap \"\" INT QUIT; exec \"$0\" serve \"$@\"' " + scalekit::testing::bin;
+}
+
+}  // namespace
+
+// The master owns its signals whatever it inherited: with INT and QUIT
+// ignored by whoever started it, INT still stops it gracefully...
+TEST(CliServeMaster, IntStopsGracefullyThoughIgnoredAtStart) {
+  scalekit::testing::server_process server(ignoring_int_and_quit(), "-w 1 --grace 10", "cli-serve");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
+  background_process slow(client + "get " + server.port() + " /sleep?ms=1500", "cli-serve-slow");
+  std::this_thread::sleep_for(500ms);  // the request is under way (it sleeps 1.5 s)
+  ASSERT_EQ(::kill(server.pid(), SIGINT), 0);
+  ASSERT_TRUE(server.wait_for_log("stopping: workers finish their requests", 5s)) << server.log();
+  ASSERT_TRUE(slow.wait_exit(10s));
+  EXPECT_EQ(slow.out(), "200\nslept 1500 ms\n");
+  EXPECT_TRUE(server.wait_exit(10s)) << server.log();
+}
+
+// ... and QUIT stops it at once, with a request still running.
+TEST(CliServeMaster, QuitStopsAtOnceThoughIgnoredAtStart) {
+  scalekit::testing::server_process server(ignoring_int_and_quit(), "-w 1 --grace 60", "cli-serve");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
+  background_process slow(client + "get " + server.port() + " /sleep?ms=30000", "cli-serve-slow");
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(::kill(server.pid(), SIGQUIT), 0);
+  EXPECT_TRUE(server.wait_exit(5s)) << server.log();
+  EXPECT_NE(server.log().find("QUIT: stopping every worker now"), std::string::npos) << server.log();
+}
