@@ -288,6 +288,7 @@ worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net:
           deadline](const deliver_fn& deliver) -> std::optional<net::http_response> {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
+    const on_thread_mark busy(slot_);  // the worker is busy while it runs
     if (app) return apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count());
     net::http_response out = endpoints_.answer(r->method, p, q, r->body);
     if (!key.empty() && out.status == 200) {  // tagged and kept here, so the loop never hashes
@@ -338,7 +339,7 @@ result<core::report> worker::run() {
     return s;
   if (!o_.broker.empty()) broker_ = std::make_unique<web::broker_watch>(o_.broker, o_.broker_queue);
   if (!o_.apps.empty()) {
-    auto apps = wsgi_apps::start(o_, obs_, &slot_.gil_wait_ns);
+    auto apps = wsgi_apps::start(o_, obs_, &slot_);
     if (!apps.ok()) return apps.error();
     apps_ = std::move(apps).value();
   }

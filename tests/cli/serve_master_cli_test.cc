@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -28,6 +30,49 @@ std::size_t count(const std::string& text, const std::string& what) {
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
   return n;
 }
+
+// /metrics read as Prometheus reads it: every line a comment or a sample, each
+// sample of a family typed before it. Its samples by "name{labels}" (as
+// written), or a failure naming the first line that is neither.
+struct prometheus_text {
+  std::map<std::string, double> samples;
+  std::string error;
+
+  explicit prometheus_text(const std::string& text) {
+    static const std::regex comment(R"(# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*))");
+    static const std::regex sample(
+        R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\\n])*")"
+        R"((?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\\n])*")*\})? ([-+]?(?:[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|Inf)|NaN))");
+    std::set<std::string> typed;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line) && error.empty();) {
+      std::smatch m;
+      if (std::regex_match(line, m, comment)) {
+        if (m[1] == "TYPE") {
+          static const std::set<std::string> types{"counter", "gauge", "histogram", "summary", "untyped"};
+          if (!types.count(m[3])) error = "an unknown type: " + line;
+          typed.insert(m[2]);
+        }
+      } else if (std::regex_match(line, m, sample)) {
+        std::string family = m[1];
+        for (const std::string suffix : {"_bucket", "_sum", "_count"})
+          if (!typed.count(family) && family.ends_with(suffix)) family.resize(family.size() - suffix.size());
+        if (!typed.count(family)) error = "a sample before its TYPE: " + line;
+        samples[std::string(m[1]) + std::string(m[2])] =
+            m[3] == "NaN" ? 0 : std::stod(std::string(m[3]) == "+Inf" ? "inf" : std::string(m[3]));
+      } else if (!line.empty()) {
+        error = "neither a comment nor a sample: '" + line + "'";
+      }
+    }
+  }
+  /// The samples whose "name{labels}" starts with `prefix`.
+  [[nodiscard]] std::map<std::string, double> starting(const std::string& prefix) const {
+    std::map<std::string, double> out;
+    for (auto it = samples.lower_bound(prefix); it != samples.end() && it->first.starts_with(prefix); ++it)
+      out.insert(*it);
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -162,4 +207,31 @@ TEST(CliServeMaster, QuitStopsAtOnceThoughIgnoredAtStart) {
   ASSERT_EQ(::kill(server.pid(), SIGQUIT), 0);
   EXPECT_TRUE(server.wait_exit(5s)) << server.log();
   EXPECT_NE(server.log().find("QUIT: stopping every worker now"), std::string::npos) << server.log();
+}
+
+// /metrics is valid Prometheus text; it counts ready workers busy (a request on
+// an application thread) and idle, and the GIL wait by WSGI app.
+TEST(CliServeMaster, MetricsCountBusyWorkersAndTheGilWaitByApp) {
+  serve_server server("-w 2 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi serve_apps:sleepy --mount /sleepy");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("2 workers ready")) << server.log();
+  background_process slow(server.client_command("get " + server.port() + " /sleepy/?s=3"), "cli-serve-slow");
+  ASSERT_TRUE(server.wait_until([](const json& s) { return scalekit::testing::running(s, "/sleepy/"); }, 5s))
+      << server.log();
+  const prometheus_text during(server.get("/metrics").substr(4));  // after "200\n"
+  ASSERT_EQ(during.error, "");
+  EXPECT_EQ(during.samples.at("scalekit_serve_ready_workers{activity=\"busy\"}"), 1);
+  EXPECT_EQ(during.samples.at("scalekit_serve_ready_workers{activity=\"idle\"}"), 1);
+  ASSERT_TRUE(slow.wait_exit(10s));
+  EXPECT_EQ(slow.out(), "200\nslept\n");
+  const prometheus_text after(server.get("/metrics").substr(4));
+  ASSERT_EQ(after.error, "");
+  EXPECT_EQ(after.samples.at("scalekit_serve_ready_workers{activity=\"busy\"}"), 0);
+  EXPECT_EQ(after.samples.at("scalekit_serve_ready_workers{activity=\"idle\"}"), 2);
+  const auto gil = after.starting("scalekit_serve_gil_wait_seconds_total{");
+  ASSERT_EQ(gil.size(), 2u);  // one per worker, for the one app
+  for (const auto& [sample, seconds] : gil) {
+    EXPECT_NE(sample.find(",app=\"serve_apps:sleepy\",mount=\"/sleepy\"}"), std::string::npos) << sample;
+    EXPECT_GE(seconds, 0);
+  }
 }
