@@ -133,6 +133,17 @@ TEST(CliServeMaster, SystemdHearsReadyOnceTheWholeReloadIsDone) {
 namespace {
 
 // serve started as a non-interactive shell starts a background job: INT and QUIT ignored.
+// Poll PORT's /status until a request for `path` runs (true), or 5 s pass.
+bool wait_until_running(const std::string& port, const std::string& path) {
+  const std::string status = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py status " + port;
+  for (int i = 0; i < 100; ++i) {
+    const auto r = scalekit::testing::run_command(status);
+    if (!r.out.empty() && scalekit::testing::running(json::parse(r.out), path)) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 std::string ignoring_int_and_quit() {
   return "/bin/sh -c 'trap \"\" INT QUIT; exec \"$0\" serve \"$@\"' " + scalekit::testing::bin;
 }
@@ -147,7 +158,7 @@ TEST(CliServeMaster, IntStopsGracefullyThoughIgnoredAtStart) {
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
   const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
   background_process slow(client + "get " + server.port() + " /sleep?ms=1500", "cli-serve-slow");
-  std::this_thread::sleep_for(500ms);  // the request is under way (it sleeps 1.5 s)
+  ASSERT_TRUE(wait_until_running(server.port(), "/sleep")) << server.log();
   ASSERT_EQ(::kill(server.pid(), SIGINT), 0);
   ASSERT_TRUE(server.wait_for_log("stopping: workers finish their requests", 5s)) << server.log();
   ASSERT_TRUE(slow.wait_exit(10s));
@@ -162,7 +173,7 @@ TEST(CliServeMaster, QuitStopsAtOnceThoughIgnoredAtStart) {
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
   const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
   background_process slow(client + "get " + server.port() + " /sleep?ms=30000", "cli-serve-slow");
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(wait_until_running(server.port(), "/sleep")) << server.log();
   ASSERT_EQ(::kill(server.pid(), SIGQUIT), 0);
   EXPECT_TRUE(server.wait_exit(5s)) << server.log();
   EXPECT_NE(server.log().find("QUIT: stopping every worker now"), std::string::npos) << server.log();
