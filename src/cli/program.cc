@@ -90,9 +90,12 @@ int run_program(binary self, int argc, char** argv) {
   remember_signal_mask();
   // Before any thread starts. serve's master gives more signals meanings
   // (HUP reloads, TTIN adds a worker...), and its workers ignore the
-  // terminal's Ctrl-C: the master decides.
+  // terminal's Ctrl-C: the master decides. Its signals are its interface: it
+  // owns them even when whoever started it ignored some (a background job of
+  // a non-interactive shell ignores INT and QUIT).
   auto& signals = self == binary::serve
-                      ? core::stop_signals::install({SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU})
+                      ? core::stop_signals::install({SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU},
+                                                    core::inherited_ignores::override)
                       : core::stop_signals::install();
   ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error to report, not a silent death
   spdlog::set_default_logger(spdlog::stderr_color_mt("scalekit"));

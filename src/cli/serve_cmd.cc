@@ -23,7 +23,7 @@ namespace {
 struct serve_flags {
   serve::options o;
   std::vector<std::string> wsgi, mounts;
-  double timeout_s = 30, grace_s = 30, max_lifetime_s = 0, broker_timeout_s = 10;
+  double timeout_s = 30, grace_s = 30, max_lifetime_s = 0, max_lifetime_jitter_s = 0, broker_timeout_s = 10;
   bool executor_given = false;
 };
 
@@ -37,6 +37,7 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
   f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.o.max_lifetime = std::chrono::seconds(static_cast<long>(f.max_lifetime_s));
+  f.o.max_lifetime_jitter = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_jitter_s * 1000));
   // With a broker, the jobs run on its workers unless --executor says otherwise.
   if (!f.o.broker.empty() && !f.executor_given) f.o.executor = "distributed";
   if (f.o.executor == "distributed" && f.o.broker.empty())
@@ -90,6 +91,9 @@ void add_command(CLI::App& command) {
                   "plus up to this many, so they do not recycle together");
   cmd->add_option("--max-rss", f->o.max_rss_mb, "recycle a worker above this many MiB resident (0: never)");
   cmd->add_option("--max-lifetime", f->max_lifetime_s, "recycle a worker after this many seconds (0: never)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--max-lifetime-jitter", f->max_lifetime_jitter_s,
+                  "plus up to this many seconds, so they do not recycle together")
       ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")

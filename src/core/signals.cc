@@ -37,21 +37,32 @@ struct stop_signals::claims {
   std::map<int, std::function<void()>> handlers;  // guarded by mutex
 };
 
-stop_signals& stop_signals::install(std::initializer_list<int> claimed) {
+stop_signals& stop_signals::install(std::initializer_list<int> claimed, inherited_ignores ignores) {
   // Leaked on purpose: the waiter thread uses it until the process ends.
   static stop_signals* const instance = [&] {
+    const bool own = ignores == inherited_ignores::override;
     auto* s = new stop_signals;
     s->claims_ = new claims;
     sigemptyset(&s->claims_->set);
     sigemptyset(&s->claims_->requested);
+    sigset_t was_ignored;  // and now owned: their action must not stay SIG_IGN, or they are discarded
+    sigemptyset(&was_ignored);
+    const auto keep_ignored = [&](int sig) {
+      if (!ignored_at_start(sig)) return false;
+      if (own) sigaddset(&was_ignored, sig);
+      return !own;
+    };
     for (int sig : claimed) {
       sigaddset(&s->claims_->requested, sig);
-      if (!ignored_at_start(sig)) sigaddset(&s->claims_->set, sig);
+      if (!keep_ignored(sig)) sigaddset(&s->claims_->set, sig);
     }
     sigset_t waited = s->claims_->set;  // the claimed ones, and the stop signals not claimed
     for (int sig : stop_signal_numbers)
-      if (!ignored_at_start(sig)) sigaddset(&waited, sig);
+      if (!keep_ignored(sig)) sigaddset(&waited, sig);
     ::pthread_sigmask(SIG_BLOCK, &waited, nullptr);
+    // Blocked first, so the default action never runs: the waiter takes them.
+    for (int sig = 1; sig < NSIG; ++sig)
+      if (sigismember(&was_ignored, sig) == 1) ::signal(sig, SIG_DFL);
     std::thread([s, waited] {
       for (;;) {
         int sig = 0;

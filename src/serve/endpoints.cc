@@ -62,6 +62,20 @@ bool parse_number(std::string_view text, T& out) {
   return r.ec == std::errc() && r.ptr == text.data() + text.size();
 }
 
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_escape(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string json_escape(std::string_view s) {
   std::string out;
   for (const char c : s) {
@@ -286,7 +300,7 @@ net::http_response native_endpoints::thumbnail_answer(std::string_view method, s
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
   if (path == "/healthz") return reply(200, "ok\n");
   if (path == "/status") return reply(200, status_json(board_), json_type);
-  if (path == "/metrics") return reply(200, metrics_text(board_), "text/plain; version=0.0.4; charset=utf-8");
+  if (path == "/metrics") return reply(200, metrics_text(board_, o_.apps), "text/plain; version=0.0.4; charset=utf-8");
   if (path == "/executors") {
     std::string choices = R"(["serial", "threads", "processes", "openmp")";
     if (!o_.broker.empty()) choices += R"(, "distributed")";
@@ -396,7 +410,7 @@ std::string status_json(const scoreboard& board) {
       std::int64_t start = 0;
       std::string method, path;
       if (!s.read_request(r, id, start, method, path)) continue;
-      out += std::string(first_request ? "" : ", ") + "{\"id\": " + std::to_string(id) + ", \"method\": \"" +
+      out += std::string(first_request ? "" : ", ") + "{\"id\": \"" + request_id_text(id) + "\", \"method\": \"" +
              json_escape(method) + "\", \"path\": \"" + json_escape(path) +
              "\", \"elapsed_ms\": " + std::to_string((now - start) / 1'000'000) + "}";
       first_request = false;
@@ -407,7 +421,7 @@ std::string status_json(const scoreboard& board) {
   return out;
 }
 
-std::string metrics_text(const scoreboard& board) {
+std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& apps) {
   std::string out;
   const auto metric = [&](const std::string& name, const std::string& type, const std::string& help) {
     out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
@@ -426,12 +440,17 @@ std::string metrics_text(const scoreboard& board) {
   metric("scalekit_serve_accept_queue", "gauge", "Connections accepted by the kernel, not yet by a worker.");
   out += "scalekit_serve_accept_queue " + std::to_string(board.header().accept_queue.load()) + "\n";
   metric("scalekit_serve_gil_wait_seconds_total", "counter",
-         "Time the worker's application threads waited for Python's GIL (WSGI apps).");
-  for (const row& r : live) {
-    char v[32];
-    std::snprintf(v, sizeof v, "%.6f", static_cast<double>(r.s->gil_wait_ns.load()) / 1e9);
-    out += "scalekit_serve_gil_wait_seconds_total{" + label(r) + "} " + v + "\n";
-  }
+         "Time the worker's application threads waited for Python's GIL, by WSGI app (MODULE:CALLABLE) and mount.");
+  for (const row& r : live)
+    for (std::size_t a = 0; a < apps.size() && a < gil_apps_shown; ++a) {
+      char v[32];
+      std::snprintf(v, sizeof v, "%.6f", static_cast<double>(r.s->gil_wait_app_ns[a].load()) / 1e9);
+      // Past gil_apps_shown, the last one counts the rest: its label says so.
+      const bool rest = a == gil_apps_shown - 1 && apps.size() > gil_apps_shown;
+      out += "scalekit_serve_gil_wait_seconds_total{" + label(r) + ",app=\"" +
+             label_escape(rest ? "(the rest)" : apps[a].spec) + "\",mount=\"" +
+             label_escape(rest ? "" : apps[a].prefix) + "\"} " + v + "\n";
+    }
   metric("scalekit_serve_requests_total", "counter", "Responses sent, by worker and status class.");
   for (const row& r : live)
     for (int c = 1; c <= 5; ++c)
@@ -504,11 +523,21 @@ std::string metrics_text(const scoreboard& board) {
     out += "scalekit_serve_worker_restarts_total{cause=\"" + std::string(to_string(static_cast<restart_cause>(c))) +
            "\"} " + std::to_string(board.header().restarts[c].load()) + "\n";
   metric("scalekit_serve_workers", "gauge", "Worker processes by state.");
+  std::size_t busy = 0, idle = 0;
   for (auto st : {worker_state::starting, worker_state::ready, worker_state::stopping}) {
     std::size_t n = 0;
-    for (const row& r : live) n += r.s->state.load() == static_cast<std::uint32_t>(st);
+    for (const row& r : live) {
+      if (r.s->state.load() != static_cast<std::uint32_t>(st)) continue;
+      ++n;
+      if (st == worker_state::ready) ++(r.s->on_threads.load() > 0 ? busy : idle);
+    }
     out += "scalekit_serve_workers{state=\"" + std::string(to_string(st)) + "\"} " + std::to_string(n) + "\n";
   }
+  // A metric of its own, so that summing scalekit_serve_workers counts each worker once.
+  metric("scalekit_serve_ready_workers", "gauge",
+         "Ready workers, busy (a request runs on one of its application threads) or idle.");
+  out += "scalekit_serve_ready_workers{activity=\"busy\"} " + std::to_string(busy) + "\n";
+  out += "scalekit_serve_ready_workers{activity=\"idle\"} " + std::to_string(idle) + "\n";
   return out;
 }
 

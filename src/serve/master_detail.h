@@ -25,6 +25,14 @@ namespace scalekit::serve::detail {
 
 inline constexpr std::int64_t heartbeat_limit_ns = 10'000'000'000;  // a worker's loop silent this long is stuck
 inline constexpr std::int64_t ns_per_ms = 1'000'000;
+// Recycling's floor: no worker is recycled (--max-requests, --max-rss,
+// --max-lifetime) before it has run this long, and one recycled for RSS
+// younger than rss_young_ns makes the next RSS recycle wait (1 s, 2 s, 4 s,
+// ... up to rss_backoff_max_ns): a --max-rss below a fresh worker's size must
+// not restart workers without pause.
+inline constexpr std::int64_t recycle_floor_ns = 1'000'000'000;
+inline constexpr std::int64_t rss_young_ns = 10'000'000'000;
+inline constexpr std::int64_t rss_backoff_max_ns = 60'000'000'000;
 
 /// "killed by signal 9 (Killed)", "exited with status 3".
 std::string describe_wait_status(int st);
@@ -60,6 +68,7 @@ class master {
     std::int64_t kill_at_ns = 0;         // SIGKILL if still alive then (0: never)
     std::optional<restart_cause> cause;  // why it is being replaced or was killed
     std::uint64_t request_limit = 0;     // this worker's --max-requests, jittered
+    std::int64_t lifetime_ns = 0;        // this worker's --max-lifetime, jittered (0: none)
     bool timeout_reported = false;
   };
   // A worker being replaced: its successor starts first; the old one is told
@@ -77,10 +86,12 @@ class master {
   void watch();
   void start_replacement(std::uint32_t slot, restart_cause cause);
   void advance_replacement();
+  std::optional<restart_cause> recycle_cause(std::uint32_t slot, std::int64_t now);
   void keep_count();
   void start_upgrade();
   void ask_reload();  // HUP: at once, or after --preload's check of the apps
   void begin_reload();
+  void reload_done();   // the last worker of a HUP reload is replaced: systemd hears READY=1
   bool upgrade_done();  // the successor is ready: this master stops
   void on_all_ready();
   std::size_t live_workers() const;  // not stopping
@@ -101,6 +112,9 @@ class master {
   std::uint64_t restarts_[static_cast<int>(restart_cause::count)]{};
   std::int64_t spawn_backoff_until_ns_ = 0;
   int quick_deaths_ = 0;
+  std::int64_t rss_backoff_until_ns_ = 0;  // no RSS recycle before then
+  int young_rss_recycles_ = 0;             // in a row, of workers younger than rss_young_ns
+  bool rss_below_fresh_logged_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
   requests req_;
   bool all_ready_logged_ = false;

@@ -59,9 +59,18 @@ void master::ask_reload() {
 void master::begin_reload() {
   log("reload: starting new workers, the old ones leave once each successor accepts");
   std::erase_if(to_replace_, [](const replacement& q) { return q.cause == restart_cause::reload; });
+  bool any = false;
   for (std::uint32_t i = 0; i < procs_.size(); ++i)
-    if (procs_[i].pid != 0 && !procs_[i].stopping && !(replacing_ && replacing_->new_slot == i))
+    if (procs_[i].pid != 0 && !procs_[i].stopping && !(replacing_ && replacing_->new_slot == i)) {
       to_replace_.push_back(replacement{i, i, restart_cause::reload});
+      any = true;
+    }
+  if (!any) reload_done();  // no worker to replace: nothing to wait for
+}
+
+void master::reload_done() {
+  log("reload done");
+  sd_notify(0, "READY=1\nSTATUS=reloaded");
 }
 
 void master::start_upgrade() {

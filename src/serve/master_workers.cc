@@ -69,6 +69,11 @@ bool master::spawn(std::uint32_t slot) {
     std::uniform_int_distribution<std::uint64_t> jitter(0, o_.max_requests_jitter);
     p.request_limit = o_.max_requests + jitter(rng_);
   }
+  if (o_.max_lifetime.count() > 0) {
+    std::uniform_int_distribution<std::int64_t> jitter(0, o_.max_lifetime_jitter.count());
+    p.lifetime_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(o_.max_lifetime).count() + jitter(rng_) * ns_per_ms;
+  }
   // The slot starts clean for its new process.
   s.requests.store(0);
   s.in_flight.store(0);
@@ -224,7 +229,7 @@ void master::watch() {
         if (!s.read_request(r, id, start, method, path)) continue;
         const std::int64_t elapsed = now - start;
         if (elapsed < (o_.timeout.count() + 1000) * ns_per_ms) continue;
-        log("request " + std::to_string(id) + " " + method + " " + path + " has run " +
+        log("request " + request_id_text(id) + " " + method + " " + path + " has run " +
             std::to_string(elapsed / ns_per_ms) + " ms on worker " + std::to_string(slot) + " (pid " +
             std::to_string(p.pid) + "), past the timeout of " + std::to_string(o_.timeout.count()) +
             " ms: replacing the worker");
@@ -262,11 +267,12 @@ void master::advance_replacement() {
     const auto within = r.cause == restart_cause::timeout ? std::chrono::milliseconds(2000) : o_.grace;
     tell_to_stop(r.old_slot, within);
     replacing_.reset();
+    // systemd hears the reload finished once the last of its workers is replaced, not at each
+    // replacement (nor at recycles).
     if (r.cause == restart_cause::reload &&
         std::none_of(to_replace_.begin(), to_replace_.end(),
                      [](const replacement& q) { return q.cause == restart_cause::reload; }))
-      log("reload done");
-    sd_notify(0, "READY=1\nSTATUS=reloaded");
+      reload_done();
   }
   if (replacing_) return;
   const std::int64_t now = monotonic_ns();
@@ -283,22 +289,44 @@ void master::advance_replacement() {
   for (std::uint32_t slot = 0; slot < procs_.size(); ++slot) {
     const proc& p = procs_[slot];
     if (p.pid == 0 || p.stopping || !ready(slot)) continue;
-    std::optional<restart_cause> cause;
-    if (p.request_limit > 0 && board_.slot(slot).requests.load() >= p.request_limit) {
-      cause = restart_cause::max_requests;
-    } else if (o_.max_lifetime.count() > 0 &&
-               now - p.started_ns > std::chrono::duration_cast<std::chrono::nanoseconds>(o_.max_lifetime).count()) {
-      cause = restart_cause::max_lifetime;
-    } else if (o_.max_rss_mb > 0 && rss_mb(p.pid) > o_.max_rss_mb) {
-      cause = restart_cause::max_rss;
-    }
-    if (cause) {
-      log("recycling worker " + std::to_string(slot) + " (pid " + std::to_string(p.pid) +
-          "): " + std::string(to_string(*cause)));
+    if (const auto cause = recycle_cause(slot, now)) {
+      const std::string limit = *cause == restart_cause::max_lifetime
+                                    ? fmt::format(" (its limit {:.3f} s)", static_cast<double>(p.lifetime_ns) / 1e9)
+                                    : std::string();
+      log(fmt::format("recycling worker {} (pid {}) after {:.3f} s: {}{}", slot, p.pid,
+                      static_cast<double>(now - p.started_ns) / 1e9, to_string(*cause), limit));
       start_replacement(slot, *cause);
       return;
     }
   }
+}
+
+// Whether the ready worker in `slot` is due for recycling, and why. Never
+// before recycle_floor_ns; RSS recycles of young workers back off.
+std::optional<restart_cause> master::recycle_cause(std::uint32_t slot, std::int64_t now) {
+  const proc& p = procs_[slot];
+  const std::int64_t age = now - p.started_ns;
+  if (age < recycle_floor_ns) return std::nullopt;
+  if (p.request_limit > 0 && board_.slot(slot).requests.load() >= p.request_limit) return restart_cause::max_requests;
+  if (p.lifetime_ns > 0 && age > p.lifetime_ns) return restart_cause::max_lifetime;
+  if (o_.max_rss_mb == 0 || now < rss_backoff_until_ns_) return std::nullopt;
+  const std::uint64_t rss = rss_mb(p.pid);
+  if (rss <= o_.max_rss_mb) return std::nullopt;
+  if (age >= rss_young_ns) {
+    young_rss_recycles_ = 0;
+    return restart_cause::max_rss;
+  }
+  const std::int64_t wait = std::min(rss_backoff_max_ns, recycle_floor_ns << std::min(young_rss_recycles_, 6));
+  ++young_rss_recycles_;
+  rss_backoff_until_ns_ = now + wait;
+  if (!rss_below_fresh_logged_) {
+    rss_below_fresh_logged_ = true;
+    log(
+        fmt::format("--max-rss {} MiB is below a fresh worker's size ({} MiB after {:.1f} s): recycling for RSS "
+                    "backs off, up to {} s between recycles",
+                    o_.max_rss_mb, rss, static_cast<double>(age) / 1e9, rss_backoff_max_ns / 1'000'000'000));
+  }
+  return restart_cause::max_rss;
 }
 
 void master::keep_count() {

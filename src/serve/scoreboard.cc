@@ -75,6 +75,11 @@ std::string restarts_json(const scoreboard_header& h) {
   return out + "}";
 }
 
+std::string request_id_text(std::uint64_t id) {
+  constexpr std::uint64_t n_mask = (std::uint64_t{1} << request_id_slot_shift) - 1;
+  return std::to_string(id >> request_id_slot_shift) + "-" + std::to_string(id & n_mask);
+}
+
 int worker_slot::begin_request(std::uint64_t id, std::string_view method, std::string_view path) noexcept {
   for (int i = 0; i < max_requests_shown; ++i) {
     request_record& r = running[i];

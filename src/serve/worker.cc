@@ -160,7 +160,7 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   const auto q = target.find('?');
   std::string path(target.substr(0, q));
   std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
-  const std::uint64_t id = (std::uint64_t{id_.slot} << 48) | next_id_++;
+  const std::uint64_t id = (std::uint64_t{id_.slot} << request_id_slot_shift) | next_id_++;
   const std::int64_t t0 = monotonic_ns();
   auto record = std::make_shared<request_record>(slot_, slot_.begin_request(id, req.method, path));
   slot_.in_flight.fetch_add(1);
@@ -228,7 +228,8 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   auto outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry);
   if (outcome.expired) {
     slot_.timeouts.fetch_add(1);
-    obs_.message(fmt::format("request {:x} {} {}: 504 after {} ms", id, req.method, path, o_.timeout.count()));
+    obs_.message(
+        fmt::format("request {} {} {}: 504 after {} ms", request_id_text(id), req.method, path, o_.timeout.count()));
     co_return plain(504, "the request took longer than the server's timeout\n");
   }
   std::optional<net::http_response> r = std::move(outcome.value);
@@ -287,6 +288,7 @@ worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net:
           deadline](const deliver_fn& deliver) -> std::optional<net::http_response> {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
+    const on_thread_mark busy(slot_);  // the worker is busy while it runs
     if (app) return apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count());
     net::http_response out = endpoints_.answer(r->method, p, q, r->body);
     if (!key.empty() && out.status == 200) {  // tagged and kept here, so the loop never hashes
@@ -337,7 +339,7 @@ result<core::report> worker::run() {
     return s;
   if (!o_.broker.empty()) broker_ = std::make_unique<web::broker_watch>(o_.broker, o_.broker_queue);
   if (!o_.apps.empty()) {
-    auto apps = wsgi_apps::start(o_, obs_, &slot_.gil_wait_ns);
+    auto apps = wsgi_apps::start(o_, obs_, &slot_);
     if (!apps.ok()) return apps.error();
     apps_ = std::move(apps).value();
   }

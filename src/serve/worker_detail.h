@@ -132,9 +132,8 @@ class wsgi_apps {
  public:
   /// Starts the interpreter and imports every app: invalid_argument naming
   /// the app that cannot be loaded. Messages (app errors, tracebacks) go to
-  /// `obs`; the time threads wait for the GIL, to `gil_wait_ns` (the worker's slot).
-  static result<std::unique_ptr<wsgi_apps>> start(const options& o, core::observer& obs,
-                                                  std::atomic<std::uint64_t>* gil_wait_ns);
+  /// `obs`; the time threads wait for the GIL, to `slot` (in all and by app).
+  static result<std::unique_ptr<wsgi_apps>> start(const options& o, core::observer& obs, worker_slot* slot);
   ~wsgi_apps();
   /// The app whose mount is the longest prefix of `path`.
   [[nodiscard]] std::optional<std::size_t> find(std::string_view path) const;
@@ -152,7 +151,7 @@ class wsgi_apps {
   std::unique_ptr<wsgi::host> host_;
   std::string server_name_;
   std::uint16_t server_port_ = 0;
-  std::atomic<std::uint64_t>* gil_wait_ns_ = nullptr;
+  worker_slot* slot_ = nullptr;
 };
 
 /// The print of the Python tracebacks of every application thread, to stderr
@@ -218,6 +217,6 @@ net::http_response coarse_tile(std::string_view query);
 
 /// The scoreboard as JSON (/status) and as Prometheus text (/metrics).
 std::string status_json(const scoreboard& board);
-std::string metrics_text(const scoreboard& board);
+std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& apps = {});
 
 }  // namespace scalekit::serve

@@ -31,8 +31,7 @@ std::vector<std::string> split_path(const std::string& s) {
 wsgi_apps::wsgi_apps() = default;
 wsgi_apps::~wsgi_apps() = default;
 
-result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::observer& obs,
-                                                    std::atomic<std::uint64_t>* gil_wait_ns) {
+result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::observer& obs, worker_slot* slot) {
   wsgi::host_options h;
   for (const auto& a : o.apps) h.apps.push_back({a.spec, a.prefix});
   h.chdir = o.chdir;
@@ -48,7 +47,7 @@ result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::obse
   if (!host.ok()) return host.error();
   std::unique_ptr<wsgi_apps> apps(new wsgi_apps);
   apps->host_ = std::move(host).value();
-  apps->gil_wait_ns_ = gil_wait_ns;
+  apps->slot_ = slot;
   // SERVER_NAME and SERVER_PORT: the first address served.
   const std::string& first = o.listen.empty() ? std::string("127.0.0.1:8080") : o.listen.front();
   const auto colon = first.rfind(':');
@@ -87,10 +86,16 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
     streamed = sink.delivered();
     if (!streamed) out = sink.take_whole();
   }
-  if (gil_wait_ns_ != nullptr) {
+  if (slot_ != nullptr) {
     std::int64_t total = 0;
-    for (std::size_t a = 0; a < host_->app_count(); ++a) total += host_->stats(a).gil_wait.count();
-    gil_wait_ns_->store(static_cast<std::uint64_t>(total), std::memory_order_relaxed);
+    std::uint64_t by_app[gil_apps_shown]{};
+    for (std::size_t a = 0; a < host_->app_count(); ++a) {
+      const std::int64_t wait = host_->stats(a).gil_wait.count();
+      total += wait;
+      by_app[std::min<std::size_t>(a, gil_apps_shown - 1)] += static_cast<std::uint64_t>(wait);
+    }
+    slot_->gil_wait_ns.store(static_cast<std::uint64_t>(total), std::memory_order_relaxed);
+    for (int a = 0; a < gil_apps_shown; ++a) slot_->gil_wait_app_ns[a].store(by_app[a], std::memory_order_relaxed);
   }
   if (streamed) return std::nullopt;
   if (!out) {

@@ -253,7 +253,9 @@ TEST(CliServe, HostsWsgiAppsUnderTheirMounts) {
   EXPECT_TRUE(server.wait_for_log("simple_app", 5s)) << server.log();
   EXPECT_EQ(server.get("/flask/").substr(0, 4), "200\n");  // still serving
   EXPECT_EQ(server.get("/healthz"), "200\nok\n");          // the server's own pages stay its own
-  EXPECT_NE(server.get("/metrics").find("scalekit_serve_gil_wait_seconds_total{worker=\"0\"} "), std::string::npos);
+  EXPECT_NE(server.get("/metrics")
+                .find("scalekit_serve_gil_wait_seconds_total{worker=\"0\",app=\"flask_app:app\",mount=\"/flask\"} "),
+            std::string::npos);
 }
 
 // An app that cannot be imported stops the server with a clear error instead

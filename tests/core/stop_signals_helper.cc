@@ -8,6 +8,8 @@
 //                                      request (a job that is stuck)
 //   stop_signals_helper claims DIR     as graceful, but claims SIGHUP and SIGUSR1:
 //                                      prints "hup" or "usr1" for each one
+//   stop_signals_helper owns DIR       as claims, and owns them even when they
+//                                      were ignored at start (inherited_ignores::override)
 
 #include <signal.h>
 
@@ -23,9 +25,13 @@
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
   const std::string mode = argv[1];
-  auto& signals = mode == "claims" ? scalekit::core::stop_signals::install({SIGHUP, SIGUSR1})
-                                   : scalekit::core::stop_signals::install();
-  if (mode == "claims") {
+  using scalekit::core::inherited_ignores;
+  const bool claims = mode == "claims" || mode == "owns";
+  auto& signals =
+      claims ? scalekit::core::stop_signals::install({SIGHUP, SIGUSR1}, mode == "owns" ? inherited_ignores::override
+                                                                                       : inherited_ignores::keep)
+             : scalekit::core::stop_signals::install();
+  if (claims) {
     signals.on(SIGHUP, [] {
       std::printf("hup\n");
       std::fflush(stdout);

@@ -137,3 +137,19 @@ TEST(StopSignalsClaimed, ClaimedSignalsRunTheirHandlersAndStopNothing) {
   ASSERT_NE(st, -1);
   EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) << st;
 }
+
+// A program that owns its signals (serve's master) gets them even when whoever
+// started it ignored them: nohup's SIGHUP runs its handler, and a stop signal
+// ignored at start stops it.
+TEST(StopSignalsClaimed, AnOwnedSignalIgnoredAtStartRunsItsHandler) {
+  helper h("owns", /*ignore_hup=*/true);
+  ASSERT_EQ(h.line(), "ready\n");
+  ::kill(h.pid, SIGHUP);
+  EXPECT_EQ(h.line(), "hup\n");
+  EXPECT_EQ(h.wait_for(100ms), -1) << "a claimed signal stopped the program";
+  ::kill(h.pid, SIGTERM);
+  EXPECT_EQ(h.line(), "stopped\n");
+  const int st = h.wait_for(2s);
+  ASSERT_NE(st, -1);
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) << st;
+}

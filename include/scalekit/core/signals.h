@@ -14,7 +14,10 @@
 // inherits the block, so no handler ever runs on an arbitrary thread and the
 // waiter can do anything a normal thread can. Worker processes reset the mask
 // when they are spawned (process_pool). A signal that was ignored when the
-// program started (nohup's SIGHUP) stays ignored.
+// program started (nohup's SIGHUP) stays ignored, unless the program owns its
+// signals (inherited_ignores::override: serve's master, whose signals are its
+// interface, started from a non-interactive shell's background job that
+// ignores INT and QUIT).
 //
 // A program that gives signals other meanings (serve's master: HUP reloads,
 // TTIN adds a worker) claims them at install: a claimed signal is blocked and
@@ -30,14 +33,21 @@
 
 namespace scalekit::core {
 
+/// What install() does with a stop or claimed signal ignored when the program started.
+enum class inherited_ignores {
+  keep,      ///< it stays ignored (nohup)
+  override,  ///< the program owns it: waited for like the others
+};
+
 class stop_signals {
  public:
   /// Installs the process's owner of the stop signals on the first call and
   /// returns it; later calls return the same one.
   /// REQUIRES: the first call happens before the program starts any thread.
-  /// `claimed` (heeded on the first call only): signals the program handles
-  /// itself, with on().
-  static stop_signals& install(std::initializer_list<int> claimed = {});
+  /// `claimed` and `ignores` (heeded on the first call only): signals the
+  /// program handles itself, with on(), and whether those ignored at start stay so.
+  static stop_signals& install(std::initializer_list<int> claimed = {},
+                               inherited_ignores ignores = inherited_ignores::keep);
 
   /// Run `handler` on the waiter thread at each arrival of the claimed signal
   /// `sig` (replacing the previous handler; an empty one ignores it). A

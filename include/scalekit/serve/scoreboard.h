@@ -40,6 +40,13 @@ enum class worker_state : std::uint32_t {
 };
 std::string_view to_string(worker_state s) noexcept;
 
+/// A request's id: its worker's slot in the top 16 bits, the worker's count
+/// of requests below them.
+inline constexpr int request_id_slot_shift = 48;
+/// How a request id is spelled everywhere (the worker's log, the master's,
+/// /status): "SLOT-N", the N-th request of the worker in SLOT, e.g. "1-42".
+std::string request_id_text(std::uint64_t id);
+
 /// One request a worker is running now.
 struct request_record {
   std::atomic<std::uint32_t> seq{0};  ///< odd while being written
@@ -52,6 +59,8 @@ struct request_record {
 /// The latency histogram of a worker's responses: bucket b counts latencies
 /// below 2^b microseconds (the last one: all above).
 inline constexpr int latency_buckets = 24;
+/// WSGI apps whose GIL wait a slot keeps apart (--wsgi's order; any later ones in the last).
+inline constexpr int gil_apps_shown = 8;
 
 struct alignas(64) worker_slot {
   static constexpr int max_requests_shown = 16;
@@ -74,6 +83,8 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint64_t> degraded{0};  ///< --degrade: answered cached or coarser instead of 503
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> gil_wait_ns{0};  ///< WSGI: application threads waiting for the GIL, in all
+  std::atomic<std::uint64_t> gil_wait_app_ns[gil_apps_shown]{};  ///< the same by app (gil_apps_shown)
+  std::atomic<std::uint32_t> on_threads{0};  ///< requests running on an application thread now (busy)
   std::atomic<std::uint64_t> latency[latency_buckets]{};
   std::atomic<std::uint64_t> latency_sum_us{0};
   request_record running[max_requests_shown];
@@ -87,6 +98,18 @@ struct alignas(64) worker_slot {
                     std::string& path) const noexcept;
   /// Count one response: its status and how long it took.
   void count_response(int status, std::int64_t latency_ns, std::uint64_t bytes) noexcept;
+};
+
+/// Counts a request on an application thread (worker_slot::on_threads) for its lifetime.
+class on_thread_mark {
+ public:
+  explicit on_thread_mark(worker_slot& s) noexcept : s_(s) { s_.on_threads.fetch_add(1); }
+  ~on_thread_mark() { s_.on_threads.fetch_sub(1); }
+  on_thread_mark(const on_thread_mark&) = delete;
+  on_thread_mark& operator=(const on_thread_mark&) = delete;
+
+ private:
+  worker_slot& s_;
 };
 
 /// Why the master replaced a worker (counted per cause in the header).
