@@ -36,7 +36,7 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
     f.o.apps.push_back({f.wsgi[i], i < f.mounts.size() ? f.mounts[i] : "/"});
   f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
   f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
-  f.o.max_lifetime = std::chrono::seconds(static_cast<long>(f.max_lifetime_s));
+  f.o.max_lifetime = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_s * 1000));
   f.o.max_lifetime_jitter = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_jitter_s * 1000));
   // With a broker, the jobs run on its workers unless --executor says otherwise.
   if (!f.o.broker.empty() && !f.executor_given) f.o.executor = "distributed";

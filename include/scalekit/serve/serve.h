@@ -49,7 +49,7 @@ struct options {
   std::uint64_t max_requests = 0;                    ///< recycle a worker after about this many (0: never)
   std::uint64_t max_requests_jitter = 0;             ///< plus 0..jitter, so workers do not all recycle together
   std::uint64_t max_rss_mb = 0;                      ///< recycle a worker above this resident size (0: never)
-  std::chrono::seconds max_lifetime{0};              ///< recycle a worker this old (0: never)
+  std::chrono::milliseconds max_lifetime{0};         ///< recycle a worker this old (0: never)
   std::chrono::milliseconds max_lifetime_jitter{0};  ///< plus 0..jitter, so workers do not all recycle together
   std::uint64_t max_body = std::uint64_t{16} << 20;  ///< larger request bodies: 413
   std::size_t cache_mb = 64;  ///< each worker's cache of job answers (tiles, primes), in MiB (0: none)
