@@ -190,11 +190,12 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
     resp = co_await answer(req, std::move(path), std::move(query), std::move(record), id);
   }
   // Counted: the status and the time until the head is ready; the body's
-  // bytes as the server writes them: a streamed one's as it goes out
-  // (counted_body). A streamed body from an application thread keeps its
-  // request in flight until it ends (the thread is busy with it); the
-  // dashboard's own feed, made on the loop, does not.
-  std::uint64_t body_bytes = resp.body.size();
+  // bytes: a whole one's now, as handed to the server (none for HEAD), a
+  // streamed one's as the server writes them (counted_body). A streamed body
+  // from an application thread keeps its request in flight until it ends
+  // (the thread is busy with it); the dashboard's own feed, made on the loop,
+  // does not.
+  std::uint64_t body_bytes = req.method == "HEAD" ? 0 : resp.body.size();
   if (resp.stream) {
     body_bytes = 0;
     resp.stream = std::make_shared<counted_body>(std::move(resp.stream), slot_, !loop_feed);
