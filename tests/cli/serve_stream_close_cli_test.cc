@@ -146,6 +146,21 @@ TEST(CliServeStreamEnd, AClientGoneWhileTheAppWaitsIsNoticedAndTheIterableClosed
   EXPECT_EQ(server.log().find("response body failed"), std::string::npos) << server.log();
 }
 
+// An app that yields empty pieces while it waits (sending nothing) learns at
+// each of them that the client went away: close() within moments, not at its end.
+TEST(CliServeStreamEnd, EmptyPiecesLetTheAppLearnTheClientIsGone) {
+  temp_dir dir("serve-stream-idle");
+  stream_server server;
+  START_SERVER(server);
+  const std::string marker = dir / "closed";
+  {
+    raw_client c(server.port());
+    c.request("GET", "/idle?marker=" + marker);
+    ASSERT_TRUE(c.read_until("first\n")) << server.log();
+  }  // gone
+  EXPECT_EQ(closes_after_the_request(server, marker, "/idle"), "closed\n") << server.log();
+}
+
 // Requests that come while a body streams (the socket is watched meanwhile)
 // are kept and answered after it, also when the client then closes its
 // sending side: that is not a client gone.
