@@ -78,32 +78,61 @@ core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std:
   co_await send(conn, st, bytes);
 }
 
-// Send `resp` to `req`: true when the connection may carry another request.
-core::task<bool> respond(tcp_connection& conn, server_state& st, const http_request& req, const http_response& resp) {
-  const bool head = req.method == "HEAD";
-  bool keep = req.keep_alive && !conn.draining();
-  if (!resp.stream) {
-    const std::string bytes = format_response(resp, keep, head);
-    const bool sent = co_await send(conn, st, bytes);
-    co_return sent&& keep;
+// While a streamed body goes out, the client's side of the connection is
+// watched (watch_peer), so a client that goes away is noticed while the body
+// source waits for its next piece, not only at the next write.
+struct peer_watch {
+  std::string& in;  // the connection's bytes not yet parsed: pipelined requests are kept here
+  bool& eof;        // the client has closed its sending side after sending more requests
+  bool gone = false;
+};
+
+constexpr std::size_t watch_limit = 4 * read_size;  // pipelined bytes read while a body streams, at most
+
+// Returns (true) only when the client is gone: the end of its stream with no
+// request after the one being answered, or a reset. Bytes that arrive are
+// the next requests: kept in `w.in` (up to watch_limit and the byte budget;
+// past that the watch stops, the kernel keeps the rest, and a client that
+// goes away is noticed at the next write). A client that closes its sending
+// side after more requests waits for their answers: not gone. Otherwise runs
+// until cancelled (the body has ended): a wait for readability, which takes
+// no bytes, so a cancel loses none.
+core::task<bool> watch_peer(tcp_connection& conn, peer_watch& w) {
+  constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+  auto& sock = conn.socket();
+  const std::size_t base = conn.held() - std::min(conn.held(), w.in.size());  // the request being answered
+  std::size_t taken = 0;
+  while (taken < watch_limit && conn.hold(base + w.in.size() + read_size)) {
+    auto [wec] = co_await sock.async_wait(tcp::socket::wait_read, as_tuple);
+    if (wec == asio::error::operation_aborted) co_return false;  // the body ended first
+    asio::error_code ec = wec;
+    std::size_t got = 0;
+    if (!ec) {
+      const std::size_t old = w.in.size();
+      w.in.resize(old + read_size);
+      got = read_available(sock, asio::buffer(w.in.data() + old, read_size), ec);
+      w.in.resize(old + got);
+      taken += got;
+      (void)conn.hold(base + w.in.size());
+    }
+    if (ec == asio::error::eof && !w.in.empty()) {
+      w.eof = true;  // a half close after more requests: they are answered
+      break;
+    }
+    if (ec) {
+      w.gone = true;
+      co_return true;
+    }
   }
-  http_framing framing = http_framing::chunked;
-  if (resp.content_length) {
-    framing = http_framing::length;
-  } else if (req.minor_version == 0) {
-    framing = http_framing::close;  // an HTTP/1.0 client knows no chunks: the body ends with the connection
-    keep = false;
-  }
-  // The head goes out with the first piece (one segment for a short body).
-  std::string out = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
-  if (head || !status_has_body(resp.status)) {
-    const bool sent = co_await send(conn, st, out);
-    co_return sent&& keep;
-  }
-  // Pieces go out as they come: small ones must not wait for the client's
-  // delayed acknowledgement of the last (Nagle's algorithm would hold them).
-  asio::error_code ignored;
-  conn.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  asio::steady_timer forever(sock.get_executor(), clock::time_point::max());
+  (void)co_await forever.async_wait(as_tuple);  // ends with the body (cancelled)
+  co_return false;
+}
+
+// The body of a streamed response, after its head (in `out`, sent with the
+// first piece): true when the connection may carry another request.
+core::task<bool> send_body(tcp_connection& conn, server_state& st, const http_request& req, const http_response& resp,
+                           http_framing framing, std::string out, bool keep, const peer_watch& w) {
   std::uint64_t sent = 0;
   for (;;) {
     std::optional<http_body_piece> piece;
@@ -116,6 +145,7 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
     } catch (const std::exception& e) {
       failure = std::string("response body failed: ") + e.what();
     }
+    if (w.gone) co_return false;  // the wait was cancelled: the client went away
     if (cut || !failure.empty()) {
       if (!cut) st.log(failure + " (" + req.method + " " + req.target + ")");
       if (!out.empty()) (void)co_await send(conn, st, out);  // the head: the client sees the cut after it
@@ -157,6 +187,46 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
     co_return false;
   }
   co_return keep;
+}
+
+// Send `resp` to `req`: true when the connection may carry another request.
+// `in` and `eof` are the connection's (handle_connection): while a body
+// streams, the client's next requests are read into `in`.
+core::task<bool> respond(tcp_connection& conn, server_state& st, const http_request& req, const http_response& resp,
+                         std::string& in, bool& eof) {
+  const bool head = req.method == "HEAD";
+  bool keep = req.keep_alive && !conn.draining();
+  if (!resp.stream) {
+    const std::string bytes = format_response(resp, keep, head);
+    const bool sent = co_await send(conn, st, bytes);
+    co_return sent&& keep;
+  }
+  http_framing framing = http_framing::chunked;
+  if (resp.content_length) {
+    framing = http_framing::length;
+  } else if (req.minor_version == 0) {
+    framing = http_framing::close;  // an HTTP/1.0 client knows no chunks: the body ends with the connection
+    keep = false;
+  }
+  // The head goes out with the first piece (one segment for a short body).
+  std::string out = format_response_head(resp, framing, resp.content_length.value_or(0), keep);
+  if (head || !status_has_body(resp.status)) {
+    const bool sent = co_await send(conn, st, out);
+    co_return sent&& keep;
+  }
+  // Pieces go out as they come: small ones must not wait for the client's
+  // delayed acknowledgement of the last (Nagle's algorithm would hold them).
+  asio::error_code ignored;
+  conn.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  peer_watch w{in, eof};
+  // A client that closed its sending side before this answer still reads it
+  // (not watched); else watch for it going away while the body comes. Gone:
+  // the body's wait is cancelled, its source dropped with the response.
+  if (eof) co_return co_await send_body(conn, st, req, resp, framing, std::move(out), keep, w);
+  auto outcome = co_await (send_body(conn, st, req, resp, framing, std::move(out), keep, w) || watch_peer(conn, w));
+  if (outcome.index() == 0) co_return std::get<0>(outcome);
+  conn.abort();
+  co_return false;
 }
 
 core::task<http_response> call_handler(server_state& st, const http_request& req) {
@@ -254,7 +324,7 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
     ++st.stats.requests;
     const http_response resp = co_await call_handler(st, req);
     if (resp.status >= 400 && resp.status < 500) ++st.stats.client_errors;
-    if (!co_await respond(conn, st, req, resp)) co_return;
+    if (!co_await respond(conn, st, req, resp, in, eof)) co_return;
     (void)conn.hold(parser.buffered() + in.size());  // the request is answered: its bytes are given back
   }
 }

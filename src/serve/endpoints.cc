@@ -393,6 +393,7 @@ std::string status_json(const scoreboard& board) {
            ", \"age_s\": " + std::to_string((now - s.started_ns.load()) / 1'000'000'000) +
            ", \"heartbeat_age_ms\": " + std::to_string((now - s.heartbeat_ns.load()) / 1'000'000) +
            ", \"requests\": " + std::to_string(s.requests.load()) +
+           ", \"bytes_out\": " + std::to_string(s.bytes_out.load()) +
            ", \"connections\": " + std::to_string(s.connections.load()) +
            ", \"in_flight\": " + std::to_string(s.in_flight.load()) +
            ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
@@ -456,6 +457,10 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
     for (int c = 1; c <= 5; ++c)
       out += "scalekit_serve_requests_total{" + label(r) + ",code=\"" + std::to_string(c) + "xx\"} " +
              std::to_string(r.s->status_class[c].load()) + "\n";
+  metric("scalekit_serve_response_bytes_total", "counter",
+         "Response body bytes written to clients (streamed ones as they go out; heads and chunk framing not counted).");
+  for (const row& r : live)
+    out += "scalekit_serve_response_bytes_total{" + label(r) + "} " + std::to_string(r.s->bytes_out.load()) + "\n";
   metric("scalekit_serve_connections", "gauge", "Connections open, idle keep-alive ones included.");
   for (const row& r : live)
     out += "scalekit_serve_connections{" + label(r) + "} " + std::to_string(r.s->connections.load()) + "\n";

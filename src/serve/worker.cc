@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "app_threads.h"
+#include "counted_body.h"
 #include "response_cache.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
@@ -160,6 +161,7 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   const auto q = target.find('?');
   std::string path(target.substr(0, q));
   std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  const bool loop_feed = path == "/fleet/events";
   const std::uint64_t id = (std::uint64_t{id_.slot} << request_id_slot_shift) | next_id_++;
   const std::int64_t t0 = monotonic_ns();
   auto record = std::make_shared<request_record>(slot_, slot_.begin_request(id, req.method, path));
@@ -187,8 +189,21 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   } else {
     resp = co_await answer(req, std::move(path), std::move(query), std::move(record), id);
   }
-  slot_.in_flight.fetch_sub(1);
-  slot_.count_response(resp.status, monotonic_ns() - t0, resp.body.size());
+  // Counted: the status and the time until the head is ready; the body's
+  // bytes: a whole one's now, as handed to the server (none for HEAD), a
+  // streamed one's as the server writes them (counted_body). A streamed body
+  // from an application thread keeps its request in flight until it ends
+  // (the thread is busy with it); the dashboard's own feed, made on the loop,
+  // does not.
+  std::uint64_t body_bytes = req.method == "HEAD" ? 0 : resp.body.size();
+  if (resp.stream) {
+    body_bytes = 0;
+    resp.stream = std::make_shared<counted_body>(std::move(resp.stream), slot_, !loop_feed);
+    if (loop_feed) slot_.in_flight.fetch_sub(1);
+  } else {
+    slot_.in_flight.fetch_sub(1);
+  }
+  slot_.count_response(resp.status, monotonic_ns() - t0, body_bytes);
   co_return resp;
 }
 

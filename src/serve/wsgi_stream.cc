@@ -132,6 +132,11 @@ class response_pipe : public std::enable_shared_from_this<response_pipe> {
     room_.notify_all();
     return state::piece;
   }
+  // Producer: false once the reader is gone (or the loop stopped).
+  bool reading() {
+    std::scoped_lock lock(mutex_);
+    return !reader_gone_ && !gone_.stop_requested();
+  }
   // Loop: the timer to cancel when there is news (nullptr: no reader).
   void set_waker(asio::steady_timer* t) noexcept { waker_.store(t, std::memory_order_relaxed); }
   // Loop: the reader is gone (the response is done or the client went away).
@@ -255,7 +260,7 @@ bool stream_sink::sendfile(int fd, std::uint64_t offset, std::uint64_t length) {
   return pipe_->push_file(net::make_file_piece(copy, offset, length));
 }
 
-bool stream_sink::flush() { return pipe_ != nullptr || go_streaming(); }
+bool stream_sink::flush() { return pipe_ ? pipe_->reading() : go_streaming(); }
 
 // The head and what was kept go to the loop; the rest of the body follows through the pipe.
 bool stream_sink::go_streaming() {

@@ -18,8 +18,10 @@
 // Flask answer, or an empty body) never meets the pipe: host::call returns and
 // the response goes back whole, with a Content-Length, as a buffered one would.
 //
-// The client going away destroys the pipe_body (with the response): the next
-// push fails, the host stops iterating and calls the result's close(). A
+// The client going away (net's server watches for it while the body streams,
+// also while the app makes its next piece) destroys the pipe_body with the
+// response: the next push fails, the host stops iterating and calls the
+// result's close(); an app blocked in its own next() learns at its next piece. A
 // request past --timeout after its head went out gets its connection cut (a 504
 // is no longer possible) and a log line. The loop stopping (loop_gone) ends
 // every wait for room, so application threads never outlive the loop waiting.

@@ -18,7 +18,10 @@
 //   before the body is read.
 // - Bodies in: Content-Length or chunked. Bodies out: Content-Length, or a
 //   stream (http_body_source) sent chunked (HTTP/1.1) or until the close, the
-//   head with its first piece, file regions with sendfile(2).
+//   head with its first piece, file regions with sendfile(2). While a stream
+//   goes out, the client is watched: one that goes away (end of stream with
+//   no request after, or a reset) cancels the source's wait at once; bytes it
+//   sends meanwhile are kept as its next requests.
 // - Slow clients: a head not complete within head_timeout gets 408; a body not
 //   complete within body_timeout gets 408; a client that reads nothing of its
 //   response for write_timeout is cut off; a keep-alive connection silent for
@@ -67,7 +70,9 @@ http_body_piece make_file_piece(int fd, std::uint64_t offset, std::uint64_t leng
 /// A response body made piece by piece (http_response::stream): the server
 /// calls next_piece() until it returns nullopt, and sends each non-empty piece
 /// as it comes. Destroyed when the response is done, sent or not (the client
-/// may be gone): release what it holds in its destructor. Used on the loop thread.
+/// may be gone): release what it holds in its destructor. When the client goes
+/// away, a next_piece() that waits is cancelled (its awaited operation ends
+/// with operation_aborted) and the source destroyed. Used on the loop thread.
 class http_body_source {
  public:
   virtual ~http_body_source() = default;

@@ -80,8 +80,8 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
   /// --cache: lookups in the shared (Redis) cache; errors: failed, or skipped while it was unreachable.
   std::atomic<std::uint64_t> shared_hits{0}, shared_misses{0}, shared_errors{0};
-  std::atomic<std::uint64_t> degraded{0};  ///< --degrade: answered cached or coarser instead of 503
-  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> degraded{0};     ///< --degrade: answered cached or coarser instead of 503
+  std::atomic<std::uint64_t> bytes_out{0};    ///< response body bytes written (streamed ones as they go)
   std::atomic<std::uint64_t> gil_wait_ns{0};  ///< WSGI: application threads waiting for the GIL, in all
   std::atomic<std::uint64_t> gil_wait_app_ns[gil_apps_shown]{};  ///< the same by app (gil_apps_shown)
   std::atomic<std::uint32_t> on_threads{0};  ///< requests running on an application thread now (busy)

@@ -105,8 +105,9 @@ class response_sink {
   /// away, or the file could not be read.
   virtual bool sendfile(int fd, std::uint64_t offset, std::uint64_t length);
   /// The host is about to run application code again (the next item of an
-  /// iterable, or back from the write() callable): what was written should
-  /// reach the client now rather than wait for more. Not called between the
+  /// iterable, also after an empty one once the head is out, or back from the
+  /// write() callable): what was written should reach the client now rather
+  /// than wait for more. Not called between the
   /// pieces of a list or tuple result, nor before end(): a sink may keep such a
   /// body whole and send it in one go. The default does nothing (a sink that
   /// sends each write at once). false: the client went away.

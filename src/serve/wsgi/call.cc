@@ -93,7 +93,10 @@ outcome send_iterable(PyObject* result, response& r) {
       break;
     }
     if (!PyBytes_Check(item.get())) return r.fail(not_bytes(item.get()), {});
-    if (PyBytes_GET_SIZE(item.get()) == 0) continue;  // the head waits for a non-empty piece
+    if (PyBytes_GET_SIZE(item.get()) == 0) {  // the head waits for a non-empty piece
+      if (r.send({}) == response::sent::gone) return outcome::client_gone;
+      continue;
+    }
     if (!r.head_set()) return r.fail(no_start_response, {});
     const auto s = r.send(bytes_view(item.get()));
     if (s == response::sent::gone) return outcome::client_gone;

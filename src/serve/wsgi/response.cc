@@ -82,10 +82,13 @@ response::sent response::write_unlocked(std::string_view chunk) {
   return sent::ok;
 }
 
+// An empty piece sends nothing; once the head is out it still asks the sink
+// (flush) whether the client is there, so an app that yields b"" while it
+// waits learns that the client went away.
 response::sent response::send(std::string_view chunk) {
-  if (chunk.empty()) return gone_ ? sent::gone : sent::ok;
+  if (chunk.empty() && (gone_ || !head_sent_)) return gone_ ? sent::gone : sent::ok;
   return unlocked([&] {
-    const sent s = write_unlocked(chunk);
+    const sent s = chunk.empty() ? sent::ok : write_unlocked(chunk);
     if (s != sent::ok || !head_sent_ || sink_call("flush", [&] { return sink_.flush(); })) return s;
     return sent::gone;
   });
