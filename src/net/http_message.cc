@@ -26,6 +26,46 @@ bool is_value_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
+bool is_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// A Host field value (RFC 9110 7.2, RFC 3986 3.2.2): uri-host [ ":" port ], the
+// host a reg-name (unreserved, sub-delims, %XX) or a bracketed IP literal;
+// empty is allowed. RFC 9112 3.2 asks for a 400 when it is anything else.
+bool is_host_value(std::string_view v) {
+  std::string_view host = v, port;
+  if (!v.empty() && v.front() == '[') {
+    const auto close = v.find(']');
+    if (close == std::string_view::npos) return false;
+    host = v.substr(1, close - 1);
+    const std::string_view rest = v.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    port = rest.empty() ? rest : rest.substr(1);
+    const auto literal = [](char c) { return is_hex(c) || c == ':' || c == '.' || c == 'v' || c == 'V'; };
+    if (host.empty() || !std::all_of(host.begin(), host.end(), literal)) return false;
+    return is_digits(port);
+  }
+  if (const auto colon = v.find(':'); colon != std::string_view::npos) {
+    host = v.substr(0, colon);
+    port = v.substr(colon + 1);
+  }
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    if (c == '%') {
+      if (i + 2 >= host.size() || !is_hex(host[i + 1]) || !is_hex(host[i + 2])) return false;
+      i += 2;
+    } else if (!(is_alnum(c) || std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos)) {
+      return false;
+    }
+  }
+  return is_digits(port);
+}
+
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
@@ -192,11 +232,12 @@ bool http_request_parser::field_line(std::string_view line, bool trailer) {
 void http_request_parser::finish_head() {
   const bool v11 = request_.minor_version == 1;
   int hosts = 0, lengths = 0, encodings = 0, expects = 0;
-  const std::string *length = nullptr, *encoding = nullptr, *expect = nullptr;
+  const std::string *host = nullptr, *length = nullptr, *encoding = nullptr, *expect = nullptr;
   bool close = false, keep = false;
   for (const auto& h : request_.headers) {
     if (h.name == "host") {
       ++hosts;
+      host = &h.value;
     } else if (h.name == "content-length") {
       ++lengths;
       length = &h.value;
@@ -219,6 +260,7 @@ void http_request_parser::finish_head() {
   }
   if (hosts > 1) return fail(400, "more than one Host header");
   if (v11 && hosts == 0) return fail(400, "an HTTP/1.1 request without a Host header");
+  if (host != nullptr && !is_host_value(*host)) return fail(400, "bad Host '" + shown(*host) + "'");
   if (lengths > 0 && encodings > 0) return fail(400, "both Content-Length and Transfer-Encoding");
   if (lengths > 1) return fail(400, "more than one Content-Length");
   if (encodings > 1) return fail(400, "more than one Transfer-Encoding");

@@ -189,6 +189,14 @@ std::vector<parse_case> corpus() {
       // Host and Expect.
       {"HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", "error 400"},
       {"two Hosts", "GET / HTTP/1.1\r\n" + host + host + "\r\n", "error 400"},
+      {"a Host with a space, a slash and an at", "GET / HTTP/1.1\r\nHost: a b/c@d\r\n\r\n", "error 400"},
+      {"a Host with a bad percent escape", "GET / HTTP/1.1\r\nHost: a%4\r\n\r\n", "error 400"},
+      {"a Host with a port that is no number", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", "error 400"},
+      {"a Host with two colons", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", "error 400"},
+      {"an unclosed IP literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", "error 400"},
+      {"a Host name, escaped, with a port", "GET / HTTP/1.1\r\nHost: my-host.example%41:8080\r\n\r\n", ok},
+      {"an IPv6 Host with a port", "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", ok},
+      {"an empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", ok},
       {"an unknown expectation", "POST / HTTP/1.1\r\n" + host + "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx",
        "error 417"},
 
