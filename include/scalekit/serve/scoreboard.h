@@ -74,6 +74,9 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint64_t> degraded{0};  ///< --degrade: answered cached or coarser instead of 503
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> gil_wait_ns{0};  ///< WSGI: application threads waiting for the GIL, in all
+  std::atomic<std::uint64_t> run_on_loop{0};  ///< WSGI calls run on the loop's thread (quick apps: loop_relay.h)
+  std::atomic<std::uint64_t> loop_rescues{
+      0};  ///< of those, calls slow enough that the relay's other thread took the loop
   std::atomic<std::uint64_t> latency[latency_buckets]{};
   std::atomic<std::uint64_t> latency_sum_us{0};
   request_record running[max_requests_shown];
