@@ -35,6 +35,14 @@ void loop_relay::run_next(std::function<void()> work) {
   next_ = std::move(work);
 }
 
+void loop_relay::run_safely(std::function<void()>& work) {
+  try {
+    work();
+  } catch (...) {  // offload's work catches its own; anything else has nobody to go to
+  }
+  work = nullptr;  // what it holds goes before the relay's lock is taken again
+}
+
 bool loop_relay::run_one_handler() {
   try {
     loop_->run_one();
@@ -59,6 +67,12 @@ void loop_relay::relay(bool holding) {
       const bool going = run_one_handler();
       lock.lock();
       if (!going) {
+        if (next_) {  // left by the last handler: its caller counts on it (the loop's outstanding calls)
+          std::function<void()> work = std::exchange(next_, nullptr);
+          lock.unlock();
+          run_safely(work);
+          lock.lock();
+        }
         stopped_ = true;
         held_ = false;
         holding = false;
@@ -71,11 +85,7 @@ void loop_relay::relay(bool holding) {
         ++left_;
         if (watcher_asleep_) cv_.notify_one();
         lock.unlock();
-        try {
-          work();
-        } catch (...) {  // offload's work catches its own; anything else has nobody to go to
-        }
-        work = nullptr;  // what it holds goes before the lock is taken again
+        run_safely(work);
         lock.lock();
         working_ = false;
         if (held_ || stopped_) {  // taken meanwhile: this thread watches now

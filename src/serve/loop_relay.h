@@ -66,6 +66,7 @@ class loop_relay {
  private:
   void relay(bool holding);
   bool run_one_handler();  // the holder's step; false: the loop stopped
+  static void run_safely(std::function<void()>& work);
 
   std::atomic<std::uint64_t>* const rescues_;
   asio::io_context* loop_ = nullptr;
@@ -78,7 +79,7 @@ class loop_relay {
   bool held_ = false;           // some thread holds the loop
   bool stopped_ = false;        // the loop has stopped
   bool watcher_asleep_ = false;
-  std::uint64_t left_ = 0;  // times work left the loop alone
+  std::uint64_t left_ = 0;      // times work left the loop alone
   std::exception_ptr failure_;  // from a handler
 };
 
