@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # section: serve
-# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello, a 10 KiB GET, a 10 KiB echo POST); wrk, 64 connections, then 8
+# about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello, a 10 KiB GET, a 10 KiB echo POST), and beside uWSGI with a Flask hello; wrk, 64 connections, then 8
 #
 # SCALEKIT_BENCH_BASE=/path/to/scalekit adds another build's serve --wsgi (main's, say) beside this one.
 # Each row also says how many of wrk's connections the server served (the others waited in the
@@ -16,7 +16,7 @@ mkdir -p "$out/www"
 chmod o+rx "$out" "$out/www"  # nginx's workers run as another user
 printf 'ok\n' > "$out/www/healthz"
 declare -A port=([nginx]=$(bench_free_port) [gsync]=$(bench_free_port) [gthread]=$(bench_free_port)
-  [uwsgi]=$(bench_free_port) [waitress]=$(bench_free_port))
+  [uwsgi]=$(bench_free_port) [uwsgiflask]=$(bench_free_port) [waitress]=$(bench_free_port))
 cat > "$out/nginx.conf" <<CONF
 worker_processes 2;
 pid $out/nginx.pid;
@@ -29,8 +29,11 @@ http {
 CONF
 bench_start sk "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
 bench_start skwsgi "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
+bench_start skflask "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi flask_hello:app
 if [[ -n $base ]]; then
   bench_start skbase "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
+  bench_start skbaseflask "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" \
+    --wsgi flask_hello:app
 fi
 bench_start nginx nginx -c "$out/nginx.conf" -g 'daemon off;'
 bench_start gsync gunicorn --chdir "$root/bench/serve" -w 2 -b "127.0.0.1:${port[gsync]}" --log-level warning hello:app
@@ -41,23 +44,33 @@ bench_start gthread gunicorn --chdir "$root/bench/serve" -w 2 --threads 4 -k gth
 # processes with 4 threads; waitress: one process, 8 threads (it has no workers of its own).
 bench_start uwsgi uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgi]}" --processes 2 --threads 4 \
   --chdir "$root/bench/serve" --wsgi-file hello.py --callable app --disable-logging --master
+bench_start uwsgiflask uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgiflask]}" --processes 2 --threads 4 \
+  --chdir "$root/bench/serve" --wsgi-file flask_hello.py --callable app --disable-logging --master
 bench_start waitress env PYTHONPATH="$root/bench/serve" /usr/bin/python3 -m waitress --listen="127.0.0.1:${port[waitress]}" --threads 8 \
   hello:app
 port[sk]=$(bench_listening_port sk)
 port[skwsgi]=$(bench_listening_port skwsgi)
-servers=(sk skwsgi nginx gsync gthread uwsgi waitress)
-if [[ -n $base ]]; then port[skbase]=$(bench_listening_port skbase); servers+=(skbase); fi
+port[skflask]=$(bench_listening_port skflask)
+servers=(sk skwsgi skflask nginx gsync gthread uwsgi uwsgiflask waitress)
+if [[ -n $base ]]; then
+  port[skbase]=$(bench_listening_port skbase)
+  port[skbaseflask]=$(bench_listening_port skbaseflask)
+  servers+=(skbase skbaseflask)
+fi
 for s in "${servers[@]}"; do bench_wait_tcp "$s" "${port[$s]}"; done
-for s in sk skwsgi ${base:+skbase}; do bench_wait_log "$s" "2 workers ready"; done
+for s in sk skwsgi skflask ${base:+skbase skbaseflask}; do bench_wait_log "$s" "2 workers ready"; done
 
-declare -A path=([sk]=/healthz [skwsgi]=/ [skbase]=/ [nginx]=/healthz [gsync]=/ [gthread]=/ [uwsgi]=/ [waitress]=/)
+declare -A path=([sk]=/healthz [skwsgi]=/ [skbase]=/ [skflask]=/ [skbaseflask]=/ [nginx]=/healthz [gsync]=/ [gthread]=/
+  [uwsgi]=/ [uwsgiflask]=/ [waitress]=/)
 declare -A label=([sk]="scalekit serve, native /healthz" [nginx]="nginx, a static 3-byte file"
   [skwsgi]="scalekit serve --wsgi (2 x 4), WSGI hello" [uwsgi]="uWSGI --http11-socket (2 x 4), WSGI hello"
   [skbase]="scalekit serve --wsgi (2 x 4), WSGI hello, the base build"
+  [skflask]="scalekit serve --wsgi (2 x 4), Flask hello" [skbaseflask]="scalekit serve --wsgi (2 x 4), Flask hello, the base build"
+  [uwsgiflask]="uWSGI --http11-socket (2 x 4), Flask hello"
   [waitress]="waitress (1 x 8), WSGI hello"
   [gsync]="gunicorn sync, WSGI hello" [gthread]="gunicorn gthread (2 x 4), WSGI hello")
-order=(sk nginx skwsgi ${base:+skbase} uwsgi gsync gthread waitress)
-few_order=(skwsgi ${base:+skbase} uwsgi)
+order=(sk nginx skwsgi ${base:+skbase} uwsgi skflask ${base:+skbaseflask} uwsgiflask gsync gthread waitress)
+few_order=(skwsgi ${base:+skbase} uwsgi skflask ${base:+skbaseflask} uwsgiflask)
 # The WSGI hosts again on bigger bodies (bench/serve/hello.py): a 10 KiB GET, a 10 KiB echo POST.
 wsgi_order=(skwsgi ${base:+skbase} uwsgi gsync gthread waitress)
 declare -A work_path=([get10k]=/10k [post10k]=/echo)
@@ -108,3 +121,18 @@ for row in "${order[@]/%/:hello:$conns}" "${few_order[@]/%/:hello:$few}" \
     "$(pick 4 | range)" "$(pick 5 | bench_median)" "$(pick 6 | bench_median)"
 done
 if grep -q errors: "$results"; then echo "errors:"; grep errors: "$results"; fi
+# Server CPU per request over uWSGI's, round by round (the rounds interleave: each pair shares its moment's load).
+echo
+echo "server CPU per request over uWSGI's with the same app, round by round:"
+for pair in skwsgi:uwsgi ${base:+skbase:uwsgi} skflask:uwsgiflask ${base:+skbaseflask:uwsgiflask}; do
+  runs="hello:$conns hello:$few"
+  [[ $pair == *flask* ]] || runs+=" get10k:$conns post10k:$conns"
+  for run in $runs; do
+    w=${run%:*} c=${run#*:} a=${pair%:*}
+    awk -v a="$a:$w" -v b="${pair#*:}:$w" -v c="$c" -v label="${label[$a]/, WSGI hello/${work_label[$w]:-, WSGI hello}}" '
+      $2 == c && $1 == a { x[++na] = $5 }
+      $2 == c && $1 == b { y[++nb] = $5 }
+      END { line = ""; for (i = 1; i <= na && i <= nb; i++) line = line sprintf("%s%.2f", (i > 1 ? ", " : ""), (y[i] ? x[i] / y[i] : 0))
+            printf "- %s, %s connections: %s\n", label, c, line }' "$results"
+  done
+done

@@ -365,6 +365,7 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
   t.listen_fds = o.listen_fds;
   t.on_start = o.on_start;
   t.on_stop = o.on_stop;
+  t.run = o.run;
   t.accept_pause = o.accept_pause;
   t.on_connections = o.on_connections;
   auto served = run_tcp_server(

@@ -262,7 +262,10 @@ result<tcp_server_stats> run_tcp_server(const tcp_server_options& o, const conne
   });
   if (o.on_start) o.on_start(loop);
   for (auto& a : *acceptors) asio::co_spawn(loop, accept_loop(*a, on_connection, st), asio::detached);
-  loop.run();
+  if (o.run)
+    o.run(loop);
+  else
+    loop.run();
   if (o.on_stop) o.on_stop(loop);
   // Stopped with calls maybe still running on an executor: none may post to
   // the loop after it is gone.

@@ -6,7 +6,8 @@
 
 namespace scalekit::serve {
 
-app_threads::app_threads(std::size_t threads, std::chrono::microseconds patience) : patience_(patience) {
+app_threads::app_threads(std::size_t threads, std::chrono::microseconds patience)
+    : limit_(threads), patience_(patience) {
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
   watcher_ = std::thread([this] { watcher_loop(); });
@@ -21,7 +22,7 @@ void app_threads::detach(std::function<void()> task) {
     if (closing_) throw core::pool_closed();
     tasks_.push_back({std::move(task), clock::now()});
     if (idle_ > waking_) {
-      if (running_ + waking_ == 0) {  // nobody awake to take it
+      if (running_ - claimed_ + waking_ == 0) {  // nobody awake to take it
         wake = true;
         ++waking_;
       } else if (!watching_) {  // someone will, unless they are slow: the watcher times it
@@ -37,7 +38,7 @@ void app_threads::detach(std::function<void()> task) {
 void app_threads::worker_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    while (tasks_.empty() && !closing_) {
+    while ((tasks_.empty() || running_ >= limit_) && !closing_) {
       ++idle_;
       work_cv_.wait(lock);
       --idle_;
@@ -87,6 +88,29 @@ void app_threads::watcher_loop() {
     }
     if (closing_) return;
   }
+}
+
+bool app_threads::try_claim() {
+  std::scoped_lock lock(mutex_);
+  if (closing_ || !tasks_.empty() || running_ >= limit_) return false;
+  ++running_;
+  ++claimed_;
+  return true;
+}
+
+void app_threads::release() {
+  bool wake = false;
+  {
+    std::scoped_lock lock(mutex_);
+    --running_;
+    --claimed_;
+    // A task that waited for the place, and no thread awake to take it.
+    if (!tasks_.empty() && idle_ > waking_ && running_ - claimed_ + waking_ == 0) {
+      wake = true;
+      ++waking_;
+    }
+  }
+  if (wake) work_cv_.notify_one();
 }
 
 void app_threads::close() {

@@ -44,6 +44,14 @@ class app_threads {
   /// Stop taking tasks, run those queued, and join the threads.
   void close();
 
+  /// Take one of the `threads` places for work the caller runs itself (the
+  /// worker's loop_relay), if nothing waits and a place is free: false when
+  /// the work should be queued (detach) instead. While claimed, the pool's
+  /// own threads run at most `threads` - 1 tasks at once. REQUIRES: a true
+  /// return is matched by one release().
+  bool try_claim();
+  void release();
+
  private:
   struct queued {
     std::function<void()> task;
@@ -52,6 +60,7 @@ class app_threads {
   void worker_loop();
   void watcher_loop();
 
+  const std::size_t limit_;
   const std::chrono::microseconds patience_;
   // State below is protected by mutex_.
   std::mutex mutex_;
@@ -60,7 +69,8 @@ class app_threads {
   std::deque<queued> tasks_;
   std::size_t idle_ = 0;     // threads waiting on work_cv_
   std::size_t waking_ = 0;   // of those, notified and not yet awake
-  std::size_t running_ = 0;  // threads running a task
+  std::size_t running_ = 0;  // threads running a task, and claimed places
+  std::size_t claimed_ = 0;  // of those, claimed places (their work takes no task from the queue)
   bool watching_ = false;    // the watcher is timing the queue
   bool closing_ = false;
   std::vector<std::thread> threads_;

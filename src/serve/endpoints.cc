@@ -452,6 +452,14 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
              label_escape(rest ? "(the rest)" : apps[a].spec) + "\",mount=\"" +
              label_escape(rest ? "" : apps[a].prefix) + "\"} " + v + "\n";
     }
+  metric("scalekit_serve_wsgi_run_on_loop_total", "counter",
+         "WSGI calls run on the loop's thread instead of an application thread (apps that answer quickly).");
+  for (const row& r : live)
+    out += "scalekit_serve_wsgi_run_on_loop_total{" + label(r) + "} " + std::to_string(r.s->run_on_loop.load()) + "\n";
+  metric("scalekit_serve_loop_rescues_total", "counter",
+         "Calls run on the loop's thread that overran a millisecond or two, so that another thread took the loop.");
+  for (const row& r : live)
+    out += "scalekit_serve_loop_rescues_total{" + label(r) + "} " + std::to_string(r.s->loop_rescues.load()) + "\n";
   metric("scalekit_serve_requests_total", "counter", "Responses sent, by worker and status class.");
   for (const row& r : live)
     for (int c = 1; c <= 5; ++c)

@@ -23,6 +23,7 @@
 
 #include "app_threads.h"
 #include "counted_body.h"
+#include "loop_relay.h"
 #include "response_cache.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
@@ -73,6 +74,28 @@ struct request_record {
   int record;
 };
 
+// A WSGI app whose last `quick_streak` calls each took at most `quick_bound`
+// and answered whole (nothing streamed) is run on the loop's thread, between
+// two of its handlers (loop_relay), while the worker is lightly loaded (an
+// application thread's place is free and nothing waits for one); any other
+// call resets its streak. A call that turns out slow holds the loop up for a
+// look or two of loop_relay's watcher (1-2 ms), then the loop goes on on the
+// relay's other thread.
+inline constexpr std::chrono::microseconds quick_bound{1000};
+inline constexpr std::uint32_t quick_streak = 16;
+
+// Work on the loop's thread, in an application thread's place (offload_within's pool).
+struct relayed_pool {
+  loop_relay& relay;
+  app_threads& threads;
+  void detach(std::function<void()> task) {
+    relay.run_next([&t = threads, task = std::move(task)] {
+      task();
+      t.release();
+    });
+  }
+};
+
 class worker {
  public:
   worker(const options& o, core::observer& obs, scoreboard board, worker_identity id)
@@ -91,6 +114,8 @@ class worker {
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
                                         std::shared_ptr<request_record> record, std::uint64_t id);
   using thread_work = std::function<std::optional<net::http_response>(const deliver_fn&)>;
+  bool run_here(std::optional<std::size_t> app);
+  void learn(std::size_t app, std::chrono::steady_clock::duration took, bool whole);
   thread_work on_thread(std::optional<std::size_t> app, const net::http_request& req, std::string path,
                         std::string query, std::string cache_key, std::shared_ptr<request_record> record,
                         std::chrono::steady_clock::time_point deadline);
@@ -106,7 +131,10 @@ class worker {
   scoreboard board_;
   worker_identity id_;
   worker_slot& slot_;
-  app_threads app_threads_;  // --threads: wakes a second thread only for work that waits
+  app_threads app_threads_;                // --threads: wakes a second thread only for work that waits
+  loop_relay relay_{&slot_.loop_rescues};  // --wsgi: the loop on two threads, quick calls run between its handlers
+  relayed_pool relayed_{relay_, app_threads_};
+  std::unique_ptr<std::atomic<std::uint32_t>[]> quick_;  // per app: its streak of quick, whole calls
   native_endpoints endpoints_;
   std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
   response_cache cache_{o_.cache_mb << 20};
@@ -240,7 +268,11 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   std::optional<asio::steady_timer> timer;
   if (o_.timeout.count() > 0) timer.emplace(co_await asio::this_coro::executor, o_.timeout);
   asio::steady_timer* const expiry = timer ? &*timer : nullptr;  // named: GCC 12 and temporaries in co_await
-  auto outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry);
+  offloaded<net::http_response> outcome;
+  if (run_here(app))
+    outcome = co_await offload_within<net::http_response>(relayed_, std::move(work), expiry);
+  else
+    outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry);
   if (outcome.expired) {
     slot_.timeouts.fetch_add(1);
     obs_.message(
@@ -292,6 +324,24 @@ core::task<std::optional<net::http_response>> worker::degraded(const net::http_r
   co_return r;
 }
 
+// Whether to run `app`'s call on the loop's thread (see quick_bound); if so,
+// it holds one of the application threads' places until it has run.
+bool worker::run_here(std::optional<std::size_t> app) {
+  if (!app || quick_[*app].load(std::memory_order_relaxed) < quick_streak) return false;
+  if (relay_.busy() || !app_threads_.try_claim()) return false;
+  slot_.run_on_loop.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void worker::learn(std::size_t app, std::chrono::steady_clock::duration took, bool whole) {
+  auto& streak = quick_[app];
+  if (!whole || took > quick_bound) {
+    streak.store(0, std::memory_order_relaxed);
+  } else if (streak.load(std::memory_order_relaxed) < quick_streak) {
+    streak.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
 // lambda made inside one from the coroutine's own parameters.
 worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net::http_request& req, std::string path,
@@ -303,8 +353,13 @@ worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net:
           deadline](const deliver_fn& deliver) -> std::optional<net::http_response> {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
-    const on_thread_mark busy(slot_);  // the worker is busy while it runs
-    if (app) return apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count());
+    const on_thread_mark busy(slot_);  // the worker is busy while it runs (on the loop's thread too)
+    if (app) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto out = apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count());
+      learn(*app, std::chrono::steady_clock::now() - t0, out.has_value());
+      return out;
+    }
     net::http_response out = endpoints_.answer(r->method, p, q, r->body);
     if (!key.empty() && out.status == 200) {  // tagged and kept here, so the loop never hashes
       out.headers.push_back({"ETag", entity_tag(out.body)});
@@ -357,6 +412,7 @@ result<core::report> worker::run() {
     auto apps = wsgi_apps::start(o_, obs_, &slot_);
     if (!apps.ok()) return apps.error();
     apps_ = std::move(apps).value();
+    quick_ = std::make_unique<std::atomic<std::uint32_t>[]>(o_.apps.size());
   }
   net::http_server_options h;
   for (int i = 0; i < id_.sockets; ++i) h.listen_fds.push_back(3 + i);
@@ -382,6 +438,7 @@ result<core::report> worker::run() {
   };
   // Connections are shared out among the workers as they are accepted (scoreboard.h: accept_pause).
   h.on_connections = [this](std::size_t open) { slot_.connections.store(static_cast<std::uint32_t>(open)); };
+  if (apps_) h.run = [this](asio::io_context& loop) { relay_.run(loop); };
   h.accept_pause = [this](std::size_t open) { return accept_pause(board_, id_.slot, open, monotonic_ns()); };
   h.on_stop = [this](asio::io_context&) {
     shared_.reset();  // its Redis connection is the loop's

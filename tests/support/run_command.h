@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +27,7 @@ inline std::string slurp(const std::filesystem::path& p) {
 }
 
 inline command_result run_command(const std::string& cmd) {
-  static int counter = 0;
+  static std::atomic<int> counter{0};  // tests run commands from several threads at once
   const auto base = std::filesystem::temp_directory_path() /
                     ("scalekit-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   const std::string out = base.string() + ".out", err = base.string() + ".err";

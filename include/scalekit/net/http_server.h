@@ -127,6 +127,8 @@ struct http_server_options {
   std::function<std::chrono::microseconds(std::size_t open)> accept_pause;
   /// The count of open connections, whenever it changes (tcp_server_options).
   std::function<void(std::size_t open)> on_connections;
+  /// Runs the loop until it stops (tcp_server_options).
+  std::function<void(asio::io_context&)> run;
 };
 
 struct http_server_stats {

@@ -112,6 +112,10 @@ struct tcp_server_options {
   /// Called on the loop's thread whenever the count of open connections
   /// changes, with the new count (for a scoreboard). Null: nothing.
   std::function<void(std::size_t open)> on_connections;
+  /// Runs the loop until it stops (null: loop.run() on the calling thread).
+  /// A service that passes the loop between threads of its own (serve's
+  /// loop_relay) runs it here; it must never let two threads run it at once.
+  std::function<void(asio::io_context&)> run;
 };
 
 struct tcp_server_stats {

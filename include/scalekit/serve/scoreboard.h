@@ -84,7 +84,10 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint64_t> bytes_out{0};    ///< response body bytes written (streamed ones as they go)
   std::atomic<std::uint64_t> gil_wait_ns{0};  ///< WSGI: application threads waiting for the GIL, in all
   std::atomic<std::uint64_t> gil_wait_app_ns[gil_apps_shown]{};  ///< the same by app (gil_apps_shown)
-  std::atomic<std::uint32_t> on_threads{0};  ///< requests running on an application thread now (busy)
+  std::atomic<std::uint32_t> on_threads{0};   ///< requests running on an application thread now (busy)
+  std::atomic<std::uint64_t> run_on_loop{0};  ///< WSGI calls run on the loop's thread (quick apps: loop_relay.h)
+  std::atomic<std::uint64_t> loop_rescues{
+      0};  ///< of those, calls slow enough that the relay's other thread took the loop
   std::atomic<std::uint64_t> latency[latency_buckets]{};
   std::atomic<std::uint64_t> latency_sum_us{0};
   request_record running[max_requests_shown];

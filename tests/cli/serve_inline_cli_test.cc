@@ -1,0 +1,126 @@
+// WSGI calls run on the worker's loop thread (loop_relay, issue 12): a quick
+// app is learned and run between the loop's handlers, and when such a call
+// turns slow the relay's other thread takes the loop, so the server keeps its
+// promises: /healthz and other apps answer, --timeout answers 504 and the
+// master logs the traceback, a streamed body that waits on another request
+// does not deadlock. tests/fixtures/wsgi/serve_apps.py has the apps.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "cli_helpers.h"
+#include "serve_helpers.h"
+
+using scalekit::testing::serve_server;
+using scalekit::testing::temp_dir;
+using namespace std::chrono_literals;
+
+namespace {
+
+#define APPS "--pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi "
+
+// A worker's counter on /metrics (worker 0), -1 when it is not there.
+std::int64_t metric(const serve_server& server, const std::string& name) {
+  const std::string text = server.get("/metrics");
+  const std::string key = name + "{worker=\"0\"} ";
+  const auto at = text.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + key.size()));
+}
+
+// Quick calls of the app at `path` until the worker runs one on its loop (a
+// call the machine's load made slow starts the app's streak again: 300 at most).
+void learn_quick(const serve_server& server, const std::string& path, const std::string& answer) {
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(server.get(path), answer);
+    if (i >= 16 && metric(server, "scalekit_serve_wsgi_run_on_loop_total") > 0) return;
+  }
+  FAIL() << "no call of " << path << " ran on the loop";
+}
+
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (std::filesystem::exists(path)) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+// A quick app runs on the loop; another app that sleeps on the same worker
+// keeps application threads busy, and the quick one, /healthz and the
+// sleeping one all answer.
+TEST(CliServeInline, AQuickAppBesideASleepingOneRunsOnTheLoopAndAnswers) {
+  serve_server server("-w 1 --threads 4 " APPS "--wsgi serve_apps:sleepy --mount /slow --wsgi serve_apps:hello");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/", "200\nhello\n"));
+  const std::int64_t before = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
+  EXPECT_GT(before, 0) << "the quick app never ran on the loop";
+  std::string slow1, slow2;
+  std::thread a([&] { slow1 = server.get("/slow/?s=3"); });
+  std::thread b([&] { slow2 = server.get("/slow/?s=3"); });
+  std::this_thread::sleep_for(300ms);  // both sleeping on application threads (not an assertion)
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");
+  EXPECT_EQ(server.get("/"), "200\nhello\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);  // not behind the sleepers
+  EXPECT_GT(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), before);
+  a.join();
+  b.join();
+  EXPECT_EQ(slow1, "200\nslept\n");
+  EXPECT_EQ(slow2, "200\nslept\n");
+  EXPECT_EQ(metric(server, "scalekit_serve_loop_rescues_total"), 0);  // the sleepers never ran on the loop
+}
+
+// A call of a quick app that hangs on the loop's thread: the relay's other
+// thread takes the loop, --timeout answers 504, /healthz answers meanwhile,
+// and the master logs the stuck thread's traceback.
+TEST(CliServeInline, AQuickAppThatHangsOnTheLoopGets504AndItsTraceback) {
+  serve_server server("-w 1 --threads 2 --timeout 0.5 " APPS "--wsgi serve_apps:sleepy");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/?s=0", "200\nslept\n"));
+  const std::int64_t on_loop = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
+  ASSERT_GT(on_loop, 0);
+  std::string stuck;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread a([&] { stuck = server.get("/?s=4"); });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");
+  EXPECT_EQ(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), on_loop + 1);
+  EXPECT_EQ(metric(server, "scalekit_serve_loop_rescues_total"), 1);
+  a.join();
+  EXPECT_EQ(stuck.substr(0, 4), "504\n") << stuck;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);  // answered at the timeout, not at the end
+  ASSERT_TRUE(server.wait_for_log("in sleepy", 10s)) << server.log();
+  EXPECT_NE(server.log().find("past the timeout of 500 ms: replacing the worker"), std::string::npos) << server.log();
+}
+
+// A streamed body run on the loop's thread that waits for another request
+// (which only the loop can read): the relay's other thread takes the loop,
+// reads and runs that request, and the stream ends.
+TEST(CliServeInline, AStreamOnTheLoopThatWaitsOnAnotherRequestDoesNotDeadlock) {
+  serve_server server("-w 1 --threads 2 " APPS "--wsgi serve_apps:relay");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/quick", "200\nquick\n"));
+  const std::int64_t on_loop = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
+  temp_dir dir("serve-inline");
+  const std::string gate = dir / "gate", started = dir / "started";
+  std::string streamed;
+  std::thread a([&] { streamed = server.get("/wait?gate=" + gate + "&started=" + started); });
+  ASSERT_TRUE(wait_for_file(started, 10s)) << server.log();
+  EXPECT_EQ(server.get("/open?gate=" + gate), "200\nopened\n");
+  a.join();
+  EXPECT_EQ(streamed, "200\nfirst\nsecond\n");
+  EXPECT_GE(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), on_loop + 1);
+  EXPECT_GE(metric(server, "scalekit_serve_loop_rescues_total"), 1);
+}
