@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cli_helpers.h"
+#include "loopback.h"
 #include "redis_server.h"
 #include "sanitizers.h"
 
@@ -70,20 +71,9 @@ std::vector<nasty_stream> nasty_streams() {
 // then read what comes back for a moment and close. Returns false only when
 // the service could not be reached.
 bool send_stream(const std::string& port, const nasty_stream& s) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = scalekit::testing::connect_loopback(port, {.send_timeout = std::chrono::seconds(5),
+                                                            .receive_timeout = std::chrono::seconds(1)});
   if (fd < 0) return false;
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  timeval rtv{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof rtv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return false;
-  }
   bool open = true;
   for (int i = 0; i < s.repeat && open; ++i) {
     for (std::size_t at = 0; at < s.chunk.size();) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli_helpers.h"
+#include "loopback.h"
 #include "prometheus_text.h"
 #include "serve_helpers.h"
 
@@ -36,16 +37,10 @@ namespace {
 // A keep-alive connection to 127.0.0.1:port that has had one whole answer to
 // GET /healthz, and is idle now; -1 when that failed.
 int idle_keep_alive_connection(const std::string& port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const int fd = scalekit::testing::connect_loopback(port, {.receive_timeout = std::chrono::seconds(10)});
   const std::string req = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) {
+  if (fd < 0) return -1;
+  if (::send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) {
     ::close(fd);
     return -1;
   }

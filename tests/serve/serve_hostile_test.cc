@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "loopback.h"
 #include "serve_helpers.h"
 
+using scalekit::testing::connect_loopback;
 using scalekit::testing::json;
 using scalekit::testing::run_command;
 using scalekit::testing::serve_server;
@@ -33,20 +35,7 @@ int worker_pid(const json& s, int slot) {
 bool listened_on(const std::string& port) { return !run_command("ss -Hltn 'sport = :" + port + "'").out.empty(); }
 
 // A connection to 127.0.0.1:PORT with a small receive buffer, -1 on failure.
-int connect_small(const std::string& port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  const int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+int connect_small(const std::string& port) { return connect_loopback(port, {.receive_buffer = 4096}); }
 
 }  // namespace
 
