@@ -356,8 +356,9 @@ worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net:
     const on_thread_mark busy(slot_);  // the worker is busy while it runs (on the loop's thread too)
     if (app) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto out = apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count());
-      learn(*app, std::chrono::steady_clock::now() - t0, out.has_value());
+      bool streamed = false;
+      auto out = apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count(), &streamed);
+      learn(*app, std::chrono::steady_clock::now() - t0, !streamed);
       return out;
     }
     net::http_response out = endpoints_.answer(r->method, p, q, r->body);

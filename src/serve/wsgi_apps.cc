@@ -61,8 +61,8 @@ std::optional<std::size_t> wsgi_apps::find(std::string_view path) const { return
 std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::http_request& req, std::string_view path,
                                                   std::string_view query, const stream_settings& s,
                                                   const deliver_fn& deliver,
-                                                  std::chrono::steady_clock::time_point deadline,
-                                                  long long timeout_ms) {
+                                                  std::chrono::steady_clock::time_point deadline, long long timeout_ms,
+                                                  bool* streamed) {
   std::vector<wsgi::header_field> headers;
   headers.reserve(req.headers.size());
   for (const auto& h : req.headers) headers.push_back({h.name, h.value});
@@ -79,12 +79,13 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
   r.server_name = server_name_;
   r.server_port = server_port_;
   std::optional<net::http_response> out;
-  bool streamed = false;
+  bool delivered = false;
   {
     stream_sink sink(s, deliver, deadline, timeout_ms);
     (void)host_->call(app, r, sink);  // its outcome is in the host's counters and the log
-    streamed = sink.delivered();
-    if (!streamed) out = sink.take_whole();
+    delivered = sink.delivered();
+    if (streamed != nullptr) *streamed = sink.streamed();
+    if (!delivered) out = sink.take_whole();
   }
   if (slot_ != nullptr) {
     std::int64_t total = 0;
@@ -97,7 +98,7 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
     slot_->gil_wait_ns.store(static_cast<std::uint64_t>(total), std::memory_order_relaxed);
     for (int a = 0; a < gil_apps_shown; ++a) slot_->gil_wait_app_ns[a].store(by_app[a], std::memory_order_relaxed);
   }
-  if (streamed) return std::nullopt;
+  if (delivered) return std::nullopt;
   if (!out) {
     // Failed after its head, or nothing at all: never send a part as a whole.
     out.emplace();

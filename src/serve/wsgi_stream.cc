@@ -260,7 +260,22 @@ bool stream_sink::sendfile(int fd, std::uint64_t offset, std::uint64_t length) {
   return pipe_->push_file(net::make_file_piece(copy, offset, length));
 }
 
-bool stream_sink::flush() { return pipe_ ? pipe_->reading() : go_streaming(); }
+bool stream_sink::flush() {
+  if (pipe_) return pipe_->reading();
+  if (delivered_) return true;  // went whole: nothing more can follow
+  if (length_ && whole_.body.size() == *length_) return go_whole();
+  return go_streaming();
+}
+
+// A body that has its whole Content-Length already needs no pipe: the host
+// cuts off anything more, so the response goes to the loop whole now (the
+// client waits for neither the app's next() nor its close()), and it costs
+// what a list body costs. Werkzeug's (Flask's) answers come this way: an
+// iterator over one piece, with its Content-Length.
+bool stream_sink::go_whole() {
+  delivered_ = true;
+  return deliver_(std::move(whole_));
+}
 
 // The head and what was kept go to the loop; the rest of the body follows through the pipe.
 bool stream_sink::go_streaming() {

@@ -14,9 +14,11 @@
 //   end() / abort() ─> the pipe's end / its cut ──────────────> last chunk / the
 //                                                                connection cut
 //
-// A response that ends before any flush (a list or tuple of chunks, the usual
-// Flask answer, or an empty body) never meets the pipe: host::call returns and
-// the response goes back whole, with a Content-Length, as a buffered one would.
+// A response that ends before any flush (a list or tuple of chunks, or an
+// empty body) never meets the pipe: host::call returns and the response goes
+// back whole, with a Content-Length, as a buffered one would. Nor does one
+// whose body reaches its Content-Length by the first flush (Flask's answers:
+// an iterator over one piece): it goes to the loop whole at that flush.
 //
 // The client going away (net's server watches for it while the body streams,
 // also while the app makes its next piece) destroys the pipe_body with the
@@ -84,12 +86,15 @@ class stream_sink final : public wsgi::response_sink {
   /// The response went to the loop through deliver (it streamed, or was
   /// meant to): host::call's caller returns nothing more.
   [[nodiscard]] bool delivered() const noexcept { return delivered_; }
+  /// The body went to the loop through the pipe, piece by piece (not whole).
+  [[nodiscard]] bool streamed() const noexcept { return pipe_ != nullptr; }
   /// The response kept whole (REQUIRES !delivered()): nullopt when it has no
   /// head or did not end well (the caller answers 500: nothing was sent).
   std::optional<net::http_response> take_whole();
 
  private:
   bool go_streaming();
+  bool go_whole();
 
   const stream_settings& s_;
   const deliver_fn& deliver_;

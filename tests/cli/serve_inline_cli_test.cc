@@ -124,3 +124,15 @@ TEST(CliServeInline, AStreamOnTheLoopThatWaitsOnAnotherRequestDoesNotDeadlock) {
   EXPECT_GE(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), on_loop + 1);
   EXPECT_GE(metric(server, "scalekit_serve_loop_rescues_total"), 1);
 }
+
+// Flask's answer is no list but an iterator over one piece, with its
+// Content-Length: complete at its first piece, it goes to the loop whole (no
+// pipe), so the app is learned quick and runs on the loop like a list-body app.
+TEST(CliServeInline, AFlaskAppWhoseBodyIsCompleteAtItsFirstPieceRunsOnTheLoop) {
+  serve_server server("-w 1 --threads 2 " APPS "--wsgi flask_app:app");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/", "200\nHello from Flask"));
+  EXPECT_EQ(server.get("/stream"), "200\npart 0\npart 1\npart 2\n");  // no Content-Length: still streamed
+  EXPECT_EQ(server.get("/"), "200\nHello from Flask");
+}
