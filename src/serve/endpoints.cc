@@ -437,6 +437,11 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
     if (board.slot(i).state.load() != static_cast<std::uint32_t>(worker_state::empty))
       live.push_back({i, &board.slot(i)});
   const auto label = [](const row& r) { return "worker=\"" + std::to_string(r.slot) + "\""; };
+  // A metric with one sample per live worker: the value of `field` in its slot.
+  const auto per_worker = [&](const std::string& name, const std::string& type, const std::string& help, auto field) {
+    metric(name, type, help);
+    for (const row& r : live) out += name + "{" + label(r) + "} " + std::to_string((r.s->*field).load()) + "\n";
+  };
 
   metric("scalekit_serve_accept_queue", "gauge", "Connections accepted by the kernel, not yet by a worker.");
   out += "scalekit_serve_accept_queue " + std::to_string(board.header().accept_queue.load()) + "\n";
@@ -452,44 +457,33 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
              label_escape(rest ? "(the rest)" : apps[a].spec) + "\",mount=\"" +
              label_escape(rest ? "" : apps[a].prefix) + "\"} " + v + "\n";
     }
-  metric("scalekit_serve_wsgi_run_on_loop_total", "counter",
-         "WSGI calls run on the loop's thread instead of an application thread (apps that answer quickly).");
-  for (const row& r : live)
-    out += "scalekit_serve_wsgi_run_on_loop_total{" + label(r) + "} " + std::to_string(r.s->run_on_loop.load()) + "\n";
-  metric("scalekit_serve_loop_rescues_total", "counter",
-         "Calls run on the loop's thread that overran a millisecond or two, so that another thread took the loop.");
-  for (const row& r : live)
-    out += "scalekit_serve_loop_rescues_total{" + label(r) + "} " + std::to_string(r.s->loop_rescues.load()) + "\n";
+  per_worker("scalekit_serve_wsgi_run_on_loop_total", "counter",
+             "WSGI calls run on the loop's thread instead of an application thread (apps that answer quickly).",
+             &worker_slot::run_on_loop);
+  per_worker("scalekit_serve_loop_rescues_total", "counter",
+             "Calls run on the loop's thread that overran a millisecond or two, so that another thread took the loop.",
+             &worker_slot::loop_rescues);
   metric("scalekit_serve_requests_total", "counter", "Responses sent, by worker and status class.");
   for (const row& r : live)
     for (int c = 1; c <= 5; ++c)
       out += "scalekit_serve_requests_total{" + label(r) + ",code=\"" + std::to_string(c) + "xx\"} " +
              std::to_string(r.s->status_class[c].load()) + "\n";
-  metric("scalekit_serve_response_bytes_total", "counter",
-         "Response body bytes written to clients (streamed ones as they go out; heads and chunk framing not counted).");
-  for (const row& r : live)
-    out += "scalekit_serve_response_bytes_total{" + label(r) + "} " + std::to_string(r.s->bytes_out.load()) + "\n";
-  metric("scalekit_serve_connections", "gauge", "Connections open, idle keep-alive ones included.");
-  for (const row& r : live)
-    out += "scalekit_serve_connections{" + label(r) + "} " + std::to_string(r.s->connections.load()) + "\n";
-  metric("scalekit_serve_in_flight", "gauge", "Requests read and not yet answered.");
-  for (const row& r : live)
-    out += "scalekit_serve_in_flight{" + label(r) + "} " + std::to_string(r.s->in_flight.load()) + "\n";
-  metric("scalekit_serve_queued", "gauge", "Requests waiting for an application thread.");
-  for (const row& r : live)
-    out += "scalekit_serve_queued{" + label(r) + "} " + std::to_string(r.s->queued.load()) + "\n";
-  metric("scalekit_serve_shed_total", "counter", "Requests refused with 503 because the worker's queue was full.");
-  for (const row& r : live)
-    out += "scalekit_serve_shed_total{" + label(r) + "} " + std::to_string(r.s->shed.load()) + "\n";
-  metric("scalekit_serve_timeouts_total", "counter", "Requests answered 504 after --timeout.");
-  for (const row& r : live)
-    out += "scalekit_serve_timeouts_total{" + label(r) + "} " + std::to_string(r.s->timeouts.load()) + "\n";
-  metric("scalekit_serve_cache_hits_total", "counter", "Job answers served from the worker's cache.");
-  for (const row& r : live)
-    out += "scalekit_serve_cache_hits_total{" + label(r) + "} " + std::to_string(r.s->cache_hits.load()) + "\n";
-  metric("scalekit_serve_cache_misses_total", "counter", "Cacheable job answers computed afresh.");
-  for (const row& r : live)
-    out += "scalekit_serve_cache_misses_total{" + label(r) + "} " + std::to_string(r.s->cache_misses.load()) + "\n";
+  per_worker(
+      "scalekit_serve_response_bytes_total", "counter",
+      "Response body bytes written to clients (streamed ones as they go out; heads and chunk framing not counted).",
+      &worker_slot::bytes_out);
+  per_worker("scalekit_serve_connections", "gauge", "Connections open, idle keep-alive ones included.",
+             &worker_slot::connections);
+  per_worker("scalekit_serve_in_flight", "gauge", "Requests read and not yet answered.", &worker_slot::in_flight);
+  per_worker("scalekit_serve_queued", "gauge", "Requests waiting for an application thread.", &worker_slot::queued);
+  per_worker("scalekit_serve_shed_total", "counter", "Requests refused with 503 because the worker's queue was full.",
+             &worker_slot::shed);
+  per_worker("scalekit_serve_timeouts_total", "counter", "Requests answered 504 after --timeout.",
+             &worker_slot::timeouts);
+  per_worker("scalekit_serve_cache_hits_total", "counter", "Job answers served from the worker's cache.",
+             &worker_slot::cache_hits);
+  per_worker("scalekit_serve_cache_misses_total", "counter", "Cacheable job answers computed afresh.",
+             &worker_slot::cache_misses);
   metric("scalekit_serve_redis_cache_lookups_total", "counter",
          "Lookups in the shared Redis cache (--cache), by result (error: failed, or skipped while unreachable).");
   for (const row& r : live)
@@ -503,10 +497,9 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
   out += "scalekit_serve_cache_hit_ratio{level=\"lru\"} " + hit_rate(totals.hits, totals.hits + totals.misses) +
          "\nscalekit_serve_cache_hit_ratio{level=\"redis\"} " +
          hit_rate(totals.shared_hits, totals.shared_hits + totals.shared_misses + totals.shared_errors) + "\n";
-  metric("scalekit_serve_degraded_total", "counter",
-         "Requests answered from a cache or with a coarser tile instead of 503 (--degrade).");
-  for (const row& r : live)
-    out += "scalekit_serve_degraded_total{" + label(r) + "} " + std::to_string(r.s->degraded.load()) + "\n";
+  per_worker("scalekit_serve_degraded_total", "counter",
+             "Requests answered from a cache or with a coarser tile instead of 503 (--degrade).",
+             &worker_slot::degraded);
   metric("scalekit_serve_heartbeat_age_seconds", "gauge", "Time since the worker's event loop last beat.");
   for (const row& r : live) {
     char v[32];
