@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "protocol.h"
+#include "scalekit/net/http.h"
 
 namespace scalekit::serve::wsgi::start_response {
 namespace {
@@ -53,8 +54,17 @@ bool parse_head(PyObject* status, PyObject* headers, response::head& h) {
                  Py_TYPE(headers)->tp_name);
     return false;
   }
+  // The bounds of a request's head (net::http_limits: 100 fields, 16 KiB of
+  // field lines) hold for the app's head too, checked before anything is copied.
+  const net::http_limits limits;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(headers);
+  if (static_cast<std::size_t>(n) > limits.max_headers) {
+    PyErr_Format(PyExc_ValueError, "start_response: %zd header fields, more than the %zu a response may have", n,
+                 limits.max_headers);
+    return false;
+  }
   h.headers.reserve(static_cast<std::size_t>(n));
+  std::size_t head_bytes = 0;
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = PySequence_Fast_GET_ITEM(headers, i);
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
@@ -66,6 +76,14 @@ bool parse_head(PyObject* status, PyObject* headers, response::head& h) {
     if (!native_string(PyTuple_GET_ITEM(item, 0), "a header name", name) ||
         !native_string(PyTuple_GET_ITEM(item, 1), "a header value", value))
       return false;
+    head_bytes += name.size() + value.size() + 4;  // "name: value\r\n"
+    if (head_bytes > limits.max_header_bytes) {
+      PyErr_Format(PyExc_ValueError,
+                   "start_response: the header fields take more than the %zu bytes a response may have "
+                   "(%zu with header %zd, %R)",
+                   limits.max_header_bytes, head_bytes, i, PyTuple_GET_ITEM(item, 0));
+      return false;
+    }
     if (!protocol::is_token(name)) {
       PyErr_Format(PyExc_ValueError, "start_response: the header name %R is not an HTTP token",
                    PyTuple_GET_ITEM(item, 0));
