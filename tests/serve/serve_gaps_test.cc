@@ -52,3 +52,25 @@ TEST(ServeGaps, AnOversizedResponseHeadIsA500) {
     EXPECT_EQ(count(log, "(500 sent)"), 1u) << log;
   }
 }
+
+// An app that raised after its whole body (by Content-Length) had gone out
+// was logged as a cut connection, and the connection was cut: the client had
+// its response, so the log says so and the connection serves the next request.
+TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
+  serve_server server("-w 1 " + gap_apps + "complete_then_raise");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const int fd = scalekit::testing::connect_loopback(server.port(), {.receive_timeout = 10s});
+  ASSERT_GE(fd, 0);
+  const std::string two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::write(fd, two.data(), two.size()), static_cast<ssize_t>(two.size()));
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(count(got, "HTTP/1.1 200 OK\r\n"), 2u) << got;
+  EXPECT_EQ(count(got, "\r\n\r\nwhole\n"), 2u) << got;
+  const std::string log = server.stop();
+  EXPECT_EQ(count(log, "RuntimeError: after the body after a whole response (the response stands)"), 2u) << log;
+  EXPECT_EQ(log.find("connection cut"), std::string::npos) << log;
+}

@@ -165,6 +165,16 @@ outcome response::fail(std::string_view error, std::string_view traceback) {
 
 outcome response::fail_unlocked(std::string_view error, std::string_view traceback) {
   if (gone_) return outcome::client_gone;
+  if (head_sent_ && head_.content_length && sent_bytes_ == *head_.content_length) {
+    // The client has the whole response by its Content-Length: it stands, and
+    // the connection stays as usable as after any other response.
+    log_unlocked(std::string(error) + " after a whole response (the response stands)", traceback);
+    sink_call("end", [&] {
+      sink_.end();
+      return true;
+    });
+    return outcome::app_error;
+  }
   if (head_sent_) {
     log_unlocked(std::string(error) + " (connection cut)", traceback);
     sink_call("abort", [&] {

@@ -75,8 +75,9 @@ class response {
   /// 304, whose bodies are empty by definition. REQUIRES head_set().
   outcome finish();
   /// The request failed: a log line "<error> (500 sent)" and a 500 when no
-  /// head went out, else "<error> (connection cut)" and abort(). Nothing is
-  /// logged when the client is gone.
+  /// head went out; "<error> after a whole response (the response stands)"
+  /// and end() when the body reached its Content-Length; else "<error>
+  /// (connection cut)" and abort(). Nothing is logged when the client is gone.
   outcome fail(std::string_view error, std::string_view traceback);
   /// One log line about this request, the traceback after it.
   void log(std::string_view what, std::string_view traceback = {});
