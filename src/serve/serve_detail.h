@@ -32,6 +32,14 @@ bound_socket adopt_socket(int fd);
 /// (the others are closed then).
 result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs);
 
+/// In a worker: the server's own descriptors (its listening sockets 3, 4, ...
+/// and the scoreboard after them) close on exec, and in every child a fork
+/// makes (an application's os.fork, multiprocessing), so that a child that
+/// lives on does not keep the port taken after the server stops. A
+/// descriptor is closed in the child only while it is still a listening
+/// socket or the scoreboard (at most 16 listening sockets are kept).
+void close_server_fds_in_children(const std::vector<int>& listening, int board_fd);
+
 /// --preload (preload.cc): start a process that imports every --wsgi app and
 /// exits 0 when they all load (else non-zero, the error on stderr). Returns its pid.
 result<int> spawn_app_check(const options& o);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,7 +46,35 @@ std::string name_of(int fd) {
   return addr.ss_family == AF_INET6 ? "[" + std::string(host) + "]:" + port : std::string(host) + ":" + port;
 }
 
+// What the child of a fork closes (close_server_fds_in_children): set once,
+// before the worker runs anything that could fork, then only read.
+constexpr int max_child_fds = 16;
+int child_listening[max_child_fds];
+int child_listening_count = 0;
+int child_board_fd = -1;
+
+// Runs in the child of every fork() of the worker, async-signal-safe calls only.
+void close_in_child() {
+  for (int i = 0; i < child_listening_count; ++i) {
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (::getsockopt(child_listening[i], SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening != 0)
+      ::close(child_listening[i]);
+  }
+  if (child_board_fd >= 0) ::close(child_board_fd);
+}
+
 }  // namespace
+
+void close_server_fds_in_children(const std::vector<int>& listening, int board_fd) {
+  for (const int fd : listening) {
+    ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC);
+    if (child_listening_count < max_child_fds) child_listening[child_listening_count++] = fd;
+  }
+  if (board_fd >= 0) ::fcntl(board_fd, F_SETFD, ::fcntl(board_fd, F_GETFD) | FD_CLOEXEC);
+  child_board_fd = board_fd;
+  ::pthread_atfork(nullptr, nullptr, close_in_child);
+}
 
 bound_socket adopt_socket(int fd) {
   const int high = move_high(fd);

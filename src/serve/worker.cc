@@ -406,6 +406,9 @@ core::task<void> worker::sample_fleet() {
 
 result<core::report> worker::run() {
   const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> listening;
+  for (int i = 0; i < id_.sockets; ++i) listening.push_back(3 + i);
+  close_server_fds_in_children(listening, board_.fd());  // before the apps' import, which may fork
   if (auto s = endpoints_.start([this](const std::string& line) { obs_.message("distributed: " + line); }); !s.ok())
     return s;
   if (!o_.broker.empty()) broker_ = std::make_unique<web::broker_watch>(o_.broker, o_.broker_queue);
@@ -416,7 +419,7 @@ result<core::report> worker::run() {
     quick_ = std::make_unique<std::atomic<std::uint32_t>[]>(o_.apps.size());
   }
   net::http_server_options h;
-  for (int i = 0; i < id_.sockets; ++i) h.listen_fds.push_back(3 + i);
+  h.listen_fds = listening;
   h.limits.max_body = o_.max_body;
   // The master's SIGTERM drains; the master kills what is left after --grace.
   h.stop = obs_.stop_token();

@@ -74,3 +74,31 @@ TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
   EXPECT_EQ(count(log, "RuntimeError: after the body after a whole response (the response stands)"), 2u) << log;
   EXPECT_EQ(log.find("connection cut"), std::string::npos) << log;
 }
+
+// A child an app forks that lives on (a daemon) kept the worker's listening
+// socket, so the port stayed taken after the server stopped. The child now
+// closes it at the fork: stopping serve frees the port at once.
+TEST(ServeGaps, AForkedChildThatLivesOnDoesNotKeepThePort) {
+  serve_server server("-w 1 " + gap_apps + "fork_daemon");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string answer = server.get("/");
+  ASSERT_EQ(answer.substr(0, 4), "200\n") << answer;
+  const int child = std::stoi(answer.substr(4));
+  ASSERT_GT(child, 0);
+  server.stop();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(server.port())));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 1) == 0;
+  const int bind_errno = errno;
+  ::close(fd);
+  const bool child_alive = ::kill(child, 0) == 0;
+  ::kill(child, SIGKILL);
+  EXPECT_TRUE(child_alive) << "the daemon child should have lived on";
+  EXPECT_TRUE(bound) << "port " << server.port() << ": " << std::strerror(bind_errno);
+}
