@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <limits>
 #include <memory>
 
 #include "command.h"
@@ -34,6 +36,9 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
     if (!m.empty() && m.front() != '/') throw usage_error("--mount '" + m + "': a URL prefix starts with '/'");
   for (std::size_t i = 0; i < f.wsgi.size(); ++i)
     f.o.apps.push_back({f.wsgi[i], i < f.mounts.size() ? f.mounts[i] : "/"});
+  if (f.o.max_requests_jitter > std::numeric_limits<std::uint64_t>::max() - f.o.max_requests)
+    throw usage_error("--max-requests-jitter: " + std::to_string(f.o.max_requests_jitter) + " plus --max-requests " +
+                      std::to_string(f.o.max_requests) + " is past 18446744073709551615");
   f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
   f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
   f.o.max_lifetime = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_s * 1000));
@@ -95,8 +100,13 @@ void add_command(CLI::App& command) {
   cmd->add_option("--max-lifetime-jitter", f->max_lifetime_jitter_s,
                   "plus up to this many seconds, so they do not recycle together")
       ->check(CLI::Range(0.0, 1e9));
-  cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
+  // A body is read whole into memory, a cache is kept in it: past a TiB they are no bound at all (and the
+  // cache's bytes, MiB << 20, would wrap).
+  cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--cache-mb", f->o.cache_mb, "MiB each worker keeps of job answers (tiles, primes; 0: none)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--cache", f->o.cache, "redis://HOST:PORT[/DB]: a Redis cache of job answers all workers share")
       ->check(redis_url());

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -67,7 +68,7 @@ bool master::spawn(std::uint32_t slot) {
   p.started_ns = monotonic_ns();
   if (o_.max_requests > 0) {
     std::uniform_int_distribution<std::uint64_t> jitter(0, o_.max_requests_jitter);
-    p.request_limit = o_.max_requests + jitter(rng_);
+    p.request_limit = o_.max_requests + std::min(jitter(rng_), UINT64_MAX - o_.max_requests);  // saturated
   }
   if (o_.max_lifetime.count() > 0) {
     std::uniform_int_distribution<std::int64_t> jitter(0, o_.max_lifetime_jitter.count());

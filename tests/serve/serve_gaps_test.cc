@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "cli_helpers.h"
 #include "loopback.h"
@@ -101,4 +102,30 @@ TEST(ServeGaps, AForkedChildThatLivesOnDoesNotKeepThePort) {
   ::kill(child, SIGKILL);
   EXPECT_TRUE(child_alive) << "the daemon child should have lived on";
   EXPECT_TRUE(bound) << "port " << server.port() << ": " << std::strerror(bind_errno);
+}
+
+// --max-requests N plus a jitter near 2^64 wrapped round (the limit came out
+// smaller than N); a huge --max-body or --cache-mb was no bound (and the
+// cache's bytes wrapped). Each is one line of bad usage, status 2, before
+// anything listens.
+TEST(ServeGaps, IntegerFlagsPastTheirRangeAreBadUsage) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"--max-requests 10 --max-requests-jitter 18446744073709551615",
+       "--max-requests-jitter: 18446744073709551615 plus --max-requests 10 is past 18446744073709551615"},
+      {"--max-requests 18446744073709551615 --max-requests-jitter 1", "--max-requests-jitter: 1 plus"},
+      {"--max-body 18446744073709551615", "--max-body"},
+      {"--cache-mb 18446744073709551615", "--cache-mb"},
+      {"--threads 18446744073709551615", "--threads"},
+      {"--workers 18446744073709551615", "--workers"},
+  };
+  for (const auto& [args, said] : cases) {
+    const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(count(r.err, "\n"), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+  }
+  // The largest that fit still start.
+  scalekit::testing::serve_server server("-w 1 --max-requests 18446744073709551614 --max-requests-jitter 1");
+  EXPECT_FALSE(server.port().empty()) << server.log();
 }
