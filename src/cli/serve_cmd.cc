@@ -25,17 +25,49 @@ namespace {
 struct serve_flags {
   serve::options o;
   std::vector<std::string> wsgi, mounts;
+  std::string order;  // 'w' for each --wsgi, 'm' for each --mount, in the command line's order
   double timeout_s = 30, grace_s = 30, max_lifetime_s = 0, max_lifetime_jitter_s = 0, broker_timeout_s = 10;
   bool executor_given = false;
 };
 
+// "/a/" and "/a" are one prefix, "" and "/" the root.
+std::string plain_prefix(std::string m) {
+  while (m.size() > 1 && m.back() == '/') m.pop_back();
+  return m.empty() ? "/" : m;
+}
+
+// Each --mount belongs to the --wsgi app just before it (the others serve /):
+// a --mount with no app before it, a second one for an app, or two apps on one
+// prefix are bad usage.
+void pair_apps(serve_flags& f) {
+  std::size_t w = 0, m = 0;
+  bool mounted = true;
+  for (const char c : f.order) {
+    if (c == 'w') {
+      f.o.apps.push_back({f.wsgi[w++], "/"});
+      mounted = false;
+      continue;
+    }
+    const std::string& mount = f.mounts[m++];
+    if (f.o.apps.empty()) throw usage_error("--mount '" + mount + "' without a --wsgi app before it");
+    if (mounted)
+      throw usage_error("--mount '" + mount + "': the --wsgi app before it (" + f.o.apps.back().spec +
+                        ") has a --mount already");
+    // Else each worker refuses it at start, and the server stops with status 1 after it started.
+    if (mount.empty() || mount.front() != '/')
+      throw usage_error("--mount '" + mount + "': a URL prefix starts with '/'");
+    f.o.apps.back().prefix = mount;
+    mounted = true;
+  }
+  for (std::size_t i = 0; i < f.o.apps.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (plain_prefix(f.o.apps[i].prefix) == plain_prefix(f.o.apps[j].prefix))
+        throw usage_error("--wsgi " + f.o.apps[j].spec + " and --wsgi " + f.o.apps[i].spec + " are both mounted on " +
+                          plain_prefix(f.o.apps[i].prefix) + " (give each its own --mount)");
+}
+
 result<core::report> run(serve_flags& f, core::observer& obs) {
-  if (f.mounts.size() > f.wsgi.size()) throw usage_error("--mount without a --wsgi app before it");
-  // Else each worker refuses it at start, and the server stops with status 1 after it started.
-  for (const auto& m : f.mounts)
-    if (!m.empty() && m.front() != '/') throw usage_error("--mount '" + m + "': a URL prefix starts with '/'");
-  for (std::size_t i = 0; i < f.wsgi.size(); ++i)
-    f.o.apps.push_back({f.wsgi[i], i < f.mounts.size() ? f.mounts[i] : "/"});
+  pair_apps(f);
   if (f.o.max_requests_jitter > std::numeric_limits<std::uint64_t>::max() - f.o.max_requests)
     throw usage_error("--max-requests-jitter: " + std::to_string(f.o.max_requests_jitter) + " plus --max-requests " +
                       std::to_string(f.o.max_requests) + " is past 18446744073709551615");
@@ -79,8 +111,11 @@ void add_command(CLI::App& command) {
   cmd->add_option("--threads", f->o.threads, "threads per worker for blocking application work")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
-  cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable)");
-  cmd->add_option("--mount", f->mounts, "the URL prefix of the --wsgi app before it (default /)");
+  auto* wsgi =
+      cmd->add_option("--wsgi", f->wsgi, "a WSGI application MODULE:CALLABLE (repeatable)")->allow_extra_args(false);
+  auto* mount =
+      cmd->add_option("--mount", f->mounts, "the URL prefix of the --wsgi app just before it (default /; one each)")
+          ->allow_extra_args(false);
   cmd->add_option("--chdir", f->o.chdir, "the applications' working directory")->check(CLI::ExistingDirectory);
   cmd->add_option("--pythonpath", f->o.pythonpath, "directories to import the applications from, ':' between them")
       ->check(existing_directories());
@@ -136,8 +171,11 @@ void add_command(CLI::App& command) {
                 "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");
   cmd->add_option("-j,--jobs", f->o.jobs, "the jobs executor's workers, in each worker (default: one per core)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
-  cmd->callback([f] {
+  cmd->callback([f, cmd, wsgi, mount] {
     if (f->o.listen.empty()) f->o.listen.push_back("127.0.0.1:8080");
+    f->order.clear();
+    for (const CLI::Option* opt : cmd->parse_order())
+      if (opt == wsgi || opt == mount) f->order += opt == wsgi ? 'w' : 'm';
     run_job("serve", [f](core::observer& obs) { return run(*f, obs); });
   });
 }

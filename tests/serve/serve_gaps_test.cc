@@ -129,3 +129,29 @@ TEST(ServeGaps, IntegerFlagsPastTheirRangeAreBadUsage) {
   scalekit::testing::serve_server server("-w 1 --max-requests 18446744073709551614 --max-requests-jitter 1");
   EXPECT_FALSE(server.port().empty()) << server.log();
 }
+
+// --mount pairs with the --wsgi app just before it (MISSION.md's contract):
+// `--wsgi a --wsgi b --mount /b` mounted a on /b and b on /. A --mount with no
+// app before it, two for one app, or two apps on one prefix are bad usage.
+TEST(ServeGaps, MountsPairWithTheAppBeforeThem) {
+  const std::string apps = "--pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi ";
+  const std::pair<std::string, std::string> bad[] = {
+      {"--mount /a --wsgi apps:hello", "--mount '/a' without a --wsgi app before it"},
+      {"--wsgi apps:hello --mount /a --mount /b", "--mount '/b': the --wsgi app before it (apps:hello) has a --mount"},
+      {"--wsgi apps:hello --wsgi apps:echo_environ", "are both mounted on / (give each its own --mount)"},
+      {"--wsgi apps:hello --mount /a --wsgi apps:echo_environ --mount /a/", "are both mounted on /a"},
+      {"--wsgi apps:hello apps:echo_environ", "apps:echo_environ"},
+  };
+  for (const auto& [args, said] : bad) {
+    const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 " + apps + args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(count(r.err, "\n"), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << args << ": " << r.err;
+  }
+  serve_server server("-w 1 " + apps + "--wsgi apps:hello --wsgi apps:echo_environ --mount /env");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string env = server.get("/env/x");
+  EXPECT_NE(env.find("\"SCRIPT_NAME\": \"/env\""), std::string::npos) << env;
+  EXPECT_EQ(server.get("/x"), "200\nHello, world!") << server.log();
+}
