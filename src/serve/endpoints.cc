@@ -381,7 +381,16 @@ std::string status_json(const scoreboard& board) {
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
                     ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
-  out += restarts_json(h) + ", \"cache\": " + cache_json(board) + ", \"workers\": [";
+  // The loop relay's counters (loop_relay.h), summed over the live workers as /metrics has them per worker.
+  std::uint64_t run_on_loop = 0, loop_rescues = 0;
+  for (std::uint32_t i = 0; i < board.capacity(); ++i) {
+    const worker_slot& s = board.slot(i);
+    if (s.state.load() == static_cast<std::uint32_t>(worker_state::empty)) continue;
+    run_on_loop += s.run_on_loop.load();
+    loop_rescues += s.loop_rescues.load();
+  }
+  out += restarts_json(h) + ", \"cache\": " + cache_json(board) +
+         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}", run_on_loop, loop_rescues) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
@@ -403,7 +412,9 @@ std::string status_json(const scoreboard& board) {
            ", \"redis_cache_hits\": " + std::to_string(s.shared_hits.load()) +
            ", \"redis_cache_misses\": " + std::to_string(s.shared_misses.load()) +
            ", \"redis_cache_errors\": " + std::to_string(s.shared_errors.load()) +
-           ", \"degraded\": " + std::to_string(s.degraded.load()) + ", \"running\": [";
+           ", \"degraded\": " + std::to_string(s.degraded.load()) +
+           ", \"run_on_loop\": " + std::to_string(s.run_on_loop.load()) +
+           ", \"loop_rescues\": " + std::to_string(s.loop_rescues.load()) + ", \"running\": [";
     first = false;
     bool first_request = true;
     for (int r = 0; r < worker_slot::max_requests_shown; ++r) {

@@ -155,3 +155,30 @@ TEST(ServeGaps, MountsPairWithTheAppBeforeThem) {
   EXPECT_NE(env.find("\"SCRIPT_NAME\": \"/env\""), std::string::npos) << env;
   EXPECT_EQ(server.get("/x"), "200\nHello, world!") << server.log();
 }
+
+// /metrics had the loop relay's counters (calls run on the loop's thread, and
+// the times another thread had to take the loop over), /status did not: now it
+// has them per worker and for the whole server, with /metrics' values.
+TEST(ServeGaps, StatusHasTheLoopRelaysCounters) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi serve_apps:hello");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  json s;
+  for (int i = 0; i < 300; ++i) {  // a quick app is learned after some calls (a slow one starts it again)
+    (void)server.get("/");
+    s = server.status();
+    if (i >= 16 && s.value("run_on_loop", 0) > 0) break;
+  }
+  ASSERT_GT(s.value("run_on_loop", 0), 0) << s.dump();
+  ASSERT_TRUE(s.contains("loop_rescues")) << s.dump();
+  ASSERT_EQ(s["workers"].size(), 1u) << s.dump();
+  const json& w = s["workers"][0];
+  EXPECT_EQ(w["run_on_loop"], s["run_on_loop"]) << s.dump();
+  EXPECT_EQ(w["loop_rescues"], s["loop_rescues"]) << s.dump();
+  // The same count as /metrics' (the requests for /status and /metrics are native: they add nothing).
+  const std::string metrics = server.get("/metrics");
+  const std::string key = "scalekit_serve_wsgi_run_on_loop_total{worker=\"0\"} ";
+  const auto at = metrics.find(key);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_EQ(std::stoll(metrics.substr(at + key.size())), w["run_on_loop"].get<long long>()) << metrics;
+}
