@@ -167,6 +167,8 @@ using detail::master;
 result<core::report> serve(const options& o, core::observer& obs) {
   if (o.self_argv.empty()) return status::invalid_argument("serve: the worker command line is missing");
   if (o.threads == 0) return status::invalid_argument("--threads must be at least 1");
+  // Before any worker starts: they inherit the limit, and shrink their bound alike (silently).
+  if (const auto budget = fit_descriptor_limit(); !budget.warning.empty()) obs.message(budget.warning);
   auto handed = adopt_handoff();
   if (!handed.ok()) return handed.error();
   std::optional<handoff> from_old = std::move(handed).value();

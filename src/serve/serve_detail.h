@@ -32,6 +32,18 @@ bound_socket adopt_socket(int fd);
 /// (the others are closed then).
 result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs);
 
+/// How many connections a worker serves at once (net's default, 512), and
+/// the descriptor limit for it: a connection refused at the bound holds a
+/// descriptor while it closes, so 2 x 512 and a reserve. The soft
+/// RLIMIT_NOFILE is raised toward the hard one as far as needed (the workers
+/// inherit it from the master); when that is still short, the bound shrinks
+/// to what fits and `warning` says so (the master logs it, once).
+struct descriptor_budget {
+  std::size_t max_connections = 0;
+  std::string warning;  ///< "" when the bound fits
+};
+descriptor_budget fit_descriptor_limit();
+
 /// In a worker: the server's own descriptors (its listening sockets 3, 4, ...
 /// and the scoreboard after them) close on exec, and in every child a fork
 /// makes (an application's os.fork, multiprocessing), so that a child that

@@ -420,6 +420,7 @@ result<core::report> worker::run() {
   }
   net::http_server_options h;
   h.listen_fds = listening;
+  h.max_connections = fit_descriptor_limit().max_connections;  // the master said when it is short
   h.limits.max_body = o_.max_body;
   // The master's SIGTERM drains; the master kills what is left after --grace.
   h.stop = obs_.stop_token();

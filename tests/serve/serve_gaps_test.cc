@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cli_helpers.h"
 #include "loopback.h"
@@ -181,4 +182,27 @@ TEST(ServeGaps, StatusHasTheLoopRelaysCounters) {
   const auto at = metrics.find(key);
   ASSERT_NE(at, std::string::npos) << metrics;
   EXPECT_EQ(std::stoll(metrics.substr(at + key.size())), w["run_on_loop"].get<long long>()) << metrics;
+}
+
+// Under a descriptor limit too small for the connection bound (512 live and
+// as many being refused) a worker ran into EMFILE ("accept failed: Too many
+// open files") before its own bound. The soft limit is raised toward the hard
+// one; past that the bound shrinks to fit, which the master says once.
+TEST(ServeGaps, ADescriptorLimitTooSmallForTheConnectionBoundShrinksIt) {
+  scalekit::testing::server_process server("prlimit --nofile=300 " + scalekit::testing::bin, "serve -w 1",
+                                           "serve-nofile");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  std::vector<int> fds;
+  for (int i = 0; i < 600; ++i)
+    if (const int fd = scalekit::testing::connect_loopback(server.port()); fd >= 0) fds.push_back(fd);
+  EXPECT_TRUE(server.wait_for_log("connection limit of 118 reached", 10s)) << server.log();
+  for (const int fd : fds) ::close(fd);
+  const std::string log = server.stop();
+  EXPECT_EQ(count(log,
+                  "the descriptor limit is 300 and 1088 would serve 512 connections at once: each worker "
+                  "serves at most 118"),
+            1u)
+      << log;
+  EXPECT_EQ(log.find("Too many open files"), std::string::npos) << log;
 }
