@@ -54,7 +54,7 @@ void pair_apps(serve_flags& f) {
       throw usage_error("--mount '" + mount + "': the --wsgi app before it (" + f.o.apps.back().spec +
                         ") has a --mount already");
     // Else each worker refuses it at start, and the server stops with status 1 after it started.
-    if (mount.empty() || mount.front() != '/')
+    if (!mount.empty() && mount.front() != '/')
       throw usage_error("--mount '" + mount + "': a URL prefix starts with '/'");
     f.o.apps.back().prefix = mount;
     mounted = true;
