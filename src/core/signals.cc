@@ -35,6 +35,7 @@ struct stop_signals::claims {
   sigset_t requested;  // claimed, ignored at start or not
   std::mutex mutex;
   std::map<int, std::function<void()>> handlers;  // guarded by mutex
+  std::mutex calling;                             // held by the waiter while it runs a handler: on() waits for it
 };
 
 stop_signals& stop_signals::install(std::initializer_list<int> claimed, inherited_ignores ignores) {
@@ -71,6 +72,7 @@ stop_signals& stop_signals::install(std::initializer_list<int> claimed, inherite
           s->on_stop_signal(sig);
           continue;
         }
+        std::scoped_lock calling(s->claims_->calling);
         std::function<void()> handler;
         {
           std::scoped_lock lock(s->claims_->mutex);
@@ -90,7 +92,7 @@ void stop_signals::on(int sig, std::function<void()> handler) {
     throw std::invalid_argument("signal " + std::to_string(sig) +
                                 " was not claimed when the stop signals were installed");
   }
-  std::scoped_lock lock(claims_->mutex);
+  std::scoped_lock lock(claims_->calling, claims_->mutex);
   claims_->handlers[sig] = std::move(handler);
 }
 

@@ -55,12 +55,13 @@ std::uint64_t rss_mb(int pid) {
 result<core::report> master::run() {
   const auto t0 = std::chrono::steady_clock::now();
   auto& signals = core::stop_signals::install();
-  // The signal thread only records what was asked; the loop acts on it.
+  // The signal thread only records what was asked; the loop acts on it. It
+  // notifies under the lock: the loop may see a QUIT, return and destroy
+  // req_ as soon as it can take the mutex, and a notify after the unlock
+  // would touch the destroyed condition variable (TSan saw it).
   const auto ask = [this](auto&& change) {
-    {
-      std::scoped_lock lock(req_.mutex);
-      change();
-    }
+    std::scoped_lock lock(req_.mutex);
+    change();
     req_.wake.notify_all();
   };
   signals.on(SIGHUP, [&] { ask([&] { ++req_.reloads; }); });
@@ -68,6 +69,15 @@ result<core::report> master::run() {
   signals.on(SIGTTOU, [&] { ask([&] { ++req_.shrink; }); });
   signals.on(SIGQUIT, [&] { ask([&] { req_.quit = true; }); });
   signals.on(SIGUSR2, [&] { ask([&] { ++req_.upgrades; }); });
+  // The handlers above refer to this frame and to req_: a signal after run()
+  // returns (a HUP while the process exits) must not call them, and on()
+  // waits for one that is running.
+  struct release_handlers {
+    core::stop_signals& signals;
+    ~release_handlers() {
+      for (int sig : {SIGHUP, SIGTTIN, SIGTTOU, SIGQUIT, SIGUSR2}) signals.on(sig, {});
+    }
+  } const released{signals};
   const std::stop_callback on_stop(obs_.stop_token(), [&] { ask([&] { req_.stop = true; }); });
 
   board_.header().workers_wanted.store(static_cast<std::uint32_t>(wanted_));

@@ -10,9 +10,14 @@
 //                                      prints "hup" or "usr1" for each one
 //   stop_signals_helper owns DIR       as claims, and owns them even when they
 //                                      were ignored at start (inherited_ignores::override)
+//   stop_signals_helper release DIR    claims SIGUSR1 with a slow handler, prints "ready";
+//                                      once the handler runs, releases it with on() and
+//                                      prints whether it had ended by then
 
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -25,6 +30,22 @@
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
   const std::string mode = argv[1];
+  if (mode == "release") {
+    auto& signals = scalekit::core::stop_signals::install({SIGUSR1});
+    static std::atomic<int> handler_state{0};  // 1: running, 2: ended
+    signals.on(SIGUSR1, [] {
+      handler_state = 1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a window for on() to race into
+      handler_state = 2;
+    });
+    std::printf("ready\n");
+    std::fflush(stdout);
+    while (handler_state == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    signals.on(SIGUSR1, {});
+    std::printf(handler_state == 2 ? "released after the handler\n" : "released while it ran\n");
+    std::fflush(stdout);
+    return 0;
+  }
   using scalekit::core::inherited_ignores;
   const bool claims = mode == "claims" || mode == "owns";
   auto& signals =

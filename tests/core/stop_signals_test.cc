@@ -153,3 +153,15 @@ TEST(StopSignalsClaimed, AnOwnedSignalIgnoredAtStartRunsItsHandler) {
   ASSERT_NE(st, -1);
   EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) << st;
 }
+
+// on() returns only once a running handler has ended, so what the old handler
+// refers to may be destroyed then (serve's master releases its handlers so).
+TEST(StopSignalsClaimed, ReleasingAHandlerWaitsForItsRunningCall) {
+  helper h("release");
+  ASSERT_EQ(h.line(), "ready\n");
+  ::kill(h.pid, SIGUSR1);
+  EXPECT_EQ(h.line(), "released after the handler\n");
+  const int st = h.wait_for(5s);
+  ASSERT_NE(st, -1);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+}

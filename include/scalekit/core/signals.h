@@ -52,6 +52,9 @@ class stop_signals {
   /// Run `handler` on the waiter thread at each arrival of the claimed signal
   /// `sig` (replacing the previous handler; an empty one ignores it). A
   /// claimed signal that was ignored at start stays ignored (nohup).
+  /// Returns once no handler is running: what the previous one refers to may
+  /// then be destroyed.
+  /// REQUIRES: not called from a handler (it would wait for itself).
   /// @throws std::invalid_argument when `sig` was not claimed at install.
   void on(int sig, std::function<void()> handler);
 
