@@ -1,0 +1,143 @@
+// `scalekit serve --broker/--cache` when Redis misbehaves: paused (SIGSTOP),
+// full (maxmemory with noeviction), or a fake that answers only errors. The
+// real binary, a real redis-server, a fake Redis on a loopback socket.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_helpers.h"
+#include "redis_server.h"
+#include "serve_helpers.h"
+
+using scalekit::testing::json;
+using scalekit::testing::redis_server;
+using scalekit::testing::serve_server;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A Redis that answers PING and refuses every other command, as a Redis still
+// loading its data set does (or one whose ACL forbids the commands).
+class loading_redis {
+ public:
+  loading_redis() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 64);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~loading_redis() {
+    stop_ = true;
+    thread_.join();
+    for (int c : clients_)
+      if (c >= 0) ::close(c);
+    ::close(fd_);
+  }
+  loading_redis(const loading_redis&) = delete;
+  loading_redis& operator=(const loading_redis&) = delete;
+  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  struct client {
+    int fd;
+    std::string in;
+  };
+
+  // The commands complete at the front of `in` (RESP arrays of bulk strings), removed; their first words.
+  static std::vector<std::string> take_commands(std::string& in) {
+    std::vector<std::string> verbs;
+    for (;;) {
+      std::size_t at = 0;
+      const auto line = [&](std::string& out) {
+        const auto end = in.find("\r\n", at);
+        if (end == std::string::npos) return false;
+        out = in.substr(at, end - at);
+        at = end + 2;
+        return true;
+      };
+      std::string head, verb;
+      if (!line(head) || head.empty() || head[0] != '*') return verbs;
+      const long n = std::stol(head.substr(1));
+      bool complete = true;
+      for (long i = 0; i < n && complete; ++i) {
+        std::string size;
+        if (!line(size)) complete = false;
+        const auto len = complete ? static_cast<std::size_t>(std::stol(size.substr(1))) : 0;
+        if (!complete || in.size() < at + len + 2) complete = false;
+        if (complete && i == 0) verb = in.substr(at, len);
+        at += len + 2;
+      }
+      if (!complete) return verbs;
+      in.erase(0, at);
+      verbs.push_back(verb);
+    }
+  }
+
+  void run() {
+    std::vector<client> cs;
+    while (!stop_) {
+      std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+      for (const auto& c : cs) fds.push_back({c.fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c >= 0) cs.push_back({c, ""});
+      }
+      for (std::size_t i = 1; i < fds.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+        char buf[65536];
+        const ssize_t n = ::read(cs[i - 1].fd, buf, sizeof buf);
+        if (n <= 0) {  // closed: poll() skips a negative descriptor
+          ::close(cs[i - 1].fd);
+          cs[i - 1].fd = -1;
+          continue;
+        }
+        cs[i - 1].in.append(buf, static_cast<std::size_t>(n));
+        std::string out;
+        for (const auto& verb : take_commands(cs[i - 1].in))
+          out += verb == "PING" ? "+PONG\r\n" : "-LOADING Redis is loading the dataset in memory\r\n";
+        (void)::write(cs[i - 1].fd, out.data(), out.size());
+      }
+    }
+    for (const auto& c : cs) clients_.push_back(c.fd);
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> clients_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+// A broker that answers errors (LOADING) to the status query took the reply
+// for [cursor, keys]: every worker crashed at start (the /fleet watcher asks at
+// once), and serve gave up. Now a request that finds no worker gets a 503 that
+// says what the broker answered.
+TEST(ServeRedis, ABrokerAnsweringOnlyErrorsCrashesNoWorker) {
+  loading_redis fake;
+  serve_server server("-w 1 --timeout 20 --broker-timeout 1 --broker " + fake.url());
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string got = server.get("/primes?n=12345");
+  EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
+  EXPECT_NE(got.find("LOADING"), std::string::npos) << got;
+  EXPECT_EQ(server.log().find("[crash]"), std::string::npos) << server.log();
+}
