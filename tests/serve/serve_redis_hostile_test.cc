@@ -125,6 +125,12 @@ class loading_redis {
   std::thread thread_;
 };
 
+int first_worker_pid(const json& s) {
+  for (const auto& w : s.value("workers", json::array()))
+    if (w["state"] == "ready") return w["pid"].get<int>();
+  return 0;
+}
+
 }  // namespace
 
 // A broker that answers errors (LOADING) to the status query took the reply
@@ -140,4 +146,26 @@ TEST(ServeRedis, ABrokerAnsweringOnlyErrorsCrashesNoWorker) {
   EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
   EXPECT_NE(got.find("LOADING"), std::string::npos) << got;
   EXPECT_EQ(server.log().find("[crash]"), std::string::npos) << server.log();
+}
+
+// A paused Redis accepts connections and never answers: the request waited for
+// its first connection (5 s) before --broker-timeout began, then for a status
+// query with no bound, past --timeout: a 504, and its worker was replaced. Now
+// it gets a 503 (the broker does not answer) and the worker stays.
+TEST(ServeRedis, APausedBrokerGets503AndKeepsTheWorker) {
+  redis_server redis;
+  serve_server server("-w 1 --timeout 6 --broker-timeout 1 --broker " + redis.url());
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const int worker = first_worker_pid(server.status());
+  ASSERT_GT(worker, 0) << server.log();
+  redis.pause();
+  for (int i = 0; i < 2; ++i) {  // the first connection, then the one it made
+    const std::string got = server.get("/primes?n=1234" + std::to_string(i));
+    EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
+    EXPECT_NE(got.find("does not answer"), std::string::npos) << got;
+  }
+  redis.resume();
+  EXPECT_EQ(first_worker_pid(server.status()), worker) << server.log();
+  EXPECT_EQ(server.log().find("replacing the worker"), std::string::npos) << server.log();
 }
