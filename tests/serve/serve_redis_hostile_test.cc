@@ -131,6 +131,12 @@ int first_worker_pid(const json& s) {
   return 0;
 }
 
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
 }  // namespace
 
 // A broker that answers errors (LOADING) to the status query took the reply
@@ -168,4 +174,29 @@ TEST(ServeRedis, APausedBrokerGets503AndKeepsTheWorker) {
   redis.resume();
   EXPECT_EQ(first_worker_pid(server.status()), worker) << server.log();
   EXPECT_EQ(server.log().find("replacing the worker"), std::string::npos) << server.log();
+}
+
+// A full Redis (maxmemory, noeviction) answers lookups and refuses stores: the
+// refusal marked it unreachable, the next lookup reachable again, and the log
+// said so twice a second per worker. Now once, and once when it stores again.
+TEST(ServeRedis, AFullCacheIsSaidOnce) {
+  redis_server redis;
+  ASSERT_EQ(redis.cli("SETRANGE filler 2000000 x").exit_code, 0);
+  ASSERT_EQ(redis.cli("CONFIG SET maxmemory-policy noeviction").exit_code, 0);
+  ASSERT_EQ(redis.cli("CONFIG SET maxmemory 1mb").exit_code, 0);
+  serve_server server("-w 1 --cache " + redis.url());
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  for (int i = 0; i < 30; ++i) {  // 3 s of distinct tiles: three retries of the store
+    const std::string got = server.get("/mandelbrot.png?w=8&h=8&n=" + std::to_string(100 + i));
+    ASSERT_EQ(got.substr(0, 4), "200\n") << server.log();
+    std::this_thread::sleep_for(100ms);
+  }
+  const std::string log = server.log();
+  EXPECT_EQ(count(log, "refuses to store"), 1U) << log;
+  EXPECT_EQ(count(log, "unavailable"), 0U) << log;
+  ASSERT_EQ(redis.cli("CONFIG SET maxmemory 0").exit_code, 0);
+  std::this_thread::sleep_for(1100ms);  // past the retry wait
+  for (int i = 0; i < 3; ++i) (void)server.get("/mandelbrot.png?w=8&h=8&n=" + std::to_string(200 + i));
+  EXPECT_TRUE(server.wait_for_log("stores again", 5s)) << server.log();
 }
