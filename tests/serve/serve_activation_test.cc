@@ -16,7 +16,8 @@ namespace {
 // `serve -w 1` with LISTEN_FDS=1 and as descriptor 3 the `fd` that the Python lines
 // `make_fd` set; stopped after 15 s if it is still running (exit status 124).
 scalekit::testing::command_result serve_activated(const std::string& make_fd) {
-  const std::string launcher = "import os, socket, sys\n" + make_fd + "\n"
+  const std::string launcher = "import os, socket, sys\n" + make_fd +
+                               "\n"
                                "if fd != 3: os.dup2(fd, 3)\n"
                                "os.set_inheritable(3, True)\n"
                                "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1')\n"
@@ -47,8 +48,7 @@ TEST(ServeActivation, AUdpSocketIsAUsageError) {
 
 // A TCP socket bound and not listening: the same.
 TEST(ServeActivation, ASocketThatDoesNotListenIsAUsageError) {
-  const auto r = serve_activated(
-      "t = socket.socket(); t.bind(('127.0.0.1', 0)); fd = t.fileno()");
+  const auto r = serve_activated("t = socket.socket(); t.bind(('127.0.0.1', 0)); fd = t.fileno()");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("not a listening socket"), std::string::npos) << r.err;
 }
