@@ -70,7 +70,8 @@ net::http_response native_endpoints::failure(const status& why) const {
   const auto ep = taskqueue::redis_endpoint::parse(o_.broker);
   const std::string broker = ep.ok() ? ep->to_string() : o_.broker;
   const std::string waited_for = fmt::format("{:g} s", static_cast<double>(o_.broker_timeout.count()) / 1000);
-  auto st = taskqueue::query_status(o_.broker, {o_.broker_queue});
+  // Briefly: the request has waited --broker-timeout already, and a paused Redis never answers.
+  auto st = taskqueue::query_status(o_.broker, {o_.broker_queue}, std::chrono::seconds(30), std::chrono::seconds(1));
   net::http_response r;
   if (!st.ok()) {
     r = reply(503, fmt::format("the broker {} does not answer ({}); no result in {}\n", broker, st.error().message(),

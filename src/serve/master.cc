@@ -84,6 +84,9 @@ result<core::report> master::run() {
   keep_count();
   bool stopping = false, quitting = false;
   std::int64_t stop_deadline = 0;
+  // Workers that take long to start (an app that imports for seconds) are said once, not left silent.
+  const std::int64_t slow_start_at = monotonic_ns() + std::chrono::nanoseconds(5s).count();
+  bool slow_start_logged = false;
   for (;;) {
     {
       std::unique_lock lock(req_.mutex);
@@ -140,6 +143,13 @@ result<core::report> master::run() {
     advance_replacement();
     keep_count();
     for (std::uint32_t i = 0; i < procs_.size() && !ever_ready_; ++i) ever_ready_ = procs_[i].pid != 0 && ready(i);
+    if (!all_ready_logged_ && !slow_start_logged && monotonic_ns() >= slow_start_at) {
+      slow_start_logged = true;
+      std::size_t ready_now = 0;
+      for (std::uint32_t i = 0; i < procs_.size(); ++i) ready_now += procs_[i].pid != 0 && ready(i);
+      log(fmt::format("{} of {} workers ready after 5 s: the others are still starting (importing their apps?)",
+                      ready_now, wanted_));
+    }
     if (!all_ready_logged_ && live_workers() == wanted_ &&
         std::all_of(procs_.begin(), procs_.end(), [&](const proc& p) {
           return p.pid == 0 || p.stopping || ready(static_cast<std::uint32_t>(&p - procs_.data()));

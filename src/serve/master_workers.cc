@@ -260,6 +260,14 @@ void master::advance_replacement() {
     if (fresh.pid == 0) {  // the successor died (reap backs off): the old one stays, and waits its turn again
       replacing_.reset();
       procs_[r.old_slot].cause.reset();
+      if (r.cause == restart_cause::reload && quick_deaths_ >= 3) {
+        // New code that cannot start (an app deleted or broken since): said once, not retried for ever.
+        std::erase_if(to_replace_, [](const replacement& q) { return q.cause == restart_cause::reload; });
+        log("reload abandoned: the new workers fail to start (see above); the old workers keep serving "
+            "(fix the apps, then HUP again)");
+        sd_notify(0, "READY=1\nSTATUS=reload abandoned");
+        return;
+      }
       to_replace_.insert(to_replace_.begin(), replacement{r.old_slot, r.old_slot, r.cause});
       return;
     }

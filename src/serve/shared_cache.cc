@@ -128,6 +128,7 @@ core::task<shared_cache::lookup> shared_cache::get(std::string key) {
 
 void shared_cache::put(const std::string& key, const net::http_response& r) {
   if (!usable() || stores_ >= s_.max_stores || r.body.size() > s_.max_entry_bytes) return;
+  if (refusing_ && std::chrono::steady_clock::now() < refusing_until_) return;
   ++stores_;
   asio::co_spawn(loop_,
                  store(this,
@@ -143,7 +144,9 @@ core::task<void> shared_cache::store(shared_cache* self, std::vector<std::string
   if (!reply.ok()) {
     self->unreachable(reply.error().message());
   } else if (reply->is_error()) {
-    self->unreachable(reply->str);
+    self->refused(reply->str);  // Redis answers (lookups work): not unreachable
+  } else {
+    self->stored();
   }
 }
 
@@ -155,6 +158,21 @@ void shared_cache::unreachable(const std::string& why) {
   down_ = true;
   log_(fmt::format("cache {}: unavailable ({}); answers are computed without it, trying again every {} ms",
                    s_.where.to_string(), why, s_.retry.count()));
+}
+
+void shared_cache::refused(const std::string& why) {
+  refusing_until_ = std::chrono::steady_clock::now() + s_.retry;
+  if (refusing_) return;
+  refusing_ = true;
+  log_(fmt::format("cache {}: refuses to store ({}); answers are not stored, trying again every {} ms",
+                   s_.where.to_string(), why, s_.retry.count()));
+}
+
+void shared_cache::stored() {
+  // A store sent before the refusal may still succeed: only one sent after the wait says so.
+  if (!refusing_ || std::chrono::steady_clock::now() < refusing_until_) return;
+  refusing_ = false;
+  log_(fmt::format("cache {}: stores again", s_.where.to_string()));
 }
 
 void shared_cache::reachable() {

@@ -54,7 +54,8 @@ class shared_cache {
     net::http_response response;  ///< a hit's
   };
 
-  /// `log` gets one line when Redis becomes unreachable and one when it is back.
+  /// `log` gets one line when Redis becomes unreachable and one when it is back;
+  /// one when it refuses to store (full) and one when it stores again.
   shared_cache(asio::any_io_executor loop, settings s, std::function<void(const std::string&)> log);
 
   /// The response stored under `key`. Never fails: a miss when Redis does not
@@ -71,6 +72,8 @@ class shared_cache {
   [[nodiscard]] bool usable() const;
   void unreachable(const std::string& why);
   void reachable();
+  void refused(const std::string& why);
+  void stored();
   [[nodiscard]] std::string redis_key(const std::string& key) const { return "scalekit:serve:cache:v1:" + key; }
 
   asio::any_io_executor loop_;
@@ -80,6 +83,10 @@ class shared_cache {
   bool down_ = false;
   std::chrono::steady_clock::time_point down_until_{};
   std::size_t stores_ = 0;
+  // Redis answers but refuses to store (full with noeviction, read-only): lookups go on,
+  // stores wait for `retry`; said once, not once per lookup that finds it reachable.
+  bool refusing_ = false;
+  std::chrono::steady_clock::time_point refusing_until_{};
 };
 
 }  // namespace scalekit::serve

@@ -64,6 +64,19 @@ void close_in_child() {
   if (child_board_fd >= 0) ::close(child_board_fd);
 }
 
+// Why systemd's descriptor `fd` cannot be served: not a socket, not a stream
+// socket (UDP: accept fails for ever), not listening; "" when it can.
+std::string unservable(int fd) {
+  int type = 0, listening = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return std::strerror(errno);
+  if (type != SOCK_STREAM) return "not a stream (TCP) socket";
+  len = sizeof listening;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0)
+    return "not a listening socket";
+  return "";
+}
+
 }  // namespace
 
 void close_server_fds_in_children(const std::vector<int>& listening, int board_fd) {
@@ -90,6 +103,10 @@ result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs
   if (pid != nullptr && fds != nullptr && std::atol(pid) == ::getpid()) {
     const int n = std::atoi(fds);
     for (int i = 0; i < n; ++i) {
+      if (const std::string why = unservable(3 + i); !why.empty()) {
+        for (auto& b : out) ::close(b.fd);
+        return status::invalid_argument("LISTEN_FDS: descriptor " + std::to_string(3 + i) + ": " + why);
+      }
       bound_socket taken = adopt_socket(3 + i);
       if (taken.fd < 0) return status::io_error("cannot take socket " + std::to_string(3 + i) + " from systemd");
       out.push_back(std::move(taken));

@@ -162,7 +162,6 @@ class distributed_executor final : public core::executor {
   }
 
   core::task<void> publish(std::vector<core::task_call> calls, core::completion_fn done_fn) {
-    co_await ensure_clients();
     auto done = std::make_shared<core::completion_fn>(std::move(done_fn));
     const std::string group = celery::new_uuid();
     std::vector<std::string> ids, channels, envelopes;
@@ -197,7 +196,10 @@ class distributed_executor final : public core::executor {
         ids.push_back(std::move(id));
       }
     }
+    // The deadline runs from the dispatch, before the first connection: a paused Redis
+    // accepts it and never answers, and holds ensure_clients() for its whole connect timeout.
     if (o_.task_timeout.count() > 0) asio::co_spawn(ctx_, expire(ids), asio::detached);
+    co_await ensure_clients();
     // Subscribe first, so that no result can be published unseen.
     co_await sub_->subscribe(channels);
     co_await push(o_.queue, std::move(envelopes), std::move(ids));

@@ -1,7 +1,8 @@
 #pragma once
 // A private redis-server for a test: on a free loopback port, its files in a
 // fresh temporary directory, stopped (by its pid) when the object goes away.
-// restart() stops it and starts it again on the same port, for fault tests.
+// restart() stops it and starts it again on the same port, pause() stops it
+// answering: for fault tests.
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -41,6 +42,13 @@ class redis_server {
   [[nodiscard]] bool running() const { return pid_ > 0; }
 
   void stop() { end(SIGTERM); }
+  /// SIGSTOP: the kernel still accepts its connections, and nothing answers. resume() undoes it.
+  void pause() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  void resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
   void kill_hard() { end(SIGKILL); }
   void restart() {
     stop();
@@ -75,6 +83,7 @@ class redis_server {
   void end(int sig) {
     if (pid_ <= 0) return;
     ::kill(pid_, sig);
+    ::kill(pid_, SIGCONT);  // a paused server acts on the signal only once it runs
     int st;
     ::waitpid(pid_, &st, 0);
     pid_ = -1;

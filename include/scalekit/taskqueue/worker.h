@@ -138,9 +138,12 @@ struct status_report {
   bool consuming = true;             ///< false: tasks wait and no worker has fetched for `stall_after`
   std::string verdict;               ///< "ok", "idle" or "not consuming: ..."
 };
-/// Fails when the broker URL is bad (invalid_argument) or Redis does not answer.
+/// Fails when the broker URL is bad (invalid_argument), Redis does not answer
+/// (not connected within `connect_timeout`: a paused Redis accepts and never
+/// answers), or answers SCAN with an error (LOADING, an ACL).
 result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
-                                   std::chrono::seconds stall_after = std::chrono::seconds(30));
+                                   std::chrono::seconds stall_after = std::chrono::seconds(30),
+                                   std::chrono::milliseconds connect_timeout = std::chrono::seconds(5));
 
 struct status_options {
   std::string broker = "redis://127.0.0.1:6379/0";

@@ -85,14 +85,16 @@ std::string worker_name(const worker_options& o) {
 std::string worker_label(const std::string& name, int pid) { return name + " (pid " + std::to_string(pid) + ")"; }
 
 result<status_report> query_status(const std::string& broker, const std::vector<std::string>& queues,
-                                   std::chrono::seconds stall_after) {
+                                   std::chrono::seconds stall_after, std::chrono::milliseconds connect_timeout) {
   auto ep = redis_endpoint::parse(broker);
   if (!ep.ok()) return ep.error();
   status_report rep;
   status failure;
   core::run_until_complete([](redis_endpoint e, std::vector<std::string> qs, std::chrono::seconds stall,
-                              status_report& out, status& err) -> core::task<void> {
+                              std::chrono::milliseconds connect_within, status_report& out,
+                              status& err) -> core::task<void> {
     redis_client db(co_await core::this_executor(), e);
+    db.set_connect_timeout(connect_within);  // a paused Redis accepts, and never answers the PING
     // Live workers: their heartbeat keys.
     std::vector<std::string> keys;
     std::string cursor = "0";
@@ -101,6 +103,12 @@ result<status_report> query_status(const std::string& broker, const std::vector<
           words("SCAN", cursor, "MATCH", std::string(celery::worker_key_prefix) + "*", "COUNT", "1000"));
       if (!r.ok()) {
         err = r.error();
+        co_return;
+      }
+      // An error reply (LOADING, an ACL that forbids SCAN) or anything but [cursor, keys]: no reading.
+      if (r->type != redis_reply::kind::array || r->elements.size() != 2) {
+        err = status::io_error("redis " + e.to_string() + ": SCAN answered " +
+                               (r->is_error() ? r->str : std::string("something else than [cursor, keys]")));
         co_return;
       }
       cursor = r->elements[0].str;
@@ -154,7 +162,7 @@ result<status_report> query_status(const std::string& broker, const std::vector<
     } else {
       out.verdict = out.waiting == 0 && out.unacked == 0 ? "idle" : "ok";
     }
-  }(std::move(ep).value(), queues, stall_after, rep, failure));
+  }(std::move(ep).value(), queues, stall_after, connect_timeout, rep, failure));
   if (!failure.ok()) return failure;
   return rep;
 }
