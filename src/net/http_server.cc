@@ -106,11 +106,11 @@ class read_watch {
   core::task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer buf, clock::time_point deadline,
                                                                  bool yield) {
     constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-    for (;;) {
+    for (bool at_once = true;; at_once = false) {
       asio::error_code early;
       const std::size_t ready = read_available(sock_, buf, early);
       if (ready > 0 || early || buf.size() == 0) {
-        if (yield) co_await asio::post(sock_.get_executor(), asio::use_awaitable);
+        if (yield && at_once) co_await asio::post(sock_.get_executor(), asio::use_awaitable);
         co_return std::make_pair(early, ready);
       }
       if (clock::now() >= deadline) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
