@@ -86,10 +86,10 @@ core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std:
 // a request two coroutine spawns, a timer set and cancelled and the
 // cancellation's completion queued behind every other ready connection's
 // handlers, so a loop with many ready connections read them all before it
-// answered any (docs/DESIGN.md, "serve: the pre-fork HTTP server"). Here a
+// answered any (docs/DESIGN.md, "dummyimage and net's HTTP server"). Here a
 // read that must wait waits for the socket alone, and a watchdog (Asio's
-// timeout_watchdog example) sleeps until the earliest deadline a read could
-// have, cancelling the read that waits past it. Keep-alive requests move the
+// timeout_watchdog example) sleeps until no later than the waiting read's
+// deadline, and cancels the read that waits past it. Keep-alive requests move the
 // deadline later, which needs nothing of the timer; it is set only when a
 // read's deadline comes before it (a request in pieces: its head's deadline is
 // shorter than an idle connection's). The loop's thread only.
