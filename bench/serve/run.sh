@@ -2,7 +2,8 @@
 # section: serve
 # about: serve's native endpoints beside nginx (a static file); serve --wsgi beside uWSGI, gunicorn and waitress (a WSGI hello, a 10 KiB GET, a 10 KiB echo POST), and beside uWSGI with a Flask hello; wrk, 64 connections, then 8
 #
-# SCALEKIT_BENCH_BASE=/path/to/scalekit adds another build's serve --wsgi (main's, say) beside this one.
+# SCALEKIT_BENCH_BASE=/path/to/scalekit adds another build's serve (main's, say) beside this one: its native
+# /healthz and its --wsgi apps.
 # Each row also says how many of wrk's connections the server served (the others waited in the
 # accept queue all along: wrk times only the answered ones) and wrk's own CPU per request.
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -31,6 +32,7 @@ bench_start sk "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
 bench_start skwsgi "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
 bench_start skflask "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi flask_hello:app
 if [[ -n $base ]]; then
+  bench_start skbasenative "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
   bench_start skbase "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
   bench_start skbaseflask "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" \
     --wsgi flask_hello:app
@@ -53,23 +55,25 @@ port[skwsgi]=$(bench_listening_port skwsgi)
 port[skflask]=$(bench_listening_port skflask)
 servers=(sk skwsgi skflask nginx gsync gthread uwsgi uwsgiflask waitress)
 if [[ -n $base ]]; then
+  port[skbasenative]=$(bench_listening_port skbasenative)
   port[skbase]=$(bench_listening_port skbase)
   port[skbaseflask]=$(bench_listening_port skbaseflask)
-  servers+=(skbase skbaseflask)
+  servers+=(skbasenative skbase skbaseflask)
 fi
 for s in "${servers[@]}"; do bench_wait_tcp "$s" "${port[$s]}"; done
-for s in sk skwsgi skflask ${base:+skbase skbaseflask}; do bench_wait_log "$s" "2 workers ready"; done
+for s in sk skwsgi skflask ${base:+skbasenative skbase skbaseflask}; do bench_wait_log "$s" "2 workers ready"; done
 
-declare -A path=([sk]=/healthz [skwsgi]=/ [skbase]=/ [skflask]=/ [skbaseflask]=/ [nginx]=/healthz [gsync]=/ [gthread]=/
+declare -A path=([sk]=/healthz [skbasenative]=/healthz [skwsgi]=/ [skbase]=/ [skflask]=/ [skbaseflask]=/ [nginx]=/healthz [gsync]=/ [gthread]=/
   [uwsgi]=/ [uwsgiflask]=/ [waitress]=/)
 declare -A label=([sk]="scalekit serve, native /healthz" [nginx]="nginx, a static 3-byte file"
   [skwsgi]="scalekit serve --wsgi (2 x 4), WSGI hello" [uwsgi]="uWSGI --http11-socket (2 x 4), WSGI hello"
   [skbase]="scalekit serve --wsgi (2 x 4), WSGI hello, the base build"
+  [skbasenative]="scalekit serve, native /healthz, the base build"
   [skflask]="scalekit serve --wsgi (2 x 4), Flask hello" [skbaseflask]="scalekit serve --wsgi (2 x 4), Flask hello, the base build"
   [uwsgiflask]="uWSGI --http11-socket (2 x 4), Flask hello"
   [waitress]="waitress (1 x 8), WSGI hello"
   [gsync]="gunicorn sync, WSGI hello" [gthread]="gunicorn gthread (2 x 4), WSGI hello")
-order=(sk nginx skwsgi ${base:+skbase} uwsgi skflask ${base:+skbaseflask} uwsgiflask gsync gthread waitress)
+order=(sk ${base:+skbasenative} nginx skwsgi ${base:+skbase} uwsgi skflask ${base:+skbaseflask} uwsgiflask gsync gthread waitress)
 few_order=(skwsgi ${base:+skbase} uwsgi skflask ${base:+skbaseflask} uwsgiflask)
 # The WSGI hosts again on bigger bodies (bench/serve/hello.py): a 10 KiB GET, a 10 KiB echo POST.
 wsgi_order=(skwsgi ${base:+skbase} uwsgi gsync gthread waitress)

@@ -6,7 +6,10 @@
 
 #include <unistd.h>
 
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <cstdio>
+#include <memory>
 
 #include "scalekit/net/socket_io.h"
 #include "scalekit/net/tcp_server.h"
@@ -77,6 +80,81 @@ core::task<void> refuse(tcp_connection& conn, server_state& st, int status, std:
   const std::string bytes = format_response(r, false, false);
   co_await send(conn, st, bytes);
 }
+
+// A connection's reads with their deadlines, for the price of one timer a
+// connection instead of one a read. read_some_until's timer and its `||` cost
+// a request two coroutine spawns, a timer set and cancelled and the
+// cancellation's completion queued behind every other ready connection's
+// handlers, so a loop with many ready connections read them all before it
+// answered any (docs/DESIGN.md, "dummyimage and net's HTTP server"). Here a
+// read that must wait waits for the socket alone, and a watchdog (Asio's
+// timeout_watchdog example) sleeps until no later than the waiting read's
+// deadline, and cancels the read that waits past it. Keep-alive requests move the
+// deadline later, which needs nothing of the timer; it is set only when a
+// read's deadline comes before it (a request in pieces: its head's deadline is
+// shorter than an idle connection's). The loop's thread only.
+class read_watch {
+ public:
+  explicit read_watch(tcp::socket& sock) : sock_(sock), timer_(sock.get_executor(), clock::time_point::max()) {}
+
+  // As read_some_until: what has arrived, else some bytes once they come;
+  // asio::error::timed_out at the deadline, operation_aborted when the
+  // socket's operations were cancelled (a drain).
+  // `yield`: bytes that are there at once are taken after the loop's other
+  // ready handlers have run, so a connection whose client sends its next
+  // request as soon as it has an answer does not keep the loop to itself.
+  core::task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer buf, clock::time_point deadline,
+                                                                 bool yield) {
+    constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+    for (bool at_once = true;; at_once = false) {
+      asio::error_code early;
+      const std::size_t ready = read_available(sock_, buf, early);
+      if (ready > 0 || early || buf.size() == 0) {
+        if (yield && at_once) co_await asio::post(sock_.get_executor(), asio::use_awaitable);
+        co_return std::make_pair(early, ready);
+      }
+      if (clock::now() >= deadline) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
+      waiting_until_ = deadline;
+      expired_ = false;
+      if (deadline < timer_.expiry()) timer_.expires_at(deadline);  // the watchdog wakes, and sleeps until this one
+      auto [ec] = co_await sock_.async_wait(tcp::socket::wait_read, as_tuple);
+      waiting_until_ = clock::time_point::max();
+      if (expired_) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
+      if (ec) co_return std::make_pair(ec, std::size_t{0});
+    }
+  }
+
+  // Runs until stop(); touches the socket only to cancel a read past its deadline.
+  static core::task<void> watchdog(std::shared_ptr<read_watch> self) {
+    constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+    for (;;) {
+      (void)co_await self->timer_.async_wait(as_tuple);
+      if (self->stopped_) co_return;
+      const auto now = clock::now();
+      if (self->timer_.expiry() > now) continue;  // moved earlier by a read: wait for that
+      if (self->waiting_until_ <= now) {
+        self->expired_ = true;
+        self->waiting_until_ = clock::time_point::max();
+        asio::error_code ignored;
+        self->sock_.cancel(ignored);
+      }
+      self->timer_.expires_at(self->waiting_until_);  // the read waiting now, or parked until a read sets it
+    }
+  }
+
+  // The connection is ending: the watchdog leaves without touching the socket.
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  tcp::socket& sock_;
+  asio::steady_timer timer_;  // the watchdog's: never later than a waiting read's deadline
+  clock::time_point waiting_until_ = clock::time_point::max();  // the waiting read's deadline; max: none waits
+  bool expired_ = false;                                        // the waiting read was cancelled at its deadline
+  bool stopped_ = false;
+};
 
 // While a streamed body goes out, the client's side of the connection is
 // watched (watch_peer), so a client that goes away is noticed while the body
@@ -248,7 +326,7 @@ core::task<http_response> call_handler(server_state& st, const http_request& req
   co_return resp;
 }
 
-core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
+core::task<void> handle_connection(tcp_connection& conn, server_state& st, read_watch& watch) {
   ++st.stats.connections;
   auto& sock = conn.socket();
   http_request_parser parser(st.o.limits);
@@ -298,7 +376,7 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
       const std::size_t old = in.size();
       in.resize(old + read_size);
       conn.set_idle(!started);  // a drain ends the wait for a next request
-      auto [ec, got] = co_await read_some_until(sock, asio::buffer(in.data() + old, read_size), deadline);
+      auto [ec, got] = co_await watch.read_some(asio::buffer(in.data() + old, read_size), deadline, !started && !first);
       conn.set_idle(false);
       in.resize(old + got);
       if (ec == asio::error::operation_aborted && !started && conn.draining()) continue;  // the drain woke us
@@ -327,6 +405,18 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st) {
     if (!co_await respond(conn, st, req, resp, in, eof)) co_return;
     (void)conn.hold(parser.buffered() + in.size());  // the request is answered: its bytes are given back
   }
+}
+
+// A connection with its read_watch: the watchdog runs beside it and stops
+// with it, whichever way it ends.
+core::task<void> serve_connection(tcp_connection& conn, server_state& st) {
+  auto watch = std::make_shared<read_watch>(conn.socket());
+  asio::co_spawn(conn.socket().get_executor(), read_watch::watchdog(watch), asio::detached);
+  struct stopper {
+    read_watch& w;
+    ~stopper() { w.stop(); }
+  } stop_watch{*watch};
+  co_await handle_connection(conn, st, *watch);
 }
 
 }  // namespace
@@ -369,7 +459,7 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
   t.accept_pause = o.accept_pause;
   t.on_connections = o.on_connections;
   auto served = run_tcp_server(
-      t, [&st](tcp_connection& conn) { return handle_connection(conn, st); }, log);
+      t, [&st](tcp_connection& conn) { return serve_connection(conn, st); }, log);
   if (!served.ok()) return served.error();
   st.stats.refused = served->refused;
   return st.stats;

@@ -361,6 +361,43 @@ TEST(HttpServer, SlowClientsTimeOut) {
   EXPECT_EQ(stats.timeouts, 3u);  // head, body, the reader; the idle one is not a timeout of a request
 }
 
+// A connection's read deadlines come from one watchdog timer that each
+// kept-alive request moves later (read_watch): after many requests an idle
+// connection is still closed, and a head that stops coming still gets 408
+// at head_timeout, also when that comes before the idle time the timer was
+// last set for.
+TEST(HttpServer, DeadlinesHoldAfterManyKeptAliveRequests) {
+  const auto answer_many = [](raw_client& c) {
+    for (std::size_t i = 1; i <= 20; ++i) {
+      c.send("GET /echo HTTP/1.1\r\n" + host + "\r\n");
+      c.read(5s, [i](const std::string& s) { return statuses(s).size() == i; });
+    }
+    return statuses(c.read(0ms)).size();
+  };
+  net::http_server_options o;
+  o.head_timeout = 300ms;
+  o.idle_timeout = 60s;  // a head left to wait for the idle deadline would outlast the test's reads
+  test_server server(o);
+  raw_client c(server.port());
+  ASSERT_EQ(answer_many(c), 20u);
+  c.send("GET /echo HTTP/1.1\r\nHo");
+  const std::string got = c.read(10s, [](const std::string& s) { return statuses(s).size() == 21; });
+  ASSERT_EQ(statuses(got).size(), 21u) << got;
+  EXPECT_EQ(statuses(got).back(), "HTTP/1.1 408 Request Timeout");
+  c.read(5s);
+  EXPECT_TRUE(c.closed());
+  EXPECT_EQ(server.stop().timeouts, 1u);
+
+  net::http_server_options quiet;
+  quiet.idle_timeout = 300ms;
+  test_server idle_server(quiet);
+  raw_client idle(idle_server.port());
+  ASSERT_EQ(answer_many(idle), 20u);
+  idle.read(10s);
+  EXPECT_TRUE(idle.closed());  // at idle_timeout, without a word
+  EXPECT_EQ(statuses(idle.read(0ms)).size(), 20u);
+}
+
 // Connections past max_connections get 503 at once; a slot freed serves again.
 TEST(HttpServer, ConnectionsPastTheLimitGet503) {
   net::http_server_options o;

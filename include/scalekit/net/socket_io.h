@@ -32,13 +32,21 @@ namespace scalekit::net {
 using core::task;
 using core::operator||;
 
+/// Make `stream`'s synchronous calls non-blocking, once: Asio's setter makes
+/// an ioctl each time it is called (two a request when every read and write
+/// set it).
+template <typename Stream>
+void set_non_blocking(Stream& stream, asio::error_code& ec) {
+  if (!stream.non_blocking()) stream.non_blocking(true, ec);
+}
+
 /// Read from a socket (or descriptor) what has already arrived, up to the
 /// buffer's size, without waiting: the bytes read, and an error other than
 /// would_block (eof, reset...) when there was one.
 template <typename Stream>
 std::size_t read_available(Stream& stream, asio::mutable_buffer buf, asio::error_code& ec) {
   std::size_t got = 0;
-  stream.non_blocking(true, ec);  // affects only synchronous calls on this object
+  set_non_blocking(stream, ec);  // affects only synchronous calls on this object
   while (!ec && got < buf.size()) {
     const std::size_t n = stream.read_some(buf + got, ec);
     got += n;
@@ -96,7 +104,7 @@ template <typename Stream>
 task<asio::error_code> write_within(Stream& stream, asio::const_buffer buf, std::chrono::nanoseconds stall) {
   constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
   asio::error_code ec;
-  stream.non_blocking(true, ec);
+  set_non_blocking(stream, ec);
   std::size_t sent = 0;
   for (;;) {
     while (!ec && sent < buf.size()) sent += stream.write_some(buf + sent, ec);
@@ -119,7 +127,7 @@ task<asio::error_code> sendfile_within(Socket& sock, int fd, std::uint64_t offse
                                        std::chrono::nanoseconds stall) {
   constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
   asio::error_code ec;
-  sock.non_blocking(true, ec);
+  set_non_blocking(sock, ec);
   if (ec) co_return ec;
   auto at = static_cast<off_t>(offset);
   while (length > 0) {
@@ -168,7 +176,7 @@ task<void> close_gracefully(Socket& sock, std::chrono::nanoseconds linger) {
 template <typename Stream>
 task<asio::error_code> write_all(Stream& stream, asio::const_buffer buf) {
   asio::error_code ec;
-  stream.non_blocking(true, ec);
+  set_non_blocking(stream, ec);
   std::size_t sent = 0;
   while (!ec && sent < buf.size()) sent += stream.write_some(buf + sent, ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
