@@ -132,9 +132,25 @@ std::string redis_endpoint::to_string() const {
   return "redis://" + shown + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
+namespace {
+
+// `url` as an error may show it: a password in it becomes "***", since errors
+// go to logs and terminals.
+std::string without_password(const std::string& url) {
+  const auto start = url.find("://");
+  const auto at = url.rfind('@');
+  if (start == std::string::npos || at == std::string::npos || at < start) return url;
+  const auto colon = url.find(':', start + 3);
+  const auto secret = colon != std::string::npos && colon < at ? colon + 1 : start + 3;
+  return url.substr(0, secret) + "***" + url.substr(at);
+}
+
+}  // namespace
+
 result<redis_endpoint> redis_endpoint::parse(const std::string& url) {
   const std::string scheme = "redis://";
-  if (url.rfind(scheme, 0) != 0) return status::invalid_argument("'" + url + "': not a redis:// URL");
+  const std::string shown = without_password(url);
+  if (url.rfind(scheme, 0) != 0) return status::invalid_argument("'" + shown + "': not a redis:// URL");
   redis_endpoint e;
   std::string rest = url.substr(scheme.size());
   if (const auto at = rest.rfind('@'); at != std::string::npos) {
@@ -151,7 +167,7 @@ result<redis_endpoint> redis_endpoint::parse(const std::string& url) {
       int v = -1;
       const auto [p, ec] = std::from_chars(db.data(), db.data() + db.size(), v);
       if (ec != std::errc() || p != db.data() + db.size() || v < 0 || v > 15)
-        return status::invalid_argument("'" + url + "': the database must be a number from 0 to 15");
+        return status::invalid_argument("'" + shown + "': the database must be a number from 0 to 15");
       e.db = v;
     }
   }
@@ -161,28 +177,28 @@ result<redis_endpoint> redis_endpoint::parse(const std::string& url) {
   bool has_port = false;
   if (hostport.starts_with('[')) {
     const auto close = hostport.find(']');
-    if (close == std::string::npos) return status::invalid_argument("'" + url + "': '[' without ']'");
+    if (close == std::string::npos) return status::invalid_argument("'" + shown + "': '[' without ']'");
     host = hostport.substr(1, close - 1);
     const std::string after = hostport.substr(close + 1);
-    if (!after.empty() && after[0] != ':') return status::invalid_argument("'" + url + "': text after ']'");
+    if (!after.empty() && after[0] != ':') return status::invalid_argument("'" + shown + "': text after ']'");
     has_port = !after.empty();
     if (has_port) port = after.substr(1);
     if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos)
-      return status::invalid_argument("'" + url + "': '" + host + "' is not an IPv6 address");
+      return status::invalid_argument("'" + shown + "': '" + host + "' is not an IPv6 address");
   } else if (const auto colon = hostport.find(':'); colon != std::string::npos) {
     host = hostport.substr(0, colon);
     port = hostport.substr(colon + 1);
     has_port = true;
     if (port.find(':') != std::string::npos)
-      return status::invalid_argument("'" + url + "': an IPv6 address goes in brackets, [::1]");
+      return status::invalid_argument("'" + shown + "': an IPv6 address goes in brackets, [::1]");
   }
   if (host.find_first_of("[]/?#@ \t") != std::string::npos)
-    return status::invalid_argument("'" + url + "': '" + host + "' is not a host name");
+    return status::invalid_argument("'" + shown + "': '" + host + "' is not a host name");
   if (has_port) {
     int v = -1;
     const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
     if (ec != std::errc() || p != port.data() + port.size() || v < 1 || v > 65535)
-      return status::invalid_argument("'" + url + "': bad port '" + port + "'");
+      return status::invalid_argument("'" + shown + "': bad port '" + port + "'");
     e.port = static_cast<std::uint16_t>(v);
   }
   if (!host.empty()) e.host = host;

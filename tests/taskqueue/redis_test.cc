@@ -45,6 +45,17 @@ TEST(RedisEndpoint, ParsesUrls) {
     EXPECT_FALSE(redis_endpoint::parse(bad).ok()) << bad;
 }
 
+// An error names the URL, but never its password: errors reach logs and terminals.
+TEST(RedisEndpoint, ErrorsHideThePassword) {
+  for (const char* bad :
+       {"redis://user:s3cret@h:99999/0", "redis://:s3cret@h:1/x", "redis://s3cret@[::1/0", "rediss://user:s3cret@h"}) {
+    const auto e = redis_endpoint::parse(bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.error().to_string().find("s3cret"), std::string::npos) << e.error().to_string();
+    EXPECT_NE(e.error().to_string().find("***@"), std::string::npos) << e.error().to_string();
+  }
+}
+
 TEST(RedisClient, CommandsPipelinesAndErrorReplies) {
   redis_server server;
   core::run_until_complete([&]() -> core::task<void> {
