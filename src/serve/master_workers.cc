@@ -173,8 +173,11 @@ void master::reap() {
           (cause ? std::string(" [") + std::string(to_string(*cause)) + "]" : std::string()));
     }
     if (!asked && (!cause || *cause == restart_cause::crash)) {
-      // Died young: back off, so a worker that cannot start does not spin.
-      if (monotonic_ns() - it->started_ns < 1'000'000'000) {
+      // Died before it was ever ready (however long its start took: an import
+      // can take seconds, and longer on a loaded machine) or soon after: back
+      // off, so a worker that cannot start does not spin, and is given up on.
+      const bool never_ready = s.state.load() == static_cast<std::uint32_t>(worker_state::starting);
+      if (never_ready || monotonic_ns() - it->started_ns < 1'000'000'000) {
         spawn_backoff_until_ns_ =
             monotonic_ns() + std::min(5'000'000'000LL, 100'000'000LL << std::min(quick_deaths_, 6));
         ++quick_deaths_;

@@ -1,6 +1,6 @@
 // `scalekit serve` and its applications' start: one that takes seconds to
 // import (the master says why no worker is ready yet; TERM during the start
-// works), one deleted before a reload (the old workers keep serving).
+// works; one that fails slowly stops the server), one deleted before a reload (the old workers keep serving).
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,6 +14,8 @@
 #include "cli_helpers.h"
 #include "serve_helpers.h"
 
+using scalekit::testing::background_process;
+using scalekit::testing::bin;
 using scalekit::testing::serve_server;
 using namespace std::chrono_literals;
 
@@ -36,6 +38,24 @@ TEST(ServeAppStart, AnAppThatImportsForSecondsIsSaidAndTermStopsIt) {
   ::kill(server.pid(), SIGTERM);
   EXPECT_TRUE(server.wait_exit(2s + 3s)) << server.log();  // --grace, and a margin
   EXPECT_EQ(server.log().find("workers ready\n"), std::string::npos) << server.log();
+}
+
+// An app that fails at import after more than a second (a slow framework,
+// a loaded machine): each death was counted as that of a worker that had
+// started, so the master tried again for ever. A worker that dies before it
+// is ever ready counts as failing to start, however long it took.
+TEST(ServeAppStart, AnAppFailingSlowlyAtImportStopsTheServer) {
+  scalekit::testing::temp_dir dir("serve-slow-fail");
+  std::ofstream(dir / "slow_fail.py") << "import time\n"
+                                         "time.sleep(1.5)\n"
+                                         "raise RuntimeError('no configuration found')\n";
+  background_process server(bin + " serve --listen 127.0.0.1:0 -w 1 --pythonpath " + dir.path.string() +
+                                " --wsgi slow_fail:app",
+                            "serve-slow-fail");
+  ASSERT_TRUE(server.wait_exit(60s)) << server.log();
+  EXPECT_EQ(server.exit_code(), 1) << server.log();
+  EXPECT_NE(server.log().find("no configuration found"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("workers fail to start"), std::string::npos) << server.log();
 }
 
 // The app's module deleted between the start and a HUP: the new workers failed
