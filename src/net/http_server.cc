@@ -458,6 +458,7 @@ result<http_server_stats> serve_http(const http_server_options& o, const http_ha
   t.run = o.run;
   t.accept_pause = o.accept_pause;
   t.on_connections = o.on_connections;
+  t.TEST_accept_error = o.TEST_accept_error;
   auto served = run_tcp_server(
       t, [&st](tcp_connection& conn) { return serve_connection(conn, st); }, log);
   if (!served.ok()) return served.error();

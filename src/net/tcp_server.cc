@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <system_error>
+#include <tuple>
 
 #include "scalekit/net/socket_io.h"
 
@@ -140,7 +142,9 @@ core::task<void> accept_loop(tcp::acceptor& acceptor, const connection_handler& 
         co_await core::sleep_for(wait);
       if (!acceptor.is_open()) co_return;  // closed by a stop during the pause: accept would say EBADF every 100 ms
     }
-    auto [ec, sock] = co_await acceptor.async_accept(as_tuple);
+    std::error_code ec = st.o.TEST_accept_error ? st.o.TEST_accept_error() : std::error_code();
+    tcp::socket sock(acceptor.get_executor());
+    if (!ec) std::tie(ec, sock) = co_await acceptor.async_accept(as_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Said once while it lasts: out of file descriptors, a full accept

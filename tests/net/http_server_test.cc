@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -483,13 +485,41 @@ TEST(HttpServer, AStopDuringAnAcceptPauseIsNoAcceptFailure) {
   EXPECT_EQ(server.log().find("accept failed"), std::string::npos) << server.log();
 }
 
-// Out of file descriptors, accept fails until connections close: said once
-// and once more when it works again, not ten times a second while it lasts.
+// Accept failing for a while (as out of descriptors, below): said once and
+// once more when it works again, and the queued client is served. The failure
+// is injected, so this runs under the sanitizers too.
+TEST(HttpServer, AcceptFailuresAreLoggedOnceThenServed) {
+  net::http_server_options o;
+  auto failures_left = std::make_shared<std::atomic<int>>(3);  // 300 ms of EMFILE from the start
+  o.TEST_accept_error = [failures_left] {
+    return failures_left->fetch_sub(1) > 0 ? std::make_error_code(std::errc::too_many_files_open) : std::error_code();
+  };
+  test_server server(o);
+  raw_client c(server.port());  // queued while accept fails
+  ASSERT_TRUE(c.send("GET /echo HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n"));
+  const std::string got = c.read(5s, [](const std::string& s) { return s.find("GET /echo") != std::string::npos; });
+  EXPECT_EQ(statuses(got), std::vector<std::string>{"HTTP/1.1 200 OK"}) << got;
+  EXPECT_LE(failures_left->load(), 0);  // all three failures happened before the accept
+  const std::string log = server.log();
+  std::size_t failures = 0;
+  for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++failures;
+  EXPECT_EQ(failures, 1u) << log;
+  EXPECT_NE(log.find("accept failed: Too many open files (retrying every 100 ms)"), std::string::npos) << log;
+  EXPECT_NE(log.find("accepting again"), std::string::npos) << log;
+}
+
+// Out of file descriptors for real, accept fails until connections close:
+// said once and once more when it works again, not ten times a second while
+// it lasts.
 TEST(HttpServer, RunningOutOfDescriptorsIsLoggedOnce) {
-  // Under ASan+UBSan this run reported an invalid vptr in asio's
-  // cancellation_signal destructor (not yet explained; see the closing note of
-  // 2026-12-01): the plain build runs it until that is understood.
-  if (scalekit::testing::sanitized) GTEST_SKIP() << "UBSan finding under investigation (asio cancellation_signal)";
+  // Not under the sanitizers: their runtime needs descriptors of its own. A
+  // UBSan vptr check that misses its cache proves the vtable readable by
+  // writing it into a pipe (IsAccessibleMemoryRange); with the process out of
+  // descriptors pipe() fails with EMFILE, and UBSan reports "invalid vptr" for
+  // a sound object (asio's cancellation handlers, std::ifstream in
+  // run_command) and ends the test. The test above covers the same path
+  // with the failure injected.
+  if (scalekit::testing::sanitized) GTEST_SKIP() << "a sanitizer's runtime cannot run out of descriptors";
   test_server server;
   rlimit old{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "sanitizers.h"
+
 namespace scalekit::testing {
 
 struct command_result {
@@ -36,6 +38,7 @@ inline command_result run_command(const std::string& cmd) {
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   r.out = slurp(out);
   r.err = slurp(err);
+  pass_on_sanitizer_reports(r.err, cmd);
   std::filesystem::remove(out);
   std::filesystem::remove(err);
   return r;

@@ -5,7 +5,9 @@
 // RLIMIT_AS) kills a sanitized program before main(): limits of that kind are
 // only for the plain build, and the sanitizers' own checks stand in for them.
 
+#include <iostream>
 #include <string>
+#include <string_view>
 
 namespace scalekit::testing {
 
@@ -24,6 +26,24 @@ inline constexpr bool sanitized = false;
 /// How much slower a sanitized build runs, for the generous time bounds of
 /// stress tests (TSan: 5-15x).
 inline constexpr int sanitizer_slowdown = sanitized ? 5 : 1;
+
+/// Under a sanitizer, copy `child_stderr` (what a process this test started
+/// wrote, captured in a file) to this process's stderr when it holds a
+/// sanitizer report. A sanitized process ends at its first report, but a
+/// child's end goes unnoticed when the test reads its stderr only on failure,
+/// or when a master replaces the worker and a pool runs the call again;
+/// CTest fails a test whose output holds a report (FAIL_REGULAR_EXPRESSION in
+/// tests/CMakeLists.txt, which looks for these same lines).
+inline void pass_on_sanitizer_reports(std::string_view child_stderr, std::string_view child) {
+  if (!sanitized) return;
+  for (const std::string_view mark :
+       {": runtime error: ", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer"}) {
+    if (child_stderr.find(mark) != std::string_view::npos) {
+      std::cerr << "--- the stderr of " << child << ", with a sanitizer report:\n" << child_stderr << "\n---\n";
+      return;
+    }
+  }
+}
 
 /// "ulimit -v KIB; " for a shell command line, or "" under a sanitizer.
 inline std::string address_space_limit(unsigned long kib) {

@@ -20,12 +20,13 @@
 #include <thread>
 
 #include "run_command.h"
+#include "sanitizers.h"
 
 namespace scalekit::testing {
 
 class background_process {
  public:
-  background_process(const std::string& command, const std::string& tag) : dir_(tag) {
+  background_process(const std::string& command, const std::string& tag) : command_(command), dir_(tag) {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -35,7 +36,7 @@ class background_process {
       ::_exit(127);
     }
   }
-  virtual ~background_process() { stop(); }
+  virtual ~background_process() { pass_on_sanitizer_reports(stop(), command_); }
   background_process(const background_process&) = delete;
   background_process& operator=(const background_process&) = delete;
 
@@ -97,6 +98,7 @@ class background_process {
   }
 
  private:
+  std::string command_;
   temp_dir dir_;
   int pid_ = -1;
   int exit_code_ = -1;

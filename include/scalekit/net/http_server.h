@@ -45,6 +45,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "scalekit/core/async.h"
@@ -129,6 +130,8 @@ struct http_server_options {
   std::function<void(std::size_t open)> on_connections;
   /// Runs the loop until it stops (tcp_server_options).
   std::function<void(asio::io_context&)> run;
+  /// Tests only: an error for the next accept instead of accepting (tcp_server_options).
+  std::function<std::error_code()> TEST_accept_error;
 };
 
 struct http_server_stats {

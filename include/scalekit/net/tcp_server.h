@@ -26,6 +26,7 @@
 #include <functional>
 #include <stop_token>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "scalekit/core/async.h"
@@ -112,6 +113,12 @@ struct tcp_server_options {
   /// Called on the loop's thread whenever the count of open connections
   /// changes, with the new count (for a scoreboard). Null: nothing.
   std::function<void(std::size_t open)> on_connections;
+  /// Tests only (fault injection): asked on the loop's thread before each
+  /// accept; an error it returns stands for that accept's failure, as if the
+  /// kernel had said it (the connection stays queued). A sanitized test cannot
+  /// run out of descriptors for real: UBSan's runtime then fails its own vptr
+  /// checks (tests/net/http_server_test.cc). Null: every accept is real.
+  std::function<std::error_code()> TEST_accept_error;
   /// Runs the loop until it stops (null: loop.run() on the calling thread).
   /// A service that passes the loop between threads of its own (serve's
   /// loop_relay) runs it here; it must never let two threads run it at once.
