@@ -2,11 +2,23 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <string>
 
+#include "runner.h"
 #include "scalekit/taskqueue/redis.h"
 
 namespace scalekit::cli {
+
+namespace {
+
+// "/a/" and "/a" are one prefix, "" and "/" the root.
+std::string plain_prefix(std::string m) {
+  while (m.size() > 1 && m.back() == '/') m.pop_back();
+  return m.empty() ? "/" : m;
+}
+
+}  // namespace
 
 CLI::Validator existing_directories() {
   return CLI::Validator(
@@ -29,6 +41,42 @@ CLI::Validator redis_url() {
         return ep.ok() ? "" : ep.error().message();
       },
       "URL");
+}
+
+std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, const std::vector<std::string>& mounts,
+                                        const std::string& order) {
+  std::vector<serve::app_mount> apps;
+  std::size_t w = 0, m = 0;
+  bool mounted = true;
+  for (const char c : order) {
+    if (c == 'w') {
+      apps.push_back({wsgi[w++], "/"});
+      mounted = false;
+      continue;
+    }
+    const std::string& mount = mounts[m++];
+    if (apps.empty()) throw usage_error("--mount '" + mount + "' without a --wsgi app before it");
+    if (mounted)
+      throw usage_error("--mount '" + mount + "': the --wsgi app before it (" + apps.back().spec +
+                        ") has a --mount already");
+    // Else each worker refuses it at start, and the server stops with status 1 after it started.
+    if (!mount.empty() && mount.front() != '/')
+      throw usage_error("--mount '" + mount + "': a URL prefix starts with '/'");
+    apps.back().prefix = mount;
+    mounted = true;
+  }
+  for (std::size_t i = 0; i < apps.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (plain_prefix(apps[i].prefix) == plain_prefix(apps[j].prefix))
+        throw usage_error("--wsgi " + apps[j].spec + " and --wsgi " + apps[i].spec + " are both mounted on " +
+                          plain_prefix(apps[i].prefix) + " (give each its own --mount)");
+  return apps;
+}
+
+void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter) {
+  if (jitter > std::numeric_limits<std::uint64_t>::max() - max_requests)
+    throw usage_error("--max-requests-jitter: " + std::to_string(jitter) + " plus --max-requests " +
+                      std::to_string(max_requests) + " is past 18446744073709551615");
 }
 
 }  // namespace scalekit::cli

@@ -2,6 +2,11 @@
 // The checks of serve's flags that CLI11 has no validator for.
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scalekit/serve/serve.h"
 
 namespace scalekit::cli {
 
@@ -10,5 +15,15 @@ CLI::Validator existing_directories();
 
 /// A redis:// URL the task queue's client accepts (--broker, --cache).
 CLI::Validator redis_url();
+
+/// --max-requests plus its jitter fit in 64 bits (else usage_error).
+void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
+
+/// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'
+/// for each --mount, in the command line's order: each --mount belongs to the
+/// app just before it (the others serve /). A --mount with no app before it, a
+/// second one for an app, or two apps on one prefix are bad usage (usage_error).
+std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, const std::vector<std::string>& mounts,
+                                        const std::string& order);
 
 }  // namespace scalekit::cli

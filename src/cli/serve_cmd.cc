@@ -1,17 +1,12 @@
 // scalekit serve: flags -> serve::options -> the master (or, in a process the
 // master started, a worker).
 
-#include <filesystem>
-#include <signal.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdint>
-#include <limits>
 #include <memory>
 
 #include "command.h"
 #include "runner.h"
-#include "scalekit/core/signals.h"
 #include "scalekit/jobs/mandelbrot/mandelbrot.h"
 #include "scalekit/jobs/primes/primes.h"
 #include "scalekit/jobs/sort_service/sort_service.h"
@@ -26,53 +21,17 @@ struct serve_flags {
   serve::options o;
   std::vector<std::string> wsgi, mounts;
   std::string order;  // 'w' for each --wsgi, 'm' for each --mount, in the command line's order
-  double timeout_s = 30, grace_s = 30, max_lifetime_s = 0, max_lifetime_jitter_s = 0, broker_timeout_s = 10;
+  double timeout_s = 30, grace_s = 30, upgrade_timeout_s = 60, max_lifetime_s = 0, max_lifetime_jitter_s = 0,
+         broker_timeout_s = 10;
   bool executor_given = false;
 };
 
-// "/a/" and "/a" are one prefix, "" and "/" the root.
-std::string plain_prefix(std::string m) {
-  while (m.size() > 1 && m.back() == '/') m.pop_back();
-  return m.empty() ? "/" : m;
-}
-
-// Each --mount belongs to the --wsgi app just before it (the others serve /):
-// a --mount with no app before it, a second one for an app, or two apps on one
-// prefix are bad usage.
-void pair_apps(serve_flags& f) {
-  std::size_t w = 0, m = 0;
-  bool mounted = true;
-  for (const char c : f.order) {
-    if (c == 'w') {
-      f.o.apps.push_back({f.wsgi[w++], "/"});
-      mounted = false;
-      continue;
-    }
-    const std::string& mount = f.mounts[m++];
-    if (f.o.apps.empty()) throw usage_error("--mount '" + mount + "' without a --wsgi app before it");
-    if (mounted)
-      throw usage_error("--mount '" + mount + "': the --wsgi app before it (" + f.o.apps.back().spec +
-                        ") has a --mount already");
-    // Else each worker refuses it at start, and the server stops with status 1 after it started.
-    if (!mount.empty() && mount.front() != '/')
-      throw usage_error("--mount '" + mount + "': a URL prefix starts with '/'");
-    f.o.apps.back().prefix = mount;
-    mounted = true;
-  }
-  for (std::size_t i = 0; i < f.o.apps.size(); ++i)
-    for (std::size_t j = 0; j < i; ++j)
-      if (plain_prefix(f.o.apps[i].prefix) == plain_prefix(f.o.apps[j].prefix))
-        throw usage_error("--wsgi " + f.o.apps[j].spec + " and --wsgi " + f.o.apps[i].spec + " are both mounted on " +
-                          plain_prefix(f.o.apps[i].prefix) + " (give each its own --mount)");
-}
-
 result<core::report> run(serve_flags& f, core::observer& obs) {
-  pair_apps(f);
-  if (f.o.max_requests_jitter > std::numeric_limits<std::uint64_t>::max() - f.o.max_requests)
-    throw usage_error("--max-requests-jitter: " + std::to_string(f.o.max_requests_jitter) + " plus --max-requests " +
-                      std::to_string(f.o.max_requests) + " is past 18446744073709551615");
+  f.o.apps = pair_apps(f.wsgi, f.mounts, f.order);
+  check_request_limit(f.o.max_requests, f.o.max_requests_jitter);
   f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
   f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
+  f.o.upgrade_timeout = std::chrono::milliseconds(static_cast<long>(f.upgrade_timeout_s * 1000));
   f.o.max_lifetime = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_s * 1000));
   f.o.max_lifetime_jitter = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_jitter_s * 1000));
   // With a broker, the jobs run on its workers unless --executor says otherwise.
@@ -81,22 +40,11 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
     throw usage_error("--executor distributed needs --broker URL");
   f.o.broker_timeout = std::chrono::milliseconds(static_cast<long>(f.broker_timeout_s * 1000));
   f.o.self_argv = program_arguments();
-  std::error_code ec;  // the thumbnail worker is beside scalekit-serve, built or installed
-  f.o.thumbnailer = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-thumbnail").string();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
     globals().quiet = true;
     return std::move(*worker);
   }
-  // The master: Ctrl-C stops gracefully, a second one at once.
-  auto& signals = core::stop_signals::install();
-  signals.on(SIGINT, [&signals] {
-    if (signals.token().stop_requested()) {
-      ::kill(::getpid(), SIGQUIT);
-    } else {
-      signals.request_stop(SIGINT);
-    }
-  });
   return serve::serve(f.o, obs);
 }
 
@@ -126,6 +74,10 @@ void add_command(CLI::App& command) {
   cmd->add_option("--grace", f->grace_s, "seconds stopping workers get to finish their requests")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
+  cmd->add_option("--upgrade-timeout", f->upgrade_timeout_s,
+                  "seconds a new master (USR2) gets until its workers accept")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--max-requests", f->o.max_requests, "recycle a worker after this many requests (0: never)");
   cmd->add_option("--max-requests-jitter", f->o.max_requests_jitter,
                   "plus up to this many, so they do not recycle together");
@@ -135,8 +87,7 @@ void add_command(CLI::App& command) {
   cmd->add_option("--max-lifetime-jitter", f->max_lifetime_jitter_s,
                   "plus up to this many seconds, so they do not recycle together")
       ->check(CLI::Range(0.0, 1e9));
-  // A body is read whole into memory, a cache is kept in it: past a TiB they are no bound at all (and the
-  // cache's bytes, MiB << 20, would wrap).
+  // Past a TiB, a body read whole or a cache in memory is no bound at all (and MiB << 20 would wrap).
   cmd->add_option("--max-body", f->o.max_body, "largest request body in bytes (larger: 413)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -276,7 +277,11 @@ net::http_response native_endpoints::thumbnail_answer(std::string_view method, s
     if (!thumbnails_) {
       core::process_pool_options po;
       po.workers = thumbnail_processes;
-      po.executable = o_.thumbnailer;
+      std::error_code ec;
+      po.executable =
+          !o_.thumbnailer.empty()
+              ? o_.thumbnailer
+              : (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-thumbnail").string();
       po.task_timeout = o_.timeout;
       thumbnails_ = std::make_unique<core::process_pool>(po);
     }

@@ -68,6 +68,14 @@ result<core::report> master::run() {
   signals.on(SIGTTIN, [&] { ask([&] { ++req_.grow; }); });
   signals.on(SIGTTOU, [&] { ask([&] { ++req_.shrink; }); });
   signals.on(SIGQUIT, [&] { ask([&] { req_.quit = true; }); });
+  // Ctrl-C stops gracefully, a second one at once (as QUIT).
+  signals.on(SIGINT, [&] {
+    if (signals.token().stop_requested()) {
+      ask([&] { req_.quit = true; });
+    } else {
+      signals.request_stop(SIGINT);
+    }
+  });
   signals.on(SIGUSR2, [&] { ask([&] { ++req_.upgrades; }); });
   // The handlers above refer to this frame and to req_: a signal after run()
   // returns (a HUP while the process exits) must not call them, and on()
@@ -75,7 +83,7 @@ result<core::report> master::run() {
   struct release_handlers {
     core::stop_signals& signals;
     ~release_handlers() {
-      for (int sig : {SIGHUP, SIGTTIN, SIGTTOU, SIGQUIT, SIGUSR2}) signals.on(sig, {});
+      for (int sig : {SIGHUP, SIGTTIN, SIGTTOU, SIGQUIT, SIGUSR2, SIGINT}) signals.on(sig, {});
     }
   } const released{signals};
   const std::stop_callback on_stop(obs_.stop_token(), [&] { ask([&] { req_.stop = true; }); });
@@ -94,6 +102,7 @@ result<core::report> master::run() {
       if (req_.quit && !quitting) {
         quitting = true;
         log("QUIT: stopping every worker now");
+        stop_successor(SIGQUIT, "is not ready yet and this master quits: it quits too");
         sd_notify(0, "STOPPING=1");
         for (auto& p : procs_)
           if (p.pid != 0) ::kill(p.pid, SIGKILL);
@@ -102,6 +111,8 @@ result<core::report> master::run() {
         stopping = true;
         stop_deadline = monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(o_.grace).count();
         log(fmt::format("stopping: workers finish their requests (grace {:g} s)", o_.grace.count() / 1000.0));
+        // Else a new master still starting would keep the sockets, serving on alone.
+        stop_successor(SIGTERM, "is not ready yet and this master stops: it is told to stop too");
         sd_notify(0, "STOPPING=1\nSTATUS=stopping");
       }
       if (!stopping && !quitting) {

@@ -93,6 +93,7 @@ class master {
   void begin_reload();
   void reload_done();   // the last worker of a HUP reload is replaced: systemd hears READY=1
   bool upgrade_done();  // the successor is ready: this master stops
+  void stop_successor(int sig, const std::string& why);  // one not ready yet: it leaves, this one serves
   void on_all_ready();
   std::size_t live_workers() const;  // not stopping
   std::size_t all_workers() const;
@@ -123,6 +124,8 @@ class master {
   std::string exe_ = own_binary_path();
   std::optional<successor> successor_;  // USR2: the new master, from its start until this one exits or it is reaped
   std::string successor_end_;           // how it ended, when reaped before its pipe was read
+  std::int64_t successor_due_ns_ = 0;   // not ready by then (--upgrade-timeout): told to stop
+  std::int64_t successor_kill_ns_ = 0;  // told to stop and still there then: killed (0: not told yet)
   int check_pid_ = 0;                   // HUP with --preload: the process importing the apps
 };
 

@@ -86,6 +86,8 @@ void master::start_upgrade() {
     return;
   }
   successor_ = *started;
+  successor_due_ns_ = monotonic_ns() + std::chrono::nanoseconds(o_.upgrade_timeout).count();
+  successor_kill_ns_ = 0;
   log("USR2: new master pid " + std::to_string(successor_->pid) + " started from " + exe_ +
       " on the same sockets; this one leaves once every new worker accepts");
 }
@@ -93,7 +95,17 @@ void master::start_upgrade() {
 bool master::upgrade_done() {
   if (!successor_ || successor_->ready_fd < 0) return false;
   const successor_news news = poll_successor(*successor_);
-  if (news == successor_news::none) return false;
+  if (news == successor_news::none) {
+    // A new master that hangs (a wrapper that never execs, workers that never
+    // accept) would hold the sockets and refuse every later USR2.
+    if (successor_kill_ns_ == 0 && monotonic_ns() >= successor_due_ns_)
+      stop_successor(SIGTERM, fmt::format("is not ready after {:g} s (--upgrade-timeout): it is told to stop; "
+                                          "this master keeps serving",
+                                          static_cast<double>(o_.upgrade_timeout.count()) / 1000));
+    else if (successor_kill_ns_ != 0 && monotonic_ns() >= successor_kill_ns_)
+      ::kill(successor_->pid, SIGKILL);
+    return false;
+  }
   ::close(successor_->ready_fd);
   successor_->ready_fd = -1;
   const int pid = successor_->pid;
@@ -109,6 +121,14 @@ bool master::upgrade_done() {
   // systemd follows the new master (NotifyAccess=main accepts this from us, the main pid).
   sd_notifyf(0, "MAINPID=%d", pid);
   return true;
+}
+
+void master::stop_successor(int sig, const std::string& why) {
+  if (!successor_ || successor_->ready_fd < 0 || successor_kill_ns_ != 0) return;
+  ::kill(successor_->pid, sig);
+  // Its own --grace (the same flags) and a margin; then SIGKILL.
+  successor_kill_ns_ = monotonic_ns() + std::chrono::nanoseconds(o_.grace + 5s).count();
+  log("upgrade abandoned: the new master (pid " + std::to_string(successor_->pid) + ") " + why);
 }
 
 // Every worker accepts, the first time: systemd, the pidfile, the old master.

@@ -31,6 +31,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A new master (USR2) stays in the old one's process group: whatever is left
+// of it at the end of a test goes with the group.
+struct kill_group_at_end {
+  int group;
+  ~kill_group_at_end() { ::kill(-group, SIGKILL); }
+};
+
 constexpr const char* wrk = "/usr/bin/wrk";
 const std::string wsgi_fixtures = SCALEKIT_SEEDS_DIR "/../wsgi";
 
@@ -118,11 +125,7 @@ TEST(CliServeReload, Usr2HandsTheSocketToANewMasterWithoutAFailedRequest) {
   temp_dir dir("cli-serve-usr2");
   const auto pid_file = dir / "serve.pid";
   serve_server server("-w 2 --grace 5 --pid " + pid_file);
-  const int group = server.pid();  // the new master stays in the old one's process group
-  struct cleanup {
-    int group;
-    ~cleanup() { ::kill(-group, SIGKILL); }
-  } kill_what_is_left{group};
+  const kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("2 workers ready")) << server.log();
   const int old_master = server.pid();
@@ -190,6 +193,68 @@ TEST(CliServeReload, AFailedUpgradeLeavesTheOldMasterServing) {
   const json s = server.status();
   EXPECT_EQ(s["master_pid"], server.pid()) << s.dump();
   EXPECT_EQ(pids(s), workers) << s.dump();
+}
+
+// A new master that never gets ready (here: its app's import hangs) held the
+// sockets and refused every later USR2. Past --upgrade-timeout it is told to
+// stop, the old master keeps serving, and a later USR2 upgrades.
+TEST(CliServeReload, AnUpgradeNotReadyInTimeIsAbandoned) {
+  temp_dir dir("cli-serve-usr2-hung");
+  const auto write_app = [&](const std::string& before, const std::string& answer) {
+    std::ofstream(dir / "app.py") << before
+                                  << "def app(environ, start_response):\n"
+                                     "    start_response('200 OK', [])\n"
+                                     "    return [b'"
+                                  << answer << "']\n";
+  };
+  write_app("", "old");
+  serve_server server("-w 1 --grace 1 --upgrade-timeout 2 --chdir " + dir.path.string() + " --wsgi app:app");
+  const kill_group_at_end kill_what_is_left{server.pid()};
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  write_app("import time\ntime.sleep(600)\n", "hung");
+  ::kill(server.pid(), SIGUSR2);
+  ASSERT_TRUE(server.wait_for_log("is not ready after 2 s (--upgrade-timeout)", 20s)) << server.log();
+  ASSERT_TRUE(server.wait_for_log("upgrade failed", 20s)) << server.log();
+  EXPECT_EQ(server.get("/"), "200\nold");
+  write_app("", "new");
+  ::kill(server.pid(), SIGUSR2);
+  ASSERT_TRUE(server.wait_exit(30s)) << server.log();  // the old master leaves for the new one
+  EXPECT_NE(server.log().find(") is ready: this one stops"), std::string::npos) << server.log();
+  EXPECT_EQ(server.get("/"), "200\nnew");
+  const int new_master = server.status()["master_pid"].get<int>();
+  EXPECT_NE(new_master, server.pid());
+  ::kill(new_master, SIGTERM);
+}
+
+// TERM to the old master while the new one is still starting: both stop (the
+// new one held the sockets and served on alone).
+TEST(CliServeReload, StoppingDuringAnUpgradeStopsTheNewMasterToo) {
+  temp_dir dir("cli-serve-usr2-stop");
+  std::ofstream(dir / "app.py") << "import os, time\n"
+                                   "if os.path.exists('hang'): time.sleep(600)\n"
+                                   "def app(environ, start_response):\n"
+                                   "    start_response('200 OK', [])\n"
+                                   "    return [b'old']\n";
+  serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
+  const kill_group_at_end kill_what_is_left{server.pid()};
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  std::ofstream(dir / "hang") << "";
+  ::kill(server.pid(), SIGUSR2);
+  ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();
+  const std::string log = server.log();
+  const int new_master = std::stoi(log.substr(log.find("USR2: new master pid ") + 21));
+  ::kill(server.pid(), SIGTERM);
+  ASSERT_TRUE(server.wait_exit(10s)) << server.log();
+  EXPECT_NE(server.log().find("this master stops: it is told to stop too"), std::string::npos) << server.log();
+  bool gone = false;  // reaped by whoever inherits it, or a zombie of ours no more
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ::kill(new_master, 0) != 0;
+    if (!gone) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(gone) << "the new master " << new_master << " outlived the old one\n" << server.log();
+  if (!gone) ::kill(new_master, SIGKILL);
 }
 
 // --preload: an app that cannot be imported stops the start at once with

@@ -16,7 +16,8 @@
 // at once; HUP reloads (new workers, then the old ones leave); TTIN/TTOU add or
 // remove a worker; USR2 starts a new master from the binary on disk on the same
 // listening sockets, and this one stops gracefully once every new worker
-// accepts (or keeps serving when the new one fails: src/serve/upgrade.h).
+// accepts (or keeps serving when the new one fails or is not ready within
+// --upgrade-timeout: src/serve/upgrade.h).
 //
 // Thread safety: serve() runs the master in the calling thread; one call per process.
 
@@ -46,6 +47,9 @@ struct options {
   std::chrono::milliseconds timeout{30000};
   /// How long a stopping worker may take to finish its requests.
   std::chrono::milliseconds grace{30000};
+  /// How long a new master (USR2) may take until every one of its workers
+  /// accepts; then it is stopped and this one keeps serving.
+  std::chrono::milliseconds upgrade_timeout{60000};
   std::uint64_t max_requests = 0;                    ///< recycle a worker after about this many (0: never)
   std::uint64_t max_requests_jitter = 0;             ///< plus 0..jitter, so workers do not all recycle together
   std::uint64_t max_rss_mb = 0;                      ///< recycle a worker above this resident size (0: never)
@@ -61,7 +65,8 @@ struct options {
   /// Past the queue, answer from a cache or with a coarser tile (X-Degraded) instead of 503.
   bool degrade = false;
   /// POST /thumbnail: the program whose worker processes make the thumbnails
-  /// (scalekit-heavy: libvips stays out of serve); set by the command line.
+  /// (libvips stays out of serve). Empty: scalekit-thumbnail beside this
+  /// program, built or installed.
   std::string thumbnailer;
   /// Native jobs' executor in each worker: "threads" (default), "serial",
   /// "processes", "openmp", or "distributed": the Celery workers of `broker`.
