@@ -179,6 +179,22 @@ TEST(CliServeMaster, QuitStopsAtOnceThoughIgnoredAtStart) {
   EXPECT_NE(server.log().find("QUIT: stopping every worker now"), std::string::npos) << server.log();
 }
 
+// Ctrl-C stops gracefully, a second one at once (the master's own handling:
+// it used to be the command line's).
+TEST(CliServeMaster, ASecondInterruptStopsAtOnce) {
+  serve_server server("-w 1 --grace 60");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
+  background_process slow(client + "get " + server.port() + " /sleep?ms=30000", "cli-serve-slow");
+  ASSERT_TRUE(wait_until_running(server.port(), "/sleep")) << server.log();
+  ASSERT_EQ(::kill(server.pid(), SIGINT), 0);
+  ASSERT_TRUE(server.wait_for_log("stopping: workers finish their requests", 5s)) << server.log();
+  ASSERT_EQ(::kill(server.pid(), SIGINT), 0);
+  EXPECT_TRUE(server.wait_exit(5s)) << server.log();
+  EXPECT_NE(server.log().find("QUIT: stopping every worker now"), std::string::npos) << server.log();
+}
+
 // /metrics is valid Prometheus text; it counts ready workers busy (a request on
 // an application thread) and idle, and the GIL wait by WSGI app.
 TEST(CliServeMaster, MetricsCountBusyWorkersAndTheGilWaitByApp) {
