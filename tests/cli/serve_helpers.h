@@ -40,6 +40,13 @@ struct serve_server : server_process {
   }
 };
 
+/// How many times `what` occurs in `text` (log lines, say).
+inline std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
 inline std::size_t ready_workers(const json& s) {
   std::size_t n = 0;
   for (const auto& w : s.value("workers", json::array()))

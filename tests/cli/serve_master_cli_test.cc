@@ -20,20 +20,11 @@
 #include "serve_helpers.h"
 
 using scalekit::testing::background_process;
+using scalekit::testing::count_of;
 using scalekit::testing::prometheus_text;
 using scalekit::testing::serve_server;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
-
-}  // namespace
 
 // --max-rss below what a fresh worker holds: the master says so once, and
 // recycles with a floor and a backoff instead of restarting without pause
@@ -50,7 +41,7 @@ TEST(CliServeMaster, MaxRssBelowAFreshWorkerBacksOff) {
   const int restarts = s["restarts"]["max_rss"].get<int>();
   EXPECT_GE(restarts, 1) << server.log();
   EXPECT_LE(restarts, 4) << server.log();
-  EXPECT_EQ(count(server.log(), "is below a fresh worker's size"), 1u) << server.log();
+  EXPECT_EQ(count_of(server.log(), "is below a fresh worker's size"), 1u) << server.log();
 }
 
 // --max-lifetime-jitter gives each worker a lifetime of its own, so they do

@@ -21,6 +21,7 @@
 
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
+using scalekit::testing::count_of;
 using scalekit::testing::pids;
 using scalekit::testing::ready_workers;
 using scalekit::testing::serve_server;
@@ -64,12 +65,6 @@ long wrk_requests(const std::string& summary) {
   return std::stol(summary.substr(summary.rfind('\n', at) + 1, at));
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // The pid the file names (0 when none).
 int pid_in(const std::filesystem::path& file) {
   int pid = 0;
@@ -91,9 +86,9 @@ TEST(CliServeReload, TwentyHupReloadsUnderWrkFailNoRequest) {
   for (std::size_t i = 1; i <= 20; ++i) {
     ::kill(server.pid(), SIGHUP);
     const auto end = std::chrono::steady_clock::now() + 10s * scalekit::testing::sanitizer_slowdown;
-    while (count(server.log(), "reload done") < i && std::chrono::steady_clock::now() < end)
+    while (count_of(server.log(), "reload done") < i && std::chrono::steady_clock::now() < end)
       std::this_thread::sleep_for(20ms);
-    ASSERT_EQ(count(server.log(), "reload done"), i) << server.log();
+    ASSERT_EQ(count_of(server.log(), "reload done"), i) << server.log();
   }
   std::this_thread::sleep_for(300ms);
   ::kill(load.pid(), SIGINT);  // wrk stops and prints its summary

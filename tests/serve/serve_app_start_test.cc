@@ -16,18 +16,9 @@
 
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
+using scalekit::testing::count_of;
 using scalekit::testing::serve_server;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
-
-}  // namespace
 
 // The master said nothing until the import ended: a start that looked hung.
 // Now one line after 5 s; and TERM in the middle of the import stops it within --grace.
@@ -76,7 +67,7 @@ TEST(ServeAppStart, AReloadOfAnAppDeletedMeanwhileIsAbandonedAndTheOldWorkersSer
   ::kill(server.pid(), SIGHUP);
   ASSERT_TRUE(server.wait_for_log("reload abandoned", 15s)) << server.log();
   EXPECT_EQ(server.get("/"), "200\nstill here\n");
-  const auto attempts = [&] { return count(server.log(), "[crash]"); };
+  const auto attempts = [&] { return count_of(server.log(), "[crash]"); };
   const std::size_t after = attempts();
   std::this_thread::sleep_for(2s);  // the longest backoff seen: a retry would have come
   EXPECT_EQ(attempts(), after) << server.log();

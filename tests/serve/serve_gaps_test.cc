@@ -19,6 +19,7 @@
 #include "loopback.h"
 #include "serve_helpers.h"
 
+using scalekit::testing::count_of;
 using scalekit::testing::json;
 using scalekit::testing::serve_server;
 using namespace std::chrono_literals;
@@ -26,12 +27,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string gap_apps = "--pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi gap_apps:";
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
 
 }  // namespace
 
@@ -51,7 +46,7 @@ TEST(ServeGaps, AnOversizedResponseHeadIsA500) {
     EXPECT_NE(log.find("wsgi app 'gap_apps:" + app + "': GET /: ValueError: start_response: " + said),
               std::string::npos)
         << log;
-    EXPECT_EQ(count(log, "(500 sent)"), 1u) << log;
+    EXPECT_EQ(count_of(log, "(500 sent)"), 1u) << log;
   }
 }
 
@@ -70,10 +65,10 @@ TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
   char buf[4096];
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
-  EXPECT_EQ(count(got, "HTTP/1.1 200 OK\r\n"), 2u) << got;
-  EXPECT_EQ(count(got, "\r\n\r\nwhole\n"), 2u) << got;
+  EXPECT_EQ(count_of(got, "HTTP/1.1 200 OK\r\n"), 2u) << got;
+  EXPECT_EQ(count_of(got, "\r\n\r\nwhole\n"), 2u) << got;
   const std::string log = server.stop();
-  EXPECT_EQ(count(log, "RuntimeError: after the body after a whole response (the response stands)"), 2u) << log;
+  EXPECT_EQ(count_of(log, "RuntimeError: after the body after a whole response (the response stands)"), 2u) << log;
   EXPECT_EQ(log.find("connection cut"), std::string::npos) << log;
 }
 
@@ -122,7 +117,7 @@ TEST(ServeGaps, IntegerFlagsPastTheirRangeAreBadUsage) {
   for (const auto& [args, said] : cases) {
     const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 " + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
-    EXPECT_EQ(count(r.err, "\n"), 1u) << args << ": " << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << args << ": " << r.err;
     EXPECT_NE(r.err.find(said), std::string::npos) << args << ": " << r.err;
     EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
   }
@@ -146,7 +141,7 @@ TEST(ServeGaps, MountsPairWithTheAppBeforeThem) {
   for (const auto& [args, said] : bad) {
     const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 " + apps + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
-    EXPECT_EQ(count(r.err, "\n"), 1u) << args << ": " << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << args << ": " << r.err;
     EXPECT_NE(r.err.find(said), std::string::npos) << args << ": " << r.err;
   }
   serve_server server("-w 1 " + apps + "--wsgi apps:hello --wsgi apps:echo_environ --mount /env");
@@ -199,9 +194,9 @@ TEST(ServeGaps, ADescriptorLimitTooSmallForTheConnectionBoundShrinksIt) {
   EXPECT_TRUE(server.wait_for_log("connection limit of 118 reached", 10s)) << server.log();
   for (const int fd : fds) ::close(fd);
   const std::string log = server.stop();
-  EXPECT_EQ(count(log,
-                  "the descriptor limit is 300 and 1088 would serve 512 connections at once: each worker "
-                  "serves at most 118"),
+  EXPECT_EQ(count_of(log,
+                     "the descriptor limit is 300 and 1088 would serve 512 connections at once: each worker "
+                     "serves at most 118"),
             1u)
       << log;
   EXPECT_EQ(log.find("Too many open files"), std::string::npos) << log;

@@ -19,6 +19,7 @@
 #include "redis_server.h"
 #include "serve_helpers.h"
 
+using scalekit::testing::count_of;
 using scalekit::testing::json;
 using scalekit::testing::redis_server;
 using scalekit::testing::serve_server;
@@ -131,12 +132,6 @@ int first_worker_pid(const json& s) {
   return 0;
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
-
 }  // namespace
 
 // A broker that answers errors (LOADING) to the status query took the reply
@@ -193,8 +188,8 @@ TEST(ServeRedis, AFullCacheIsSaidOnce) {
     std::this_thread::sleep_for(100ms);
   }
   const std::string log = server.log();
-  EXPECT_EQ(count(log, "refuses to store"), 1U) << log;
-  EXPECT_EQ(count(log, "unavailable"), 0U) << log;
+  EXPECT_EQ(count_of(log, "refuses to store"), 1U) << log;
+  EXPECT_EQ(count_of(log, "unavailable"), 0U) << log;
   ASSERT_EQ(redis.cli("CONFIG SET maxmemory 0").exit_code, 0);
   std::this_thread::sleep_for(1100ms);  // past the retry wait
   for (int i = 0; i < 3; ++i) (void)server.get("/mandelbrot.png?w=8&h=8&n=" + std::to_string(200 + i));
