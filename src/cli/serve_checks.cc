@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "runner.h"
 #include "scalekit/taskqueue/redis.h"
 
@@ -71,6 +73,16 @@ std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, co
         throw usage_error("--wsgi " + apps[j].spec + " and --wsgi " + apps[i].spec + " are both mounted on " +
                           plain_prefix(apps[i].prefix) + " (give each its own --mount)");
   return apps;
+}
+
+std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s) {
+  if (given && timeout_s > 0 && seconds >= timeout_s)
+    throw usage_error(
+        fmt::format("--broker-timeout {:g} s is not under --timeout {:g} s: a broker outage would "
+                    "answer 504 and replace the worker instead of answering 503",
+                    seconds, timeout_s));
+  if (!given && timeout_s > 0) seconds = std::min(seconds, timeout_s / 2);
+  return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
 }
 
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter) {

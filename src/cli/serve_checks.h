@@ -2,6 +2,7 @@
 // The checks of serve's flags that CLI11 has no validator for.
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ CLI::Validator redis_url();
 
 /// --max-requests plus its jitter fit in 64 bits (else usage_error).
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
+
+/// How long a request waits for the broker's workers: `seconds` when given,
+/// which must be under --timeout (`timeout_s`; 0: none), or a broker outage
+/// would end in a 504 and a replaced worker instead of a 503 (else
+/// usage_error); by default 10 s, or half of a shorter --timeout.
+std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s);
 
 /// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'
 /// for each --mount, in the command line's order: each --mount belongs to the

@@ -23,7 +23,7 @@ struct serve_flags {
   std::string order;  // 'w' for each --wsgi, 'm' for each --mount, in the command line's order
   double timeout_s = 30, grace_s = 30, upgrade_timeout_s = 60, max_lifetime_s = 0, max_lifetime_jitter_s = 0,
          broker_timeout_s = 10;
-  bool executor_given = false;
+  bool executor_given = false, broker_timeout_given = false;
 };
 
 result<core::report> run(serve_flags& f, core::observer& obs) {
@@ -38,7 +38,7 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   if (!f.o.broker.empty() && !f.executor_given) f.o.executor = "distributed";
   if (f.o.executor == "distributed" && f.o.broker.empty())
     throw usage_error("--executor distributed needs --broker URL");
-  f.o.broker_timeout = std::chrono::milliseconds(static_cast<long>(f.broker_timeout_s * 1000));
+  if (!f.o.broker.empty()) f.o.broker_timeout = broker_wait(f.broker_timeout_s, f.broker_timeout_given, f.timeout_s);
   f.o.self_argv = program_arguments();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
@@ -114,9 +114,10 @@ void add_command(CLI::App& command) {
   cmd->add_option("--broker-queue", f->o.broker_queue, "the queue the distributed workers consume")
       ->capture_default_str();
   cmd->add_option("--broker-timeout", f->broker_timeout_s,
-                  "seconds a request waits for the distributed workers: then 504 (503 when none is alive)")
+                  "seconds a request waits for the distributed workers, under --timeout: then 504 (503 when none "
+                  "is alive; default: 10, or half of a shorter --timeout)")
       ->check(CLI::Range(0.1, 3600.0))
-      ->capture_default_str();
+      ->each([f](const std::string&) { f->broker_timeout_given = true; });
   cmd->add_option("--pid", f->o.pid_file, "write the master's pid to FILE (a new master's after USR2)");
   cmd->add_flag("--preload", f->o.preload,
                 "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");

@@ -171,6 +171,24 @@ TEST(ServeRedis, APausedBrokerGets503AndKeepsTheWorker) {
   EXPECT_EQ(server.log().find("replacing the worker"), std::string::npos) << server.log();
 }
 
+// --broker-timeout (10 s by default) past --timeout turned a broker outage
+// into a 504 and a replaced worker. Given, it must be under --timeout; by
+// default it is half of a shorter --timeout, so the outage is a 503.
+TEST(ServeRedis, TheBrokersWaitStaysUnderTheTimeout) {
+  redis_server redis;
+  const auto refused = scalekit::testing::run_scalekit(
+      "serve --listen 127.0.0.1:0 --timeout 2 --broker-timeout 2 --broker " + redis.url());
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("--broker-timeout 2 s is not under --timeout 2 s"), std::string::npos) << refused.err;
+  serve_server server("-w 1 --timeout 2 --broker " + redis.url());  // no scalekit worker consumes the queue
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const int worker = first_worker_pid(server.status());
+  const std::string got = server.get("/primes?n=1000003");
+  EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
+  EXPECT_EQ(first_worker_pid(server.status()), worker) << server.log();
+}
+
 // A full Redis (maxmemory, noeviction) answers lookups and refuses stores: the
 // refusal marked it unreachable, the next lookup reachable again, and the log
 // said so twice a second per worker. Now once, and once when it stores again.
