@@ -46,6 +46,13 @@ std::string name_of(int fd) {
   return addr.ss_family == AF_INET6 ? "[" + std::string(host) + "]:" + port : std::string(host) + ":" + port;
 }
 
+// Whether `fd` is a socket that listens (async-signal-safe).
+bool is_listening(int fd) {
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening != 0;
+}
+
 // What the child of a fork closes (close_server_fds_in_children): set once,
 // before the worker runs anything that could fork, then only read.
 constexpr int max_child_fds = 16;
@@ -55,26 +62,19 @@ int child_board_fd = -1;
 
 // Runs in the child of every fork() of the worker, async-signal-safe calls only.
 void close_in_child() {
-  for (int i = 0; i < child_listening_count; ++i) {
-    int listening = 0;
-    socklen_t size = sizeof listening;
-    if (::getsockopt(child_listening[i], SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening != 0)
-      ::close(child_listening[i]);
-  }
+  for (int i = 0; i < child_listening_count; ++i)
+    if (is_listening(child_listening[i])) ::close(child_listening[i]);
   if (child_board_fd >= 0) ::close(child_board_fd);
 }
 
 // Why systemd's descriptor `fd` cannot be served: not a socket, not a stream
 // socket (UDP: accept fails for ever), not listening; "" when it can.
 std::string unservable(int fd) {
-  int type = 0, listening = 0;
+  int type = 0;
   socklen_t len = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return std::strerror(errno);
   if (type != SOCK_STREAM) return "not a stream (TCP) socket";
-  len = sizeof listening;
-  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0)
-    return "not a listening socket";
-  return "";
+  return is_listening(fd) ? "" : "not a listening socket";
 }
 
 }  // namespace
