@@ -20,6 +20,7 @@
 #include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/jobs/thumbnail/png_call.h"
 #include "scalekit/serve/web/tile.h"
+#include "upgrade.h"
 #include "worker_detail.h"
 
 namespace scalekit::serve {
@@ -277,11 +278,9 @@ net::http_response native_endpoints::thumbnail_answer(std::string_view method, s
     if (!thumbnails_) {
       core::process_pool_options po;
       po.workers = thumbnail_processes;
-      std::error_code ec;
-      po.executable =
-          !o_.thumbnailer.empty()
-              ? o_.thumbnailer
-              : (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "scalekit-thumbnail").string();
+      po.executable = !o_.thumbnailer.empty()
+                          ? o_.thumbnailer
+                          : (std::filesystem::path(own_binary_path()).parent_path() / "scalekit-thumbnail").string();
       po.task_timeout = o_.timeout;
       thumbnails_ = std::make_unique<core::process_pool>(po);
     }
@@ -345,10 +344,12 @@ net::http_response native_endpoints::answer(std::string_view method, std::string
 
 namespace {
 
-// Both cache levels' lookups, summed over the live workers.
-struct cache_totals {
+// The whole server's counters: both cache levels' lookups and the loop
+// relay's (loop_relay.h), summed over the live workers.
+struct live_totals {
   std::uint64_t hits = 0, misses = 0, shared_hits = 0, shared_misses = 0, shared_errors = 0;
-  explicit cache_totals(const scoreboard& board) {
+  std::uint64_t run_on_loop = 0, loop_rescues = 0;
+  explicit live_totals(const scoreboard& board) {
     for (std::uint32_t i = 0; i < board.capacity(); ++i) {
       const worker_slot& s = board.slot(i);
       if (s.state.load() == static_cast<std::uint32_t>(worker_state::empty)) continue;
@@ -357,6 +358,8 @@ struct cache_totals {
       shared_hits += s.shared_hits.load();
       shared_misses += s.shared_misses.load();
       shared_errors += s.shared_errors.load();
+      run_on_loop += s.run_on_loop.load();
+      loop_rescues += s.loop_rescues.load();
     }
   }
 };
@@ -367,8 +370,7 @@ std::string hit_rate(std::uint64_t hits, std::uint64_t lookups) {
 }
 
 // {"lru": {"hits", "misses", "hit_rate"}, "redis": {... "errors"}}: the whole server's.
-std::string cache_json(const scoreboard& board) {
-  const cache_totals t(board);
+std::string cache_json(const live_totals& t) {
   const std::uint64_t shared = t.shared_hits + t.shared_misses + t.shared_errors;
   return fmt::format(
       "{{\"lru\": {{\"hits\": {}, \"misses\": {}, \"hit_rate\": {}}}, \"redis\": {{\"hits\": {}, "
@@ -386,16 +388,10 @@ std::string status_json(const scoreboard& board) {
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
                     ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
-  // The loop relay's counters (loop_relay.h), summed over the live workers as /metrics has them per worker.
-  std::uint64_t run_on_loop = 0, loop_rescues = 0;
-  for (std::uint32_t i = 0; i < board.capacity(); ++i) {
-    const worker_slot& s = board.slot(i);
-    if (s.state.load() == static_cast<std::uint32_t>(worker_state::empty)) continue;
-    run_on_loop += s.run_on_loop.load();
-    loop_rescues += s.loop_rescues.load();
-  }
-  out += restarts_json(h) + ", \"cache\": " + cache_json(board) +
-         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}", run_on_loop, loop_rescues) + ", \"workers\": [";
+  const live_totals totals(board);
+  out += restarts_json(h) + ", \"cache\": " + cache_json(totals) +
+         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}", totals.run_on_loop, totals.loop_rescues) +
+         ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
@@ -509,7 +505,7 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
              std::to_string(n->load()) + "\n";
   metric("scalekit_serve_cache_hit_ratio", "gauge",
          "Lookups answered by each cache level since the workers started, all workers together.");
-  const cache_totals totals(board);
+  const live_totals totals(board);
   out += "scalekit_serve_cache_hit_ratio{level=\"lru\"} " + hit_rate(totals.hits, totals.hits + totals.misses) +
          "\nscalekit_serve_cache_hit_ratio{level=\"redis\"} " +
          hit_rate(totals.shared_hits, totals.shared_hits + totals.shared_misses + totals.shared_errors) + "\n";
