@@ -202,6 +202,27 @@ struct app_stats {
   std::chrono::nanoseconds gil_wait_max{0};  ///< the longest single wait
 };
 
+/// wsgi.errors, every request's (one stream per process): a line longer than
+/// this many bytes is cut there, ending with a marker that says how many
+/// bytes were cut off (counted in errors_stats).
+inline constexpr std::size_t max_errors_line = 16 * 1024;
+/// wsgi.errors lets this many bytes out at once, then errors_rate_per_second:
+/// whole lines over that are dropped (counted), and the next line that goes
+/// out follows one that says how many were.
+inline constexpr std::size_t errors_rate_burst = std::size_t{8} << 20;
+inline constexpr std::size_t errors_rate_per_second = std::size_t{1} << 20;
+
+/// What wsgi.errors wrote and dropped in this process, all apps together.
+struct errors_stats {
+  std::uint64_t lines = 0;          ///< lines written to stderr (each with one write)
+  std::uint64_t cut_lines = 0;      ///< of those, lines cut at max_errors_line
+  std::uint64_t cut_bytes = 0;      ///< the bytes cut off them
+  std::uint64_t dropped_lines = 0;  ///< whole lines dropped over the rate
+  std::uint64_t dropped_bytes = 0;  ///< their bytes
+};
+/// A snapshot (each field exact, the set not taken atomically). Thread-safe; takes no GIL.
+errors_stats error_stream_stats() noexcept;
+
 /// The WSGI applications of one process, on the process's one interpreter.
 class host {
  public:
@@ -249,7 +270,8 @@ class host {
   /// the '-' spelling; Transfer-Encoding dropped: the body is already
   /// de-chunked and CONTENT_LENGTH is its length), REMOTE_PORT, REQUEST_URI,
   /// RAW_URI, and wsgi.version (1, 0), url_scheme, input (read, readline,
-  /// readlines, iteration, readinto), errors (sys.stderr), multithread,
+  /// readlines, iteration, readinto), errors (whole lines to stderr, bounded:
+  /// max_errors_line, errors_rate_burst), multithread,
   /// multiprocess, run_once (False), file_wrapper, input_terminated (True).
   ///
   /// The response: headers go with the first non-empty piece of body (or at

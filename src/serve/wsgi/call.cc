@@ -7,6 +7,7 @@
 
 #include "environ.h"
 #include "errors.h"
+#include "errors_stream.h"
 #include "file_wrapper.h"
 #include "input.h"
 #include "interpreter.h"
@@ -168,6 +169,7 @@ call_result host::call(app_id id, const request& req, response_sink& sink) {
     input::detach(input.get());
     out = r.result(what);
   }
+  errors_stream::end_line();  // a line the app left unfinished is this request's, not the next one's
   switch (out.what) {
     case outcome::ok: break;
     case outcome::app_error: c.app_errors.fetch_add(1, std::memory_order_relaxed); break;

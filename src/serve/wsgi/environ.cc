@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "errors_stream.h"
 #include "file_wrapper.h"
 #include "protocol.h"
 
@@ -157,10 +158,7 @@ py::ref build(const request& req, std::string_view mount, PyObject* input, const
        set_borrowed(d, wsgi_run_once, Py_False) && set_borrowed(d, wsgi_input_terminated, Py_True) &&
        set_borrowed(d, wsgi_file_wrapper, file_wrapper::type());
   if (!ok) return {};
-  // sys.stderr as it is now: an application may have replaced it.
-  PyObject* errors = PySys_GetObject("stderr");  // borrowed
-  if (errors == nullptr) errors = Py_None;
-  if (!set_borrowed(d, wsgi_errors, errors)) return {};
+  if (!set_borrowed(d, wsgi_errors, errors_stream::get())) return {};
   return env;
 }
 

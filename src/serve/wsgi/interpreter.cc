@@ -6,6 +6,7 @@
 
 #include "environ.h"
 #include "errors.h"
+#include "errors_stream.h"
 #include "file_wrapper.h"
 #include "input.h"
 #include "start_response.h"
@@ -65,7 +66,8 @@ status configure_and_start(const host_options& o) {
   if (PyStatus_Exception(s)) return from_pystatus(s, "initialisation failed");
 
   // This thread holds the GIL until the end of this function.
-  const bool ready = environ::init() && input::init() && file_wrapper::init() && start_response::init();
+  const bool ready =
+      environ::init() && errors_stream::init() && input::init() && file_wrapper::init() && start_response::init();
   status outcome;
   if (ready)
     the_interpreter.store(PyInterpreterState_Get(), std::memory_order_release);
