@@ -17,6 +17,7 @@
 #include "program_detail.h"
 #include "runner.h"
 #include "scalekit/core/signals.h"
+#include "scalekit/serve/serve.h"
 
 namespace scalekit::cli {
 
@@ -36,11 +37,12 @@ places places_of(binary where) {
   return {(self_dir / name).string(), (self_dir / SCALEKIT_HEAVY_FROM_BIN / name).lexically_normal().string()};
 }
 
-// execv `where` with argv (argv[0] replaced); on failure, says so for `command`.
+// execv `where` with argv (argv[0] replaced: the binary's path, or for serve's
+// master what `ps` should show); on failure, says so for `command`.
 int exec_binary(binary where, char** argv, const char* command) {
   const auto [beside, installed] = places_of(where);
   const std::string& target = ::access(beside.c_str(), X_OK) == 0 ? beside : installed;
-  argv[0] = const_cast<char*>(target.c_str());
+  argv[0] = const_cast<char*>(where == binary::serve ? serve::master_process_title : target.c_str());
   ::execv(target.c_str(), argv);
   std::fprintf(stderr,
                "scalekit %s: cannot run '%s' (nor '%s'): %s (%s is built beside scalekit and installed "

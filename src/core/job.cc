@@ -67,6 +67,23 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t n = detail::utf8_at(s, i, cp);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD, one per byte that is not UTF-8
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 namespace {
 
 void append_json_number(std::string& out, double v) {

@@ -20,6 +20,7 @@
 #include "scalekit/jobs/sort_service/sort_service.h"
 #include "scalekit/jobs/thumbnail/png_call.h"
 #include "scalekit/serve/web/tile.h"
+#include "scalekit/serve/wsgi.h"
 #include "upgrade.h"
 #include "worker_detail.h"
 
@@ -64,8 +65,10 @@ bool parse_number(std::string_view text, T& out) {
   return r.ec == std::errc() && r.ptr == text.data() + text.size();
 }
 
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string label_escape(std::string_view s) {
+// A Prometheus label value: backslash, double quote and newline escaped, and
+// UTF-8 (the text format's encoding, which has no escape for a byte).
+std::string label_escape(std::string_view raw) {
+  const std::string s = core::valid_utf8(raw);
   std::string out;
   for (const char c : s) {
     if (c == '"' || c == '\\') out += '\\';
@@ -78,20 +81,10 @@ std::string label_escape(std::string_view s) {
   return out;
 }
 
-std::string json_escape(std::string_view s) {
+// `s` as a JSON string, quoted; bytes that are not UTF-8 become U+FFFD.
+std::string json_string(std::string_view s) {
   std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
+  core::append_json_string(out, s);
   return out;
 }
 
@@ -303,13 +296,12 @@ net::http_response native_endpoints::thumbnail_answer(std::string_view method, s
 
 std::optional<net::http_response> native_endpoints::answer_on_loop(std::string_view path, std::string_view) const {
   if (path == "/healthz") return reply(200, "ok\n");
-  if (path == "/status") return reply(200, status_json(board_), json_type);
+  if (path == "/status") return reply(200, status_json(board_, o_.apps), json_type);
   if (path == "/metrics") return reply(200, metrics_text(board_, o_.apps), "text/plain; version=0.0.4; charset=utf-8");
   if (path == "/executors") {
     std::string choices = R"(["serial", "threads", "processes", "openmp")";
     if (!o_.broker.empty()) choices += R"(, "distributed")";
-    return reply(200, "{\"default\": \"" + json_escape(o_.executor) + "\", \"choices\": " + choices + "]}\n",
-                 json_type);
+    return reply(200, "{\"default\": " + json_string(o_.executor) + ", \"choices\": " + choices + "]}\n", json_type);
   }
   return std::nullopt;
 }
@@ -344,11 +336,18 @@ net::http_response native_endpoints::answer(std::string_view method, std::string
 
 namespace {
 
-// The whole server's counters: both cache levels' lookups and the loop
-// relay's (loop_relay.h), summed over the live workers.
+// One WSGI app's counters (scoreboard.h: app_counters), summed.
+struct app_totals {
+  std::uint64_t calls = 0, app_errors = 0, cut = 0, client_gone = 0, gil_wait_ns = 0;
+};
+
+// The whole server's counters: both cache levels' lookups, the loop relay's
+// (loop_relay.h) and the WSGI apps', summed over the live workers.
 struct live_totals {
   std::uint64_t hits = 0, misses = 0, shared_hits = 0, shared_misses = 0, shared_errors = 0;
   std::uint64_t run_on_loop = 0, loop_rescues = 0;
+  std::uint64_t errors_cut_bytes = 0, errors_rate_dropped_bytes = 0;
+  app_totals apps[apps_shown];
   explicit live_totals(const scoreboard& board) {
     for (std::uint32_t i = 0; i < board.capacity(); ++i) {
       const worker_slot& s = board.slot(i);
@@ -360,9 +359,46 @@ struct live_totals {
       shared_errors += s.shared_errors.load();
       run_on_loop += s.run_on_loop.load();
       loop_rescues += s.loop_rescues.load();
+      errors_cut_bytes += s.errors_cut_bytes.load();
+      errors_rate_dropped_bytes += s.errors_rate_dropped_bytes.load();
+      for (int a = 0; a < apps_shown; ++a) {
+        apps[a].calls += s.apps[a].calls.load();
+        apps[a].app_errors += s.apps[a].app_errors.load();
+        apps[a].cut += s.apps[a].cut.load();
+        apps[a].client_gone += s.apps[a].client_gone.load();
+        apps[a].gil_wait_ns += s.apps[a].gil_wait_ns.load();
+      }
     }
   }
 };
+
+// What app_counters index `a` counts: the app at that place of --wsgi's
+// order, or past apps_shown, in the last place, all the rest (named so).
+struct app_name {
+  std::string_view app, mount;
+};
+app_name app_at(const std::vector<app_mount>& apps, std::size_t a) {
+  if (a == apps_shown - 1 && apps.size() > apps_shown) return {"(the rest)", ""};
+  return {apps[a].spec, apps[a].prefix};
+}
+std::size_t apps_counted(const std::vector<app_mount>& apps) { return std::min<std::size_t>(apps.size(), apps_shown); }
+
+// "apps": [{"app", "mount", "calls", "app_errors", "cut", "client_gone", "gil_wait_s"}, ...]
+// and "wsgi_errors_dropped_bytes": {"long_lines", "rate"}: the whole server's.
+std::string apps_json(const live_totals& t, const std::vector<app_mount>& apps) {
+  std::string out = "\"apps\": [";
+  for (std::size_t a = 0; a < apps_counted(apps); ++a) {
+    const app_name n = app_at(apps, a);
+    const app_totals& c = t.apps[a];
+    out += fmt::format(
+        "{}{{\"app\": {}, \"mount\": {}, \"calls\": {}, \"app_errors\": {}, \"cut\": {}, \"client_gone\": {}, "
+        "\"gil_wait_s\": {:.6f}}}",
+        a == 0 ? "" : ", ", json_string(n.app), json_string(n.mount), c.calls, c.app_errors, c.cut, c.client_gone,
+        static_cast<double>(c.gil_wait_ns) / 1e9);
+  }
+  return out + fmt::format("], \"wsgi_errors_dropped_bytes\": {{\"long_lines\": {}, \"rate\": {}}}", t.errors_cut_bytes,
+                           t.errors_rate_dropped_bytes);
+}
 
 // hits / lookups, 0 before the first lookup.
 std::string hit_rate(std::uint64_t hits, std::uint64_t lookups) {
@@ -381,17 +417,18 @@ std::string cache_json(const live_totals& t) {
 
 }  // namespace
 
-std::string status_json(const scoreboard& board) {
+std::string status_json(const scoreboard& board, const std::vector<app_mount>& apps) {
   const std::int64_t now = monotonic_ns();
   const auto& h = board.header();
   std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
                     ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
                     ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
-                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) + ", \"restarts\": ";
+                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) +
+                    ", \"worker_connections\": " + std::to_string(h.worker_connections.load()) + ", \"restarts\": ";
   const live_totals totals(board);
   out += restarts_json(h) + ", \"cache\": " + cache_json(totals) +
-         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}", totals.run_on_loop, totals.loop_rescues) +
-         ", \"workers\": [";
+         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}, ", totals.run_on_loop, totals.loop_rescues) +
+         apps_json(totals, apps) + ", \"workers\": [";
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
@@ -423,9 +460,9 @@ std::string status_json(const scoreboard& board) {
       std::int64_t start = 0;
       std::string method, path;
       if (!s.read_request(r, id, start, method, path)) continue;
-      out += std::string(first_request ? "" : ", ") + "{\"id\": \"" + request_id_text(id) + "\", \"method\": \"" +
-             json_escape(method) + "\", \"path\": \"" + json_escape(path) +
-             "\", \"elapsed_ms\": " + std::to_string((now - start) / 1'000'000) + "}";
+      out += std::string(first_request ? "" : ", ") + "{\"id\": \"" + request_id_text(id) +
+             "\", \"method\": " + json_string(method) + ", \"path\": " + json_string(path) +
+             ", \"elapsed_ms\": " + std::to_string((now - start) / 1'000'000) + "}";
       first_request = false;
     }
     out += "]}";
@@ -457,18 +494,43 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
 
   metric("scalekit_serve_accept_queue", "gauge", "Connections accepted by the kernel, not yet by a worker.");
   out += "scalekit_serve_accept_queue " + std::to_string(board.header().accept_queue.load()) + "\n";
+  // The WSGI apps' figures, by worker, app (MODULE:CALLABLE) and mount; past
+  // apps_shown apps, the last one counts the rest, and its labels say so.
+  const auto app_label = [&](const row& r, std::size_t a) {
+    const app_name n = app_at(apps, a);
+    return label(r) + ",app=\"" + label_escape(n.app) + "\",mount=\"" + label_escape(n.mount) + "\"";
+  };
+  metric("scalekit_serve_wsgi_calls_total", "counter", "Calls of the WSGI app that ended, whatever their outcome.");
+  for (const row& r : live)
+    for (std::size_t a = 0; a < apps_counted(apps); ++a)
+      out += "scalekit_serve_wsgi_calls_total{" + app_label(r, a) + "} " + std::to_string(r.s->apps[a].calls.load()) +
+             "\n";
+  metric("scalekit_serve_wsgi_failed_calls_total", "counter",
+         "Calls of the WSGI app that failed: app_error (it failed before sending a header: 500), cut (it failed or "
+         "sent too little after its head: the connection was cut), client_gone (the client left first).");
+  for (const row& r : live)
+    for (std::size_t a = 0; a < apps_counted(apps); ++a)
+      for (const auto& [outcome, n] :
+           {std::pair{"app_error", &r.s->apps[a].app_errors}, std::pair{"cut", &r.s->apps[a].cut},
+            std::pair{"client_gone", &r.s->apps[a].client_gone}})
+        out += "scalekit_serve_wsgi_failed_calls_total{" + app_label(r, a) + ",outcome=\"" + outcome + "\"} " +
+               std::to_string(n->load()) + "\n";
   metric("scalekit_serve_gil_wait_seconds_total", "counter",
          "Time the worker's application threads waited for Python's GIL, by WSGI app (MODULE:CALLABLE) and mount.");
   for (const row& r : live)
-    for (std::size_t a = 0; a < apps.size() && a < gil_apps_shown; ++a) {
-      char v[32];
-      std::snprintf(v, sizeof v, "%.6f", static_cast<double>(r.s->gil_wait_app_ns[a].load()) / 1e9);
-      // Past gil_apps_shown, the last one counts the rest: its label says so.
-      const bool rest = a == gil_apps_shown - 1 && apps.size() > gil_apps_shown;
-      out += "scalekit_serve_gil_wait_seconds_total{" + label(r) + ",app=\"" +
-             label_escape(rest ? "(the rest)" : apps[a].spec) + "\",mount=\"" +
-             label_escape(rest ? "" : apps[a].prefix) + "\"} " + v + "\n";
-    }
+    for (std::size_t a = 0; a < apps_counted(apps); ++a)
+      out += fmt::format("scalekit_serve_gil_wait_seconds_total{{{}}} {:.6f}\n", app_label(r, a),
+                         static_cast<double>(r.s->apps[a].gil_wait_ns.load()) / 1e9);
+  if (!apps.empty()) {
+    metric("scalekit_serve_wsgi_errors_dropped_bytes_total", "counter",
+           "Bytes the WSGI apps wrote to wsgi.errors that did not reach the log: cut off lines longer than " +
+               std::to_string(wsgi::max_errors_line) + " bytes (long_line), or over the rate (rate).");
+    for (const row& r : live)
+      for (const auto& [reason, n] :
+           {std::pair{"long_line", &r.s->errors_cut_bytes}, std::pair{"rate", &r.s->errors_rate_dropped_bytes}})
+        out += "scalekit_serve_wsgi_errors_dropped_bytes_total{" + label(r) + ",reason=\"" + reason + "\"} " +
+               std::to_string(n->load()) + "\n";
+  }
   per_worker("scalekit_serve_wsgi_run_on_loop_total", "counter",
              "WSGI calls run on the loop's thread instead of an application thread (apps that answer quickly).",
              &worker_slot::run_on_loop);

@@ -198,8 +198,10 @@ using detail::master;
 result<core::report> serve(const options& o, core::observer& obs) {
   if (o.self_argv.empty()) return status::invalid_argument("serve: the worker command line is missing");
   if (o.threads == 0) return status::invalid_argument("--threads must be at least 1");
-  // Before any worker starts: they inherit the limit, and shrink their bound alike (silently).
-  if (const auto budget = fit_descriptor_limit(); !budget.warning.empty()) obs.message(budget.warning);
+  name_this_process("serve master");  // argv[0] is given at exec: master_process_title
+  // Before any worker starts: they inherit the limit, and take the bound from the scoreboard.
+  const descriptor_budget budget = fit_descriptor_limit();
+  if (!budget.warning.empty()) obs.message(budget.warning);
   auto handed = adopt_handoff();
   if (!handed.ok()) return handed.error();
   std::optional<handoff> from_old = std::move(handed).value();
@@ -223,6 +225,7 @@ result<core::report> serve(const options& o, core::observer& obs) {
   // Room for every worker twice (each may have a successor starting), and for TTIN.
   auto board = scoreboard::create(static_cast<std::uint32_t>(std::min<std::size_t>(1024, workers * 2 + 16)));
   if (!board.ok()) return board.error();
+  board->header().worker_connections.store(static_cast<std::uint32_t>(budget.max_connections));
   master m(o, obs, std::move(board).value(), std::move(sockets).value(), workers, from_old ? from_old->ready_fd : -1);
   auto r = m.run();
   if (!o.pid_file.empty()) remove_pid_file(o.pid_file);

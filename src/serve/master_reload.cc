@@ -79,7 +79,7 @@ void master::start_upgrade() {
     return;
   }
   std::vector<std::string> argv = o_.self_argv;
-  argv[0] = exe_;
+  argv[0] = master_process_title;
   auto started = spawn_successor(exe_, argv, sockets_, wanted_);
   if (!started.ok()) {
     log("USR2: " + started.error().message() + ": this master keeps serving");

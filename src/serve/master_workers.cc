@@ -107,6 +107,7 @@ bool master::spawn(std::uint32_t slot) {
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = o_.self_argv;
+  args[0] = worker_process_title(slot);  // what ps shows; the worker parses the rest of the command line
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

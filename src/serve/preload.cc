@@ -45,6 +45,7 @@ result<int> spawn_app_check(const options& o) {
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = o.self_argv;
+  args[0] = app_check_process_title;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
@@ -67,6 +68,7 @@ status check_apps(const options& o) {
 std::optional<result<core::report>> run_app_check_if_started(const options& o, core::observer& obs) {
   if (std::getenv(check_env_name) == nullptr) return std::nullopt;
   ::unsetenv(check_env_name);
+  name_this_process("serve app check");
   auto apps = wsgi_apps::start(o, obs, nullptr);
   if (!apps.ok()) return result<core::report>(apps.error());
   core::report r("serve --preload check");

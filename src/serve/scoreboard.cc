@@ -17,10 +17,10 @@ namespace scalekit::serve {
 
 namespace {
 
-// "SCALEKB2": changed with the layout (KB2: worker_slot::connections), so a worker of a newer
+// "SCALEKB3": changed with the layout (KB3: worker_slot::apps), so a worker of a newer
 // binary under an older master refuses the board instead of misreading it (the reload then fails
 // and the old workers keep serving).
-constexpr std::uint64_t board_magic = 0x5343414c454b4232ULL;
+constexpr std::uint64_t board_magic = 0x5343414c454b4233ULL;
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free &&
                   std::atomic<std::uint32_t>::is_always_lock_free,

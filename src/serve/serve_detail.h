@@ -2,8 +2,10 @@
 // What serve's master and workers share besides the scoreboard: how a worker
 // learns who it is, and the listening sockets.
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scalekit/core/job.h"
@@ -16,6 +18,17 @@ namespace scalekit::serve {
 /// "<slot>:<generation>:<listening sockets>:<master pid>"; the sockets are at
 /// descriptors 3, 4, ... and the scoreboard right after them.
 inline constexpr const char* worker_env_name = "SCALEKIT_SERVE_WORKER";
+
+/// argv[0] of a worker, so that `ps` tells the processes apart (the master's:
+/// serve.h, master_process_title): "scalekit serve: worker 3".
+std::string worker_process_title(std::uint32_t slot);
+/// argv[0] of --preload's check of the apps.
+inline constexpr const char* app_check_process_title = "scalekit serve: app check";
+/// Names the calling thread, and so the process when it is the main thread
+/// (`ps -o comm`, top): "serve master", "serve worker 3" (kernel's bound: 15 bytes).
+void name_this_process(std::string_view name) noexcept;
+/// The name of worker `slot`'s process, within those 15 bytes.
+std::string worker_process_name(std::uint32_t slot);
 
 struct bound_socket {
   int fd = -1;       ///< listening, close-on-exec, numbered above the workers' fixed ones
@@ -37,7 +50,9 @@ result<std::vector<bound_socket>> bind_all(const std::vector<std::string>& specs
 /// descriptor while it closes, so 2 x 512 and a reserve. The soft
 /// RLIMIT_NOFILE is raised toward the hard one as far as needed (the workers
 /// inherit it from the master); when that is still short, the bound shrinks
-/// to what fits and `warning` says so (the master logs it, once).
+/// to what fits and `warning` says so (the master logs it, once). The master
+/// alone calls it; its workers take max_connections from the scoreboard
+/// (scoreboard_header::worker_connections), so the two cannot disagree.
 struct descriptor_budget {
   std::size_t max_connections = 0;
   std::string warning;  ///< "" when the bound fits

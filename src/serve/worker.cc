@@ -420,7 +420,8 @@ result<core::report> worker::run() {
   }
   net::http_server_options h;
   h.listen_fds = listening;
-  h.max_connections = fit_descriptor_limit().max_connections;  // the master said when it is short
+  // The master's bound (it said when it is short): an app that changed the limit at import does not change it.
+  h.max_connections = board_.header().worker_connections.load();
   h.limits.max_body = o_.max_body;
   // The master's SIGTERM drains; the master kills what is left after --grace.
   h.stop = obs_.stop_token();
@@ -471,7 +472,8 @@ std::optional<result<core::report>> run_worker_if_started(const options& o, core
   if (auto checked = run_app_check_if_started(o, obs)) return checked;
   const auto id = identity_from_environment();
   if (!id) return std::nullopt;
-  ::unsetenv(worker_env_name);  // not for the processes this one starts
+  ::unsetenv(worker_env_name);                       // not for the processes this one starts
+  name_this_process(worker_process_name(id->slot));  // it was "exe", as every worker
   // The terminal's Ctrl-C reaches the whole process group: the master decides.
   auto& signals = core::stop_signals::install();
   signals.on(SIGINT, {});

@@ -124,7 +124,8 @@ core::task<std::optional<T>> offload(Pool& pool, F fn) {
 
 namespace wsgi {
 class host;
-}
+enum class outcome;
+}  // namespace wsgi
 
 /// The WSGI applications of a worker (--wsgi): CPython started in the worker,
 /// each request called on an application thread (wsgi_apps.cc). Thread-safe.
@@ -150,10 +151,15 @@ class wsgi_apps {
 
  private:
   wsgi_apps();
+  /// A call's outcome, its app's GIL wait and wsgi.errors' losses into slot_.
+  void publish(std::size_t app, wsgi::outcome what);
   std::unique_ptr<wsgi::host> host_;
   std::string server_name_;
   std::uint16_t server_port_ = 0;
   worker_slot* slot_ = nullptr;
+  // The host's counters as far as slot_ has them (add_growth in wsgi_apps.cc).
+  std::unique_ptr<std::atomic<std::uint64_t>[]> gil_seen_;  // by app
+  std::atomic<std::uint64_t> errors_cut_seen_{0}, errors_dropped_seen_{0};
 };
 
 /// The print of the Python tracebacks of every application thread, to stderr
@@ -218,7 +224,7 @@ inline constexpr std::uint32_t coarse_side = 64, coarse_iterations = 256;
 net::http_response coarse_tile(std::string_view query);
 
 /// The scoreboard as JSON (/status) and as Prometheus text (/metrics).
-std::string status_json(const scoreboard& board);
+std::string status_json(const scoreboard& board, const std::vector<app_mount>& apps = {});
 std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& apps = {});
 
 }  // namespace scalekit::serve

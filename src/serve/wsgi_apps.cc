@@ -26,6 +26,20 @@ std::vector<std::string> split_path(const std::string& s) {
   return out;
 }
 
+// Adds to `total` how much `now`, a counter of this process, grew since
+// `seen`: once, by whichever thread sees the growth first, so that the slot's
+// counter never goes back (a store of `now` could, from a thread that read it
+// earlier) and goes on from its last value when the slot gets a new process.
+void add_growth(std::atomic<std::uint64_t>& seen, std::uint64_t now, std::atomic<std::uint64_t>& total) {
+  std::uint64_t before = seen.load(std::memory_order_relaxed);
+  while (now > before) {
+    if (seen.compare_exchange_weak(before, now, std::memory_order_relaxed)) {
+      total.fetch_add(now - before, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 wsgi_apps::wsgi_apps() = default;
@@ -48,6 +62,7 @@ result<std::unique_ptr<wsgi_apps>> wsgi_apps::start(const options& o, core::obse
   std::unique_ptr<wsgi_apps> apps(new wsgi_apps);
   apps->host_ = std::move(host).value();
   apps->slot_ = slot;
+  apps->gil_seen_ = std::make_unique<std::atomic<std::uint64_t>[]>(apps->host_->app_count());
   // SERVER_NAME and SERVER_PORT: the first address served.
   const std::string& first = o.listen.empty() ? std::string("127.0.0.1:8080") : o.listen.front();
   const auto colon = first.rfind(':');
@@ -82,21 +97,11 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
   bool delivered = false;
   {
     stream_sink sink(s, deliver, deadline, timeout_ms);
-    (void)host_->call(app, r, sink);  // its outcome is in the host's counters and the log
+    const wsgi::call_result done = host_->call(app, r, sink);  // failures: in the log
+    if (slot_ != nullptr) publish(app, done.what);
     delivered = sink.delivered();
     if (streamed != nullptr) *streamed = sink.streamed();
     if (!delivered) out = sink.take_whole();
-  }
-  if (slot_ != nullptr) {
-    std::int64_t total = 0;
-    std::uint64_t by_app[gil_apps_shown]{};
-    for (std::size_t a = 0; a < host_->app_count(); ++a) {
-      const std::int64_t wait = host_->stats(a).gil_wait.count();
-      total += wait;
-      by_app[std::min<std::size_t>(a, gil_apps_shown - 1)] += static_cast<std::uint64_t>(wait);
-    }
-    slot_->gil_wait_ns.store(static_cast<std::uint64_t>(total), std::memory_order_relaxed);
-    for (int a = 0; a < gil_apps_shown; ++a) slot_->gil_wait_app_ns[a].store(by_app[a], std::memory_order_relaxed);
   }
   if (delivered) return std::nullopt;
   if (!out) {
@@ -106,6 +111,21 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
     out->body = "the application failed\n";
   }
   return out;
+}
+
+void wsgi_apps::publish(std::size_t app, wsgi::outcome what) {
+  app_counters& c = slot_->apps[std::min<std::size_t>(app, apps_shown - 1)];
+  c.calls.fetch_add(1, std::memory_order_relaxed);
+  switch (what) {
+    case wsgi::outcome::ok: break;
+    case wsgi::outcome::app_error: c.app_errors.fetch_add(1, std::memory_order_relaxed); break;
+    case wsgi::outcome::cut: c.cut.fetch_add(1, std::memory_order_relaxed); break;
+    case wsgi::outcome::client_gone: c.client_gone.fetch_add(1, std::memory_order_relaxed); break;
+  }
+  add_growth(gil_seen_[app], static_cast<std::uint64_t>(host_->stats(app).gil_wait.count()), c.gil_wait_ns);
+  const wsgi::errors_stats e = wsgi::error_stream_stats();
+  add_growth(errors_cut_seen_, e.cut_bytes, slot_->errors_cut_bytes);
+  add_growth(errors_dropped_seen_, e.dropped_bytes, slot_->errors_rate_dropped_bytes);
 }
 
 void dump_application_tracebacks() {

@@ -93,6 +93,9 @@ class report {
 /// Append `s` to `out` as a JSON string (quoted and escaped). Bytes that are
 /// not UTF-8 become U+FFFD, one per byte, so the document stays valid.
 void append_json_string(std::string& out, std::string_view s);
+/// `s` with each byte that is not UTF-8 replaced by U+FFFD (for text formats
+/// that must be UTF-8 but have no escape for a byte, as Prometheus' label values).
+std::string valid_utf8(std::string_view s);
 
 /// The summary's view of an executor: "<kind> -j N", tasks, retries and the
 /// latency of the task bodies, as fields of `r`: task_p50_s, task_p99_s,

@@ -59,8 +59,18 @@ struct request_record {
 /// The latency histogram of a worker's responses: bucket b counts latencies
 /// below 2^b microseconds (the last one: all above).
 inline constexpr int latency_buckets = 24;
-/// WSGI apps whose GIL wait a slot keeps apart (--wsgi's order; any later ones in the last).
-inline constexpr int gil_apps_shown = 8;
+/// WSGI apps whose counters a slot keeps apart (--wsgi's order; any later ones in the last).
+inline constexpr int apps_shown = 8;
+
+/// One WSGI app's calls in a worker slot (wsgi.h: app_stats): added to by
+/// each process the slot has had, like the slot's other counters.
+struct app_counters {
+  std::atomic<std::uint64_t> calls{0};        ///< calls ended, whatever their outcome
+  std::atomic<std::uint64_t> app_errors{0};   ///< failed before any header was sent: a 500
+  std::atomic<std::uint64_t> cut{0};          ///< failed, or sent too little, after the head: connection cut
+  std::atomic<std::uint64_t> client_gone{0};  ///< the client went away before the response ended
+  std::atomic<std::uint64_t> gil_wait_ns{0};  ///< application threads waiting for Python's GIL
+};
 
 struct alignas(64) worker_slot {
   static constexpr int max_requests_shown = 16;
@@ -80,10 +90,11 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
   /// --cache: lookups in the shared (Redis) cache; errors: failed, or skipped while it was unreachable.
   std::atomic<std::uint64_t> shared_hits{0}, shared_misses{0}, shared_errors{0};
-  std::atomic<std::uint64_t> degraded{0};     ///< --degrade: answered cached or coarser instead of 503
-  std::atomic<std::uint64_t> bytes_out{0};    ///< response body bytes written (streamed ones as they go)
-  std::atomic<std::uint64_t> gil_wait_ns{0};  ///< WSGI: application threads waiting for the GIL, in all
-  std::atomic<std::uint64_t> gil_wait_app_ns[gil_apps_shown]{};  ///< the same by app (gil_apps_shown)
+  std::atomic<std::uint64_t> degraded{0};   ///< --degrade: answered cached or coarser instead of 503
+  std::atomic<std::uint64_t> bytes_out{0};  ///< response body bytes written (streamed ones as they go)
+  app_counters apps[apps_shown];            ///< WSGI, by app (apps_shown)
+  /// WSGI: bytes of wsgi.errors dropped (wsgi.h: errors_stats): cut off long lines, over the rate.
+  std::atomic<std::uint64_t> errors_cut_bytes{0}, errors_rate_dropped_bytes{0};
   std::atomic<std::uint32_t> on_threads{0};   ///< requests running on an application thread now (busy)
   std::atomic<std::uint64_t> run_on_loop{0};  ///< WSGI calls run on the loop's thread (quick apps: loop_relay.h)
   std::atomic<std::uint64_t> loop_rescues{
@@ -136,6 +147,8 @@ struct scoreboard_header {
   std::atomic<std::uint32_t> workers_wanted{0};
   std::atomic<std::uint64_t> restarts[static_cast<int>(restart_cause::count)]{};
   std::atomic<std::uint64_t> accept_queue{0};  ///< connections waiting in the listening socket (master's reading)
+  /// Connections each worker serves at once: the master's fit_descriptor_limit(), set before any worker starts.
+  std::atomic<std::uint32_t> worker_connections{0};
 };
 
 /// The restarts by cause as a JSON object: {"crash": 0, "timeout": 0, ...}.

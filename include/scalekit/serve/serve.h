@@ -31,6 +31,11 @@
 
 namespace scalekit::serve {
 
+/// What `ps -o args` shows for the master: its argv[0], given when it is
+/// exec'd (by `scalekit`, or by the old master at USR2). Workers show
+/// "scalekit serve: worker SLOT"; `ps -o comm` says "serve master", "serve worker SLOT".
+inline constexpr const char* master_process_title = "scalekit serve: master";
+
 /// A WSGI application and where it is mounted.
 struct app_mount {
   std::string spec;          ///< MODULE:CALLABLE
