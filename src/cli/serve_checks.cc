@@ -1,6 +1,7 @@
 #include "serve_checks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -75,6 +76,10 @@ std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, co
   return apps;
 }
 
+std::chrono::milliseconds whole_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long>(std::ceil(seconds * 1000)));
+}
+
 std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s) {
   if (given && timeout_s > 0 && seconds >= timeout_s)
     throw usage_error(
@@ -82,7 +87,7 @@ std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout
                     "answer 504 and replace the worker instead of answering 503",
                     seconds, timeout_s));
   if (!given && timeout_s > 0) seconds = std::min(seconds, timeout_s / 2);
-  return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  return whole_ms(seconds);
 }
 
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter) {

@@ -20,6 +20,10 @@ CLI::Validator redis_url();
 /// --max-requests plus its jitter fit in 64 bits (else usage_error).
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
 
+/// Seconds given on the command line as milliseconds, rounded up: a limit of
+/// 0.0004 s is 1 ms, not 0 (which the flags read as "no limit").
+std::chrono::milliseconds whole_ms(double seconds);
+
 /// How long a request waits for the broker's workers: `seconds` when given,
 /// which must be under --timeout (`timeout_s`; 0: none), or a broker outage
 /// would end in a 504 and a replaced worker instead of a 503 (else

@@ -227,3 +227,13 @@ TEST(ServeGaps, TtinStopsShortOfTheScoreboardAndAReloadStillEnds) {
       << server.log();
   EXPECT_EQ(server.status()["workers_wanted"], most);
 }
+
+// Seconds were cut to whole milliseconds: --timeout 0.0004 became 0, which
+// means no limit, so the shortest timeout asked for was none at all. They are
+// rounded up now.
+TEST(ServeGaps, ASubMillisecondTimeoutIsStillATimeout) {
+  serve_server server("-w 1 --timeout 0.0004");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  EXPECT_EQ(server.get("/sleep?ms=3000").substr(0, 3), "504") << server.log();
+}
