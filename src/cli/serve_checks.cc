@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "runner.h"
+#include "scalekit/serve/wsgi.h"
 #include "scalekit/taskqueue/redis.h"
 
 namespace scalekit::cli {
@@ -68,6 +69,9 @@ std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, co
     apps.back().prefix = mount;
     mounted = true;
   }
+  // Else each worker refuses it at start, three die, and the server stops with status 1.
+  for (const auto& app : apps)
+    if (auto s = serve::wsgi::check_spec({app.spec, app.prefix}); !s.ok()) throw usage_error(s.message());
   for (std::size_t i = 0; i < apps.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (plain_prefix(apps[i].prefix) == plain_prefix(apps[j].prefix))

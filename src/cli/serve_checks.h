@@ -33,7 +33,8 @@ std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout
 /// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'
 /// for each --mount, in the command line's order: each --mount belongs to the
 /// app just before it (the others serve /). A --mount with no app before it, a
-/// second one for an app, or two apps on one prefix are bad usage (usage_error).
+/// second one for an app, two apps on one prefix, or an app or mount that is
+/// malformed (wsgi::check_spec) are bad usage (usage_error).
 std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, const std::vector<std::string>& mounts,
                                         const std::string& order);
 

@@ -237,3 +237,17 @@ TEST(ServeGaps, ASubMillisecondTimeoutIsStillATimeout) {
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
   EXPECT_EQ(server.get("/sleep?ms=3000").substr(0, 3), "504") << server.log();
 }
+
+// A --wsgi target of the wrong shape (":app", "mod:", "mod:a.") passed the
+// command line, and each worker refused it at start: three deaths, then status
+// 1 after "listening on". It is bad usage now, before any port is bound.
+TEST(ServeGaps, AMalformedWsgiTargetIsBadUsage) {
+  for (const std::string target : {":app", "apps:", "apps:hello."}) {
+    const auto r = scalekit::testing::run_scalekit(
+        "serve --listen 127.0.0.1:0 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi " + target);
+    EXPECT_EQ(r.exit_code, 2) << target << ": " << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << target << ": " << r.err;
+    EXPECT_NE(r.err.find("wsgi app '" + target + "': expected MODULE:CALLABLE"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+  }
+}
