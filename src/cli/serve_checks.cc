@@ -1,6 +1,7 @@
 #include "serve_checks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "runner.h"
+#include "scalekit/serve/wsgi.h"
 #include "scalekit/taskqueue/redis.h"
 
 namespace scalekit::cli {
@@ -67,12 +69,19 @@ std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, co
     apps.back().prefix = mount;
     mounted = true;
   }
+  // Else each worker refuses it at start, three die, and the server stops with status 1.
+  for (const auto& app : apps)
+    if (auto s = serve::wsgi::check_spec({app.spec, app.prefix}); !s.ok()) throw usage_error(s.message());
   for (std::size_t i = 0; i < apps.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (plain_prefix(apps[i].prefix) == plain_prefix(apps[j].prefix))
         throw usage_error("--wsgi " + apps[j].spec + " and --wsgi " + apps[i].spec + " are both mounted on " +
                           plain_prefix(apps[i].prefix) + " (give each its own --mount)");
   return apps;
+}
+
+std::chrono::milliseconds whole_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long>(std::ceil(seconds * 1000)));
 }
 
 std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s) {
@@ -82,7 +91,7 @@ std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout
                     "answer 504 and replace the worker instead of answering 503",
                     seconds, timeout_s));
   if (!given && timeout_s > 0) seconds = std::min(seconds, timeout_s / 2);
-  return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  return whole_ms(seconds);
 }
 
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter) {

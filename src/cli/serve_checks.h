@@ -20,6 +20,10 @@ CLI::Validator redis_url();
 /// --max-requests plus its jitter fit in 64 bits (else usage_error).
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
 
+/// Seconds given on the command line as milliseconds, rounded up: a limit of
+/// 0.0004 s is 1 ms, not 0 (which the flags read as "no limit").
+std::chrono::milliseconds whole_ms(double seconds);
+
 /// How long a request waits for the broker's workers: `seconds` when given,
 /// which must be under --timeout (`timeout_s`; 0: none), or a broker outage
 /// would end in a 504 and a replaced worker instead of a 503 (else
@@ -29,7 +33,8 @@ std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout
 /// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'
 /// for each --mount, in the command line's order: each --mount belongs to the
 /// app just before it (the others serve /). A --mount with no app before it, a
-/// second one for an app, or two apps on one prefix are bad usage (usage_error).
+/// second one for an app, two apps on one prefix, or an app or mount that is
+/// malformed (wsgi::check_spec) are bad usage (usage_error).
 std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, const std::vector<std::string>& mounts,
                                         const std::string& order);
 

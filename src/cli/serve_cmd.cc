@@ -29,11 +29,11 @@ struct serve_flags {
 result<core::report> run(serve_flags& f, core::observer& obs) {
   f.o.apps = pair_apps(f.wsgi, f.mounts, f.order);
   check_request_limit(f.o.max_requests, f.o.max_requests_jitter);
-  f.o.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout_s * 1000));
-  f.o.grace = std::chrono::milliseconds(static_cast<long>(f.grace_s * 1000));
-  f.o.upgrade_timeout = std::chrono::milliseconds(static_cast<long>(f.upgrade_timeout_s * 1000));
-  f.o.max_lifetime = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_s * 1000));
-  f.o.max_lifetime_jitter = std::chrono::milliseconds(static_cast<long>(f.max_lifetime_jitter_s * 1000));
+  f.o.timeout = whole_ms(f.timeout_s);
+  f.o.grace = whole_ms(f.grace_s);
+  f.o.upgrade_timeout = whole_ms(f.upgrade_timeout_s);
+  f.o.max_lifetime = whole_ms(f.max_lifetime_s);
+  f.o.max_lifetime_jitter = whole_ms(f.max_lifetime_jitter_s);
   // With a broker, the jobs run on its workers unless --executor says otherwise.
   if (!f.o.broker.empty() && !f.executor_given) f.o.executor = "distributed";
   if (f.o.executor == "distributed" && f.o.broker.empty())

@@ -120,7 +120,12 @@ result<core::report> master::run() {
           req_.reloads = 0;
           ask_reload();
         }
-        wanted_ += static_cast<std::size_t>(req_.grow);
+        // The scoreboard's slots are fixed at start: past them a TTIN was taken and
+        // no worker started, and with no slot left for a successor a HUP never ended.
+        const std::size_t most = board_.capacity() - 1, asked = wanted_ + static_cast<std::size_t>(req_.grow);
+        if (asked > most)
+          log(fmt::format("TTIN: {} workers is the most this master runs (a slot stays free for a successor)", most));
+        wanted_ = std::min(most, asked);
         for (; req_.shrink > 0; --req_.shrink)
           if (wanted_ > 1) --wanted_;
         req_.grow = 0;

@@ -201,3 +201,53 @@ TEST(ServeGaps, ADescriptorLimitTooSmallForTheConnectionBoundShrinksIt) {
       << log;
   EXPECT_EQ(log.find("Too many open files"), std::string::npos) << log;
 }
+
+// A TTIN past the scoreboard's slots (fixed at start: 2 x -w + 16) raised the
+// count wanted with no worker started, and once every slot was taken a HUP
+// found none for a successor and never ended. TTIN now stops one short of the
+// slots, says so, and a reload still goes through.
+TEST(ServeGaps, TtinStopsShortOfTheScoreboardAndAReloadStillEnds) {
+  serve_server server("-w 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  static constexpr int most = 2 * 1 + 16 - 1;  // the slots, less one for a successor
+  for (int i = 0; i < most + 8; ++i) {
+    ::kill(server.pid(), SIGTTIN);
+    std::this_thread::sleep_for(20ms);  // two at once may arrive as one
+  }
+  ASSERT_TRUE(server.wait_for_log("TTIN: 17 workers is the most this master runs")) << server.log();
+  ASSERT_TRUE(server.wait_until(
+      [](const json& s) {
+        return s["workers_wanted"] == most && scalekit::testing::ready_workers(s) == static_cast<std::size_t>(most);
+      },
+      60s))
+      << server.status().dump();
+  ::kill(server.pid(), SIGHUP);
+  EXPECT_TRUE(server.wait_until([](const json& s) { return s["restarts"]["reload"].get<int>() >= 1; }, 60s))
+      << server.log();
+  EXPECT_EQ(server.status()["workers_wanted"], most);
+}
+
+// Seconds were cut to whole milliseconds: --timeout 0.0004 became 0, which
+// means no limit, so the shortest timeout asked for was none at all. They are
+// rounded up now.
+TEST(ServeGaps, ASubMillisecondTimeoutIsStillATimeout) {
+  serve_server server("-w 1 --timeout 0.0004");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  EXPECT_EQ(server.get("/sleep?ms=3000").substr(0, 3), "504") << server.log();
+}
+
+// A --wsgi target of the wrong shape (":app", "mod:", "mod:a.") passed the
+// command line, and each worker refused it at start: three deaths, then status
+// 1 after "listening on". It is bad usage now, before any port is bound.
+TEST(ServeGaps, AMalformedWsgiTargetIsBadUsage) {
+  for (const std::string target : {":app", "apps:", "apps:hello."}) {
+    const auto r = scalekit::testing::run_scalekit(
+        "serve --listen 127.0.0.1:0 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi " + target);
+    EXPECT_EQ(r.exit_code, 2) << target << ": " << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << target << ": " << r.err;
+    EXPECT_NE(r.err.find("wsgi app '" + target + "': expected MODULE:CALLABLE"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+  }
+}

@@ -132,6 +132,12 @@ struct app_spec {
   std::string mount;
 };
 
+/// Whether `app` is well formed, as far as words go: the target's
+/// MODULE[:CALLABLE] shape and the mount (no Python is started). host::start
+/// checks the same first; a command line checks it to refuse a bad app as bad
+/// usage before any worker starts. Thread-safe.
+status check_spec(const app_spec& app);
+
 /// A log message: one line naming the app and the error, then (possibly empty)
 /// the Python traceback, lines ending in '\n'. Called from application threads,
 /// concurrently, without the GIL.

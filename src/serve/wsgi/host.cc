@@ -61,13 +61,20 @@ PyObject* load(const std::string& target, load_error& error) {
 
 }  // namespace
 
+status check_spec(const app_spec& app) {
+  if (auto parts = split_target(app.target); !parts.ok()) return parts.error();
+  std::string why;
+  if (!protocol::normalise_mount(app.mount, why))
+    return status::invalid_argument("wsgi app '" + app.target + "': mount '" + app.mount + "' " + why);
+  return {};
+}
+
 result<std::unique_ptr<host>> host::start(host_options options) {
   std::set<std::string> mounts;
   for (auto& app : options.apps) {
-    if (auto parts = split_target(app.target); !parts.ok()) return parts.error();
+    if (auto s = check_spec(app); !s.ok()) return s;
     std::string why;
     auto mount = protocol::normalise_mount(app.mount, why);
-    if (!mount) return status::invalid_argument("wsgi app '" + app.target + "': mount '" + app.mount + "' " + why);
     if (!mounts.insert(*mount).second)
       return status::invalid_argument("wsgi app '" + app.target + "': mount '" + app.mount + "' is taken already");
     app.mount = std::move(*mount);
