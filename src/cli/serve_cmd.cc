@@ -118,6 +118,8 @@ void add_command(CLI::App& command) {
                   "is alive; default: 10, or half of a shorter --timeout)")
       ->check(CLI::Range(0.1, 3600.0))
       ->each([f](const std::string&) { f->broker_timeout_given = true; });
+  cmd->add_option("--broker-backlog", f->o.broker_backlog, "tasks the broker may leave untaken; past them, 503")
+      ->capture_default_str();
   cmd->add_option("--pid", f->o.pid_file, "write the master's pid to FILE (a new master's after USR2)");
   cmd->add_flag("--preload", f->o.preload,
                 "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");

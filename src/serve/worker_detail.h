@@ -182,7 +182,8 @@ class native_endpoints {
   /// computed its rows. On the distributed executor, /primes and /sort run
   /// there too, and a request whose results do not come within
   /// --broker-timeout is answered 504 (503 when no worker is alive or the
-  /// broker does not answer), with a body that says so.
+  /// broker does not answer), with a body that says so; 503 at once while
+  /// the broker has not taken --broker-backlog tasks yet.
   net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
                             std::string_view body);
 

@@ -79,6 +79,11 @@ struct options {
   /// How long a request waits for the distributed workers' results: then 504
   /// (503 when none is alive or the broker does not answer).
   std::chrono::milliseconds broker_timeout{10000};
+  /// Tasks a worker may have published that the broker has not taken yet (a
+  /// paused Redis), and at most broker_backlog_bytes of them: past either, a
+  /// request that needs the distributed workers gets 503 at once (0: no bound).
+  std::size_t broker_backlog = 1024;
+  static constexpr std::size_t broker_backlog_bytes = std::size_t{64} << 20;
   /// Where the master writes its pid ("": nowhere); removed at the end while
   /// it names this master. After USR2 the new master writes its own once ready.
   std::string pid_file;
