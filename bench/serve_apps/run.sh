@@ -80,7 +80,7 @@ for ((round = 1; round <= rounds; round++)); do
     ' <<< "$report" >> "$results"
   done
 done
-range() { awk -v s="$1" -v f="$2" '$1 == s {print $f}' "$results" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+range() { bench_range "$results" "$1" "$2"; }
 echo "## serve-apps: wrk -t 2, $seconds s per run, $rounds interleaved rounds; clients on the same 2 cores"
 echo "### the Mandelbrot row (640 px, n = 1000, row 240 of 480: the same pixels), 4 connections"
 printf '| server | requests/s | p50 ms | p99 ms | server CPU ms/request (median) |\n|---|---|---|---|---|\n'

@@ -49,7 +49,7 @@ for ((round = 1; round <= rounds; round++)); do
     ' <<< "$report" >> "$results"
   done
 done
-range() { awk -v s="$1" -v f="$2" '$1 == s {print $f}' "$results" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+range() { bench_range "$results" "$1" "$2"; }
 echo "## serve-overload: serve -w 2 --threads 4 --degrade --cache-mb 0, GET $tile"
 echo "## wrk -t 2 -c $conns, $seconds s per run, $rounds interleaved rounds; clients on the same 2 cores"
 printf '| queue bound | answers/s | p50 ms | p99 ms | full tiles/s | coarse tiles/s | 503/s | shed by time (per run) |\n'

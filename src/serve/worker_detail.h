@@ -76,6 +76,10 @@ core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* de
             h.reset();
             return out;
           }
+          bool waiting() {
+            std::scoped_lock lock(mutex);
+            return h.has_value();
+          }
         };
         auto st = std::make_shared<shared>();
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -92,7 +96,9 @@ core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* de
           asio::steady_timer* timer;
           expiry_again again;
           void operator()(const asio::error_code& ec) {
-            if (ec) return;  // cancelled: the result came first
+            // Cancelled, or the result came first: the task may have resumed and
+            // destroyed the timer (its expiry was queued before the result).
+            if (ec || !st->waiting()) return;
             if (again) {
               if (auto later = again()) {
                 timer->expires_at(*later);

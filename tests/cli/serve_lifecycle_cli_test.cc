@@ -178,6 +178,24 @@ TEST(CliServeLifecycle, ARequestWaitingPastTheQueueWaitIsShedNotRunLate) {
   EXPECT_EQ(slow.out(), "200\nslept 4000 ms\n");
 }
 
+// Shedding by time under load: each request's timer looks at it again and
+// again while answers arrive, and a look queued just before the answer found
+// the timer already gone with its request (the worker crashed under wrk: a
+// race, so this load makes it likely rather than certain). Every answer is a
+// 200 or a 503, and the worker stays.
+TEST(CliServeLifecycle, ShedRequestsUnderLoadLeaveTheWorkerServing) {
+  serve_server server("-w 1 --threads 2 --queue 64 --queue-wait 0.05");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const auto r = scalekit::testing::run_command(server.client_command("load " + server.port() + " 4 24 /sleep?ms=20"));
+  ASSERT_EQ(r.out.rfind("ok ", 0), 0U) << r.out;
+  const json failed = json::parse(r.out.substr(r.out.find('{')));
+  for (const auto& [what, n] : failed.items()) EXPECT_EQ(what, "503") << r.out << server.log();
+  const json s = server.status();
+  EXPECT_EQ(s["restarts"]["crash"], 0) << s.dump() << server.log();
+  EXPECT_GT(s["workers"][0]["shed_waited"].get<int>(), 0) << s.dump();
+}
+
 // --queue-wait must end before --timeout does: a request waiting that long is answered 504, never shed.
 TEST(CliServeLifecycle, TheQueueWaitStaysUnderTheTimeout) {
   const auto refused = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 --timeout 2 --queue-wait 2");
