@@ -59,8 +59,8 @@ class queue_wait {
   void leave(clock::time_point now) noexcept;
 
   const clock::duration bound_, target_;
-  std::atomic<std::uint32_t> waiting_{0};         // requests entered and neither started nor shed
-  std::atomic<clock::rep> last_empty_{0};         // when waiting_ last was 0 (clock's ticks)
+  std::atomic<std::uint32_t> waiting_{0};  // requests entered and neither started nor shed
+  std::atomic<clock::rep> last_empty_{0};  // when waiting_ last was 0 (clock's ticks)
 };
 
 }  // namespace scalekit::serve
