@@ -166,6 +166,8 @@ bench_tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 # Median of numbers, one a line on stdin (the middle one; the lower middle for an even count).
 bench_median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'; }
+# bench_range FILE NAME FIELD: "lowest-highest" of FIELD over FILE's lines whose first field is NAME.
+bench_range() { awk -v s="$2" -v f="$3" '$1 == s {print $f}' "$1" | sort -g | sed -n '1p;$p' | paste -sd- -; }
 
 # Values of KEYs from each JSON object on stdin (scalekit --json output, any layout), one line
 # per object, space-separated.

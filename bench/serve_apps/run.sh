@@ -16,12 +16,12 @@ declare -A port=([rowpy]=$(bench_free_port) [gt4]=$(bench_free_port) [gt64]=$(be
 bench_start rowsk "$sk" -q serve --listen 127.0.0.1:0 -w 2 --cache-mb 0
 bench_start rowpy gunicorn --chdir "$apps" -w 2 -b "127.0.0.1:${port[rowpy]}" --log-level warning mandelbrot_row:app
 # The sleeper: 2 workers of 4 threads each way; serve also with a queue as deep as the
-# connections (no 503), and both with 64 threads a worker.
+# connections and no time bound on it (no 503), and both with 64 threads a worker.
 for s in sl4 sl4q sl64; do
   case $s in
     sl4) extra=(--threads 4) ;;
-    sl4q) extra=(--threads 4 --queue 1024) ;;
-    sl64) extra=(--threads 64 --queue 1024) ;;
+    sl4q) extra=(--threads 4 --queue 1024 --queue-wait 0) ;;
+    sl64) extra=(--threads 64 --queue 1024 --queue-wait 0) ;;
   esac
   bench_start "$s" "$sk" -q serve --listen 127.0.0.1:0 -w 2 "${extra[@]}" --chdir "$apps" --wsgi sleepy:app
 done
@@ -53,8 +53,8 @@ declare -A conns=([rowsk]=4 [rowpy]=4 [sl4]=512 [sl4q]=512 [sl64]=512 [gt4]=512 
 declare -A label=([rowsk]="scalekit serve -w 2, GET /mandelbrot.png (a 640 x 1 tile)"
   [rowpy]="gunicorn sync -w 2, the row in pure Python"
   [sl4]="scalekit serve --wsgi -w 2 --threads 4 (--queue 64, the default)"
-  [sl4q]="scalekit serve --wsgi -w 2 --threads 4 --queue 1024"
-  [sl64]="scalekit serve --wsgi -w 2 --threads 64 --queue 1024"
+  [sl4q]="scalekit serve --wsgi -w 2 --threads 4 --queue 1024 --queue-wait 0"
+  [sl64]="scalekit serve --wsgi -w 2 --threads 64 --queue 1024 --queue-wait 0"
   [gt4]="gunicorn gthread -w 2 --threads 4" [gt64]="gunicorn gthread -w 2 --threads 64")
 order=(rowsk rowpy sl4 sl4q sl64 gt4 gt64)
 results="$out/results"
@@ -80,7 +80,7 @@ for ((round = 1; round <= rounds; round++)); do
     ' <<< "$report" >> "$results"
   done
 done
-range() { awk -v s="$1" -v f="$2" '$1 == s {print $f}' "$results" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+range() { bench_range "$results" "$1" "$2"; }
 echo "## serve-apps: wrk -t 2, $seconds s per run, $rounds interleaved rounds; clients on the same 2 cores"
 echo "### the Mandelbrot row (640 px, n = 1000, row 240 of 480: the same pixels), 4 connections"
 printf '| server | requests/s | p50 ms | p99 ms | server CPU ms/request (median) |\n|---|---|---|---|---|\n'

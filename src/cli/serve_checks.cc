@@ -84,14 +84,27 @@ std::chrono::milliseconds whole_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long>(std::ceil(seconds * 1000)));
 }
 
-std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s) {
+namespace {
+
+std::chrono::milliseconds wait_under_timeout(std::string_view flag, double seconds, bool given, double timeout_s,
+                                             std::string_view why) {
   if (given && timeout_s > 0 && seconds >= timeout_s)
-    throw usage_error(
-        fmt::format("--broker-timeout {:g} s is not under --timeout {:g} s: a broker outage would "
-                    "answer 504 and replace the worker instead of answering 503",
-                    seconds, timeout_s));
+    throw usage_error(fmt::format("{} {:g} s is not under --timeout {:g} s: {}", flag, seconds, timeout_s, why));
   if (!given && timeout_s > 0) seconds = std::min(seconds, timeout_s / 2);
   return whole_ms(seconds);
+}
+
+}  // namespace
+
+std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s) {
+  return wait_under_timeout("--broker-timeout", seconds, given, timeout_s,
+                            "a broker outage would answer 504 and replace the worker instead of answering 503");
+}
+
+std::chrono::milliseconds queue_wait(double seconds, double timeout_s) {
+  const bool given = seconds >= 0;
+  return wait_under_timeout("--queue-wait", given ? seconds : 1, given, timeout_s,
+                            "a request waiting that long would be answered 504, never shed");
 }
 
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter) {

@@ -24,11 +24,15 @@ void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
 /// 0.0004 s is 1 ms, not 0 (which the flags read as "no limit").
 std::chrono::milliseconds whole_ms(double seconds);
 
-/// How long a request waits for the broker's workers: `seconds` when given,
-/// which must be under --timeout (`timeout_s`; 0: none), or a broker outage
-/// would end in a 504 and a replaced worker instead of a 503 (else
-/// usage_error); by default 10 s, or half of a shorter --timeout.
+/// Waits that must end before --timeout (`timeout_s`; 0: none) does: `seconds`
+/// when given, which must then be under it (else usage_error), or by default
+/// `seconds` (10 s, 1 s) or half of a shorter --timeout.
+/// --broker-timeout: how long a request waits for the broker's workers (past
+/// --timeout a broker outage would end in a 504 and a replaced worker, not a 503).
 std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s);
+/// --queue-wait: how long a request may wait for a thread (past --timeout it would never shed).
+/// `seconds` < 0: not given.
+std::chrono::milliseconds queue_wait(double seconds, double timeout_s);
 
 /// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'
 /// for each --mount, in the command line's order: each --mount belongs to the

@@ -20,10 +20,10 @@ namespace {
 struct serve_flags {
   serve::options o;
   std::vector<std::string> wsgi, mounts;
-  std::string order;  // 'w' for each --wsgi, 'm' for each --mount, in the command line's order
+  std::string order, executor;  // order: 'w' for each --wsgi, 'm' for each --mount, in the command line's order
   double timeout_s = 30, grace_s = 30, upgrade_timeout_s = 60, max_lifetime_s = 0, max_lifetime_jitter_s = 0,
-         broker_timeout_s = 10;
-  bool executor_given = false, broker_timeout_given = false;
+         broker_timeout_s = 10, queue_wait_s = -1;  // -1: not given
+  bool broker_timeout_given = false;
 };
 
 result<core::report> run(serve_flags& f, core::observer& obs) {
@@ -35,10 +35,11 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
   f.o.max_lifetime = whole_ms(f.max_lifetime_s);
   f.o.max_lifetime_jitter = whole_ms(f.max_lifetime_jitter_s);
   // With a broker, the jobs run on its workers unless --executor says otherwise.
-  if (!f.o.broker.empty() && !f.executor_given) f.o.executor = "distributed";
+  f.o.executor = !f.executor.empty() ? f.executor : f.o.broker.empty() ? "threads" : "distributed";
   if (f.o.executor == "distributed" && f.o.broker.empty())
     throw usage_error("--executor distributed needs --broker URL");
   if (!f.o.broker.empty()) f.o.broker_timeout = broker_wait(f.broker_timeout_s, f.broker_timeout_given, f.timeout_s);
+  f.o.queue_wait = queue_wait(f.queue_wait_s, f.timeout_s);
   f.o.self_argv = program_arguments();
   if (auto worker = serve::run_worker_if_started(f.o, obs)) {
     // A worker's report is the master's business: its summary would be noise.
@@ -103,12 +104,14 @@ void add_command(CLI::App& command) {
   cmd->add_option("--queue", f->o.queue, "requests a worker holds for its threads; past that, 503")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
-  cmd->add_option("--executor", f->o.executor,
-                  "where a worker runs scalekit's jobs: serial, threads, processes, openmp or distributed "
-                  "(default with --broker)")
-      ->check(CLI::IsMember({"serial", "threads", "processes", "openmp", "distributed"}))
-      ->capture_default_str()
-      ->each([f](const std::string&) { f->executor_given = true; });
+  cmd->add_option("--queue-wait", f->queue_wait_s,
+                  "seconds a request may wait for a thread (a tenth while the queue stands), then 503 (or --degrade's "
+                  "answer); 0: no limit (default: 1, or half of a shorter --timeout)")
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--executor", f->executor,
+                  "where a worker runs scalekit's jobs: serial, threads (the default), processes, openmp or "
+                  "distributed (the default with --broker)")
+      ->check(CLI::IsMember({"serial", "threads", "processes", "openmp", "distributed"}));
   cmd->add_option("--broker", f->o.broker, "redis://[:PASSWORD@]HOST[:PORT][/DB]: run the jobs on its scalekit workers")
       ->check(redis_url());
   cmd->add_option("--broker-queue", f->o.broker_queue, "the queue the distributed workers consume")
@@ -118,6 +121,8 @@ void add_command(CLI::App& command) {
                   "is alive; default: 10, or half of a shorter --timeout)")
       ->check(CLI::Range(0.1, 3600.0))
       ->each([f](const std::string&) { f->broker_timeout_given = true; });
+  cmd->add_option("--broker-backlog", f->o.broker_backlog, "tasks the broker may leave untaken; past them, 503")
+      ->capture_default_str();
   cmd->add_option("--pid", f->o.pid_file, "write the master's pid to FILE (a new master's after USR2)");
   cmd->add_flag("--preload", f->o.preload,
                 "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");

@@ -444,6 +444,7 @@ std::string status_json(const scoreboard& board, const std::vector<app_mount>& a
            ", \"connections\": " + std::to_string(s.connections.load()) +
            ", \"in_flight\": " + std::to_string(s.in_flight.load()) +
            ", \"queued\": " + std::to_string(s.queued.load()) + ", \"shed\": " + std::to_string(s.shed.load()) +
+           ", \"shed_waited\": " + std::to_string(s.shed_waited.load()) +
            ", \"timeouts\": " + std::to_string(s.timeouts.load()) +
            ", \"cache_hits\": " + std::to_string(s.cache_hits.load()) +
            ", \"cache_misses\": " + std::to_string(s.cache_misses.load()) +
@@ -550,8 +551,14 @@ std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& 
              &worker_slot::connections);
   per_worker("scalekit_serve_in_flight", "gauge", "Requests read and not yet answered.", &worker_slot::in_flight);
   per_worker("scalekit_serve_queued", "gauge", "Requests waiting for an application thread.", &worker_slot::queued);
-  per_worker("scalekit_serve_shed_total", "counter", "Requests refused with 503 because the worker's queue was full.",
+  per_worker("scalekit_serve_shed_total", "counter",
+             "Requests refused with 503 because the worker was overloaded: its queue was full, or they waited "
+             "past --queue-wait for a thread.",
              &worker_slot::shed);
+  per_worker("scalekit_serve_shed_waited_total", "counter",
+             "Requests that waited past --queue-wait for a thread and were refused (503) or degraded instead of run "
+             "late.",
+             &worker_slot::shed_waited);
   per_worker("scalekit_serve_timeouts_total", "counter", "Requests answered 504 after --timeout.",
              &worker_slot::timeouts);
   per_worker("scalekit_serve_cache_hits_total", "counter", "Job answers served from the worker's cache.",

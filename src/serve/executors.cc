@@ -33,6 +33,8 @@ std::unique_ptr<core::executor> native_endpoints::make_executor(core::executor_k
     d.celery_tasks = false;  // tiles of any region, traced: scalekit.run, which scalekit workers serve
     d.jobs = o_.jobs;
     d.task_timeout = o_.broker_timeout;
+    d.max_unsent_tasks = o_.broker_backlog;
+    d.max_unsent_bytes = options::broker_backlog_bytes;
     d.log = log_;
     return taskqueue::make_distributed_executor(d);
   }
@@ -60,6 +62,11 @@ core::executor* native_endpoints::executor_named(std::string_view name) {
 
 net::http_response native_endpoints::failure(const status& why) const {
   const bool waited = why.code() == status_code::timeout || why.code() == status_code::cancelled;
+  if (!o_.broker.empty() && why.code() == status_code::too_large) {  // the broker is behind: refused at once
+    auto r = reply(503, why.message() + "\n");
+    r.headers.push_back({"Retry-After", "5"});
+    return r;
+  }
   if (o_.broker.empty() || !waited) return reply(500, why.message() + "\n");
   if (why.code() == status_code::cancelled) {
     auto r = reply(503, "the server is stopping: " + why.message() + "\n");

@@ -24,6 +24,7 @@
 #include "app_threads.h"
 #include "counted_body.h"
 #include "loop_relay.h"
+#include "queue_wait.h"
 #include "response_cache.h"
 #include "scalekit/core/async.h"
 #include "scalekit/core/executor.h"
@@ -114,11 +115,15 @@ class worker {
   core::task<net::http_response> answer(const net::http_request& req, std::string path, std::string query,
                                         std::shared_ptr<request_record> record, std::uint64_t id);
   using thread_work = std::function<std::optional<net::http_response>(const deliver_fn&)>;
+  using clock = std::chrono::steady_clock;
   bool run_here(std::optional<std::size_t> app);
-  void learn(std::size_t app, std::chrono::steady_clock::duration took, bool whole);
+  void learn(std::size_t app, clock::duration took, bool whole);
   thread_work on_thread(std::optional<std::size_t> app, const net::http_request& req, std::string path,
                         std::string query, std::string cache_key, std::shared_ptr<request_record> record,
-                        std::chrono::steady_clock::time_point deadline);
+                        clock::time_point deadline, std::shared_ptr<queue_wait::ticket> ticket);
+  expiry_again queue_watch(std::shared_ptr<queue_wait::ticket> ticket, clock::time_point deadline);
+  core::task<net::http_response> refuse(const net::http_request& req, const std::string& path,
+                                        const std::string& query);
   core::task<std::optional<net::http_response>> cached(const std::string& key, bool degraded);
   core::task<std::optional<net::http_response>> degraded(const net::http_request& req, const std::string& path,
                                                          const std::string& query);
@@ -143,6 +148,7 @@ class worker {
   std::atomic<std::uint32_t> coarse_waiting_{0};
   std::uint64_t next_id_ = 1;                  // the loop's thread only
   std::atomic<std::uint32_t> waiting_{0};      // requests waiting for an application thread
+  std::optional<queue_wait> waits_;            // --queue-wait: how long they may wait
   web::fleet_history fleet_;                   // the whole server's rates, for /fleet (the loop's thread only)
   std::unique_ptr<web::broker_watch> broker_;  // --broker: its workers, for /fleet
   stream_settings stream_;                     // streamed WSGI bodies: set on the loop's start
@@ -203,17 +209,8 @@ core::task<net::http_response> worker::handle(const net::http_request& req) {
   if (own) {
     resp = std::move(*own);
   } else if (waiting_.load() >= o_.queue) {
-    // Graceful degradation: a full queue answers at once instead of piling
-    // up; with --degrade, from a cache or coarser when it can.
-    std::optional<net::http_response> cheaper;
-    if (o_.degrade) cheaper = co_await degraded(req, path, query);
-    if (cheaper) {
-      slot_.degraded.fetch_add(1);
-      resp = std::move(*cheaper);
-    } else {
-      slot_.shed.fetch_add(1);
-      resp = plain(503, "overloaded: try again in a moment\n");
-    }
+    // Graceful degradation: a full queue answers at once instead of piling up.
+    resp = co_await refuse(req, path, query);
   } else {
     resp = co_await answer(req, std::move(path), std::move(query), std::move(record), id);
   }
@@ -261,18 +258,30 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
   // answers above need no timer).
   waiting_.fetch_add(1);
   slot_.queued.fetch_add(1);
-  const auto deadline = o_.timeout.count() > 0 ? std::chrono::steady_clock::now() + o_.timeout
-                                               : std::chrono::steady_clock::time_point::max();
-  auto work = on_thread(app, req, path, std::move(query), cache_key, std::move(record), deadline);
-  // The deadline is a timer on the hand-off itself (offload_within).
+  const auto now = clock::now();
+  const auto deadline = o_.timeout.count() > 0 ? now + o_.timeout : clock::time_point::max();
+  std::shared_ptr<queue_wait::ticket> ticket;
+  if (waits_) ticket = waits_->enter(now);
+  auto work = on_thread(app, req, path, query, cache_key, std::move(record), deadline, ticket);
+  // The deadline is a timer on the hand-off itself (offload_within); with
+  // --queue-wait it looks first at how long the request has waited.
   std::optional<asio::steady_timer> timer;
-  if (o_.timeout.count() > 0) timer.emplace(co_await asio::this_coro::executor, o_.timeout);
+  const auto first = ticket ? std::min(deadline, waits_->first_look(*ticket)) : deadline;
+  if (first != clock::time_point::max()) timer.emplace(co_await asio::this_coro::executor, first);
   asio::steady_timer* const expiry = timer ? &*timer : nullptr;  // named: GCC 12 and temporaries in co_await
+  expiry_again again;
+  if (ticket) again = queue_watch(ticket, deadline);
   offloaded<net::http_response> outcome;
   if (run_here(app))
-    outcome = co_await offload_within<net::http_response>(relayed_, std::move(work), expiry);
+    outcome = co_await offload_within<net::http_response>(relayed_, std::move(work), expiry, std::move(again));
   else
-    outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry);
+    outcome = co_await offload_within<net::http_response>(app_threads_, std::move(work), expiry, std::move(again));
+  if (outcome.expired && ticket && ticket->state.load() == queue_wait::outcome::shed) {
+    // Waited past --queue-wait: answered as if the queue had been full, not run late.
+    slot_.shed_waited.fetch_add(1);
+    auto r = co_await refuse(req, path, query);
+    co_return r;
+  }
   if (outcome.expired) {
     slot_.timeouts.fetch_add(1);
     obs_.message(
@@ -310,6 +319,20 @@ core::task<std::optional<net::http_response>> worker::cached(const std::string& 
   co_return mark_cached(std::move(got.response), "redis", degraded);
 }
 
+// Overloaded (the queue full, or a request waited too long for a thread):
+// with --degrade, from a cache or coarser when it can; else 503.
+core::task<net::http_response> worker::refuse(const net::http_request& req, const std::string& path,
+                                              const std::string& query) {
+  std::optional<net::http_response> cheaper;
+  if (o_.degrade) cheaper = co_await degraded(req, path, query);
+  if (cheaper) {
+    slot_.degraded.fetch_add(1);
+    co_return std::move(*cheaper);
+  }
+  slot_.shed.fetch_add(1);
+  co_return plain(503, "overloaded: try again in a moment\n");
+}
+
 // --degrade, the queue full: a tile or a prime from a cache, or a tile drawn
 // coarser on a thread of its own (itself bounded by --queue); nullopt: 503.
 core::task<std::optional<net::http_response>> worker::degraded(const net::http_request& req, const std::string& path,
@@ -333,7 +356,7 @@ bool worker::run_here(std::optional<std::size_t> app) {
   return true;
 }
 
-void worker::learn(std::size_t app, std::chrono::steady_clock::duration took, bool whole) {
+void worker::learn(std::size_t app, clock::duration took, bool whole) {
   auto& streak = quick_[app];
   if (!whole || took > quick_bound) {
     streak.store(0, std::memory_order_relaxed);
@@ -346,13 +369,14 @@ void worker::learn(std::size_t app, std::chrono::steady_clock::duration took, bo
 // lambda made inside one from the coroutine's own parameters.
 worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net::http_request& req, std::string path,
                                       std::string query, std::string cache_key, std::shared_ptr<request_record> record,
-                                      std::chrono::steady_clock::time_point deadline) {
+                                      clock::time_point deadline, std::shared_ptr<queue_wait::ticket> ticket) {
   // The request is copied: a thread past --timeout outlives it.
   return [this, app, r = std::make_shared<const net::http_request>(req), p = std::move(path), q = std::move(query),
-          key = std::move(cache_key), record = std::move(record),
-          deadline](const deliver_fn& deliver) -> std::optional<net::http_response> {
+          key = std::move(cache_key), record = std::move(record), deadline,
+          ticket = std::move(ticket)](const deliver_fn& deliver) -> std::optional<net::http_response> {
     waiting_.fetch_sub(1);
     slot_.queued.fetch_sub(1);
+    if (ticket && !waits_->start(*ticket, clock::now())) return std::nullopt;  // shed: the loop has answered it
     const on_thread_mark busy(slot_);  // the worker is busy while it runs (on the loop's thread too)
     if (app) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -369,6 +393,19 @@ worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net:
       out.headers.push_back({"X-Cache", "miss"});
     }
     return out;
+  };
+}
+
+// What the hand-off's timer does when it fires: a request still waiting for a
+// thread is shed past its --queue-wait limit, else looked at again later; one
+// running (or waiting at --timeout) expires at the deadline: 504.
+expiry_again worker::queue_watch(std::shared_ptr<queue_wait::ticket> ticket, clock::time_point deadline) {
+  return [this, ticket = std::move(ticket), deadline]() -> std::optional<clock::time_point> {
+    const auto now = clock::now();
+    if (now >= deadline) return std::nullopt;
+    const auto seen = waits_->look(*ticket, now);
+    if (seen.what == queue_wait::outcome::shed) return std::nullopt;
+    return seen.what == queue_wait::outcome::waiting ? std::min(seen.next, deadline) : deadline;
   };
 }
 
@@ -427,6 +464,7 @@ result<core::report> worker::run() {
   h.stop = obs_.stop_token();
   h.grace = o_.grace;
   if (o_.degrade) coarse_thread_.emplace(1);
+  if (o_.queue_wait.count() > 0) waits_.emplace(o_.queue_wait);
   h.on_start = [this](asio::io_context& loop) {
     stream_.loop = loop.get_executor();
     stream_.loop_gone = loop_gone_.get_token();

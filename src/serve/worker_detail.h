@@ -7,6 +7,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -48,17 +49,22 @@ struct offloaded {
 /// counts the call (core::wait_for_calls) until the function has returned.
 /// (A deadline costs one timer; racing a timer with `||` cost two coroutines
 /// and, with use_awaitable, an exception per request whose answer won.)
+/// `again` (if given) is asked on the loop each time the deadline's timer
+/// expires: a later time to wait until instead of expiring now, or nullopt
+/// to expire (--queue-wait looks at a waiting request so, then at --timeout).
 ///
 /// A function that takes a `const std::function<bool(T)>& early` may hand its
 /// result over before it returns (a streamed response: the head now, the body
 /// still being made on the thread); it then returns std::optional<T> (nullopt
 /// when it handed it over). `early` returns false when nobody waits any more
 /// (cancelled, or past the deadline). Called once at most.
+using expiry_again = std::function<std::optional<std::chrono::steady_clock::time_point>()>;
+
 template <typename T, typename Pool, typename F>
-core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* deadline) {
+core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* deadline, expiry_again again = {}) {
   auto loop = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(offloaded<T>)>(
-      [&pool, loop](auto handler, F f, asio::steady_timer* timer) {
+      [&pool, loop](auto handler, F f, asio::steady_timer* timer, expiry_again more) {
         using handler_t = decltype(handler);
         // The handler is taken once: by the result, the deadline or a cancellation, whichever comes first.
         struct shared {
@@ -70,6 +76,10 @@ core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* de
             h.reset();
             return out;
           }
+          bool waiting() {
+            std::scoped_lock lock(mutex);
+            return h.has_value();
+          }
         };
         auto st = std::make_shared<shared>();
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -79,13 +89,28 @@ core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* de
             if (auto h = st->take()) asio::post(loop, [h = std::move(*h)]() mutable { std::move(h)(offloaded<T>{}); });
           });
         }
-        if (timer != nullptr) {
-          timer->async_wait([st, loop](const asio::error_code& ec) {
-            if (ec) return;  // cancelled: the result came first
+        // The timer's wait, made again while `again` says so (the timer outlives the call).
+        struct expiry {
+          std::shared_ptr<shared> st;
+          asio::any_io_executor ex;
+          asio::steady_timer* timer;
+          expiry_again again;
+          void operator()(const asio::error_code& ec) {
+            // Cancelled, or the result came first: the task may have resumed and
+            // destroyed the timer (its expiry was queued before the result).
+            if (ec || !st->waiting()) return;
+            if (again) {
+              if (auto later = again()) {
+                timer->expires_at(*later);
+                timer->async_wait(std::move(*this));
+                return;
+              }
+            }
             if (auto h = st->take())
-              asio::post(loop, [h = std::move(*h)]() mutable { std::move(h)(offloaded<T>{std::nullopt, true}); });
-          });
-        }
+              asio::post(ex, [h = std::move(*h)]() mutable { std::move(h)(offloaded<T>{std::nullopt, true}); });
+          }
+        };
+        if (timer != nullptr) timer->async_wait(expiry{st, loop, timer, std::move(more)});
         auto& calls = asio::use_service<core::detail::outstanding_calls>(asio::query(loop, asio::execution::context));
         calls.begin();
         pool.detach([st, loop, &calls, f = std::move(f)]() mutable {
@@ -111,7 +136,7 @@ core::task<offloaded<T>> offload_within(Pool& pool, F fn, asio::steady_timer* de
           calls.end();
         });
       },
-      asio::use_awaitable, std::move(fn), deadline);
+      asio::use_awaitable, std::move(fn), deadline, std::move(again));
 }
 
 /// offload_within without a deadline: fn's result, nullopt when it threw or
@@ -188,7 +213,8 @@ class native_endpoints {
   /// computed its rows. On the distributed executor, /primes and /sort run
   /// there too, and a request whose results do not come within
   /// --broker-timeout is answered 504 (503 when no worker is alive or the
-  /// broker does not answer), with a body that says so.
+  /// broker does not answer), with a body that says so; 503 at once while
+  /// the broker has not taken --broker-backlog tasks yet.
   net::http_response answer(std::string_view method, std::string_view path, std::string_view query,
                             std::string_view body);
 

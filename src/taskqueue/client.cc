@@ -196,6 +196,12 @@ class distributed_executor final : public core::executor {
         ids.push_back(std::move(id));
       }
     }
+    if (ids.empty()) co_return;
+    const unsent held(*this, envelopes);
+    if (!held.admitted) {
+      refuse(ids);
+      co_return;
+    }
     // The deadline runs from the dispatch, before the first connection: a paused Redis
     // accepts it and never answers, and holds ensure_clients() for its whole connect timeout.
     if (o_.task_timeout.count() > 0) asio::co_spawn(ctx_, expire(ids), asio::detached);
@@ -203,6 +209,51 @@ class distributed_executor final : public core::executor {
     // Subscribe first, so that no result can be published unseen.
     co_await sub_->subscribe(channels);
     co_await push(o_.queue, std::move(envelopes), std::move(ids));
+  }
+
+  // One publish's tasks, counted as unsent until the broker has taken them
+  // (or the publish gave up); not admitted past o_.max_unsent_*.
+  struct unsent {
+    unsent(distributed_executor& e, const std::vector<std::string>& envelopes) : ex(e), tasks(envelopes.size()) {
+      for (const auto& m : envelopes) bytes += m.size();
+      const bool full = (ex.o_.max_unsent_tasks > 0 && ex.unsent_tasks_ + tasks > ex.o_.max_unsent_tasks) ||
+                        (ex.o_.max_unsent_bytes > 0 && ex.unsent_bytes_ + bytes > ex.o_.max_unsent_bytes);
+      admitted = !full || ex.unsent_tasks_ == 0;  // one publish larger than the bound alone still goes
+      if (!admitted) return;
+      ex.unsent_tasks_ += tasks;
+      ex.unsent_bytes_ += bytes;
+    }
+    ~unsent() {
+      if (!admitted) return;
+      ex.unsent_tasks_ -= tasks;
+      ex.unsent_bytes_ -= bytes;
+      if (ex.backlog_full_ && ex.unsent_tasks_ == 0) {
+        ex.backlog_full_ = false;
+        ex.log("the broker " + ex.ep_.to_string() + " has taken the tasks that waited; publishing again");
+      }
+    }
+    unsent(const unsent&) = delete;
+    unsent& operator=(const unsent&) = delete;
+    distributed_executor& ex;
+    std::size_t tasks, bytes = 0;
+    bool admitted = false;
+  };
+
+  // The calls of these tasks fail at once: the broker has not taken what waits.
+  void refuse(const std::vector<std::string>& ids) {
+    const std::string why = "the broker " + ep_.to_string() + " has not taken " + std::to_string(unsent_tasks_) +
+                            " tasks (" + std::to_string(unsent_bytes_) + " bytes) yet";
+    if (!backlog_full_)
+      log(why + ": refusing new tasks until it does (bounds: " + std::to_string(o_.max_unsent_tasks) + " tasks, " +
+          std::to_string(o_.max_unsent_bytes) + " bytes)");
+    backlog_full_ = true;
+    for (const auto& id : ids) {
+      auto it = tasks_.find(id);
+      if (it == tasks_.end()) continue;
+      task_ref ref = std::move(it->second);
+      tasks_.erase(it);
+      complete(*ref.call, status::too_large("task " + ref.name + " not published: " + why));
+    }
   }
 
   // Whether a call still waits for one of these tasks (none: they all timed out meanwhile).
@@ -398,8 +449,10 @@ class distributed_executor final : public core::executor {
   std::unique_ptr<redis_subscriber> sub_;
   std::unordered_map<std::string, task_ref> tasks_;
   std::string run_id_;
-  bool publish_failing_ = false;  // since the last publish that failed; said once
-  std::size_t dropped_ = 0;       // tasks not published meanwhile: their calls had timed out
+  bool publish_failing_ = false;                     // since the last publish that failed; said once
+  std::size_t unsent_tasks_ = 0, unsent_bytes_ = 0;  // published, not yet taken by the broker (unsent)
+  bool backlog_full_ = false;                        // a publish was refused since the broker last caught up
+  std::size_t dropped_ = 0;                          // tasks not published meanwhile: their calls had timed out
 };
 
 }  // namespace

@@ -151,7 +151,7 @@ TEST(CliServeCache, AnUnreachableRedisCostsNoRequest) {
 // --degrade the cached tile is refused too.
 TEST(CliServeDegrade, AnOverloadedWorkerServesCachedAndCoarseTiles) {
   for (const bool degrade : {true, false}) {
-    cache_server server(std::string("--threads 1 --queue 1") + (degrade ? " --degrade" : ""));
+    cache_server server(std::string("--threads 1 --queue 1 --queue-wait 10") + (degrade ? " --degrade" : ""));
     ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
     ASSERT_EQ(server.get(tile).substr(0, 4), "200\n");  // now in the worker's cache
     background_process running(client + "get " + server.port() + " /sleep?ms=3000", "cli-serve-sleep");

@@ -132,7 +132,7 @@ TEST(CliServeLifecycle, AWorkerKilledUnderLoadCostsOnlyItsOwnRequests) {
 // Past --queue, a request is answered 503 with Retry-After at once, and
 // /metrics counts it as shed.
 TEST(CliServeLifecycle, TheShed503CarriesRetryAfterAndIsCounted) {
-  serve_server server("-w 1 --threads 1 --queue 1");
+  serve_server server("-w 1 --threads 1 --queue 1 --queue-wait 10");  // the queued one may wait for the slow one
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
   background_process first(server.client_command("get " + server.port() + " /sleep?ms=3000"), "cli-serve-slow");
@@ -150,6 +150,57 @@ TEST(CliServeLifecycle, TheShed503CarriesRetryAfterAndIsCounted) {
   ASSERT_TRUE(second.wait_exit(10s));
   EXPECT_EQ(first.out(), "200\nslept 3000 ms\n");
   EXPECT_EQ(second.out(), "200\nslept 10 ms\n");
+}
+
+// A request that waits past --queue-wait for a thread is answered 503 with
+// Retry-After (with --degrade, a tile comes coarse) instead of being run
+// seconds late behind a slow one, and /metrics counts it. The queue's count
+// alone let an overloaded --degrade worker's p99 reach 2.2 s.
+TEST(CliServeLifecycle, ARequestWaitingPastTheQueueWaitIsShedNotRunLate) {
+  serve_server server("-w 1 --threads 1 --queue 8 --queue-wait 0.5 --degrade");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  background_process slow(server.client_command("get " + server.port() + " /sleep?ms=4000"), "cli-serve-slow");
+  ASSERT_TRUE(server.wait_until([](const json& s) { return running(s, "/sleep"); }));
+  const auto late = scalekit::testing::run_command(server.client_command("headers " + server.port() + " /sleep?ms=10"));
+  EXPECT_EQ(late.out.substr(0, 4), "503\n") << late.out;
+  EXPECT_NE(late.out.find("\nRetry-After: 1\n"), std::string::npos) << late.out;
+  const auto tile = scalekit::testing::run_command(
+      server.client_command("headers " + server.port() + " '/mandelbrot.png?w=96&h=64&n=1000'"));
+  EXPECT_EQ(tile.out.substr(0, 4), "200\n") << tile.out;
+  EXPECT_NE(tile.out.find("\nX-Degraded: coarse\n"), std::string::npos) << tile.out;
+  const prometheus_text metrics(server.get("/metrics").substr(4));
+  ASSERT_EQ(metrics.error, "");
+  EXPECT_EQ(metrics.samples.at("scalekit_serve_shed_waited_total{worker=\"0\"}"), 2);
+  EXPECT_EQ(metrics.samples.at("scalekit_serve_shed_total{worker=\"0\"}"), 1);
+  EXPECT_EQ(metrics.samples.at("scalekit_serve_degraded_total{worker=\"0\"}"), 1);
+  ASSERT_TRUE(slow.wait_exit(10s));
+  EXPECT_EQ(slow.out(), "200\nslept 4000 ms\n");
+}
+
+// Shedding by time under load: each request's timer looks at it again and
+// again while answers arrive, and a look queued just before the answer found
+// the timer already gone with its request (the worker crashed under wrk: a
+// race, so this load makes it likely rather than certain). Every answer is a
+// 200 or a 503, and the worker stays.
+TEST(CliServeLifecycle, ShedRequestsUnderLoadLeaveTheWorkerServing) {
+  serve_server server("-w 1 --threads 2 --queue 64 --queue-wait 0.05");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const auto r = scalekit::testing::run_command(server.client_command("load " + server.port() + " 4 24 /sleep?ms=20"));
+  ASSERT_EQ(r.out.rfind("ok ", 0), 0U) << r.out;
+  const json failed = json::parse(r.out.substr(r.out.find('{')));
+  for (const auto& [what, n] : failed.items()) EXPECT_EQ(what, "503") << r.out << server.log();
+  const json s = server.status();
+  EXPECT_EQ(s["restarts"]["crash"], 0) << s.dump() << server.log();
+  EXPECT_GT(s["workers"][0]["shed_waited"].get<int>(), 0) << s.dump();
+}
+
+// --queue-wait must end before --timeout does: a request waiting that long is answered 504, never shed.
+TEST(CliServeLifecycle, TheQueueWaitStaysUnderTheTimeout) {
+  const auto refused = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 --timeout 2 --queue-wait 2");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("--queue-wait 2 s is not under --timeout 2 s"), std::string::npos) << refused.err;
 }
 
 // The latency histogram: its buckets are cumulative (never falling, +Inf

@@ -171,6 +171,34 @@ TEST(ServeRedis, APausedBrokerGets503AndKeepsTheWorker) {
   EXPECT_EQ(server.log().find("replacing the worker"), std::string::npos) << server.log();
 }
 
+// While the broker was paused, each request's tasks waited in the worker's
+// memory for it to answer, as many as requests came: a long outage piled them
+// up without bound. Now past --broker-backlog tasks the broker has not taken,
+// a request needing it gets 503 at once (no wait for --broker-timeout), the
+// log says so once, and once the broker takes them it says so again.
+TEST(ServeRedis, APausedBrokersBacklogIsBoundedAndRefusedAtOnce) {
+  redis_server redis;
+  serve_server server("-w 1 --timeout 20 --broker-timeout 1 --broker-backlog 2 --broker " + redis.url());
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  // Connected first (no scalekit worker consumes the queue: 503, none alive), then paused.
+  EXPECT_EQ(server.get("/primes?n=1000").substr(0, 4), "503\n") << server.log();
+  redis.pause();
+  for (int i = 0; i < 2; ++i) {  // each waits --broker-timeout; its task stays unsent
+    const std::string got = server.get("/primes?n=2000" + std::to_string(i));
+    EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
+    EXPECT_NE(got.find("does not answer"), std::string::npos) << got;
+  }
+  for (int i = 0; i < 3; ++i) {
+    const std::string got = server.get("/primes?n=3000" + std::to_string(i));
+    EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
+    EXPECT_NE(got.find("has not taken 2 tasks"), std::string::npos) << got;
+  }
+  EXPECT_EQ(count_of(server.log(), "refusing new tasks until it does"), 1U) << server.log();
+  redis.resume();
+  EXPECT_TRUE(server.wait_for_log("has taken the tasks that waited", 10s)) << server.log();
+}
+
 // --broker-timeout (10 s by default) past --timeout turned a broker outage
 // into a 504 and a replaced worker. Given, it must be under --timeout; by
 // default it is half of a shorter --timeout, so the outage is a 503.

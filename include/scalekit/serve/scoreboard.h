@@ -85,7 +85,8 @@ struct alignas(64) worker_slot {
   std::atomic<std::uint32_t> queued{0};          ///< waiting for an application thread
   std::atomic<std::uint32_t> connections{0};     ///< open, idle keep-alive ones included (accept_pause)
   std::atomic<std::uint64_t> status_class[6]{};  ///< responses by status / 100 (index 1..5)
-  std::atomic<std::uint64_t> shed{0};            ///< refused with 503: the queue was full
+  std::atomic<std::uint64_t> shed{0};            ///< refused with 503: the queue was full, or a wait too long
+  std::atomic<std::uint64_t> shed_waited{0};     ///< waited past --queue-wait: 503 (in shed) or degraded
   std::atomic<std::uint64_t> timeouts{0};        ///< answered 504: the request overran --timeout
   std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
   /// --cache: lookups in the shared (Redis) cache; errors: failed, or skipped while it was unreachable.

@@ -63,6 +63,11 @@ struct options {
   std::uint64_t max_body = std::uint64_t{16} << 20;  ///< larger request bodies: 413
   std::size_t cache_mb = 64;  ///< each worker's cache of job answers (tiles, primes), in MiB (0: none)
   std::size_t queue = 64;     ///< requests a worker holds waiting for a thread; past that, 503
+  /// How long a request may wait for a thread: then 503 (or --degrade's
+  /// answer) instead of running late; a tenth of it while the queue has not
+  /// been empty for this long (a standing queue: overload). 0: no limit.
+  /// Shorter waits shed sooner under a burst; longer ones keep slow work.
+  std::chrono::milliseconds queue_wait{1000};
   /// --cache redis://HOST:PORT[/DB]: job answers shared in Redis behind each worker's cache (empty: none),
   /// each kept cache_ttl seconds. An unreachable Redis costs a miss, never a request.
   std::string cache;
@@ -84,6 +89,11 @@ struct options {
   /// How long a request waits for the distributed workers' results: then 504
   /// (503 when none is alive or the broker does not answer).
   std::chrono::milliseconds broker_timeout{10000};
+  /// Tasks a worker may have published that the broker has not taken yet (a
+  /// paused Redis), and at most broker_backlog_bytes of them: past either, a
+  /// request that needs the distributed workers gets 503 at once (0: no bound).
+  std::size_t broker_backlog = 1024;
+  static constexpr std::size_t broker_backlog_bytes = std::size_t{64} << 20;
   /// Where the master writes its pid ("": nowhere); removed at the end while
   /// it names this master. After USR2 the new master writes its own once ready.
   std::string pid_file;

@@ -56,6 +56,12 @@ struct distributed_options {
   /// run on the workers; their results are ignored. Bounds a caller's wait
   /// when the workers are slow or gone, or the broker is unreachable.
   std::chrono::milliseconds task_timeout{0};
+  /// Bounds on the tasks published and not yet taken by the broker (a paused
+  /// or slow Redis holds them in this process's memory): past either, a call
+  /// fails at once with `too_large`, said once in the log, until the broker
+  /// takes what waits. 0: no bound.
+  std::size_t max_unsent_tasks = 0;
+  std::size_t max_unsent_bytes = 0;
   std::function<void(const std::string&)> log;  ///< broker trouble, one line each
 };
 
