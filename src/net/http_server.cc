@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <asio/detached.hpp>
-#include <asio/post.hpp>
 #include <cstdio>
 #include <memory>
 
@@ -100,28 +99,25 @@ class read_watch {
   // As read_some_until: what has arrived, else some bytes once they come;
   // asio::error::timed_out at the deadline, operation_aborted when the
   // socket's operations were cancelled (a drain).
-  // `yield`: bytes that are there at once are taken after the loop's other
-  // ready handlers have run, so a connection whose client sends its next
-  // request as soon as it has an answer does not keep the loop to itself.
-  core::task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer buf, clock::time_point deadline,
-                                                                 bool yield) {
+  // One async_read_some, not a read of what has arrived and then a wait for
+  // readability: Asio's reactor tries the read at once (bytes that are there
+  // complete it behind the loop's other ready handlers, so a connection whose
+  // client sends its next request as soon as it has an answer does not keep
+  // the loop to itself), else waits for the socket's next edge and reads then.
+  // A request that waits costs two recvfrom, not three and an epoll_ctl (an
+  // async_wait re-arms the descriptor each time); a short read is not
+  // followed by one that only finds nothing left.
+  core::task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer buf, clock::time_point deadline) {
     constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-    for (bool at_once = true;; at_once = false) {
-      asio::error_code early;
-      const std::size_t ready = read_available(sock_, buf, early);
-      if (ready > 0 || early || buf.size() == 0) {
-        if (yield && at_once) co_await asio::post(sock_.get_executor(), asio::use_awaitable);
-        co_return std::make_pair(early, ready);
-      }
-      if (clock::now() >= deadline) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
-      waiting_until_ = deadline;
-      expired_ = false;
-      if (deadline < timer_.expiry()) timer_.expires_at(deadline);  // the watchdog wakes, and sleeps until this one
-      auto [ec] = co_await sock_.async_wait(tcp::socket::wait_read, as_tuple);
-      waiting_until_ = clock::time_point::max();
-      if (expired_) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
-      if (ec) co_return std::make_pair(ec, std::size_t{0});
-    }
+    if (buf.size() == 0) co_return std::make_pair(asio::error_code{}, std::size_t{0});
+    waiting_until_ = deadline;
+    expired_ = false;
+    if (deadline < timer_.expiry()) timer_.expires_at(deadline);  // the watchdog wakes, and sleeps until this one
+    auto [ec, got] = co_await sock_.async_read_some(buf, as_tuple);
+    waiting_until_ = clock::time_point::max();
+    if (got > 0) co_return std::make_pair(asio::error_code{}, got);  // read before the deadline passed: kept
+    if (expired_) co_return std::make_pair(asio::error_code(asio::error::timed_out), std::size_t{0});
+    co_return std::make_pair(ec, got);
   }
 
   // Runs until stop(); touches the socket only to cancel a read past its deadline.
@@ -167,6 +163,19 @@ struct peer_watch {
 
 constexpr std::size_t watch_limit = 4 * read_size;  // pipelined bytes read while a body streams, at most
 
+// Read what has arrived into `in` (held by the connection above `base`, the
+// request being answered), without waiting: the bytes taken, and the error
+// (eof, reset...) when there was one. REQUIRES: conn.hold(base + in.size() +
+// read_size) has succeeded.
+std::size_t take_available(tcp_connection& conn, std::string& in, std::size_t base, asio::error_code& ec) {
+  const std::size_t old = in.size();
+  in.resize(old + read_size);
+  const std::size_t got = read_available(conn.socket(), asio::buffer(in.data() + old, read_size), ec);
+  in.resize(old + got);
+  (void)conn.hold(base + in.size());
+  return got;
+}
+
 // Returns (true) only when the client is gone: the end of its stream with no
 // request after the one being answered, or a reset. Bytes that arrive are
 // the next requests: kept in `w.in` (up to watch_limit and the byte budget;
@@ -184,15 +193,7 @@ core::task<bool> watch_peer(tcp_connection& conn, peer_watch& w) {
     auto [wec] = co_await sock.async_wait(tcp::socket::wait_read, as_tuple);
     if (wec == asio::error::operation_aborted) co_return false;  // the body ended first
     asio::error_code ec = wec;
-    std::size_t got = 0;
-    if (!ec) {
-      const std::size_t old = w.in.size();
-      w.in.resize(old + read_size);
-      got = read_available(sock, asio::buffer(w.in.data() + old, read_size), ec);
-      w.in.resize(old + got);
-      taken += got;
-      (void)conn.hold(base + w.in.size());
-    }
+    if (!ec) taken += take_available(conn, w.in, base, ec);
     if (ec == asio::error::eof && !w.in.empty()) {
       w.eof = true;  // a half close after more requests: they are answered
       break;
@@ -299,7 +300,15 @@ core::task<bool> respond(tcp_connection& conn, server_state& st, const http_requ
   peer_watch w{in, eof};
   // A client that closed its sending side before this answer still reads it
   // (not watched); else watch for it going away while the body comes. Gone:
-  // the body's wait is cancelled, its source dropped with the response.
+  // the body's wait is cancelled, its source dropped with the response. A
+  // read takes a request without the end of the stream that came after it
+  // (read_watch), so the end is looked for first.
+  if (const std::size_t base = conn.held() - std::min(conn.held(), in.size());
+      !eof && conn.hold(base + in.size() + read_size)) {
+    asio::error_code ec;
+    take_available(conn, in, base, ec);
+    eof = ec == asio::error::eof;  // other errors: the watch sees them again
+  }
   if (eof) co_return co_await send_body(conn, st, req, resp, framing, std::move(out), keep, w);
   auto outcome = co_await (send_body(conn, st, req, resp, framing, std::move(out), keep, w) || watch_peer(conn, w));
   if (outcome.index() == 0) co_return std::get<0>(outcome);
@@ -376,7 +385,7 @@ core::task<void> handle_connection(tcp_connection& conn, server_state& st, read_
       const std::size_t old = in.size();
       in.resize(old + read_size);
       conn.set_idle(!started);  // a drain ends the wait for a next request
-      auto [ec, got] = co_await watch.read_some(asio::buffer(in.data() + old, read_size), deadline, !started && !first);
+      auto [ec, got] = co_await watch.read_some(asio::buffer(in.data() + old, read_size), deadline);
       conn.set_idle(false);
       in.resize(old + got);
       if (ec == asio::error::operation_aborted && !started && conn.draining()) continue;  // the drain woke us

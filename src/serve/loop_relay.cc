@@ -60,7 +60,6 @@ bool loop_relay::run_one_handler() {
 void loop_relay::relay(bool holding) {
   std::unique_lock lock(mutex_);
   std::uint64_t seen = left_;  // the watcher's last look
-  bool was_alone = false;
   for (;;) {
     if (holding) {
       lock.unlock();
@@ -83,6 +82,7 @@ void loop_relay::relay(bool holding) {
         working_ = true;
         held_ = false;
         ++left_;
+        left_at_ = clock::now();
         if (watcher_asleep_) cv_.notify_one();
         lock.unlock();
         run_safely(work);
@@ -91,7 +91,6 @@ void loop_relay::relay(bool holding) {
         if (held_ || stopped_) {  // taken meanwhile: this thread watches now
           holding = false;
           seen = left_;
-          was_alone = false;
         } else {
           held_ = true;  // back to the loop: no thread woken
         }
@@ -99,22 +98,33 @@ void loop_relay::relay(bool holding) {
       if (holding) continue;
     }
     if (stopped_) return;
-    if (!held_ && was_alone && left_ == seen) {  // left alone since the last look, by the same work
-      held_ = true;
-      holding = true;
-      if (rescues_ != nullptr) rescues_->fetch_add(1, std::memory_order_relaxed);
+    if (!held_) {  // work has left the loop alone since left_at_
+      if (clock::now() - left_at_ >= period_) {
+        held_ = true;
+        holding = true;
+        if (rescues_ != nullptr) rescues_->fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      seen = left_;
+      ++looks_;
+      cv_.wait_until(lock, left_at_ + period_);  // woken early by a stop only
       continue;
     }
-    if (held_ && left_ == seen) {  // no work left the loop since the last look: sleep until some does
+    if (left_ == seen) {  // no work left the loop since the last look: sleep until some does
       watcher_asleep_ = true;
       cv_.wait(lock, [&] { return stopped_ || left_ != seen; });
       watcher_asleep_ = false;
-      if (stopped_) return;
+      continue;
     }
     seen = left_;
-    was_alone = !held_;
-    cv_.wait_for(lock, watch_period);
+    ++looks_;
+    cv_.wait_for(lock, period_);
   }
+}
+
+std::uint64_t loop_relay::TEST_looks() const {
+  std::scoped_lock lock(mutex_);
+  return looks_;
 }
 
 }  // namespace scalekit::serve

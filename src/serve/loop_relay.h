@@ -8,12 +8,16 @@
 //      ^                                                        loop left alone
 //      └──── takes the loop back if nobody took it meanwhile <──────┘
 //
-//   the other thread watches: a loop left alone across two of its looks
-//   (1 to 2 ms apart) is taken by it, so work that turns out slow (a request
-//   that sleeps, a streamed body that waits for the loop to send it) holds
-//   the loop up for at most that long; the thread whose work ended finds the
-//   loop taken and watches in its turn. While no work leaves the loop alone
-//   the watcher sleeps (one wake-up when work starts leaving it again).
+//   the other thread watches: a loop left alone by one piece of work for
+//   watch_period is taken by it, so work that turns out slow (a request that
+//   sleeps, a streamed body that waits for the loop to send it) holds the
+//   loop up for that long at most; the thread whose work ended finds the loop
+//   taken and watches in its turn. The watcher looks once a watch_period
+//   while work keeps leaving the loop (a look that finds work running sleeps
+//   until that work's own watch_period is up, not a period from the look:
+//   one look a period, not two, for the same bound). While no work leaves
+//   the loop alone the watcher sleeps (one wake-up when work starts leaving
+//   it again).
 //
 // Guarantees:
 // - the loop's handlers never run on two threads at once: the loop passes
@@ -41,8 +45,10 @@ namespace scalekit::serve {
 
 class loop_relay {
  public:
-  /// `rescues` (optional) counts the times the watcher took the loop.
-  explicit loop_relay(std::atomic<std::uint64_t>* rescues = nullptr) : rescues_(rescues) {}
+  /// `rescues` (optional) counts the times the watcher took the loop;
+  /// `period`: how long work may leave the loop alone (watch_period).
+  explicit loop_relay(std::atomic<std::uint64_t>* rescues = nullptr, std::chrono::microseconds period = watch_period)
+      : rescues_(rescues), period_(period) {}
   ~loop_relay();  ///< joins the second thread
   loop_relay(const loop_relay&) = delete;
   loop_relay& operator=(const loop_relay&) = delete;
@@ -60,15 +66,21 @@ class loop_relay {
   /// REQUIRES: called from a handler of the loop; !busy().
   void run_next(std::function<void()> work);
 
-  /// How often the watcher looks at a loop left alone.
-  static constexpr std::chrono::microseconds watch_period{1000};
+  /// How long one piece of work may leave the loop alone before the other
+  /// thread takes it; the watcher looks about once a period while work runs.
+  static constexpr std::chrono::microseconds watch_period{2000};
+
+  /// The watcher's looks so far (wake-ups while work runs), for tests.
+  [[nodiscard]] std::uint64_t TEST_looks() const;
 
  private:
+  using clock = std::chrono::steady_clock;
   void relay(bool holding);
   bool run_one_handler();  // the holder's step; false: the loop stopped
   static void run_safely(std::function<void()>& work);
 
   std::atomic<std::uint64_t>* const rescues_;
+  const std::chrono::microseconds period_;
   asio::io_context* loop_ = nullptr;
   std::thread second_;
   // State below is guarded by mutex_.
@@ -80,6 +92,8 @@ class loop_relay {
   bool stopped_ = false;        // the loop has stopped
   bool watcher_asleep_ = false;
   std::uint64_t left_ = 0;      // times work left the loop alone
+  clock::time_point left_at_;   // when it last did
+  std::uint64_t looks_ = 0;     // the watcher's timed wake-ups
   std::exception_ptr failure_;  // from a handler
 };
 

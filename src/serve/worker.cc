@@ -80,7 +80,7 @@ struct request_record {
 // two of its handlers (loop_relay), while the worker is lightly loaded (an
 // application thread's place is free and nothing waits for one); any other
 // call resets its streak. A call that turns out slow holds the loop up for a
-// look or two of loop_relay's watcher (1-2 ms), then the loop goes on on the
+// period of loop_relay's watcher (2 ms), then the loop goes on on the
 // relay's other thread.
 inline constexpr std::chrono::microseconds quick_bound{1000};
 inline constexpr std::uint32_t quick_streak = 16;

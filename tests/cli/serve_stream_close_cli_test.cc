@@ -189,6 +189,26 @@ TEST(CliServeStreamEnd, RequestsPipelinedBehindAStreamAreAnswered) {
   }
 }
 
+// A client that sends its request and closes its sending side at once (as
+// `printf ... | nc -N` does) still reads the whole streamed answer: the end
+// of its stream came before the answer, so it is not a client gone. (A read
+// takes the request without the end after it; the end is looked for before
+// the body streams.)
+TEST(CliServeStreamEnd, AClientThatHalfClosedWithItsRequestReadsTheStream) {
+  temp_dir dir("serve-stream-half-closed");
+  stream_server server;
+  START_SERVER(server);
+  const std::string gate = dir / "gate";
+  raw_client c(server.port());
+  c.request("GET", "/gated?gate=" + gate);
+  c.shut_write();
+  ASSERT_TRUE(has_field(c.take_head(), "Transfer-Encoding: chunked")) << server.log();
+  ASSERT_TRUE(c.read_until("first\n")) << server.log();
+  std::this_thread::sleep_for(50ms);  // not needed to pass: gives a watch the time to take the end for a client gone
+  touch(gate);
+  EXPECT_EQ(c.take_chunked().value_or("(cut)"), "first\nsecond\n") << server.log();
+}
+
 // close() exactly once, whatever ends the response.
 TEST(CliServeStreamEnd, CloseIsCalledOnceOnEveryPath) {
   temp_dir dir("serve-stream-once");

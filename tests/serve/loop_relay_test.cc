@@ -11,6 +11,7 @@
 #include <asio/post.hpp>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -67,6 +68,44 @@ TEST(LoopRelay, WorkThatWaitsForTheLoopDoesNotDeadlockIt) {
   relay.run(loop);
   EXPECT_TRUE(answered);
   EXPECT_EQ(rescues.load(), 1u);
+}
+
+// Work that turns slow just after one of the watcher's looks holds the loop
+// for one period from when it left it, not up to two (the watcher waits for
+// the work's own period, not a period from its look, then takes the loop).
+// A long period, so that the bound shows through the machine's scheduling.
+TEST(LoopRelay, SlowWorkIsTakenOnePeriodAfterItLeftTheLoop) {
+  using clock = std::chrono::steady_clock;
+  constexpr auto period = 300ms;
+  asio::io_context loop(1);
+  std::atomic<std::uint64_t> rescues{0};
+  loop_relay relay(&rescues, period);
+  auto guard = asio::make_work_guard(loop);
+  clock::time_point left, taken;
+  std::promise<void> rescued;
+  // Quick work until the watcher has looked once (it looks once a period
+  // while work keeps leaving the loop), then work that waits for the loop.
+  std::function<void()> handler = [&] {
+    if (relay.TEST_looks() == 0) {
+      relay.run_next([] {});
+      asio::post(loop, handler);
+      return;
+    }
+    left = clock::now();
+    relay.run_next([&] {
+      asio::post(loop, [&] {
+        taken = clock::now();
+        rescued.set_value();
+        guard.reset();
+      });
+      (void)rescued.get_future().wait_for(20s);
+    });
+  };
+  asio::post(loop, handler);
+  relay.run(loop);
+  EXPECT_EQ(rescues.load(), 1u);
+  EXPECT_GE(taken - left, period);
+  EXPECT_LT(taken - left, period * 3 / 2);  // two periods before (a generous margin either way)
 }
 
 // Handlers run one at a time, though the loop passes between two threads
