@@ -23,6 +23,15 @@ struct loopback_options {
   std::chrono::milliseconds send_timeout{0}, receive_timeout{0};  ///< 0: block
 };
 
+/// The address 127.0.0.1:`port`.
+inline sockaddr_in loopback_address(std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
 /// A connected socket to 127.0.0.1:`port`, or -1.
 inline int connect_loopback(const std::string& port, loopback_options o = {}) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -35,11 +44,8 @@ inline int connect_loopback(const std::string& port, loopback_options o = {}) {
   };
   set_timeout(SO_SNDTIMEO, o.send_timeout);
   set_timeout(SO_RCVTIMEO, o.receive_timeout);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  const sockaddr_in a = loopback_address(static_cast<std::uint16_t>(std::stoi(port)));
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
     return -1;
   }
@@ -85,10 +91,7 @@ inline loopback_listener listen_loopback(std::uint16_t port = 0, int backlog = 6
   if (fd < 0) return {-1, 0, errno};
   const int on = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in a = loopback_address(port);
   socklen_t len = sizeof a;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
