@@ -16,8 +16,11 @@
 
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
+using scalekit::testing::peer_bin;
+using scalekit::testing::peer_built;
 using scalekit::testing::redis_server;
 using scalekit::testing::run_command;
+using scalekit::testing::run_peer;
 using scalekit::testing::run_scalekit;
 using scalekit::testing::server_process;
 using scalekit::testing::slurp;
@@ -28,6 +31,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
+const std::string no_peer = "no " + peer_bin + " to be the distributed worker (the release build makes it)";
 
 struct broker_serve : server_process {
   broker_serve(const redis_server& redis, const std::string& extra)
@@ -44,7 +48,8 @@ struct broker_serve : server_process {
 };
 
 std::unique_ptr<background_process> scalekit_worker(const redis_server& redis, const std::string& extra) {
-  auto w = std::make_unique<background_process>(bin + " worker --broker " + redis.url() + " " + extra, "sk-worker");
+  auto w =
+      std::make_unique<background_process>(peer_bin + " worker --broker " + redis.url() + " " + extra, "sk-worker");
   EXPECT_TRUE(w->wait_for_log("consuming")) << w->log();
   return w;
 }
@@ -63,6 +68,7 @@ std::string header(const std::string& head, const std::string& name) {
 // names; a tile has the pixels (the very PNG bytes) `scalekit mandelbrot`
 // writes for its region, and the local executors draw it alike.
 TEST(CliServeBroker, TilesRunOnTheDistributedWorkersPixelExact) {
+  if (!peer_built()) GTEST_SKIP() << no_peer;
   redis_server redis;
   auto worker = scalekit_worker(redis, "-c 2 --pool processes -n tiles@test");
   broker_serve server(redis, "");
@@ -78,7 +84,7 @@ TEST(CliServeBroker, TilesRunOnTheDistributedWorkersPixelExact) {
 
   temp_dir dir("serve-broker");
   const std::string file = dir / "tile.png";
-  const auto made = run_scalekit("mandelbrot -W 256 -H 256 -n 200 --region=-0.75,-1.75,1,0 -o " + file);
+  const auto made = run_peer("mandelbrot -W 256 -H 256 -n 200 --region=-0.75,-1.75,1,0 -o " + file);
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string tile = server.get(path);
   EXPECT_TRUE(tile == "200\n" + slurp(file)) << tile.substr(0, 80);
@@ -97,7 +103,7 @@ TEST(CliServeBroker, TilesRunOnTheDistributedWorkersPixelExact) {
   // The worker ran them: its heartbeat counts the tasks (one per band, one per number).
   json status;
   for (int i = 0; i < 60; ++i) {
-    status = json::parse(run_scalekit("--json worker --status --broker " + redis.url()).out);
+    status = json::parse(run_peer("--json worker --status --broker " + redis.url()).out);
     if (!status["workers"].empty() && status["workers"][0]["processed"].get<int>() >= 4) break;
     std::this_thread::sleep_for(100ms);
   }
@@ -108,6 +114,7 @@ TEST(CliServeBroker, TilesRunOnTheDistributedWorkersPixelExact) {
 // No worker: a tile waits --broker-timeout, then 503 saying so; a worker that
 // comes later is used at once; one that is stuck gives 504.
 TEST(CliServeBroker, ATileWaitsAtMostTheTimeoutThenSaysWhy) {
+  if (!peer_built()) GTEST_SKIP() << no_peer;
   redis_server redis;
   broker_serve server(redis, "--broker-timeout 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
@@ -161,6 +168,7 @@ TEST(CliServeBroker, AnUnreachableBrokerIs503WithinTheTimeout) {
 // /fleet/events carries what `scalekit worker --status` knows: the live
 // workers, the queue and the tasks they finish.
 TEST(CliServeBroker, TheFleetFeedShowsTheDistributedWorkers) {
+  if (!peer_built()) GTEST_SKIP() << no_peer;
   redis_server redis;
   auto worker = scalekit_worker(redis, "-c 2 --pool threads -n fleet@test");
   broker_serve server(redis, "");

@@ -1,12 +1,9 @@
 // Integration tests of `scalekit serve`: the real master and worker
 // processes, real clients (tests/fixtures/serve_client.py), real signals.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +17,7 @@
 #include <vector>
 
 #include "cli_helpers.h"
+#include "loopback.h"
 #include "serve_helpers.h"
 
 using scalekit::testing::background_process;
@@ -167,14 +165,8 @@ TEST(CliServe, ABurstOfConnectionsIsSharedOutAmongTheWorkers) {
   constexpr int connections = 40;
   std::vector<int> fds;
   for (int i = 0; i < connections; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(server.port())));
-    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const int fd = scalekit::testing::connect_loopback(server.port(), {.receive_timeout = 10s});
+    ASSERT_GE(fd, 0);
     fds.push_back(fd);
   }
   const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -302,19 +294,6 @@ TEST(CliServe, HupReloadsTheApplicationsCode) {
 
 namespace {
 
-// A loopback port that was free a moment ago.
-std::string free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return std::to_string(ntohs(a.sin_port));
-}
-
 // The value of header `name` in serve_client.py's "headers" output ("" when absent).
 std::string header_value(const std::string& head, const std::string& name) {
   const auto at = head.find("\n" + name + ": ");
@@ -341,7 +320,7 @@ TEST(CliServe, HaproxyFailsOverToTheStandbyUnderLoad) {
   serve_server standby("-w 1");
   ASSERT_FALSE(active.port().empty() || standby.port().empty()) << active.log() << standby.log();
   ASSERT_TRUE(active.wait_for_log("1 workers ready") && standby.wait_for_log("1 workers ready"));
-  const std::string front = free_port();
+  const std::string front = std::to_string(scalekit::testing::free_port());
   scalekit::testing::temp_dir dir("cli-serve-haproxy");
   std::string cfg = scalekit::testing::slurp(SCALEKIT_SEEDS_DIR "/../../../docs/deploy/haproxy.cfg");
   ASSERT_NE(cfg.find("127.0.0.1:8081 check"), std::string::npos) << cfg;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "loopback.h"
 #include "sanitizers.h"
 
 using scalekit::testing::bin;
@@ -86,14 +87,10 @@ TEST(CliSortService, CallClientAndProcessExecutor) {
 // A call waiting for a reply that never comes ends at once on SIGTERM, as the
 // signal does (status 128 + 15), with nothing on stdout.
 TEST(CliSortService, CallEndsOnAStopSignal) {
-  scalekit::testing::background_process silent(
-      "/usr/bin/python3 -c \"import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
-      "print(s.getsockname()[1], flush=True); time.sleep(60)\"",
-      "silent-server");
-  for (int i = 0; i < 500 && silent.out().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  const std::string port = silent.out().substr(0, silent.out().find('\n'));
-  ASSERT_FALSE(port.empty());
-  scalekit::testing::background_process call(bin + " sort-service call --connect 127.0.0.1:" + port, "sort-call");
+  const auto silent = scalekit::testing::listen_loopback();  // the kernel accepts, nobody answers
+  ASSERT_TRUE(silent.ok());
+  scalekit::testing::background_process call(
+      bin + " sort-service call --connect 127.0.0.1:" + std::to_string(silent.port()), "sort-call");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto t0 = std::chrono::steady_clock::now();
   call.stop();

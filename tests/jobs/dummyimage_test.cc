@@ -1,16 +1,14 @@
 #include "scalekit/jobs/dummyimage/dummyimage.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <stop_token>
 #include <string>
 #include <thread>
 
+#include "loopback.h"
 #include "scalekit/core/job.h"
 #include "scalekit/core/process_pool.h"
 #include "scalekit/net/fetch.h"
@@ -120,18 +118,11 @@ TEST_P(DummyimageService, ABadAddressIsInvalidAndATakenPortAnIoError) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), status_code::invalid_argument);
   EXPECT_NE(bad.error().message().find("not-an-address"), std::string::npos) << bad.error().message();
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const auto listener = scalekit::testing::listen_loopback();
+  ASSERT_TRUE(listener.ok()) << std::strerror(listener.error());
   di::server_options taken;
-  taken.port = ntohs(a.sin_port);
+  taken.port = listener.port();
   auto busy = di::serve(taken, *ex, obs);
-  ::close(fd);
   ASSERT_FALSE(busy.ok());
   EXPECT_EQ(busy.error().code(), status_code::io_error) << busy.error().message();
 }

@@ -1,7 +1,6 @@
 #include "scalekit/jobs/sort_service/sort_service.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "loopback.h"
 #include "scalekit/core/executor.h"
 #include "scalekit/core/process_pool.h"
 #include "service_thread.h"
@@ -38,24 +38,6 @@ ss::call_options to(std::uint16_t port, std::string body) {
   o.timeout = 10s;
   return o;
 }
-
-// A socket that listens on a free loopback port and never accepts: the kernel
-// completes connections, nobody answers.
-struct silent_listener {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  std::uint16_t port = 0;
-  silent_listener() {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd, 8);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~silent_listener() { ::close(fd); }
-};
 
 }  // namespace
 
@@ -129,12 +111,8 @@ TEST_P(SortServiceOnEveryExecutor, OversizedAndSilentClients) {
   ASSERT_TRUE(ss::call(to(port, "[1, 2, 3, 4, 5, 6]"), big).ok());
   EXPECT_EQ(big.text(), "{\"error\": \"request of 18 bytes exceeds the limit of 10\"}\n");
   {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const int fd = scalekit::testing::connect_loopback(std::to_string(port));
+    ASSERT_GE(fd, 0);
     char c;
     EXPECT_EQ(::recv(fd, &c, 1, 0), 0);  // closed unanswered
     ::close(fd);
@@ -201,15 +179,16 @@ INSTANTIATE_TEST_SUITE_P(Kinds, SortServiceOnEveryExecutor,
                          [](const auto& p) { return std::string(core::to_string(p.param)); });
 
 TEST(SortService, ATakenPortOrABadHostIsAnError) {
-  silent_listener taken;
+  const auto taken = scalekit::testing::listen_loopback();
   auto ex = core::make_inline_executor();
   core::collecting_observer obs;
   auto o = any_port();
-  o.port = taken.port;
+  o.port = taken.port();
   auto busy = ss::serve(o, *ex, obs);
   ASSERT_FALSE(busy.ok());
   EXPECT_EQ(busy.error().code(), status_code::io_error);
-  EXPECT_NE(busy.error().message().find("cannot listen on 127.0.0.1:" + std::to_string(taken.port)), std::string::npos);
+  EXPECT_NE(busy.error().message().find("cannot listen on 127.0.0.1:" + std::to_string(taken.port())),
+            std::string::npos);
   o = any_port();
   o.host = "nowhere";
   auto bad = ss::serve(o, *ex, obs);
@@ -218,11 +197,7 @@ TEST(SortService, ATakenPortOrABadHostIsAnError) {
 }
 
 TEST(SortServiceCall, FailsWhenNothingListens) {
-  std::uint16_t port;
-  {
-    silent_listener gone;  // a port that was free a moment ago
-    port = gone.port;
-  }
+  const std::uint16_t port = scalekit::testing::free_port();
   core::collecting_observer obs;
   auto r = ss::call(to(port, "[1]"), obs);
   ASSERT_FALSE(r.ok());
@@ -231,8 +206,8 @@ TEST(SortServiceCall, FailsWhenNothingListens) {
 }
 
 TEST(SortServiceCall, TimesOutAndStopsWhenAsked) {
-  silent_listener server;
-  auto o = to(server.port, "[1]");
+  const auto server = scalekit::testing::listen_loopback();  // the kernel completes connections, nobody answers
+  auto o = to(server.port(), "[1]");
   o.timeout = 200ms;
   core::collecting_observer obs;
   auto late = ss::call(o, obs);

@@ -7,9 +7,7 @@
 
 #include "scalekit/jobs/thumbnail/thumbnail.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "loopback.h"
 #include "run_command.h"
 #include "scalekit/core/executor.h"
 #include "scalekit/core/job.h"
@@ -56,37 +55,27 @@ struct dummyimage_origin : scalekit::testing::server_process {
 // it runs until its timeout, or until a stop abandons it.
 class silent_origin {
  public:
-  silent_origin() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("silent_origin: cannot listen");
-    port_ = ntohs(a.sin_port);
+  silent_origin() : listener_(scalekit::testing::listen_loopback()) {
+    if (!listener_.ok()) throw std::runtime_error("silent_origin: cannot listen");
     accepter_ = std::thread([this] {
       for (;;) {
-        const int c = ::accept(fd_, nullptr, nullptr);
+        const int c = ::accept(listener_.fd(), nullptr, nullptr);
         if (c < 0) return;  // shut down
         accepted_.push_back(c);
       }
     });
   }
   ~silent_origin() {
-    ::shutdown(fd_, SHUT_RDWR);
+    ::shutdown(listener_.fd(), SHUT_RDWR);
     accepter_.join();
-    ::close(fd_);
     for (int c : accepted_) ::close(c);
   }
   silent_origin(const silent_origin&) = delete;
   silent_origin& operator=(const silent_origin&) = delete;
-  [[nodiscard]] std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string base() const { return "http://127.0.0.1:" + std::to_string(listener_.port()); }
 
  private:
-  int fd_ = -1;
-  int port_ = 0;
+  scalekit::testing::loopback_listener listener_;
   std::thread accepter_;
   std::vector<int> accepted_;  // touched by the accepter alone until it is joined
 };

@@ -1,8 +1,6 @@
 #include "scalekit/net/dns_server.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback.h"
 #include "run_command.h"
 #include "service_thread.h"
 
@@ -37,14 +36,6 @@ std::vector<std::uint8_t> query_for(const std::string& name) {
   return q;
 }
 
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 void set_timeout(int fd, long ms = 2000) {
   const timeval t{ms / 1000, (ms % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
@@ -54,7 +45,7 @@ void set_timeout(int fd, long ms = 2000) {
 std::vector<std::uint8_t> ask_udp(std::uint16_t port, const std::vector<std::uint8_t>& query, long wait_ms = 2000) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   set_timeout(fd, wait_ms);
-  const sockaddr_in to = loopback(port);
+  const sockaddr_in to = scalekit::testing::loopback_address(port);
   ::sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   std::vector<std::uint8_t> reply(4096);
   const ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
@@ -67,7 +58,7 @@ std::vector<std::uint8_t> ask_udp(std::uint16_t port, const std::vector<std::uin
 std::vector<std::uint8_t> ask_tcp(std::uint16_t port, const std::vector<std::uint8_t>& query) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   set_timeout(fd);
-  const sockaddr_in to = loopback(port);
+  const sockaddr_in to = scalekit::testing::loopback_address(port);
   std::vector<std::uint8_t> reply;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
     std::vector<std::uint8_t> msg = {static_cast<std::uint8_t>(query.size() >> 8),

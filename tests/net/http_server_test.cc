@@ -6,7 +6,6 @@
 // smuggling, too many connections, too many bytes). The server runs in a
 // thread of the test with small timeouts, on a free port.
 
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -28,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "loopback.h"
 #include "run_command.h"
 #include "sanitizers.h"
 #include "scalekit/core/async.h"
@@ -142,15 +142,11 @@ class test_server {
 // A client on a raw socket: send exactly these bytes, read what comes.
 class raw_client {
  public:
-  explicit raw_client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  explicit raw_client(std::uint16_t port)
+      : fd_(scalekit::testing::connect_loopback(std::to_string(port))), connected_(fd_ >= 0) {}
+  ~raw_client() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  ~raw_client() { ::close(fd_); }
   raw_client(const raw_client&) = delete;
   raw_client& operator=(const raw_client&) = delete;
 

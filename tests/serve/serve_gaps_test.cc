@@ -2,14 +2,10 @@
 // response head, an app's error after a whole response, a process an app forks
 // that lives on. The real master and workers, real sockets.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -84,20 +80,12 @@ TEST(ServeGaps, AForkedChildThatLivesOnDoesNotKeepThePort) {
   const int child = std::stoi(answer.substr(4));
   ASSERT_GT(child, 0);
   server.stop();
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  const int on = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(server.port())));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 1) == 0;
-  const int bind_errno = errno;
-  ::close(fd);
+  const int bind_errno =
+      scalekit::testing::listen_loopback(static_cast<std::uint16_t>(std::stoi(server.port()))).error();
   const bool child_alive = ::kill(child, 0) == 0;
   ::kill(child, SIGKILL);
   EXPECT_TRUE(child_alive) << "the daemon child should have lived on";
-  EXPECT_TRUE(bound) << "port " << server.port() << ": " << std::strerror(bind_errno);
+  EXPECT_EQ(bind_errno, 0) << "port " << server.port() << ": " << std::strerror(bind_errno);
 }
 
 // --max-requests N plus a jitter near 2^64 wrapped round (the limit came out

@@ -2,9 +2,7 @@
 // full (maxmemory with noeviction), or a fake that answers only errors. The
 // real binary, a real redis-server, a fake Redis on a loopback socket.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "cli_helpers.h"
+#include "loopback.h"
 #include "redis_server.h"
 #include "serve_helpers.h"
 
@@ -31,16 +30,7 @@ namespace {
 // loading its data set does (or one whose ACL forbids the commands).
 class loading_redis {
  public:
-  loading_redis() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 64);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  loading_redis() : listener_(scalekit::testing::listen_loopback()) {
     thread_ = std::thread([this] { run(); });
   }
   ~loading_redis() {
@@ -48,11 +38,10 @@ class loading_redis {
     thread_.join();
     for (int c : clients_)
       if (c >= 0) ::close(c);
-    ::close(fd_);
   }
   loading_redis(const loading_redis&) = delete;
   loading_redis& operator=(const loading_redis&) = delete;
-  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(listener_.port()); }
 
  private:
   struct client {
@@ -93,11 +82,11 @@ class loading_redis {
   void run() {
     std::vector<client> cs;
     while (!stop_) {
-      std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+      std::vector<pollfd> fds{{listener_.fd(), POLLIN, 0}};
       for (const auto& c : cs) fds.push_back({c.fd, POLLIN, 0});
       if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
       if (fds[0].revents & POLLIN) {
-        const int c = ::accept(fd_, nullptr, nullptr);
+        const int c = ::accept(listener_.fd(), nullptr, nullptr);
         if (c >= 0) cs.push_back({c, ""});
       }
       for (std::size_t i = 1; i < fds.size(); ++i) {
@@ -119,8 +108,7 @@ class loading_redis {
     for (const auto& c : cs) clients_.push_back(c.fd);
   }
 
-  int fd_ = -1;
-  int port_ = 0;
+  scalekit::testing::loopback_listener listener_;
   std::atomic<bool> stop_{false};
   std::vector<int> clients_;
   std::thread thread_;

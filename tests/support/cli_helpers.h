@@ -2,6 +2,8 @@
 // Helpers of the integration tests that run the real scalekit binary: only for
 // cli_tests, whose build defines SCALEKIT_BINARY and SCALEKIT_SEEDS_DIR.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <sstream>
@@ -22,6 +24,21 @@ inline const std::string bin = SCALEKIT_BINARY;
 
 /// `scalekit ARGS`, through the shell.
 inline command_result run_scalekit(const std::string& args) { return run_command(bin + " " + args); }
+
+/// The scalekit that runs a test's peers and references (a distributed worker,
+/// `mandelbrot` to compare with): `bin`, but in the tsan preset, whose
+/// scalekit-serve has `serve` alone, the release build's scalekit.
+#ifdef SCALEKIT_PEER_BINARY
+inline const std::string peer_bin = SCALEKIT_PEER_BINARY;
+#else
+inline const std::string peer_bin = bin;
+#endif
+
+/// Whether peer_bin is there to run (a test that needs it skips, saying so, when not).
+inline bool peer_built() { return ::access(peer_bin.c_str(), X_OK) == 0; }
+
+/// `scalekit ARGS` of peer_bin, through the shell.
+inline command_result run_peer(const std::string& args) { return run_command(peer_bin + " " + args); }
 
 /// The number of lines in `s` (its newline characters).
 inline std::size_t lines(const std::string& s) {

@@ -4,10 +4,8 @@
 // restart() stops it and starts it again on the same port, pause() stops it
 // answering: for fault tests.
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "loopback.h"
 #include "run_command.h"
 
 namespace scalekit::testing {
@@ -66,14 +65,10 @@ class redis_server {
       ::_exit(127);
     }
     for (int i = 0; i < 500; ++i) {  // until it accepts connections
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<std::uint16_t>(port_));
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (up) return;
+      if (const int fd = connect_loopback(std::to_string(port_)); fd >= 0) {
+        ::close(fd);
+        return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
@@ -87,18 +82,6 @@ class redis_server {
     int st;
     ::waitpid(pid_, &st, 0);
     pid_ = -1;
-  }
-
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
   }
 
   temp_dir dir_;
