@@ -9,8 +9,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,18 +23,12 @@ using scalekit::testing::count_of;
 using scalekit::testing::json;
 using scalekit::testing::prometheus_text;
 using scalekit::testing::serve_server;
+using scalekit::testing::slurp;
 using namespace std::chrono_literals;
 
 namespace {
 
 const std::string apps_dir = " --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi ";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // /metrics read as Prometheus reads it (after serve_client's "200\n").
 prometheus_text metrics_of(const serve_server& server) { return prometheus_text(server.get("/metrics").substr(4)); }

@@ -98,16 +98,20 @@ void log(const log_fn& fn, std::string_view line, std::string_view traceback) no
     std::string text;
     text.reserve(line.size() + 1 + traceback.size());
     text.append(line).append("\n").append(traceback);
-    const char* p = text.data();
-    std::size_t left = text.size();
-    while (left > 0) {
-      const ssize_t n = ::write(STDERR_FILENO, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return;
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
+    write_stderr(text);
   } catch (...) {  // a log function that throws loses its line, never the request
+  }
+}
+
+void write_stderr(std::string_view text) noexcept {
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
   }
 }
 

@@ -28,4 +28,8 @@ bool pending_is(PyObject* type) noexcept;
 /// The host's log function, or the default one (stderr, one write()).
 void log(const log_fn& fn, std::string_view line, std::string_view traceback) noexcept;
 
+/// Writes `text` to stderr, whole (one write(2) when the pipe takes it), or
+/// stops at an error: a log that cannot be written loses its line, no more.
+void write_stderr(std::string_view text) noexcept;
+
 }  // namespace scalekit::serve::wsgi::errors

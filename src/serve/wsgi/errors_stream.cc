@@ -1,10 +1,9 @@
 #include "errors_stream.h"
 
-#include <unistd.h>
+#include "errors.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -57,18 +56,6 @@ class rate_bucket {
 };
 rate_bucket bucket;
 
-void write_all(const std::string& text) noexcept {
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(STDERR_FILENO, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-}
-
 // One line out (`line` without its newline; `cut` bytes cut off it), or dropped over the rate.
 void emit(std::string& line, std::uint64_t cut) noexcept {
   try {
@@ -85,8 +72,8 @@ void emit(std::string& line, std::uint64_t cut) noexcept {
       totals.dropped_bytes.fetch_add(line.size(), std::memory_order_relaxed);
       return;
     }
-    if (!notice.empty()) write_all(notice);
-    write_all(line);
+    if (!notice.empty()) errors::write_stderr(notice);
+    errors::write_stderr(line);
     totals.lines.fetch_add(1, std::memory_order_relaxed);
   } catch (...) {  // no memory for the marker: the line is lost, never the request
   }
