@@ -8,8 +8,8 @@ seconds=$(bench_pick 10 1) rounds=$(bench_pick 3 1) conns=256
 # A slow tile (the seahorse valley: every pixel iterates long), never cached (--cache-mb 0), so
 # every request computes it or, overloaded, gets --degrade's coarse tile or a 503.
 tile="/mandelbrot.png?z=6&x=32&y=33&n=5000"
-declare -A flags=([count]="--queue-wait 0" [timed]="")
-declare -A label=([count]="--queue 64 alone (--queue-wait 0)" [timed]="--queue 64 and --queue-wait 1 (the default)")
+declare -A flags=([count]="--queue-wait 0" [timed]="--queue-wait 1")
+declare -A label=([count]="--queue 64 alone (--queue-wait 0)" [timed]="--queue 64 and --queue-wait 1")
 servers=(count timed)
 declare -A port=()
 for s in "${servers[@]}"; do

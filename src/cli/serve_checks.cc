@@ -102,8 +102,8 @@ std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout
 }
 
 std::chrono::milliseconds queue_wait(double seconds, double timeout_s) {
-  const bool given = seconds >= 0;
-  return wait_under_timeout("--queue-wait", given ? seconds : 1, given, timeout_s,
+  if (seconds <= 0) return std::chrono::milliseconds{0};  // not given, or 0: no time limit (--queue alone)
+  return wait_under_timeout("--queue-wait", seconds, true, timeout_s,
                             "a request waiting that long would be answered 504, never shed");
 }
 

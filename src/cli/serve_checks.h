@@ -31,7 +31,7 @@ std::chrono::milliseconds whole_ms(double seconds);
 /// --timeout a broker outage would end in a 504 and a replaced worker, not a 503).
 std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout_s);
 /// --queue-wait: how long a request may wait for a thread (past --timeout it would never shed).
-/// `seconds` < 0: not given.
+/// `seconds` <= 0 (not given, or 0; the default): no limit, 0 ms.
 std::chrono::milliseconds queue_wait(double seconds, double timeout_s);
 
 /// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'

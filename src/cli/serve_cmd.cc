@@ -106,7 +106,7 @@ void add_command(CLI::App& command) {
       ->capture_default_str();
   cmd->add_option("--queue-wait", f->queue_wait_s,
                   "seconds a request may wait for a thread (a tenth while the queue stands), then 503 (or --degrade's "
-                  "answer); 0: no limit (default: 1, or half of a shorter --timeout)")
+                  "answer); must be under --timeout (default: 0, no limit: --queue alone bounds the wait)")
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--executor", f->executor,
                   "where a worker runs scalekit's jobs: serial, threads (the default), processes, openmp or "

@@ -130,9 +130,10 @@ TEST(CliServeLifecycle, AWorkerKilledUnderLoadCostsOnlyItsOwnRequests) {
 }
 
 // Past --queue, a request is answered 503 with Retry-After at once, and
-// /metrics counts it as shed.
+// /metrics counts it as shed. Without --queue-wait (off by default) the queued
+// one waits for the slow one however long it takes.
 TEST(CliServeLifecycle, TheShed503CarriesRetryAfterAndIsCounted) {
-  serve_server server("-w 1 --threads 1 --queue 1 --queue-wait 10");  // the queued one may wait for the slow one
+  serve_server server("-w 1 --threads 1 --queue 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
   background_process first(server.client_command("get " + server.port() + " /sleep?ms=3000"), "cli-serve-slow");
