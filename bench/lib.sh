@@ -165,6 +165,9 @@ bench_cpu_ticks() {
 bench_tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 # Median of numbers, one a line on stdin (the middle one; the lower middle for an even count).
+# awk: ms(v), a wrk latency ("850.12us", "3.41ms", "1.20s") in milliseconds. Put it before a
+# program that reads wrk's --latency report: awk ... "$bench_wrk_ms"'PROGRAM'.
+bench_wrk_ms='function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }'
 bench_median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'; }
 # bench_range FILE NAME FIELD: "lowest-highest" of FIELD over FILE's lines whose first field is NAME.
 bench_range() { awk -v s="$2" -v f="$3" '$1 == s {print $f}' "$1" | sort -g | sed -n '1p;$p' | paste -sd- -; }

@@ -97,8 +97,7 @@ measure() {  # NAME CONNECTIONS [WORK: hello (the default), get10k, post10k]
   wait "$w"
   c1=$(bench_cpu_ticks "$(bench_pid "$s")")
   awk -v s="$s:$work" -v c="$c" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" -v served=$((c - queued)) \
-    -v wrk_s="$(awk '{print $1 + $2}' "$out/wrk.time")" '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    -v wrk_s="$(awk '{print $1 + $2}' "$out/wrk.time")" "$bench_wrk_ms"'
     /Requests\/sec:/ { rps = $2 }
     /^ +99%/ { p99 = ms($2) }
     /requests in/ { n = $1 }

@@ -65,8 +65,7 @@ for ((round = 1; round <= rounds; round++)); do
     report=$(wrk -t 2 -c "${conns[$s]}" -d "${seconds}s" --timeout 10s --latency \
       "http://127.0.0.1:${port[$s]}${path[$s]}" 2>&1)
     c1=$(bench_cpu_ticks "$(bench_pid "$s")")
-    awk -v s="$s" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" '
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    awk -v s="$s" -v ticks=$((c1 - c0)) -v us="$bench_tick_us" "$bench_wrk_ms"'
       /Requests\/sec:/ { rps = $2 }
       /^ +50%/ { p50 = ms($2) }
       /^ +99%/ { p99 = ms($2) }

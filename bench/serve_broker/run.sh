@@ -34,8 +34,7 @@ for ((round = 1; round <= rounds; round++)); do
     for ex in threads serial distributed; do
       for conns in 1 8; do
         report=$(wrk -t 1 -c "$conns" -d "${seconds}s" --latency "http://127.0.0.1:${port}${tile[$t]}&executor=$ex" 2>&1)
-        awk -v key="$t/$ex/$conns" '
-          function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        awk -v key="$t/$ex/$conns" "$bench_wrk_ms"'
           /Requests\/sec:/ { rps = $2 }
           /^ +50%/ { p50 = ms($2) }
           /^ +99%/ { p99 = ms($2) }

@@ -38,8 +38,7 @@ for ((round = 1; round <= rounds; round++)); do
   for c in 1 16; do
     for s in compute redis_hit lru_hit; do
       report=$(wrk -t 1 -c "$c" -d "${seconds}s" --latency "http://127.0.0.1:${port[$s]}$tile" 2>&1)
-      awk -v s="$s" -v c="$c" '
-        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+      awk -v s="$s" -v c="$c" "$bench_wrk_ms"'
         /Requests\/sec:/ { rps = $2 }
         /^ +50%/ { p50 = ms($2) }
         /^ +99%/ { p99 = ms($2) }

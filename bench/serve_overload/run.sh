@@ -38,8 +38,7 @@ for ((round = 1; round <= rounds; round++)); do
     read -r ok1 deg1 shed1 wait1 < <(counters "$s")
     # /metrics' own requests are 2xx too: a handful against thousands.
     awk -v s="$s" -v secs="$seconds" -v full=$((ok1 - ok0 - (deg1 - deg0))) -v deg=$((deg1 - deg0)) \
-      -v shed=$((shed1 - shed0)) -v waited=$((wait1 - wait0)) '
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+      -v shed=$((shed1 - shed0)) -v waited=$((wait1 - wait0)) "$bench_wrk_ms"'
       /Requests\/sec:/ { rps = $2 }
       /^ +50%/ { p50 = ms($2) }
       /^ +99%/ { p99 = ms($2) }
