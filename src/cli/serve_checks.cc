@@ -81,7 +81,9 @@ std::vector<serve::app_mount> pair_apps(const std::vector<std::string>& wsgi, co
 }
 
 std::chrono::milliseconds whole_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<long>(std::ceil(seconds * 1000)));
+  // Rounded, not up: 16.1 * 1000 is a hair over 16100 as a double.
+  if (seconds <= 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::max(1L, std::lround(seconds * 1000)));
 }
 
 namespace {

@@ -20,8 +20,9 @@ CLI::Validator redis_url();
 /// --max-requests plus its jitter fit in 64 bits (else usage_error).
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
 
-/// Seconds given on the command line as milliseconds, rounded up: a limit of
-/// 0.0004 s is 1 ms, not 0 (which the flags read as "no limit").
+/// Seconds given on the command line as whole milliseconds, to the nearest, but
+/// 1 ms at least for a positive value: a limit of 0.0004 s is 1 ms, not 0
+/// (which the flags read as "no limit").
 std::chrono::milliseconds whole_ms(double seconds);
 
 /// Waits that must end before --timeout (`timeout_s`; 0: none) does: `seconds`
@@ -33,6 +34,9 @@ std::chrono::milliseconds broker_wait(double seconds, bool given, double timeout
 /// --queue-wait: how long a request may wait for a thread (past --timeout it would never shed).
 /// `seconds` <= 0 (not given, or 0; the default): no limit, 0 ms.
 std::chrono::milliseconds queue_wait(double seconds, double timeout_s);
+
+/// The end of `serve --help`: the endpoints and the master's signals (serve_help.cc).
+std::string serve_footer();
 
 /// The --wsgi apps with their prefixes. `order` has 'w' for each --wsgi and 'm'
 /// for each --mount, in the command line's order: each --mount belongs to the

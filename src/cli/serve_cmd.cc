@@ -1,5 +1,4 @@
-// scalekit serve: flags -> serve::options -> the master (or, in a process the
-// master started, a worker).
+// scalekit serve: flags -> serve::options -> the master (or, in a process it started, a worker).
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -105,8 +104,8 @@ void add_command(CLI::App& command) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--queue-wait", f->queue_wait_s,
-                  "seconds a request may wait for a thread (a tenth while the queue stands), then 503 (or --degrade's "
-                  "answer); must be under --timeout (default: 0, no limit: --queue alone bounds the wait)")
+                  "seconds a request may wait for a thread (a tenth while the queue stands), then 503 or --degrade's "
+                  "answer; under --timeout (default 0: --queue alone bounds the wait)")
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--executor", f->executor,
                   "where a worker runs scalekit's jobs: serial, threads (the default), processes, openmp or "
@@ -128,6 +127,7 @@ void add_command(CLI::App& command) {
                 "import the --wsgi apps once before starting workers: a broken app fails the start (status 2)");
   cmd->add_option("-j,--jobs", f->o.jobs, "the jobs executor's workers, in each worker (default: one per core)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  cmd->footer(serve_footer());
   cmd->callback([f, cmd, wsgi, mount] {
     if (f->o.listen.empty()) f->o.listen.push_back("127.0.0.1:8080");
     f->order.clear();

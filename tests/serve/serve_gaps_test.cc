@@ -239,3 +239,13 @@ TEST(ServeGaps, AMalformedWsgiTargetIsBadUsage) {
     EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
   }
 }
+
+// The man page is made from --help, and --help said nothing of the endpoints or
+// the master's signals: an installed scalekit documented neither.
+TEST(ServeGaps, TheHelpNamesTheEndpointsAndTheSignals) {
+  const auto r = scalekit::testing::run_scalekit("serve --help");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string word : {"/healthz", "/metrics", "/status", "/mandelbrot.png", "POST /sort", "/primes",
+                                 "POST /thumbnail", "HUP", "TERM", "QUIT", "TTIN", "TTOU", "USR2", "LISTEN_FDS"})
+    EXPECT_NE(r.out.find(word), std::string::npos) << word << " is not in:\n" << r.out;
+}
