@@ -24,6 +24,19 @@ namespace {
 
 const std::string gap_apps = "--pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi gap_apps:";
 
+// What a server answers `request` with, up to its close of the connection.
+std::string answer_to(const std::string& port, const std::string& request) {
+  const int fd = scalekit::testing::connect_loopback(port, {.receive_timeout = 10s});
+  if (fd < 0) return "cannot connect";
+  std::string got;
+  if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return got;
+}
+
 }  // namespace
 
 // An app's head as big as it likes (100,000 fields, a 50 MB value) was built
@@ -53,14 +66,9 @@ TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
   serve_server server("-w 1 " + gap_apps + "complete_then_raise");
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
-  const int fd = scalekit::testing::connect_loopback(server.port(), {.receive_timeout = 10s});
-  ASSERT_GE(fd, 0);
-  const std::string two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(::write(fd, two.data(), two.size()), static_cast<ssize_t>(two.size()));
-  std::string got;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
+  const std::string got =
+      answer_to(server.port(),
+                "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(got, "HTTP/1.1 200 OK\r\n"), 2u) << got;
   EXPECT_EQ(count_of(got, "\r\n\r\nwhole\n"), 2u) << got;
   const std::string log = server.stop();
@@ -238,4 +246,25 @@ TEST(ServeGaps, AMalformedWsgiTargetIsBadUsage) {
     EXPECT_NE(r.err.find("wsgi app '" + target + "': expected MODULE:CALLABLE"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
   }
+}
+
+// An absolute-form target (`GET http://host/path`, RFC 9112 3.2.2: a server
+// MUST accept it) was answered 400. Its path and query are served now, and its
+// authority is the Host the app sees; a scheme other than http(s) is still a 400.
+TEST(ServeGaps, AnAbsoluteFormTargetIsServed) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi apps:echo_environ --mount /env");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string tail = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string health = answer_to(server.port(), "GET http://127.0.0.1:" + server.port() + "/healthz" + tail);
+  EXPECT_EQ(health.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << health;
+  EXPECT_EQ(health.substr(health.size() - 7), "\r\n\r\nok\n") << health;
+  const std::string env = answer_to(server.port(), "GET HTTP://example.org:81/env/a?q=1" + tail);
+  EXPECT_EQ(env.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << env;
+  for (const char* said : {"\"PATH_INFO\": \"/a\"", "\"QUERY_STRING\": \"q=1\"", "\"HTTP_HOST\": \"example.org:81\""})
+    EXPECT_NE(env.find(said), std::string::npos) << said << " in " << env;
+  const std::string ftp = answer_to(server.port(), "GET ftp://127.0.0.1/healthz" + tail);
+  EXPECT_EQ(ftp.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << ftp;
+  EXPECT_NE(ftp.find("unsupported request target: a path starting with '/', or an http(s) URI"), std::string::npos)
+      << ftp;
 }
