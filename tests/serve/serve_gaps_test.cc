@@ -268,3 +268,31 @@ TEST(ServeGaps, AnAbsoluteFormTargetIsServed) {
   EXPECT_NE(ftp.find("unsupported request target: a path starting with '/', or an http(s) URI"), std::string::npos)
       << ftp;
 }
+
+// A tile's work was bounded only by --timeout (n has no bound of its own): one
+// request, 4096x4096 at n = 4e9 inside the set, held a worker's jobs executor
+// until the 504 and cost the worker. Past 2^36 iterations (w*h*n) it is a 413
+// now, counted with the other refused parameters (4xx), and the worker serves on.
+TEST(ServeGaps, ATileOfTooMuchWorkIsRefused) {
+  serve_server server("-w 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::pair<std::string, std::string> cases[] = {
+      {"w=4096&h=4096&n=4000000000&x0=-0.1&x1=0.1&y0=-0.1&y1=0.1", "not 67108864000000000"},
+      {"w=256&h=256&n=1048577", "not 68719542272"},  // 2^36 + 2^16
+      {"z=3&x=2&y=2&n=1048577", "not 68719542272"},  // the explorer's form: 256 x 256 too
+  };
+  for (const auto& [query, said] : cases) {
+    const std::string got = server.get("/mandelbrot.png?" + query);
+    EXPECT_EQ(got.substr(0, 4), "413\n") << query << ": " << got;
+    EXPECT_NE(got.find("a tile is at most 68719476736 iterations (w*h*n), not "), std::string::npos) << got;
+    EXPECT_NE(got.find(said), std::string::npos) << query << ": " << got;
+    EXPECT_EQ(count_of(got, "\n"), 2u) << got;  // the status, and one line
+  }
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");
+  const std::string metrics = server.get("/metrics");
+  const std::string key = "scalekit_serve_requests_total{worker=\"0\",code=\"4xx\"} ";
+  const auto at = metrics.find(key);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_EQ(std::stoll(metrics.substr(at + key.size())), 3) << metrics;
+}
