@@ -296,3 +296,39 @@ TEST(ServeGaps, ATileOfTooMuchWorkIsRefused) {
   ASSERT_NE(at, std::string::npos) << metrics;
   EXPECT_EQ(std::stoll(metrics.substr(at + key.size())), 3) << metrics;
 }
+
+// --pid FILE in a directory that does not exist said "cannot write the pidfile
+// DIR/FILE.tmp669" after "listening on": the temporary name, and no reason. It
+// is bad usage now, naming the file given and why, before anything listens.
+TEST(ServeGaps, APidfileThatCannotBeWrittenIsBadUsageNamingIt) {
+  scalekit::testing::temp_dir dir("serve-pid");
+  const std::string missing = (dir.path / "missing" / "serve.pid").string();
+  const std::pair<std::string, std::string> cases[] = {
+      {missing, "cannot write the pidfile " + missing + ": No such file or directory"},
+      {dir.path.string(), "cannot write the pidfile " + dir.path.string() + ": Is a directory"},
+  };
+  for (const auto& [file, said] : cases) {
+    const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 -w 1 --pid " + file);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+  }
+}
+
+// `--listen A --listen A` failed at the second bind with "Address already in
+// use", which reads as another process holding the port. It is bad usage now,
+// before anything is bound; port 0 (any free port) twice is still two ports.
+TEST(ServeGaps, AnAddressGivenTwiceIsBadUsage) {
+  const auto held = scalekit::testing::listen_loopback(0);  // a port nobody else takes meanwhile
+  ASSERT_TRUE(held.ok());
+  const std::string address = "127.0.0.1:" + std::to_string(held.port());
+  const auto r = scalekit::testing::run_scalekit("serve -w 1 --listen " + address + " --listen " + address);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_of(r.err, "\n"), 1u) << r.err;
+  EXPECT_NE(r.err.find("--listen " + address + " is given twice"), std::string::npos) << r.err;
+  serve_server two("-w 1 --listen 127.0.0.1:0");  // and the helper's own --listen 127.0.0.1:0
+  ASSERT_FALSE(two.port().empty()) << two.log();
+  ASSERT_TRUE(two.wait_for_log("1 workers ready")) << two.log();
+  EXPECT_EQ(count_of(two.log(), "listening on 127.0.0.1:"), 2u) << two.log();
+}
