@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -331,4 +333,64 @@ TEST(ServeGaps, AnAddressGivenTwiceIsBadUsage) {
   ASSERT_FALSE(two.port().empty()) << two.log();
   ASSERT_TRUE(two.wait_for_log("1 workers ready")) << two.log();
   EXPECT_EQ(count_of(two.log(), "listening on 127.0.0.1:"), 2u) << two.log();
+}
+
+// A HUP while the workers still started (an app importing for 8 s) began a
+// reload at once: the start ended ("1 workers ready", READY=1) only after the
+// whole reload, and meanwhile the master said "1 of 1 workers ready after 5 s:
+// the others are still starting". The reload now waits for the start, and says so.
+TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi slow_import:app");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  // "listening on" comes before the master takes its signals: HUP until it says it heard one.
+  bool heard = false;
+  for (int i = 0; i < 100 && !heard; ++i) {
+    ::kill(server.pid(), SIGHUP);
+    heard = server.wait_for_log("HUP: a reload waits until the start is done", 100ms);
+  }
+  ASSERT_TRUE(heard) << server.log();
+  ASSERT_TRUE(server.wait_for_log("reload done", 60s)) << server.log();
+  const std::string log = server.log();
+  const auto ready = log.find("1 workers ready\n"), reload = log.find("reload: starting new workers");
+  ASSERT_NE(ready, std::string::npos) << log;
+  EXPECT_LT(ready, reload) << log;
+  EXPECT_EQ(count_of(log, "HUP: a reload waits"), 1u) << log;
+  EXPECT_EQ(count_of(log, "reload: starting new workers"), 1u) << log;
+  EXPECT_EQ(server.get("/"), "200\nimported\n") << server.log();
+}
+
+// A HUP to the old master while its USR2 successor started reloaded the old
+// workers, which leave anyway (the new master loads the apps afresh): a second
+// set of workers importing at once, for nothing. The reload now waits, said
+// once, and follows only when the upgrade fails (here: the new master killed).
+TEST(ServeGaps, AHupDuringAnUpgradeWaitsForItsOutcome) {
+  scalekit::testing::temp_dir dir("serve-hup-usr2");
+  std::ofstream(dir / "app.py") << "import os, time\n"
+                                   "if os.path.exists('hang'): time.sleep(600)\n"
+                                   "def app(environ, start_response):\n"
+                                   "    start_response('200 OK', [])\n"
+                                   "    return [b'served']\n";
+  serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
+  struct kill_group_at_end {  // the new master and its worker stay in the old one's process group
+    int group;
+    ~kill_group_at_end() { ::kill(-group, SIGKILL); }
+  } const kill_what_is_left{server.pid()};
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  std::ofstream(dir / "hang") << "";
+  ::kill(server.pid(), SIGUSR2);
+  ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();
+  const std::string started = server.log();
+  const int new_master = std::stoi(started.substr(started.find("USR2: new master pid ") + 21));
+  ::kill(server.pid(), SIGHUP);
+  ASSERT_TRUE(server.wait_for_log("HUP: an upgrade is under way (new master pid " + std::to_string(new_master) +
+                                  "), whose workers load the apps afresh: a reload follows only if it fails"))
+      << server.log();
+  EXPECT_EQ(server.log().find("reload: starting new workers"), std::string::npos) << server.log();
+  std::filesystem::remove(dir / "hang");
+  ::kill(new_master, SIGKILL);
+  ASSERT_TRUE(server.wait_for_log("reload done", 60s)) << server.log();
+  const std::string log = server.log();
+  EXPECT_LT(log.find("upgrade failed"), log.find("reload: starting new workers")) << log;
+  EXPECT_EQ(server.get("/"), "200\nserved") << log;
 }
