@@ -371,17 +371,14 @@ TEST(ServeGaps, AHupDuringAnUpgradeWaitsForItsOutcome) {
                                    "    start_response('200 OK', [])\n"
                                    "    return [b'served']\n";
   serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
-  struct kill_group_at_end {  // the new master and its worker stay in the old one's process group
-    int group;
-    ~kill_group_at_end() { ::kill(-group, SIGKILL); }
-  } const kill_what_is_left{server.pid()};
+  const scalekit::testing::kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
   std::ofstream(dir / "hang") << "";
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();
-  const std::string started = server.log();
-  const int new_master = std::stoi(started.substr(started.find("USR2: new master pid ") + 21));
+  const int new_master = scalekit::testing::new_master_pid(server.log());
+  ASSERT_GT(new_master, 0) << server.log();
   ::kill(server.pid(), SIGHUP);
   ASSERT_TRUE(server.wait_for_log("HUP: an upgrade is under way (new master pid " + std::to_string(new_master) +
                                   "), whose workers load the apps afresh: a reload follows only if it fails"))
