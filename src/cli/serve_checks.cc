@@ -1,7 +1,11 @@
 #include "serve_checks.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -113,6 +117,22 @@ void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter) {
   if (jitter > std::numeric_limits<std::uint64_t>::max() - max_requests)
     throw usage_error("--max-requests-jitter: " + std::to_string(jitter) + " plus --max-requests " +
                       std::to_string(max_requests) + " is past 18446744073709551615");
+}
+
+void check_master(const serve::options& o) {
+  check_request_limit(o.max_requests, o.max_requests_jitter);
+  // Else the second bind fails with "Address already in use", which reads as another process holding it.
+  for (std::size_t i = 0; i < o.listen.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.listen[i] == o.listen[j] && !o.listen[i].ends_with(":0"))
+        throw usage_error("--listen " + o.listen[i] + " is given twice");
+  // Else the pidfile fails after "listening on", naming its temporary file.
+  if (o.pid_file.empty()) return;
+  const std::filesystem::path dir = std::filesystem::path(o.pid_file).parent_path();
+  std::error_code ec;
+  int err = std::filesystem::is_directory(o.pid_file, ec) ? EISDIR : 0;
+  if (err == 0 && ::access(dir.empty() ? "." : dir.c_str(), W_OK | X_OK) != 0) err = errno;
+  if (err != 0) throw usage_error("cannot write the pidfile " + o.pid_file + ": " + std::strerror(err));
 }
 
 }  // namespace scalekit::cli

@@ -20,6 +20,11 @@ CLI::Validator redis_url();
 /// --max-requests plus its jitter fit in 64 bits (else usage_error).
 void check_request_limit(std::uint64_t max_requests, std::uint64_t jitter);
 
+/// The master's checks before it binds (usage_error): check_request_limit, no
+/// --listen address given twice (port 0, any free port, may be), and a --pid
+/// file the master can write (its directory exists and is writable).
+void check_master(const serve::options& o);
+
 /// Seconds given on the command line as whole milliseconds, to the nearest, but
 /// 1 ms at least for a positive value: a limit of 0.0004 s is 1 ms, not 0
 /// (which the flags read as "no limit").

@@ -27,7 +27,6 @@ struct serve_flags {
 
 result<core::report> run(serve_flags& f, core::observer& obs) {
   f.o.apps = pair_apps(f.wsgi, f.mounts, f.order);
-  check_request_limit(f.o.max_requests, f.o.max_requests_jitter);
   f.o.timeout = whole_ms(f.timeout_s);
   f.o.grace = whole_ms(f.grace_s);
   f.o.upgrade_timeout = whole_ms(f.upgrade_timeout_s);
@@ -45,6 +44,7 @@ result<core::report> run(serve_flags& f, core::observer& obs) {
     globals().quiet = true;
     return std::move(*worker);
   }
+  check_master(f.o);  // not in workers: the master checked, and a --pid directory gone since must not fail them
   return serve::serve(f.o, obs);
 }
 

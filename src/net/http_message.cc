@@ -114,6 +114,7 @@ void http_request_parser::reset() {
   line_.clear();
   cr_ = false;
   started_ = false;
+  authority_.clear();
   leading_ = 0;
   field_bytes_ = 0;
   fields_ = 0;
@@ -187,10 +188,25 @@ void http_request_parser::request_line(std::string_view line) {
       version[5] > '9' || version[7] < '0' || version[7] > '9')
     return fail(400, "malformed protocol version");
   if (version[5] != '1' || version[7] > '1') return fail(505, "unsupported protocol version " + std::string(version));
-  if (target[0] != '/' && !(target == "*" && method == "OPTIONS"))
-    return fail(400, "unsupported request target: a path, starting with '/'");
+  std::string_view path = target;
+  if (target[0] != '/' && !(target == "*" && method == "OPTIONS")) {
+    // absolute-form (RFC 9112 3.2.2), which a server MUST accept: the path and
+    // query are the target, the authority replaces Host (finish_head).
+    const auto scheme_end = target.find("://");
+    const std::string scheme = lower(target.substr(0, scheme_end));
+    if (scheme_end == std::string_view::npos || (scheme != "http" && scheme != "https"))
+      return fail(400, "unsupported request target: a path starting with '/', or an http(s) URI");
+    const std::string_view rest = target.substr(scheme_end + 3);
+    const auto end = rest.find_first_of("/?");
+    const std::string_view authority = rest.substr(0, end);
+    // No userinfo ('@' is no host character), and a host (RFC 9110 4.2.1: an empty one is invalid).
+    if (authority.empty() || authority.front() == ':' || !is_host_value(authority))
+      return fail(400, "bad authority in the request target '" + shown(target) + "'");
+    authority_ = std::string(authority);
+    path = end == std::string_view::npos ? std::string_view("/") : rest.substr(end);
+  }
   request_.method = std::string(method);
-  request_.target = std::string(target);
+  request_.target = path.front() == '?' ? "/" + std::string(path) : std::string(path);
   request_.minor_version = version[7] - '0';
 }
 
@@ -261,6 +277,14 @@ void http_request_parser::finish_head() {
   if (hosts > 1) return fail(400, "more than one Host header");
   if (v11 && hosts == 0) return fail(400, "an HTTP/1.1 request without a Host header");
   if (host != nullptr && !is_host_value(*host)) return fail(400, "bad Host '" + shown(*host) + "'");
+  if (!authority_.empty()) {  // an absolute-form target's authority is the host (RFC 9112 3.2.2)
+    std::string* value = nullptr;
+    for (auto& h : request_.headers)
+      if (h.name == "host") value = &h.value;
+    if (value == nullptr) value = &request_.headers.emplace_back(http_header{"host", ""}).value;
+    *value = std::move(authority_);
+    authority_.clear();
+  }
   if (lengths > 0 && encodings > 0) return fail(400, "both Content-Length and Transfer-Encoding");
   if (lengths > 1) return fail(400, "more than one Content-Length");
   if (encodings > 1) return fail(400, "more than one Transfer-Encoding");

@@ -33,6 +33,11 @@ namespace mb = jobs::mandelbrot;
 constexpr const char* text_type = "text/plain; charset=utf-8";
 constexpr const char* json_type = "application/json";
 constexpr std::uint64_t max_tile_pixels = std::uint64_t{4096} * 4096;
+// A tile's work is at most w*h*n iterations; else one request holds a worker's
+// jobs executor until --timeout, and costs the worker. The most a real request
+// asks: the explorer's 256-px tiles at its largest n (100000), 6.6e9, and the
+// largest tile at the default n (1000), 1.7e10; 2^36 (6.9e10) is 4x that.
+constexpr std::uint64_t max_tile_iterations = std::uint64_t{1} << 36;
 // POST /thumbnail: images declaring more pixels are refused (413) from their
 // header; below it, a PNG decoded whole holds at most 75 MB on a thread.
 constexpr std::uint64_t max_thumbnail_pixels = 25'000'000;
@@ -131,6 +136,9 @@ std::optional<net::http_response> tile_params(std::string_view query, mb::params
   }
   if (std::uint64_t{p.width} * p.height > max_tile_pixels)
     return reply(413, "a tile has at most " + std::to_string(max_tile_pixels) + " pixels\n");
+  if (const std::uint64_t work = std::uint64_t{p.width} * p.height * p.max_iterations; work > max_tile_iterations)
+    return reply(413, "a tile is at most " + std::to_string(max_tile_iterations) + " iterations (w*h*n), not " +
+                          std::to_string(work) + "\n");
   if (auto s = mb::validate(p); !s.ok()) return reply(400, s.message() + "\n");
   return std::nullopt;
 }

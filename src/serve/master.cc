@@ -94,7 +94,7 @@ result<core::report> master::run() {
   std::int64_t stop_deadline = 0;
   // Workers that take long to start (an app that imports for seconds) are said once, not left silent.
   const std::int64_t slow_start_at = monotonic_ns() + std::chrono::nanoseconds(5s).count();
-  bool slow_start_logged = false;
+  bool slow_start_logged = false, reload_wait_logged = false;
   for (;;) {
     {
       std::unique_lock lock(req_.mutex);
@@ -116,8 +116,20 @@ result<core::report> master::run() {
         sd_notify(0, "STOPPING=1\nSTATUS=stopping");
       }
       if (!stopping && !quitting) {
-        if (req_.reloads > 0) {
+        // A reload waits (kept in req_.reloads) during the start, where it would
+        // replace workers not yet ready and the start (READY=1) would end only
+        // after it, and during an upgrade, whose new master loads the apps afresh
+        // (this one stops when it succeeds; if it fails, the reload follows).
+        const bool upgrading = successor_ && successor_->ready_fd >= 0;
+        if (req_.reloads > 0 && (!all_ready_logged_ || upgrading)) {
+          if (!reload_wait_logged)
+            log(upgrading ? "HUP: an upgrade is under way (new master pid " + std::to_string(successor_->pid) +
+                                "), whose workers load the apps afresh: a reload follows only if it fails"
+                          : std::string("HUP: a reload waits until the start is done"));
+          reload_wait_logged = true;
+        } else if (req_.reloads > 0) {
           req_.reloads = 0;
+          reload_wait_logged = false;
           ask_reload();
         }
         // The scoreboard's slots are fixed at start: past them a TTIN was taken and
@@ -161,10 +173,11 @@ result<core::report> master::run() {
     for (std::uint32_t i = 0; i < procs_.size() && !ever_ready_; ++i) ever_ready_ = procs_[i].pid != 0 && ready(i);
     if (!all_ready_logged_ && !slow_start_logged && monotonic_ns() >= slow_start_at) {
       slow_start_logged = true;
-      std::size_t ready_now = 0;
-      for (std::uint32_t i = 0; i < procs_.size(); ++i) ready_now += procs_[i].pid != 0 && ready(i);
-      log(fmt::format("{} of {} workers ready after 5 s: the others are still starting (importing their apps?)",
-                      ready_now, wanted_));
+      std::size_t ready_now = 0, starting = 0;
+      for (std::uint32_t i = 0; i < procs_.size(); ++i)
+        if (procs_[i].pid != 0 && !procs_[i].stopping) ++(ready(i) ? ready_now : starting);
+      log(fmt::format("{} of {} workers ready after 5 s, {} starting (importing their apps?)", ready_now, wanted_,
+                      starting));
     }
     if (!all_ready_logged_ && live_workers() == wanted_ &&
         std::all_of(procs_.begin(), procs_.end(), [&](const proc& p) {

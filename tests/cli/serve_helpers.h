@@ -2,9 +2,12 @@
 // What the integration tests of `scalekit serve` share (serve_cli_test.cc,
 // serve_reload_cli_test.cc): the server under test and readings of its /status.
 
+#include <signal.h>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "cli_helpers.h"
@@ -39,6 +42,20 @@ struct serve_server : server_process {
     return false;
   }
 };
+
+/// A new master (USR2) stays in the old one's process group: whatever is left
+/// of it at the end of a test goes with the group.
+struct kill_group_at_end {
+  int group;
+  ~kill_group_at_end() { ::kill(-group, SIGKILL); }
+};
+
+/// The pid of the new master a USR2 started, from the old master's log ("USR2: new master pid N").
+inline int new_master_pid(const std::string& log) {
+  static constexpr std::string_view said = "USR2: new master pid ";
+  const auto at = log.find(said);
+  return at == std::string::npos ? 0 : std::stoi(log.substr(at + said.size()));
+}
 
 /// How many times `what` occurs in `text` (log lines, say).
 inline std::size_t count_of(const std::string& text, const std::string& what) {

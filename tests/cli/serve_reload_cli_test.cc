@@ -22,6 +22,8 @@
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
 using scalekit::testing::count_of;
+using scalekit::testing::kill_group_at_end;
+using scalekit::testing::new_master_pid;
 using scalekit::testing::pids;
 using scalekit::testing::ready_workers;
 using scalekit::testing::serve_server;
@@ -31,13 +33,6 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A new master (USR2) stays in the old one's process group: whatever is left
-// of it at the end of a test goes with the group.
-struct kill_group_at_end {
-  int group;
-  ~kill_group_at_end() { ::kill(-group, SIGKILL); }
-};
 
 constexpr const char* wrk = "/usr/bin/wrk";
 const std::string wsgi_fixtures = SCALEKIT_SEEDS_DIR "/../wsgi";
@@ -239,7 +234,7 @@ TEST(CliServeReload, StoppingDuringAnUpgradeStopsTheNewMasterToo) {
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();
   const std::string log = server.log();
-  const int new_master = std::stoi(log.substr(log.find("USR2: new master pid ") + 21));
+  const int new_master = new_master_pid(log);
   ::kill(server.pid(), SIGTERM);
   ASSERT_TRUE(server.wait_exit(10s)) << server.log();
   EXPECT_NE(server.log().find("this master stops: it is told to stop too"), std::string::npos) << server.log();

@@ -182,7 +182,19 @@ std::vector<parse_case> corpus() {
       {"two spaces", "GET  / HTTP/1.1\r\n" + host + "\r\n", "error 400"},
       {"no method", " / HTTP/1.1\r\n" + host + "\r\n", "error 400"},
       {"a target that is not a path", "GET x HTTP/1.1\r\n" + host + "\r\n", "error 400"},
-      {"an absolute-form target", "GET http://x/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      // absolute-form (RFC 9112 3.2.2): the path and query are the target.
+      {"an absolute-form target", "GET http://y:8080/a?b HTTP/1.1\r\n" + host + "\r\n",
+       "GET /a?b HTTP/1.1 keep body=0; "},
+      {"an absolute-form target without a path", "GET HTTPS://y HTTP/1.1\r\n" + host + "\r\n", ok},
+      {"an absolute-form target with a query and no path", "GET http://[::1]?q HTTP/1.0\r\n\r\n",
+       "GET /?q HTTP/1.0 close body=0; "},
+      {"an absolute-form target of another scheme", "GET ftp://y/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"an absolute URI that is not hierarchical", "GET mailto:a@y HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"an absolute-form target without a host", "GET http:///a HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"an absolute-form target with a port only", "GET http://:80/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"an absolute-form target with userinfo", "GET http://u@y/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"an absolute-form target with a bad port", "GET http://y:8x/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"an absolute-form target needs a Host in HTTP/1.1", "GET http://y/ HTTP/1.1\r\n\r\n", "error 400"},
       {"NUL in the target", "GET /a\0b HTTP/1.1\r\n"s + host + "\r\n", "error 400"},
       {"* without OPTIONS", "GET * HTTP/1.1\r\n" + host + "\r\n", "error 400"},
 
@@ -301,6 +313,39 @@ TEST(HttpParser, TheLimitsAreTheCallers) {
             "POST /1 HTTP/1.1 keep body=4:abcd; ");
   EXPECT_EQ(transcript("POST /1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\n", {}, small),
             "error 413");
+}
+
+// An absolute-form target (what a client sends a proxy; RFC 9112 3.2.2: a
+// server MUST accept it) was refused with a 400. Its path and query are the
+// target now, and its authority replaces the Host field (or is the Host of an
+// HTTP/1.0 request without one); the next request has its own Host.
+TEST(HttpParser, AnAbsoluteFormTargetGivesItsPathAndItsAuthorityAsHost) {
+  net::http_request_parser p;
+  const std::string two = "GET http://127.0.0.1:8080/healthz?x=1 HTTP/1.1\r\nHost: other\r\nX-A: b\r\n\r\n" + get;
+  const std::size_t first = p.feed(two);
+  ASSERT_EQ(p.phase(), net::http_parse_phase::complete) << p.error().message;
+  const net::http_request r = p.take();
+  EXPECT_EQ(r.target, "/healthz?x=1");
+  ASSERT_NE(r.header("host"), nullptr);
+  EXPECT_EQ(*r.header("host"), "127.0.0.1:8080");
+  EXPECT_EQ(r.headers.size(), 2u);
+  EXPECT_EQ(*r.header("x-a"), "b");
+  p.feed(std::string_view(two).substr(first));
+  ASSERT_EQ(p.phase(), net::http_parse_phase::complete) << p.error().message;
+  EXPECT_EQ(*p.take().header("host"), "x");
+
+  const auto old = net::parse_request("GET http://y HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(old.request.has_value()) << old.error.message;
+  EXPECT_EQ(old.request->target, "/");
+  ASSERT_NE(old.request->header("host"), nullptr);
+  EXPECT_EQ(*old.request->header("host"), "y");
+
+  const auto ftp = net::parse_request("GET ftp://y/a HTTP/1.1\r\n" + host + "\r\n");
+  ASSERT_FALSE(ftp.request.has_value());
+  EXPECT_EQ(ftp.error.message, "unsupported request target: a path starting with '/', or an http(s) URI");
+  const auto user = net::parse_request("GET http://u:p@y/a HTTP/1.1\r\n" + host + "\r\n");
+  ASSERT_FALSE(user.request.has_value());
+  EXPECT_EQ(user.error.message, "bad authority in the request target 'http://u:p@y/a'");
 }
 
 TEST(HttpParser, ParseRequestTakesTheFirstRequest) {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +25,19 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string gap_apps = "--pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi gap_apps:";
+
+// What a server answers `request` with, up to its close of the connection.
+std::string answer_to(const std::string& port, const std::string& request) {
+  const int fd = scalekit::testing::connect_loopback(port, {.receive_timeout = 10s});
+  if (fd < 0) return "cannot connect";
+  std::string got;
+  if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return got;
+}
 
 }  // namespace
 
@@ -53,14 +68,9 @@ TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
   serve_server server("-w 1 " + gap_apps + "complete_then_raise");
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
-  const int fd = scalekit::testing::connect_loopback(server.port(), {.receive_timeout = 10s});
-  ASSERT_GE(fd, 0);
-  const std::string two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(::write(fd, two.data(), two.size()), static_cast<ssize_t>(two.size()));
-  std::string got;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
+  const std::string got =
+      answer_to(server.port(),
+                "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(got, "HTTP/1.1 200 OK\r\n"), 2u) << got;
   EXPECT_EQ(count_of(got, "\r\n\r\nwhole\n"), 2u) << got;
   const std::string log = server.stop();
@@ -248,4 +258,146 @@ TEST(ServeGaps, TheHelpNamesTheEndpointsAndTheSignals) {
   for (const std::string word : {"/healthz", "/metrics", "/status", "/mandelbrot.png", "POST /sort", "/primes",
                                  "POST /thumbnail", "HUP", "TERM", "QUIT", "TTIN", "TTOU", "USR2", "LISTEN_FDS"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word << " is not in:\n" << r.out;
+}
+
+// An absolute-form target (`GET http://host/path`, RFC 9112 3.2.2: a server
+// MUST accept it) was answered 400. Its path and query are served now, and its
+// authority is the Host the app sees; a scheme other than http(s) is still a 400.
+TEST(ServeGaps, AnAbsoluteFormTargetIsServed) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi apps:echo_environ --mount /env");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::string tail = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string health = answer_to(server.port(), "GET http://127.0.0.1:" + server.port() + "/healthz" + tail);
+  EXPECT_EQ(health.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << health;
+  EXPECT_EQ(health.substr(health.size() - 7), "\r\n\r\nok\n") << health;
+  const std::string env = answer_to(server.port(), "GET HTTP://example.org:81/env/a?q=1" + tail);
+  EXPECT_EQ(env.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << env;
+  for (const char* said : {"\"PATH_INFO\": \"/a\"", "\"QUERY_STRING\": \"q=1\"", "\"HTTP_HOST\": \"example.org:81\""})
+    EXPECT_NE(env.find(said), std::string::npos) << said << " in " << env;
+  const std::string ftp = answer_to(server.port(), "GET ftp://127.0.0.1/healthz" + tail);
+  EXPECT_EQ(ftp.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << ftp;
+  EXPECT_NE(ftp.find("unsupported request target: a path starting with '/', or an http(s) URI"), std::string::npos)
+      << ftp;
+}
+
+// A tile's work was bounded only by --timeout (n has no bound of its own): one
+// request, 4096x4096 at n = 4e9 inside the set, held a worker's jobs executor
+// until the 504 and cost the worker. Past 2^36 iterations (w*h*n) it is a 413
+// now, counted with the other refused parameters (4xx), and the worker serves on.
+TEST(ServeGaps, ATileOfTooMuchWorkIsRefused) {
+  serve_server server("-w 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  const std::pair<std::string, std::string> cases[] = {
+      {"w=4096&h=4096&n=4000000000&x0=-0.1&x1=0.1&y0=-0.1&y1=0.1", "not 67108864000000000"},
+      {"w=256&h=256&n=1048577", "not 68719542272"},  // 2^36 + 2^16
+      {"z=3&x=2&y=2&n=1048577", "not 68719542272"},  // the explorer's form: 256 x 256 too
+  };
+  for (const auto& [query, said] : cases) {
+    const std::string got = server.get("/mandelbrot.png?" + query);
+    EXPECT_EQ(got.substr(0, 4), "413\n") << query << ": " << got;
+    EXPECT_NE(got.find("a tile is at most 68719476736 iterations (w*h*n), not "), std::string::npos) << got;
+    EXPECT_NE(got.find(said), std::string::npos) << query << ": " << got;
+    EXPECT_EQ(count_of(got, "\n"), 2u) << got;  // the status, and one line
+  }
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n");
+  const std::string metrics = server.get("/metrics");
+  const std::string key = "scalekit_serve_requests_total{worker=\"0\",code=\"4xx\"} ";
+  const auto at = metrics.find(key);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_EQ(std::stoll(metrics.substr(at + key.size())), 3) << metrics;
+}
+
+// --pid FILE in a directory that does not exist said "cannot write the pidfile
+// DIR/FILE.tmp669" after "listening on": the temporary name, and no reason. It
+// is bad usage now, naming the file given and why, before anything listens.
+TEST(ServeGaps, APidfileThatCannotBeWrittenIsBadUsageNamingIt) {
+  scalekit::testing::temp_dir dir("serve-pid");
+  const std::string missing = (dir.path / "missing" / "serve.pid").string();
+  const std::pair<std::string, std::string> cases[] = {
+      {missing, "cannot write the pidfile " + missing + ": No such file or directory"},
+      {dir.path.string(), "cannot write the pidfile " + dir.path.string() + ": Is a directory"},
+  };
+  for (const auto& [file, said] : cases) {
+    const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 -w 1 --pid " + file);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+  }
+}
+
+// `--listen A --listen A` failed at the second bind with "Address already in
+// use", which reads as another process holding the port. It is bad usage now,
+// before anything is bound; port 0 (any free port) twice is still two ports.
+TEST(ServeGaps, AnAddressGivenTwiceIsBadUsage) {
+  const auto held = scalekit::testing::listen_loopback(0);  // a port nobody else takes meanwhile
+  ASSERT_TRUE(held.ok());
+  const std::string address = "127.0.0.1:" + std::to_string(held.port());
+  const auto r = scalekit::testing::run_scalekit("serve -w 1 --listen " + address + " --listen " + address);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_of(r.err, "\n"), 1u) << r.err;
+  EXPECT_NE(r.err.find("--listen " + address + " is given twice"), std::string::npos) << r.err;
+  serve_server two("-w 1 --listen 127.0.0.1:0");  // and the helper's own --listen 127.0.0.1:0
+  ASSERT_FALSE(two.port().empty()) << two.log();
+  ASSERT_TRUE(two.wait_for_log("1 workers ready")) << two.log();
+  EXPECT_EQ(count_of(two.log(), "listening on 127.0.0.1:"), 2u) << two.log();
+}
+
+// A HUP while the workers still started (an app importing for 8 s) began a
+// reload at once: the start ended ("1 workers ready", READY=1) only after the
+// whole reload, and meanwhile the master said "1 of 1 workers ready after 5 s:
+// the others are still starting". The reload now waits for the start, and says so.
+TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi slow_import:app");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  // "listening on" comes before the master takes its signals: HUP until it says it heard one.
+  bool heard = false;
+  for (int i = 0; i < 100 && !heard; ++i) {
+    ::kill(server.pid(), SIGHUP);
+    heard = server.wait_for_log("HUP: a reload waits until the start is done", 100ms);
+  }
+  ASSERT_TRUE(heard) << server.log();
+  ASSERT_TRUE(server.wait_for_log("reload done", 60s)) << server.log();
+  const std::string log = server.log();
+  const auto ready = log.find("1 workers ready\n"), reload = log.find("reload: starting new workers");
+  ASSERT_NE(ready, std::string::npos) << log;
+  EXPECT_LT(ready, reload) << log;
+  EXPECT_EQ(count_of(log, "HUP: a reload waits"), 1u) << log;
+  EXPECT_EQ(count_of(log, "reload: starting new workers"), 1u) << log;
+  EXPECT_EQ(server.get("/"), "200\nimported\n") << server.log();
+}
+
+// A HUP to the old master while its USR2 successor started reloaded the old
+// workers, which leave anyway (the new master loads the apps afresh): a second
+// set of workers importing at once, for nothing. The reload now waits, said
+// once, and follows only when the upgrade fails (here: the new master killed).
+TEST(ServeGaps, AHupDuringAnUpgradeWaitsForItsOutcome) {
+  scalekit::testing::temp_dir dir("serve-hup-usr2");
+  std::ofstream(dir / "app.py") << "import os, time\n"
+                                   "if os.path.exists('hang'): time.sleep(600)\n"
+                                   "def app(environ, start_response):\n"
+                                   "    start_response('200 OK', [])\n"
+                                   "    return [b'served']\n";
+  serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
+  const scalekit::testing::kill_group_at_end kill_what_is_left{server.pid()};
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  std::ofstream(dir / "hang") << "";
+  ::kill(server.pid(), SIGUSR2);
+  ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();
+  const int new_master = scalekit::testing::new_master_pid(server.log());
+  ASSERT_GT(new_master, 0) << server.log();
+  ::kill(server.pid(), SIGHUP);
+  ASSERT_TRUE(server.wait_for_log("HUP: an upgrade is under way (new master pid " + std::to_string(new_master) +
+                                  "), whose workers load the apps afresh: a reload follows only if it fails"))
+      << server.log();
+  EXPECT_EQ(server.log().find("reload: starting new workers"), std::string::npos) << server.log();
+  std::filesystem::remove(dir / "hang");
+  ::kill(new_master, SIGKILL);
+  ASSERT_TRUE(server.wait_for_log("reload done", 60s)) << server.log();
+  const std::string log = server.log();
+  EXPECT_LT(log.find("upgrade failed"), log.find("reload: starting new workers")) << log;
+  EXPECT_EQ(server.get("/"), "200\nserved") << log;
 }

@@ -19,7 +19,9 @@
 //   (even with equal values), a list, or not a number; a Transfer-Encoding
 //   other than exactly "chunked" (codings are not decoded), or in HTTP/1.0;
 //   a bad chunk size or chunk framing; an HTTP/1.1 request without exactly
-//   one Host;
+//   one Host; a request target other than a path, "*" (OPTIONS) or an
+//   http(s) URI with a host (absolute-form: its path is the target, its
+//   authority the Host);
 // - 413: a body larger than limits.max_body (declared, or as chunks arrive);
 // - 414: a request line longer than limits.max_request_line;
 // - 417: an Expect other than 100-continue;
@@ -56,7 +58,9 @@ struct http_header {
 
 struct http_request {
   std::string method;                           ///< a token, as sent ("GET")
-  std::string target;                           ///< origin-form ("/a?b"), or "*" for OPTIONS
+  std::string target;                           ///< origin-form ("/a?b"), or "*" for OPTIONS (an
+                                                ///< absolute-form target arrives as its path and query,
+                                                ///< its authority as the Host field)
   int minor_version = 1;                        ///< HTTP/1.<minor>: 0 or 1
   bool keep_alive = true;                       ///< the connection may carry another request after this one
   bool expect_continue = false;                 ///< HTTP/1.1 with "Expect: 100-continue"
@@ -133,6 +137,7 @@ class http_request_parser {
   std::string line_;             // the line being read, without its CRLF
   bool cr_ = false;              // the last byte was the CR of a CRLF
   bool started_ = false;         // the request line has been read
+  std::string authority_;        // an absolute-form target's, for Host
   std::size_t leading_ = 0;      // bytes of empty lines before the request line
   std::size_t field_bytes_ = 0;  // field lines so far, with their CRLFs
   std::size_t fields_ = 0;       // field lines so far
