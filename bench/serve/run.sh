@@ -11,8 +11,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
 seconds=$(bench_pick 5 1) rounds=$(bench_pick 3 1) conns=64 few=8
 base=${SCALEKIT_BENCH_BASE:-}
+# SCALEKIT_BENCH_PIN=1: every server on CPU 0, wrk on CPU 1 (taskset). On 2 shared cores a
+# server's tail is mostly its loop waiting behind wrk's threads in a run queue; pinned, a
+# server's processes wait only for each other, so the p99s compare the servers.
+srv=() cli=()
+if [[ -n ${SCALEKIT_BENCH_PIN:-} ]]; then srv=(taskset -c 0) cli=(taskset -c 1); fi
 echo "## serve: wrk -t 2 -c $conns (then -c $few for the WSGI hosts' hello), $seconds s per run, $rounds interleaved rounds;"
-echo "## 2 server processes each; server and wrk CPU per request from /proc (clients on the same 2 cores)"
+if [[ -n ${SCALEKIT_BENCH_PIN:-} ]]; then where="servers pinned to CPU 0, wrk to CPU 1"; else where="clients on the same 2 cores"; fi
+echo "## 2 server processes each; server and wrk CPU per request from /proc ($where)"
 mkdir -p "$out/www"
 chmod o+rx "$out" "$out/www"  # nginx's workers run as another user
 printf 'ok\n' > "$out/www/healthz"
@@ -28,27 +34,27 @@ http {
   server { listen 127.0.0.1:${port[nginx]}; root $out/www; default_type text/plain; }
 }
 CONF
-bench_start sk "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
-bench_start skwsgi "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
-bench_start skflask "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi flask_hello:app
+bench_start sk "${srv[@]}" "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
+bench_start skwsgi "${srv[@]}" "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
+bench_start skflask "${srv[@]}" "$sk" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi flask_hello:app
 if [[ -n $base ]]; then
-  bench_start skbasenative "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
-  bench_start skbase "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
-  bench_start skbaseflask "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" \
+  bench_start skbasenative "${srv[@]}" "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4
+  bench_start skbase "${srv[@]}" "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" --wsgi hello:app
+  bench_start skbaseflask "${srv[@]}" "$base" -q serve --listen 127.0.0.1:0 -w 2 --threads 4 --chdir "$root/bench/serve" \
     --wsgi flask_hello:app
 fi
-bench_start nginx nginx -c "$out/nginx.conf" -g 'daemon off;'
-bench_start gsync gunicorn --chdir "$root/bench/serve" -w 2 -b "127.0.0.1:${port[gsync]}" --log-level warning hello:app
-bench_start gthread gunicorn --chdir "$root/bench/serve" -w 2 --threads 4 -k gthread \
+bench_start nginx "${srv[@]}" nginx -c "$out/nginx.conf" -g 'daemon off;'
+bench_start gsync "${srv[@]}" gunicorn --chdir "$root/bench/serve" -w 2 -b "127.0.0.1:${port[gsync]}" --log-level warning hello:app
+bench_start gthread "${srv[@]}" gunicorn --chdir "$root/bench/serve" -w 2 --threads 4 -k gthread \
   -b "127.0.0.1:${port[gthread]}" --log-level warning hello:app
 # uWSGI as its users run it for speed: its own HTTP parser on the socket (--http11-socket: with
 # keep-alive), 2
 # processes with 4 threads; waitress: one process, 8 threads (it has no workers of its own).
-bench_start uwsgi uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgi]}" --processes 2 --threads 4 \
+bench_start uwsgi "${srv[@]}" uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgi]}" --processes 2 --threads 4 \
   --chdir "$root/bench/serve" --wsgi-file hello.py --callable app --disable-logging --master
-bench_start uwsgiflask uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgiflask]}" --processes 2 --threads 4 \
+bench_start uwsgiflask "${srv[@]}" uwsgi_python3 --http11-socket "127.0.0.1:${port[uwsgiflask]}" --processes 2 --threads 4 \
   --chdir "$root/bench/serve" --wsgi-file flask_hello.py --callable app --disable-logging --master
-bench_start waitress env PYTHONPATH="$root/bench/serve" /usr/bin/python3 -m waitress --listen="127.0.0.1:${port[waitress]}" --threads 8 \
+bench_start waitress "${srv[@]}" env PYTHONPATH="$root/bench/serve" /usr/bin/python3 -m waitress --listen="127.0.0.1:${port[waitress]}" --threads 8 \
   hello:app
 port[sk]=$(bench_listening_port sk)
 port[skwsgi]=$(bench_listening_port skwsgi)
@@ -90,7 +96,7 @@ measure() {  # NAME CONNECTIONS [WORK: hello (the default), get10k, post10k]
   [[ $work == post10k ]] && script=(-s "$root/bench/serve/post10k.lua")
   c0=$(bench_cpu_ticks "$(bench_pid "$s")")
   /usr/bin/time -f '%U %S' -o "$out/wrk.time" \
-    wrk -t 2 -c "$c" -d "${seconds}s" --latency "${script[@]}" "$url" > "$out/wrk.out" 2>&1 &
+    "${cli[@]}" wrk -t 2 -c "$c" -d "${seconds}s" --latency "${script[@]}" "$url" > "$out/wrk.out" 2>&1 &
   local w=$!
   sleep "$(awk -v s="$seconds" 'BEGIN {print s / 2}')"
   queued=$(ss -Hltn "sport = :${port[$s]}" | awk '{q += $2} END {print q + 0}')
