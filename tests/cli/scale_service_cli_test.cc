@@ -82,8 +82,11 @@ void check_sweep(const std::string& workload, const std::string& size) {
       EXPECT_TRUE(s["broker_cpu_s_per_request"].is_null()) << s;
     }
     EXPECT_GE(s["generator_cpu"].get<double>(), 0) << s;
-    // Low load: all but the last few answers come within the step.
-    EXPECT_NEAR(s["achieved"].get<double>(), s["offered"].get<double>(), 0.1 * s["offered"].get<double>()) << s;
+    // Low load: all but the last few answers come within the step, unless the
+    // step says its generator could not keep its schedule (a sanitizer build
+    // beside other tests): then the rate it reached is the generator's.
+    if (!s["generator_bound"].get<bool>())
+      EXPECT_NEAR(s["achieved"].get<double>(), s["offered"].get<double>(), 0.1 * s["offered"].get<double>()) << s;
   }
   EXPECT_EQ(steps_of[1], 2);
   EXPECT_EQ(steps_of[2], 2);
@@ -132,6 +135,20 @@ pid_t wait_for_server(pid_t pid) {
   return 0;
 }
 
+// Until the sweep's server says it listens (its stderr is the sweep's log file
+// for it): a sanitizer build on a loaded machine may take longer to start
+// than the test's fixed wait, and the sweep then ends with "ended before it
+// was ready", not with the errors of a server that died mid-run.
+bool wait_until_listening(pid_t server) {
+  std::error_code ec;
+  const auto log = std::filesystem::read_symlink("/proc/" + std::to_string(server) + "/fd/2", ec);
+  for (int i = 0; !ec && i < 600; ++i) {
+    if (slurp(log.string()).find("listening on") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST(CliScaleService, SortServiceShortSweep) { check_sweep("sort-service", "100"); }
@@ -172,7 +189,8 @@ TEST(CliScaleService, AServerThatDiesMidRunCountsErrors) {
                            "svc-kill-run");
   const pid_t server = wait_for_server(sweep.pid());
   ASSERT_GT(server, 0) << sweep.log();
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_TRUE(wait_until_listening(server)) << sweep.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // requests answered before the kill
   const auto workers = children_of(server);
   ::kill(server, SIGKILL);
   for (const pid_t w : workers) ::kill(w, SIGKILL);
