@@ -229,7 +229,13 @@ TEST(Issue16, RandomUrlsStopAtOnceWhileDownloadsHang) {
 TEST(Issue16, NumbersGenInterruptedLeavesOnlyWholeFiles) {
   temp_dir d("i16-gen");
   background_process job(bin + " numbers gen --dir " + d / "n" + " --files 200000 --per-file 20 -j 2", "i16-gen-job");
-  std::this_thread::sleep_for(700ms);
+  // Until it has written files (a fixed 700 ms was before the first in a sanitizer build beside other tests).
+  const auto has_files = [&] {
+    std::error_code ec;
+    return fs::exists(d / "n", ec) && !fs::is_empty(d / "n", ec) && !ec;
+  };
+  for (int i = 0; i < 600 && !has_files(); ++i) std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(100ms);
   ::kill(job.pid(), SIGINT);
   ASSERT_TRUE(job.wait_exit(10s)) << job.log();
   EXPECT_EQ(job.exit_code(), 128 + SIGINT) << job.log();
