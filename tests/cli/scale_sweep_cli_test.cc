@@ -274,6 +274,14 @@ TEST(CliScaleSweep, RequireIdleRefusesABusyMachine) {
 // enough to slow a run by half: a sweep that misses is run again, up to three
 // in all. A fit that is wrong misses every time.
 TEST(CliScaleSweep, TheFitRecoversTheInjectedContentionAndCoherency) {
+  // Under ASan every hand-over of the lock and wake-up of a waiting worker
+  // costs more, and that time counts as serial: a quiet asan run fitted
+  // sigma 0.09-0.10 in three sweeps out of three. The release build keeps 0.02.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double sigma_tolerance = 0.05;
+#else
+  constexpr double sigma_tolerance = 0.02;
+#endif
   temp_dir dir("synthetic");
   const std::string report = dir / "report";
   nlohmann::json m;
@@ -288,13 +296,13 @@ TEST(CliScaleSweep, TheFitRecoversTheInjectedContentionAndCoherency) {
     m = j["models"][0];
     err = r.err;
     for (const auto& p : j["points"]) EXPECT_FALSE(p["oversubscribed"].get<bool>()) << p;  // waits, not CPU
-    if (m.contains("sigma") && std::abs(m["sigma"].get<double>() - 0.05) <= 0.02 &&
+    if (m.contains("sigma") && std::abs(m["sigma"].get<double>() - 0.05) <= sigma_tolerance &&
         std::abs(m["kappa"].get<double>() - 0.01) <= 0.003 &&
         std::abs(m["peak_concurrency"].get<double>() - 9.7) <= 2.5)
       break;
   }
   ASSERT_TRUE(m.contains("sigma")) << m;
-  EXPECT_NEAR(m["sigma"].get<double>(), 0.05, 0.02) << m;
+  EXPECT_NEAR(m["sigma"].get<double>(), 0.05, sigma_tolerance) << m;
   EXPECT_NEAR(m["kappa"].get<double>(), 0.01, 0.003) << m;
   EXPECT_NEAR(m["peak_concurrency"].get<double>(), 9.7, 2.5) << m;
   EXPECT_EQ(err.find("oversubscribed"), std::string::npos) << err;
