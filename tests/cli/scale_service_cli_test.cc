@@ -85,8 +85,9 @@ void check_sweep(const std::string& workload, const std::string& size) {
     // Low load: all but the last few answers come within the step, unless the
     // step says its generator could not keep its schedule (a sanitizer build
     // beside other tests): then the rate it reached is the generator's.
-    if (!s["generator_bound"].get<bool>())
+    if (!s["generator_bound"].get<bool>()) {
       EXPECT_NEAR(s["achieved"].get<double>(), s["offered"].get<double>(), 0.1 * s["offered"].get<double>()) << s;
+    }
   }
   EXPECT_EQ(steps_of[1], 2);
   EXPECT_EQ(steps_of[2], 2);
