@@ -129,6 +129,12 @@ TEST(CliServeInline, AStreamOnTheLoopThatWaitsOnAnotherRequestDoesNotDeadlock) {
 // Content-Length: complete at its first piece, it goes to the loop whole (no
 // pipe), so the app is learned quick and runs on the loop like a list-body app.
 TEST(CliServeInline, AFlaskAppWhoseBodyIsCompleteAtItsFirstPieceRunsOnTheLoop) {
+#if defined(__SANITIZE_ADDRESS__)
+  // As under TSan (tests/CMakeLists.txt): ASan's allocator serves Python's too,
+  // and a Flask call then takes about the 1 ms bound; a CI run's asan stage
+  // made 300 calls with no streak of 16.
+  GTEST_SKIP() << "timing: Flask's calls under ASan are not reliably under 1 ms";
+#endif
   serve_server server("-w 1 --threads 2 " APPS "--wsgi flask_app:app");
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
