@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -55,6 +57,17 @@ inline int new_master_pid(const std::string& log) {
   static constexpr std::string_view said = "USR2: new master pid ";
   const auto at = log.find(said);
   return at == std::string::npos ? 0 : std::stoi(log.substr(at + said.size()));
+}
+
+/// DIR/app.py, a WSGI app answering `answer` whose import hangs for 600 s once
+/// DIR/hang exists: a new master (USR2) started after that never gets ready.
+inline void write_hang_marker_app(const std::filesystem::path& dir, const std::string& answer) {
+  std::ofstream(dir / "app.py") << "import os, time\n"
+                                   "if os.path.exists('hang'): time.sleep(600)\n"
+                                   "def app(environ, start_response):\n"
+                                   "    start_response('200 OK', [])\n"
+                                   "    return [b'"
+                                << answer << "']\n";
 }
 
 /// How many times `what` occurs in `text` (log lines, say).

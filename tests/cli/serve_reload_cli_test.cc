@@ -221,11 +221,7 @@ TEST(CliServeReload, AnUpgradeNotReadyInTimeIsAbandoned) {
 // new one held the sockets and served on alone).
 TEST(CliServeReload, StoppingDuringAnUpgradeStopsTheNewMasterToo) {
   temp_dir dir("cli-serve-usr2-stop");
-  std::ofstream(dir / "app.py") << "import os, time\n"
-                                   "if os.path.exists('hang'): time.sleep(600)\n"
-                                   "def app(environ, start_response):\n"
-                                   "    start_response('200 OK', [])\n"
-                                   "    return [b'old']\n";
+  scalekit::testing::write_hang_marker_app(dir.path, "old");
   serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
   const kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();

@@ -375,11 +375,7 @@ TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
 // once, and follows only when the upgrade fails (here: the new master killed).
 TEST(ServeGaps, AHupDuringAnUpgradeWaitsForItsOutcome) {
   scalekit::testing::temp_dir dir("serve-hup-usr2");
-  std::ofstream(dir / "app.py") << "import os, time\n"
-                                   "if os.path.exists('hang'): time.sleep(600)\n"
-                                   "def app(environ, start_response):\n"
-                                   "    start_response('200 OK', [])\n"
-                                   "    return [b'served']\n";
+  scalekit::testing::write_hang_marker_app(dir.path, "served");
   serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
   const scalekit::testing::kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
