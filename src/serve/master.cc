@@ -94,6 +94,9 @@ result<core::report> master::run() {
   std::int64_t stop_deadline = 0;
   // Workers that take long to start (an app that imports for seconds) are said once, not left silent.
   const std::int64_t slow_start_at = monotonic_ns() + std::chrono::nanoseconds(5s).count();
+  // A HUP waits for the start at most this long: a start that hangs (an import
+  // that never returns) is then replaced by the reload, with the code fixed since.
+  const std::int64_t start_wait_ends = monotonic_ns() + std::chrono::nanoseconds(o_.upgrade_timeout).count();
   bool slow_start_logged = false, reload_wait_logged = false;
   for (;;) {
     {
@@ -118,14 +121,18 @@ result<core::report> master::run() {
       if (!stopping && !quitting) {
         // A reload waits (kept in req_.reloads) during the start, where it would
         // replace workers not yet ready and the start (READY=1) would end only
-        // after it, and during an upgrade, whose new master loads the apps afresh
-        // (this one stops when it succeeds; if it fails, the reload follows).
+        // after it (but not past --upgrade-timeout), and during an upgrade, whose
+        // new master loads the apps afresh (this one stops when it succeeds; if
+        // it fails, the reload follows).
         const bool upgrading = successor_ && successor_->ready_fd >= 0;
-        if (req_.reloads > 0 && (!all_ready_logged_ || upgrading)) {
+        const bool starting = !all_ready_logged_ && monotonic_ns() < start_wait_ends;
+        if (req_.reloads > 0 && (starting || upgrading)) {
           if (!reload_wait_logged)
             log(upgrading ? "HUP: an upgrade is under way (new master pid " + std::to_string(successor_->pid) +
                                 "), whose workers load the apps afresh: a reload follows only if it fails"
-                          : std::string("HUP: a reload waits until the start is done"));
+                          : fmt::format("HUP: a reload waits until the start is done (at most {:g} s from the "
+                                        "start, --upgrade-timeout)",
+                                        static_cast<double>(o_.upgrade_timeout.count()) / 1000));
           reload_wait_logged = true;
         } else if (req_.reloads > 0) {
           req_.reloads = 0;

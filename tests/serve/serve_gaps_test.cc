@@ -369,6 +369,28 @@ TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
   EXPECT_EQ(server.get("/"), "200\nimported\n") << server.log();
 }
 
+// The wait above is bounded by --upgrade-timeout: a start that hangs (an
+// import that never returns) would otherwise keep a HUP waiting for ever, where
+// the reload is what replaces the hung workers with the code fixed since.
+TEST(ServeGaps, AHupDuringAStartThatHangsReloadsPastTheUpgradeTimeout) {
+  scalekit::testing::temp_dir dir("serve-hup-hung-start");
+  scalekit::testing::write_hang_marker_app(dir.path, "fixed");
+  std::ofstream(dir / "hang") << "";
+  serve_server server("-w 1 --grace 1 --upgrade-timeout 2 --chdir " + dir.path.string() + " --wsgi app:app");
+  const scalekit::testing::kill_group_at_end kill_what_is_left{server.pid()};
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  bool heard = false;
+  for (int i = 0; i < 100 && !heard; ++i) {
+    ::kill(server.pid(), SIGHUP);
+    heard = server.wait_for_log("HUP: a reload waits until the start is done (at most 2 s", 100ms);
+  }
+  ASSERT_TRUE(heard) << server.log();
+  std::filesystem::remove(dir / "hang");  // the fix
+  ASSERT_TRUE(server.wait_for_log("1 workers ready", 60s)) << server.log();
+  EXPECT_NE(server.log().find("reload: starting new workers"), std::string::npos) << server.log();
+  EXPECT_EQ(server.get("/"), "200\nfixed") << server.log();
+}
+
 // A HUP to the old master while its USR2 successor started reloaded the old
 // workers, which leave anyway (the new master loads the apps afresh): a second
 // set of workers importing at once, for nothing. The reload now waits, said
