@@ -60,10 +60,11 @@ inline int new_master_pid(const std::string& log) {
 }
 
 /// DIR/app.py, a WSGI app answering `answer` whose import hangs for 600 s once
-/// DIR/hang exists: a new master (USR2) started after that never gets ready.
+/// DIR/hang exists (and then makes DIR/hanging): a new master (USR2) started
+/// after that never gets ready.
 inline void write_hang_marker_app(const std::filesystem::path& dir, const std::string& answer) {
   std::ofstream(dir / "app.py") << "import os, time\n"
-                                   "if os.path.exists('hang'): time.sleep(600)\n"
+                                   "if os.path.exists('hang'): open('hanging', 'w').close(); time.sleep(600)\n"
                                    "def app(environ, start_response):\n"
                                    "    start_response('200 OK', [])\n"
                                    "    return [b'"

@@ -385,7 +385,9 @@ TEST(ServeGaps, AHupDuringAStartThatHangsReloadsPastTheUpgradeTimeout) {
     heard = server.wait_for_log("HUP: a reload waits until the start is done (at most 2 s", 100ms);
   }
   ASSERT_TRUE(heard) << server.log();
-  std::filesystem::remove(dir / "hang");  // the fix
+  for (int i = 0; i < 600 && !std::filesystem::exists(dir / "hanging"); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(std::filesystem::exists(dir / "hanging")) << server.log();  // the worker's import hangs
+  std::filesystem::remove(dir / "hang");                                  // the fix
   ASSERT_TRUE(server.wait_for_log("1 workers ready", 60s)) << server.log();
   EXPECT_NE(server.log().find("reload: starting new workers"), std::string::npos) << server.log();
   EXPECT_EQ(server.get("/"), "200\nfixed") << server.log();
