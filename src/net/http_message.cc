@@ -248,9 +248,10 @@ bool http_request_parser::field_line(std::string_view line, bool trailer) {
 void http_request_parser::finish_head() {
   const bool v11 = request_.minor_version == 1;
   int hosts = 0, lengths = 0, encodings = 0, expects = 0;
-  const std::string *host = nullptr, *length = nullptr, *encoding = nullptr, *expect = nullptr;
+  std::string* host = nullptr;  // an absolute-form target's authority replaces it
+  const std::string *length = nullptr, *encoding = nullptr, *expect = nullptr;
   bool close = false, keep = false;
-  for (const auto& h : request_.headers) {
+  for (auto& h : request_.headers) {
     if (h.name == "host") {
       ++hosts;
       host = &h.value;
@@ -277,12 +278,11 @@ void http_request_parser::finish_head() {
   if (hosts > 1) return fail(400, "more than one Host header");
   if (v11 && hosts == 0) return fail(400, "an HTTP/1.1 request without a Host header");
   if (host != nullptr && !is_host_value(*host)) return fail(400, "bad Host '" + shown(*host) + "'");
-  if (!authority_.empty()) {  // an absolute-form target's authority is the host (RFC 9112 3.2.2)
-    std::string* value = nullptr;
-    for (auto& h : request_.headers)
-      if (h.name == "host") value = &h.value;
-    if (value == nullptr) value = &request_.headers.emplace_back(http_header{"host", ""}).value;
-    *value = std::move(authority_);
+  // An absolute-form target's authority is the host (RFC 9112 3.2.2): it
+  // replaces the Host field here, or becomes one at the end (adding a field now
+  // could move the others, whose values are read below).
+  if (!authority_.empty() && host != nullptr) {
+    *host = std::move(authority_);
     authority_.clear();
   }
   if (lengths > 0 && encodings > 0) return fail(400, "both Content-Length and Transfer-Encoding");
@@ -314,6 +314,10 @@ void http_request_parser::finish_head() {
     request_.expect_continue = true;
   }
   request_.keep_alive = !close && (v11 || keep);
+  if (!authority_.empty()) {  // no Host field (HTTP/1.0): the authority is one
+    request_.headers.push_back(http_header{"host", std::move(authority_)});
+    authority_.clear();
+  }
   if (request_.chunked) {
     body_ = body_kind::chunked;
     chunk_ = chunk_step::size;

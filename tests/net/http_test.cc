@@ -194,6 +194,10 @@ std::vector<parse_case> corpus() {
       {"an absolute-form target with a port only", "GET http://:80/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
       {"an absolute-form target with userinfo", "GET http://u@y/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
       {"an absolute-form target with a bad port", "GET http://y:8x/ HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      // Four fields fill the vector: the Host added for the authority moves them, and Content-Length is read after.
+      {"an absolute-form target without Host, with a body and more fields",
+       "POST http://y/p HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 3\r\n\r\nabc",
+       "POST /p HTTP/1.0 close body=3:abc; "},
       {"an absolute-form target needs a Host in HTTP/1.1", "GET http://y/ HTTP/1.1\r\n\r\n", "error 400"},
       {"NUL in the target", "GET /a\0b HTTP/1.1\r\n"s + host + "\r\n", "error 400"},
       {"* without OPTIONS", "GET * HTTP/1.1\r\n" + host + "\r\n", "error 400"},
