@@ -39,6 +39,16 @@ std::string answer_to(const std::string& port, const std::string& request) {
   return got;
 }
 
+// HUP to the master until its log says `said` ("listening on" comes before
+// the master takes its signals, so the first HUPs may go unheard).
+bool hup_until_said(serve_server& server, const std::string& said) {
+  for (int i = 0; i < 100; ++i) {
+    ::kill(server.pid(), SIGHUP);
+    if (server.wait_for_log(said, 100ms)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // An app's head as big as it likes (100,000 fields, a 50 MB value) was built
@@ -352,13 +362,7 @@ TEST(ServeGaps, AnAddressGivenTwiceIsBadUsage) {
 TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
   serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi slow_import:app");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  // "listening on" comes before the master takes its signals: HUP until it says it heard one.
-  bool heard = false;
-  for (int i = 0; i < 100 && !heard; ++i) {
-    ::kill(server.pid(), SIGHUP);
-    heard = server.wait_for_log("HUP: a reload waits until the start is done", 100ms);
-  }
-  ASSERT_TRUE(heard) << server.log();
+  ASSERT_TRUE(hup_until_said(server, "HUP: a reload waits until the start is done")) << server.log();
   ASSERT_TRUE(server.wait_for_log("reload done", 60s)) << server.log();
   const std::string log = server.log();
   const auto ready = log.find("1 workers ready\n"), reload = log.find("reload: starting new workers");
@@ -379,12 +383,7 @@ TEST(ServeGaps, AHupDuringAStartThatHangsReloadsPastTheUpgradeTimeout) {
   serve_server server("-w 1 --grace 1 --upgrade-timeout 2 --chdir " + dir.path.string() + " --wsgi app:app");
   const scalekit::testing::kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
-  bool heard = false;
-  for (int i = 0; i < 100 && !heard; ++i) {
-    ::kill(server.pid(), SIGHUP);
-    heard = server.wait_for_log("HUP: a reload waits until the start is done (at most 2 s", 100ms);
-  }
-  ASSERT_TRUE(heard) << server.log();
+  ASSERT_TRUE(hup_until_said(server, "HUP: a reload waits until the start is done (at most 2 s")) << server.log();
   for (int i = 0; i < 600 && !std::filesystem::exists(dir / "hanging"); ++i) std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(std::filesystem::exists(dir / "hanging")) << server.log();  // the worker's import hangs
   std::filesystem::remove(dir / "hang");                                  // the fix
