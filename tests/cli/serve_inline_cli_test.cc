@@ -72,12 +72,14 @@ TEST(CliServeInline, AQuickAppBesideASleepingOneRunsOnTheLoopAndAnswers) {
   EXPECT_EQ(server.get("/healthz"), "200\nok\n");
   EXPECT_EQ(server.get("/"), "200\nhello\n");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);  // not behind the sleepers
-  EXPECT_GT(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), before);
   a.join();
   b.join();
   EXPECT_EQ(slow1, "200\nslept\n");
   EXPECT_EQ(slow2, "200\nslept\n");
-  EXPECT_EQ(metric(server, "scalekit_serve_loop_rescues_total"), 0);  // the sleepers never ran on the loop
+  // The quick call ran on the loop and the sleepers did not. (Not a count of
+  // rescues: a quick call that a loaded machine preempts past the watch
+  // period is rescued too, and that is the relay doing its work.)
+  EXPECT_EQ(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), before + 1);
 }
 
 // A call of a quick app that hangs on the loop's thread: the relay's other
@@ -90,6 +92,7 @@ TEST(CliServeInline, AQuickAppThatHangsOnTheLoopGets504AndItsTraceback) {
   ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/?s=0", "200\nslept\n"));
   const std::int64_t on_loop = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
   ASSERT_GT(on_loop, 0);
+  const std::int64_t rescues = metric(server, "scalekit_serve_loop_rescues_total");  // load may have made some
   std::string stuck;
   std::chrono::steady_clock::duration took{};  // the stuck request's own time, not the checks' beside it
   std::thread a([&] {
@@ -100,7 +103,7 @@ TEST(CliServeInline, AQuickAppThatHangsOnTheLoopGets504AndItsTraceback) {
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(server.get("/healthz"), "200\nok\n");
   EXPECT_EQ(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), on_loop + 1);
-  EXPECT_EQ(metric(server, "scalekit_serve_loop_rescues_total"), 1);
+  EXPECT_EQ(metric(server, "scalekit_serve_loop_rescues_total"), rescues + 1);
   a.join();
   EXPECT_EQ(stuck.substr(0, 4), "504\n") << stuck;
   EXPECT_LT(took, 3s);  // answered at the timeout, not at the end (4 s)
