@@ -184,6 +184,9 @@ void http_request_parser::request_line(std::string_view line) {
   if (!is_token(method)) return fail(400, "malformed method");
   if (target.empty() || !std::all_of(target.begin(), target.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
     return fail(400, "malformed request target");
+  // No fragment (RFC 9112 3.2: no '#' in any form): a client keeps it to itself,
+  // and a server that passed it on would hand apps a path its links never name.
+  if (target.find('#') != std::string_view::npos) return fail(400, "a '#' in the request target");
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
       version[5] > '9' || version[7] < '0' || version[7] > '9')
     return fail(400, "malformed protocol version");

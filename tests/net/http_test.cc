@@ -199,6 +199,8 @@ std::vector<parse_case> corpus() {
        "POST http://y/p HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 3\r\n\r\nabc",
        "POST /p HTTP/1.0 close body=3:abc; "},
       {"an absolute-form target needs a Host in HTTP/1.1", "GET http://y/ HTTP/1.1\r\n\r\n", "error 400"},
+      {"a fragment in the target", "GET /a#b HTTP/1.1\r\n" + host + "\r\n", "error 400"},
+      {"a fragment in an absolute-form target", "GET http://y/#b HTTP/1.1\r\n" + host + "\r\n", "error 400"},
       {"NUL in the target", "GET /a\0b HTTP/1.1\r\n"s + host + "\r\n", "error 400"},
       {"* without OPTIONS", "GET * HTTP/1.1\r\n" + host + "\r\n", "error 400"},
 
