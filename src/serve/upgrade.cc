@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "scalekit/core/atomic_file.h"
+
 extern char** environ;
 
 namespace scalekit::serve {
@@ -102,21 +104,10 @@ std::string own_binary_path() {
 }
 
 status write_pid_file(const std::string& path) {
-  const std::string temporary = path + ".tmp" + std::to_string(::getpid());
-  // The file the user named, and why (the temporary name and no reason said nothing).
-  const auto failed = [&](int err) {
-    ::unlink(temporary.c_str());
-    return status::io_error("cannot write the pidfile " + path + ": " + std::strerror(err));
-  };
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return failed(errno);
-  const std::string text = std::to_string(::getpid()) + "\n";
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  const int err = n < 0 ? errno : n != static_cast<ssize_t>(text.size()) ? EIO : 0;  // a few bytes: short is a fault
-  if (::close(fd) != 0 && err == 0) return failed(errno);
-  if (err != 0) return failed(err);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) return failed(errno);
-  return status();
+  // Whole or absent: a reader (a service manager, a USR2 script) never sees a half-written number.
+  auto s = core::atomic_file::write_whole(path, std::to_string(::getpid()) + "\n");
+  if (s.ok()) return s;
+  return status::io_error("the pidfile: " + s.message());
 }
 
 void remove_pid_file(const std::string& path) {
