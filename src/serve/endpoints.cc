@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -423,20 +425,17 @@ std::string cache_json(const live_totals& t) {
       hit_rate(t.shared_hits, shared));
 }
 
-}  // namespace
+// Every slot's (generation, state): what a list of the workers must not see change.
+std::vector<std::pair<std::uint64_t, std::uint32_t>> lifecycles(const scoreboard& board) {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> out(board.capacity());
+  for (std::uint32_t i = 0; i < board.capacity(); ++i)
+    out[i] = {board.slot(i).generation.load(), board.slot(i).state.load()};
+  return out;
+}
 
-std::string status_json(const scoreboard& board, const std::vector<app_mount>& apps) {
-  const std::int64_t now = monotonic_ns();
-  const auto& h = board.header();
-  std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
-                    ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
-                    ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
-                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) +
-                    ", \"worker_connections\": " + std::to_string(h.worker_connections.load()) + ", \"restarts\": ";
-  const live_totals totals(board);
-  out += restarts_json(h) + ", \"cache\": " + cache_json(totals) +
-         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}, ", totals.run_on_loop, totals.loop_rescues) +
-         apps_json(totals, apps) + ", \"workers\": [";
+// The workers, as status_json's "workers" list (without its brackets).
+std::string workers_json(const scoreboard& board, std::int64_t now) {
+  std::string out;
   bool first = true;
   for (std::uint32_t i = 0; i < board.capacity(); ++i) {
     const worker_slot& s = board.slot(i);
@@ -476,8 +475,34 @@ std::string status_json(const scoreboard& board, const std::vector<app_mount>& a
     }
     out += "]}";
   }
-  out += "]}\n";
   return out;
+}
+
+}  // namespace
+
+std::string status_json(const scoreboard& board, const std::vector<app_mount>& apps) {
+  const std::int64_t now = monotonic_ns();
+  const auto& h = board.header();
+  std::string out = "{\"master_pid\": " + std::to_string(h.master_pid.load()) +
+                    ", \"uptime_s\": " + std::to_string((now - h.started_ns.load()) / 1'000'000'000) +
+                    ", \"workers_wanted\": " + std::to_string(h.workers_wanted.load()) +
+                    ", \"accept_queue\": " + std::to_string(h.accept_queue.load()) +
+                    ", \"worker_connections\": " + std::to_string(h.worker_connections.load()) + ", \"restarts\": ";
+  const live_totals totals(board);
+  out += restarts_json(h) + ", \"cache\": " + cache_json(totals) +
+         fmt::format(", \"run_on_loop\": {}, \"loop_rescues\": {}, ", totals.run_on_loop, totals.loop_rescues) +
+         apps_json(totals, apps) + ", \"workers\": [";
+  // One instant's picture of the workers: a slot's generation and state only
+  // move forward, so a list made between two equal readings of them all
+  // shows them as they were at the second (a reader preempted mid-list saw a
+  // recycle's successor beside the next recycle's). A few tries, then as read.
+  std::string workers;
+  for (int tries = 0; tries < 8; ++tries) {
+    const auto before = lifecycles(board);
+    workers = workers_json(board, now);
+    if (lifecycles(board) == before) break;
+  }
+  return out + workers + "]}\n";
 }
 
 std::string metrics_text(const scoreboard& board, const std::vector<app_mount>& apps) {

@@ -66,7 +66,7 @@ TEST(CliServeMaster, LifetimesAreJitteredAndRecyclesNeverOverlap) {
     most_serving = std::max(most_serving, serving);
     std::this_thread::sleep_for(20ms);
   }
-  EXPECT_GT(polls, 20u);
+  EXPECT_GT(polls, 10u);  // each read is a Python client: 150-350 ms a read beside another test
   EXPECT_LE(most_starting, 1u) << server.log();
   EXPECT_LE(most_serving, 4u) << server.log();  // the three, plus one successor
   // Each recycle line names the worker's own limit: 1 s plus up to 3 s, drawn per worker.

@@ -12,7 +12,9 @@
 // half-updated (a request's counter before its latency), never a torn value.
 // Request texts (method, path) are guarded by a per-record sequence number
 // (a seqlock): a reader retries until it reads the same even number before and
-// after. Times are CLOCK_MONOTONIC nanoseconds, the same in every process.
+// after. /status lists the workers as they were at one instant (their
+// generations and states read before and after the list, and equal).
+// Times are CLOCK_MONOTONIC nanoseconds, the same in every process.
 //
 // Thread safety: any thread of any process that maps it may read any slot;
 // one worker process writes each slot (its loop thread the heartbeat, any of
