@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
@@ -75,15 +76,23 @@ struct request_record {
   int record;
 };
 
-// A WSGI app whose last `quick_streak` calls each took at most `quick_bound`
-// and answered whole (nothing streamed) is run on the loop's thread, between
-// two of its handlers (loop_relay), while the worker is lightly loaded (an
-// application thread's place is free and nothing waits for one); any other
-// call resets its streak. A call that turns out slow holds the loop up for a
-// period of loop_relay's watcher (2 ms), then the loop goes on on the
-// relay's other thread.
+// A WSGI app that has been quick is run on the loop's thread, between two of
+// its handlers (loop_relay), while the worker is lightly loaded (an
+// application thread's place is free and nothing waits for one). Quick is a
+// score: a call that took at most `quick_bound` and answered whole (nothing
+// streamed) adds 1, up to `quick_cap`; a slower one takes `quick_slow_cost`
+// off; a streamed one takes it all. The app's calls run on the loop while
+// its score is at least `quick_score`: 16 quick calls to earn it, and once
+// earned in full, one slow call is forgiven until 16 quick ones have made up
+// for it. A call's time is wall time, and a busy machine preempts some quick
+// calls past the bound (two workers sharing one core cut a Flask hello's
+// calls so at each switch); zeroing the app's score for each sent a third of
+// its calls through the application threads and Python's GIL
+// (docs/BENCHMARKS.md, "a slow call forgiven"). A call that is slow for good
+// holds the loop up for a period of loop_relay's watcher (2 ms) twice at
+// most, then its app's calls are handed off.
 inline constexpr std::chrono::microseconds quick_bound{1000};
-inline constexpr std::uint32_t quick_streak = 16;
+inline constexpr std::uint32_t quick_score = 16, quick_cap = 2 * quick_score, quick_slow_cost = quick_score;
 
 // Work on the loop's thread, in an application thread's place (offload_within's pool).
 struct relayed_pool {
@@ -139,7 +148,7 @@ class worker {
   app_threads app_threads_;                // --threads: wakes a second thread only for work that waits
   loop_relay relay_{&slot_.loop_rescues};  // --wsgi: the loop on two threads, quick calls run between its handlers
   relayed_pool relayed_{relay_, app_threads_};
-  std::unique_ptr<std::atomic<std::uint32_t>[]> quick_;  // per app: its streak of quick, whole calls
+  std::unique_ptr<std::atomic<std::uint32_t>[]> quick_;  // per app: its score of quick, whole calls
   native_endpoints endpoints_;
   std::unique_ptr<wsgi_apps> apps_;  // --wsgi: started in run(), before the first request
   response_cache cache_{o_.cache_mb << 20};
@@ -350,19 +359,20 @@ core::task<std::optional<net::http_response>> worker::degraded(const net::http_r
 // Whether to run `app`'s call on the loop's thread (see quick_bound); if so,
 // it holds one of the application threads' places until it has run.
 bool worker::run_here(std::optional<std::size_t> app) {
-  if (!app || quick_[*app].load(std::memory_order_relaxed) < quick_streak) return false;
+  if (!app || quick_[*app].load(std::memory_order_relaxed) < quick_score) return false;
   if (relay_.busy() || !app_threads_.try_claim()) return false;
   slot_.run_on_loop.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
 void worker::learn(std::size_t app, clock::duration took, bool whole) {
-  auto& streak = quick_[app];
-  if (!whole || took > quick_bound) {
-    streak.store(0, std::memory_order_relaxed);
-  } else if (streak.load(std::memory_order_relaxed) < quick_streak) {
-    streak.fetch_add(1, std::memory_order_relaxed);
-  }
+  // Not one atomic step: two calls ending at once may count as one (a score, not a tally).
+  auto& score = quick_[app];
+  const std::uint32_t was = score.load(std::memory_order_relaxed);
+  const std::uint32_t now = !whole               ? 0
+                            : took > quick_bound ? was - std::min(was, quick_slow_cost)
+                                                 : std::min(was + 1, quick_cap);
+  if (now != was) score.store(now, std::memory_order_relaxed);
 }
 
 // Made outside the coroutine: GCC 12 double-destroys the init-captures of a
@@ -381,8 +391,9 @@ worker::thread_work worker::on_thread(std::optional<std::size_t> app, const net:
     if (app) {
       const auto t0 = std::chrono::steady_clock::now();
       bool streamed = false;
-      auto out = apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count(), &streamed);
-      learn(*app, std::chrono::steady_clock::now() - t0, !streamed);
+      std::chrono::nanoseconds gil_wait{};
+      auto out = apps_->call(*app, *r, p, q, stream_, deliver, deadline, o_.timeout.count(), &streamed, &gil_wait);
+      learn(*app, std::chrono::steady_clock::now() - t0 - gil_wait, !streamed);
       return out;
     }
     net::http_response out = endpoints_.answer(r->method, p, q, r->body);

@@ -168,11 +168,12 @@ class wsgi_apps {
   /// wsgi_stream.h), and nullopt is returned; a response complete before it
   /// had to stream is returned whole (a 500 when the app failed). `deadline`
   /// (--timeout of `timeout_ms`) bounds a streamed body. `streamed` (if
-  /// given) is set to whether the body went piece by piece (not whole).
+  /// given) is set to whether the body went piece by piece (not whole),
+  /// `gil_wait` (if given) to the call's waits for the GIL.
   std::optional<net::http_response> call(std::size_t app, const net::http_request& req, std::string_view path,
                                          std::string_view query, const stream_settings& s, const deliver_fn& deliver,
                                          std::chrono::steady_clock::time_point deadline, long long timeout_ms,
-                                         bool* streamed = nullptr);
+                                         bool* streamed = nullptr, std::chrono::nanoseconds* gil_wait = nullptr);
 
  private:
   wsgi_apps();

@@ -77,7 +77,7 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
                                                   std::string_view query, const stream_settings& s,
                                                   const deliver_fn& deliver,
                                                   std::chrono::steady_clock::time_point deadline, long long timeout_ms,
-                                                  bool* streamed) {
+                                                  bool* streamed, std::chrono::nanoseconds* gil_wait) {
   std::vector<wsgi::header_field> headers;
   headers.reserve(req.headers.size());
   for (const auto& h : req.headers) headers.push_back({h.name, h.value});
@@ -101,6 +101,7 @@ std::optional<net::http_response> wsgi_apps::call(std::size_t app, const net::ht
     if (slot_ != nullptr) publish(app, done.what);
     delivered = sink.delivered();
     if (streamed != nullptr) *streamed = sink.streamed();
+    if (gil_wait != nullptr) *gil_wait = done.gil_wait;
     if (!delivered) out = sink.take_whole();
   }
   if (delivered) return std::nullopt;

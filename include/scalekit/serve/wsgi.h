@@ -177,6 +177,9 @@ struct call_result {
   outcome what = outcome::ok;
   int status_code = 0;           ///< the status sent (500 for app_error; 0 when no head was sent)
   std::uint64_t body_bytes = 0;  ///< body bytes handed to the sink
+  /// This call's waits for the GIL (the first, and after each send): not the
+  /// app's own time, so a call that only waited is not a slow app.
+  std::chrono::nanoseconds gil_wait{};
 };
 
 /// A whole response in memory: what host::call(app, req) returns, for a

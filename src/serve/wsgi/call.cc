@@ -1,6 +1,8 @@
 // host::call: one request through one application (PEP 3333's server side).
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,7 +143,8 @@ call_result host::call(app_id id, const request& req, response_sink& sink) {
   app_entry& app = apps_.at(id);
   counters& c = *app.stats;
   c.calls.fetch_add(1, std::memory_order_relaxed);
-  const interpreter::gil_clock clock{&c.gil_wait_ns, &c.gil_wait_max_ns};
+  std::atomic<std::uint64_t> waited{0};  // a write() from another Python thread records its waits too
+  const interpreter::gil_clock clock{&c.gil_wait_ns, &c.gil_wait_max_ns, &waited};
   const call_context ctx{&options_.log, app.spec.target, req.method, req.target};
   const environ::settings settings{options_.threads > 1, options_.multiprocess};
 
@@ -169,6 +172,7 @@ call_result host::call(app_id id, const request& req, response_sink& sink) {
     input::detach(input.get());
     out = r.result(what);
   }
+  out.gil_wait = std::chrono::nanoseconds(waited.load(std::memory_order_relaxed));
   errors_stream::end_line();  // a line the app left unfinished is this request's, not the next one's
   switch (out.what) {
     case outcome::ok: break;

@@ -93,6 +93,7 @@ PyInterpreterState* get() noexcept { return the_interpreter.load(std::memory_ord
 void gil_clock::record(std::chrono::nanoseconds waited) const noexcept {
   const auto ns = static_cast<std::uint64_t>(waited.count());
   if (total_ns != nullptr) total_ns->fetch_add(ns, std::memory_order_relaxed);
+  if (call_ns != nullptr) call_ns->fetch_add(ns, std::memory_order_relaxed);
   if (max_ns != nullptr) {
     std::uint64_t seen = max_ns->load(std::memory_order_relaxed);
     while (ns > seen && !max_ns->compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {

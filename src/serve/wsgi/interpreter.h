@@ -34,6 +34,7 @@ PyInterpreterState* get() noexcept;
 struct gil_clock {
   std::atomic<std::uint64_t>* total_ns = nullptr;
   std::atomic<std::uint64_t>* max_ns = nullptr;
+  std::atomic<std::uint64_t>* call_ns = nullptr;  ///< one call's waits (host::call)
   void record(std::chrono::nanoseconds waited) const noexcept;
 };
 
