@@ -234,7 +234,7 @@ TEST(Issue16, NumbersGenInterruptedLeavesOnlyWholeFiles) {
     std::error_code ec;
     return fs::exists(d / "n", ec) && !fs::is_empty(d / "n", ec) && !ec;
   };
-  for (int i = 0; i < 600 && !has_files(); ++i) std::this_thread::sleep_for(50ms);
+  (void)scalekit::testing::eventually(has_files);
   std::this_thread::sleep_for(100ms);
   ::kill(job.pid(), SIGINT);
   ASSERT_TRUE(job.wait_exit(10s)) << job.log();

@@ -24,6 +24,7 @@
 
 using scalekit::testing::background_process;
 using scalekit::testing::bin;
+using scalekit::testing::eventually;
 using scalekit::testing::run_scalekit;
 using scalekit::testing::slurp;
 using scalekit::testing::temp_dir;
@@ -143,11 +144,7 @@ pid_t wait_for_server(pid_t pid) {
 bool wait_until_listening(pid_t server) {
   std::error_code ec;
   const auto log = std::filesystem::read_symlink("/proc/" + std::to_string(server) + "/fd/2", ec);
-  for (int i = 0; !ec && i < 600; ++i) {
-    if (slurp(log.string()).find("listening on") != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  return !ec && eventually([&] { return slurp(log.string()).find("listening on") != std::string::npos; });
 }
 
 }  // namespace

@@ -212,8 +212,7 @@ TEST(CliThumbnail, InterruptEndsCleanly) {
   scalekit::testing::background_process job(
       bin + " thumbnail --random-urls " + images.base() + " -o " + out.path.string() + " --rate 50/s", "cli-thumb-job");
   // Until more than 10 are made (a fixed 1.5 s made only 3 in a sanitizer build beside other tests).
-  for (int i = 0; i < 600 && pngs_under(out.path).size() <= 10; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  (void)scalekit::testing::eventually([&] { return pngs_under(out.path).size() > 10; });
   ::kill(job.pid(), SIGINT);
   ASSERT_TRUE(job.wait_exit(std::chrono::seconds(20)));
   EXPECT_EQ(job.exit_code(), 128 + SIGINT);

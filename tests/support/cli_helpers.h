@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "run_command.h"
@@ -18,6 +20,19 @@
 #endif
 
 namespace scalekit::testing {
+
+/// Asks `done` every 50 ms until it says true or `timeout` has passed: whether
+/// it said true. For a test that waits for a thing to happen, not for a fixed
+/// time that a loaded machine (a sanitizer build beside other tests) outlasts.
+template <typename Done>
+bool eventually(Done done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
 
 /// The scalekit binary under test.
 inline const std::string bin = SCALEKIT_BINARY;
