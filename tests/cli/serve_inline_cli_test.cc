@@ -38,21 +38,14 @@ std::int64_t metric(const serve_server& server, const std::string& name) {
 // slow does not send the next to a thread (worker.cc, quick_score). 400 at most.
 void learn_quick(const serve_server& server, const std::string& path, const std::string& answer) {
   int in_a_row = 0;
+  std::int64_t seen = metric(server, "scalekit_serve_wsgi_run_on_loop_total");  // each read is a Python client
   for (int i = 0; i < 400 && in_a_row < 16; ++i) {
-    const std::int64_t before = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
     ASSERT_EQ(server.get(path), answer);
-    in_a_row = metric(server, "scalekit_serve_wsgi_run_on_loop_total") > before ? in_a_row + 1 : 0;
+    const std::int64_t now = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
+    in_a_row = now > seen ? in_a_row + 1 : 0;
+    seen = now;
   }
   if (in_a_row < 16) FAIL() << "no 16 calls of " << path << " in a row ran on the loop";
-}
-
-bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (std::filesystem::exists(path)) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
 }
 
 }  // namespace
@@ -127,7 +120,7 @@ TEST(CliServeInline, AStreamOnTheLoopThatWaitsOnAnotherRequestDoesNotDeadlock) {
   const std::string gate = dir / "gate", started = dir / "started";
   std::string streamed;
   std::thread a([&] { streamed = server.get("/wait?gate=" + gate + "&started=" + started); });
-  ASSERT_TRUE(wait_for_file(started, 10s)) << server.log();
+  ASSERT_TRUE(scalekit::testing::eventually([&] { return std::filesystem::exists(started); }, 10s)) << server.log();
   EXPECT_EQ(server.get("/open?gate=" + gate), "200\nopened\n");
   a.join();
   EXPECT_EQ(streamed, "200\nfirst\nsecond\n");
