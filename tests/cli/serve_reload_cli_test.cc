@@ -190,26 +190,20 @@ TEST(CliServeReload, AFailedUpgradeLeavesTheOldMasterServing) {
 // stop, the old master keeps serving, and a later USR2 upgrades.
 TEST(CliServeReload, AnUpgradeNotReadyInTimeIsAbandoned) {
   temp_dir dir("cli-serve-usr2-hung");
-  const auto write_app = [&](const std::string& before, const std::string& answer) {
-    std::ofstream(dir / "app.py") << before
-                                  << "def app(environ, start_response):\n"
-                                     "    start_response('200 OK', [])\n"
-                                     "    return [b'"
-                                  << answer << "']\n";
-  };
-  write_app("", "old");
+  scalekit::testing::write_hang_marker_app(dir.path, "old");
   // 5 s: the later upgrade must be ready within it too, a Python worker's start
   // under ASan beside another test (2 s was not, on a loaded machine).
   serve_server server("-w 1 --grace 1 --upgrade-timeout 5 --chdir " + dir.path.string() + " --wsgi app:app");
   const kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
   ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
-  write_app("import time\ntime.sleep(600)\n", "hung");
+  std::ofstream(dir / "hang") << "";  // the new master's worker hangs at the import
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_for_log("is not ready after 5 s (--upgrade-timeout)", 20s)) << server.log();
   ASSERT_TRUE(server.wait_for_log("upgrade failed", 20s)) << server.log();
   EXPECT_EQ(server.get("/"), "200\nold");
-  write_app("", "new");
+  std::filesystem::remove(dir / "hang");
+  scalekit::testing::write_hang_marker_app(dir.path, "new");
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_exit(30s)) << server.log();  // the old master leaves for the new one
   EXPECT_NE(server.log().find(") is ready: this one stops"), std::string::npos) << server.log();
