@@ -140,11 +140,16 @@ pid_t wait_for_server(pid_t pid) {
 // Until the sweep's server says it listens (its stderr is the sweep's log file
 // for it): a sanitizer build on a loaded machine may take longer to start
 // than the test's fixed wait, and the sweep then ends with "ended before it
-// was ready", not with the errors of a server that died mid-run.
+// was ready", not with the errors of a server that died mid-run. Its stderr is
+// looked up at each look: wait_for_server may find the child between fork and
+// exec (its command line is then the sweep's, which names sort-service too),
+// when its stderr is still the sweep's own.
 bool wait_until_listening(pid_t server) {
-  std::error_code ec;
-  const auto log = std::filesystem::read_symlink("/proc/" + std::to_string(server) + "/fd/2", ec);
-  return !ec && eventually([&] { return slurp(log.string()).find("listening on") != std::string::npos; });
+  return eventually([&] {
+    std::error_code ec;
+    const auto log = std::filesystem::read_symlink("/proc/" + std::to_string(server) + "/fd/2", ec);
+    return !ec && slurp(log.string()).find("listening on") != std::string::npos;
+  });
 }
 
 }  // namespace
