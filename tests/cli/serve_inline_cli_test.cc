@@ -96,7 +96,10 @@ TEST(CliServeInline, AQuickAppThatHangsOnTheLoopGets504AndItsTraceback) {
     stuck = server.get("/?s=4");
     took = std::chrono::steady_clock::now() - t0;
   });
-  std::this_thread::sleep_for(200ms);
+  // Until the call has started (a fixed 200 ms came before it, the request
+  // being a Python client, in an asan build beside another test).
+  (void)scalekit::testing::eventually([&] { return metric(server, "scalekit_serve_wsgi_run_on_loop_total") > on_loop; },
+                                      10s);
   EXPECT_EQ(server.get("/healthz"), "200\nok\n");
   EXPECT_EQ(metric(server, "scalekit_serve_wsgi_run_on_loop_total"), on_loop + 1);
   EXPECT_EQ(metric(server, "scalekit_serve_loop_rescues_total"), rescues + 1);
