@@ -17,7 +17,7 @@ bench_start lru_hit "$sk" -q serve --listen 127.0.0.1:0 -w 1
 declare -A port=()
 for s in compute redis_hit lru_hit; do
   port[$s]=$(bench_listening_port "$s")
-  bench_wait_log "$s" "1 workers ready"
+  bench_wait_log "$s" "1 worker ready"
 done
 # Warm the caches and check that each answers as it should (X-Cache: miss, redis, hit).
 for s in compute redis_hit lru_hit; do curl -sf -o /dev/null "http://127.0.0.1:${port[$s]}$tile"; done

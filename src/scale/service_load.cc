@@ -121,7 +121,7 @@ const std::vector<service_workload>& table() {
                      "1", "--cache-mb", "0", "--grace", "1"},
                     n);
     };
-    s[2].ready = "workers ready";
+    s[2].ready = " ready\n";  // "1 worker ready", "N workers ready" (not "... ready after 5 s")
     s[2].request = [](int port, std::uint64_t size) { return serve_request(port, size); };
     s[3].w = {.name = "worker",
               .size_name = "numbers per task",

@@ -133,9 +133,10 @@ void master::stop_successor(int sig, const std::string& why) {
 
 // Every worker accepts, the first time: systemd, the pidfile, the old master.
 void master::on_all_ready() {
-  log(std::to_string(wanted_) + " workers ready");
+  const std::string ready = fmt::format("{} {} ready", wanted_, wanted_ == 1 ? "worker" : "workers");
+  log(ready);
   // systemd (Type=notify): ready once every worker accepts; nothing without NOTIFY_SOCKET.
-  sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%zu workers ready", static_cast<int>(::getpid()), wanted_);
+  sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%s", static_cast<int>(::getpid()), ready.c_str());
   if (ready_fd_ < 0) return;
   if (!o_.pid_file.empty()) {
     if (auto s = write_pid_file(o_.pid_file); !s.ok()) log(s.message());

@@ -73,7 +73,7 @@ TEST(CliServeBroker, TilesRunOnTheDistributedWorkersPixelExact) {
   auto worker = scalekit_worker(redis, "-c 2 --pool processes -n tiles@test");
   broker_serve server(redis, "");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
 
   // Tile 1/1/0 is the window re [-0.75, 1], im [-1.75, 0] (web/tile.h), 256 px.
   const std::string path = "/mandelbrot.png?z=1&x=1&y=0&n=200";
@@ -118,7 +118,7 @@ TEST(CliServeBroker, ATileWaitsAtMostTheTimeoutThenSaysWhy) {
   redis_server redis;
   broker_serve server(redis, "--broker-timeout 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   auto t0 = std::chrono::steady_clock::now();
   const std::string none = server.get("/mandelbrot.png?z=0&x=0&y=0&n=50");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
@@ -148,7 +148,7 @@ TEST(CliServeBroker, AnUnreachableBrokerIs503WithinTheTimeout) {
   redis.stop();  // its port is closed now
   broker_serve server(redis, "--broker-timeout 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   for (int i = 0; i < 3; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::string r = server.get("/mandelbrot.png?z=0&x=0&y=0&n=" + std::to_string(50 + i));
@@ -173,7 +173,7 @@ TEST(CliServeBroker, TheFleetFeedShowsTheDistributedWorkers) {
   auto worker = scalekit_worker(redis, "-c 2 --pool threads -n fleet@test");
   broker_serve server(redis, "");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   for (int i = 0; i < 4; ++i)
     EXPECT_EQ(server.get("/mandelbrot.png?z=2&x=" + std::to_string(i) + "&y=1").substr(0, 4), "200\n");
   json broker;

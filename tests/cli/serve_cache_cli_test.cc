@@ -86,8 +86,8 @@ TEST(CliServeCache, TwoServersShareOneRedis) {
   redis_server redis;
   cache_server first("--cache " + redis.url(3) + " --cache-ttl 120");
   cache_server second("--cache " + redis.url(3));
-  ASSERT_TRUE(first.wait_for_log("1 workers ready")) << first.log();
-  ASSERT_TRUE(second.wait_for_log("1 workers ready")) << second.log();
+  ASSERT_TRUE(first.wait_for_log("1 worker ready")) << first.log();
+  ASSERT_TRUE(second.wait_for_log("1 worker ready")) << second.log();
   const std::string computed = first.headers(tile);
   EXPECT_TRUE(has_line(computed, "X-Cache: miss")) << computed;
   ASSERT_TRUE(eventually([&] { return redis.cli("-n 3 EXISTS '" + tile_key + "'").out == "1\n"; }));
@@ -123,7 +123,7 @@ TEST(CliServeCache, TwoServersShareOneRedis) {
 TEST(CliServeCache, AnUnreachableRedisCostsNoRequest) {
   redis_server redis;
   cache_server server("--cache " + redis.url());
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   EXPECT_EQ(server.get("/primes?n=91"), "200\n{\"n\": 91, \"prime\": false, \"factors\": [7, 13]}\n");
   redis.stop();
   for (int n = 2; n < 12; ++n) {
@@ -152,7 +152,7 @@ TEST(CliServeCache, AnUnreachableRedisCostsNoRequest) {
 TEST(CliServeDegrade, AnOverloadedWorkerServesCachedAndCoarseTiles) {
   for (const bool degrade : {true, false}) {
     cache_server server(std::string("--threads 1 --queue 1 --queue-wait 10") + (degrade ? " --degrade" : ""));
-    ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+    ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
     ASSERT_EQ(server.get(tile).substr(0, 4), "200\n");  // now in the worker's cache
     background_process running(client + "get " + server.port() + " /sleep?ms=3000", "cli-serve-sleep");
     ASSERT_TRUE(eventually([&] {
@@ -205,7 +205,7 @@ TEST(CliServeThumbnail, PostedImagesBecomePngThumbnails) {
     big << std::string(300'000, 'x');
   }
   cache_server server("--max-body 200000");
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const auto post = [&](const std::string& path, const std::string& file) {
     const auto r =
         run_command(client + "post " + server.port() + " '" + path + "' " + (images / file) + " " + (images / "out"));

@@ -98,7 +98,7 @@ TEST(CliServe, ReloadUnderLoadLosesNoRequest) {
 TEST(CliServe, TermFinishesTheRequestsUnderWay) {
   serve_server server("-w 1 --grace 10");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   background_process slow(server.client_command("get " + server.port() + " /sleep?ms=1500"), "cli-serve-slow");
   ASSERT_TRUE(server.wait_until([](const json& s) { return running(s, "/sleep"); }, 5s));
   ::kill(server.pid(), SIGTERM);
@@ -113,7 +113,7 @@ TEST(CliServe, TermFinishesTheRequestsUnderWay) {
 TEST(CliServe, ARequestPastTheTimeoutGets504AndItsWorkerIsReplaced) {
   serve_server server("-w 1 --timeout 0.5");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const int first = server.status()["workers"][0]["pid"].get<int>();
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(server.get("/sleep?ms=4000").substr(0, 4), "504\n");
@@ -132,7 +132,7 @@ TEST(CliServe, ARequestPastTheTimeoutGets504AndItsWorkerIsReplaced) {
 TEST(CliServe, TtinAndTtouChangeTheNumberOfWorkers) {
   serve_server server("-w 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   ::kill(server.pid(), SIGTTIN);
   ASSERT_TRUE(server.wait_until([](const json& s) { return s["workers_wanted"] == 2; }));
   ::kill(server.pid(), SIGTTIN);  // after the first: two signals at once may arrive as one
@@ -193,7 +193,7 @@ TEST(CliServe, ABurstOfConnectionsIsSharedOutAmongTheWorkers) {
 TEST(CliServe, QuitStopsAtOnce) {
   serve_server server("-w 1 --grace 60");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   background_process slow(server.client_command("get " + server.port() + " /sleep?ms=30000"), "cli-serve-slow");
   ASSERT_TRUE(server.wait_until([](const json& s) { return running(s, "/sleep"); }, 5s));
   ::kill(server.pid(), SIGQUIT);
@@ -214,7 +214,7 @@ TEST(CliServe, BadUsageIsOneLineAndStatus2) {
 TEST(CliServe, JobAnswersAreCachedAndRevalidated) {
   serve_server server("-w 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const auto r = run_command(server.client_command("revalidate " + server.port() + " '/mandelbrot.png?w=32&h=32'"));
   ASSERT_EQ(r.out.substr(0, 5), "200 \"") << r.out << r.err;
   const std::string etag = r.out.substr(4, r.out.find('\n') - 4);
@@ -223,7 +223,7 @@ TEST(CliServe, JobAnswersAreCachedAndRevalidated) {
   EXPECT_EQ(s["workers"][0]["cache_misses"], 1) << s.dump();
   EXPECT_EQ(s["workers"][0]["cache_hits"], 1) << s.dump();
   serve_server uncached("-w 1 --cache-mb 0");
-  ASSERT_TRUE(uncached.wait_for_log("1 workers ready")) << uncached.log();
+  ASSERT_TRUE(uncached.wait_for_log("1 worker ready")) << uncached.log();
   const auto u = run_command(uncached.client_command("revalidate " + uncached.port() + " /primes?n=12"));
   EXPECT_EQ(u.out, "200 None\n200 None 48\n") << u.out << u.err;
 }
@@ -235,7 +235,7 @@ TEST(CliServe, HostsWsgiAppsUnderTheirMounts) {
   serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi:" SCALEKIT_SEEDS_DIR
                       " --wsgi flask_app:app --mount /flask --wsgi simple_app:simple_app --mount /seed");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   EXPECT_EQ(server.get("/flask/"), "200\nHello from Flask");
   EXPECT_EQ(server.get("/flask/where?a=1"),
             "200\n{\"args\":{\"a\":\"1\"},\"path\":\"/where\",\"script_root\":\"/flask\",\"url\":\"http://127.0.0.1:" +
@@ -266,7 +266,7 @@ TEST(CliServe, AnAppThatCannotBeLoadedStopsTheServer) {
 TEST(CliServe, AStuckPythonRequestIsLoggedWithItsTraceback) {
   serve_server server("-w 1 --timeout 0.5 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi serve_apps:sleepy");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   EXPECT_EQ(server.get("/?s=3").substr(0, 4), "504\n");
   ASSERT_TRUE(server.wait_for_log("in sleepy", 5s)) << server.log();
   EXPECT_NE(server.log().find("serve_apps.py\", line"), std::string::npos) << server.log();
@@ -319,7 +319,7 @@ TEST(CliServe, HaproxyFailsOverToTheStandbyUnderLoad) {
   serve_server active("-w 1");
   serve_server standby("-w 1");
   ASSERT_FALSE(active.port().empty() || standby.port().empty()) << active.log() << standby.log();
-  ASSERT_TRUE(active.wait_for_log("1 workers ready") && standby.wait_for_log("1 workers ready"));
+  ASSERT_TRUE(active.wait_for_log("1 worker ready") && standby.wait_for_log("1 worker ready"));
   const std::string front = std::to_string(scalekit::testing::free_port());
   scalekit::testing::temp_dir dir("cli-serve-haproxy");
   std::string cfg = scalekit::testing::slurp(SCALEKIT_SEEDS_DIR "/../../../docs/deploy/haproxy.cfg");

@@ -56,7 +56,7 @@ void learn_quick(const serve_server& server, const std::string& path, const std:
 TEST(CliServeInline, AQuickAppBesideASleepingOneRunsOnTheLoopAndAnswers) {
   serve_server server("-w 1 --threads 4 " APPS "--wsgi serve_apps:sleepy --mount /slow --wsgi serve_apps:hello");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/", "200\nhello\n"));
   const std::int64_t before = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
   EXPECT_GT(before, 0) << "the quick app never ran on the loop";
@@ -84,7 +84,7 @@ TEST(CliServeInline, AQuickAppBesideASleepingOneRunsOnTheLoopAndAnswers) {
 TEST(CliServeInline, AQuickAppThatHangsOnTheLoopGets504AndItsTraceback) {
   serve_server server("-w 1 --threads 2 --timeout 0.5 " APPS "--wsgi serve_apps:sleepy");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/?s=0", "200\nslept\n"));
   const std::int64_t on_loop = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
   ASSERT_GT(on_loop, 0);
@@ -116,7 +116,7 @@ TEST(CliServeInline, AQuickAppThatHangsOnTheLoopGets504AndItsTraceback) {
 TEST(CliServeInline, AStreamOnTheLoopThatWaitsOnAnotherRequestDoesNotDeadlock) {
   serve_server server("-w 1 --threads 2 " APPS "--wsgi serve_apps:relay");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/quick", "200\nquick\n"));
   const std::int64_t on_loop = metric(server, "scalekit_serve_wsgi_run_on_loop_total");
   temp_dir dir("serve-inline");
@@ -143,7 +143,7 @@ TEST(CliServeInline, AFlaskAppWhoseBodyIsCompleteAtItsFirstPieceRunsOnTheLoop) {
 #endif
   serve_server server("-w 1 --threads 2 " APPS "--wsgi flask_app:app");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   ASSERT_NO_FATAL_FAILURE(learn_quick(server, "/", "200\nHello from Flask"));
   EXPECT_EQ(server.get("/stream"), "200\npart 0\npart 1\npart 2\n");  // no Content-Length: still streamed
   EXPECT_EQ(server.get("/"), "200\nHello from Flask");

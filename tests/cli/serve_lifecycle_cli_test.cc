@@ -135,7 +135,7 @@ TEST(CliServeLifecycle, AWorkerKilledUnderLoadCostsOnlyItsOwnRequests) {
 TEST(CliServeLifecycle, TheShed503CarriesRetryAfterAndIsCounted) {
   serve_server server("-w 1 --threads 1 --queue 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   background_process first(server.client_command("get " + server.port() + " /sleep?ms=3000"), "cli-serve-slow");
   ASSERT_TRUE(server.wait_until([](const json& s) { return running(s, "/sleep"); }));
   background_process second(server.client_command("get " + server.port() + " /sleep?ms=10"), "cli-serve-slow");
@@ -160,7 +160,7 @@ TEST(CliServeLifecycle, TheShed503CarriesRetryAfterAndIsCounted) {
 TEST(CliServeLifecycle, ARequestWaitingPastTheQueueWaitIsShedNotRunLate) {
   serve_server server("-w 1 --threads 1 --queue 8 --queue-wait 0.5 --degrade");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   background_process slow(server.client_command("get " + server.port() + " /sleep?ms=4000"), "cli-serve-slow");
   ASSERT_TRUE(server.wait_until([](const json& s) { return running(s, "/sleep"); }));
   const auto late = scalekit::testing::run_command(server.client_command("headers " + server.port() + " /sleep?ms=10"));
@@ -187,7 +187,7 @@ TEST(CliServeLifecycle, ARequestWaitingPastTheQueueWaitIsShedNotRunLate) {
 TEST(CliServeLifecycle, ShedRequestsUnderLoadLeaveTheWorkerServing) {
   serve_server server("-w 1 --threads 2 --queue 64 --queue-wait 0.05");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const auto r = scalekit::testing::run_command(server.client_command("load " + server.port() + " 4 24 /sleep?ms=20"));
   ASSERT_EQ(r.out.rfind("ok ", 0), 0U) << r.out;
   const json failed = json::parse(r.out.substr(r.out.find('{')));
@@ -209,7 +209,7 @@ TEST(CliServeLifecycle, TheQueueWaitStaysUnderTheTimeout) {
 TEST(CliServeLifecycle, TheLatencyHistogramIsCumulativeAndCountsEveryRequest) {
   serve_server server("-w 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   for (int i = 0; i < 20; ++i) ASSERT_EQ(server.get("/primes?n=" + std::to_string(1000 + i)).substr(0, 4), "200\n");
   const prometheus_text metrics(server.get("/metrics").substr(4));
   ASSERT_EQ(metrics.error, "");

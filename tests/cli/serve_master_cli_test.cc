@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
 TEST(CliServeMaster, MaxRssBelowAFreshWorkerBacksOff) {
   serve_server server("-w 1 --max-rss 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   for (int i = 0; i < 12; ++i) {
     EXPECT_EQ(server.get("/healthz"), "200\nok\n") << server.log();
     std::this_thread::sleep_for(250ms);
@@ -88,7 +88,7 @@ TEST(CliServeMaster, LifetimesAreJitteredAndRecyclesNeverOverlap) {
 TEST(CliServeMaster, ATimedOutRequestHasOneIdInBothLogLinesAndStatus) {
   serve_server server("-w 1 --timeout 0.5");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   background_process slow(server.client_command("get " + server.port() + " /sleep?ms=4000"), "cli-serve-slow");
   std::string shown;
   ASSERT_TRUE(server.wait_until(
@@ -146,7 +146,7 @@ std::string ignoring_int_and_quit() {
 TEST(CliServeMaster, IntStopsGracefullyThoughIgnoredAtStart) {
   scalekit::testing::server_process server(ignoring_int_and_quit(), "-w 1 --grace 10", "cli-serve");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
   background_process slow(client + "get " + server.port() + " /sleep?ms=1500", "cli-serve-slow");
   ASSERT_TRUE(wait_until_running(server.port(), "/sleep")) << server.log();
@@ -161,7 +161,7 @@ TEST(CliServeMaster, IntStopsGracefullyThoughIgnoredAtStart) {
 TEST(CliServeMaster, QuitStopsAtOnceThoughIgnoredAtStart) {
   scalekit::testing::server_process server(ignoring_int_and_quit(), "-w 1 --grace 60", "cli-serve");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
   background_process slow(client + "get " + server.port() + " /sleep?ms=30000", "cli-serve-slow");
   ASSERT_TRUE(wait_until_running(server.port(), "/sleep")) << server.log();
@@ -175,7 +175,7 @@ TEST(CliServeMaster, QuitStopsAtOnceThoughIgnoredAtStart) {
 TEST(CliServeMaster, ASecondInterruptStopsAtOnce) {
   serve_server server("-w 1 --grace 60");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string client = "/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py ";
   background_process slow(client + "get " + server.port() + " /sleep?ms=30000", "cli-serve-slow");
   ASSERT_TRUE(wait_until_running(server.port(), "/sleep")) << server.log();

@@ -176,7 +176,7 @@ TEST(CliServeReload, AFailedUpgradeLeavesTheOldMasterServing) {
                                    "    return [b'old']\n";
   serve_server server("-w 1 --preload --chdir " + dir.path.string() + " --wsgi app:app");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string workers = pids(server.status());
   std::ofstream(dir / "app.py", std::ios::app) << "raise ImportError('broken on purpose')\n";
   ::kill(server.pid(), SIGUSR2);
@@ -199,7 +199,7 @@ TEST(CliServeReload, AnUpgradeNotReadyInTimeIsAbandoned) {
   serve_server server("-w 1 --grace 1 --upgrade-timeout 5 --chdir " + dir.path.string() + " --wsgi app:app");
   const kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   std::ofstream(dir / "hang") << "";  // the new master's worker hangs at the import
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_for_log("is not ready after 5 s (--upgrade-timeout)", 20s)) << server.log();
@@ -224,7 +224,7 @@ TEST(CliServeReload, StoppingDuringAnUpgradeStopsTheNewMasterToo) {
   serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
   const kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   std::ofstream(dir / "hang") << "";
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();

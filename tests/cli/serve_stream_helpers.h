@@ -139,6 +139,6 @@ struct stream_server : serve_server {
 
 #define START_SERVER(server)                               \
   ASSERT_FALSE((server).port().empty()) << (server).log(); \
-  ASSERT_TRUE((server).wait_for_log("1 workers ready")) << (server).log()
+  ASSERT_TRUE((server).wait_for_log("1 worker ready")) << (server).log()
 
 }  // namespace scalekit::testing

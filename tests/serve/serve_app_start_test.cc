@@ -28,7 +28,7 @@ TEST(ServeAppStart, AnAppThatImportsForSecondsIsSaidAndTermStopsIt) {
   EXPECT_TRUE(server.wait_for_log("0 of 1 workers ready after 5 s", 7s)) << server.log();
   ::kill(server.pid(), SIGTERM);
   EXPECT_TRUE(server.wait_exit(2s + 3s)) << server.log();  // --grace, and a margin
-  EXPECT_EQ(server.log().find("workers ready\n"), std::string::npos) << server.log();
+  EXPECT_EQ(server.log().find("1 worker ready\n"), std::string::npos) << server.log();
 }
 
 // An app that fails at import after more than a second (a slow framework,
@@ -62,7 +62,7 @@ TEST(ServeAppStart, AReloadOfAnAppDeletedMeanwhileIsAbandonedAndTheOldWorkersSer
   }
   serve_server server("-w 1 --pythonpath " + dir.path.string() + " --wsgi gone_app:app");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   std::filesystem::remove_all(dir.path);
   ::kill(server.pid(), SIGHUP);
   ASSERT_TRUE(server.wait_for_log("reload abandoned", 15s)) << server.log();

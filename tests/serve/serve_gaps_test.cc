@@ -58,7 +58,7 @@ TEST(ServeGaps, AnOversizedResponseHeadIsA500) {
   for (const std::string app : {"many_headers", "huge_header"}) {
     serve_server server("-w 1 " + gap_apps + app);
     ASSERT_FALSE(server.port().empty()) << server.log();
-    ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+    ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
     EXPECT_EQ(server.get("/"), "500\nInternal Server Error\n") << app;
     EXPECT_EQ(server.get("/healthz"), "200\nok\n") << app;
     const std::string log = server.stop();
@@ -77,7 +77,7 @@ TEST(ServeGaps, AnOversizedResponseHeadIsA500) {
 TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
   serve_server server("-w 1 " + gap_apps + "complete_then_raise");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string got =
       answer_to(server.port(),
                 "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -94,7 +94,7 @@ TEST(ServeGaps, AnErrorAfterAWholeResponseIsNoCut) {
 TEST(ServeGaps, AForkedChildThatLivesOnDoesNotKeepThePort) {
   serve_server server("-w 1 " + gap_apps + "fork_daemon");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string answer = server.get("/");
   ASSERT_EQ(answer.substr(0, 4), "200\n") << answer;
   const int child = std::stoi(answer.substr(4));
@@ -154,7 +154,7 @@ TEST(ServeGaps, MountsPairWithTheAppBeforeThem) {
   }
   serve_server server("-w 1 " + apps + "--wsgi apps:hello --wsgi apps:echo_environ --mount /env");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string env = server.get("/env/x");
   EXPECT_NE(env.find("\"SCRIPT_NAME\": \"/env\""), std::string::npos) << env;
   EXPECT_EQ(server.get("/x"), "200\nHello, world!") << server.log();
@@ -166,7 +166,7 @@ TEST(ServeGaps, MountsPairWithTheAppBeforeThem) {
 TEST(ServeGaps, StatusHasTheLoopRelaysCounters) {
   serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi serve_apps:hello");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   json s;
   for (int i = 0; i < 300; ++i) {  // a quick app is learned after some calls (a slow one starts it again)
     (void)server.get("/");
@@ -195,7 +195,7 @@ TEST(ServeGaps, ADescriptorLimitTooSmallForTheConnectionBoundShrinksIt) {
   scalekit::testing::server_process server("prlimit --nofile=300 " + scalekit::testing::bin, "serve -w 1",
                                            "serve-nofile");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   std::vector<int> fds;
   for (int i = 0; i < 600; ++i)
     if (const int fd = scalekit::testing::connect_loopback(server.port()); fd >= 0) fds.push_back(fd);
@@ -217,7 +217,7 @@ TEST(ServeGaps, ADescriptorLimitTooSmallForTheConnectionBoundShrinksIt) {
 TEST(ServeGaps, TtinStopsShortOfTheScoreboardAndAReloadStillEnds) {
   serve_server server("-w 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   static constexpr int most = 2 * 1 + 16 - 1;  // the slots, less one for a successor
   for (int i = 0; i < most + 8; ++i) {
     ::kill(server.pid(), SIGTTIN);
@@ -242,7 +242,7 @@ TEST(ServeGaps, TtinStopsShortOfTheScoreboardAndAReloadStillEnds) {
 TEST(ServeGaps, ASubMillisecondTimeoutIsStillATimeout) {
   serve_server server("-w 1 --timeout 0.0004");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   EXPECT_EQ(server.get("/sleep?ms=3000").substr(0, 3), "504") << server.log();
 }
 
@@ -276,7 +276,7 @@ TEST(ServeGaps, TheHelpNamesTheEndpointsAndTheSignals) {
 TEST(ServeGaps, AnAbsoluteFormTargetIsServed) {
   serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi apps:echo_environ --mount /env");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string tail = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   const std::string health = answer_to(server.port(), "GET http://127.0.0.1:" + server.port() + "/healthz" + tail);
   EXPECT_EQ(health.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << health;
@@ -298,7 +298,7 @@ TEST(ServeGaps, AnAbsoluteFormTargetIsServed) {
 TEST(ServeGaps, ATileOfTooMuchWorkIsRefused) {
   serve_server server("-w 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::pair<std::string, std::string> cases[] = {
       {"w=4096&h=4096&n=4000000000&x0=-0.1&x1=0.1&y0=-0.1&y1=0.1", "not 67108864000000000"},
       {"w=256&h=256&n=1048577", "not 68719542272"},  // 2^36 + 2^16
@@ -351,12 +351,12 @@ TEST(ServeGaps, AnAddressGivenTwiceIsBadUsage) {
   EXPECT_NE(r.err.find("--listen " + address + " is given twice"), std::string::npos) << r.err;
   serve_server two("-w 1 --listen 127.0.0.1:0");  // and the helper's own --listen 127.0.0.1:0
   ASSERT_FALSE(two.port().empty()) << two.log();
-  ASSERT_TRUE(two.wait_for_log("1 workers ready")) << two.log();
+  ASSERT_TRUE(two.wait_for_log("1 worker ready")) << two.log();
   EXPECT_EQ(count_of(two.log(), "listening on 127.0.0.1:"), 2u) << two.log();
 }
 
 // A HUP while the workers still started (an app importing for 8 s) began a
-// reload at once: the start ended ("1 workers ready", READY=1) only after the
+// reload at once: the start ended ("1 worker ready", READY=1) only after the
 // whole reload, and meanwhile the master said "1 of 1 workers ready after 5 s:
 // the others are still starting". The reload now waits for the start, and says so.
 TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
@@ -365,7 +365,7 @@ TEST(ServeGaps, AHupDuringTheStartWaitsForIt) {
   ASSERT_TRUE(hup_until_said(server, "HUP: a reload waits until the start is done")) << server.log();
   ASSERT_TRUE(server.wait_for_log("reload done", 60s)) << server.log();
   const std::string log = server.log();
-  const auto ready = log.find("1 workers ready\n"), reload = log.find("reload: starting new workers");
+  const auto ready = log.find("1 worker ready\n"), reload = log.find("reload: starting new workers");
   ASSERT_NE(ready, std::string::npos) << log;
   EXPECT_LT(ready, reload) << log;
   EXPECT_EQ(count_of(log, "HUP: a reload waits"), 1u) << log;
@@ -387,7 +387,7 @@ TEST(ServeGaps, AHupDuringAStartThatHangsReloadsPastTheUpgradeTimeout) {
   ASSERT_TRUE(scalekit::testing::eventually([&] { return std::filesystem::exists(dir / "hanging"); }))
       << server.log();                    // the worker's import hangs
   std::filesystem::remove(dir / "hang");  // the fix
-  ASSERT_TRUE(server.wait_for_log("1 workers ready", 60s)) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready", 60s)) << server.log();
   EXPECT_NE(server.log().find("reload: starting new workers"), std::string::npos) << server.log();
   EXPECT_EQ(server.get("/"), "200\nfixed") << server.log();
 }
@@ -402,7 +402,7 @@ TEST(ServeGaps, AHupDuringAnUpgradeWaitsForItsOutcome) {
   serve_server server("-w 1 --grace 1 --chdir " + dir.path.string() + " --wsgi app:app");
   const scalekit::testing::kill_group_at_end kill_what_is_left{server.pid()};
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   std::ofstream(dir / "hang") << "";
   ::kill(server.pid(), SIGUSR2);
   ASSERT_TRUE(server.wait_for_log("USR2: new master pid ")) << server.log();

@@ -45,7 +45,7 @@ int connect_small(const std::string& port) { return connect_loopback(port, {.rec
 TEST(ServeHostile, AWorkerKilledMidRequestDoesNotGetItsSuccessorReplaced) {
   serve_server server("-w 1 --timeout 1");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const int first = worker_pid(server.status(), 0);
   ASSERT_GT(first, 0) << server.log();
   std::thread slow([&] { (void)server.get("/sleep?ms=5000"); });
@@ -74,7 +74,7 @@ TEST(ServeHostile, AWorkerKilledMidRequestDoesNotGetItsSuccessorReplaced) {
 TEST(ServeHostile, AForkedChildReturningToTheServerExitsAndFreesThePort) {
   serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi hostile_apps:fork_and_return");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string answer = server.get("/");
   EXPECT_EQ(answer.substr(0, 10), "200\nchild ") << answer;
   EXPECT_TRUE(server.wait_for_log("forked returned to the server: it exits", 5s)) << server.log();
@@ -115,7 +115,7 @@ TEST(ServeHostile, AMountThatIsNoUrlPrefixIsBadUsage) {
 TEST(ServeHostile, ASlowReaderOfABigStreamDoesNotGetTheWorkerReplaced) {
   serve_server server("-w 1 --timeout 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi hostile_apps:big_stream");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const int pid = worker_pid(server.status(), 0);
   const int fd = connect_small(server.port());
   ASSERT_GE(fd, 0);
@@ -140,7 +140,7 @@ TEST(ServeHostile, StartsAndServesUnderALowDescriptorLimit) {
   scalekit::testing::server_process server("prlimit --nofile=100 " + scalekit::testing::bin, "serve -w 1",
                                            "serve-ulimit");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const auto r =
       run_command("/usr/bin/python3 " SCALEKIT_SEEDS_DIR "/../serve_client.py get " + server.port() + " /healthz");
   EXPECT_EQ(r.out, "200\nok\n") << r.err << server.log();

@@ -66,7 +66,7 @@ TEST(ServeMonitor, WsgiCallOutcomesAreCountedByApp) {
                       "--wsgi monitor_apps:fails --mount /fails --wsgi monitor_apps:cuts --mount /cuts "
                       "--wsgi monitor_apps:endless --mount /endless --wsgi monitor_apps:hello --mount /hello");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   EXPECT_EQ(server.get("/fails/").substr(0, 4), "500\n");
   EXPECT_EQ(server.get("/fails/").substr(0, 4), "500\n");
   (void)server.get("/cuts/");  // the client sees a cut body
@@ -152,7 +152,7 @@ TEST(ServeMonitor, WsgiErrorsIsBoundedAndKeepsTracebacks) {
                       "--wsgi monitor_apps:long_line --mount /long --wsgi monitor_apps:a_traceback --mount /tb "
                       "--wsgi monitor_apps:flood --mount /flood");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
 
   EXPECT_EQ(server.get("/long/"), "200\nwrote\n");
   const std::uint64_t line = 6 + (std::uint64_t{64} << 20), kept = 16 * 1024;
@@ -217,7 +217,7 @@ TEST(ServeMonitor, OddMountsAndManyAppsKeepMetricsAndStatusWellFormed) {
   for (int i = 0; i < 6; ++i) args += " --wsgi monitor_apps:hello --mount /app" + std::to_string(i);
   serve_server server(args);
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   EXPECT_EQ(server.get("/q%22uote/"), "200\nhello\n");
   EXPECT_EQ(server.get("/new%0Aline/"), "200\nhello\n");
   EXPECT_EQ(server.get("/bad%FFbyte/"), "200\nhello\n");
@@ -254,7 +254,7 @@ TEST(ServeMonitor, OddMountsAndManyAppsKeepMetricsAndStatusWellFormed) {
 TEST(ServeMonitor, WorkersTakeTheirConnectionBoundFromTheMaster) {
   serve_server server("-w 1" + apps_dir + "--wsgi lowered_limit:app");
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const json s = server.status();
   EXPECT_EQ(s["worker_connections"], 512) << s.dump();
   std::vector<int> fds;

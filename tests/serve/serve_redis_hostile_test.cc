@@ -130,7 +130,7 @@ TEST(ServeRedis, ABrokerAnsweringOnlyErrorsCrashesNoWorker) {
   loading_redis fake;
   serve_server server("-w 1 --timeout 20 --broker-timeout 1 --broker " + fake.url());
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const std::string got = server.get("/primes?n=12345");
   EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
   EXPECT_NE(got.find("LOADING"), std::string::npos) << got;
@@ -145,7 +145,7 @@ TEST(ServeRedis, APausedBrokerGets503AndKeepsTheWorker) {
   redis_server redis;
   serve_server server("-w 1 --timeout 6 --broker-timeout 1 --broker " + redis.url());
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const int worker = first_worker_pid(server.status());
   ASSERT_GT(worker, 0) << server.log();
   redis.pause();
@@ -168,7 +168,7 @@ TEST(ServeRedis, APausedBrokersBacklogIsBoundedAndRefusedAtOnce) {
   redis_server redis;
   serve_server server("-w 1 --timeout 20 --broker-timeout 1 --broker-backlog 2 --broker " + redis.url());
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   // Connected first (no scalekit worker consumes the queue: 503, none alive), then paused.
   EXPECT_EQ(server.get("/primes?n=1000").substr(0, 4), "503\n") << server.log();
   redis.pause();
@@ -198,7 +198,7 @@ TEST(ServeRedis, TheBrokersWaitStaysUnderTheTimeout) {
   EXPECT_NE(refused.err.find("--broker-timeout 2 s is not under --timeout 2 s"), std::string::npos) << refused.err;
   serve_server server("-w 1 --timeout 2 --broker " + redis.url());  // no scalekit worker consumes the queue
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   const int worker = first_worker_pid(server.status());
   const std::string got = server.get("/primes?n=1000003");
   EXPECT_EQ(got.substr(0, 4), "503\n") << got << server.log();
@@ -215,7 +215,7 @@ TEST(ServeRedis, AFullCacheIsSaidOnce) {
   ASSERT_EQ(redis.cli("CONFIG SET maxmemory 1mb").exit_code, 0);
   serve_server server("-w 1 --cache " + redis.url());
   ASSERT_FALSE(server.port().empty()) << server.log();
-  ASSERT_TRUE(server.wait_for_log("1 workers ready")) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
   for (int i = 0; i < 30; ++i) {  // 3 s of distinct tiles: three retries of the store
     const std::string got = server.get("/mandelbrot.png?w=8&h=8&n=" + std::to_string(100 + i));
     ASSERT_EQ(got.substr(0, 4), "200\n") << server.log();
