@@ -119,7 +119,9 @@ TEST(CliPrimes, AStopSignalEndsALongTrialCheckWithinASecond) {
     long ms = 0;
     out >> status >> ms;
     EXPECT_EQ(status, 128 + c.number) << c.signal << ": " << r.out;
-    EXPECT_LT(ms, 1000) << c.signal << " took " << ms << " ms";
+    // A second in the release build; under a sanitizer the exit itself (its reports, the
+    // shadow memory unmapped) is slower, not the stop.
+    EXPECT_LT(ms, 1000 * scalekit::testing::sanitizer_slowdown) << c.signal << " took " << ms << " ms";
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the workers' ends are reaped
     std::ifstream members(dir / "members");
     for (std::string pid; std::getline(members, pid);) {
