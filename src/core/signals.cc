@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -21,6 +22,25 @@ constexpr int stop_signal_numbers[] = {SIGINT, SIGTERM, SIGHUP};
 
 std::atomic<int> first_signal{0};
 
+// The waiter thread, set before any forwarding handler is installed, and the
+// process that installed the handler.
+pthread_t waiter_thread;
+pid_t forwarding_pid = 0;
+
+// A signal taken on a thread that does not block it: the waiter's now (it
+// blocks every waited signal, so sigwait takes it there). In a child forked
+// without exec (Python's os.fork) there is no waiter: the default action.
+extern "C" void forward_to_waiter(int sig) {
+  const int saved = errno;
+  if (::getpid() == forwarding_pid) {
+    ::pthread_kill(waiter_thread, sig);
+  } else {
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);  // blocked until this handler returns, then the default action
+  }
+  errno = saved;
+}
+
 bool ignored_at_start(int sig) {
   struct sigaction old {};
   ::sigaction(sig, nullptr, &old);
@@ -33,6 +53,7 @@ bool ignored_at_start(int sig) {
 struct stop_signals::claims {
   sigset_t set;        // claimed and not ignored at start; fixed at install
   sigset_t requested;  // claimed, ignored at start or not
+  sigset_t waited;     // what the waiter takes: the claimed ones, and the stop signals not ignored
   std::mutex mutex;
   std::map<int, std::function<void()>> handlers;  // guarded by mutex
   std::mutex calling;                             // held by the waiter while it runs a handler: on() waits for it
@@ -60,11 +81,12 @@ stop_signals& stop_signals::install(std::initializer_list<int> claimed, inherite
     sigset_t waited = s->claims_->set;  // the claimed ones, and the stop signals not claimed
     for (int sig : stop_signal_numbers)
       if (!keep_ignored(sig)) sigaddset(&waited, sig);
+    s->claims_->waited = waited;
     ::pthread_sigmask(SIG_BLOCK, &waited, nullptr);
     // Blocked first, so the default action never runs: the waiter takes them.
     for (int sig = 1; sig < NSIG; ++sig)
       if (sigismember(&was_ignored, sig) == 1) ::signal(sig, SIG_DFL);
-    std::thread([s, waited] {
+    std::thread waiter([s, waited] {
       for (;;) {
         int sig = 0;
         if (::sigwait(&waited, &sig) != 0) continue;
@@ -80,7 +102,9 @@ stop_signals& stop_signals::install(std::initializer_list<int> claimed, inherite
         }
         if (handler) handler();
       }
-    }).detach();
+    });
+    waiter_thread = waiter.native_handle();
+    waiter.detach();
     return s;
   }();
   return *instance;
@@ -103,6 +127,17 @@ void stop_signals::on_stop_signal(int sig) {
   } else {
     die_of_signal(sig);  // asked twice: stop now
   }
+}
+
+void stop_signals::forward_from_any_thread() {
+  forwarding_pid = ::getpid();
+  struct sigaction forward {};
+  forward.sa_handler = forward_to_waiter;
+  forward.sa_flags = SA_RESTART;
+  sigfillset(&forward.sa_mask);  // one forwarding at a time on this thread
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sigismember(&claims_->waited, sig) == 1) ::sigaction(sig, &forward, nullptr);
+  ::pthread_sigmask(SIG_UNBLOCK, &claims_->waited, nullptr);
 }
 
 int stop_signals::signal() const noexcept { return first_signal.load(); }

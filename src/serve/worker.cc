@@ -532,6 +532,8 @@ std::optional<result<core::report>> run_worker_if_started(const options& o, core
   signals.on(SIGUSR2, {});
   signals.on(SIGQUIT, [] { core::die_of_signal(SIGQUIT); });
   signals.on(SIGUSR1, [] { dump_application_tracebacks(); });
+  // Before any thread starts: what an app starts (subprocess) must not inherit a blocked TERM.
+  signals.forward_from_any_thread();
   auto board = scoreboard::attach(3 + id->sockets);
   if (!board.ok()) return result<core::report>(board.error());
   worker w(o, obs, std::move(board).value(), *id);

@@ -89,6 +89,39 @@ TEST(ServeHostile, AForkedChildReturningToTheServerExitsAndFreesThePort) {
   EXPECT_TRUE(free) << "port " << server.port() << " still taken:\n" << run_command("ss -ltnp").out;
 }
 
+// A worker blocks the signals its waiter thread takes, and a blocked mask is
+// inherited across fork and exec: a program a WSGI app started (subprocess)
+// ignored TERM, INT and HUP for good. The worker's threads now take them and
+// pass them on, so such a program starts with none blocked and TERM ends it.
+TEST(ServeHostile, AProgramAnAppStartsHasNoSignalBlocked) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi hostile_apps:spawn_sleeper");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
+  const std::string answer = server.get("/");
+  ASSERT_EQ(answer.substr(0, 4), "200\n") << answer << server.log();
+  const std::string child = answer.substr(4);
+  const std::string blocked = run_command("grep SigBlk /proc/" + child + "/status").out;
+  EXPECT_EQ(blocked, "SigBlk:\t0000000000000000\n") << "pid " << child;
+  ::kill(std::stoi(child), SIGTERM);
+  // Ended: gone, or a zombie until the app's Popen reaps it.
+  const auto ended = [&] {
+    const std::string state = run_command("awk '{print $3}' /proc/" + child + "/stat 2>/dev/null").out;
+    return state.empty() || state == "Z\n";
+  };
+  bool done = false;
+  for (int i = 0; i < 100 && !(done = ended()); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(done) << "pid " << child << " still runs after TERM";
+  // The worker's own signals keep their meanings: a HUP to it is the master's to give, ignored here.
+  const int pid = worker_pid(server.status(), 0);
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGHUP);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(server.get("/healthz"), "200\nok\n") << server.log();
+  EXPECT_EQ(worker_pid(server.status(), 0), pid) << server.log();
+  server.stop();
+  EXPECT_EQ(server.exit_code(), 0) << server.log();
+}
+
 // NaN passes CLI11's ranges: `--grace nan` stopped with "grace -9.22337e+15 s".
 TEST(ServeHostile, ANanSecondsFlagIsBadUsage) {
   for (const std::string flag : {"--timeout", "--grace", "--max-lifetime", "--broker-timeout"}) {

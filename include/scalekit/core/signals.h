@@ -12,7 +12,8 @@
 //
 // Blocking the signals in main() before any thread starts means every thread
 // inherits the block, so no handler ever runs on an arbitrary thread and the
-// waiter can do anything a normal thread can. Worker processes reset the mask
+// waiter can do anything a normal thread can (forward_from_any_thread() adds a
+// handler that only passes a signal on to the waiter, for serve's workers). Worker processes reset the mask
 // when they are spawned (process_pool). A signal that was ignored when the
 // program started (nohup's SIGHUP) stays ignored, unless the program owns its
 // signals (inherited_ignores::override: serve's master, whose signals are its
@@ -63,6 +64,14 @@ class stop_signals {
 
   /// The signal that requested the stop; 0 when none did.
   [[nodiscard]] int signal() const noexcept;
+
+  /// Unblock the waited signals on the calling thread, and so on the threads it
+  /// starts from now on, with a handler that passes each one to the waiter
+  /// thread: the same meanings, taken on any thread. For a process whose
+  /// threads start programs it does not control (serve's WSGI apps and their
+  /// subprocesses): a blocked mask is inherited across fork and exec, a handler
+  /// is not, so those programs start with no signal blocked and TERM stops them.
+  void forward_from_any_thread();
 
   /// Request the stop as if `sig` had arrived (0: a stop with no signal).
   void request_stop(int sig);
