@@ -25,6 +25,7 @@
 #include "scalekit/serve/wsgi.h"
 #include "upgrade.h"
 #include "worker_detail.h"
+#include "wsgi/protocol.h"
 
 namespace scalekit::serve {
 
@@ -53,13 +54,22 @@ net::http_response reply(int status, std::string body, const char* type = text_t
   return r;
 }
 
-// The value of `key` in a query string ("w=256&n=1000"), undecoded; nullopt when absent.
-std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
+// A query string's name or value as a form encodes it: '+' a space, %XX a byte.
+std::string form_decode(std::string_view s) {
+  std::string plus_as_space(s);
+  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
+  return wsgi::protocol::percent_decode(plus_as_space);
+}
+
+// The value of `key` in a query string ("w=256&n=1000"), decoded ("n=%31%30" is
+// n=10, as a browser's form may send it); nullopt when absent.
+std::optional<std::string> query_value(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (form_decode(pair.substr(0, eq)) == key)
+      return eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -126,7 +136,7 @@ std::optional<net::http_response> tile_params(std::string_view query, mb::params
   } sizes[] = {{"w", &p.width}, {"h", &p.height}, {"n", &p.max_iterations}};
   for (const auto& s : sizes) {
     if (auto v = query_value(query, s.key); v && !parse_number(*v, *s.value))
-      return reply(400, std::string(s.key) + ": not a whole number\n");
+      return reply(400, std::string(s.key) + ": a whole number from 0 to 4294967295\n");
   }
   const struct {
     const char* key;
@@ -321,7 +331,7 @@ net::http_response native_endpoints::answer(std::string_view method, std::string
   try {
     const auto fail = [this](const status& why) { return failure(why); };
     if (path == "/mandelbrot.png") {
-      const std::string_view name = query_value(query, "executor").value_or(o_.executor);
+      const std::string name = query_value(query, "executor").value_or(std::string(o_.executor));
       core::executor* ex = executor_named(name);
       if (ex == nullptr)
         return reply(400, "executor: serial, threads, processes, openmp" +

@@ -251,7 +251,9 @@ core::task<net::http_response> worker::answer(const net::http_request& req, std:
     if (path == "/fleet/events") co_return web::fleet_events(board_, fleet_, broker_.get(), obs_.stop_token(), 500ms);
     if (auto page = embedded_page(path)) co_return not_modified_or(req, std::move(*page));
   }
-  if (!app && !reading && !(req.method == "POST" && (path == "/sort" || path == "/thumbnail"))) {
+  const bool posted_to = path == "/sort" || path == "/thumbnail";  // their answers say POST themselves
+  if (!app && !reading && !(req.method == "POST" && posted_to)) {
+    if (posted_to) co_return endpoints_.answer(req.method, path, query, req.body);  // 405, Allow: POST
     auto r = plain(405, "only GET and HEAD here\n");
     r.headers.push_back({"Allow", "GET, HEAD"});
     co_return r;

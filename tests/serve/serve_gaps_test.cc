@@ -291,6 +291,29 @@ TEST(ServeGaps, AnAbsoluteFormTargetIsServed) {
       << ftp;
 }
 
+// The native endpoints read their query undecoded: "n=%31%30" (10, as a form
+// may send it) was a 400. And PUT /sort said "Allow: GET, HEAD", where only a
+// POST is taken.
+TEST(ServeGaps, AQueryIsDecodedAndAPostOnlyPageSaysPost) {
+  serve_server server("-w 1");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
+  EXPECT_EQ(server.get("/primes?n=%31%30"), "200\n{\"n\": 10, \"prime\": false, \"factors\": [2, 5]}\n");
+  EXPECT_EQ(server.get("/primes?%6E=7"), "200\n{\"n\": 7, \"prime\": true, \"factors\": [7]}\n");
+  EXPECT_EQ(server.get("/primes?n=1+0").substr(0, 4), "400\n");  // '+' is a space
+  EXPECT_EQ(server.get("/mandelbrot.png?w=%32%30&h=20&n=5").substr(0, 8), "200\n\x89PNG");
+  const std::string tail = " HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\n[1]";
+  for (const std::string method : {"PUT", "DELETE"}) {
+    for (const std::string path : {"/sort", "/thumbnail"}) {
+      const std::string r = answer_to(server.port(), method + " " + path + tail);
+      EXPECT_EQ(r.rfind("HTTP/1.1 405 ", 0), 0u) << method << " " << path << ": " << r;
+      EXPECT_NE(r.find("\r\nAllow: POST\r\n"), std::string::npos) << method << " " << path << ": " << r;
+    }
+  }
+  const std::string put = answer_to(server.port(), "PUT /healthz" + tail);
+  EXPECT_NE(put.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << put;
+}
+
 // A tile's work was bounded only by --timeout (n has no bound of its own): one
 // request, 4096x4096 at n = 4e9 inside the set, held a worker's jobs executor
 // until the 504 and cost the worker. Past 2^36 iterations (w*h*n) it is a 413
