@@ -230,6 +230,9 @@ result<core::report> serve(const options& o, core::observer& obs) {
   auto handed = adopt_handoff();
   if (!handed.ok()) return handed.error();
   std::optional<handoff> from_old = std::move(handed).value();
+  if (!o.pid_file.empty() && !from_old) {  // after USR2 the old master's is this one's to take
+    if (auto s = check_pid_file_free(o.pid_file); !s.ok()) return s;
+  }
   if (o.preload && !o.apps.empty()) {
     if (auto s = check_apps(o); !s.ok()) return s;  // after USR2: the old master sees this one end, and stays
     obs.message("--preload: the WSGI apps load");

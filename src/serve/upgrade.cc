@@ -110,6 +110,17 @@ status write_pid_file(const std::string& path) {
   return status::io_error("the pidfile: " + s.message());
 }
 
+status check_pid_file_free(const std::string& path) {
+  long pid = 0;
+  std::ifstream(path) >> pid;
+  if (pid <= 0 || pid == ::getpid()) return {};
+  std::string name;
+  std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), name);
+  if (name != "serve master") return {};
+  return status::invalid_argument("--pid " + path + ": names a running server (pid " + std::to_string(pid) +
+                                  "); stop it, or give another file");
+}
+
 void remove_pid_file(const std::string& path) {
   long pid = 0;
   std::ifstream(path) >> pid;

@@ -69,5 +69,10 @@ std::string own_binary_path();
 /// returned (write) or ignored (remove).
 status write_pid_file(const std::string& path);
 void remove_pid_file(const std::string& path);
+/// invalid_argument when `path` names another running master ("serve
+/// master" its name): a fresh start would take its pidfile over, and this
+/// one's exit delete it under the other. A stale file (a pid gone or reused by
+/// another program) is no obstacle.
+status check_pid_file_free(const std::string& path);
 
 }  // namespace scalekit::serve

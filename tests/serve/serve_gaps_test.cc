@@ -361,6 +361,33 @@ TEST(ServeGaps, APidfileThatCannotBeWrittenIsBadUsageNamingIt) {
   }
 }
 
+// A second server given a running one's --pid took the file over, and its exit
+// deleted it while the first still ran. It is bad usage now; a stale file (its
+// pid gone) is still taken.
+TEST(ServeGaps, APidfileOfARunningServerIsNotTakenOver) {
+  scalekit::testing::temp_dir dir("serve-pid-taken");
+  const std::string file = (dir.path / "serve.pid").string();
+  serve_server first("-w 1 --pid " + file);
+  ASSERT_FALSE(first.port().empty()) << first.log();
+  ASSERT_TRUE(first.wait_for_log("1 worker ready")) << first.log();
+  const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 -w 1 --pid " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--pid " + file + ": names a running server (pid " + std::to_string(first.pid()) + ")"),
+            std::string::npos)
+      << r.err;
+  std::string named;
+  std::getline(std::ifstream(file), named);
+  EXPECT_EQ(named, std::to_string(first.pid()));
+  first.stop();
+  EXPECT_FALSE(std::filesystem::exists(file));
+  std::ofstream(file) << "999999999\n";  // stale: no such process
+  serve_server second("-w 1 --pid " + file);
+  ASSERT_FALSE(second.port().empty()) << second.log();
+  ASSERT_TRUE(second.wait_for_log("1 worker ready")) << second.log();
+  std::getline(std::ifstream(file), named);
+  EXPECT_EQ(named, std::to_string(second.pid()));
+}
+
 // `--listen A --listen A` failed at the second bind with "Address already in
 // use", which reads as another process holding the port. It is bad usage now,
 // before anything is bound; port 0 (any free port) twice is still two ports.
