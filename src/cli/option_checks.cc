@@ -26,7 +26,7 @@ const CLI::Validator unsigned_number(
       static const std::string largest = "18446744073709551615";
       const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
       if (digits && (text.size() < largest.size() || (text.size() == largest.size() && text <= largest))) return {};
-      if (!text.empty() && text[0] == '-') return "'" + text + "' is negative: give a number from 0 up";
+      if (!text.empty() && text[0] == '-') return "'" + text + "' is negative";  // the option's range: --help
       return "'" + text + "' is not a whole number from 0 to " + largest;
     },
     "", "unsigned number");

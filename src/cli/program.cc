@@ -63,7 +63,11 @@ int parse_and_run(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    usage_error_line(argc, argv, std::string(e.what()) + " (see --help)");
+    std::string what = e.what();
+    // CLI11's words for a one-value option given twice ("-w 1 -w 2").
+    constexpr std::string_view twice = "At Most 1 required but received ";
+    if (const auto at = what.find(twice); at != std::string::npos) what = what.substr(0, at) + "given more than once";
+    usage_error_line(argc, argv, what + " (see --help)");
     return exit_usage;
   }
   return globals().exit_code;

@@ -121,6 +121,8 @@ TEST(ServeGaps, IntegerFlagsPastTheirRangeAreBadUsage) {
       {"--cache-mb 18446744073709551615", "--cache-mb"},
       {"--threads 18446744073709551615", "--threads"},
       {"--workers 18446744073709551615", "--workers"},
+      {"-w 1 -w 2", "--workers: given more than once (see --help)"},  // CLI11 said "At Most 1 required"
+      {"--threads -1", "--threads: '-1' is negative (see --help)"},   // and --help says the range
   };
   for (const auto& [args, said] : cases) {
     const auto r = scalekit::testing::run_scalekit("serve --listen 127.0.0.1:0 " + args);
