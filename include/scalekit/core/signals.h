@@ -13,12 +13,12 @@
 // Blocking the signals in main() before any thread starts means every thread
 // inherits the block, so no handler ever runs on an arbitrary thread and the
 // waiter can do anything a normal thread can (forward_from_any_thread() adds a
-// handler that only passes a signal on to the waiter, for serve's workers). Worker processes reset the mask
-// when they are spawned (process_pool). A signal that was ignored when the
-// program started (nohup's SIGHUP) stays ignored, unless the program owns its
-// signals (inherited_ignores::override: serve's master, whose signals are its
-// interface, started from a non-interactive shell's background job that
-// ignores INT and QUIT).
+// handler that only passes a signal on to the waiter, for serve's workers).
+// Worker processes reset the mask when they are spawned (process_pool). A
+// signal that was ignored when the program started (nohup's SIGHUP) stays
+// ignored, unless the program owns its signals (inherited_ignores::override:
+// serve's master, whose signals are its interface, started from a
+// non-interactive shell's background job that ignores INT and QUIT).
 //
 // A program that gives signals other meanings (serve's master: HUP reloads,
 // TTIN adds a worker) claims them at install: a claimed signal is blocked and
