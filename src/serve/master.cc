@@ -142,12 +142,20 @@ result<core::report> master::run() {
         // The scoreboard's slots are fixed at start: past them a TTIN was taken and
         // no worker started, and with no slot left for a successor a HUP never ended.
         const std::size_t most = board_.capacity() - 1, asked = wanted_ + static_cast<std::size_t>(req_.grow);
+        const std::size_t was = wanted_;
+        const bool resized = req_.grow > 0 || req_.shrink > 0;
         if (asked > most)
           log(fmt::format("TTIN: {} workers is the most this master runs (a slot stays free for a successor)", most));
         wanted_ = std::min(most, asked);
         for (; req_.shrink > 0; --req_.shrink)
           if (wanted_ > 1) --wanted_;
         req_.grow = 0;
+        if (resized && wanted_ != was) {
+          log(fmt::format("{}: {} {} wanted (were {})", wanted_ > was ? "TTIN" : "TTOU", wanted_,
+                          wanted_ == 1 ? "worker" : "workers", was));
+        } else if (resized && wanted_ == 1) {
+          log("TTOU: one worker is the fewest this master runs");
+        }
         board_.header().workers_wanted.store(static_cast<std::uint32_t>(wanted_));
         if (req_.upgrades > 0) {
           req_.upgrades = 0;

@@ -173,6 +173,17 @@ void master::reap() {
       log("worker " + std::to_string(slot) + " (pid " + std::to_string(pid) + ") " + describe_wait_status(st) +
           (cause ? std::string(" [") + std::string(to_string(*cause)) + "]" : std::string()));
     }
+    if (!asked && cause && *cause == restart_cause::crash) {
+      // Its clients get no answer: say which requests (the records stay until the slot's next process).
+      for (int r = 0; r < worker_slot::max_requests_shown; ++r) {
+        std::uint64_t id = 0;
+        std::int64_t start = 0;
+        std::string method, path;
+        if (!s.read_request(r, id, start, method, path)) continue;
+        log("worker " + std::to_string(slot) + " was running request " + request_id_text(id) + " " + method + " " +
+            path + " (for " + std::to_string((monotonic_ns() - start) / ns_per_ms) + " ms): its client gets no answer");
+      }
+    }
     if (!asked && (!cause || *cause == restart_cause::crash)) {
       // Died before it was ever ready (however long its start took: an import
       // can take seconds, and longer on a loaded machine) or soon after: back

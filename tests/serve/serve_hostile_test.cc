@@ -122,6 +122,27 @@ TEST(ServeHostile, AProgramAnAppStartsHasNoSignalBlocked) {
   EXPECT_EQ(server.exit_code(), 0) << server.log();
 }
 
+// A worker that died mid-request was logged as "killed by signal 9 [crash]"
+// alone: which request took it down went unsaid (a timeout names it). And TTIN
+// and TTOU changed the workers without a word.
+TEST(ServeHostile, ACrashNamesItsRequestAndTtinTtouSayWhatTheyDid) {
+  serve_server server("-w 1 --pythonpath " SCALEKIT_SEEDS_DIR "/../wsgi --wsgi hostile_apps:die_mid_request");
+  ASSERT_FALSE(server.port().empty()) << server.log();
+  ASSERT_TRUE(server.wait_for_log("1 worker ready")) << server.log();
+  (void)server.get("/boom");
+  ASSERT_TRUE(server.wait_for_log("its client gets no answer", 5s)) << server.log();
+  EXPECT_NE(server.log().find("worker 0 was running request "), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find(" GET /boom (for "), std::string::npos) << server.log();
+  ::kill(server.pid(), SIGTTIN);
+  EXPECT_TRUE(server.wait_for_log("TTIN: 2 workers wanted (were 1)", 5s)) << server.log();
+  ::kill(server.pid(), SIGTTOU);
+  EXPECT_TRUE(server.wait_for_log("TTOU: 1 worker wanted (were 2)", 5s)) << server.log();
+  ::kill(server.pid(), SIGTTOU);
+  EXPECT_TRUE(server.wait_for_log("TTOU: one worker is the fewest this master runs", 5s)) << server.log();
+  server.stop();
+  EXPECT_EQ(server.exit_code(), 0) << server.log();
+}
+
 // NaN passes CLI11's ranges: `--grace nan` stopped with "grace -9.22337e+15 s".
 TEST(ServeHostile, ANanSecondsFlagIsBadUsage) {
   for (const std::string flag : {"--timeout", "--grace", "--max-lifetime", "--broker-timeout"}) {
