@@ -36,13 +36,15 @@ namespace {
 // depend on the machine's speed. Steps of a second: a step counts the answers
 // that came within it, so a pause of 100 ms on a loaded machine must not make
 // 100 requests/s look unsustained (0.4 s steps failed once beside builds).
+// Under a sanitizer half the rates: the load generator is sanitized too, and
+// beside other tests it once kept no step of 100 a second (72 reached).
 void check_sweep(const std::string& workload, const std::string& size) {
   temp_dir dir("svc-" + workload);
   const std::string report = dir / "report";
-  auto r = run_scalekit("--json scale " + workload +
-                        " --workers 1,2 --arrival constant --start-rate 100 --rate-factor 2 --max-rate 200 "
-                        "--step 1 --seed 7 --sizes " +
-                        size + " --report " + report);
+  const std::string rates = scalekit::testing::sanitized ? "--start-rate 50 --rate-factor 2 --max-rate 100 "
+                                                         : "--start-rate 100 --rate-factor 2 --max-rate 200 ";
+  auto r = run_scalekit("--json scale " + workload + " --workers 1,2 --arrival constant " + rates +
+                        "--step 1 --seed 7 --sizes " + size + " --report " + report);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = json::parse(r.out);
   EXPECT_EQ(j["workload"], workload);
@@ -54,7 +56,10 @@ void check_sweep(const std::string& workload, const std::string& size) {
     EXPECT_GT(p["throughput"].get<double>(), 0) << p;  // the saturation throughput: here the largest rate offered
   }
   for (const auto& l : j["latency"]) {
-    ASSERT_TRUE(l["latency_p50_s"].is_number()) << l;  // every N sustained the low rates
+    // Every N sustained the low rates, unless its generator could not keep the
+    // schedule (as a step says below: a sanitizer build beside other tests).
+    if (scalekit::testing::sanitized && l["generator_bound"] == true && l["latency_p50_s"].is_null()) continue;
+    ASSERT_TRUE(l["latency_p50_s"].is_number()) << l;
     const double p50 = l["latency_p50_s"], p99 = l["latency_p99_s"], p999 = l["latency_p999_s"],
                  max = l["latency_max_s"];
     EXPECT_GT(p50, 0) << l;
@@ -62,7 +67,7 @@ void check_sweep(const std::string& workload, const std::string& size) {
     EXPECT_LE(p99, p999) << l;
     EXPECT_LE(p999, max) << l;
   }
-  // Two steps per N (100/s, then 200/s: the --max-rate), each with every figure.
+  // Two steps per N (100/s, then 200/s: the --max-rate; halved under a sanitizer), each with every figure.
   std::map<int, int> steps_of;
   for (const auto& s : j["load_steps"]) {
     ++steps_of[s["workers"].get<int>()];
