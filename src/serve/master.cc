@@ -231,7 +231,7 @@ using detail::master;
 result<core::report> serve(const options& o, core::observer& obs) {
   if (o.self_argv.empty()) return status::invalid_argument("serve: the worker command line is missing");
   if (o.threads == 0) return status::invalid_argument("--threads must be at least 1");
-  name_this_process("serve master");  // argv[0] is given at exec: master_process_title
+  name_this_process(master_process_name);  // argv[0] is given at exec: master_process_title
   // Before any worker starts: they inherit the limit, and take the bound from the scoreboard.
   const descriptor_budget budget = fit_descriptor_limit();
   if (!budget.warning.empty()) obs.message(budget.warning);

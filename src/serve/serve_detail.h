@@ -27,6 +27,8 @@ inline constexpr const char* app_check_process_title = "scalekit serve: app chec
 /// Names the calling thread, and so the process when it is the main thread
 /// (`ps -o comm`, top): "serve master", "serve worker 3" (kernel's bound: 15 bytes).
 void name_this_process(std::string_view name) noexcept;
+/// The master's name (name_this_process), by which a pidfile's pid is known as one.
+inline constexpr std::string_view master_process_name = "serve master";
 /// The name of worker `slot`'s process, within those 15 bytes.
 std::string worker_process_name(std::uint32_t slot);
 

@@ -110,21 +110,29 @@ status write_pid_file(const std::string& path) {
   return status::io_error("the pidfile: " + s.message());
 }
 
-status check_pid_file_free(const std::string& path) {
+namespace {
+
+// The pid a pidfile names; 0 when it is missing or holds none.
+long pid_in_file(const std::string& path) {
   long pid = 0;
   std::ifstream(path) >> pid;
+  return pid;
+}
+
+}  // namespace
+
+status check_pid_file_free(const std::string& path) {
+  const long pid = pid_in_file(path);
   if (pid <= 0 || pid == ::getpid()) return {};
   std::string name;
   std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), name);
-  if (name != "serve master") return {};
+  if (name != master_process_name) return {};
   return status::invalid_argument("--pid " + path + ": names a running server (pid " + std::to_string(pid) +
                                   "); stop it, or give another file");
 }
 
 void remove_pid_file(const std::string& path) {
-  long pid = 0;
-  std::ifstream(path) >> pid;
-  if (pid == ::getpid()) ::unlink(path.c_str());
+  if (pid_in_file(path) == ::getpid()) ::unlink(path.c_str());
 }
 
 }  // namespace scalekit::serve
