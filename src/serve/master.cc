@@ -151,8 +151,7 @@ result<core::report> master::run() {
           if (wanted_ > 1) --wanted_;
         req_.grow = 0;
         if (resized && wanted_ != was) {
-          log(fmt::format("{}: {} {} wanted (were {})", wanted_ > was ? "TTIN" : "TTOU", wanted_,
-                          wanted_ == 1 ? "worker" : "workers", was));
+          log(fmt::format("{}: {} wanted (were {})", wanted_ > was ? "TTIN" : "TTOU", workers_text(wanted_), was));
         } else if (resized && wanted_ == 1) {
           log("TTOU: one worker is the fewest this master runs");
         }

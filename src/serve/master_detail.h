@@ -36,6 +36,8 @@ inline constexpr std::int64_t rss_backoff_max_ns = 60'000'000'000;
 
 /// "killed by signal 9 (Killed)", "exited with status 3".
 std::string describe_wait_status(int st);
+/// "1 worker", "3 workers": the master's log lines and systemd's status.
+inline std::string workers_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " worker" : " workers"); }
 /// Resident size of a process in MiB, from /proc (0 when it is gone).
 std::uint64_t rss_mb(int pid);
 

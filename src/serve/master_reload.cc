@@ -133,7 +133,7 @@ void master::stop_successor(int sig, const std::string& why) {
 
 // Every worker accepts, the first time: systemd, the pidfile, the old master.
 void master::on_all_ready() {
-  const std::string ready = fmt::format("{} {} ready", wanted_, wanted_ == 1 ? "worker" : "workers");
+  const std::string ready = workers_text(wanted_) + " ready";
   log(ready);
   // systemd (Type=notify): ready once every worker accepts; nothing without NOTIFY_SOCKET.
   sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%s", static_cast<int>(::getpid()), ready.c_str());
